@@ -1,0 +1,523 @@
+"""HTTP for the DCR client: what to send (:class:`RequestSpec`), what happened (:class:`Exchange`),
+and how it is sent (:class:`Transport`).
+
+* A :class:`RequestSpec` is plain data. Builders return one; a negative check copies it with one
+  mutation (:meth:`RequestSpec.replace`, :meth:`~RequestSpec.with_header`, ...).
+* :meth:`Transport.send` never raises for network, TLS or timeout errors: the
+  :class:`Exchange` says what happened in :attr:`Exchange.error`.
+* Every exchange is captured *redacted*, at capture time: the raw ``httpx.Response`` stays
+  available to oracles, but the only text meant for people (:meth:`Exchange.describe`,
+  :meth:`Exchange.to_dict`) comes from the redacted capture.
+* One pooled ``httpx.Client`` per TLS identity (HTTP/1.1 keep-alive), its ``ssl.SSLContext``
+  built once: CA bundle first, then ``load_cert_chain`` (httpx 0.28 ignores ``cert=`` when
+  ``verify=`` is a path). Client certificates are how RFC 8705 §2 authenticates a client.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import errno
+import json as jsonlib
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+
+from conformance import __version__
+from conformance.client.redact import Redactor
+
+USER_AGENT = f"dcr-conformance/{__version__}"
+#: Bodies longer than this are cut in captures (the raw response keeps everything).
+CAPTURE_BODY_LIMIT = 64 * 1024
+#: Bodies longer than this are cut in :meth:`Exchange.describe`.
+DESCRIBE_BODY_LIMIT = 800
+
+_NOISY_REQUEST_HEADERS = frozenset({"accept-encoding", "connection", "user-agent", "host", "content-length"})
+_NOISY_RESPONSE_HEADERS = frozenset({"date", "server", "connection", "keep-alive", "content-length"})
+
+
+class _Missing:
+    """Sentinel type: "no JSON body" (``None`` is a valid JSON body)."""
+
+    _instance: _Missing | None = None
+
+    def __new__(cls) -> _Missing:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+MISSING: Any = _Missing()
+
+
+@dataclass(frozen=True)
+class TlsIdentity:
+    """A client certificate and its private key (PEM files) presented in the TLS handshake."""
+
+    cert_path: Path
+    key_path: Path
+
+
+@dataclass
+class RequestSpec:
+    """What will be sent. Builders return one; negative checks mutate a copy.
+
+    ``headers`` maps a name to a value, or to a list of values to send the header several times
+    (e.g. two ``DPoP`` headers, RFC 9449 §4.3). ``form`` is a dict, or a list of pairs when a
+    field must repeat. At most one of ``form`` / ``json`` / ``content`` is used, in that order.
+    """
+
+    method: str
+    url: str
+    headers: dict[str, str | list[str]] = field(default_factory=dict)
+    form: dict[str, str] | list[tuple[str, str]] | None = None
+    json: object = MISSING
+    content: bytes | None = None
+    identity: TlsIdentity | None = None
+    timeout_s: float | None = None  # None: the transport's default
+
+    def __repr__(self) -> str:  # values may be secrets: names only
+        fields = [k for k, _ in self.form_items()] if self.form is not None else None
+        return (
+            f"RequestSpec({self.method} {self.url.split('?')[0]}, headers={list(self.headers)}, "
+            f"form_fields={fields}, json={'set' if self.json is not MISSING else 'unset'}, "
+            f"identity={'set' if self.identity else None})"
+        )
+
+    # -- copies with one mutation --------------------------------------------------------------
+
+    def copy(self) -> RequestSpec:
+        """A deep copy: mutating it never changes this spec."""
+        return RequestSpec(
+            self.method,
+            self.url,
+            {k: list(v) if isinstance(v, list) else v for k, v in self.headers.items()},
+            (list(self.form) if isinstance(self.form, list) else dict(self.form)) if self.form is not None else None,
+            copy.deepcopy(self.json),
+            self.content,
+            self.identity,
+            self.timeout_s,
+        )
+
+    def replace(self, **changes: Any) -> RequestSpec:
+        """A copy with some fields replaced (like :func:`dataclasses.replace`, but deep)."""
+        return dataclasses.replace(self.copy(), **changes)
+
+    def header(self, name: str) -> str | list[str] | None:
+        """The value of a header, case-insensitively."""
+        for key, value in self.headers.items():
+            if key.lower() == name.lower():
+                return value
+        return None
+
+    def with_header(self, name: str, value: str | list[str]) -> RequestSpec:
+        """A copy with the header set (replacing any value under any case of ``name``)."""
+        new = self.without_header(name)
+        new.headers[name] = value
+        return new
+
+    def without_header(self, name: str) -> RequestSpec:
+        new = self.copy()
+        new.headers = {k: v for k, v in new.headers.items() if k.lower() != name.lower()}
+        return new
+
+    def form_items(self) -> list[tuple[str, str]]:
+        if self.form is None:
+            return []
+        return list(self.form.items()) if isinstance(self.form, dict) else list(self.form)
+
+    def form_value(self, name: str) -> str | None:
+        """The first value of a form field."""
+        return next((v for k, v in self.form_items() if k == name), None)
+
+    def with_form(self, **fields: str) -> RequestSpec:
+        """A copy with form fields set (replacing every occurrence of each name)."""
+        items = [(k, v) for k, v in self.form_items() if k not in fields]
+        items += list(fields.items())
+        return self.replace(form=items)
+
+    def without_form(self, *names: str) -> RequestSpec:
+        return self.replace(form=[(k, v) for k, v in self.form_items() if k not in names])
+
+    def add_form(self, name: str, value: str) -> RequestSpec:
+        """A copy with one more ``name=value`` pair (the field may then repeat)."""
+        return self.replace(form=self.form_items() + [(name, value)])
+
+    # -- wire form -----------------------------------------------------------------------------
+
+    def body(self) -> tuple[bytes | None, str | None]:
+        """The body bytes and the content type they imply."""
+        if self.form is not None:
+            return urlencode(self.form_items()).encode("ascii"), "application/x-www-form-urlencoded"
+        if self.json is not MISSING:
+            return jsonlib.dumps(self.json).encode("utf-8"), "application/json"
+        return self.content, None
+
+    def header_items(self) -> list[tuple[str, str]]:
+        """Headers as pairs, a list value giving several pairs; Content-Type added if implied."""
+        items = []
+        for name, value in self.headers.items():
+            for v in value if isinstance(value, list) else [value]:
+                items.append((name, v))
+        _, implied = self.body()
+        if implied and self.header("content-type") is None:
+            items.append(("Content-Type", implied))
+        return items
+
+
+@dataclass(frozen=True)
+class CapturedRequest:
+    """The redacted view of a request as sent."""
+
+    method: str
+    url: str
+    headers: tuple[tuple[str, str], ...]
+    body: str
+    client_certificate: str | None = None  # the certificate file presented, if any
+
+
+@dataclass(frozen=True)
+class CapturedResponse:
+    """The redacted view of a response."""
+
+    status: int
+    reason: str
+    http_version: str
+    headers: tuple[tuple[str, str], ...]
+    body: str
+
+
+@dataclass(eq=False)
+class Exchange:
+    """One request and what came back: the raw response for oracles, a redacted capture for people."""
+
+    request: CapturedRequest
+    response: httpx.Response | None
+    error: str | None
+    elapsed_s: float
+    reply: CapturedResponse | None = None
+    spec: RequestSpec | None = field(default=None, repr=False)  # raw, to replay (holds secrets)
+    retry_of: Exchange | None = field(default=None, repr=False)  # e.g. the use_dpop_nonce answer
+    _json: object = field(default=MISSING, repr=False)
+
+    def __repr__(self) -> str:
+        outcome = self.error or (f"{self.status}" if self.response is not None else "no response")
+        return f"<Exchange {self.request.method} {self.request.url} -> {outcome} in {self.elapsed_s * 1000:.0f} ms>"
+
+    @property
+    def status(self) -> int | None:
+        return self.response.status_code if self.response is not None else None
+
+    @property
+    def text(self) -> str:
+        return self.response.text if self.response is not None else ""
+
+    def json(self) -> Any:
+        """The response body as JSON, or None if there is none or it is not JSON."""
+        if self._json is MISSING:
+            try:
+                self._json = self.response.json() if self.response is not None else None
+            except ValueError:
+                self._json = None
+        return self._json
+
+    def header(self, name: str) -> str | None:
+        """The first value of a response header."""
+        return self.response.headers.get(name) if self.response is not None else None
+
+    def headers_all(self, name: str) -> list[str]:
+        """Every value of a response header (e.g. to check there is one ``DPoP-Nonce``)."""
+        return self.response.headers.get_list(name) if self.response is not None else []
+
+    def describe(self, body_limit: int = DESCRIBE_BODY_LIMIT) -> str:
+        """Redacted "sent ... / got ..." text for failure messages."""
+        req = self.request
+        lines = [f"sent {req.method} {req.url}"]
+        if req.client_certificate:
+            lines.append(f"  (TLS client certificate {req.client_certificate})")
+        lines += [f"  {k}: {v}" for k, v in req.headers if k.lower() not in _NOISY_REQUEST_HEADERS]
+        if req.body:
+            lines.append("  " + _truncate(req.body, body_limit))
+        if self.error:
+            lines.append(f"got no response: {self.error} (after {self.elapsed_s * 1000:.0f} ms)")
+        elif self.reply is not None:
+            rep = self.reply
+            lines.append(f"got {rep.status} {rep.reason} in {self.elapsed_s * 1000:.0f} ms")
+            lines += [f"  {k}: {v}" for k, v in rep.headers if k.lower() not in _NOISY_RESPONSE_HEADERS]
+            if rep.body:
+                lines.append("  " + _truncate(rep.body, body_limit))
+        if self.retry_of is not None:
+            lines = ["(retry after:)", *("  " + ln for ln in self.retry_of.describe(body_limit).splitlines()), *lines]
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The redacted capture as plain data (for report attachments)."""
+        out: dict[str, Any] = {
+            "request": {
+                "method": self.request.method,
+                "url": self.request.url,
+                "headers": [list(h) for h in self.request.headers],
+                "body": self.request.body,
+                "client_certificate": self.request.client_certificate,
+            },
+            "elapsed_ms": round(self.elapsed_s * 1000, 1),
+            "error": self.error,
+            "response": None,
+        }
+        if self.reply is not None:
+            out["response"] = {
+                "status": self.reply.status,
+                "reason": self.reply.reason,
+                "http_version": self.reply.http_version,
+                "headers": [list(h) for h in self.reply.headers],
+                "body": self.reply.body,
+            }
+        return out
+
+
+def _truncate(text: str, limit: int) -> str:
+    text = text.replace("\r\n", "\n").replace("\n", "\n  ")
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(text) - limit} more characters)"
+
+
+class Transport:
+    """Sends :class:`RequestSpec` s. One pooled ``httpx.Client`` per TLS identity; thread-safe.
+
+    ``ca_bundle`` is the PEM file of trusted CAs (None: the certifi bundle). Every request has a
+    timeout: ``spec.timeout_s`` or ``timeout_s``. Redirects are never followed and the
+    environment (proxies, ``SSL_CERT_FILE``) is ignored unless ``trust_env`` is set.
+    """
+
+    def __init__(
+        self,
+        ca_bundle: Path | str | None = None,
+        timeout_s: float = 10.0,
+        redactor: Redactor | None = None,
+        *,
+        trust_env: bool = False,
+        max_connections: int = 20,
+    ) -> None:
+        self.ca_bundle = Path(ca_bundle) if ca_bundle else None
+        self.timeout_s = float(timeout_s)
+        self.redactor = redactor if redactor is not None else Redactor()
+        self.exchanges: list[Exchange] = []
+        self._trust_env = trust_env
+        self._limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
+        self._clients: dict[TlsIdentity | None, httpx.Client] = {}
+        self._lock = threading.Lock()
+        self._closed = False
+
+    @classmethod
+    def for_profile(cls, profile: Any, **kwargs: Any) -> Transport:
+        """A transport with the profile's CA bundle and timeout, knowing the profile's secrets."""
+        redactor = Redactor(profile.secrets())
+        return cls(profile.server.ca_bundle, profile.server.timeout_s, redactor, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<Transport ca_bundle={self.ca_bundle} timeout_s={self.timeout_s:g} clients={len(self._clients)}>"
+
+    def __enter__(self) -> Transport:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- TLS -----------------------------------------------------------------------------------
+
+    def ssl_context(self, identity: TlsIdentity | None = None) -> ssl.SSLContext:
+        """A new client context: trust ``ca_bundle`` (or certifi), then present ``identity``."""
+        if self.ca_bundle is not None:
+            ctx = ssl.create_default_context(cafile=str(self.ca_bundle))
+        else:
+            import certifi
+
+            ctx = ssl.create_default_context(cafile=certifi.where())
+        if identity is not None:
+            ctx.load_cert_chain(certfile=str(identity.cert_path), keyfile=str(identity.key_path))
+        return ctx
+
+    def client(self, identity: TlsIdentity | None = None) -> httpx.Client:
+        """The pooled client for ``identity`` (created on first use)."""
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("transport is closed")
+            existing = self._clients.get(identity)
+            if existing is not None:
+                return existing
+            created = httpx.Client(
+                verify=self.ssl_context(identity),
+                http1=True,
+                http2=False,
+                timeout=httpx.Timeout(self.timeout_s),
+                limits=self._limits,
+                follow_redirects=False,
+                trust_env=self._trust_env,
+                headers={"User-Agent": USER_AGENT},
+            )
+            self._clients[identity] = created
+            return created
+
+    def close(self) -> None:
+        """Close every pooled connection. Captures stay readable."""
+        with self._lock:
+            clients, self._clients, self._closed = list(self._clients.values()), {}, True
+        for c in clients:
+            c.close()
+
+    # -- sending -------------------------------------------------------------------------------
+
+    def send(self, spec: RequestSpec) -> Exchange:
+        """Send ``spec`` and capture the exchange. Never raises for network, TLS or timeout errors."""
+        timeout = spec.timeout_s if spec.timeout_s is not None else self.timeout_s
+        body, _ = spec.body()
+        headers = spec.header_items()
+        self._learn_request(spec, headers)
+        response: httpx.Response | None = None
+        request: httpx.Request | None = None
+        error: str | None = None
+        start = time.perf_counter()
+        try:
+            client = self.client(spec.identity)
+        except (ssl.SSLError, OSError) as exc:  # loading the CA bundle or the client certificate
+            client, error = None, f"TLS configuration could not be loaded: {exc}"
+        try:
+            if client is not None:
+                request = client.build_request(
+                    spec.method, spec.url, headers=headers, content=body, timeout=timeout
+                )
+                response = client.send(request)
+        except httpx.TimeoutException as exc:
+            error = f"timed out after {timeout:g} s ({_timeout_phase(exc)})"
+        except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
+            error = f"invalid URL: {exc}"
+        except httpx.HTTPError as exc:
+            error = describe_transport_error(exc)
+        elapsed = time.perf_counter() - start
+        exchange = self._capture(spec, headers, body, request, response, error, elapsed)
+        with self._lock:
+            self.exchanges.append(exchange)
+        return exchange
+
+    def _learn_request(self, spec: RequestSpec, headers: Iterable[tuple[str, str]]) -> None:
+        red = self.redactor
+        red.learn_form(spec.form_items())
+        if spec.json is not MISSING:
+            red.learn_json(spec.json)
+        for name, value in headers:
+            if name.lower() == "authorization":
+                red.learn_authorization(value)
+
+    def _capture(
+        self,
+        spec: RequestSpec,
+        headers: list[tuple[str, str]],
+        body: bytes | None,
+        request: httpx.Request | None,
+        response: httpx.Response | None,
+        error: str | None,
+        elapsed: float,
+    ) -> Exchange:
+        red = self.redactor
+        if response is not None:
+            red.learn_json(_json_or_none(response))
+        sent_headers = _raw_headers(request.headers) if request is not None else headers
+        content_type = next((v for k, v in sent_headers if k.lower() == "content-type"), None)
+        captured_request = CapturedRequest(
+            method=spec.method.upper(),
+            url=red.redact_url(str(request.url) if request is not None else spec.url),
+            headers=tuple(red.redact_headers(sent_headers)),
+            body=red.redact_body(_decode(body), content_type),
+            client_certificate=str(spec.identity.cert_path) if spec.identity else None,
+        )
+        reply = None
+        if response is not None:
+            reply = CapturedResponse(
+                status=response.status_code,
+                reason=response.reason_phrase,
+                http_version=response.http_version,
+                headers=tuple(red.redact_headers(_raw_headers(response.headers))),
+                body=red.redact_body(_decode(response.content), response.headers.get("content-type")),
+            )
+        return Exchange(captured_request, response, error, elapsed, reply, spec)
+
+
+def _raw_headers(headers: httpx.Headers) -> list[tuple[str, str]]:
+    """Header pairs with their names as sent / received (httpx lowercases ``multi_items``)."""
+    return [(k.decode("latin-1"), v.decode("latin-1")) for k, v in headers.raw]
+
+
+def _json_or_none(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _decode(data: bytes | None) -> str:
+    if not data:
+        return ""
+    text = data[:CAPTURE_BODY_LIMIT].decode("utf-8", errors="replace")
+    if len(data) > CAPTURE_BODY_LIMIT:
+        text += f"… ({len(data) - CAPTURE_BODY_LIMIT} more bytes)"
+    return text
+
+
+def _timeout_phase(exc: httpx.TimeoutException) -> str:
+    return {
+        httpx.ConnectTimeout: "connecting",
+        httpx.ReadTimeout: "waiting for the response",
+        httpx.WriteTimeout: "sending the request",
+        httpx.PoolTimeout: "waiting for a pooled connection",
+    }.get(type(exc), "request")
+
+
+def describe_transport_error(exc: BaseException) -> str:
+    """One line saying what went wrong below HTTP: TLS refusal, connection refused, reset, DNS."""
+    chain = _cause_chain(exc)
+    for cause in chain:
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return f"TLS server certificate not trusted: {cause.verify_message or cause.reason or cause}"
+    for cause in chain:
+        if isinstance(cause, ssl.SSLError):
+            return f"TLS handshake refused: {cause.reason or cause}"
+    for cause in chain:
+        if isinstance(cause, ConnectionRefusedError) or getattr(cause, "errno", None) == errno.ECONNREFUSED:
+            return "connection refused"
+        if isinstance(cause, ConnectionResetError):
+            return "connection reset by the server"
+        if isinstance(cause, socket.gaierror):
+            return f"name resolution failed: {cause}"
+    text = str(exc)
+    lowered = text.lower()
+    if "connection refused" in lowered:
+        return "connection refused"
+    if "ssl" in lowered or "tls" in lowered or "certificate" in lowered:
+        return f"TLS handshake refused: {text}"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return f"connection closed by the server: {text or 'no response'}"
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _cause_chain(exc: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in seen:
+        seen.append(current)
+        current = current.__cause__ or current.__context__
+    return seen

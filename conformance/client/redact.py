@@ -1,0 +1,267 @@
+"""Secret redaction for captured exchanges.
+
+Two layers, applied at capture time (before anything is stored or printed):
+
+1. **Known values.** Every value given to :meth:`Redactor.add_secret` (profile secrets, tokens,
+   dynamic client secrets, ...) is replaced wherever it appears in any text, together with its
+   URL-encoded and JSON-escaped forms.
+2. **Keys.** Headers (``Authorization``, ``DPoP``, ``Cookie``, ``Set-Cookie``), form / JSON / query
+   fields (``client_secret``, ``client_assertion``, tokens, ``code``, private JWK members) and PEM
+   private key blocks are masked whatever their value. Values seen under those keys are learnt as
+   known secrets (:meth:`Redactor.learn_json`, :meth:`Redactor.learn_form`), so a later echo of
+   the same value elsewhere is masked too.
+
+The marker is ``[redacted:xxxxxxxx]``, where ``xxxxxxxx`` are the first 8 hex digits of the
+SHA-256 of the value: two different secrets can be told apart, the value cannot be recovered.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import re
+import threading
+from collections.abc import Iterable, Mapping
+from urllib.parse import quote, quote_plus, unquote_plus, urlsplit, urlunsplit
+
+#: Form, JSON and query fields whose values are always masked.
+SENSITIVE_FIELDS = frozenset(
+    {
+        "client_secret",
+        "client_assertion",
+        "access_token",
+        "refresh_token",
+        "registration_access_token",
+        "initial_access_token",
+        "token",
+        "id_token",
+        "code",
+        "password",
+        "assertion",
+    }
+)
+#: Private members of a JWK (RFC 7518 §6.2.2, §6.3.2, §6.4.1).
+PRIVATE_JWK_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "k"})
+#: Headers whose values are always masked.
+SENSITIVE_HEADERS = frozenset({"authorization", "dpop", "cookie", "set-cookie", "proxy-authorization"})
+
+#: Known values shorter than this are only masked by key (replacing "abc" everywhere garbles text).
+MIN_SECRET_LENGTH = 4
+
+_ALL_KEYS = SENSITIVE_FIELDS | PRIVATE_JWK_MEMBERS
+_JSON_PAIR = re.compile(
+    r'"(?P<key>' + "|".join(sorted(map(re.escape, _ALL_KEYS), key=len, reverse=True)) + r')"'
+    r'(?P<sep>\s*:\s*)"(?P<value>(?:[^"\\]|\\.)*)"'
+)
+_PEM_PRIVATE = re.compile(
+    r"-----BEGIN (?P<label>[A-Z0-9 ]*PRIVATE KEY)-----.*?-----END (?P=label)-----", re.DOTALL
+)
+_AUTH_SCHEME = re.compile(r"^\s*(?P<scheme>[A-Za-z][A-Za-z0-9._~+/-]*)\s+(?P<creds>\S.*)$", re.DOTALL)
+
+
+def fingerprint(value: str | bytes) -> str:
+    """First 8 hex digits of SHA-256(value): tells two secrets apart without revealing either."""
+    data = value.encode("utf-8", "surrogatepass") if isinstance(value, str) else value
+    return hashlib.sha256(data).hexdigest()[:8]
+
+
+def marker(value: str | bytes) -> str:
+    """The text that replaces ``value``: ``[redacted:<fingerprint>]``."""
+    return f"[redacted:{fingerprint(value)}]"
+
+
+class Redactor:
+    """Replaces secrets in captured text. Thread-safe; one per :class:`~conformance.client.http.Transport`."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        self._lock = threading.Lock()
+        self._variants: dict[str, str] = {}  # text as it may appear -> marker of the original value
+        # First MIN_SECRET_LENGTH characters -> [(form, marker)], longest first. Lists are replaced,
+        # never mutated, so a reader needs no lock; lookup cost does not grow with the secrets.
+        self._index: dict[str, list[tuple[str, str]]] = {}
+        for value in secrets:
+            self.add_secret(value)
+
+    def __repr__(self) -> str:
+        return f"<Redactor with {len(self._variants)} known forms of secrets>"
+
+    # -- learning ------------------------------------------------------------------------------
+
+    def add_secret(self, value: str | None) -> None:
+        """Mask every later occurrence of ``value`` (and of its URL-encoded / JSON-escaped forms)."""
+        if not isinstance(value, str) or len(value) < MIN_SECRET_LENGTH:
+            return
+        mark = marker(value)
+        forms = {value, quote_plus(value, safe=""), quote(value, safe=""), json.dumps(value)[1:-1]}
+        with self._lock:
+            new = [f for f in forms if f not in self._variants and len(f) >= MIN_SECRET_LENGTH]
+            if not new:
+                return
+            for form in new:
+                self._variants[form] = mark
+                head = form[:MIN_SECRET_LENGTH]
+                entries = [*self._index.get(head, ()), (form, mark)]
+                self._index[head] = sorted(entries, key=lambda entry: len(entry[0]), reverse=True)
+
+    def learn_json(self, obj: object) -> None:
+        """Learn the string values found under sensitive keys anywhere in a JSON document."""
+        if isinstance(obj, Mapping):
+            for key, value in obj.items():
+                if isinstance(key, str) and key.lower() in _ALL_KEYS and isinstance(value, str):
+                    self.add_secret(value)
+                else:
+                    self.learn_json(value)
+        elif isinstance(obj, list):
+            for item in obj:
+                self.learn_json(item)
+
+    def learn_form(self, items: Iterable[tuple[str, str]]) -> None:
+        """Learn the values of sensitive fields of a form or query string."""
+        for key, value in items:
+            if key.lower() in SENSITIVE_FIELDS:
+                self.add_secret(value)
+
+    def learn_authorization(self, value: str) -> None:
+        """Learn the credentials of an ``Authorization`` header (the token, or the Basic secret)."""
+        match = _AUTH_SCHEME.match(value)
+        if not match:
+            self.add_secret(value.strip())
+            return
+        creds = match["creds"].strip()
+        self.add_secret(creds)
+        if match["scheme"].lower() == "basic":
+            decoded = _decode_basic(creds)
+            if decoded:
+                self.add_secret(decoded[1])
+
+    # -- redaction -----------------------------------------------------------------------------
+
+    def redact_text(self, text: str) -> str:
+        """Mask PEM private keys, sensitive ``"key": "value"`` pairs and every known secret."""
+        if not text:
+            return text
+        text = _PEM_PRIVATE.sub(lambda m: marker(m.group(0)), text)
+        text = _JSON_PAIR.sub(self._mask_json_pair, text)
+        return self._replace_known(text)
+
+    def redact_json(self, obj: object) -> object:
+        """A copy of a JSON value with sensitive members and known secrets masked."""
+        return self._redact_json(obj, in_jwk=False)
+
+    def redact_form(self, body: str) -> str:
+        """Mask the values of sensitive fields of an urlencoded form, keeping its layout."""
+        parts = []
+        for part in body.split("&"):
+            key, sep, value = part.partition("=")
+            if sep and unquote_plus(key).lower() in SENSITIVE_FIELDS:
+                part = f"{key}={marker(unquote_plus(value))}"
+            parts.append(part)
+        return self._replace_known("&".join(parts))
+
+    def redact_url(self, url: str) -> str:
+        """Mask URL userinfo, sensitive query parameters and known secrets."""
+        try:
+            parts = urlsplit(url)
+        except ValueError:
+            return self.redact_text(url)
+        netloc = parts.netloc
+        if "@" in netloc:
+            userinfo, _, host = netloc.rpartition("@")
+            netloc = f"{marker(userinfo)}@{host}"
+        query = self.redact_form(parts.query) if parts.query else parts.query
+        return self._replace_known(urlunsplit(parts._replace(netloc=netloc, query=query)))
+
+    def redact_headers(self, headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+        """Mask sensitive headers (keeping the ``Authorization`` scheme) and known secrets."""
+        out = []
+        for name, value in headers:
+            lname = name.lower()
+            if lname in ("authorization", "proxy-authorization"):
+                value = _mask_authorization(value)
+            elif lname in SENSITIVE_HEADERS:
+                value = marker(value)
+            out.append((name, self._replace_known(value)))
+        return out
+
+    def redact_body(self, text: str, content_type: str | None) -> str:
+        """Redact a body by its content type: form fields by key, anything else as text."""
+        ctype = (content_type or "").split(";")[0].strip().lower()
+        if ctype == "application/x-www-form-urlencoded":
+            return self.redact_form(text)
+        return self.redact_text(text)
+
+    # -- internals -----------------------------------------------------------------------------
+
+    def _redact_json(self, obj: object, *, in_jwk: bool) -> object:
+        if isinstance(obj, Mapping):
+            is_jwk = "kty" in obj
+            out = {}
+            for key, value in obj.items():
+                lkey = str(key).lower()
+                sensitive = lkey in SENSITIVE_FIELDS or (lkey in PRIVATE_JWK_MEMBERS and is_jwk)
+                if sensitive and value is not None and not isinstance(value, (bool, int, float)):
+                    out[key] = marker(value if isinstance(value, str) else json.dumps(value))
+                else:
+                    out[key] = self._redact_json(value, in_jwk=is_jwk)
+            return out
+        if isinstance(obj, list):
+            return [self._redact_json(item, in_jwk=in_jwk) for item in obj]
+        if isinstance(obj, str):
+            return self.redact_text(obj)
+        return obj
+
+    @staticmethod
+    def _mask_json_pair(match: re.Match[str]) -> str:
+        raw = match["value"]
+        try:
+            value = json.loads(f'"{raw}"')
+        except ValueError:
+            value = raw
+        return f'"{match["key"]}"{match["sep"]}"{marker(value)}"'
+
+    def _replace_known(self, text: str) -> str:
+        """Replace every known form of a secret, longest match first, in one pass over ``text``."""
+        index = self._index
+        if not index:
+            return text
+        out: list[str] = []
+        start = i = 0
+        end = len(text) - MIN_SECRET_LENGTH
+        while i <= end:
+            for form, mark in index.get(text[i : i + MIN_SECRET_LENGTH], ()):
+                if text.startswith(form, i):
+                    out += (text[start:i], mark)
+                    i = start = i + len(form)
+                    break
+            else:
+                i += 1
+        out.append(text[start:])
+        return "".join(out)
+
+
+def _decode_basic(creds: str) -> tuple[str, str] | None:
+    """RFC 7617 credentials, form-urlencoded per RFC 6749 App. B; None if not decodable."""
+    try:
+        raw = base64.b64decode(creds, validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):
+        return None
+    user, sep, password = raw.partition(":")
+    if not sep:
+        return None
+    return unquote_plus(user), unquote_plus(password)
+
+
+def _mask_authorization(value: str) -> str:
+    """``Basic [redacted:..] (client_id=x)`` / ``Bearer [redacted:..]``: scheme kept, credentials masked."""
+    match = _AUTH_SCHEME.match(value)
+    if not match:
+        return marker(value)
+    scheme, creds = match["scheme"], match["creds"].strip()
+    masked = f"{scheme} {marker(creds)}"
+    if scheme.lower() == "basic":
+        decoded = _decode_basic(creds)
+        if decoded:
+            masked += f" (client_id={decoded[0]})"
+    return masked

@@ -1,0 +1,220 @@
+"""The happy path of the DCR fallback as one call per step.
+
+:class:`DcrSession` ties a :class:`~conformance.profile.Profile` to a
+:class:`~conformance.client.http.Transport`:
+
+1. :meth:`~DcrSession.initial_token`: the main client's ``scope=dcr`` token (RFC 6749 §4.4);
+2. :meth:`~DcrSession.register`: RFC 7591 registration from the template;
+3. :meth:`~DcrSession.use`: the dynamic client's token request (DPoP when ``[use] dpop``,
+   one retry on ``use_dpop_nonce``, RFC 9449 §8);
+4. :meth:`~DcrSession.read` / :meth:`~DcrSession.update` / :meth:`~DcrSession.delete`: RFC 7592,
+   rotation adopted;
+5. :meth:`~DcrSession.revoke` / :meth:`~DcrSession.introspect`: RFC 7009 / RFC 7662.
+
+Each returns the :class:`Exchange` (never asserts). Every secret learnt on the way is added to
+the transport's redactor, and ``on_registered`` is told about every client a registration
+created (even a non-conformant one), so the caller can delete it at the end.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from conformance.client import management
+from conformance.client.http import Exchange, RequestSpec, Transport
+from conformance.client.jose import DpopKey, public_jwk
+from conformance.client.registration import DynamicClient, registration_request
+from conformance.client.revocation import introspection_request, revocation_request
+from conformance.client.token import DCR_SCOPE, access_token_of, initial_token_request
+from conformance.client.use import dynamic_token_request, resource_request, send_with_nonce_retry
+from conformance.profile import ClientConfig, Profile
+
+
+class DcrSession:
+    """One profile, one transport; thread-safe."""
+
+    def __init__(
+        self,
+        profile: Profile,
+        transport: Transport,
+        *,
+        on_registered: Callable[[DynamicClient], None] | None = None,
+    ) -> None:
+        if profile.needs_discovery:
+            raise ValueError(f"profile {profile.name!r} needs discovery: pass discover(profile, transport)")
+        self.profile = profile
+        self.transport = transport
+        self.on_registered = on_registered
+        self._nonces: dict[str, str] = {}
+        self._lock = threading.Lock()
+        for secret in profile.secrets():
+            transport.redactor.add_secret(secret)
+
+    def __repr__(self) -> str:
+        return f"<DcrSession profile={self.profile.name!r}>"
+
+    def _secret(self, *values: str | None) -> None:
+        for value in values:
+            self.transport.redactor.add_secret(value)
+
+    def main_client(self, label: str) -> ClientConfig:
+        try:
+            return self.profile.main_clients[label]
+        except KeyError:
+            known = ", ".join(self.profile.main_clients)
+            raise KeyError(f"profile {self.profile.name!r} has no main client {label!r} (known: {known})") from None
+
+    # -- step 1 --------------------------------------------------------------------------------
+
+    def initial_token(self, main_label: str, scope: str | None = DCR_SCOPE) -> tuple[str | None, Exchange]:
+        """The main client's initial registration token (None if none came back)."""
+        exchange = self.transport.send(initial_token_request(self.profile, self.main_client(main_label), scope))
+        token = access_token_of(exchange)
+        self._secret(token)
+        return token, exchange
+
+    # -- step 2 --------------------------------------------------------------------------------
+
+    def register(
+        self, token: str | None, metadata: dict[str, Any] | None = None, *, main_label: str | None = None
+    ) -> tuple[DynamicClient | None, Exchange]:
+        """Register from the template. For a ``private_key_jwt`` template a fresh EC key is
+        generated and its public JWK sent as ``jwks`` (RFC 7591 §2)."""
+        template = self.profile.template
+        metadata = dict(metadata or {})
+        private_key = None
+        if template.token_endpoint_auth_method == "private_key_jwt" and "jwks" not in metadata:
+            private_key = ec.generate_private_key(ec.SECP256R1())
+            metadata["jwks"] = {"keys": [public_jwk(private_key, alg="ES256")]}
+            metadata.setdefault("token_endpoint_auth_method", "private_key_jwt")
+        exchange = self.transport.send(registration_request(self.profile, token, metadata))
+        dyn = DynamicClient.from_response(
+            exchange,
+            default_auth_method=template.token_endpoint_auth_method,
+            private_key=private_key,
+            main_label=main_label,
+        )
+        if dyn is not None:
+            self._secret(*dyn.secrets())
+            if self.on_registered is not None:
+                self.on_registered(dyn)
+        return dyn, exchange
+
+    def register_new(self, main_label: str) -> tuple[DynamicClient | None, list[Exchange]]:
+        """Steps 1 and 2 in one: a fresh initial token, then a registration with it."""
+        token, first = self.initial_token(main_label)
+        if token is None:
+            return None, [first]
+        dyn, second = self.register(token, main_label=main_label)
+        return dyn, [first, second]
+
+    # -- step 3 --------------------------------------------------------------------------------
+
+    def dpop_key(self, dyn: DynamicClient) -> DpopKey | None:
+        """The client instance's DPoP key (created once), or None when ``[use] dpop`` is off."""
+        if not self.profile.use.dpop:
+            return None
+        with dyn.lock:
+            if dyn.dpop_key is None:
+                dyn.dpop_key = DpopKey.generate()
+            return dyn.dpop_key
+
+    def use(self, dyn: DynamicClient, scope: str | None = None, **auth: Any) -> Exchange:
+        """The dynamic client's token request, retried once on ``use_dpop_nonce``."""
+        key = self.dpop_key(dyn)
+        url = self.profile.token_endpoint_for(dyn)
+
+        def build(nonce: str | None) -> RequestSpec:
+            return dynamic_token_request(self.profile, dyn, scope=scope, dpop_key=key, nonce=nonce, **auth)
+
+        return self._send_dpop(url, build, key)
+
+    def call_resource(
+        self, dyn: DynamicClient, access_token: str, token_type: str | None, url: str | None = None, **kwargs: Any
+    ) -> Exchange:
+        """Call ``[use] resource_url`` (or ``url``) with the token, DPoP-bound when it is."""
+        target = url or self.profile.use.resource_url
+        if target is None:
+            raise ValueError(f"profile {self.profile.name!r} has no resource_url")
+        key = self.dpop_key(dyn)
+
+        def build(nonce: str | None) -> RequestSpec:
+            return resource_request(target, access_token, token_type, key, nonce=nonce, **kwargs)
+
+        return self._send_dpop(target, build, key)
+
+    def _send_dpop(self, url: str, build: Callable[[str | None], RequestSpec], key: DpopKey | None) -> Exchange:
+        if key is None:
+            exchange = self.transport.send(build(None))
+        else:
+            origin = _origin(url)
+            with self._lock:
+                nonce = self._nonces.get(origin)
+            exchange = send_with_nonce_retry(self.transport, build, nonce)
+            fresh = exchange.header("DPoP-Nonce")  # RFC 9449 §8.2: a server may send a new one anytime
+            if fresh:
+                with self._lock:
+                    self._nonces[origin] = fresh
+        self._secret(access_token_of(exchange))
+        return exchange
+
+    # -- management ----------------------------------------------------------------------------
+
+    def read(self, dyn: DynamicClient) -> Exchange:
+        """RFC 7592 §2.1 read; rotated credentials are adopted (see ``dyn.last_rotation``)."""
+        return self._manage(dyn, management.read_request(dyn))
+
+    def update(self, dyn: DynamicClient, metadata: dict[str, Any] | None = None) -> Exchange:
+        """RFC 7592 §2.2 update with the full metadata; rotated credentials are adopted."""
+        return self._manage(dyn, management.update_request(dyn, metadata))
+
+    def _manage(self, dyn: DynamicClient, spec: RequestSpec) -> Exchange:
+        exchange = self.transport.send(spec)
+        rotation = management.adopt_rotation(dyn, exchange)
+        dyn.last_rotation = rotation
+        self._secret(*dyn.secrets())
+        return exchange
+
+    def delete(self, dyn: DynamicClient) -> Exchange:
+        """RFC 7592 §2.3 delete; a 204 (or any 2xx) marks the client deleted."""
+        exchange = self.transport.send(management.delete_request(dyn))
+        if exchange.status is not None and 200 <= exchange.status < 300:
+            dyn.deleted = True
+        return exchange
+
+    def was_deleted(self, dyn: DynamicClient) -> bool:
+        """True when this session's transport saw a 2xx ``DELETE`` of the client, whether it was
+        sent by :meth:`delete` or by a check directly (cleanup then skips it)."""
+        if dyn.deleted:
+            return True
+        uri = dyn.registration_client_uri
+        for exchange in list(self.transport.exchanges):
+            spec = exchange.spec
+            if spec is not None and spec.method.upper() == "DELETE" and uri and spec.url == uri:
+                if exchange.status is not None and 200 <= exchange.status < 300:
+                    dyn.deleted = True
+                    return True
+        return False
+
+    # -- revocation ----------------------------------------------------------------------------
+
+    def revoke(self, client: Any, token: str, hint: str | None = None, **auth: Any) -> Exchange:
+        """RFC 7009 revocation of ``token`` by ``client`` (main, introspector or dynamic)."""
+        return self.transport.send(revocation_request(self.profile, client, token, hint, **auth))
+
+    def introspect(self, token: str, client: Any = None, **auth: Any) -> Exchange:
+        """RFC 7662 introspection of ``token``, by ``client`` or else the profile's introspector."""
+        caller = client if client is not None else self.profile.introspector
+        if caller is None:
+            raise ValueError(f"profile {self.profile.name!r} has no [introspector]")
+        return self.transport.send(introspection_request(self.profile, caller, token, **auth))
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()

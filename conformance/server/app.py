@@ -1,0 +1,52 @@
+"""Routing of requests to the endpoint modules, and the last line of defence against 5xx."""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import unquote
+
+from . import management, metadata, registration, resource, revocation, token
+from .config import (INTROSPECTION_PATH, METADATA_PATHS, REGISTRATION_PATH, RESOURCE_PATH,
+                     REVOCATION_PATH, TOKEN_PATH)
+from .context import Context
+from .errors import DefectCrash, OAuthError, Request, Response, json_response
+
+log = logging.getLogger("conformance.server")
+
+_MANAGEMENT_PREFIX = REGISTRATION_PATH + "/"
+
+
+class App:
+    """Callable ``Request -> Response``; endpoint errors become their JSON answers."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self._routes = {
+            TOKEN_PATH: token.handle,
+            REGISTRATION_PATH: registration.handle,
+            REVOCATION_PATH: revocation.handle_revocation,
+            INTROSPECTION_PATH: revocation.handle_introspection,
+            RESOURCE_PATH: resource.handle,
+            **{path: metadata.handle for path in METADATA_PATHS},
+        }
+
+    def __call__(self, request: Request) -> Response:
+        try:
+            return self._route(request)
+        except OAuthError as exc:
+            return exc.response()
+        except DefectCrash:  # a defect simulating a crash
+            return json_response(500, {"error": "server_error"})
+        except Exception:  # a bug: never leak details, but make it visible in the log
+            log.exception("unhandled error on %s %s", request.method, request.path)
+            return json_response(500, {"error": "server_error"})
+
+    def _route(self, request: Request) -> Response:
+        handler = self._routes.get(request.path)
+        if handler is not None:
+            return handler(self.ctx, request)
+        if request.path.startswith(_MANAGEMENT_PREFIX):
+            client_id = unquote(request.path[len(_MANAGEMENT_PREFIX):])
+            if client_id and "/" not in client_id:
+                return management.handle(self.ctx, request, client_id)
+        return json_response(404, {"error": "not_found"})

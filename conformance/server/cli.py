@@ -1,0 +1,105 @@
+"""``dcr-conformance serve``: the reference server alone, for SDK vendors and demos.
+
+Also ``python -m conformance.server``. Prints the base URL and the profile path (never a
+secret), and stops cleanly on Ctrl-C or SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from ..pki import TestPKI
+from .defects import DEFECTS, UnknownDefect
+from .reference import ReferenceServer
+
+DEFAULT_PORT = 8443
+
+
+def add_serve_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT,
+                        help=f"loopback port to listen on (default {DEFAULT_PORT}; 0 = any free)")
+    parser.add_argument("--defect", metavar="NAME",
+                        help="switch on one deliberate non-conformance (see --list-defects)")
+    parser.add_argument("--write-profile", metavar="FILE",
+                        help="write the profile for this server to FILE (secrets go to "
+                             "FILE's directory/secrets/); default: a temporary directory")
+    parser.add_argument("--state", metavar="FILE",
+                        help="keep dynamic clients in this SQLite file across restarts (the "
+                             "test PKI is kept beside it, in FILE.pki/)")
+    parser.add_argument("--no-rotation", action="store_true",
+                        help="RFC 7592 GET/PUT keep the client secret and registration token")
+    parser.add_argument("--no-dpop-nonce", action="store_true",
+                        help="do not require RFC 9449 server nonces")
+    parser.add_argument("--initial-token-ttl", type=int, default=300, metavar="SECONDS",
+                        help="lifetime of the initial (dcr) access token (default 300)")
+    parser.add_argument("--list-defects", action="store_true",
+                        help="print the catalogue of defects and exit")
+    return parser
+
+
+def list_defects(out=sys.stdout) -> None:
+    width = max(len(name) for name in DEFECTS)
+    for defect in DEFECTS.values():
+        print(f"{defect.name:<{width}}  {' '.join(defect.breaks):<18} {defect.requirement:<18} "
+              f"{defect.text}", file=out)
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    if args.list_defects:
+        try:
+            list_defects()
+            sys.stdout.flush()
+        except BrokenPipeError:  # e.g. piped into head
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (stdout stays open until exit)
+        return 0
+    if args.defect is not None and args.defect not in DEFECTS:
+        print(f"dcr-conformance serve: {UnknownDefect(args.defect)}", file=sys.stderr)
+        return 2
+    pki = None
+    if args.state:
+        state = Path(args.state).resolve()
+        pki = TestPKI.load_or_generate(state.parent / f"{state.name}.pki")
+    profile = Path(args.write_profile).resolve() if args.write_profile else None
+    server = ReferenceServer(defect=args.defect, rotate_on_read=not args.no_rotation,
+                             dpop_nonce=not args.no_dpop_nonce,
+                             initial_token_ttl_s=args.initial_token_ttl, state_file=args.state,
+                             port=args.port, pki=pki, profile_path=profile,
+                             workdir=profile.parent if profile else None)
+    try:
+        server.start()
+    except OSError as exc:
+        print(f"dcr-conformance serve: cannot listen on port {args.port}: {exc.strerror}",
+              file=sys.stderr)
+        return 2
+
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        print(f"dcr-conformance reference server at {server.base_url}", flush=True)
+        print(f"profile: {server.profile_path}", flush=True)
+        print(f"CA certificate: {server.pki.ca_cert}", flush=True)
+        if args.defect:
+            print(f"defect: {args.defect} ({DEFECTS[args.defect].text})", flush=True)
+        if args.state:
+            print(f"state: {Path(args.state).resolve()}", flush=True)
+        print("Ctrl-C or SIGTERM stops it.", flush=True)
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        server.stop()
+        print("stopped", flush=True)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = add_serve_arguments(argparse.ArgumentParser(
+        prog="python -m conformance.server", description=__doc__.splitlines()[0]))
+    return run_serve(parser.parse_args(argv))

@@ -1,0 +1,177 @@
+"""Client metadata of a templatized registration (RFC 7591 §2, §3.2.1, §3.2.2).
+
+A dynamic client inherits from its template and never gets more: a requested ``scope``,
+``grant_types``, ``response_types`` or ``redirect_uris`` must be a subset of the template's,
+``token_endpoint_auth_method`` must be the template's. Faults are ``invalid_client_metadata``
+(``invalid_redirect_uri`` for redirect URIs). Unknown fields are ignored (RFC 7591 §2); known
+fields of the wrong JSON type are ``invalid_client_metadata``. Used by registration (POST) and
+by RFC 7592 update (PUT).
+"""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import urlsplit
+
+from . import jose
+from .config import Template
+from .context import Context
+from .errors import DefectCrash, OAuthError, Request
+
+_STR, _STR_LIST, _OBJECT, _BOOL = "string", "array of strings", "object", "boolean"
+KNOWN_FIELDS = {
+    "redirect_uris": _STR_LIST, "response_types": _STR_LIST, "grant_types": _STR_LIST,
+    "contacts": _STR_LIST, "scope": _STR, "token_endpoint_auth_method": _STR,
+    "token_endpoint_auth_signing_alg": _STR, "client_name": _STR, "client_uri": _STR,
+    "logo_uri": _STR, "tos_uri": _STR, "policy_uri": _STR, "software_id": _STR,
+    "software_version": _STR, "software_statement": _STR, "jwks": _OBJECT, "jwks_uri": _STR,
+    "dpop_bound_access_tokens": _BOOL,
+}
+_COPIED = ("client_name", "client_uri", "logo_uri", "tos_uri", "policy_uri", "contacts",
+           "software_version")
+
+
+def metadata_error(description: str) -> OAuthError:
+    return OAuthError(400, "invalid_client_metadata", description)
+
+
+def parse_json_object(ctx: Context, request: Request) -> dict:
+    """The JSON object body of a registration or update request (RFC 7591 §3.1)."""
+    if request.content_type != "application/json":
+        raise OAuthError(400, "invalid_request", "Content-Type must be application/json")
+    try:
+        body = json.loads(request.body.decode("utf-8"), parse_constant=_no_constants)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        if ctx.defects.on("malformed-json-500"):  # DEFECT: parse errors crash the handler
+            raise DefectCrash("malformed JSON") from None
+        raise OAuthError(400, "invalid_request", "the body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise metadata_error("the body must be a JSON object")
+    return body
+
+
+def _no_constants(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
+def check_types(ctx: Context, body: dict) -> None:
+    for name, kind in KNOWN_FIELDS.items():
+        if name not in body:
+            continue
+        value = body[name]
+        ok = {
+            _STR: lambda v: isinstance(v, str),
+            _STR_LIST: lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v),
+            _OBJECT: lambda v: isinstance(v, dict),
+            _BOOL: lambda v: isinstance(v, bool),
+        }[kind](value)
+        if not ok:
+            if isinstance(value, (dict, list)) and ctx.defects.on("nested-metadata-500"):
+                raise DefectCrash(f"{name} of the wrong type")  # DEFECT: crash on nesting
+            raise metadata_error(f"{name} must be a JSON {kind}")
+
+
+def _redirect_error(description: str) -> OAuthError:
+    return OAuthError(400, "invalid_redirect_uri", description)
+
+
+def _check_redirect_uris(uris: list[str], template: Template) -> None:
+    for uri in uris:
+        try:
+            parts = urlsplit(uri)
+        except ValueError:
+            raise _redirect_error("a redirect URI cannot be parsed") from None
+        if not parts.scheme:
+            raise _redirect_error("redirect URIs must be absolute")
+        if parts.fragment or "#" in uri:
+            raise _redirect_error("redirect URIs must not have a fragment")
+        if parts.scheme.lower() not in ("https",) and uri not in template.redirect_uris:
+            raise _redirect_error("redirect URIs must use https")
+        if uri not in template.redirect_uris:
+            raise _redirect_error("the redirect URI is not allowed by the template")
+
+
+def _check_jwks(jwks: dict) -> dict:
+    keys = jwks.get("keys")
+    if not isinstance(keys, list) or not 1 <= len(keys) <= 5:
+        raise metadata_error("jwks must hold 1 to 5 keys")
+    for jwk in keys:
+        try:
+            jose.public_key_from_jwk(jwk)
+        except jose.JoseError as exc:
+            raise metadata_error(f"jwks: {exc}") from None
+    return {"keys": keys}
+
+
+def registered_metadata(ctx: Context, template: Template, body: dict, *,
+                        update: bool = False) -> dict:
+    """Validate ``body`` against ``template``; return the metadata to register.
+
+    ``update`` selects the RFC 7592 PUT variant of the scope defects.
+    """
+    defects = ctx.defects
+    check_types(ctx, body)
+    lax = defects.on("put-scope-not-enforced") if update else False  # DEFECT (PUT only)
+    result: dict = {"software_id": template.software_id}
+
+    scope = body.get("scope")
+    if scope is None or not scope.strip():
+        result["scope"] = template.scope
+    else:
+        requested = [s for s in scope.split(" ") if s]
+        outside = [s for s in requested if s not in template.scopes]
+        if outside and not (lax or defects.on("template-scope-not-enforced")):  # DEFECT
+            if defects.on("wrong-error-code"):  # DEFECT: the wrong RFC 7591 code
+                raise _redirect_error("the scope is not allowed by the template")
+            raise metadata_error("the scope is not allowed by the template")
+        result["scope"] = " ".join(dict.fromkeys(requested))
+
+    loose = lax or defects.on("redirect-uri-not-validated")  # DEFECT: redirects/grants free
+    uris = body.get("redirect_uris")
+    if uris is None:
+        result["redirect_uris"] = list(template.redirect_uris)
+    else:
+        if not loose:
+            _check_redirect_uris(uris, template)
+        result["redirect_uris"] = list(dict.fromkeys(uris))
+
+    for name, allowed in (("grant_types", template.grant_types),
+                          ("response_types", template.response_types)):
+        values = body.get(name)
+        if values is None:
+            result[name] = list(allowed)
+            continue
+        if not loose and any(v not in allowed for v in values):
+            raise metadata_error(f"{name} is not allowed by the template")
+        result[name] = list(dict.fromkeys(values))
+
+    method = body.get("token_endpoint_auth_method", template.token_endpoint_auth_method)
+    if method != template.token_endpoint_auth_method:
+        raise metadata_error("token_endpoint_auth_method is fixed by the template")
+    result["token_endpoint_auth_method"] = method
+
+    both = "jwks" in body and "jwks_uri" in body
+    if both and not defects.on("jwks-and-jwks-uri-accepted"):  # DEFECT: both kept
+        raise metadata_error("jwks and jwks_uri must not both be present")
+    if template.device_keys:
+        if "jwks_uri" in body and not both:
+            raise metadata_error("this template needs jwks, not jwks_uri")
+        if "jwks" not in body:
+            raise metadata_error("this template needs the device's public keys in jwks")
+        result["jwks"] = _check_jwks(body["jwks"])
+        alg = body.get("token_endpoint_auth_signing_alg", "ES256")
+        if alg not in jose.ASYMMETRIC_ALGS:
+            raise metadata_error("token_endpoint_auth_signing_alg must be ES256, RS256 or PS256")
+        result["token_endpoint_auth_signing_alg"] = alg
+    if both and defects.on("jwks-and-jwks-uri-accepted"):
+        result["jwks"], result["jwks_uri"] = body["jwks"], body["jwks_uri"]
+
+    if body.get("dpop_bound_access_tokens") is False and template.requires_dpop:
+        raise metadata_error("the template binds access tokens with DPoP")
+    if template.requires_dpop:
+        result["dpop_bound_access_tokens"] = True
+
+    for name in _COPIED:
+        if name in body:
+            result[name] = body[name]
+    return result

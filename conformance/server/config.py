@@ -1,0 +1,192 @@
+"""What the reference server is configured with: endpoints, settings, clients and templates.
+
+The configured (non-dynamic) clients mirror a Curity deployment of the DCR fallback
+(protocol.md §1.1): one main client per authentication method of RFC 6749 §2.3.1, RFC 7523 and
+RFC 8705, an introspector, an ``unlisted`` client that no template names, and ``other-app``, the
+only client named by ``other-template``. Secrets are derived from the PKI's seed, so a restart on
+the same PKI directory keeps them.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from dataclasses import dataclass, field
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from ..pki import TestPKI
+from .jose import load_public_pem
+
+HAAPI_SCOPE = "urn:se:curity:scopes:haapi"
+DCR_SCOPE = "dcr"
+MAIN_SCOPES = ("openid",)
+
+SECRET_METHODS = ("client_secret_basic", "client_secret_post")
+ALL_AUTH_METHODS = ("client_secret_basic", "client_secret_post", "client_secret_jwt",
+                    "private_key_jwt", "tls_client_auth", "self_signed_tls_client_auth")
+JWT_SIGNING_ALGS = ("ES256", "RS256", "PS256", "HS256")
+DPOP_ALGS = ("ES256", "RS256", "PS256")
+
+TOKEN_PATH = "/oauth/v2/oauth-token"
+REGISTRATION_PATH = "/token-service/oauth-registration"
+REVOCATION_PATH = "/oauth/v2/oauth-revoke"
+INTROSPECTION_PATH = "/oauth/v2/oauth-introspect"
+RESOURCE_PATH = "/api/resource"
+METADATA_PATHS = ("/.well-known/oauth-authorization-server", "/.well-known/openid-configuration")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Server behaviour switches and limits (all times in seconds)."""
+
+    rotate_on_read: bool = True  # RFC 7592 §2.1 MAY; Curity's default (reuse=false)
+    dpop_nonce: bool = True  # RFC 9449 §8 server nonces
+    initial_token_ttl_s: int = 300
+    access_token_ttl_s: int = 300
+    registration_token_ttl_s: int = 31_536_000  # Curity default: 365 days
+    assertion_max_lifetime_s: int = 600  # RFC 7523 §3 item 4: exp too far ahead is refused
+    clock_skew_s: int = 30
+    dpop_iat_window_s: int = 60
+    dpop_nonce_ttl_s: int = 300
+    max_body_bytes: int = 65_536
+    io_timeout_s: float = 10.0  # per socket operation: handshake, request read, idle keep-alive
+
+
+@dataclass(frozen=True)
+class ConfiguredClient:
+    """A client of the configuration (not dynamically registered)."""
+
+    label: str
+    client_id: str
+    auth_method: str
+    role: str = "main"  # main | introspector | unlisted | other
+    secret: str | None = None
+    public_key: object | None = None  # private_key_jwt
+    alg: str | None = None
+    kid: str | None = None
+    subject: x509.Name | None = None  # tls_client_auth: the expected subject DN
+    pinned_cert_der: bytes | None = None  # self_signed_tls_client_auth
+    scopes: tuple[str, ...] = MAIN_SCOPES
+
+
+@dataclass(frozen=True)
+class Template:
+    """A DCR template client (Curity ``dynamic-client-registration-template``)."""
+
+    software_id: str
+    scope: str
+    grant_types: tuple[str, ...]
+    response_types: tuple[str, ...]
+    redirect_uris: tuple[str, ...]
+    token_endpoint_auth_method: str
+    authenticate_client_by: tuple[str, ...]
+    requires_dpop: bool = True
+    device_keys: bool = False  # BYOK: the device registers jwks and uses private_key_jwt
+
+    @property
+    def scopes(self) -> frozenset[str]:
+        return frozenset(self.scope.split())
+
+
+@dataclass
+class ServerConfig:
+    base_url: str
+    settings: Settings
+    clients: dict[str, ConfiguredClient] = field(default_factory=dict)
+    templates: dict[str, Template] = field(default_factory=dict)
+    default_template: str = "haapi-template"
+
+    @property
+    def issuer(self) -> str:
+        return self.base_url
+
+    @property
+    def token_endpoint(self) -> str:
+        return self.base_url + TOKEN_PATH
+
+    @property
+    def registration_endpoint(self) -> str:
+        return self.base_url + REGISTRATION_PATH
+
+    @property
+    def revocation_endpoint(self) -> str:
+        return self.base_url + REVOCATION_PATH
+
+    @property
+    def introspection_endpoint(self) -> str:
+        return self.base_url + INTROSPECTION_PATH
+
+    @property
+    def resource_url(self) -> str:
+        return self.base_url + RESOURCE_PATH
+
+    def main_clients(self) -> list[ConfiguredClient]:
+        return [c for c in self.clients.values() if c.role == "main"]
+
+    def client_by_label(self, label: str) -> ConfiguredClient:
+        for client in self.clients.values():
+            if client.label == label:
+                return client
+        raise KeyError(label)
+
+    def templates_naming(self, client_id: str) -> list[Template]:
+        return [t for t in self.templates.values() if client_id in t.authenticate_client_by]
+
+
+def _secret(seed: bytes, label: str, special: bool = False) -> str:
+    raw = hmac.new(seed, f"client-secret:{label}".encode(), hashlib.sha256).digest()
+    secret = base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+    # Characters that RFC 6749 App. B form-encoding changes (DCR-TOK-003).
+    return secret + ":+%/ &=" if special else secret
+
+
+def _cert(path) -> x509.Certificate:
+    return x509.load_pem_x509_certificate(path.read_bytes())
+
+
+def build_config(pki: TestPKI, base_url: str, settings: Settings) -> ServerConfig:
+    """The reference deployment: main clients for all six methods, three templates."""
+    seed = pki.seed()
+
+    clients = [
+        ConfiguredClient("basic", "main-basic", "client_secret_basic",
+                         secret=_secret(seed, "basic", special=True)),
+        ConfiguredClient("post", "main-post", "client_secret_post", secret=_secret(seed, "post")),
+        ConfiguredClient("hs256", "main-hs256", "client_secret_jwt", alg="HS256",
+                         secret=_secret(seed, "hs256")),
+    ]
+    for alg in ("ES256", "RS256", "PS256"):
+        _, public = pki.jwt_key(alg)
+        clients.append(ConfiguredClient(alg.lower(), f"main-{alg.lower()}", "private_key_jwt",
+                                        public_key=load_public_pem(public.read_bytes()),
+                                        alg=alg, kid=f"main-{alg.lower()}-key"))
+    clients += [
+        ConfiguredClient("mtls", "main-mtls", "tls_client_auth",
+                         subject=_cert(pki.client_cert).subject),
+        ConfiguredClient("selfsigned", "main-selfsigned", "self_signed_tls_client_auth",
+                         pinned_cert_der=_cert(pki.self_signed_cert).public_bytes(
+                             serialization.Encoding.DER)),
+        ConfiguredClient("introspector", "introspector", "client_secret_basic", role="introspector",
+                         secret=_secret(seed, "introspector")),
+        ConfiguredClient("unlisted", "unlisted-client", "client_secret_basic", role="unlisted",
+                         secret=_secret(seed, "unlisted")),
+        ConfiguredClient("other", "other-app", "client_secret_basic", role="other",
+                         secret=_secret(seed, "other")),
+    ]
+    by_id = {c.client_id: c for c in clients}
+    main_ids = tuple(c.client_id for c in clients if c.role == "main")
+    common = dict(scope=HAAPI_SCOPE, grant_types=("client_credentials",), response_types=("code",),
+                  redirect_uris=("https://app.example/callback", "com.example.app:/callback"))
+    templates = [
+        Template("haapi-template", token_endpoint_auth_method="client_secret_basic",
+                 authenticate_client_by=main_ids, **common),
+        Template("haapi-byok-template", token_endpoint_auth_method="private_key_jwt",
+                 authenticate_client_by=main_ids, device_keys=True, **common),
+        Template("other-template", token_endpoint_auth_method="client_secret_basic",
+                 authenticate_client_by=("other-app",), **common),
+    ]
+    return ServerConfig(base_url=base_url, settings=settings, clients=by_id,
+                        templates={t.software_id: t for t in templates})

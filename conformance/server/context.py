@@ -1,0 +1,35 @@
+"""What every endpoint module works with: configuration, store, active defect, clock, nonces."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+from cryptography import x509
+
+from .config import ServerConfig
+from .defects import ActiveDefects
+from .dpop import NonceIssuer
+from .store import Store
+
+
+@dataclass
+class Context:
+    config: ServerConfig
+    store: Store
+    defects: ActiveDefects
+    ca_cert: x509.Certificate  # the CA that issues tls_client_auth certificates
+    nonces: NonceIssuer
+    clock: Callable[[], float] = time.time
+    # Only for the registration-secret-reused defect: one secret per template.
+    shared_secrets: dict[str, str] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def settings(self):
+        return self.config.settings
+
+    def now(self) -> float:
+        return self.clock()

@@ -1,0 +1,237 @@
+"""Deliberate non-conformances of the reference server, one switched on at a time.
+
+Each defect is a minimal, marked deviation in the endpoint code::
+
+    if self.defects.on("initial-token-reusable"):  # DEFECT: the token is never marked used
+        ...
+
+``breaks`` names the checks of protocol.md §9 that must fail while it is active; ``requirement``
+the clause (an id of :mod:`conformance.requirements`) it violates. The suite's self-test runs
+each defect against the checks it names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["Defect", "DEFECTS", "ActiveDefects", "UnknownDefect"]
+
+
+@dataclass(frozen=True)
+class Defect:
+    name: str
+    breaks: tuple[str, ...]
+    requirement: str
+    text: str
+
+
+class UnknownDefect(ValueError):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"unknown defect {name!r}; known: {', '.join(sorted(DEFECTS))}")
+
+
+def _d(name: str, breaks: str, requirement: str, text: str) -> Defect:
+    return Defect(name, tuple(b if b.startswith("DCR-") else f"DCR-{b}" for b in breaks.split()),
+                  requirement, text)
+
+
+_ALL = (
+    # --- RFC 8414 metadata
+    _d("metadata-issuer-mismatch", "META-001", "RFC8414-3.3",
+       "The metadata names https://localhost:PORT as issuer, not the URL it is served from."),
+    _d("metadata-registration-endpoint-missing", "META-001", "RFC8414-2",
+       "The metadata omits registration_endpoint."),
+    _d("metadata-signing-algs-missing", "META-002", "RFC8414-2",
+       "token_endpoint_auth_signing_alg_values_supported is omitted though JWT methods are listed."),
+    _d("metadata-mtls-alias-relative", "META-003", "RFC8705-5",
+       "mtls_endpoint_aliases holds relative paths."),
+    _d("metadata-dpop-algs-include-none", "META-004", "RFC9449-5.1",
+       "dpop_signing_alg_values_supported lists none and HS256."),
+    # --- token endpoint, step 1
+    _d("token-issues-refresh-token", "TOK-001", "RFC6749-4.4.3",
+       "client_credentials responses carry a refresh_token."),
+    _d("token-missing-no-store", "TOK-002 USE-001", "RFC6749-5.1",
+       "Token responses lack Cache-Control: no-store and Pragma: no-cache."),
+    _d("basic-not-form-decoded", "TOK-003", "RFC6749-2.3.1",
+       "HTTP Basic credentials are not form-urldecoded after base64 (RFC 6749 App. B)."),
+    _d("basic-failure-without-www-authenticate", "TOK-004", "RFC6749-5.2",
+       "A failed Basic authentication gets 401 without WWW-Authenticate."),
+    _d("multiple-auth-methods-accepted", "TOK-005", "RFC6749-2.3.1",
+       "A request with Basic and client_secret in the body is accepted (first method wins)."),
+    _d("dcr-scope-granted-without-request", "TOK-006", "CURITY-DCR-SCOPE",
+       "Main clients get the dcr scope even when they did not ask for it."),
+    _d("dcr-scope-for-any-client", "TOK-007", "CURITY-DCR-SCOPE",
+       "Any confidential client, also one no template names, gets the dcr scope."),
+    _d("public-client-accepted", "TOK-008", "RFC6749-4.4.2",
+       "A client_id without any credential is accepted as authenticated."),
+    _d("private-key-jwt-es256-broken", "TOK-009", "RFC7523-3",
+       "Valid ES256 client assertions are rejected (signature checked over the wrong input)."),
+    _d("jwt-expired-accepted", "TOK-010", "RFC7523-3",
+       "Client assertions with an exp in the past are accepted."),
+    _d("jwt-audience-not-checked", "TOK-010", "RFC7523-3",
+       "The aud of client assertions is not checked."),
+    _d("jwt-subject-not-checked", "TOK-010", "RFC7523-3",
+       "The client is taken from iss; sub is not compared with it."),
+    _d("jwt-issuer-not-checked", "TOK-010", "RFC7523-3",
+       "The client is taken from sub; iss is not compared with it."),
+    _d("jwt-signature-not-verified", "TOK-010", "RFC7523-3",
+       "Client assertion signatures are not verified (any key, any signature)."),
+    _d("jwt-alg-none-accepted", "TOK-010", "RFC7523-3",
+       "Unsigned client assertions (alg none) are accepted."),
+    _d("jwt-client-id-mismatch-accepted", "TOK-010", "RFC7521-4.2",
+       "A body client_id that differs from the assertion's sub is ignored."),
+    _d("jwt-replay-accepted", "TOK-011", "OIDC-CORE-9",
+       "A client assertion's jti may be used again."),
+    _d("client-secret-jwt-broken", "TOK-012", "RFC7523-3",
+       "Valid HS256 client assertions are rejected (the MAC key is wrong)."),
+    _d("tls-client-auth-broken", "TOK-013", "RFC8705-2",
+       "tls_client_auth compares the certificate's issuer DN instead of its subject DN."),
+    _d("mtls-client-id-optional", "TOK-014", "RFC8705-2",
+       "tls_client_auth works without the client_id parameter (the client is found by its DN)."),
+    _d("mtls-any-ca-accepted", "TOK-015", "RFC8705-2",
+       "The rogue CA is trusted at the TLS layer and only the subject DN is compared."),
+    _d("mtls-dn-not-checked", "TOK-015", "RFC8705-2",
+       "Any certificate from the trusted CA authenticates the tls_client_auth client."),
+    _d("self-signed-any-cert-accepted", "TOK-016", "RFC8705-2.2",
+       "Any self-signed certificate authenticates the self_signed_tls_client_auth client."),
+    _d("introspection-omits-scope", "TOK-017", "RFC7662-2.2",
+       "Active introspection responses lack scope."),
+    # --- registration, step 2
+    _d("registration-returns-200", "REG-001", "RFC7591-3.2.1",
+       "A successful registration answers 200 instead of 201."),
+    _d("registration-omits-secret-expiry", "REG-002", "RFC7591-3.2.1",
+       "client_secret_expires_at is missing although a secret is issued."),
+    _d("registration-without-no-store", "REG-002", "RFC7591-3.2.1-S",
+       "Registration responses lack Cache-Control: no-store."),
+    _d("registration-omits-metadata", "REG-003", "RFC7591-3.2.1",
+       "The registration response omits the registered metadata (scope, grant_types, ...)."),
+    _d("registration-secret-reused", "REG-004", "RFC7591-3.2.1",
+       "Every client of a template gets the same client_secret."),
+    _d("registration-client-uri-wrong", "REG-005", "RFC7592-3",
+       "registration_client_uri is not the registration endpoint + '/' + client_id."),
+    _d("initial-token-reusable", "REG-006", "CURITY-DCR-ONCE",
+       "The initial access token is never marked as used."),
+    _d("initial-token-race", "REG-007", "CURITY-DCR-ONCE",
+       "Single use is check-then-mark with a window, so concurrent requests both pass."),
+    _d("initial-token-expiry-ignored", "REG-008", "RFC6750-3.1",
+       "An expired initial access token still registers."),
+    _d("registration-missing-www-authenticate", "REG-008", "RFC6750-3",
+       "401 answers of the registration endpoint lack WWW-Authenticate."),
+    _d("registration-ignores-token-scope", "REG-009 TOK-006", "CURITY-DCR-SCOPE",
+       "Any active access token registers, with or without the dcr scope."),
+    _d("unknown-template-accepted", "REG-010", "RFC7591-3.2.2",
+       "An unknown software_id falls back to the default template."),
+    _d("template-authorization-not-checked", "REG-011", "CURITY-TEMPLATE-1",
+       "A template's authenticate-client-by list is not checked."),
+    _d("template-scope-not-enforced", "REG-012", "RFC7591-3.2.1",
+       "A requested scope beyond the template's is registered."),
+    _d("redirect-uri-not-validated", "REG-013", "RFC7591-3.2.2",
+       "Any requested redirect_uris and grant_types are registered."),
+    _d("malformed-json-500", "REG-014", "RFC7591-3.2.2",
+       "A malformed JSON body crashes the handler (500)."),
+    _d("nested-metadata-500", "REG-014", "RFC7591-3.2.2",
+       "A known field holding an object or array of the wrong type crashes the handler (500)."),
+    _d("wrong-error-code", "REG-012", "RFC7591-3.2.2",
+       "Scope faults are answered with invalid_redirect_uri."),
+    _d("jwks-and-jwks-uri-accepted", "REG-015", "RFC7591-2",
+       "A request with both jwks and jwks_uri is registered with both."),
+    _d("software-statement-500", "REG-016", "RFC7591-3.2.2",
+       "A garbage software_statement crashes the handler (500)."),
+    _d("registration-over-plain-http", "REG-017", "RFC7591-3",
+       "The listener also serves plain HTTP on the same port."),
+    # --- use of the dynamic client, step 3
+    _d("dpop-token-type-bearer", "USE-001", "RFC9449-5",
+       "A DPoP-bound token is returned with token_type Bearer."),
+    _d("dpop-not-required", "USE-002", "RFC9449-4.3",
+       "The dynamic client gets a token without a DPoP proof."),
+    _d("dpop-typ-not-checked", "USE-003", "RFC9449-4.3",
+       "The typ of DPoP proofs is not checked."),
+    _d("dpop-symmetric-alg-accepted", "USE-003", "RFC9449-4.3",
+       "DPoP proofs with alg none or HS256 are accepted."),
+    _d("dpop-signature-not-verified", "USE-003", "RFC9449-4.3",
+       "DPoP proof signatures are not verified."),
+    _d("dpop-htm-not-checked", "USE-003", "RFC9449-4.3",
+       "The htm of DPoP proofs is not checked."),
+    _d("dpop-htu-not-checked", "USE-003", "RFC9449-4.3",
+       "The htu of DPoP proofs is not checked."),
+    _d("dpop-iat-not-checked", "USE-003", "RFC9449-4.3",
+       "The iat of DPoP proofs is not checked."),
+    _d("dpop-private-jwk-accepted", "USE-003", "RFC9449-4.3",
+       "A DPoP proof whose jwk holds private parts is accepted."),
+    _d("dpop-multiple-headers-accepted", "USE-003", "RFC9449-4.3",
+       "A request with two DPoP headers is accepted (the first one is used)."),
+    _d("dpop-nonce-header-missing", "USE-004", "RFC9449-8",
+       "use_dpop_nonce errors lack the DPoP-Nonce header."),
+    _d("resource-rejects-valid-proof", "USE-005", "RFC9449-7.1",
+       "The resource rejects every DPoP-bound token, also with a valid proof."),
+    _d("resource-accepts-bearer-for-dpop-token", "USE-006", "RFC9449-7.1",
+       "The resource accepts a DPoP-bound token presented as a Bearer token."),
+    _d("resource-ath-not-checked", "USE-007", "RFC9449-7.1",
+       "The resource does not check ath nor the proof key against the token binding."),
+    _d("dynamic-secret-not-checked", "USE-010", "RFC6749-5.2",
+       "Dynamic clients authenticate with any secret."),
+    _d("dynamic-client-gets-dcr", "USE-011", "CURITY-DCR-SCOPE",
+       "A dynamic client asking for dcr gets it."),
+    _d("introspection-wrong-client-id", "USE-013", "RFC7662-2.2",
+       "Introspection reports the template id as client_id of a dynamic client's token."),
+    # --- RFC 7592 management
+    _d("management-read-broken", "MGT-001", "RFC7592-2.1",
+       "GET on registration_client_uri returns the template id as client_id."),
+    _d("rotation-old-credentials-still-valid", "MGT-002", "RFC7592-2.1",
+       "After rotation the old secret and registration access token keep working."),
+    _d("management-missing-www-authenticate", "MGT-003", "RFC6750-3",
+       "401 answers of the management endpoint lack WWW-Authenticate."),
+    _d("management-cross-client-read", "MGT-004", "RFC7592-2.1",
+       "Any client's registration access token reads any client."),
+    _d("management-unknown-client-200", "MGT-005", "RFC7592-2.1",
+       "GET of an unknown client_id answers 200."),
+    _d("management-put-drops-metadata", "MGT-006", "RFC7592-2.2",
+       "The PUT response omits the registered metadata."),
+    _d("put-client-id-mismatch-accepted", "MGT-007", "RFC7592-2.2",
+       "A PUT whose client_id differs from the URI is applied."),
+    _d("put-client-chosen-secret-accepted", "MGT-008", "RFC7592-2.2",
+       "A PUT can set the client's secret to a value of its choice."),
+    _d("put-forbidden-fields-accepted", "MGT-008", "RFC7592-2.2",
+       "A PUT carrying registration_access_token or client_id_issued_at is applied."),
+    _d("put-scope-not-enforced", "MGT-009", "RFC7592-2.2",
+       "A PUT may widen scope and redirect_uris beyond the template."),
+    _d("delete-returns-200", "MGT-010", "RFC7592-2.3",
+       "DELETE answers 200 with a body instead of 204."),
+    _d("delete-not-effective", "MGT-011", "RFC7592-2.3",
+       "DELETE answers 204 but the client keeps working."),
+    _d("delete-keeps-tokens-active", "MGT-012", "RFC7592-2.3-S",
+       "The tokens of a deleted client stay active."),
+    _d("delete-affects-other-clients", "REV-003", "CURITY-DCR-REVOKE",
+       "Deleting one dynamic client deletes every client of the same template."),
+    # --- RFC 7009 / RFC 7662
+    _d("revocation-not-effective", "REV-005", "RFC7009-2.2",
+       "Revocation answers 200 but the token stays active."),
+    _d("revocation-unknown-token-400", "REV-006", "RFC7009-2.2",
+       "Revoking an unknown token answers 400."),
+    _d("revocation-cross-client", "REV-007", "RFC7009-2.1",
+       "A client can revoke a token issued to another client."),
+    _d("introspection-inactive-leaks-claims", "REV-008", "RFC7662-2.2-S",
+       "Inactive tokens are introspected with client_id, scope and exp besides active:false."),
+    _d("introspection-unauthenticated", "REV-009", "RFC7662-2.1",
+       "Introspection answers callers that did not authenticate."),
+)
+
+DEFECTS: dict[str, Defect] = {d.name: d for d in _ALL}
+assert len(DEFECTS) == len(_ALL), "duplicate defect name"
+
+
+class ActiveDefects:
+    """Which defect (at most one) is switched on; ``on(name)`` refuses names not catalogued."""
+
+    def __init__(self, name: str | None = None) -> None:
+        if name is not None and name not in DEFECTS:
+            raise UnknownDefect(name)
+        self.name = name
+
+    def on(self, name: str) -> bool:
+        if name not in DEFECTS:  # a typo in the server code must not silently disable a defect
+            raise UnknownDefect(name)
+        return self.name == name
+
+    def __repr__(self) -> str:
+        return f"ActiveDefects({self.name!r})"

@@ -1,0 +1,138 @@
+"""RFC 7592 client configuration endpoint: GET, PUT, DELETE on ``registration_client_uri``.
+
+Each request carries the client's registration access token (RAT) as a Bearer token and acts
+on that one client only (§2.1-§2.3). With ``rotate_on_read`` (Curity's default, ``reuse=false``)
+GET and PUT return a new ``client_secret`` and RAT and the old ones stop working at once, which
+§2.1 allows. DELETE answers 204 and invalidates the client, its secret, its RAT and (§2.3
+SHOULD) the tokens issued to it. A RAT presented for an unknown client gets 401 and is revoked
+(§2.1 SHOULD).
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from .access import presented_token
+from .client_metadata import metadata_error, parse_json_object, registered_metadata
+from .context import Context
+from .errors import OAuthError, Request, Response, bearer_challenge, json_response
+from .registration import client_information, new_secret
+from .store import RAT, SECRET, DynamicClient, digest
+
+FORBIDDEN_IN_PUT = ("registration_access_token", "registration_client_uri",
+                    "client_secret_expires_at", "client_id_issued_at")
+
+
+def _unauthorized(ctx: Context, error: str | None, description: str | None) -> OAuthError:
+    headers = [("WWW-Authenticate", bearer_challenge(error, description))]
+    if ctx.defects.on("management-missing-www-authenticate"):  # DEFECT: no challenge
+        headers = []
+    return OAuthError(401, error, description, headers)
+
+
+def handle(ctx: Context, request: Request, client_id: str) -> Response:
+    if request.method not in ("GET", "PUT", "DELETE"):
+        raise OAuthError(405, "invalid_request", "use GET, PUT or DELETE",
+                         [("Allow", "GET, PUT, DELETE")])
+    presented = presented_token(request)
+    if presented is None:
+        raise _unauthorized(ctx, None, None)
+    if presented.scheme != "bearer" or not presented.token:
+        raise _unauthorized(ctx, "invalid_token", "a Bearer registration access token is needed")
+    rat_hash = digest(presented.token)
+    store = ctx.store
+    owner = store.client_for_rat(rat_hash)
+    client = store.get_client(client_id)
+    if client is None:
+        if owner is not None and request.method == "GET" \
+                and ctx.defects.on("management-unknown-client-200"):  # DEFECT
+            return json_response(200, {"client_id": client_id}, no_store=True)
+        if owner is not None:
+            store.drop_credential(RAT, rat_hash)  # RFC 7592 §2.1: SHOULD be revoked
+        raise _unauthorized(ctx, "invalid_token", "the token is not valid for this client")
+    if owner != client_id:
+        if not (owner is not None and ctx.defects.on("management-cross-client-read")):  # DEFECT
+            raise _unauthorized(ctx, "invalid_token", "the token is not valid for this client")
+    template = ctx.config.templates.get(client.software_id)
+    if template is None:  # the template left the configuration
+        raise _unauthorized(ctx, "invalid_token", "the client's template is gone")
+
+    if request.method == "DELETE":
+        return _delete(ctx, client)
+    chosen_secret = False
+    if request.method == "PUT":
+        client, chosen_secret = _update(ctx, request, client, template)
+    if owner == client_id:
+        secret, rat = _rotate(ctx, client, template, rat_hash, presented.token,
+                              rotate_secret=not chosen_secret)
+    else:  # only under management-cross-client-read: another client's data, no rotation
+        secret, rat = None, None
+    info = client_information(ctx, client, secret=secret, rat=rat, template=template)
+    if request.method == "GET" and ctx.defects.on("management-read-broken"):  # DEFECT
+        info["client_id"] = client.software_id
+    if request.method == "PUT" and ctx.defects.on("management-put-drops-metadata"):  # DEFECT
+        for name in client.metadata:
+            info.pop(name, None)
+    return json_response(200, info, no_store=True)
+
+
+def _rotate(ctx: Context, client: DynamicClient, template, rat_hash: str,
+            presented: str, rotate_secret: bool = True) -> tuple[str | None, str]:
+    """New secret and RAT when rotation is on; else the presented RAT is echoed (RFC 7592 §3
+    requires registration_access_token in the response; the secret is stored hashed only)."""
+    if not ctx.settings.rotate_on_read:
+        return None, presented
+    secret = new_secret(ctx, template) if rotate_secret else None
+    rat = secrets.token_urlsafe(32)
+    keep_old = ctx.defects.on("rotation-old-credentials-still-valid")  # DEFECT: old ones live on
+    new = {SECRET: digest(secret) if secret else None, RAT: digest(rat)}
+    if not ctx.store.rotate(client.client_id, rat_hash, new, keep_old=keep_old):
+        raise _unauthorized(ctx, "invalid_token", "the token was rotated concurrently")
+    return secret, rat
+
+
+def _update(ctx: Context, request: Request, client: DynamicClient,
+            template) -> tuple[DynamicClient, bool]:
+    """RFC 7592 §2.2: a full replacement of the metadata, within the template.
+
+    Returns the updated client and whether it chose its own secret (only under a defect)."""
+    defects = ctx.defects
+    chosen = False
+    body = parse_json_object(ctx, request)
+    if body.get("client_id") != client.client_id \
+            and not defects.on("put-client-id-mismatch-accepted"):  # DEFECT
+        raise metadata_error("client_id must be present and equal the client's")
+    forbidden = [name for name in FORBIDDEN_IN_PUT if name in body]
+    if forbidden and not defects.on("put-forbidden-fields-accepted"):  # DEFECT
+        raise metadata_error(f"{', '.join(forbidden)} must not be sent in an update")
+    if "software_id" in body and body["software_id"] != client.software_id:
+        raise metadata_error("software_id cannot change")
+    if "client_secret" in body:
+        secret = body["client_secret"]
+        if not isinstance(secret, str):
+            raise metadata_error("client_secret must be a string")
+        if not ctx.store.has_credential(client.client_id, SECRET, digest(secret)):
+            if not defects.on("put-client-chosen-secret-accepted"):  # DEFECT
+                raise metadata_error("client_secret does not match the current secret")
+            ctx.store.set_credential(client.client_id, SECRET, digest(secret))
+            chosen = True
+    metadata = registered_metadata(ctx, template, body, update=True)
+    ctx.store.update_metadata(client.client_id, metadata)
+    return DynamicClient(client.client_id, client.software_id, client.initial_client,
+                         client.issued_at, metadata), chosen
+
+
+def _delete(ctx: Context, client: DynamicClient) -> Response:
+    defects, store = ctx.defects, ctx.store
+    if defects.on("delete-not-effective"):  # DEFECT: nothing is deleted
+        return Response(204)
+    victims = [client.client_id]
+    if defects.on("delete-affects-other-clients"):  # DEFECT: the whole template goes
+        victims = store.client_ids(client.software_id)
+    for client_id in victims:
+        store.delete_client(client_id)
+        if not defects.on("delete-keeps-tokens-active"):  # DEFECT: tokens stay active
+            store.revoke_client_tokens(client_id)
+    if defects.on("delete-returns-200"):  # DEFECT
+        return json_response(200, {"client_id": client.client_id, "deleted": True})
+    return Response(204)

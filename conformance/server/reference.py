@@ -1,0 +1,148 @@
+"""``ReferenceServer``: the embedded reference server as a context manager.
+
+::
+
+    with ReferenceServer(defect=None) as srv:
+        srv.base_url        # https://127.0.0.1:PORT
+        srv.profile_path    # a ready profile for the suite
+        srv.pki, srv.store
+
+Start-up binds a free loopback port, builds the TLS context from the (shared, pre-generated)
+test PKI, writes the profile and serves on a daemon thread; it never generates keys, so tests
+can start many servers quickly by passing one :class:`~conformance.pki.TestPKI`.
+"""
+
+from __future__ import annotations
+
+import shutil
+import ssl
+import tempfile
+import threading
+from pathlib import Path
+
+from cryptography import x509
+
+from ..pki import TestPKI, default_pki
+from .app import App
+from .config import ServerConfig, Settings, build_config
+from .context import Context
+from .defects import ActiveDefects
+from .dpop import NonceIssuer
+from .httpd import Listener
+from .profile_writer import write_profile
+from .store import MemoryStore, Store
+
+
+def tls_context(pki: TestPKI, defects: ActiveDefects) -> ssl.SSLContext:
+    """Server TLS: client certificates requested, not required (RFC 8705 on a shared port).
+
+    Trust anchors: the CA, and each registered self-signed certificate (so that it reaches the
+    application, where the exact certificate is matched).
+    """
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(pki.server_cert, pki.server_key)
+    context.verify_mode = ssl.CERT_OPTIONAL
+    context.load_verify_locations(cafile=str(pki.ca_cert))
+    context.load_verify_locations(cadata=pki.self_signed_cert.read_text())
+    if defects.on("mtls-any-ca-accepted"):  # DEFECT: the rogue CA is trusted at the TLS layer
+        context.load_verify_locations(cadata=pki.rogue_ca_cert.read_text())
+    if defects.on("self-signed-any-cert-accepted"):  # DEFECT: unregistered certs get through
+        context.load_verify_locations(cadata=pki.other_self_signed_cert.read_text())
+    return context
+
+
+class ReferenceServer:
+    """The reference DCR server on loopback; see the module docstring."""
+
+    def __init__(self, defect: str | None = None, rotate_on_read: bool = True,
+                 dpop_nonce: bool = True, initial_token_ttl_s: int = 300,
+                 state_file: str | Path | None = None, port: int = 0,
+                 workdir: str | Path | None = None, pki: TestPKI | None = None,
+                 host: str = "127.0.0.1", profile_path: str | Path | None = None) -> None:
+        self.defects = ActiveDefects(defect)  # raises UnknownDefect early
+        self.settings = Settings(rotate_on_read=rotate_on_read, dpop_nonce=dpop_nonce,
+                                 initial_token_ttl_s=initial_token_ttl_s)
+        self.state_file = Path(state_file) if state_file else None
+        self._requested_port = port
+        self._host = host
+        self._own_workdir = workdir is None
+        self.workdir = Path(workdir) if workdir else None
+        self._profile_target = Path(profile_path) if profile_path else None
+        self.pki = pki
+        self.store: Store | None = None
+        self.config: ServerConfig | None = None
+        self.context: Context | None = None
+        self.profile_path: Path | None = None
+        self._listener: Listener | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def defect(self) -> str | None:
+        return self.defects.name
+
+    @property
+    def port(self) -> int:
+        assert self._listener is not None, "server not started"
+        return self._listener.server_address[1]
+
+    @property
+    def base_url(self) -> str:
+        return f"https://{self._host}:{self.port}"
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    def start(self) -> ReferenceServer:
+        if self._listener is not None:
+            return self
+        if self.workdir is None:
+            self.workdir = Path(tempfile.mkdtemp(prefix="dcr-ref-"))
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        if self.pki is None:
+            self.pki = default_pki()
+        if self.state_file is not None:
+            from .sqlite_store import SqliteStore
+            self.store = SqliteStore(self.state_file)
+        else:
+            self.store = MemoryStore()
+        ssl_context = tls_context(self.pki, self.defects)
+        listener = Listener((self._host, self._requested_port), app=lambda r: app(r),
+                            ssl_context=ssl_context, io_timeout_s=self.settings.io_timeout_s,
+                            max_body_bytes=self.settings.max_body_bytes,
+                            serve_plain_http=lambda: self.defects.on(
+                                "registration-over-plain-http"))
+        self._listener = listener
+        self.config = build_config(self.pki, self.base_url, self.settings)
+        ca_cert = x509.load_pem_x509_certificate(self.pki.ca_cert.read_bytes())
+        self.context = Context(self.config, self.store, self.defects, ca_cert,
+                               NonceIssuer(self.settings.dpop_nonce_ttl_s))
+        app = App(self.context)
+        target = self._profile_target or self.workdir / "profile.toml"
+        name = "reference" if self.defect is None else f"reference-{self.defect}"
+        self.profile_path = write_profile(target, self.config, self.pki, name=name)
+        self._thread = threading.Thread(target=listener.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name=f"dcr-reference-{self.port}", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        listener, self._listener = self._listener, None
+        if listener is None:
+            return
+        listener.stop()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        if self.store is not None:
+            self.store.close()
+        if self._own_workdir and self.workdir is not None:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def __enter__(self) -> ReferenceServer:
+        return self.start()
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        state = self.base_url if self._listener else "stopped"
+        return f"ReferenceServer({state}, defect={self.defect!r})"

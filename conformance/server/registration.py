@@ -1,0 +1,172 @@
+"""The registration endpoint: templatized RFC 7591 registration, step 2 of the fallback.
+
+The endpoint is a protected resource (RFC 6750): ``Authorization: Bearer <initial token>``.
+No token: 401 with a bare ``WWW-Authenticate: Bearer`` (§3.1: no error code); an unknown,
+expired, used or revoked token: 401 ``invalid_token``; a token without ``dcr``: 403
+``insufficient_scope``. The body is ``{"software_id": <template>}`` plus optional metadata
+(:mod:`.client_metadata`). The initial token is consumed atomically in the same step that
+creates the client, so of concurrent requests with one token exactly one gets 201
+(protocol.md §2.3). The response is RFC 7591 §3.2.1 plus the RFC 7592 §3 management fields.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+
+from . import jose
+from .access import presented_token
+from .client_metadata import metadata_error, parse_json_object, registered_metadata
+from .config import DCR_SCOPE, Template
+from .context import Context
+from .dpop import DpopError, verify_proof
+from .errors import DefectCrash, OAuthError, Request, Response, bearer_challenge, json_response
+from .store import RAT, SECRET, DynamicClient, TokenRecord, digest
+
+RACE_WINDOW_S = 0.2  # the initial-token-race defect's gap between check and mark
+
+
+def _unauthorized(ctx: Context, error: str | None, description: str | None) -> OAuthError:
+    headers = [("WWW-Authenticate", bearer_challenge(error, description))]
+    if ctx.defects.on("registration-missing-www-authenticate"):  # DEFECT: no challenge
+        headers = []
+    return OAuthError(401, error, description, headers)
+
+
+def _initial_token(ctx: Context, request: Request) -> tuple[str, TokenRecord]:
+    """The presented initial access token and its record, checked but not yet consumed."""
+    presented = presented_token(request)
+    if presented is None:
+        raise _unauthorized(ctx, None, None)
+    record = ctx.store.get_token(digest(presented.token)) if presented.token else None
+    now = ctx.now()
+    if record is None or record.revoked or record.used:
+        raise _unauthorized(ctx, "invalid_token", "the access token is not valid")
+    if now >= record.expires_at and not ctx.defects.on("initial-token-expiry-ignored"):  # DEFECT
+        raise _unauthorized(ctx, "invalid_token", "the access token has expired")
+    if record.jkt is not None:  # a DPoP-bound initial token (RFC 9449 §7.1)
+        if presented.scheme != "dpop":
+            raise _unauthorized(ctx, "invalid_token", "a DPoP-bound token needs the DPoP scheme")
+        try:
+            proof = verify_proof(ctx, request, access_token=presented.token)
+        except DpopError as exc:
+            raise _unauthorized(ctx, "invalid_token", exc.description) from None
+        if proof.jkt != record.jkt:
+            raise _unauthorized(ctx, "invalid_token", "the proof key is not the bound key")
+    elif presented.scheme != "bearer":
+        raise _unauthorized(ctx, "invalid_token", "the token is not DPoP-bound")
+    if DCR_SCOPE not in record.scopes and not ctx.defects.on("registration-ignores-token-scope"):
+        headers = [("WWW-Authenticate",
+                    bearer_challenge("insufficient_scope", None, scope=DCR_SCOPE))]
+        raise OAuthError(403, "insufficient_scope", "the token lacks the dcr scope", headers)
+    return presented.token, record
+
+
+def _template(ctx: Context, body: dict, token: TokenRecord) -> Template:
+    software_id = body.get("software_id")
+    if software_id is None:
+        raise metadata_error("software_id is required")
+    if not isinstance(software_id, str):
+        if isinstance(software_id, (dict, list)) and ctx.defects.on("nested-metadata-500"):
+            raise DefectCrash("software_id of the wrong type")  # DEFECT
+        raise metadata_error("software_id must be a string")
+    template = ctx.config.templates.get(software_id)
+    if template is None:
+        if not ctx.defects.on("unknown-template-accepted"):  # DEFECT: default template instead
+            raise metadata_error("unknown software_id")
+        template = ctx.config.templates[ctx.config.default_template]
+    if token.client_id not in template.authenticate_client_by \
+            and not ctx.defects.on("template-authorization-not-checked"):  # DEFECT
+        raise metadata_error("this client may not register clients of that template")
+    return template
+
+
+def _check_software_statement(ctx: Context, body: dict) -> None:
+    """We trust no statement issuer: garbage is invalid, a well-formed JWT unapproved."""
+    if "software_statement" not in body:
+        return
+    statement = body["software_statement"]
+    try:
+        if not isinstance(statement, str):
+            raise jose.JoseError("not a string")
+        jose.parse_compact(statement)
+    except jose.JoseError:
+        if ctx.defects.on("software-statement-500"):  # DEFECT: garbage crashes the handler
+            raise DefectCrash("software statement") from None
+        raise OAuthError(400, "invalid_software_statement",
+                         "the software statement is not a JWT") from None
+    raise OAuthError(400, "unapproved_software_statement",
+                     "software statements are not accepted by this server")
+
+
+def client_information(ctx: Context, client: DynamicClient, *, secret: str | None,
+                       rat: str | None, template: Template) -> dict:
+    """RFC 7591 §3.2.1 / RFC 7592 §3 client information (secret and RAT when known)."""
+    info: dict = {"client_id": client.client_id, "client_id_issued_at": client.issued_at}
+    if secret is not None:
+        info["client_secret"] = secret
+    if not template.device_keys:
+        info["client_secret_expires_at"] = 0  # REQUIRED with a secret; 0 = never
+    if rat is not None:
+        info["registration_access_token"] = rat
+    info["registration_client_uri"] = f"{ctx.config.registration_endpoint}/{client.client_id}"
+    info["registration_access_token_expires_in"] = ctx.settings.registration_token_ttl_s
+    info.update(client.metadata)
+    return info
+
+
+def new_secret(ctx: Context, template: Template) -> str | None:
+    if template.device_keys:
+        return None  # BYOK: the device authenticates with private_key_jwt
+    if ctx.defects.on("registration-secret-reused"):  # DEFECT: one secret per template
+        with ctx.lock:
+            return ctx.shared_secrets.setdefault(template.software_id, secrets.token_urlsafe(32))
+    return secrets.token_urlsafe(32)
+
+
+def _consume(ctx: Context, token_hash: str) -> None:
+    store = ctx.store
+    if ctx.defects.on("initial-token-reusable"):  # DEFECT: never marked used
+        return
+    if ctx.defects.on("initial-token-race"):  # DEFECT: check, wait, then mark (not atomic)
+        record = store.get_token(token_hash)
+        if record is None or record.used:
+            raise _unauthorized(ctx, "invalid_token", "the access token was already used")
+        time.sleep(RACE_WINDOW_S)
+        store.mark_used(token_hash)
+        return
+    if ctx.defects.on("initial-token-expiry-ignored"):  # DEFECT: expiry not part of the swap
+        now = 0.0
+    else:
+        now = ctx.now()
+    if not store.consume_token(token_hash, now):
+        raise _unauthorized(ctx, "invalid_token", "the access token was already used")
+
+
+def handle(ctx: Context, request: Request) -> Response:
+    if request.method != "POST":
+        raise OAuthError(405, "invalid_request", "use POST", [("Allow", "POST")])
+    token, record = _initial_token(ctx, request)
+    body = parse_json_object(ctx, request)
+    template = _template(ctx, body, record)
+    _check_software_statement(ctx, body)
+    metadata = registered_metadata(ctx, template, body)
+
+    _consume(ctx, digest(token))
+    client_id = "dyn-" + secrets.token_urlsafe(16)
+    secret, rat = new_secret(ctx, template), secrets.token_urlsafe(32)
+    client = DynamicClient(client_id, template.software_id, record.client_id, int(ctx.now()),
+                           metadata)
+    ctx.store.add_client(client, {SECRET: digest(secret) if secret else None, RAT: digest(rat)})
+
+    info = client_information(ctx, client, secret=secret, rat=rat, template=template)
+    if ctx.defects.on("registration-omits-secret-expiry"):  # DEFECT
+        info.pop("client_secret_expires_at", None)
+    if ctx.defects.on("registration-client-uri-wrong"):  # DEFECT: not under the endpoint
+        info["registration_client_uri"] = f"{ctx.config.base_url}/clients/{client_id}"
+    if ctx.defects.on("registration-omits-metadata"):  # DEFECT: only identity and credentials
+        for name in metadata:
+            info.pop(name, None)
+    status = 200 if ctx.defects.on("registration-returns-200") else 201  # DEFECT
+    no_store = not ctx.defects.on("registration-without-no-store")  # DEFECT
+    return json_response(status, info, no_store=no_store)

@@ -1,0 +1,76 @@
+"""A small protected resource, ``GET /api/resource``, standing in for the HAAPI endpoints.
+
+It accepts the dynamic client's access tokens (the template's scope). A DPoP-bound token is
+accepted only as ``Authorization: DPoP <token>`` with a proof signed by the bound key and the
+right ``ath`` (RFC 9449 §7.1); as a Bearer token it gets 401. With server nonces on, a proof
+without a valid nonce gets 401 ``use_dpop_nonce`` and a ``DPoP-Nonce`` header (§9). Errors carry
+``WWW-Authenticate: DPoP`` (RFC 9449 §7.1) or ``Bearer`` (RFC 6750 §3).
+"""
+
+from __future__ import annotations
+
+from .access import presented_token
+from .config import DPOP_ALGS, HAAPI_SCOPE
+from .context import Context
+from .dpop import USE_NONCE, DpopError, verify_proof
+from .errors import OAuthError, Request, Response, bearer_challenge, json_response
+from .store import digest
+
+_ALGS = f'algs="{" ".join(DPOP_ALGS)}"'
+
+
+def _dpop_error(ctx: Context, error: str | None, description: str | None,
+                nonce: bool = False) -> OAuthError:
+    challenge = bearer_challenge(error, description, scheme="DPoP") + f", {_ALGS}"
+    headers = [("WWW-Authenticate", challenge)]
+    if nonce:
+        headers.append(("DPoP-Nonce", ctx.nonces.issue(ctx.now())))
+    return OAuthError(401, error, description, headers)
+
+
+def _bearer_error(error: str | None, description: str | None) -> OAuthError:
+    return OAuthError(401, error, description,
+                      [("WWW-Authenticate", bearer_challenge(error, description))])
+
+
+def handle(ctx: Context, request: Request) -> Response:
+    if request.method != "GET":
+        raise OAuthError(405, "invalid_request", "use GET", [("Allow", "GET")])
+    presented = presented_token(request)
+    if presented is None or not presented.token:
+        error = None if presented is None else "invalid_token"
+        err = _dpop_error(ctx, error, None)
+        err.headers.append(("WWW-Authenticate", bearer_challenge(error)))
+        raise err
+    record = ctx.store.get_token(digest(presented.token))
+    now = ctx.now()
+    active = record is not None and record.active(now)
+
+    if presented.scheme == "dpop":
+        if not active:
+            raise _dpop_error(ctx, "invalid_token", "the access token is not active")
+        if record.jkt is None:
+            raise _dpop_error(ctx, "invalid_token", "the token is not DPoP-bound")
+        if ctx.defects.on("resource-rejects-valid-proof"):  # DEFECT: every proof refused
+            raise _dpop_error(ctx, "invalid_dpop_proof", "the proof is not valid")
+        try:
+            proof = verify_proof(ctx, request, access_token=presented.token,
+                                 require_nonce=ctx.settings.dpop_nonce)
+        except DpopError as exc:
+            raise _dpop_error(ctx, exc.error, exc.description, nonce=exc.error == USE_NONCE) \
+                from None
+        if proof.jkt != record.jkt and not ctx.defects.on("resource-ath-not-checked"):  # DEFECT
+            raise _dpop_error(ctx, "invalid_dpop_proof", "the proof key is not the bound key")
+    else:
+        if not active:
+            raise _bearer_error("invalid_token", "the access token is not active")
+        if record.jkt is not None \
+                and not ctx.defects.on("resource-accepts-bearer-for-dpop-token"):  # DEFECT
+            raise _dpop_error(ctx, "invalid_token", "a DPoP-bound token needs the DPoP scheme")
+
+    if HAAPI_SCOPE not in record.scopes:
+        raise OAuthError(403, "insufficient_scope", f"the resource needs {HAAPI_SCOPE}",
+                         [("WWW-Authenticate", bearer_challenge("insufficient_scope",
+                                                                scope=HAAPI_SCOPE))])
+    return json_response(200, {"client_id": record.client_id, "scope": record.scope,
+                               "token_type": record.token_type}, no_store=True)

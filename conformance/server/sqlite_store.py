@@ -1,0 +1,192 @@
+"""The store in an SQLite file, so dynamic clients survive a restart (``serve --state FILE``).
+
+Same contract as :class:`~conformance.server.store.MemoryStore`. One connection serves all
+threads; a lock serialises every operation and multi-statement operations run in one
+``BEGIN IMMEDIATE`` transaction, so concurrent requests never lose a write and single use stays
+atomic. Secrets, RATs and tokens are stored as SHA-256 hashes only.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+
+from .store import RAT, DynamicClient, TokenRecord
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS clients (
+    client_id TEXT PRIMARY KEY, software_id TEXT NOT NULL, initial_client TEXT NOT NULL,
+    issued_at INTEGER NOT NULL, metadata TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS credentials (
+    kind TEXT NOT NULL, value_hash TEXT NOT NULL, client_id TEXT NOT NULL,
+    PRIMARY KEY (kind, value_hash));
+CREATE INDEX IF NOT EXISTS credentials_client ON credentials (client_id, kind);
+CREATE TABLE IF NOT EXISTS tokens (
+    token_hash TEXT PRIMARY KEY, client_id TEXT NOT NULL, scope TEXT NOT NULL,
+    issued_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, token_type TEXT NOT NULL,
+    jkt TEXT, used INTEGER NOT NULL DEFAULT 0, revoked INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX IF NOT EXISTS tokens_client ON tokens (client_id);
+CREATE TABLE IF NOT EXISTS seen (key TEXT PRIMARY KEY, expires_at REAL NOT NULL);
+"""
+
+
+class SqliteStore:
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(str(self.path), isolation_level=None,
+                                   check_same_thread=False, timeout=10)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+        self._ops = 0
+
+    @contextmanager
+    def _tx(self):
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _one(self, sql: str, args: tuple = ()):
+        with self._lock:
+            return self._db.execute(sql, args).fetchone()
+
+    def _run(self, sql: str, args: tuple = ()) -> int:
+        with self._lock:
+            return self._db.execute(sql, args).rowcount
+
+    # -- dynamic clients ----------------------------------------------------------------------
+
+    def add_client(self, client: DynamicClient, credentials: dict[str, str | None]) -> None:
+        with self._tx() as db:
+            db.execute("INSERT INTO clients VALUES (?, ?, ?, ?, ?)",
+                       (client.client_id, client.software_id, client.initial_client,
+                        client.issued_at, json.dumps(client.metadata)))
+            for kind, value_hash in credentials.items():
+                if value_hash:
+                    db.execute("INSERT OR REPLACE INTO credentials VALUES (?, ?, ?)",
+                               (kind, value_hash, client.client_id))
+
+    def get_client(self, client_id: str) -> DynamicClient | None:
+        row = self._one("SELECT client_id, software_id, initial_client, issued_at, metadata "
+                        "FROM clients WHERE client_id = ?", (client_id,))
+        if row is None:
+            return None
+        return DynamicClient(row[0], row[1], row[2], row[3], json.loads(row[4]))
+
+    def update_metadata(self, client_id: str, metadata: dict) -> bool:
+        return self._run("UPDATE clients SET metadata = ? WHERE client_id = ?",
+                         (json.dumps(metadata), client_id)) == 1
+
+    def delete_client(self, client_id: str) -> bool:
+        with self._tx() as db:
+            found = db.execute("DELETE FROM clients WHERE client_id = ?", (client_id,)).rowcount
+            db.execute("DELETE FROM credentials WHERE client_id = ?", (client_id,))
+            return found == 1
+
+    def client_ids(self, software_id: str | None = None) -> list[str]:
+        with self._lock:
+            if software_id is None:
+                rows = self._db.execute("SELECT client_id FROM clients").fetchall()
+            else:
+                rows = self._db.execute("SELECT client_id FROM clients WHERE software_id = ?",
+                                        (software_id,)).fetchall()
+        return [r[0] for r in rows]
+
+    def count_clients(self) -> int:
+        return self._one("SELECT COUNT(*) FROM clients")[0]
+
+    # -- credentials --------------------------------------------------------------------------
+
+    def has_credential(self, client_id: str, kind: str, value_hash: str) -> bool:
+        row = self._one("SELECT client_id FROM credentials WHERE kind = ? AND value_hash = ?",
+                        (kind, value_hash))
+        return row is not None and row[0] == client_id
+
+    def client_for_rat(self, rat_hash: str) -> str | None:
+        row = self._one("SELECT client_id FROM credentials WHERE kind = ? AND value_hash = ?",
+                        (RAT, rat_hash))
+        return row[0] if row else None
+
+    def rotate(self, client_id: str, presented_rat_hash: str, new: dict[str, str | None],
+               keep_old: bool = False) -> bool:
+        with self._tx() as db:
+            row = db.execute("SELECT client_id FROM credentials WHERE kind = ? AND value_hash = ?",
+                             (RAT, presented_rat_hash)).fetchone()
+            if row is None or row[0] != client_id:
+                return False
+            for kind, value_hash in new.items():
+                if value_hash is None:
+                    continue
+                if not keep_old:
+                    db.execute("DELETE FROM credentials WHERE client_id = ? AND kind = ?",
+                               (client_id, kind))
+                db.execute("INSERT OR REPLACE INTO credentials VALUES (?, ?, ?)",
+                           (kind, value_hash, client_id))
+            return True
+
+    def set_credential(self, client_id: str, kind: str, value_hash: str) -> None:
+        with self._tx() as db:
+            db.execute("DELETE FROM credentials WHERE client_id = ? AND kind = ?",
+                       (client_id, kind))
+            db.execute("INSERT OR REPLACE INTO credentials VALUES (?, ?, ?)",
+                       (kind, value_hash, client_id))
+
+    def drop_credential(self, kind: str, value_hash: str) -> None:
+        self._run("DELETE FROM credentials WHERE kind = ? AND value_hash = ?", (kind, value_hash))
+
+    # -- tokens -------------------------------------------------------------------------------
+
+    def add_token(self, token: TokenRecord) -> None:
+        self._run("INSERT INTO tokens VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                  (token.token_hash, token.client_id, token.scope, token.issued_at,
+                   token.expires_at, token.token_type, token.jkt, int(token.used),
+                   int(token.revoked)))
+
+    def get_token(self, token_hash: str) -> TokenRecord | None:
+        row = self._one("SELECT token_hash, client_id, scope, issued_at, expires_at, token_type, "
+                        "jkt, used, revoked FROM tokens WHERE token_hash = ?", (token_hash,))
+        if row is None:
+            return None
+        return TokenRecord(row[0], row[1], row[2], row[3], row[4], row[5], row[6],
+                           bool(row[7]), bool(row[8]))
+
+    def consume_token(self, token_hash: str, now: float) -> bool:
+        return self._run("UPDATE tokens SET used = 1 WHERE token_hash = ? AND used = 0 "
+                         "AND revoked = 0 AND expires_at > ?", (token_hash, now)) == 1
+
+    def mark_used(self, token_hash: str) -> None:
+        self._run("UPDATE tokens SET used = 1 WHERE token_hash = ?", (token_hash,))
+
+    def revoke_token(self, token_hash: str) -> None:
+        self._run("UPDATE tokens SET revoked = 1 WHERE token_hash = ?", (token_hash,))
+
+    def revoke_client_tokens(self, client_id: str) -> int:
+        return self._run("UPDATE tokens SET revoked = 1 WHERE client_id = ?", (client_id,))
+
+    # -- replay caches ------------------------------------------------------------------------
+
+    def remember_once(self, key: str, expires_at: float, now: float) -> bool:
+        with self._tx() as db:
+            self._ops += 1
+            if self._ops % 1000 == 0:
+                db.execute("DELETE FROM seen WHERE expires_at <= ?", (now,))
+                db.execute("DELETE FROM tokens WHERE expires_at <= ?", (now - 3600,))
+            row = db.execute("SELECT expires_at FROM seen WHERE key = ?", (key,)).fetchone()
+            if row is not None and row[0] > now:
+                return False
+            db.execute("INSERT OR REPLACE INTO seen VALUES (?, ?)", (key, expires_at))
+            return True
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()

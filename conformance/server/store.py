@@ -1,0 +1,231 @@
+"""State of the reference server: dynamic clients, their credentials, tokens and replay caches.
+
+Secrets, registration access tokens (RATs) and access tokens are stored as SHA-256 hashes only
+(as Curity stores a hash of the client secret, protocol.md §5.4); they are high-entropy random
+values, so a plain hash is enough. Every operation that must be atomic (single use of the
+initial token, credential rotation, replay caches) is one method under one lock.
+
+:class:`MemoryStore` is the default; :class:`~conformance.server.sqlite_store.SqliteStore` keeps
+the same data in a file so dynamic clients survive a restart.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from dataclasses import dataclass, replace
+from typing import Protocol
+
+SECRET = "secret"
+RAT = "rat"
+
+
+def digest(value: str) -> str:
+    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+@dataclass(frozen=True)
+class DynamicClient:
+    """A dynamically registered client (RFC 7591) and its registered metadata."""
+
+    client_id: str
+    software_id: str
+    initial_client: str  # the main client whose initial token registered it
+    issued_at: int
+    metadata: dict  # registered metadata as returned to the client (no credentials)
+
+
+@dataclass(frozen=True)
+class TokenRecord:
+    """An issued access token (opaque); ``token_hash`` is the key."""
+
+    token_hash: str
+    client_id: str
+    scope: str
+    issued_at: int
+    expires_at: int
+    token_type: str = "Bearer"  # or DPoP (RFC 9449 §5)
+    jkt: str | None = None  # RFC 9449 §6 confirmation (JWK SHA-256 thumbprint)
+    used: bool = False  # initial access tokens are single use
+    revoked: bool = False
+
+    @property
+    def scopes(self) -> frozenset[str]:
+        return frozenset(self.scope.split())
+
+    def active(self, now: float) -> bool:
+        """Not revoked, not expired and (initial tokens) not consumed by a registration."""
+        return not self.revoked and not self.used and now < self.expires_at
+
+
+class Store(Protocol):
+    def add_client(self, client: DynamicClient, credentials: dict[str, str | None]) -> None: ...
+    def get_client(self, client_id: str) -> DynamicClient | None: ...
+    def update_metadata(self, client_id: str, metadata: dict) -> bool: ...
+    def delete_client(self, client_id: str) -> bool: ...
+    def client_ids(self, software_id: str | None = None) -> list[str]: ...
+    def count_clients(self) -> int: ...
+    def has_credential(self, client_id: str, kind: str, value_hash: str) -> bool: ...
+    def client_for_rat(self, rat_hash: str) -> str | None: ...
+    def rotate(self, client_id: str, presented_rat_hash: str, new: dict[str, str | None],
+               keep_old: bool = False) -> bool: ...
+    def set_credential(self, client_id: str, kind: str, value_hash: str) -> None: ...
+    def drop_credential(self, kind: str, value_hash: str) -> None: ...
+    def add_token(self, token: TokenRecord) -> None: ...
+    def get_token(self, token_hash: str) -> TokenRecord | None: ...
+    def consume_token(self, token_hash: str, now: float) -> bool: ...
+    def mark_used(self, token_hash: str) -> None: ...
+    def revoke_token(self, token_hash: str) -> None: ...
+    def revoke_client_tokens(self, client_id: str) -> int: ...
+    def remember_once(self, key: str, expires_at: float, now: float) -> bool: ...
+    def close(self) -> None: ...
+
+
+class MemoryStore:
+    """All state in dicts under one lock; what a single test server needs."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._clients: dict[str, DynamicClient] = {}
+        self._credentials: dict[tuple[str, str], str] = {}  # (kind, hash) -> client_id
+        self._tokens: dict[str, TokenRecord] = {}
+        self._seen: dict[str, float] = {}
+        self._ops = 0
+
+    # -- dynamic clients ----------------------------------------------------------------------
+
+    def add_client(self, client: DynamicClient, credentials: dict[str, str | None]) -> None:
+        with self._lock:
+            self._clients[client.client_id] = client
+            for kind, value_hash in credentials.items():
+                if value_hash:
+                    self._credentials[(kind, value_hash)] = client.client_id
+
+    def get_client(self, client_id: str) -> DynamicClient | None:
+        with self._lock:
+            return self._clients.get(client_id)
+
+    def update_metadata(self, client_id: str, metadata: dict) -> bool:
+        with self._lock:
+            client = self._clients.get(client_id)
+            if client is None:
+                return False
+            self._clients[client_id] = replace(client, metadata=dict(metadata))
+            return True
+
+    def delete_client(self, client_id: str) -> bool:
+        with self._lock:
+            found = self._clients.pop(client_id, None) is not None
+            for key in [k for k, cid in self._credentials.items() if cid == client_id]:
+                del self._credentials[key]
+            return found
+
+    def client_ids(self, software_id: str | None = None) -> list[str]:
+        with self._lock:
+            return [c.client_id for c in self._clients.values()
+                    if software_id is None or c.software_id == software_id]
+
+    def count_clients(self) -> int:
+        with self._lock:
+            return len(self._clients)
+
+    # -- credentials (hashed client secrets and RATs) -----------------------------------------
+
+    def has_credential(self, client_id: str, kind: str, value_hash: str) -> bool:
+        with self._lock:
+            return self._credentials.get((kind, value_hash)) == client_id
+
+    def client_for_rat(self, rat_hash: str) -> str | None:
+        with self._lock:
+            return self._credentials.get((RAT, rat_hash))
+
+    def rotate(self, client_id: str, presented_rat_hash: str, new: dict[str, str | None],
+               keep_old: bool = False) -> bool:
+        """Replace the client's credentials of the kinds in ``new`` if the presented RAT is
+        still current (compare-and-swap, so two reads with one RAT cannot both rotate)."""
+        with self._lock:
+            if self._credentials.get((RAT, presented_rat_hash)) != client_id:
+                return False
+            for kind, value_hash in new.items():
+                if value_hash is None:
+                    continue
+                if not keep_old:
+                    for key in [k for k, cid in self._credentials.items()
+                                if cid == client_id and k[0] == kind]:
+                        del self._credentials[key]
+                self._credentials[(kind, value_hash)] = client_id
+            return True
+
+    def set_credential(self, client_id: str, kind: str, value_hash: str) -> None:
+        with self._lock:
+            for key in [k for k, cid in self._credentials.items()
+                        if cid == client_id and k[0] == kind]:
+                del self._credentials[key]
+            self._credentials[(kind, value_hash)] = client_id
+
+    def drop_credential(self, kind: str, value_hash: str) -> None:
+        with self._lock:
+            self._credentials.pop((kind, value_hash), None)
+
+    # -- tokens -------------------------------------------------------------------------------
+
+    def add_token(self, token: TokenRecord) -> None:
+        with self._lock:
+            self._tokens[token.token_hash] = token
+            self._maybe_prune(time.time())
+
+    def get_token(self, token_hash: str) -> TokenRecord | None:
+        with self._lock:
+            return self._tokens.get(token_hash)
+
+    def consume_token(self, token_hash: str, now: float) -> bool:
+        """Atomically mark an active, unused token as used; False if that is not possible."""
+        with self._lock:
+            token = self._tokens.get(token_hash)
+            if token is None or token.used or not token.active(now):
+                return False
+            self._tokens[token_hash] = replace(token, used=True)
+            return True
+
+    def mark_used(self, token_hash: str) -> None:
+        with self._lock:
+            token = self._tokens.get(token_hash)
+            if token is not None:
+                self._tokens[token_hash] = replace(token, used=True)
+
+    def revoke_token(self, token_hash: str) -> None:
+        with self._lock:
+            token = self._tokens.get(token_hash)
+            if token is not None:
+                self._tokens[token_hash] = replace(token, revoked=True)
+
+    def revoke_client_tokens(self, client_id: str) -> int:
+        with self._lock:
+            hits = [h for h, t in self._tokens.items() if t.client_id == client_id]
+            for h in hits:
+                self._tokens[h] = replace(self._tokens[h], revoked=True)
+            return len(hits)
+
+    # -- replay caches (assertion jti, DPoP jti) ----------------------------------------------
+
+    def remember_once(self, key: str, expires_at: float, now: float) -> bool:
+        """True the first time ``key`` is seen before it expires, False on a replay."""
+        with self._lock:
+            seen = self._seen.get(key)
+            if seen is not None and seen > now:
+                return False
+            self._seen[key] = expires_at
+            self._maybe_prune(now)
+            return True
+
+    def _maybe_prune(self, now: float) -> None:
+        self._ops += 1
+        if self._ops % 1000:
+            return
+        self._seen = {k: v for k, v in self._seen.items() if v > now}
+        # Expired tokens are kept a while so introspection can still say active:false.
+        self._tokens = {h: t for h, t in self._tokens.items() if t.expires_at > now - 3600}
+
+    def close(self) -> None:
+        pass

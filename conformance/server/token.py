@@ -1,0 +1,113 @@
+"""The token endpoint: the ``client_credentials`` grant (RFC 6749 §4.4) for steps 1 and 3.
+
+Step 1: a main client asks for ``scope=dcr`` and gets the initial access token, opaque and with
+its own TTL; only clients a template names in ``authenticate-client-by`` may get ``dcr``
+(protocol.md §1.1). Step 3: a dynamic client gets tokens limited to its registered scope,
+never ``dcr``, DPoP-bound when its template requires DPoP (RFC 9449 §5, nonces §8).
+Successful responses carry ``Cache-Control: no-store`` and ``Pragma: no-cache`` (RFC 6749
+§5.1) and no refresh token (§4.4.3).
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+from .client_auth import ClientIdentity, authenticate
+from .config import DCR_SCOPE
+from .context import Context
+from .dpop import USE_NONCE, DpopError, verify_proof
+from .errors import NO_STORE, OAuthError, Request, Response, json_response
+from .store import TokenRecord, digest
+
+_SCOPE_TOKEN = re.compile(r"^[\x21\x23-\x5b\x5d-\x7e]+$")  # RFC 6749 §3.3
+
+
+def _allowed_scopes(ctx: Context, client: ClientIdentity) -> tuple[set[str], list[str]]:
+    """(scopes the client may get, scopes it gets when it asks for none)."""
+    if client.dynamic is not None:
+        registered = client.dynamic.metadata.get("scope", "").split()
+        allowed = set(registered)
+        if ctx.defects.on("dynamic-client-gets-dcr"):  # DEFECT: dcr for a dynamic client
+            allowed.add(DCR_SCOPE)
+        return allowed, registered
+    configured = client.configured
+    allowed = set(configured.scopes)
+    if ctx.config.templates_naming(client.client_id) \
+            or ctx.defects.on("dcr-scope-for-any-client"):  # DEFECT: dcr for unlisted clients
+        allowed.add(DCR_SCOPE)
+    return allowed, list(configured.scopes)
+
+
+def _granted_scope(ctx: Context, client: ClientIdentity, requested: str | None) -> list[str]:
+    allowed, default = _allowed_scopes(ctx, client)
+    if requested is None or not requested.strip():
+        granted = list(default)
+    else:
+        granted = []
+        for scope in requested.split(" "):
+            if not scope:
+                continue
+            if not _SCOPE_TOKEN.match(scope) or scope not in allowed:
+                raise OAuthError(400, "invalid_scope", "the requested scope is not allowed")
+            if scope not in granted:
+                granted.append(scope)
+    if client.role == "main" and DCR_SCOPE in allowed and DCR_SCOPE not in granted \
+            and ctx.defects.on("dcr-scope-granted-without-request"):  # DEFECT
+        granted.append(DCR_SCOPE)
+    return granted
+
+
+def _dpop_required(ctx: Context, client: ClientIdentity) -> bool:
+    if client.dynamic is None:
+        return False
+    template = ctx.config.templates.get(client.dynamic.software_id)
+    if template is None or not template.requires_dpop:
+        return False
+    return not ctx.defects.on("dpop-not-required")  # DEFECT: proof optional
+
+
+def _nonce_header(ctx: Context) -> list[tuple[str, str]]:
+    return [("DPoP-Nonce", ctx.nonces.issue(ctx.now()))] if ctx.settings.dpop_nonce else []
+
+
+def handle(ctx: Context, request: Request) -> Response:
+    if request.method != "POST":
+        raise OAuthError(405, "invalid_request", "use POST", [("Allow", "POST")])
+    form = request.form()
+    client = authenticate(ctx, request, form, ctx.config.token_endpoint)
+    grant_type = form.get("grant_type")
+    if not grant_type:
+        raise OAuthError(400, "invalid_request", "grant_type is required")
+    if grant_type != "client_credentials":
+        raise OAuthError(400, "unsupported_grant_type", "only client_credentials is supported")
+    granted = _granted_scope(ctx, client, form.get("scope"))
+
+    jkt = None
+    if request.header_all("DPoP") or _dpop_required(ctx, client):
+        try:
+            jkt = verify_proof(ctx, request, require_nonce=ctx.settings.dpop_nonce).jkt
+        except DpopError as exc:
+            headers = _nonce_header(ctx)
+            if exc.error == USE_NONCE and ctx.defects.on("dpop-nonce-header-missing"):  # DEFECT
+                headers = []
+            raise OAuthError(400, exc.error, exc.description, headers) from None
+
+    now = int(ctx.now())
+    settings = ctx.settings
+    ttl = settings.initial_token_ttl_s if DCR_SCOPE in granted else settings.access_token_ttl_s
+    access_token = secrets.token_urlsafe(32)
+    token_type = "DPoP" if jkt else "Bearer"
+    ctx.store.add_token(TokenRecord(digest(access_token), client.client_id, " ".join(granted),
+                                    now, now + ttl, token_type=token_type, jkt=jkt))
+    if jkt and ctx.defects.on("dpop-token-type-bearer"):  # DEFECT: bound, but called Bearer
+        token_type = "Bearer"
+    body = {"access_token": access_token, "token_type": token_type, "expires_in": ttl,
+            "scope": " ".join(granted)}
+    if ctx.defects.on("token-issues-refresh-token"):  # DEFECT: RFC 6749 §4.4.3 SHOULD NOT
+        body["refresh_token"] = secrets.token_urlsafe(32)
+    headers = _nonce_header(ctx) if jkt else []
+    response = json_response(200, body, headers, no_store=True)
+    if ctx.defects.on("token-missing-no-store"):  # DEFECT: caching headers dropped
+        response.headers = [h for h in response.headers if h not in NO_STORE]
+    return response

@@ -1,0 +1,75 @@
+"""The ``@check`` decorator: binds a test function to a catalogue id, its requirements and level.
+
+A check is a small function whose docstring is one sentence. The decorator registers it in
+``CHECKS`` (so a test can prove every requirement has a check and every check cites one) and adds
+the markers the plugin reads: ``dcr_check`` plus the step (``token`` … ``revoke``) and the level
+(``must`` / ``should``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import pytest
+
+from conformance.requirements import MUST, SHOULD, requirement
+
+STEPS = ("token", "register", "use", "manage", "revoke")
+_STEP_OF_PREFIX = {"META": "token", "TOK": "token", "REG": "register", "USE": "use", "MGT": "manage", "REV": "revoke"}
+
+
+@dataclass(frozen=True)
+class CheckInfo:
+    """What the catalogue says of one check (protocol.md §9)."""
+
+    id: str
+    title: str
+    requirements: tuple[str, ...]
+    level: str
+    step: str
+    methods: tuple[str, ...] = ()      # only main clients using one of these auth methods
+    claims: tuple[str, ...] = ()       # [claims] keys the profile must set to true
+    needs: tuple[str, ...] = ()        # optional profile parts: "introspector", "unlisted_client", ...
+    per_profile: bool = False          # run once per profile, not per main client
+    function: str = field(default="", compare=False)
+
+
+CHECKS: dict[str, CheckInfo] = {}
+
+
+def check(
+    check_id: str,
+    *requirement_ids: str,
+    level: str = MUST,
+    step: str | None = None,
+    methods: tuple[str, ...] = (),
+    claims: tuple[str, ...] = (),
+    needs: tuple[str, ...] = (),
+    per_profile: bool = False,
+) -> Callable:
+    """Declare a test function as the check ``check_id`` enforcing ``requirement_ids``."""
+    if not requirement_ids:
+        raise ValueError(f"{check_id} cites no requirement")
+    for rid in requirement_ids:
+        requirement(rid)  # fails loudly on an unknown id
+    if level not in (MUST, SHOULD):
+        raise ValueError(f"{check_id}: level must be MUST or SHOULD")
+    step = step or _STEP_OF_PREFIX[check_id.split("-")[1]]
+
+    def decorate(function: Callable) -> Callable:
+        doc = (function.__doc__ or "").strip()
+        if not doc:
+            raise ValueError(f"{check_id} ({function.__name__}) has no docstring")
+        info = CheckInfo(
+            check_id, doc.splitlines()[0].strip(), tuple(requirement_ids), level, step,
+            tuple(methods), tuple(claims), tuple(needs), per_profile, function.__name__,
+        )
+        known = CHECKS.setdefault(check_id, info)  # one id may span functions (e.g. per profile and per client)
+        if known.level != level or known.step != step:
+            raise ValueError(f"check id {check_id} is declared twice with different levels or steps")
+        marked = pytest.mark.dcr_check(info)(function)
+        marked = getattr(pytest.mark, step)(marked)
+        return getattr(pytest.mark, level.lower())(marked)
+
+    return decorate

@@ -1,0 +1,136 @@
+"""Assertions of the checks: each failure says what was sent, what was expected, what came back.
+
+Checks never use bare ``assert`` on protocol values (pytest would print the values, secrets
+included): they call these helpers, which raise ``CheckFailure`` with a message built from the
+redacted capture of the exchange. Expectations are sets wherever the specs allow several answers.
+``should(...)`` records a SHOULD-level finding and lets the check go on; the plugin turns such
+findings into warnings (failures under ``--dcr-strict``).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Iterable
+
+from conformance.client.http import Exchange
+
+
+class CheckFailure(AssertionError):
+    """A server answer that breaks the requirement a check enforces."""
+
+
+class PrerequisiteFailure(CheckFailure):
+    """A step the check builds on did not work (for example, no initial token could be had)."""
+
+
+_findings = threading.local()
+
+
+def reset_findings() -> None:
+    _findings.items = []
+
+
+def findings() -> list[str]:
+    return list(getattr(_findings, "items", []))
+
+
+def _render(what: str, expected: str, exchanges: Iterable[Exchange | None]) -> str:
+    lines = [what, f"  expected: {expected}"]
+    for ex in exchanges:
+        if ex is not None:
+            lines.append("  " + ex.describe().replace("\n", "\n  "))
+    return "\n".join(lines)
+
+
+def fail(what: str, expected: str, *exchanges: Exchange | None) -> None:
+    """Fail the check."""
+    raise CheckFailure(_render(what, expected, exchanges))
+
+
+def expect(condition: Any, what: str, expected: str, *exchanges: Exchange | None) -> None:
+    """Fail the check with ``what`` unless ``condition`` holds."""
+    if not condition:
+        fail(what, expected, *exchanges)
+
+
+def should(condition: Any, what: str, expected: str, *exchanges: Exchange | None) -> bool:
+    """Record a SHOULD-level finding unless ``condition`` holds; the check goes on."""
+    if not condition:
+        _findings.__dict__.setdefault("items", []).append(_render(what, expected, exchanges))
+    return bool(condition)
+
+
+def _fmt(values: Iterable[Any]) -> str:
+    values = sorted(values, key=str)
+    return str(values[0]) if len(values) == 1 else "one of " + ", ".join(map(str, values))
+
+
+def status_in(ex: Exchange, allowed: int | Iterable[int], what: str) -> None:
+    """The server answered with an HTTP status in ``allowed``."""
+    allowed = {allowed} if isinstance(allowed, int) else set(allowed)
+    if ex.error:
+        fail(f"{what}: no HTTP answer ({ex.error})", f"HTTP status {_fmt(allowed)}", ex)
+    expect(ex.status in allowed, f"{what}: HTTP {ex.status}", f"HTTP status {_fmt(allowed)}", ex)
+
+
+def json_object(ex: Exchange, what: str) -> dict:
+    """The body is a JSON object (the RFCs' error and success bodies all are)."""
+    body = ex.json()
+    content_type = (ex.header("content-type") or "").split(";")[0].strip().lower()
+    expect(isinstance(body, dict), f"{what}: the body is not a JSON object", "a JSON object", ex)
+    expect(content_type == "application/json" or content_type.endswith("+json"),
+           f"{what}: Content-Type is {content_type or 'missing'}", "application/json", ex)
+    return body
+
+
+def success(ex: Exchange, status: int | Iterable[int], what: str) -> dict:
+    """A successful JSON answer with the given status."""
+    status_in(ex, status, what)
+    return json_object(ex, what)
+
+
+def error_response(ex: Exchange, statuses: Iterable[int], errors: Iterable[str] | None, what: str) -> dict:
+    """An error answer: status in ``statuses`` and, when ``errors`` is given, a JSON ``error`` from it."""
+    statuses = set(statuses)
+    status_in(ex, statuses, what)
+    if errors is None:
+        return ex.json() if isinstance(ex.json(), dict) else {}
+    errors = set(errors)
+    body = json_object(ex, what)
+    expect(body.get("error") in errors, f"{what}: error is {body.get('error')!r}", f"error {_fmt(errors)}", ex)
+    return body
+
+
+def refused(ex: Exchange, what: str, *, statuses: Iterable[int] = (400, 401),
+            errors: Iterable[str] | None = None, tls_refusal_ok: bool = False) -> None:
+    """The request was refused: an error status (and code), or, where allowed, a refused TLS handshake."""
+    statuses = set(statuses)
+    if ex.error:
+        if tls_refusal_ok and "TLS" in ex.error:
+            return
+        fail(f"{what}: no HTTP answer ({ex.error})", f"HTTP status {_fmt(statuses)}", ex)
+    expect(not (200 <= ex.status < 300), f"{what}: the server accepted it (HTTP {ex.status})",
+           f"a refusal, HTTP {_fmt(statuses)}", ex)
+    error_response(ex, statuses, errors, what)
+
+
+def www_authenticate(ex: Exchange, scheme: str, what: str, *, error: str | None = None) -> str:
+    """A ``WWW-Authenticate`` challenge of ``scheme`` (RFC 6750 §3 / RFC 6749 §5.2), with ``error`` if given."""
+    challenges = ex.headers_all("www-authenticate")
+    matching = [c for c in challenges if c.strip().lower().startswith(scheme.lower())]
+    wanted = f"WWW-Authenticate: {scheme}" + (f' error="{error}"' if error else "")
+    expect(matching, f"{what}: no {scheme} challenge in WWW-Authenticate", wanted, ex)
+    if error is not None:
+        expect(any(f'error="{error}"' in c.replace(" ", "") or f"error={error}" in c for c in matching),
+               f"{what}: the challenge does not name error={error}", wanted, ex)
+    return matching[0]
+
+
+def no_store(ex: Exchange, what: str, *, pragma: bool = True) -> None:
+    """``Cache-Control: no-store`` (and ``Pragma: no-cache``) on a response carrying credentials."""
+    cache_control = ",".join(ex.headers_all("cache-control")).lower()
+    expect("no-store" in [d.strip() for d in cache_control.split(",")],
+           f"{what}: Cache-Control is {cache_control or 'missing'}", "Cache-Control: no-store", ex)
+    if pragma:
+        expect("no-cache" in ",".join(ex.headers_all("pragma")).lower(),
+               f"{what}: Pragma no-cache is missing", "Pragma: no-cache", ex)

@@ -1,0 +1,169 @@
+"""Step 3: the per-device client's own token requests (RFC 6749 §4.4, DPoP RFC 9449) and their use."""
+
+from __future__ import annotations
+
+import secrets
+
+import pytest
+
+from conformance.client.jose import DpopKey
+from conformance.client.registration import registration_request
+from conformance.client.token import access_token_of
+from conformance.client.use import dynamic_token_request, resource_request, send_with_nonce_retry
+from conformance.requirements import SHOULD
+from conformance.suite import expect as e
+from conformance.suite.check import check
+from conformance.suite.oracles import scopes, token_success
+from conformance.suite.steps import send_registration
+
+
+def _token_type(profile) -> str:
+    return "DPoP" if profile.use.dpop else "Bearer"
+
+
+def _send_proof(dcr, dyn, _two_headers=False, **overrides):
+    """The dynamic client's token request with a proof built with ``overrides`` (nonce retry once)."""
+    key = dcr.dpop_key(dyn)
+    url = dcr.profile.token_endpoint_for(dyn)
+
+    def build(nonce):
+        spec = dynamic_token_request(dcr.profile, dyn)
+        value = key.proof("POST", url, nonce=nonce, **overrides)
+        spec.headers["DPoP"] = [value, key.proof("POST", url, nonce=nonce)] if _two_headers else value
+        return spec
+
+    return send_with_nonce_retry(dcr.transport, build)
+
+
+@check("DCR-USE-001", "RFC6749-5.1", "RFC9449-5", "RFC9449-8")
+def test_dynamic_client_gets_tokens(dcr, profile, registered):
+    """The dynamic client gets an access token for the template scope (DPoP-bound when DPoP is used)."""
+    ex = dcr.use(registered)
+    token_success(ex, "the dynamic client's token request", token_type=_token_type(profile))
+
+
+@check("DCR-USE-002", "RFC9449-4.3", needs=("dpop",))
+def test_token_request_without_proof_is_refused(dcr, registered):
+    """Without a DPoP header the dynamic client's token request is refused."""
+    spec = dynamic_token_request(dcr.profile, registered)
+    e.refused(dcr.transport.send(spec), "token request without a DPoP proof", statuses={400, 401},
+              errors={"invalid_request", "invalid_dpop_proof", "invalid_client", "unauthorized_client"})
+
+
+BAD_PROOFS = {
+    "typ-jwt": {"header": {"typ": "JWT"}},
+    "alg-none": {"alg": "none"},
+    "alg-hs256": {"alg": "HS256"},
+    "private-jwk": {"private_jwk_in_header": True},
+    "htm-get": {"htm": "GET"},
+    "htu-other": {"htu": "https://attacker.example/token"},
+    "iat-past": {"iat_offset_s": -600},
+    "iat-future": {"iat_offset_s": 600},
+    "bad-signature": {"signature": "broken"},
+    "two-headers": {"_two_headers": True},
+}
+
+
+@check("DCR-USE-003", "RFC9449-4.3", "RFC9449-5", needs=("dpop",))
+@pytest.mark.parametrize("proof", list(BAD_PROOFS))
+def test_invalid_dpop_proof_is_refused(dcr, registered, proof):
+    """Each invalid DPoP proof gets 400 invalid_dpop_proof (invalid_request for two DPoP headers)."""
+    ex = _send_proof(dcr, registered, **BAD_PROOFS[proof])
+    errors = {"invalid_dpop_proof"} | ({"invalid_request"} if proof == "two-headers" else set())
+    e.refused(ex, f"DPoP proof with defect {proof!r}", statuses={400, 401}, errors=errors)
+
+
+@check("DCR-USE-004", "RFC9449-8", needs=("dpop",), claims=("dpop_nonce",))
+def test_server_nonce_is_required_and_honoured(dcr, registered):
+    """A proof without the server's nonce gets 400 use_dpop_nonce with one DPoP-Nonce; the retry succeeds."""
+    key = dcr.dpop_key(registered)
+    spec = dynamic_token_request(dcr.profile, registered, dpop_key=key)
+    first = dcr.transport.send(spec)
+    e.error_response(first, {400}, {"use_dpop_nonce"}, "proof without a nonce")
+    nonces = first.headers_all("dpop-nonce")
+    e.expect(len(nonces) == 1, f"{len(nonces)} DPoP-Nonce headers", "exactly one DPoP-Nonce header", first)
+    retry = dcr.transport.send(dynamic_token_request(dcr.profile, registered, dpop_key=key, nonce=nonces[0]))
+    token_success(retry, "retry with the server's nonce", token_type="DPoP")
+
+
+def _bound_token(dcr, dyn):
+    ex = dcr.use(dyn)
+    body = token_success(ex, "the dynamic client's token request", token_type=_token_type(dcr.profile))
+    return body["access_token"], body["token_type"]
+
+
+@check("DCR-USE-005", "RFC9449-7.1", needs=("dpop", "resource_url"))
+def test_bound_token_works_at_the_resource(dcr, registered):
+    """The DPoP-bound token with a proof by its key and the right ath is accepted by the resource."""
+    token, token_type = _bound_token(dcr, registered)
+    e.status_in(dcr.call_resource(registered, token, token_type), 200, "resource call with the bound token")
+
+
+@check("DCR-USE-006", "RFC9449-7.1", needs=("dpop", "resource_url"))
+def test_bound_token_as_bearer_is_refused(dcr, profile, registered):
+    """The DPoP-bound token presented as a plain bearer token is refused with 401."""
+    token, _ = _bound_token(dcr, registered)
+    spec = resource_request(profile.use.resource_url, token, "Bearer", None)
+    e.status_in(dcr.transport.send(spec), 401, "the DPoP-bound token sent as Bearer without a proof")
+
+
+@check("DCR-USE-007", "RFC9449-7.1", "RFC9449-4.3", needs=("dpop", "resource_url"))
+@pytest.mark.parametrize("proof", ["other-key", "wrong-ath"])
+def test_resource_checks_the_binding(dcr, profile, registered, proof):
+    """A resource call whose proof is by another key, or carries a wrong ath, is refused with 401."""
+    token, token_type = _bound_token(dcr, registered)
+    url = profile.use.resource_url
+    key = DpopKey.generate() if proof == "other-key" else dcr.dpop_key(registered)
+
+    def build(nonce):
+        spec = resource_request(url, token, token_type, key, nonce=nonce)
+        if proof == "wrong-ath":
+            spec.headers["DPoP"] = key.proof("GET", url, nonce=nonce, access_token="another-" + token)
+        return spec
+
+    e.status_in(send_with_nonce_retry(dcr.transport, build), 401, f"resource call with proof defect {proof!r}")
+
+
+@check("DCR-USE-010", "RFC6749-5.2")
+def test_wrong_dynamic_secret_is_invalid_client(dcr, registered):
+    """The dynamic client with a wrong secret gets invalid_client."""
+    if not registered.client_secret:
+        pytest.skip("not claimed by profile: the template issues no client_secret")
+    ex = dcr.use(registered, secret_override="wrong-" + secrets.token_urlsafe(12))
+    statuses = {401} if registered.auth_method == "client_secret_basic" else {400, 401}
+    e.error_response(ex, statuses, {"invalid_client"}, "the dynamic client's token request with a wrong secret")
+
+
+@check("DCR-USE-011", "RFC6749-3.3", "CURITY-DCR-SCOPE", "CURITY-TEMPLATE-1")
+@pytest.mark.parametrize("asked", ["dcr", "outside-template"])
+def test_dynamic_client_gets_nothing_beyond_the_template(dcr, profile, registered, asked):
+    """The dynamic client asking for dcr or a scope outside the template gets neither."""
+    scope = "dcr" if asked == "dcr" else "outside-" + secrets.token_hex(3)
+    ex = dcr.use(registered, scope=scope)
+    if ex.status != 200:
+        e.error_response(ex, {400, 401, 403}, {"invalid_scope", "unauthorized_client", "invalid_request"},
+                         f"the dynamic client asking for {scope!r}")
+        return
+    body = e.json_object(ex, f"the dynamic client asking for {scope!r}")
+    granted = scopes(body.get("scope")) if "scope" in body else {scope}  # RFC 6749 §3.3: absent = as requested
+    e.expect(scope not in granted, f"the dynamic client was granted {sorted(granted)}",
+             f"no {scope!r} (outside the template)", ex)
+    if asked == "dcr":
+        reg = send_registration(dcr, registration_request(profile, access_token_of(ex)))
+        e.refused(reg, "registration with the dynamic client's token", statuses={400, 401, 403})
+
+
+@check("DCR-USE-013", "RFC7662-2.2", "RFC9449-5", level=SHOULD, claims=("introspection",), needs=("introspector",))
+def test_dynamic_token_introspects_to_the_client(dcr, registered):
+    """Introspection shows the dynamic client's token active, issued to it, bound to its DPoP key."""
+    token, _ = _bound_token(dcr, registered)
+    ex = dcr.introspect(token)
+    body = e.success(ex, 200, "introspection of the dynamic client's token")
+    e.expect(body.get("active") is True, f"active is {body.get('active')!r}", "active: true", ex)
+    e.expect(body.get("client_id") in (None, registered.client_id), f"client_id is {body.get('client_id')!r}",
+             "the dynamic client's id", ex)
+    cnf = body.get("cnf")
+    key = dcr.dpop_key(registered)
+    if isinstance(cnf, dict) and key is not None and "jkt" in cnf:
+        e.expect(cnf["jkt"] == key.thumbprint, "cnf.jkt is not the thumbprint of the proof key",
+                 "cnf.jkt = RFC 7638 thumbprint of the DPoP key", ex)

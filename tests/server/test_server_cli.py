@@ -1,0 +1,87 @@
+"""``dcr-conformance serve`` / ``python -m conformance.server``."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import tomllib
+
+import httpx
+
+from srv_kit import tls_context
+
+
+def _start(tmp_path, *args):
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen([sys.executable, "-m", "conformance.server", "--port", "0", *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                            cwd=tmp_path)
+
+
+def _read_banner(proc) -> dict:
+    lines = {}
+    for _ in range(20):
+        line = proc.stdout.readline()
+        if not line or line.startswith("Ctrl-C"):
+            break
+        if line.startswith("dcr-conformance reference server at "):
+            lines["url"] = line.rsplit(" ", 1)[1].strip()
+        elif ":" in line:
+            key, value = line.split(":", 1)
+            lines[key] = value.strip()
+    return lines
+
+
+def test_serve_writes_profile_and_stops_on_sigterm(tmp_path):
+    profile = tmp_path / "out" / "profile.toml"
+    proc = _start(tmp_path, "--write-profile", str(profile), "--state", str(tmp_path / "s.db"),
+                  "--no-rotation", "--defect", "delete-returns-200")
+    try:
+        banner = _read_banner(proc)
+        assert banner["url"].startswith("https://127.0.0.1:")
+        assert banner["profile"] == str(profile)
+        data = tomllib.loads(profile.read_text())
+        assert data["server"]["issuer"] == banner["url"]
+        assert data["claims"]["rotates_credentials_on_read"] is False
+        secret = (profile.parent / data["main_clients"]["basic"]["client_secret_file"]).read_text()
+        assert secret not in banner.values()
+        ca = tmp_path / "s.db.pki" / "ca.pem"
+        context = tls_context(type("P", (), {"ca_cert": ca})())
+        doc = httpx.get(banner["url"] + "/.well-known/openid-configuration", verify=context,
+                        timeout=5).json()
+        assert doc["issuer"] == banner["url"]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=10)
+    assert proc.returncode == 0, err
+    assert "stopped" in out
+    assert secret not in out + err
+
+
+def test_list_defects_and_unknown_defect(tmp_path):
+    listed = subprocess.run([sys.executable, "-m", "conformance.server", "--list-defects"],
+                            capture_output=True, text=True, timeout=30)
+    assert listed.returncode == 0
+    assert "initial-token-reusable" in listed.stdout and "DCR-REG-006" in listed.stdout
+    bad = subprocess.run([sys.executable, "-m", "conformance.server", "--defect", "nope"],
+                         capture_output=True, text=True, timeout=30)
+    assert bad.returncode == 2 and "unknown defect" in bad.stderr
+
+
+def test_run_serve_in_process(capsys):
+    import argparse
+    from conformance.server.cli import add_serve_arguments, run_serve
+    args = add_serve_arguments(argparse.ArgumentParser()).parse_args(["--list-defects"])
+    assert run_serve(args) == 0
+    assert "delete-not-effective" in capsys.readouterr().out
+
+
+def test_server_does_not_import_the_client_or_the_suite():
+    code = ("import sys, conformance.server, conformance.server.cli; "
+            "bad = [m for m in sys.modules if m.startswith(('conformance.client', "
+            "'conformance.suite', 'conformance.plugin'))]; assert not bad, bad")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=30)
+    assert result.returncode == 0, result.stderr

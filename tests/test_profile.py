@@ -1,0 +1,563 @@
+"""Profiles: the contract of docs/profiles.md, and every error message (file, key, fix)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import NameOID
+
+from conformance.profile import AUTH_METHODS, Claims, ProfileError, load_profile
+
+NOW = dt.datetime.now(dt.timezone.utc)
+
+
+def _pem_key(key, password: bytes | None = None) -> bytes:
+    enc = serialization.BestAvailableEncryption(password) if password else serialization.NoEncryption()
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, enc)
+
+
+def _cert(key, cn: str) -> bytes:
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(NOW)
+        .not_valid_after(NOW + dt.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    return cert.public_bytes(serialization.Encoding.PEM)
+
+
+@pytest.fixture(scope="module")
+def keys(tmp_path_factory) -> Path:
+    """certs/ and keys/ under one directory; profiles are written next to them."""
+    d = tmp_path_factory.mktemp("keys")
+    (d / "certs").mkdir()
+    (d / "keys").mkdir()
+    ec_key, other_ec = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    small_rsa = rsa.generate_private_key(public_exponent=65537, key_size=1024)
+    (d / "certs/ca.pem").write_bytes(_cert(ec_key, "CA"))
+    (d / "certs/main-mtls.pem").write_bytes(_cert(ec_key, "main-mtls"))
+    (d / "certs/main-mtls.key").write_bytes(_pem_key(ec_key))
+    (d / "certs/other-dn.pem").write_bytes(_cert(other_ec, "other"))
+    (d / "certs/other-dn.key").write_bytes(_pem_key(other_ec))
+    (d / "keys/ec.pem").write_bytes(_pem_key(ec_key))
+    (d / "keys/rsa.pem").write_bytes(_pem_key(rsa_key))
+    (d / "keys/rsa1024.pem").write_bytes(_pem_key(small_rsa))
+    (d / "keys/p384.pem").write_bytes(_pem_key(ec.generate_private_key(ec.SECP384R1())))
+    (d / "keys/encrypted.pem").write_bytes(_pem_key(ec_key, b"pw"))
+    (d / "keys/garbage.pem").write_text("-----BEGIN PRIVATE KEY-----\nnope\n-----END PRIVATE KEY-----\n")
+    import jwt
+
+    jwk = jwt.algorithms.ECAlgorithm.to_jwk(ec_key, as_dict=True)
+    (d / "keys/ec.jwk").write_text(json.dumps({**jwk, "kid": "from-jwk"}))
+    (d / "keys/public.jwk").write_text(json.dumps({k: v for k, v in jwk.items() if k != "d"}))
+    (d / "secret.txt").write_text("file-secret-value\n")
+    (d / "empty.txt").write_text("")
+    return d
+
+
+BASE = """
+name = "staging"
+
+[server]
+token_endpoint = "https://idsvr.example/oauth/v2/oauth-token"
+registration_endpoint = "https://idsvr.example/token-service/oauth-registration"
+
+[template]
+software_id = "haapi-template"
+scope = "urn:se:curity:scopes:haapi"
+
+[main_clients.secret]
+client_id = "main-secret"
+auth_method = "client_secret_basic"
+client_secret = "${DCR_T_SECRET}"
+"""
+
+
+@pytest.fixture(autouse=True)
+def env(monkeypatch):
+    monkeypatch.setenv("DCR_T_SECRET", "env-secret-value")
+    monkeypatch.delenv("DCR_T_UNSET", raising=False)
+
+
+_counter = iter(range(10**6))
+
+
+def write(keys: Path, text: str) -> Path:
+    path = keys / f"profile-{next(_counter)}.toml"
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+def problems(keys: Path, text: str) -> list[str]:
+    path = write(keys, text)
+    with pytest.raises(ProfileError) as info:
+        load_profile(path)
+    err = info.value
+    assert all(p.file == path for p in err.problems)
+    assert str(path) in str(err)
+    return [f"{p.key}: {p.message}" for p in err.problems]
+
+
+def one_problem(keys: Path, text: str) -> str:
+    found = problems(keys, text)
+    assert len(found) == 1, found
+    return found[0]
+
+
+# -- the contract -----------------------------------------------------------------------------
+
+
+FULL = """
+name = "staging"
+
+[server]
+issuer = "https://idsvr.example/oauth/v2/oauth-anonymous"
+token_endpoint = "https://idsvr.example/oauth/v2/oauth-token"
+registration_endpoint = "https://idsvr.example/token-service/oauth-registration"
+revocation_endpoint = "https://idsvr.example/oauth/v2/oauth-revoke"
+introspection_endpoint = "https://idsvr.example/oauth/v2/oauth-introspect"
+mtls_token_endpoint = "https://mtls.idsvr.example/oauth/v2/oauth-token"
+ca_bundle = "certs/ca.pem"
+timeout_s = 10
+
+[template]
+software_id = "haapi-template"
+scope = "urn:se:curity:scopes:haapi"
+grant_types = ["client_credentials"]
+token_endpoint_auth_method = "client_secret_basic"
+unauthorized_software_id = "other-template"
+redirect_uris = ["app:/callback"]
+response_types = ["code"]
+
+[main_clients.secret]
+client_id = "main-secret"
+auth_method = "client_secret_basic"
+client_secret = "${DCR_T_SECRET}"
+
+[main_clients.post]
+client_id = "main-post"
+auth_method = "client_secret_post"
+client_secret_file = "secret.txt"
+
+[main_clients.mtls]
+client_id = "main-mtls"
+auth_method = "tls_client_auth"
+certificate = "certs/main-mtls.pem"
+private_key = "certs/main-mtls.key"
+other_certificate = "certs/other-dn.pem"
+other_private_key = "certs/other-dn.key"
+
+[main_clients.jwt]
+client_id = "main-jwt"
+auth_method = "private_key_jwt"
+private_key = "keys/ec.pem"
+alg = "ES256"
+
+[main_clients.jwk]
+client_id = "main-jwk"
+auth_method = "private_key_jwt"
+private_key = "keys/ec.jwk"
+
+[main_clients.rsa]
+client_id = "main-rsa"
+auth_method = "private_key_jwt"
+private_key = "keys/rsa.pem"
+
+[introspector]
+client_id = "introspector"
+auth_method = "client_secret_post"
+client_secret = "${DCR_T_SECRET}"
+
+[unlisted_client]
+client_id = "unlisted"
+auth_method = "client_secret_basic"
+client_secret = "${DCR_T_SECRET}"
+
+[use]
+scope = "urn:se:curity:scopes:haapi"
+dpop = true
+resource_url = "https://idsvr.example/api/resource"
+
+[claims]
+registration_management = true
+rotates_credentials_on_read = false
+initial_token_single_use = true
+initial_token_ttl_s = 300
+revocation = true
+introspection = true
+deleted_client_tokens_inactive = true
+jwt_replay_rejected = true
+dpop_nonce = false
+"""
+
+
+def test_full_contract_loads(keys):
+    p = load_profile(write(keys, FULL))
+    assert p.name == "staging" and p.warnings == ()
+    assert p.server.ca_bundle == keys / "certs/ca.pem" and p.server.timeout_s == 10.0
+    assert p.server.resource_url == p.use.resource_url == "https://idsvr.example/api/resource"
+    assert p.template.grant_types == ("client_credentials",) and p.template.redirect_uris == ("app:/callback",)
+    c = p.main_clients
+    assert list(c) == ["secret", "post", "mtls", "jwt", "jwk", "rsa"]
+    assert c["secret"].client_secret == "env-secret-value" and c["post"].client_secret == "file-secret-value"
+    assert c["mtls"].certificate == keys / "certs/main-mtls.pem" and c["mtls"].other_private_key == keys / "certs/other-dn.key"
+    assert (c["jwt"].alg, c["jwk"].alg, c["jwk"].kid, c["rsa"].alg) == ("ES256", "ES256", "from-jwk", "RS256")
+    assert p.introspector.client_id == "introspector" and p.unlisted_client.client_id == "unlisted"
+    assert p.use.dpop and p.claims.revocation and p.claims.introspection
+    assert p.token_endpoint_for(c["mtls"]) == "https://mtls.idsvr.example/oauth/v2/oauth-token"
+    assert p.token_endpoint_for(c["secret"]) == "https://idsvr.example/oauth/v2/oauth-token"
+    assert not p.needs_discovery
+    secrets = p.secrets()
+    assert {"env-secret-value", "file-secret-value"} <= set(secrets)
+    assert (keys / "keys/ec.pem").read_text().strip() in secrets
+    assert json.loads((keys / "keys/ec.jwk").read_text())["d"] in secrets
+
+
+def test_reprs_hide_secrets(keys):
+    p = load_profile(write(keys, FULL))
+    text = repr(p)
+    assert "env-secret-value" not in text and "file-secret-value" not in text
+    assert "client_secret=<hidden>" in repr(p.main_clients["secret"])
+
+
+def test_defaults(keys):
+    p = load_profile(write(keys, BASE))
+    assert p.claims == Claims()
+    assert (p.claims.registration_management, p.claims.rotates_credentials_on_read, p.claims.initial_token_single_use) == (True, False, True)
+    assert (p.claims.initial_token_ttl_s, p.claims.revocation, p.claims.introspection) == (300, False, False)
+    assert (p.claims.deleted_client_tokens_inactive, p.claims.jwt_replay_rejected, p.claims.dpop_nonce) == (True, True, False)
+    assert p.use.scope == "urn:se:curity:scopes:haapi" and p.use.dpop is False
+    assert p.server.timeout_s == 10.0 and p.server.ca_bundle is None
+    assert p.template.token_endpoint_auth_method == "client_secret_basic" and p.template.grant_types is None
+    assert p.introspector is None and p.unlisted_client is None
+
+
+def test_name_defaults_to_file_stem(keys):
+    path = write(keys, BASE.replace('name = "staging"', ""))
+    assert load_profile(path).name == path.stem
+
+
+def test_issuer_only_needs_discovery(keys):
+    text = BASE.replace(
+        'token_endpoint = "https://idsvr.example/oauth/v2/oauth-token"\nregistration_endpoint = "https://idsvr.example/token-service/oauth-registration"',
+        'issuer = "https://idsvr.example/oauth/v2/oauth-anonymous"',
+    )
+    p = load_profile(write(keys, text + "\n[claims]\nrevocation = true\n"))
+    assert p.needs_discovery and p.server.token_endpoint is None
+    with pytest.raises(ValueError, match="discover"):
+        p.token_endpoint_for(p.main_clients["secret"])
+
+
+def test_env_substitution_everywhere_and_literal_dollar(keys, monkeypatch):
+    monkeypatch.setenv("DCR_T_HOST", "idsvr.example")
+    monkeypatch.setenv("DCR_T_TEMPLATE", "tmpl")
+    text = BASE.replace("https://idsvr.example/oauth/v2/oauth-token", "https://${DCR_T_HOST}/token")
+    text = text.replace('software_id = "haapi-template"', 'software_id = "${DCR_T_TEMPLATE}-$${literal}"')
+    p = load_profile(write(keys, text))
+    assert p.server.token_endpoint == "https://idsvr.example/token"
+    assert p.template.software_id == "tmpl-${literal}"
+
+
+def test_literal_secret_warns_without_the_secret(keys):
+    text = BASE.replace('"${DCR_T_SECRET}"', '"literal-s3cret-value"')
+    p = load_profile(write(keys, text))
+    assert len(p.warnings) == 1
+    warning = p.warnings[0]
+    assert "main_clients.secret.client_secret" in warning and "literal secret" in warning
+    assert "client_secret_file" in warning and "literal-s3cret-value" not in warning
+    assert p.main_clients["secret"].client_secret == "literal-s3cret-value"
+
+
+def test_short_client_secret_jwt_secret_warns(keys):
+    text = BASE + '\n[main_clients.hs]\nclient_id = "hs"\nauth_method = "client_secret_jwt"\nclient_secret = "${DCR_T_SECRET}"\n'
+    p = load_profile(write(keys, text))
+    assert p.main_clients["hs"].alg == "HS256"
+    assert any("RFC 7518 §3.2" in w and "main_clients.hs.client_secret" in w for w in p.warnings)
+
+
+# -- errors: one per kind ---------------------------------------------------------------------
+
+
+def test_profile_file_missing(tmp_path):
+    with pytest.raises(ProfileError, match="profile file not found") as info:
+        load_profile(tmp_path / "nope.toml")
+    assert str(tmp_path / "nope.toml") in str(info.value)
+
+
+def test_invalid_toml(keys):
+    msg = one_problem(keys, "name = \n")
+    assert "not valid TOML" in msg and "line 1" in msg
+
+
+def test_unknown_key_suggests_closest(keys):
+    msg = one_problem(keys, BASE.replace("client_secret =", "client_secrte ="))
+    assert msg.startswith("main_clients.secret.client_secrte: unknown key; did you mean 'client_secret'?")
+
+
+def test_unknown_key_without_close_match_lists_known(keys):
+    msg = one_problem(keys, BASE + "\n[claims]\nfrobnicate = true\n")
+    assert msg.startswith("claims.frobnicate: unknown key; known keys here: registration_management,")
+
+
+def test_unknown_top_level_table(keys):
+    msg = one_problem(keys, BASE + "\n[servr]\nx = 1\n")
+    assert msg == "servr: unknown key; did you mean 'server'?"
+
+
+@pytest.mark.parametrize(
+    "before, after, expected",
+    [
+        ("timeout_s", "timeout_s = \"10\"", "server.timeout_s: expected a number, got a string; e.g. timeout_s = 10"),
+        ("dpop", "dpop = \"yes\"", "use.dpop: expected true or false, got a string; e.g. dpop = true"),
+        ("grant_types", "grant_types = \"client_credentials\"", "template.grant_types: expected an array of strings, got a string"),
+        ("ttl", "initial_token_ttl_s = 1.5", "claims.initial_token_ttl_s: expected an integer, got a float"),
+        ("client_id", "client_id = 42", "main_clients.secret.client_id: expected a string, got an integer"),
+    ],
+)
+def test_wrong_types(keys, before, after, expected):
+    text = BASE
+    if before == "timeout_s":
+        text = text.replace("[template]", after + "\n\n[template]")
+    elif before == "dpop":
+        text += "\n[use]\n" + after + "\n"
+    elif before == "grant_types":
+        text = text.replace('scope = "urn', after + '\nscope = "urn')
+    elif before == "ttl":
+        text += "\n[claims]\n" + after + "\n"
+    else:
+        text = text.replace('client_id = "main-secret"', after)
+    assert one_problem(keys, text).startswith(expected)
+
+
+def test_timeout_must_be_positive_and_bool_is_not_a_number(keys):
+    msg = one_problem(keys, BASE.replace("[template]", "timeout_s = 0\n\n[template]"))
+    assert msg.startswith("server.timeout_s: must be a positive number")
+    msg = one_problem(keys, BASE.replace("[template]", "timeout_s = true\n\n[template]"))
+    assert "expected a number, got a boolean" in msg
+
+
+def test_missing_required_sections_and_keys(keys):
+    found = problems(keys, 'name = "x"\n')
+    assert any(m.startswith("server: missing; add a [server] table") for m in found)
+    assert any(m.startswith("template: missing; add a [template] table") for m in found)
+    assert any(m.startswith("main_clients: missing; add a [main_clients.secret] table") for m in found)
+    msg = one_problem(keys, BASE.replace('software_id = "haapi-template"', ""))
+    assert msg == 'template.software_id: missing; add software_id = "haapi-template"'
+    found = problems(keys, BASE.replace('client_id = "main-secret"\nauth_method = "client_secret_basic"', ""))
+    assert 'main_clients.secret.client_id: missing; add client_id = "main-secret"' in found
+    assert 'main_clients.secret.auth_method: missing; add auth_method = "client_secret_basic"' in found
+
+
+def test_endpoints_required_without_issuer(keys):
+    msg = one_problem(keys, BASE.replace('token_endpoint = "https://idsvr.example/oauth/v2/oauth-token"', ""))
+    assert msg.startswith("server.token_endpoint: missing; add token_endpoint = ")
+    assert msg.endswith("or set server.issuer to discover it (RFC 8414)")
+
+
+def test_unset_variable(keys):
+    msg = one_problem(keys, BASE.replace("DCR_T_SECRET", "DCR_T_UNSET"))
+    assert msg == (
+        "main_clients.secret.client_secret: environment variable DCR_T_UNSET is not set; "
+        "export it before the run or use client_secret_file"
+    )
+
+
+def test_malformed_variable_reference(keys):
+    msg = one_problem(keys, BASE.replace("${DCR_T_SECRET}", "${not valid"))
+    assert msg.startswith("main_clients.secret.client_secret: malformed ${...} reference") and "$${" in msg
+
+
+def test_missing_file_names_path_and_base_directory(keys):
+    msg = one_problem(keys, BASE.replace("[template]", 'ca_bundle = "certs/nope.pem"\n\n[template]'))
+    assert msg.startswith(f"server.ca_bundle: file not found: {keys / 'certs/nope.pem'}")
+    assert f"relative paths start at the profile's directory {keys}" in msg
+
+
+def test_ca_bundle_not_pem(keys):
+    msg = one_problem(keys, BASE.replace("[template]", 'ca_bundle = "secret.txt"\n\n[template]'))
+    assert msg.startswith("server.ca_bundle:") and "holds no PEM certificate" in msg
+
+
+def test_non_https_endpoint(keys):
+    msg = one_problem(keys, BASE.replace("https://idsvr.example/oauth/v2/oauth-token", "http://idsvr.example/token"))
+    assert msg.startswith("server.token_endpoint: must be an absolute https:// URL") and "'http://idsvr.example/token'" in msg
+
+
+def test_unsupported_auth_method_lists_supported(keys):
+    msg = one_problem(keys, BASE.replace('"client_secret_basic"', '"client_secret_basc"'))
+    assert msg.startswith("main_clients.secret.auth_method: unsupported 'client_secret_basc'; did you mean 'client_secret_basic'?")
+    assert msg.endswith("supported: " + ", ".join(AUTH_METHODS))
+
+
+def test_unsupported_template_method(keys):
+    msg = one_problem(keys, BASE.replace('scope = "urn', 'token_endpoint_auth_method = "tls_client_auth"\nscope = "urn'))
+    assert msg.startswith("template.token_endpoint_auth_method: unsupported 'tls_client_auth'; use one of: client_secret_basic")
+
+
+def test_secret_method_without_secret(keys):
+    msg = one_problem(keys, BASE.replace('client_secret = "${DCR_T_SECRET}"', ""))
+    assert msg.startswith("main_clients.secret.client_secret: missing; client_secret_basic needs the client's secret")
+    assert "client_secret_file" in msg
+
+
+def test_secret_and_secret_file_together(keys):
+    msg = one_problem(keys, BASE + 'client_secret_file = "secret.txt"\n')
+    assert msg == "main_clients.secret.client_secret_file: give either client_secret or client_secret_file, not both"
+
+
+def test_empty_secret_file(keys):
+    msg = one_problem(keys, BASE.replace('client_secret = "${DCR_T_SECRET}"', 'client_secret_file = "empty.txt"'))
+    assert msg.startswith("main_clients.secret.client_secret_file:") and "is empty; write the secret into it" in msg
+
+
+MTLS = """
+[main_clients.mtls]
+client_id = "main-mtls"
+auth_method = "tls_client_auth"
+"""
+
+
+def test_mtls_without_certificate_and_key(keys):
+    found = problems(keys, BASE + MTLS)
+    assert len(found) == 2
+    assert found[0].startswith("main_clients.mtls.certificate: missing; tls_client_auth needs the client certificate and its private key (RFC 8705 §2)")
+    assert found[1].startswith("main_clients.mtls.private_key: missing;")
+
+
+def test_mtls_with_secret_or_alg(keys):
+    text = BASE + MTLS + 'certificate = "certs/main-mtls.pem"\nprivate_key = "certs/main-mtls.key"\nclient_secret = "${DCR_T_SECRET}"\nalg = "ES256"\n'
+    found = problems(keys, text)
+    assert "main_clients.mtls.client_secret: tls_client_auth does not use a client secret; remove it" in found
+    assert any(m.startswith("main_clients.mtls.alg: tls_client_auth signs nothing") for m in found)
+
+
+def test_mtls_other_pair_incomplete(keys):
+    text = BASE + MTLS + 'certificate = "certs/main-mtls.pem"\nprivate_key = "certs/main-mtls.key"\nother_certificate = "certs/other-dn.pem"\n'
+    msg = one_problem(keys, text)
+    assert msg.startswith("main_clients.mtls.other_private_key: missing; other_certificate needs its pair")
+
+
+def test_certificate_key_mismatch(keys):
+    text = BASE + MTLS + 'certificate = "certs/main-mtls.pem"\nprivate_key = "certs/other-dn.key"\n'
+    msg = one_problem(keys, text)
+    assert msg.startswith("main_clients.mtls.private_key:") and "does not match the certificate" in msg
+
+
+def test_certificate_not_pem(keys):
+    text = BASE + MTLS + 'certificate = "keys/ec.pem"\nprivate_key = "certs/main-mtls.key"\n'
+    msg = one_problem(keys, text)
+    assert msg.startswith("main_clients.mtls.certificate:") and "holds no PEM certificate" in msg
+
+
+JWT = """
+[main_clients.jwt]
+client_id = "main-jwt"
+auth_method = "private_key_jwt"
+"""
+
+
+@pytest.mark.parametrize(
+    "lines, expected",
+    [
+        ('private_key = "keys/ec.pem"\nalg = "RS256"', "main_clients.jwt.alg: RS256 does not match an EC P-256 key in"),
+        ('private_key = "keys/rsa.pem"\nalg = "ES256"', "main_clients.jwt.alg: ES256 does not match an RSA key in"),
+        ('private_key = "keys/ec.pem"\nalg = "ES512"', "main_clients.jwt.alg: 'ES512' is not supported for private_key_jwt; use one of: ES256, RS256, PS256"),
+        ('private_key = "keys/encrypted.pem"', "main_clients.jwt.private_key:"),
+        ('private_key = "keys/garbage.pem"', "main_clients.jwt.private_key:"),
+        ('private_key = "keys/public.jwk"', "main_clients.jwt.private_key:"),
+        ('private_key = "keys/rsa1024.pem"', "main_clients.jwt.private_key:"),
+        ('private_key = "keys/p384.pem"', "main_clients.jwt.private_key:"),
+        ("", "main_clients.jwt.private_key: missing; private_key_jwt needs the signing key"),
+    ],
+)
+def test_private_key_jwt_errors(keys, lines, expected):
+    msg = one_problem(keys, BASE + JWT + lines + "\n")
+    assert msg.startswith(expected), msg
+
+
+@pytest.mark.parametrize(
+    "key, fix",
+    [
+        ("encrypted.pem", "is an encrypted private key; store it unencrypted"),
+        ("garbage.pem", "is not a PEM private key or a private JWK (JSON)"),
+        ("public.jwk", "is a public JWK; private_key needs the private key (with 'd')"),
+        ("rsa1024.pem", "is a 1024-bit RSA key; RS256/PS256 need at least 2048 bits"),
+        ("p384.pem", "is an EC secp384r1 key; ES256 needs a P-256 (secp256r1) key"),
+    ],
+)
+def test_private_key_messages(keys, key, fix):
+    assert fix in one_problem(keys, BASE + JWT + f'private_key = "keys/{key}"\n')
+
+
+def test_client_secret_jwt_wrong_alg(keys):
+    text = BASE + '\n[main_clients.hs]\nclient_id = "hs"\nauth_method = "client_secret_jwt"\nclient_secret = "${DCR_T_SECRET}"\nalg = "RS256"\n'
+    assert one_problem(keys, text) == "main_clients.hs.alg: 'RS256' is not supported for client_secret_jwt; use HS256"
+
+
+def test_claims_need_endpoints_and_introspector(keys):
+    found = problems(keys, BASE + "\n[claims]\nrevocation = true\nintrospection = true\n")
+    assert any(m.startswith("server.revocation_endpoint: missing while claims.revocation = true") for m in found)
+    assert any(m.startswith("server.introspection_endpoint: missing while claims.introspection = true") for m in found)
+    assert any(m.startswith("introspector: missing while claims.introspection = true; add an [introspector] table") for m in found)
+
+
+def test_resource_url_conflict(keys):
+    text = BASE.replace("[template]", 'resource_url = "https://a.example/r"\n\n[template]') + '\n[use]\nresource_url = "https://b.example/r"\n'
+    assert one_problem(keys, text) == "use.resource_url: differs from server.resource_url; give it in one place"
+    text = BASE.replace("[template]", 'resource_url = "https://a.example/r"\n\n[template]')
+    assert load_profile(write(keys, text)).use.resource_url == "https://a.example/r"
+
+
+def test_unlisted_client_must_differ(keys):
+    text = BASE + '\n[unlisted_client]\nclient_id = "main-secret"\nauth_method = "client_secret_basic"\nclient_secret = "${DCR_T_SECRET}"\n'
+    assert one_problem(keys, text).startswith("unlisted_client.client_id: is main_clients.secret's client_id")
+
+
+def test_unauthorized_template_must_differ(keys):
+    text = BASE.replace('scope = "urn', 'unauthorized_software_id = "haapi-template"\nscope = "urn')
+    assert one_problem(keys, text).startswith("template.unauthorized_software_id: equals template.software_id")
+
+
+def test_label_characters(keys):
+    text = BASE.replace("[main_clients.secret]", '[main_clients."my secret"]')
+    assert one_problem(keys, text).startswith('main_clients.my secret: labels may use letters, digits')
+
+
+def test_all_errors_of_a_file_are_reported_together(keys):
+    text = BASE.replace("https://idsvr.example/oauth/v2/oauth-token", "http://x/token")
+    text = text.replace("DCR_T_SECRET", "DCR_T_UNSET").replace("client_id =", "clientid =")
+    text += "\n[use]\ndpop = 1\n"
+    path = write(keys, text)
+    with pytest.raises(ProfileError) as info:
+        load_profile(path)
+    keys_found = [p.key for p in info.value.problems]
+    for key in (
+        "server.token_endpoint",
+        "main_clients.secret.clientid",
+        "main_clients.secret.client_secret",
+        "use.dpop",
+    ):
+        assert key in keys_found
+    assert "main_clients.secret.client_id" not in keys_found  # the typo says it already
+    text = str(info.value)
+    assert text.splitlines()[0] == f"{path}: {len(info.value.problems)} problems:"
+    assert info.value.file == path and info.value.key == info.value.problems[0].key
+
+
+def test_error_messages_never_show_secret_values(keys):
+    text = BASE.replace('client_secret = "${DCR_T_SECRET}"', 'client_secret = "s3cr3t-literal"\nclient_secret_file = "secret.txt"\nkid = 5')
+    found = problems(keys, text)
+    assert not any("s3cr3t-literal" in m or "file-secret-value" in m for m in found)
