@@ -16,7 +16,7 @@ import pytest
 from conformance.requirements import SHOULD
 from conformance.suite import expect as expect_module
 from conformance.suite.check import STEPS, CheckInfo
-from conformance.suite.runstate import RunState, Target
+from conformance.suite.runstate import RunState, Target, TargetUnusable
 
 _STATE = pytest.StashKey[RunState]()
 
@@ -56,6 +56,9 @@ def pytest_configure(config: pytest.Config) -> None:
     except Exception as exc:  # ProfileError and unreadable files: usage errors, exit status 2 in the CLI
         raise pytest.UsageError(str(exc)) from None
     config.stash[_STATE] = state
+    from conformance.reporting import plugin as reporting
+
+    config.pluginmanager.register(reporting, "dcr_reporting")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -82,6 +85,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
                 lines.append(f"  {key}: {value}")
         lines.append("  main clients: " + ", ".join(
             f"{label} ({c.auth_method})" for label, c in profile.main_clients.items()))
+        lines += [f"  warning: {warning}" for warning in profile.warnings]
     return lines
 
 
@@ -98,8 +102,14 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         return
     info = _check_info(metafunc.definition)
     state = state_of(metafunc.config)
+    try:
+        profiles = state.profiles()
+    except TargetUnusable as exc:  # reported once, after collection (pytest.exit is not allowed here)
+        state.unusable = exc
+        metafunc.parametrize("target", [])
+        return
     params = []
-    for profile in state.profiles():
+    for profile in profiles:
         targets, reason = state.targets_for(profile, info)
         if not targets:
             params.append(pytest.param(None, id=profile.name, marks=pytest.mark.skip(reason=reason)))
@@ -111,6 +121,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
     state = state_of(config)
+    if state.unusable is not None:
+        pytest.exit(str(state.unusable), returncode=state.unusable.returncode)
     for item in items:
         info = _check_info(item)
         if info is None:

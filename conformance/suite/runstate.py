@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance.client.discovery import discover
+from conformance.client.discovery import DiscoveryError, discover
 from conformance.client.http import Transport
 from conformance.client.redact import Redactor
 from conformance.client.registration import DynamicClient
@@ -23,6 +23,15 @@ from conformance.profile import ClientConfig, Profile, load_profile
 from conformance.suite.check import CHECKS, CheckInfo
 
 EXIT_UNREACHABLE = 3
+EXIT_USAGE = 4  # pytest's usage-error status; the CLI maps it to 2
+
+
+class TargetUnusable(Exception):
+    """A profile's target cannot be used at all: unreachable (exit 3) or undiscoverable (exit 2)."""
+
+    def __init__(self, message: str, returncode: int) -> None:
+        super().__init__(message)
+        self.returncode = returncode
 NOT_CLAIMED = "not claimed by profile"
 #: Short enough that DCR-REG-008 can watch an initial token expire within --dcr-max-wait.
 EMBEDDED_INITIAL_TOKEN_TTL_S = 5
@@ -103,6 +112,7 @@ class RunState:
         self._lock = threading.Lock()
         self._expected: dict[str, set[str]] = {}
         self.leftovers: list[dict] = []
+        self.unusable: TargetUnusable | None = None
         self.outcomes: dict[tuple[str, str, str], Outcome] = {}
         config.pluginmanager.register(self, "dcr_run_state")
 
@@ -145,12 +155,15 @@ class RunState:
         transport = Transport(profile.server.ca_bundle, profile.server.timeout_s, self.redactor)
         try:
             profile = discover(profile, transport)
-        except Exception as exc:  # discovery failed: the target cannot be used at all
-            pytest.exit(f"dcr-conformance: profile {profile.name!r}: {self.redact(str(exc))}", EXIT_UNREACHABLE)
+        except DiscoveryError as exc:
+            code = EXIT_UNREACHABLE if exc.unreachable else EXIT_USAGE
+            hint = "" if exc.unreachable else " (set the endpoints in the profile's [server] table)"
+            raise TargetUnusable(f"dcr-conformance: profile {profile.name!r} ({profile.path}): "
+                                 f"{self.redact(str(exc))}{hint}", code) from None
         probe = transport.send(_probe_spec(profile.server.token_endpoint))
         if probe.error and "TLS" not in probe.error:
-            pytest.exit(f"dcr-conformance: target of profile {profile.name!r} unreachable: "
-                        f"{profile.server.token_endpoint}: {probe.error}", EXIT_UNREACHABLE)
+            raise TargetUnusable(f"dcr-conformance: the target of profile {profile.name!r} is unreachable: "
+                                 f"{profile.server.token_endpoint}: {probe.error}", EXIT_UNREACHABLE)
         self._sessions[profile.name] = DcrSession(profile, transport, on_registered=self._on_registered(profile))
         return profile
 

@@ -1,0 +1,1 @@
+"""Reports of a conformance run: Allure results, JUnit properties, the certification summary."""
