@@ -77,7 +77,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         return ["dcr-conformance: target = embedded reference server (started when a check needs it)"
                 + (f", defect = {state.defect}" if state.defect else "")]
     lines = []
-    for profile in state.profiles():
+    for profile in state.loaded_profiles:  # as read; discovery happens at collection
         lines.append(f"dcr-conformance: profile {profile.name!r} ({profile.path})")
         for key in ("issuer", "token_endpoint", "registration_endpoint"):
             value = getattr(profile.server, key, None)

@@ -57,6 +57,10 @@ class ClientConfig:
     private_key: Path | None = None  # mTLS key (PEM) or private_key_jwt key (PEM or JWK JSON)
     other_certificate: Path | None = None  # mTLS: same CA, another subject DN (wrong-DN negative)
     other_private_key: Path | None = None
+    # mTLS: a certificate the server must refuse for this client (tls_client_auth: the client's
+    # subject DN from a CA the server does not trust). Optional: the suite forges one otherwise.
+    untrusted_certificate: Path | None = None
+    untrusted_private_key: Path | None = None
     alg: str | None = None  # private_key_jwt: ES256/RS256/PS256; client_secret_jwt: HS256
     kid: str | None = None
 
@@ -64,7 +68,8 @@ class ClientConfig:
         parts = [f"label={self.label!r}", f"client_id={self.client_id!r}", f"auth_method={self.auth_method!r}"]
         if self.client_secret is not None:
             parts.append("client_secret=<hidden>")
-        for name in ("certificate", "private_key", "other_certificate", "other_private_key", "alg", "kid"):
+        for name in ("certificate", "private_key", "other_certificate", "other_private_key",
+                     "untrusted_certificate", "untrusted_private_key", "alg", "kid"):
             value = getattr(self, name)
             if value is not None:
                 parts.append(f"{name}={str(value)!r}")
@@ -237,6 +242,8 @@ _CLIENT = {
     "private_key": ("path", 'private_key = "certs/main-mtls.key"'),
     "other_certificate": ("path", 'other_certificate = "certs/other-dn.pem"'),
     "other_private_key": ("path", 'other_private_key = "certs/other-dn.key"'),
+    "untrusted_certificate": ("path", 'untrusted_certificate = "certs/rogue-ca-same-dn.pem"'),
+    "untrusted_private_key": ("path", 'untrusted_private_key = "certs/rogue-ca-same-dn.key"'),
     "alg": ("string", 'alg = "ES256"'),
     "kid": ("string", 'kid = "key-1"'),
 }
@@ -560,6 +567,7 @@ class _Loader:
         elif method in MTLS_METHODS:
             self.tls_pair(prefix, "certificate", "private_key", v)
             self.tls_pair(prefix, "other_certificate", "other_private_key", v)
+            self.tls_pair(prefix, "untrusted_certificate", "untrusted_private_key", v)
 
         if len(self.problems) > count or method is None:
             return None
@@ -572,6 +580,8 @@ class _Loader:
             private_key=v["private_key"],
             other_certificate=v["other_certificate"],
             other_private_key=v["other_private_key"],
+            untrusted_certificate=v.get("untrusted_certificate"),
+            untrusted_private_key=v.get("untrusted_private_key"),
             alg=alg,
             kid=kid,
         )
@@ -651,7 +661,7 @@ class _Loader:
                 if key in tbl:
                     self.error(f"{prefix}.{key}", f"{method} does not use {key}; remove it")
         if method not in MTLS_METHODS:
-            for key in ("other_certificate", "other_private_key"):
+            for key in ("other_certificate", "other_private_key", "untrusted_certificate", "untrusted_private_key"):
                 if key in tbl:
                     self.error(
                         f"{prefix}.{key}",

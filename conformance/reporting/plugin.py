@@ -1,1 +1,208 @@
-"""Reporting hooks of the pytest plugin (Allure, summary files); registered by conformance.plugin."""
+"""Reporting hooks of the pytest plugin (Allure, summary files); registered by conformance.plugin.
+
+* Allure (``--alluredir``): :mod:`conformance.reporting.allure_results` decorates each check's
+  result; ``categories.json`` and ``executor.json`` are written at the start, the merged
+  ``environment.properties`` at the end (xdist workers send theirs to the controller).
+* JUnit (``--junitxml``): the check id, level, requirements, profile and main client are test-case
+  properties already (``conformance.plugin``); a SHOULD finding is added as ``dcr_warning`` to the
+  test case too, so the JUnit file tells warnings from passes.
+* Certification summary (``--dcr-report-dir``): ``summary.json`` / ``summary.md`` on the process
+  that holds the outcomes (the only one, or the xdist controller), after the run's cleanup.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conformance.plugin import state_of
+
+_PLUGIN = pytest.StashKey["ReportingPlugin"]()
+EXIT_UNREACHABLE = 3
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    plugin = ReportingPlugin(config)
+    config.stash[_PLUGIN] = plugin
+    config.pluginmanager.register(plugin, "dcr_reporting_run")
+
+
+class ReportingPlugin:
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.state = state_of(config)
+        self.alluredir: str | None = getattr(config.option, "allure_report_dir", None)
+        self.report_dir: str | None = config.getoption("--dcr-report-dir")
+        self.is_worker = hasattr(config, "workerinput")
+        self.decorator = None
+        if self.alluredir:
+            from conformance.reporting.allure_results import AllureDecorator
+
+            self.decorator = AllureDecorator(config, self.state)
+        self.cases = None
+        self.check_requirements: dict[str, tuple[str, ...]] = {}
+        if not self.is_worker:
+            from conformance.reporting.summary import CaseTally
+
+            self.cases = CaseTally()
+        self._item = None
+        self._worker_envs: list[dict[str, str]] = []
+        self._interruption: str | None = None
+        self._exitstatus: int | None = None
+        self._written: tuple[Path, Path] | None = None
+        self._summary: dict | None = None
+
+    # ------------------------------------------------------------------ start
+
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        if not self.alluredir:
+            return
+        from conformance.reporting import allure_results
+
+        allure_results.install_redacting_writer(self.config, self.state.redact)
+        if not self.is_worker:
+            allure_results.write_categories(Path(self.alluredir))
+            allure_results.write_executor(Path(self.alluredir), ", ".join(self._profile_names()))
+
+    # ------------------------------------------------------------------ per test
+
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item):
+        self._item = item
+        if self.decorator is not None:
+            self.decorator.mark("setup")
+        return (yield)
+
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_runtest_call(self, item: pytest.Item):
+        if self.decorator is not None:
+            self.decorator.mark("call")
+        return (yield)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
+        report = yield
+        if self.decorator is not None:
+            self.decorator.record_exception(call.when, call.excinfo)
+        return report
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        props = report.user_properties
+        if self.cases is not None:
+            self.cases.add(report)
+            for key, value in props:
+                if key == "dcr_check" and value not in self.check_requirements:
+                    self.check_requirements[value] = tuple(dict(props).get("dcr_requirements", "").split())
+        item = self._item
+        if item is None or item.nodeid != report.nodeid:
+            return  # the xdist controller: the worker did the per-item work
+        if report.when == "call":
+            warning = next((v for k, v in props if k == "dcr_warning"), None)
+            if warning is not None and not any(k == "dcr_warning" for k, _ in item.user_properties):
+                item.user_properties.append(("dcr_warning", warning))  # JUnit: from the teardown report
+        if self.decorator is not None:
+            self.decorator.on_report(item, report)
+
+    # ------------------------------------------------------------------ end
+
+    def pytest_keyboard_interrupt(self, excinfo) -> None:
+        # Also called for pytest.exit(), e.g. the target unreachable (exit status 3).
+        self._interruption = self.state.redact(str(excinfo.value) or excinfo.typename)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int):
+        result = yield  # after every plain implementation, the client cleanup included
+        self._exitstatus = int(session.exitstatus)
+        if self.is_worker:
+            if self.alluredir:
+                from conformance.reporting.allure_results import environment
+
+                self.config.workeroutput["dcr_allure_env"] = json.dumps(environment(self.config, self.state))
+        else:
+            self._finish()
+        return result
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node, error) -> None:
+        env = getattr(node, "workeroutput", {}).get("dcr_allure_env")
+        if env:
+            self._worker_envs.append(json.loads(env))
+
+    def pytest_terminal_summary(self, terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+        if self.is_worker:
+            return
+        self._exitstatus = int(exitstatus)
+        self._finish()
+        if self._written and self._summary:
+            summary = self._summary
+            terminalreporter.write_line(
+                f"dcr-conformance: certification summary {self._written[1]}: verdict {summary['verdict'].upper()}, "
+                f"results SHA-256 {summary['digest']['value']}")
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        if not self.is_worker:
+            self._finish()
+
+    def _finish(self) -> None:
+        if self._written is not None or self._summary is not None:
+            return
+        self._summary = {}  # once, even if writing fails below
+        if self.alluredir:
+            self._finish_allure()
+        if self.report_dir:
+            self._write_summary()
+
+    def _finish_allure(self) -> None:
+        from conformance.reporting import allure_results
+
+        directory = Path(self.alluredir)
+        envs = [allure_results.environment(self.config, self.state), *self._worker_envs]
+        allure_results.write_environment(directory, allure_results.merge_environments(envs))
+        if self._exitstatus == EXIT_UNREACHABLE and self._interruption and not self.state.outcomes:
+            allure_results.write_unreachable_result(self._interruption or "the run stopped (exit status 3)",
+                                                    self.state.redact)
+
+    def _write_summary(self) -> None:
+        from conformance.reporting.summary import build_summary, write_summary
+
+        state = self.state
+        interruption = None
+        if self._exitstatus == EXIT_UNREACHABLE:  # also pytest's INTERNAL_ERROR: pytest.exit() tells them apart
+            interruption = (f"target unreachable: {self._interruption}" if self._interruption
+                            else "internal error (exit status 3)")
+        elif self._exitstatus == pytest.ExitCode.INTERRUPTED:
+            interruption = f"run interrupted: {self._interruption or 'exit status 2'}"
+        options = {
+            "strict": state.strict,
+            "defect": state.defect,
+            "expected_failures": state.expected_failures_path,
+            "keyword": _option(self.config, "keyword") or None,
+            "marker": _option(self.config, "markexpr") or None,
+            "workers": _option(self.config, "numprocesses"),
+        }
+        summary = build_summary(
+            state.outcomes.values(), self.check_requirements,
+            cases=self.cases.as_dict() if self.cases else {},
+            profiles=self._profile_names(), exit_status=self._exitstatus or 0,
+            target=("profiles: " + ", ".join(map(str, state.profile_paths))) if state.profile_paths
+            else "embedded reference server" + (f" (defect {state.defect})" if state.defect else ""),
+            options=options, leftovers=state.leftovers, interruption=interruption, redact=state.redact,
+        )
+        self._written = write_summary(summary, Path(self.report_dir), state.redact)
+        self._summary = summary
+
+    def _profile_names(self) -> list[str]:
+        names = list(self.state.sessions())
+        if not names:
+            names = [p.name for p in getattr(self.state, "loaded_profiles", [])]
+        names += [o.profile for o in self.state.outcomes.values() if o.profile not in names]
+        return list(dict.fromkeys(names))
+
+
+def _option(config: pytest.Config, name: str):
+    try:
+        return config.getoption(name)
+    except (ValueError, AttributeError):
+        return None

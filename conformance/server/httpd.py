@@ -134,7 +134,7 @@ class Listener(ThreadingHTTPServer):
     request_queue_size = 256
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], app: Callable[[Request], Response],
+    def __init__(self, address: tuple[str, int], app: Callable[[Request], Response] | None,
                  ssl_context: ssl.SSLContext, *, io_timeout_s: float, max_body_bytes: int,
                  serve_plain_http: Callable[[], bool]) -> None:
         self.app = app

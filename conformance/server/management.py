@@ -44,8 +44,7 @@ def handle(ctx: Context, request: Request, client_id: str) -> Response:
     owner = store.client_for_rat(rat_hash)
     client = store.get_client(client_id)
     if client is None:
-        if owner is not None and request.method == "GET" \
-                and ctx.defects.on("management-unknown-client-200"):  # DEFECT
+        if request.method == "GET" and ctx.defects.on("management-unknown-client-200"):  # DEFECT
             return json_response(200, {"client_id": client_id}, no_store=True)
         if owner is not None:
             store.drop_credential(RAT, rat_hash)  # RFC 7592 §2.1: SHOULD be revoked
@@ -59,14 +58,16 @@ def handle(ctx: Context, request: Request, client_id: str) -> Response:
 
     if request.method == "DELETE":
         return _delete(ctx, client)
-    chosen_secret = False
+    chosen: dict[str, str] = {}  # credentials a PUT set itself (only under defects)
     if request.method == "PUT":
-        client, chosen_secret = _update(ctx, request, client, template)
-    if owner == client_id:
-        secret, rat = _rotate(ctx, client, template, rat_hash, presented.token,
-                              rotate_secret=not chosen_secret)
-    else:  # only under management-cross-client-read: another client's data, no rotation
+        client, chosen = _update(ctx, request, client, template)
+    if owner != client_id:  # only under management-cross-client-read: no rotation
         secret, rat = None, None
+    elif RAT in chosen:  # only under put-forbidden-fields-accepted: the client's own RAT
+        secret, rat = None, chosen[RAT]
+    else:
+        secret, rat = _rotate(ctx, client, template, rat_hash, presented.token,
+                              rotate_secret=SECRET not in chosen)
     info = client_information(ctx, client, secret=secret, rat=rat, template=template)
     if request.method == "GET" and ctx.defects.on("management-read-broken"):  # DEFECT
         info["client_id"] = client.software_id
@@ -92,19 +93,25 @@ def _rotate(ctx: Context, client: DynamicClient, template, rat_hash: str,
 
 
 def _update(ctx: Context, request: Request, client: DynamicClient,
-            template) -> tuple[DynamicClient, bool]:
+            template) -> tuple[DynamicClient, dict[str, str]]:
     """RFC 7592 §2.2: a full replacement of the metadata, within the template.
 
-    Returns the updated client and whether it chose its own secret (only under a defect)."""
+    Returns the updated client and the credentials the request set itself (only under defects).
+    """
     defects = ctx.defects
-    chosen = False
+    chosen: dict[str, str] = {}
     body = parse_json_object(ctx, request)
     if body.get("client_id") != client.client_id \
             and not defects.on("put-client-id-mismatch-accepted"):  # DEFECT
         raise metadata_error("client_id must be present and equal the client's")
     forbidden = [name for name in FORBIDDEN_IN_PUT if name in body]
-    if forbidden and not defects.on("put-forbidden-fields-accepted"):  # DEFECT
-        raise metadata_error(f"{', '.join(forbidden)} must not be sent in an update")
+    if forbidden:
+        if not defects.on("put-forbidden-fields-accepted"):
+            raise metadata_error(f"{', '.join(forbidden)} must not be sent in an update")
+        rat = body.get("registration_access_token")
+        if isinstance(rat, str) and rat:  # DEFECT: the client chooses its own RAT
+            ctx.store.set_credential(client.client_id, RAT, digest(rat))
+            chosen[RAT] = rat
     if "software_id" in body and body["software_id"] != client.software_id:
         raise metadata_error("software_id cannot change")
     if "client_secret" in body:
@@ -115,7 +122,7 @@ def _update(ctx: Context, request: Request, client: DynamicClient,
             if not defects.on("put-client-chosen-secret-accepted"):  # DEFECT
                 raise metadata_error("client_secret does not match the current secret")
             ctx.store.set_credential(client.client_id, SECRET, digest(secret))
-            chosen = True
+            chosen[SECRET] = secret
     metadata = registered_metadata(ctx, template, body, update=True)
     ctx.store.update_metadata(client.client_id, metadata)
     return DynamicClient(client.client_id, client.software_id, client.initial_client,

@@ -54,7 +54,9 @@ def _client_entries(client: ConfiguredClient, pki: TestPKI, directory: Path) -> 
     elif client.auth_method == "tls_client_auth":
         entries.update(certificate=str(pki.client_cert), private_key=str(pki.client_key),
                        other_certificate=str(pki.other_dn_cert),
-                       other_private_key=str(pki.other_dn_key))
+                       other_private_key=str(pki.other_dn_key),
+                       untrusted_certificate=str(pki.rogue_client_cert),
+                       untrusted_private_key=str(pki.rogue_client_key))
     elif client.auth_method == "self_signed_tls_client_auth":
         entries.update(certificate=str(pki.self_signed_cert), private_key=str(pki.self_signed_key),
                        other_certificate=str(pki.other_self_signed_cert),

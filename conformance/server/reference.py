@@ -30,6 +30,7 @@ from .defects import ActiveDefects
 from .dpop import NonceIssuer
 from .httpd import Listener
 from .profile_writer import write_profile
+from .sqlite_store import SqliteStore
 from .store import MemoryStore, Store
 
 
@@ -100,27 +101,25 @@ class ReferenceServer:
         self.workdir.mkdir(parents=True, exist_ok=True)
         if self.pki is None:
             self.pki = default_pki()
-        if self.state_file is not None:
-            from .sqlite_store import SqliteStore
-            self.store = SqliteStore(self.state_file)
-        else:
-            self.store = MemoryStore()
         ssl_context = tls_context(self.pki, self.defects)
-        listener = Listener((self._host, self._requested_port), app=lambda r: app(r),
+        # Bind first: the configuration needs the port. The app is attached before serving.
+        listener = Listener((self._host, self._requested_port), app=None,
                             ssl_context=ssl_context, io_timeout_s=self.settings.io_timeout_s,
                             max_body_bytes=self.settings.max_body_bytes,
                             serve_plain_http=lambda: self.defects.on(
                                 "registration-over-plain-http"))
         self._listener = listener
+        self.store = SqliteStore(self.state_file) if self.state_file else MemoryStore()
         self.config = build_config(self.pki, self.base_url, self.settings)
         ca_cert = x509.load_pem_x509_certificate(self.pki.ca_cert.read_bytes())
         self.context = Context(self.config, self.store, self.defects, ca_cert,
                                NonceIssuer(self.settings.dpop_nonce_ttl_s))
-        app = App(self.context)
+        listener.app = App(self.context)
         target = self._profile_target or self.workdir / "profile.toml"
         name = "reference" if self.defect is None else f"reference-{self.defect}"
         self.profile_path = write_profile(target, self.config, self.pki, name=name)
-        self._thread = threading.Thread(target=listener.serve_forever, kwargs={"poll_interval": 0.05},
+        self._thread = threading.Thread(target=listener.serve_forever,
+                                        kwargs={"poll_interval": 0.05},
                                         name=f"dcr-reference-{self.port}", daemon=True)
         self._thread.start()
         return self

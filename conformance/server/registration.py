@@ -85,14 +85,14 @@ def _check_software_statement(ctx: Context, body: dict) -> None:
     """We trust no statement issuer: garbage is invalid, a well-formed JWT unapproved."""
     if "software_statement" not in body:
         return
+    if ctx.defects.on("software-statement-500"):  # DEFECT: any statement crashes the handler
+        raise DefectCrash("software statement")
     statement = body["software_statement"]
     try:
         if not isinstance(statement, str):
             raise jose.JoseError("not a string")
         jose.parse_compact(statement)
     except jose.JoseError:
-        if ctx.defects.on("software-statement-500"):  # DEFECT: garbage crashes the handler
-            raise DefectCrash("software statement") from None
         raise OAuthError(400, "invalid_software_statement",
                          "the software statement is not a JWT") from None
     raise OAuthError(400, "unapproved_software_statement",
@@ -162,8 +162,8 @@ def handle(ctx: Context, request: Request) -> Response:
     info = client_information(ctx, client, secret=secret, rat=rat, template=template)
     if ctx.defects.on("registration-omits-secret-expiry"):  # DEFECT
         info.pop("client_secret_expires_at", None)
-    if ctx.defects.on("registration-client-uri-wrong"):  # DEFECT: not under the endpoint
-        info["registration_client_uri"] = f"{ctx.config.base_url}/clients/{client_id}"
+    if ctx.defects.on("registration-client-uri-wrong"):  # DEFECT: the client_id is not appended
+        info["registration_client_uri"] = ctx.config.registration_endpoint
     if ctx.defects.on("registration-omits-metadata"):  # DEFECT: only identity and credentials
         for name in metadata:
             info.pop(name, None)

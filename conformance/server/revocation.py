@@ -62,8 +62,10 @@ def handle_introspection(ctx: Context, request: Request) -> Response:
                                       or caller.client_id == record.client_id)
     if not visible or not record.active(ctx.now()):
         body: dict = {"active": False}
-        if visible and defects.on("introspection-inactive-leaks-claims"):  # DEFECT
-            body.update(client_id=record.client_id, scope=record.scope, exp=record.expires_at)
+        if defects.on("introspection-inactive-leaks-claims"):  # DEFECT: a default token object
+            body.update(client_id=None, scope="", exp=0)
+            if visible:
+                body.update(client_id=record.client_id, scope=record.scope, exp=record.expires_at)
         return json_response(200, body, no_store=True)
     client_id = record.client_id
     if defects.on("introspection-wrong-client-id"):  # DEFECT: the template id, not the client's

@@ -130,6 +130,10 @@ class RunState:
             raise pytest.UsageError("--dcr-defect applies to the embedded reference server only; drop --dcr-profile")
 
     @property
+    def loaded_profiles(self) -> list[Profile]:
+        return list(self._loaded)
+
+    @property
     def embedded_server(self):
         return self._server
 
@@ -175,6 +179,10 @@ class RunState:
 
     def session(self, profile: Profile) -> DcrSession:
         return self._sessions[profile.name]
+
+    def sessions(self) -> dict[str, DcrSession]:
+        """The sessions prepared so far, by profile name (reports slice their capture logs)."""
+        return dict(self._sessions)
 
     def targets_for(self, profile: Profile, info: CheckInfo | None) -> tuple[list[tuple[Target, str | None]], str]:
         """The main clients a check runs with in ``profile``, each with a skip reason or None."""

@@ -12,7 +12,8 @@ import pytest
 from conformance.client.http import MISSING, RequestSpec
 from conformance.client.jose import DpopKey
 from conformance.client.registration import registration_request
-from conformance.client.token import access_token_of
+from conformance.client.token import access_token_of, initial_token_request
+from conformance.client.use import nonce_challenge
 from conformance.requirements import SHOULD
 from conformance.suite import expect as e
 from conformance.suite.check import check
@@ -157,15 +158,46 @@ def test_registration_with_an_expired_token_is_401(dcr, dcr_state, profile, init
     e.www_authenticate(ex, "Bearer", "registration with an expired initial token", error="invalid_token")
 
 
+def _register_presenting(dcr, token, token_type, key):
+    """A registration presenting ``token`` as its type requires (DPoP: the DPoP scheme and a proof with ath)."""
+    def build(nonce):
+        spec = registration_request(dcr.profile, token)
+        if token_type.lower() == "dpop" and key is not None:
+            spec = spec.with_header("Authorization", f"DPoP {token}")
+            spec.headers["DPoP"] = key.proof("POST", spec.url, nonce=nonce, access_token=token)
+        return spec
+
+    first = send_registration(dcr, build(None))
+    nonce = nonce_challenge(first)
+    return send_registration(dcr, build(nonce)) if nonce else first
+
+
 @check("DCR-REG-009", "CURITY-DCR-SCOPE", "RFC6750-3.1")
-def test_token_without_dcr_scope_cannot_register(dcr, registered):
-    """The dynamic client's own access token (no dcr scope) cannot register (403 insufficient_scope expected)."""
-    token = access_token_of(dcr.use(registered))
-    e.expect(token, "prerequisite: the dynamic client got no access token", "a token", None)
-    ex = _register(dcr, token)
-    not_created(dcr, ex, "registration with a token that lacks the dcr scope")
+@pytest.mark.parametrize("source", ["main-openid", "dynamic-client"])
+def test_token_without_dcr_scope_cannot_register(dcr, profile, main_client, register, source):
+    """A valid token without the dcr scope (the main client's openid token, the dynamic client's own) cannot register."""
+    key = None
+    if source == "main-openid":
+        got = dcr.transport.send(initial_token_request(profile, main_client, scope="openid"))
+        token = access_token_of(got) if got.status == 200 else None
+        if not token:
+            return  # no token without dcr is issued to the main client: nothing to register with
+        dcr.transport.redactor.add_secret(token)
+        body = got.json()
+        if "dcr" in scopes(body.get("scope")):
+            return  # a dcr token after all: DCR-TOK-006's finding, not a token without dcr
+        token_type = "Bearer"
+    else:
+        dyn = register()
+        got = dcr.use(dyn)
+        token = access_token_of(got)
+        e.expect(token, "prerequisite: the dynamic client got no access token", "a token", got)
+        token_type, key = str(got.json().get("token_type") or "Bearer"), dcr.dpop_key(dyn)
+    # Presented as its type requires, so a refusal is about the scope, not about the token's binding.
+    ex = _register_presenting(dcr, token, token_type, key)
+    not_created(dcr, ex, f"registration with the {source} token, which lacks the dcr scope")
     e.error_response(ex, {401, 403}, {"insufficient_scope", "invalid_token"},
-                     "registration with a token that lacks the dcr scope")
+                     f"registration with the {source} token, which lacks the dcr scope")
 
 
 @check("DCR-REG-010", "RFC7591-3.2.2", "CURITY-TEMPLATE-1")
@@ -216,10 +248,22 @@ def test_foreign_redirects_and_grants_are_refused_or_ignored(dcr, initial_token,
              f"a refusal, or {value[0]!r} not applied", ex)
 
 
+WRONG_TYPE = {"client_name": {"en": "dcr-conformance"}}  # RFC 7591 §2: client_name is a string
+
+
 @check("DCR-REG-014", "RFC7591-3", "RFC7591-3.2.2", level=SHOULD)
-@pytest.mark.parametrize("body", ["malformed-json", "form-encoded"])
+@pytest.mark.parametrize("body", ["malformed-json", "form-encoded", "wrong-type"])
 def test_malformed_registration_bodies_are_400(dcr, profile, initial_token, body):
-    """Malformed JSON gets 400 and a form-encoded body 400 or 415, each with a JSON error."""
+    """Malformed JSON gets 400, a form-encoded body 400 or 415, and a wrongly typed field 400 or no effect, errors in JSON."""
+    if body == "wrong-type":
+        ex = send_registration(dcr, registration_request(profile, initial_token, WRONG_TYPE))
+        if ex.status == 201:
+            registered = (ex.json() or {}).get("client_name")
+            e.expect(not isinstance(registered, dict), f"client_name was registered as {registered!r}",
+                     "a refusal, or the wrongly typed client_name not registered", ex)
+            return
+        e.error_response(ex, {400}, {"invalid_client_metadata"}, "registration with client_name as a JSON object")
+        return
     spec = registration_request(profile, initial_token)
     if body == "malformed-json":
         spec = spec.replace(json=MISSING, content=b'{"software_id": "' + profile.template.software_id.encode() + b'",')

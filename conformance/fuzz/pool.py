@@ -1,0 +1,130 @@
+"""A pool of fresh initial access tokens, fetched ahead on a background thread.
+
+Every fuzzed registration attempt needs its own initial token (Curity's token is single use,
+protocol.md §2.3): fetching it inline would double the number of round trips on the critical
+path. The pool keeps ``depth`` tokens ready, each with the time it was fetched; a token older
+than ``max_age_s`` (a fraction of the profile's ``initial_token_ttl_s``) is dropped unused, so a
+test never sees a token expire under it. Unused tokens are harmless: they expire.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+from conformance.suite.expect import PrerequisiteFailure
+
+
+@dataclass(eq=False)
+class InitialToken:
+    """One initial access token and what the lifecycle model knows of it."""
+
+    value: str
+    fetched_at: float
+    registrations: int = 0  # 201 answers obtained with it
+    attempts: int = 0
+    max_age_s: float = 60.0
+    label: str = field(default="", compare=False)
+
+    @property
+    def used(self) -> bool:
+        return self.registrations > 0
+
+    @property
+    def age_s(self) -> float:
+        return time.monotonic() - self.fetched_at
+
+    @property
+    def stale(self) -> bool:
+        """Too old to be sure it has not expired on the server."""
+        return self.age_s > self.max_age_s
+
+    def __repr__(self) -> str:  # Hypothesis prints bundle values: never the token itself
+        state = "used" if self.used else ("stale" if self.stale else "fresh")
+        return f"<initial token {self.label or '?'} {state}>"
+
+
+class TokenPool:
+    """Initial tokens of one main client, fetched ahead. Use as a context manager."""
+
+    def __init__(self, dcr, main_label: str, *, depth: int = 8, max_age_s: float | None = None) -> None:
+        self.dcr = dcr
+        self.main_label = main_label
+        self.depth = max(1, depth)
+        ttl = float(dcr.profile.claims.initial_token_ttl_s)
+        # Half the lifetime, and never longer than a minute: the server's clock is not ours.
+        self.max_age_s = max_age_s if max_age_s is not None else max(0.5, min(ttl / 2, 60.0))
+        self._ready: deque[InitialToken] = deque()
+        self._cond = threading.Condition()
+        self._closed = False
+        self._failure: str | None = None
+        self._counter = 0
+        self._thread = threading.Thread(target=self._fill, name=f"dcr-token-pool-{main_label}", daemon=True)
+        self.fetched = 0
+        self.discarded = 0
+
+    def __enter__(self) -> TokenPool:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
+
+    # -- fetching ------------------------------------------------------------------------------
+
+    def _fetch(self) -> InitialToken:
+        token, exchange = self.dcr.initial_token(self.main_label)
+        if not token:
+            raise PrerequisiteFailure(
+                f"prerequisite: could not get an initial token for main client {self.main_label!r}\n  "
+                + exchange.describe().replace("\n", "\n  "))
+        with self._cond:
+            self._counter += 1
+            self.fetched += 1
+            number = self._counter
+        return InitialToken(token, time.monotonic(), max_age_s=self.max_age_s, label=f"#{number}")
+
+    def _fill(self) -> None:
+        while True:
+            with self._cond:
+                while not self._closed and len(self._ready) >= self.depth:
+                    self._cond.wait(0.5)
+                if self._closed or self._failure:
+                    return
+            try:
+                token = self._fetch()
+            except PrerequisiteFailure as exc:
+                with self._cond:
+                    self._failure = str(exc)
+                    self._cond.notify_all()
+                return
+            except Exception as exc:  # the transport never raises for network errors; be safe
+                with self._cond:
+                    self._failure = f"prerequisite: the token pool failed: {exc!r}"
+                    self._cond.notify_all()
+                return
+            with self._cond:
+                self._ready.append(token)
+                self._cond.notify_all()
+
+    def get(self) -> InitialToken:
+        """A fresh token: from the pool when one is ready and young enough, else fetched now."""
+        with self._cond:
+            if self._failure:
+                raise PrerequisiteFailure(self._failure)
+            while self._ready:
+                token = self._ready.popleft()
+                self._cond.notify_all()
+                if token.age_s <= self.max_age_s / 2:
+                    return token
+                self.discarded += 1
+        return self._fetch()

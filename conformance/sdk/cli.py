@@ -1,0 +1,214 @@
+"""``python -m conformance.sdk``: grade an app's DCR behaviour recorded by the observer.
+
+Commands:
+
+* ``verify-client --scenario NAME [--observer URL | --recording FILE]``: fetch the recording
+  from a running observer (``dcr-conformance serve --observe``) or read a saved one, grade it,
+  print the verdict and write JUnit / Allure / summary files. Exit 0: every check passed;
+  1: a check failed; 2: wrong command line or recording; 3: the observer could not be reached.
+* ``use-scenario NAME --observer URL``: switch a running observer to another scenario.
+* ``scenarios``: the scenarios and what to do at each launch. ``checks``: the DCR-SDK checks.
+
+:func:`add_verify_client_arguments` / :func:`run_verify_client` let ``dcr-conformance`` offer
+the same ``verify-client`` sub-command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import json
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
+DEFAULT_OBSERVER = "https://127.0.0.1:8443"
+
+
+def _options(pairs: list[str]) -> dict[str, str]:
+    options = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep:
+            raise ValueError(f"--option {pair!r}: expected NAME=VALUE")
+        options[name.strip()] = value.strip()
+    return options
+
+
+def _observer_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--observer", metavar="URL", default=None,
+                        help=f"base URL of a running observer (default {DEFAULT_OBSERVER})")
+    parser.add_argument("--ca-bundle", metavar="FILE",
+                        help="CA certificate of the observer (printed at its start); without it, "
+                             "a loopback observer is reached without certificate verification")
+
+
+def add_verify_client_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    parser.add_argument("--scenario", required=True, metavar="NAME", help="the scenario the app ran")
+    _observer_arguments(parser)
+    parser.add_argument("--recording", metavar="FILE", help="grade a saved recording (JSON) instead")
+    parser.add_argument("--save-recording", metavar="FILE", help="also save the fetched recording")
+    parser.add_argument("--installation", metavar="ID", help="grade only this installation")
+    parser.add_argument("--option", action="append", default=[], metavar="NAME=VALUE",
+                        help="override a grading option (min_delay_s, max_attempts, "
+                             "max_rejected_retries, software_id)")
+    parser.add_argument("--report-dir", metavar="DIR",
+                        help="write summary.json, summary.md, junit.xml and allure-results/ into DIR")
+    parser.add_argument("--junitxml", metavar="FILE", help="JUnit XML file (default: REPORT_DIR/junit.xml)")
+    parser.add_argument("--alluredir", metavar="DIR", help="Allure results (default: REPORT_DIR/allure-results)")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    return parser
+
+
+def _verify(url: str, ca_bundle: str | None) -> object:
+    if ca_bundle:
+        return ca_bundle
+    host = urlsplit(url).hostname or ""
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = host == "localhost"
+    return not loopback
+
+
+def _request(method: str, url: str, ca_bundle: str | None, **kwargs) -> object:
+    import httpx
+
+    verify = _verify(url, ca_bundle)
+    if isinstance(verify, str):
+        import ssl
+
+        verify = ssl.create_default_context(cafile=verify)
+    return httpx.request(method, url, verify=verify, timeout=10.0, trust_env=False, **kwargs)
+
+
+def _fetch_recording(args: argparse.Namespace):
+    import httpx
+
+    from .recording import Recording
+
+    base = (args.observer or DEFAULT_OBSERVER).rstrip("/")
+    try:
+        response = _request("GET", f"{base}/observer/recording", args.ca_bundle,
+                            params={"scenario": args.scenario})
+    except httpx.HTTPError as exc:
+        raise ConnectionError(f"cannot reach the observer at {base}: {exc}") from None
+    if response.status_code == 400:
+        raise ValueError(response.json().get("error_description", response.text[:300]))
+    if response.status_code != 200:
+        raise ValueError(f"the observer answered {response.status_code}: {response.text[:300]}")
+    return Recording.from_dict(response.json())
+
+
+def run_verify_client(args: argparse.Namespace) -> int:
+    from .checks import grade
+    from .recording import Recording
+    from .report import render_text, write_allure, write_junit, write_summary
+    from .scenarios import get_scenario
+
+    try:
+        options = _options(args.option)
+        if args.recording:
+            recording = Recording.load(args.recording)
+        else:
+            recording = _fetch_recording(args)
+        scenario = get_scenario(args.scenario, **{**recording.options, **options})
+        if args.save_recording:
+            recording.save(args.save_recording)
+        results = grade(scenario, recording, installation=args.installation)
+    except ConnectionError as exc:
+        print(f"verify-client: {exc}", file=sys.stderr)
+        return EXIT_UNREACHABLE
+    except (KeyError, ValueError, OSError) as exc:
+        text = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        print(f"verify-client: {text}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.json:
+        print(json.dumps([r.to_dict() for r in results], indent=1))
+    else:
+        print(render_text(results))
+    report_dir = Path(args.report_dir) if args.report_dir else None
+    if report_dir is not None:
+        write_summary(results, report_dir)
+    junit = args.junitxml or (report_dir / "junit.xml" if report_dir else None)
+    if junit:
+        write_junit(results, junit)
+    allure = args.alluredir or (report_dir / "allure-results" if report_dir else None)
+    if allure:
+        write_allure(results, allure)
+    return EXIT_OK if all(r.passed for r in results) else EXIT_FAILED
+
+
+def _use_scenario(args: argparse.Namespace) -> int:
+    import httpx
+
+    base = (args.observer or DEFAULT_OBSERVER).rstrip("/")
+    try:
+        body = {"scenario": args.name, "options": _options(args.option)}
+        response = _request("POST", f"{base}/observer/scenario", args.ca_bundle, json=body)
+    except httpx.HTTPError as exc:
+        print(f"use-scenario: cannot reach the observer at {base}: {exc}", file=sys.stderr)
+        return EXIT_UNREACHABLE
+    except ValueError as exc:
+        print(f"use-scenario: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if response.status_code != 200:
+        print(f"use-scenario: {response.json().get('error_description', response.text)}", file=sys.stderr)
+        return EXIT_USAGE
+    data = response.json()
+    print(f"scenario {data['scenario']}: {data['summary']}")
+    for number, step in enumerate(data["steps"], 1):
+        print(f"  launch {number}: {step}")
+    return EXIT_OK
+
+
+def _list_scenarios() -> int:
+    from .scenarios import SCENARIOS
+
+    for scenario in SCENARIOS.values():
+        print(f"{scenario.name}: {scenario.summary}")
+        for number, step in enumerate(scenario.steps, 1):
+            print(f"  launch {number}: {step}")
+        print(f"  checks: {', '.join(scenario.checks)}")
+    return EXIT_OK
+
+
+def _list_checks() -> int:
+    from .checks import SDK_CHECKS, requirement_info
+
+    for check in SDK_CHECKS.values():
+        reqs = ", ".join(check.requirements)
+        inferred = " (inferred)" if check.inferred else ""
+        print(f"{check.id} {check.level}{inferred}: {check.title} [{reqs}]")
+        for rid in check.requirements:
+            print(f"    {rid}: {requirement_info(rid).url}")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m conformance.sdk", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    add_verify_client_arguments(sub.add_parser("verify-client", help="grade the recorded traffic of a scenario"))
+    use = sub.add_parser("use-scenario", help="switch a running observer to a scenario")
+    use.add_argument("name", metavar="NAME")
+    _observer_arguments(use)
+    use.add_argument("--option", action="append", default=[], metavar="NAME=VALUE")
+    sub.add_parser("scenarios", help="list the scenarios")
+    sub.add_parser("checks", help="list the DCR-SDK checks")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    if args.command == "verify-client":
+        return run_verify_client(args)
+    if args.command == "use-scenario":
+        return _use_scenario(args)
+    if args.command == "scenarios":
+        return _list_scenarios()
+    return _list_checks()

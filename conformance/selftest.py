@@ -1,0 +1,494 @@
+"""The self-test matrix: proof that every check of the suite can fail, and for the right reason.
+
+For every defect of the reference server (:data:`conformance.server.defects.DEFECTS`) the suite
+runs in-process against a :class:`~conformance.server.ReferenceServer` started with that defect,
+restricted to the checks the defect names and with ``--dcr-strict`` (so SHOULD findings fail
+too). A defect is *caught* when each check it names fails for at least one parameter with a
+message that starts with the check id (a crash or a failed prerequisite does not count). The
+correct server must pass one full run with no failure, no warning and nothing skipped, and the
+suite must leave no client behind on it.
+
+The runs are spread over worker processes (one ``pytest.main`` at a time per process; a process
+pool reuses the imports), so the whole matrix takes well under a minute on two cores.
+
+Command line::
+
+    python -m conformance.selftest                 # run the matrix, print it, exit 1 on a gap
+    python -m conformance.selftest --defect NAME   # only these defects (repeatable)
+    python -m conformance.selftest --write-docs    # regenerate docs/defect-matrix.md, docs/requirements.md
+    python -m conformance.selftest --check-docs    # exit 1 when the committed docs are stale
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import multiprocessing
+import os
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import pytest
+
+#: Initial-token lifetime of the matrix servers: DCR-REG-008 sleeps it out (the embedded server of
+#: a plain run uses 5 s); long enough for the other checks to use a fresh token.
+MATRIX_INITIAL_TOKEN_TTL_S = 2
+SUITE_ARGS = ("--pyargs", "conformance.suite", "-p", "no:cacheprovider", "-q", "--tb=short",
+              "-o", "console_output_style=classic")
+DOCS_DIR = Path(__file__).resolve().parent.parent / "docs"
+
+#: The server-side checks of protocol.md §9 (ids only; the DCR-SDK-* rows need an SDK to drive).
+CATALOGUE_IDS = tuple(
+    [f"DCR-META-{n:03}" for n in range(1, 5)] + [f"DCR-TOK-{n:03}" for n in range(1, 18)]
+    + [f"DCR-REG-{n:03}" for n in range(1, 18)] + [f"DCR-USE-{n:03}" for n in range(1, 14)]
+    + [f"DCR-MGT-{n:03}" for n in range(1, 15)] + [f"DCR-REV-{n:03}" for n in range(1, 10)])
+
+#: Why a §9 check has no implementation yet (rendered into docs/defect-matrix.md).
+NOT_IMPLEMENTED = {
+    "DCR-USE-008": "stale DPoP nonce at the resource (401 use_dpop_nonce + a new DPoP-Nonce); the reference "
+                   "resource issues nonces, but no check and no defect exist yet",
+    "DCR-USE-009": "needs client attestation; the reference server has no attestation policy",
+    "DCR-USE-012": "needs the HAAPI authorization-code flow and refresh tokens; the reference server issues "
+                   "client_credentials tokens only",
+    "DCR-MGT-013": "needs a management client with the dcrm scope; the reference server has none",
+    "DCR-MGT-014": "needs a registration access token read-write TTL; the reference server has none",
+    "DCR-REV-001": "Curity GraphQL status API (claimed separately, not required)",
+    "DCR-REV-002": "Curity GraphQL status API (claimed separately, not required)",
+    "DCR-REV-004": "Curity GraphQL status API (claimed separately, not required)",
+}
+
+
+# ------------------------------------------------------------------------------------ results
+
+
+@dataclass
+class Failure:
+    nodeid: str
+    when: str
+    message: str  # the first lines of the (redacted) failure text
+
+
+@dataclass
+class CheckOutcome:
+    """What one check did in one run: how many of its tests ran, and how they failed."""
+
+    check_id: str
+    ran: int = 0
+    skipped: list[str] = field(default_factory=list)   # "nodeid: reason"
+    caught: list[str] = field(default_factory=list)    # nodeids failing with the check id first
+    wrong: list[Failure] = field(default_factory=list)  # failures that are not the check failing
+
+
+@dataclass
+class RunResult:
+    """One in-process run of the suite against one reference server."""
+
+    defect: str | None
+    exit_code: int = -1
+    duration_s: float = 0.0
+    checks: dict[str, CheckOutcome] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)   # nodeids passed with a SHOULD finding
+    failures: list[Failure] = field(default_factory=list)
+    registered: int = 0       # clients the suite recorded for deletion
+    clients_left: int = -1    # clients in the server's store after the run
+    leftovers: list[dict] = field(default_factory=list)  # what the suite reported it could not delete
+    summary_line: str = ""
+    output_tail: str = ""
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> RunResult:
+        checks = {k: CheckOutcome(**{**v, "wrong": [Failure(**f) for f in v["wrong"]]})
+                  for k, v in data["checks"].items()}
+        failures = [Failure(**f) for f in data["failures"]]
+        return cls(**{**data, "checks": checks, "failures": failures})
+
+
+def _message(report: pytest.TestReport) -> str:
+    text = str(report.longrepr or "")
+    return "\n".join(text.splitlines()[:6])
+
+
+def names_the_check(check_id: str, report_text: str) -> bool:
+    """The failure is the check's own verdict: its text opens with the check id, not a crash
+    (traceback) and not a failed prerequisite of the check."""
+    lines = report_text.splitlines()
+    return bool(lines) and lines[0].startswith(check_id + " ") and not (
+        len(lines) > 1 and lines[1].startswith("prerequisite:"))
+
+
+class Collector:
+    """A pytest plugin object: keeps only the named checks, records every report by check id."""
+
+    def __init__(self, only: set[str] | None = None) -> None:
+        self.only = only
+        self.result = RunResult(defect=None)
+        self._state = None
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, session, config, items) -> None:
+        if self.only is None:
+            return
+        keep, drop = [], []
+        for item in items:
+            marker = item.get_closest_marker("dcr_check")
+            (keep if marker and marker.args[0].id in self.only else drop).append(item)
+        if drop:
+            config.hook.pytest_deselected(items=drop)
+            items[:] = keep
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        props = dict(report.user_properties)
+        check_id = props.get("dcr_check")
+        outcome = self.result.checks.setdefault(check_id, CheckOutcome(check_id)) if check_id else None
+        if report.skipped and outcome is not None and not hasattr(report, "wasxfail"):
+            reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+            outcome.skipped.append(f"{report.nodeid}: {reason}")
+        if report.when == "call" and outcome is not None:
+            outcome.ran += 1
+            if report.passed and "dcr_warning" in props:
+                self.result.warnings.append(report.nodeid)
+        if report.failed:
+            failure = Failure(report.nodeid, report.when, _message(report))
+            self.result.failures.append(failure)
+            if outcome is not None:
+                if report.when == "call" and names_the_check(check_id, str(report.longrepr)):
+                    outcome.caught.append(report.nodeid)
+                else:
+                    outcome.wrong.append(failure)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self, session) -> None:
+        # Before the plugin's own (trylast) hook deletes the clients: how many were recorded.
+        from conformance.plugin import state_of
+
+        self._state = state_of(session.config)
+        self.result.registered = len(getattr(self._state, "_registered", ()))
+
+    def finish(self) -> None:
+        if self._state is not None:
+            self.result.leftovers = list(self._state.leftovers)
+
+
+def run_suite(profile_path: str | os.PathLike | None, *, only: set[str] | None = None, strict: bool = False,
+              args: tuple[str, ...] | list[str] = (), plugins: tuple | list = ()) -> RunResult:
+    """Run the suite in this process (``pytest.main``) and collect its reports.
+
+    ``profile_path`` None runs against the plugin's embedded server. The terminal output is kept
+    (its tail in ``output_tail``, the ``dcr-conformance:`` count line in ``summary_line``).
+    """
+    collector = Collector(only)
+    argv = list(SUITE_ARGS)
+    if profile_path is not None:
+        argv += ["--dcr-profile", str(profile_path)]
+    if strict:
+        argv.append("--dcr-strict")
+    argv += list(args)
+    buffer = io.StringIO()
+    started = time.monotonic()
+    with contextlib.redirect_stdout(buffer):
+        exit_code = pytest.main(argv, plugins=[collector, *plugins])
+    collector.finish()
+    result = collector.result
+    result.exit_code = int(exit_code)
+    result.duration_s = round(time.monotonic() - started, 2)
+    output = buffer.getvalue()
+    result.summary_line = next((line for line in output.splitlines() if line.startswith("dcr-conformance: ")
+                                and " passed, " in line), "")
+    result.output_tail = "\n".join(output.splitlines()[-60:])
+    return result
+
+
+def run_against_server(defect: str | None, *, only: set[str] | None = None, strict: bool = False,
+                       args: tuple[str, ...] | list[str] = (), **server_options) -> RunResult:
+    """Start a reference server (with ``defect``), run the suite against its profile, inspect its store."""
+    from conformance.server import ReferenceServer
+
+    server_options.setdefault("initial_token_ttl_s", MATRIX_INITIAL_TOKEN_TTL_S)
+    with ReferenceServer(defect=defect, **server_options) as srv:
+        result = run_suite(srv.profile_path, only=only, strict=strict, args=args)
+        result.clients_left = srv.store.count_clients()
+    result.defect = defect
+    return result
+
+
+def run_defect(name: str) -> RunResult:
+    """The suite, strict, restricted to the checks ``name`` breaks, against a server with that defect."""
+    from conformance.server import DEFECTS
+
+    return run_against_server(name, only=set(DEFECTS[name].breaks), strict=True)
+
+
+def run_reference() -> RunResult:
+    """One full run against the correct server (not strict: warnings are counted separately)."""
+    return run_against_server(None)
+
+
+def _run_one(name: str | None) -> dict:
+    return (run_reference() if name is None else run_defect(name)).to_json()
+
+
+_REFERENCE_RUN: list[RunResult] = []
+
+
+def reference_run() -> RunResult:
+    """The full run against the correct server, once per process (the matrix seeds it)."""
+    if not _REFERENCE_RUN:
+        _REFERENCE_RUN.append(run_reference())
+    return _REFERENCE_RUN[0]
+
+
+def _cost(name: str | None) -> int:
+    """Rough run time, to start the slow runs first (the pool then balances the rest)."""
+    from conformance.server import DEFECTS
+
+    if name is None:
+        return 100
+    breaks = DEFECTS[name].breaks
+    return 50 if "DCR-REG-008" in breaks else 20 if "DCR-REG-007" in breaks else \
+        10 if "DCR-USE-003" in breaks or "DCR-TOK-010" in breaks else 1
+
+
+def run_matrix(names: list[str] | None = None, *, reference: bool = True,
+               workers: int | None = None) -> dict[str | None, RunResult]:
+    """Run every defect (or ``names``) and, with ``reference``, the correct server (key None)."""
+    from conformance.server import DEFECTS
+
+    tasks: list[str | None] = list(DEFECTS) if names is None else list(names)
+    if reference:
+        tasks.append(None)
+    tasks.sort(key=_cost, reverse=True)
+    workers = max(1, min(workers or os.cpu_count() or 1, len(tasks)))
+    if workers == 1:
+        results = {name: RunResult.from_json(_run_one(name)) for name in tasks}
+    else:
+        context = multiprocessing.get_context("spawn")  # no fork of a process with server threads
+        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+            futures = {name: pool.submit(_run_one, name) for name in tasks}
+            results = {name: RunResult.from_json(f.result()) for name, f in futures.items()}
+    if None in results and not _REFERENCE_RUN:
+        _REFERENCE_RUN.append(results[None])
+    return results
+
+
+REFERENCE_KEY = "(correct server)"
+
+
+def matrix_to_json(results: dict[str | None, RunResult]) -> dict:
+    return {REFERENCE_KEY if k is None else k: v.to_json() for k, v in results.items()}
+
+
+def matrix_from_json(data: dict) -> dict[str | None, RunResult]:
+    return {None if k == REFERENCE_KEY else k: RunResult.from_json(v) for k, v in data.items()}
+
+
+# ------------------------------------------------------------------------------------ verdicts
+
+
+def defect_problems(name: str, result: RunResult) -> list[str]:
+    """Why ``name`` is not proven caught by each check it names (empty: proven)."""
+    from conformance.catalogue import load_checks
+    from conformance.server import DEFECTS
+
+    checks = load_checks()
+    problems = []
+    for check_id in DEFECTS[name].breaks:
+        if check_id not in checks:
+            problems.append(f"{check_id} is not a check of the suite")
+            continue
+        outcome = result.checks.get(check_id, CheckOutcome(check_id))
+        if outcome.ran == 0:
+            why = "; ".join(outcome.skipped[:3]) or "nothing was collected"
+            problems.append(f"{check_id} did not run ({why})")
+        elif not outcome.caught:
+            problems.append(f"{check_id} did not fail in {outcome.ran} test(s)")
+        for failure in outcome.wrong:
+            problems.append(f"{check_id} failed without naming its id (a crash or a prerequisite), "
+                            f"{failure.nodeid} [{failure.when}]:\n    "
+                            + failure.message.replace("\n", "\n    "))
+    if problems and result.output_tail:
+        problems.append("tail of the run's output:\n" + result.output_tail)
+    return problems
+
+
+def reference_problems(result: RunResult) -> list[str]:
+    """Why the run against the correct server is not clean (empty: clean)."""
+    problems = [f"{f.nodeid} [{f.when}] failed:\n    " + f.message.replace("\n", "\n    ")
+                for f in result.failures]
+    problems += [f"{nodeid} passed with a SHOULD warning" for nodeid in result.warnings]
+    problems += [f"skipped: {s}" for o in result.checks.values() for s in o.skipped]
+    if result.exit_code != 0:
+        problems.append(f"exit code {result.exit_code}")
+    if result.clients_left != 0:
+        problems.append(f"{result.clients_left} client(s) left in the server's store; leftovers {result.leftovers}")
+    return problems
+
+
+def unnamed_checks() -> list[str]:
+    """Checks of the suite that no defect names."""
+    from conformance.catalogue import load_checks
+    from conformance.server import DEFECTS
+
+    named = {c for d in DEFECTS.values() for c in d.breaks}
+    return [c for c in load_checks() if c not in named]
+
+
+def defects_naming_no_check() -> list[str]:
+    """Defects that name no existing check (or nothing at all)."""
+    from conformance.catalogue import load_checks
+    from conformance.server import DEFECTS
+
+    checks = load_checks()
+    return [n for n, d in DEFECTS.items() if not any(c in checks for c in d.breaks)]
+
+
+def checks_no_defect_fails(results: dict[str | None, RunResult]) -> list[str]:
+    """Checks of the suite that no defect of the matrix made fail."""
+    from conformance.catalogue import load_checks
+
+    failed = {c for name, r in results.items() if name is not None for c, o in r.checks.items() if o.caught}
+    return [c for c in load_checks() if c not in failed]
+
+
+def defects_no_check_catches(results: dict[str | None, RunResult]) -> list[str]:
+    return [name for name, r in results.items() if name is not None and defect_problems(name, r)]
+
+
+# ------------------------------------------------------------------------------------ docs
+
+
+def defect_matrix_markdown() -> str:
+    """``docs/defect-matrix.md``: per defect its requirement and the checks it proves can fail."""
+    from conformance.catalogue import load_checks
+    from conformance.requirements import REQUIREMENTS
+    from conformance.server import DEFECTS
+
+    checks = load_checks()
+    lines = [
+        "# Defect matrix: proof that every check can fail",
+        "",
+        "Generated by `python -m conformance.selftest --write-docs`; do not edit.",
+        "",
+        "Each row is a deliberate defect of the reference server (`conformance/server/defects.py`).",
+        "`tests/selftest/test_defect_matrix.py` runs the suite against the server with that defect,",
+        "restricted to the checks of the row and with `--dcr-strict`, and fails unless every one of",
+        "them fails (for at least one main client or parameter) with a message naming the check.",
+        "The correct server passes one full run with no failure, no warning and no client left behind.",
+        "",
+        "| defect | requirement | checks it proves can fail | what the server does wrong |",
+        "|---|---|---|---|",
+    ]
+    for name, defect in sorted(DEFECTS.items()):
+        req = REQUIREMENTS.get(defect.requirement)
+        req_cell = f"[{defect.requirement}]({req.url}) ({req.level})" if req else f"{defect.requirement} (unknown)"
+        cited = ", ".join(c if c in checks else f"{c} (no such check)" for c in defect.breaks)
+        lines.append(f"| `{name}` | {req_cell} | {cited} | {defect.text.replace('|', '/')} |")
+    lines += ["", "## Checks and the defects that prove them", "",
+              "| check | level | title | defects |", "|---|---|---|---|"]
+    by_check: dict[str, list[str]] = {c: [] for c in checks}
+    for name, defect in sorted(DEFECTS.items()):
+        for c in defect.breaks:
+            by_check.setdefault(c, []).append(name)
+    for check_id, info in checks.items():
+        proofs = ", ".join(f"`{n}`" for n in by_check.get(check_id, [])) or "**none**"
+        lines.append(f"| {check_id} | {info.level} | {info.title.replace('|', '/')} | {proofs} |")
+    lines += ["", "## Catalogue checks not in the suite", "",
+              "Server-side checks of protocol.md §9 without an implementation:", ""]
+    missing = [c for c in CATALOGUE_IDS if c not in checks]
+    for check_id in missing:
+        lines.append(f"- {check_id}: {NOT_IMPLEMENTED.get(check_id, 'not implemented')}")
+    if not missing:
+        lines.append("- none")
+    return "\n".join(lines) + "\n"
+
+
+def rendered_docs(docs_dir: Path = DOCS_DIR) -> dict[Path, str]:
+    from conformance.catalogue import requirements_markdown
+
+    return {docs_dir / "defect-matrix.md": defect_matrix_markdown(),
+            docs_dir / "requirements.md": requirements_markdown()}
+
+
+def write_docs(docs_dir: Path = DOCS_DIR) -> list[Path]:
+    written = []
+    for path, text in rendered_docs(docs_dir).items():
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+            written.append(path)
+    return written
+
+
+def stale_docs(docs_dir: Path = DOCS_DIR) -> list[Path]:
+    """Generated documents whose committed text differs from what the code renders."""
+    return [path for path, text in rendered_docs(docs_dir).items()
+            if not path.exists() or path.read_text(encoding="utf-8") != text]
+
+
+# ------------------------------------------------------------------------------------ CLI
+
+
+def _print_matrix(results: dict[str | None, RunResult], *, complete: bool, out=sys.stdout) -> int:
+    from conformance.server import DEFECTS
+
+    gaps = 0
+    for name, result in sorted(results.items(), key=lambda kv: (kv[0] is not None, kv[0] or "")):
+        if name is None:
+            problems = reference_problems(result)
+            label, checks = "(correct server)", "full run"
+        else:
+            problems = defect_problems(name, result)
+            label, checks = name, " ".join(DEFECTS[name].breaks)
+        gaps += bool(problems)
+        print(f"{'GAP ' if problems else 'ok  '} {label:42} {checks:28} {result.duration_s:6.2f}s "
+              f"clients left {result.clients_left}", file=out)
+        for problem in problems:
+            if not problem.startswith("tail of"):
+                print("       " + problem.replace("\n", "\n       "), file=out)
+    if complete:  # only the whole matrix can show a check no defect fails
+        for check_id in checks_no_defect_fails(results):
+            gaps += 1
+            print(f"GAP  check {check_id}: no defect of the matrix makes it fail", file=out)
+    for name in defects_naming_no_check():
+        gaps += 1
+        print(f"GAP  defect {name}: names no existing check", file=out)
+    return gaps
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m conformance.selftest", description=__doc__.splitlines()[0])
+    parser.add_argument("--write-docs", action="store_true", help="regenerate docs/defect-matrix.md and docs/requirements.md")
+    parser.add_argument("--check-docs", action="store_true", help="exit 1 when the generated docs are stale")
+    parser.add_argument("--docs-dir", type=Path, default=DOCS_DIR)
+    parser.add_argument("--defect", action="append", metavar="NAME", help="run only these defects (repeatable)")
+    parser.add_argument("--no-reference", action="store_true", help="skip the full run against the correct server")
+    parser.add_argument("--workers", type=int, default=None, help="worker processes (default: CPU count)")
+    parser.add_argument("--json", metavar="FILE", help="also write the raw results as JSON")
+    args = parser.parse_args(argv)
+    if args.write_docs or args.check_docs:
+        if args.write_docs:
+            for path in write_docs(args.docs_dir):
+                print(f"wrote {path}")
+            return 0
+        stale = stale_docs(args.docs_dir)
+        for path in stale:
+            print(f"stale: {path} (run python -m conformance.selftest --write-docs)")
+        return 1 if stale else 0
+    started = time.monotonic()
+    results = run_matrix(args.defect, reference=not args.no_reference, workers=args.workers)
+    gaps = _print_matrix(results, complete=args.defect is None)
+    print(f"{len(results)} runs in {time.monotonic() - started:.1f}s, {gaps} gap(s)")
+    if args.json:
+        Path(args.json).write_text(json.dumps(matrix_to_json(results), indent=1))
+    return 1 if gaps else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,51 @@
+"""Conformance runs shared by the reporting tests, started together (they mostly wait on I/O).
+
+* ``clean``: the whole suite against the correct embedded server, with ``--html``;
+* ``no-store``: ``--defect token-missing-no-store`` over the token and use checks (MUST failures
+  and SHOULD warnings, client assertions and DPoP proofs on the wire);
+* ``secret-expiry``: ``--defect registration-omits-secret-expiry`` over the registration checks,
+  in two xdist workers (the controller writes the summary).
+
+Each loads ``dcr_secret_capture`` (this directory) to record the secrets it used and received.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from reporting_kit import Run, cli_run
+
+RUNS = {
+    "clean": dict(cli_args=("--html",)),
+    "no-store": dict(cli_args=("--defect", "token-missing-no-store", "-k", "DCR-TOK or DCR-USE")),
+    "secret-expiry": dict(cli_args=("--defect", "registration-omits-secret-expiry", "-k", "DCR-REG", "-n", "2")),
+}
+
+
+@pytest.fixture(scope="session")
+def report_runs(tmp_path_factory) -> dict[str, Run]:
+    base = tmp_path_factory.mktemp("reporting-runs")
+    runs = {name: cli_run(name, base, *spec["cli_args"]).start() for name, spec in RUNS.items()}
+    try:
+        for run in runs.values():
+            run.wait()
+    finally:
+        for run in runs.values():
+            if run.process is not None and run.process.poll() is None:
+                run.process.kill()
+    return runs
+
+
+@pytest.fixture(scope="session")
+def clean_run(report_runs) -> Run:
+    run = report_runs["clean"]
+    assert run.returncode == 0, run.describe()
+    return run
+
+
+@pytest.fixture(scope="session")
+def failing_runs(report_runs) -> list[Run]:
+    runs = [report_runs["no-store"], report_runs["secret-expiry"]]
+    for run in runs:
+        assert run.returncode == 1, run.describe()
+    return runs

@@ -1,0 +1,134 @@
+"""Allure results and JUnit properties of a conformance run."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from conformance.catalogue import load_checks
+from conformance.requirements import REQUIREMENTS
+from reporting_kit import junit_cases, junit_totals
+
+
+def _label(result: dict, name: str) -> list[str]:
+    return [label["value"] for label in result.get("labels", []) if label["name"] == name]
+
+
+def _check_id(result: dict) -> str:
+    return next(t for t in _label(result, "tag") if t.startswith("DCR-"))
+
+
+def test_one_result_per_test_case(report_runs):
+    for run in report_runs.values():
+        results = run.allure_results()
+        assert len(results) == junit_totals(run.junit)["tests"], run.name
+
+
+def test_each_check_reads_as_its_catalogue_entry(clean_run):
+    checks = load_checks()
+    results = clean_run.allure_results()
+    assert results
+    for result in results:
+        info = checks[_check_id(result)]
+        assert result["name"] == info.title
+        assert _label(result, "epic") == ["reference"]
+        assert _label(result, "feature") == [info.step]
+        assert _label(result, "story") == list(info.requirements)
+        assert _label(result, "severity") == ["critical" if info.level == "MUST" else "normal"]
+        assert {link["url"] for link in result["links"]} == {REQUIREMENTS[r].url for r in info.requirements}
+        assert all(link["url"].startswith(("https://www.rfc-editor.org/rfc/rfc", "https://openid.net/",
+                                           "https://curity.io/")) for link in result["links"])
+        params = {p["name"]: p["value"] for p in result.get("parameters", [])}
+        assert "target" not in params
+        assert params["profile"] == "'reference'" and params["main client"].strip("'") in (
+            "basic", "post", "hs256", "es256", "rs256", "ps256", "mtls", "selfsigned")
+        assert result["status"] == "passed" and "statusDetails" not in result
+
+
+def test_http_exchanges_are_steps_with_redacted_attachments(clean_run):
+    results = clean_run.allure_results()
+    with_steps = [r for r in results if r.get("steps")]
+    assert len(with_steps) > len(results) * 0.9
+    token = next(r for r in with_steps if _check_id(r) == "DCR-TOK-001")
+    step = token["steps"][-1]
+    assert step["name"].startswith("POST /oauth/v2/oauth-token → 200 OK (") and step["name"].endswith(" ms)")
+    assert 0 <= step["stop"] - step["start"] < 5000
+    attachment = step["attachments"][0]
+    assert attachment["type"] == "application/json"
+    exchange = json.loads((clean_run.alluredir / attachment["source"]).read_text())
+    assert exchange["request"]["method"] == "POST" and exchange["response"]["status"] == 200
+    body = json.loads(exchange["response"]["body"])
+    assert body["access_token"].startswith("[redacted:")
+    headers = dict((k.lower(), v) for k, v in exchange["request"]["headers"])
+    assert "[redacted:" in headers.get("authorization", "[redacted:") or "client_assertion" in exchange["request"]["body"]
+    # Exchanges the fixtures made before the check ran are marked as set-up steps.
+    registered = [r for r in with_steps if _check_id(r) == "DCR-MGT-001"]
+    assert any(s["name"].startswith("setup: ") for r in registered for s in r["steps"])
+
+
+def test_statuses_and_messages_of_failures_and_warnings(report_runs):
+    results = report_runs["no-store"].allure_results()
+    failed = [r for r in results if r["status"] == "failed"]
+    warned = [r for r in results if r["status"] == "passed" and "statusDetails" in r]
+    assert failed and warned
+    for result in failed:
+        message = result["statusDetails"]["message"]
+        assert message.startswith("MUST requirement not met: DCR-"), message[:200]
+        assert "expected:" in message and "sent " in message and "got " in message
+    for result in warned:
+        assert result["statusDetails"]["message"].startswith("SHOULD recommendation not met (warning): DCR-")
+    assert not [r for r in results if r["status"] == "broken"]
+
+
+def test_run_level_files(report_runs):
+    clean = report_runs["clean"].alluredir
+    categories = json.loads((clean / "categories.json").read_text())
+    names = [c["name"] for c in categories]
+    assert {"MUST failures", "SHOULD warnings", "Target unreachable", "Suite errors"} <= set(names)
+    executor = json.loads((clean / "executor.json").read_text())
+    assert executor["name"] == "dcr-conformance" and executor["buildName"].startswith("dcr-conformance ")
+    env = _properties(clean / "environment.properties")
+    assert env["suite.version"] and env["python"].startswith("3.") and env["profiles"] == "reference"
+    assert env["profile.reference.token_endpoint"].startswith("https://127.0.0.1:")
+    assert env["target"] == "embedded reference server"
+    # xdist: the controller merges what the workers knew (each worker has its own server).
+    env = _properties(report_runs["secret-expiry"].alluredir / "environment.properties")
+    assert env["target"] == "embedded reference server (defect registration-omits-secret-expiry)"
+    assert env["profile.reference-registration-omits-secret-expiry.registration_endpoint"].startswith("https://")
+    assert env["selection.keyword"] == "DCR-REG"
+
+
+def _properties(path: Path) -> dict[str, str]:
+    out = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        key, _, value = line.partition("=")
+        out[key.replace("\\:", ":").replace("\\=", "=").replace("\\ ", " ")] = value
+    return out
+
+
+def test_junit_test_cases_carry_requirement_and_level(report_runs):
+    for run in report_runs.values():
+        cases = junit_cases(run.junit)
+        assert cases
+        for case in cases:
+            props = case["props"]
+            assert case["name"].startswith(props["dcr_check"] + "["), case["name"]
+            assert props["dcr_level"] in ("MUST", "SHOULD")
+            requirements = props["dcr_requirements"].split()
+            assert requirements and all(r in REQUIREMENTS for r in requirements)
+            assert props["dcr_profile"] and props["dcr_client"]
+    warned = [c for c in junit_cases(report_runs["no-store"].junit) if "dcr_warning" in c["props"]]
+    assert warned and all(c["outcome"] == "passed" and c["props"]["dcr_level"] == "SHOULD" for c in warned)
+
+
+def test_no_allure_files_without_alluredir(tmp_path):
+    """Without --alluredir nothing Allure is written; the summary still is."""
+    report = tmp_path / "reports"
+    done = subprocess.run([sys.executable, "-m", "pytest", "--pyargs", "conformance.suite", "-q", "-p", "no:cacheprovider",
+                           "-k", "DCR-META-001", "--dcr-report-dir", str(report)],
+                          capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert sorted(p.name for p in report.iterdir()) == ["summary.json", "summary.md"]
+    assert not list(tmp_path.rglob("*-result.json"))
