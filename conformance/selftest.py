@@ -99,6 +99,7 @@ class RunResult:
     leftovers: list[dict] = field(default_factory=list)  # what the suite reported it could not delete
     summary_line: str = ""
     output_tail: str = ""
+    output: str = ""          # the whole terminal output, when asked for (keep_output)
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -178,11 +179,13 @@ class Collector:
 
 
 def run_suite(profile_path: str | os.PathLike | None, *, only: set[str] | None = None, strict: bool = False,
-              args: tuple[str, ...] | list[str] = (), plugins: tuple | list = ()) -> RunResult:
+              args: tuple[str, ...] | list[str] = (), plugins: tuple | list = (),
+              keep_output: bool = False) -> RunResult:
     """Run the suite in this process (``pytest.main``) and collect its reports.
 
     ``profile_path`` None runs against the plugin's embedded server. The terminal output is kept
-    (its tail in ``output_tail``, the ``dcr-conformance:`` count line in ``summary_line``).
+    (its tail in ``output_tail``, all of it with ``keep_output``, the ``dcr-conformance:`` count
+    line in ``summary_line``).
     """
     collector = Collector(only)
     argv = list(SUITE_ARGS)
@@ -203,17 +206,19 @@ def run_suite(profile_path: str | os.PathLike | None, *, only: set[str] | None =
     result.summary_line = next((line for line in output.splitlines() if line.startswith("dcr-conformance: ")
                                 and " passed, " in line), "")
     result.output_tail = "\n".join(output.splitlines()[-60:])
+    result.output = output if keep_output else ""
     return result
 
 
 def run_against_server(defect: str | None, *, only: set[str] | None = None, strict: bool = False,
-                       args: tuple[str, ...] | list[str] = (), **server_options) -> RunResult:
+                       args: tuple[str, ...] | list[str] = (), keep_output: bool = False,
+                       **server_options) -> RunResult:
     """Start a reference server (with ``defect``), run the suite against its profile, inspect its store."""
     from conformance.server import ReferenceServer
 
     server_options.setdefault("initial_token_ttl_s", MATRIX_INITIAL_TOKEN_TTL_S)
     with ReferenceServer(defect=defect, **server_options) as srv:
-        result = run_suite(srv.profile_path, only=only, strict=strict, args=args)
+        result = run_suite(srv.profile_path, only=only, strict=strict, args=args, keep_output=keep_output)
         result.clients_left = srv.store.count_clients()
     result.defect = defect
     return result

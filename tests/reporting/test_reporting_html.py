@@ -1,0 +1,68 @@
+"""The Allure HTML report: built when the allure CLI can run, a clear message when it cannot."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from conformance.reporting import html
+from reporting_kit import junit_cases
+
+
+def test_html_report_holds_one_result_per_executed_check(clean_run):
+    out = clean_run.report_dir / "allure-report"
+    if not (out / "index.html").is_file():
+        if shutil.which("npx") is None and shutil.which("allure") is None:
+            pytest.skip("the allure CLI is unavailable: neither npx (Node.js) nor allure is on the PATH")
+        pytest.skip("the allure CLI could not build the report here (offline without npm cache?): "
+                    + clean_run.stderr.strip().splitlines()[-1][:300])
+    cases = junit_cases(clean_run.junit)
+    stats = json.loads((out / "summary.json").read_text())["stats"]
+    assert stats["total"] == len(cases)
+    assert stats.get("passed") == len(cases)
+    results = [json.loads(p.read_text()) for p in (out / "data" / "test-results").glob("*.json")]
+    assert len(results) == len(cases)
+    names = {r["name"] for r in results}
+    assert "The main client gets a bearer token with the dcr scope." in " ".join(names) or len(names) > 40
+    assert "Allure HTML report:" in clean_run.stderr
+
+
+def test_no_node_means_a_message_not_a_traceback(tmp_path, monkeypatch, capsys):
+    results = tmp_path / "allure-results"
+    results.mkdir()
+    (results / "x-result.json").write_text("{}")
+    monkeypatch.setattr(html.shutil, "which", lambda name: None)
+    assert html.build_html_report(results, tmp_path / "allure-report") is None
+    err = capsys.readouterr().err
+    assert "Node.js" in err and "npx --yes allure@3 generate" in err and "Traceback" not in err
+
+
+def test_no_results_means_no_report(tmp_path, capsys):
+    assert html.build_html_report(tmp_path / "missing", tmp_path / "out") is None
+    assert "no Allure results" in capsys.readouterr().err
+
+
+def test_a_failing_cli_is_reported(tmp_path, monkeypatch, capsys):
+    results = tmp_path / "allure-results"
+    results.mkdir()
+    (results / "x-result.json").write_text("{}")
+    fake = tmp_path / "npx"
+    fake.write_text("#!/bin/sh\necho 'npm ERR! network unreachable' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    monkeypatch.setattr(html.shutil, "which", lambda name: str(fake) if name == "npx" else None)
+    assert html.build_html_report(results, tmp_path / "allure-report") is None
+    err = capsys.readouterr().err
+    assert "exit status 1" in err and "network unreachable" in err
+
+
+def test_an_unrelated_output_directory_is_not_overwritten(tmp_path, capsys):
+    results = tmp_path / "allure-results"
+    results.mkdir()
+    (results / "x-result.json").write_text("{}")
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "notes.txt").write_text("keep me")
+    assert html.build_html_report(results, out) is None
+    assert (out / "notes.txt").read_text() == "keep me"
