@@ -1,8 +1,8 @@
 """The ``dcr-conformance`` command line (contract: shared/docs/profiles.md, "Command line").
 
 ``run`` drives the checks through pytest (against the embedded reference server when no profile
-is given), ``serve`` runs the reference server alone, ``requirements`` prints the requirement
-registry. Exit status of ``run``: 0 every claimed MUST holds, 1 a check failed, 2 the profile or
+is given), ``serve`` runs the reference server alone (``--observe`` records an app's traffic),
+``verify-client`` grades an app's recorded DCR fallback, ``requirements`` prints the registry. Exit status of ``run``: 0 every claimed MUST holds, 1 a check failed, 2 the profile or
 the command line is wrong, 3 the target could not be reached.
 """
 
@@ -44,6 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
     from conformance.server.cli import add_serve_arguments
 
     add_serve_arguments(sub.add_parser("serve", help="run the embedded reference server alone"))
+    from conformance.sdk.cli import add_verify_client_arguments
+
+    add_verify_client_arguments(sub.add_parser("verify-client", help="grade an app's recorded DCR traffic (SDK vendors)"))
     req = sub.add_parser("requirements", help="print the requirement registry and the checks citing it")
     req.add_argument("--markdown", metavar="FILE", help="write docs/requirements.md-style Markdown to FILE")
     return parser
@@ -124,6 +127,10 @@ def main(argv: list[str] | None = None) -> int:
         return int(exc.code or 0)
     if args.command == "run":
         return _run(args)
+    if args.command == "verify-client":
+        from conformance.sdk.cli import run_verify_client
+
+        return run_verify_client(args)
     if args.command == "serve":
         from conformance.server.cli import run_serve
 

@@ -38,8 +38,10 @@ import pytest
 #: Initial-token lifetime of the matrix servers: DCR-REG-008 sleeps it out (the embedded server of
 #: a plain run uses 5 s); long enough for the other checks to use a fresh token.
 MATRIX_INITIAL_TOKEN_TTL_S = 2
-SUITE_ARGS = ("--pyargs", "conformance.suite", "-p", "no:cacheprovider", "-q", "--tb=short",
-              "-o", "console_output_style=classic")
+SUITE = "conformance.suite"
+SUITE_ARGS = ("-p", "no:cacheprovider", "-q", "--tb=short")
+#: The matrix runs ~90 sessions in a few processes: skip pytest's per-session gc.collect() passes.
+MATRIX_ARGS = ("-p", "no:unraisableexception",)
 DOCS_DIR = Path(__file__).resolve().parent.parent / "docs"
 
 #: The server-side checks of protocol.md §9 (ids only; the DCR-SDK-* rows need an SDK to drive).
@@ -112,6 +114,9 @@ class RunResult:
         return cls(**{**data, "checks": checks, "failures": failures})
 
 
+_ALREADY_CAUGHT = "dcr-selftest: this check already failed in this run"
+
+
 def _message(report: pytest.TestReport) -> str:
     text = str(report.longrepr or "")
     return "\n".join(text.splitlines()[:6])
@@ -126,10 +131,15 @@ def names_the_check(check_id: str, report_text: str) -> bool:
 
 
 class Collector:
-    """A pytest plugin object: keeps only the named checks, records every report by check id."""
+    """A pytest plugin object: keeps only the named checks, records every report by check id.
 
-    def __init__(self, only: set[str] | None = None) -> None:
+    With ``stop_when_caught`` the remaining tests of a check are skipped once one of them failed
+    with the check's own verdict (the matrix needs one proof per check, not all of them).
+    """
+
+    def __init__(self, only: set[str] | None = None, stop_when_caught: bool = False) -> None:
         self.only = only
+        self.stop_when_caught = stop_when_caught
         self.result = RunResult(defect=None)
         self._state = None
 
@@ -145,10 +155,19 @@ class Collector:
             config.hook.pytest_deselected(items=drop)
             items[:] = keep
 
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item) -> None:
+        marker = item.get_closest_marker("dcr_check")
+        outcome = self.result.checks.get(marker.args[0].id) if marker and self.stop_when_caught else None
+        if outcome is not None and outcome.caught:
+            pytest.skip(_ALREADY_CAUGHT)
+
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         props = dict(report.user_properties)
         check_id = props.get("dcr_check")
         outcome = self.result.checks.setdefault(check_id, CheckOutcome(check_id)) if check_id else None
+        if report.skipped and _ALREADY_CAUGHT in str(report.longrepr):
+            return
         if report.skipped and outcome is not None and not hasattr(report, "wasxfail"):
             reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
             outcome.skipped.append(f"{report.nodeid}: {reason}")
@@ -180,15 +199,16 @@ class Collector:
 
 def run_suite(profile_path: str | os.PathLike | None, *, only: set[str] | None = None, strict: bool = False,
               args: tuple[str, ...] | list[str] = (), plugins: tuple | list = (),
-              keep_output: bool = False) -> RunResult:
+              keep_output: bool = False, stop_when_caught: bool = False,
+              modules: tuple[str, ...] | list[str] = (SUITE,)) -> RunResult:
     """Run the suite in this process (``pytest.main``) and collect its reports.
 
     ``profile_path`` None runs against the plugin's embedded server. The terminal output is kept
     (its tail in ``output_tail``, all of it with ``keep_output``, the ``dcr-conformance:`` count
     line in ``summary_line``).
     """
-    collector = Collector(only)
-    argv = list(SUITE_ARGS)
+    collector = Collector(only, stop_when_caught)
+    argv = ["--pyargs", *modules, *SUITE_ARGS]
     if profile_path is not None:
         argv += ["--dcr-profile", str(profile_path)]
     if strict:
@@ -212,23 +232,50 @@ def run_suite(profile_path: str | os.PathLike | None, *, only: set[str] | None =
 
 def run_against_server(defect: str | None, *, only: set[str] | None = None, strict: bool = False,
                        args: tuple[str, ...] | list[str] = (), keep_output: bool = False,
+                       stop_when_caught: bool = False, modules: tuple[str, ...] | list[str] = (SUITE,),
                        **server_options) -> RunResult:
     """Start a reference server (with ``defect``), run the suite against its profile, inspect its store."""
     from conformance.server import ReferenceServer
 
     server_options.setdefault("initial_token_ttl_s", MATRIX_INITIAL_TOKEN_TTL_S)
     with ReferenceServer(defect=defect, **server_options) as srv:
-        result = run_suite(srv.profile_path, only=only, strict=strict, args=args, keep_output=keep_output)
+        result = run_suite(srv.profile_path, only=only, strict=strict, args=args, keep_output=keep_output,
+                           stop_when_caught=stop_when_caught, modules=modules)
         result.clients_left = srv.store.count_clients()
     result.defect = defect
     return result
 
 
-def run_defect(name: str) -> RunResult:
-    """The suite, strict, restricted to the checks ``name`` breaks, against a server with that defect."""
+def run_defect(name: str, *, every_test: bool = False) -> RunResult:
+    """The suite, strict, restricted to the checks ``name`` breaks, against a server with that defect.
+
+    Once a check failed, its remaining tests are skipped unless ``every_test``."""
     from conformance.server import DEFECTS
 
-    return run_against_server(name, only=set(DEFECTS[name].breaks), strict=True)
+    checks = set(DEFECTS[name].breaks)
+    where = check_modules()
+    modules = sorted({where[c] for c in checks if c in where}) or [SUITE]
+    return run_against_server(name, only=checks, strict=True, stop_when_caught=not every_test,
+                              modules=modules, args=MATRIX_ARGS)
+
+
+def check_modules() -> dict[str, str]:
+    """The module of the suite that holds each check (a defect's run collects only those)."""
+    import importlib
+    import pkgutil
+
+    import conformance.suite as suite
+
+    where: dict[str, str] = {}
+    for info in pkgutil.iter_modules(suite.__path__):
+        if not info.name.startswith("test_"):
+            continue
+        module = importlib.import_module(f"{SUITE}.{info.name}")
+        for obj in vars(module).values():
+            for mark in getattr(obj, "pytestmark", []):
+                if mark.name == "dcr_check":
+                    where.setdefault(mark.args[0].id, module.__name__)
+    return where
 
 
 def run_reference() -> RunResult:
@@ -236,8 +283,8 @@ def run_reference() -> RunResult:
     return run_against_server(None)
 
 
-def _run_one(name: str | None) -> dict:
-    return (run_reference() if name is None else run_defect(name)).to_json()
+def _run_one(name: str | None, every_test: bool = False) -> dict:
+    return (run_reference() if name is None else run_defect(name, every_test=every_test)).to_json()
 
 
 _REFERENCE_RUN: list[RunResult] = []
@@ -261,8 +308,8 @@ def _cost(name: str | None) -> int:
         10 if "DCR-USE-003" in breaks or "DCR-TOK-010" in breaks else 1
 
 
-def run_matrix(names: list[str] | None = None, *, reference: bool = True,
-               workers: int | None = None) -> dict[str | None, RunResult]:
+def run_matrix(names: list[str] | None = None, *, reference: bool = True, workers: int | None = None,
+               every_test: bool = False) -> dict[str | None, RunResult]:
     """Run every defect (or ``names``) and, with ``reference``, the correct server (key None)."""
     from conformance.server import DEFECTS
 
@@ -272,11 +319,11 @@ def run_matrix(names: list[str] | None = None, *, reference: bool = True,
     tasks.sort(key=_cost, reverse=True)
     workers = max(1, min(workers or os.cpu_count() or 1, len(tasks)))
     if workers == 1:
-        results = {name: RunResult.from_json(_run_one(name)) for name in tasks}
+        results = {name: RunResult.from_json(_run_one(name, every_test)) for name in tasks}
     else:
         context = multiprocessing.get_context("spawn")  # no fork of a process with server threads
         with ProcessPoolExecutor(workers, mp_context=context) as pool:
-            futures = {name: pool.submit(_run_one, name) for name in tasks}
+            futures = {name: pool.submit(_run_one, name, every_test) for name in tasks}
             results = {name: RunResult.from_json(f.result()) for name, f in futures.items()}
     if None in results and not _REFERENCE_RUN:
         _REFERENCE_RUN.append(results[None])
@@ -411,6 +458,9 @@ def defect_matrix_markdown() -> str:
         lines.append(f"- {check_id}: {NOT_IMPLEMENTED.get(check_id, 'not implemented')}")
     if not missing:
         lines.append("- none")
+    extra = [c for c in checks if c not in CATALOGUE_IDS]
+    if extra:
+        lines += ["", "Checks beyond §9: " + ", ".join(extra) + "."]
     return "\n".join(lines) + "\n"
 
 
@@ -475,6 +525,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--defect", action="append", metavar="NAME", help="run only these defects (repeatable)")
     parser.add_argument("--no-reference", action="store_true", help="skip the full run against the correct server")
     parser.add_argument("--workers", type=int, default=None, help="worker processes (default: CPU count)")
+    parser.add_argument("--every-test", action="store_true",
+                        help="run every test of a check even after one failed (slower; shows every failing parameter)")
     parser.add_argument("--json", metavar="FILE", help="also write the raw results as JSON")
     args = parser.parse_args(argv)
     if args.write_docs or args.check_docs:
@@ -487,7 +539,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"stale: {path} (run python -m conformance.selftest --write-docs)")
         return 1 if stale else 0
     started = time.monotonic()
-    results = run_matrix(args.defect, reference=not args.no_reference, workers=args.workers)
+    results = run_matrix(args.defect, reference=not args.no_reference, workers=args.workers,
+                         every_test=args.every_test)
     gaps = _print_matrix(results, complete=args.defect is None)
     print(f"{len(results)} runs in {time.monotonic() - started:.1f}s, {gaps} gap(s)")
     if args.json:

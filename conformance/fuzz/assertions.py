@@ -71,6 +71,7 @@ def token_request(profile: Any, case: AssertionCase, *, now: float | None = None
     form_client_id: str | None = client.client_id
     assertion_type: str | None = jose.ASSERTION_TYPE
     shape = form_extra = None
+    unknown_key = False
 
     for p in case.perturbations:
         t, v = p.target, p.variant
@@ -108,7 +109,7 @@ def token_request(profile: Any, case: AssertionCase, *, now: float | None = None
             if v == "broken":
                 signature = "broken"
             elif v == "unknown_key":
-                sign_key = _unknown_key_like(key)
+                unknown_key = True
             else:
                 shape = shape or f"signature_{v}"
         elif t == "header":
@@ -124,6 +125,9 @@ def token_request(profile: Any, case: AssertionCase, *, now: float | None = None
         elif t == "shape":
             shape = v
         # "replay" changes nothing here: the caller sends the request twice
+
+    if unknown_key:  # a key (or secret) the server does not know, of the kind sign_alg needs
+        sign_key = _unknown_key_like(None if sign_alg.startswith("HS") else key)
 
     def make(extra_claims: dict[str, Any] | None = None) -> str:
         kwargs = {**claims, **(extra_claims or {})}

@@ -205,7 +205,7 @@ def judge_read_back(created: dict, read: Exchange, what: str) -> dict:
 
 def judge_works(use: Exchange, template: Any, *, dpop: bool, what: str) -> None:
     """The new client gets a token (RFC 6749 §5.1) within the template's scope (§3.3)."""
-    body = e.success(use, 200, f"{what}: token request of the new client")
+    body = e.success(use, 200, what)
     e.expect(isinstance(body.get("access_token"), str) and body["access_token"],
              f"{what}: no access_token", "an access token (RFC 6749 §5.1)", use)
     token_type = str(body.get("token_type", "")).lower()
@@ -252,6 +252,8 @@ def _time_verdict(p: s.Perturbation) -> tuple[str, str]:
             return REJECT, "no exp (RFC 7523 §3 item 4: MUST contain exp)"
         return ACCEPT, f"no {name} (optional, RFC 7523 §3 items 5-6)"
     if variant == "value":
+        if p.value is None and name != "exp":
+            return EITHER, f"{name} is null (a server may read it as absent)"
         return REJECT, f"{name} is not a NumericDate (RFC 7519 §4.1; RFC 7523 §3 item 11)"
     if variant == "absolute":  # 0 and -1 are far in the past, 1e300 far in the future
         offset = -1e12 if p.value <= 1e9 else 1e12

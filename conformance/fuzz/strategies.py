@@ -142,6 +142,13 @@ def _short(value: Any, limit: int = 80) -> str:
     return text if len(text) <= limit else f"{text[:limit]}… ({len(text)} chars)"
 
 
+def _pick(*options: st.SearchStrategy) -> st.SearchStrategy:
+    """One of ``options``, each as likely as the others (``st.one_of`` flattens nested choices
+    and merges duplicates, so a field with many wrong-type variants would crowd out the rest);
+    repeating an option weights it. Shrinks towards the first option."""
+    return st.sampled_from(options).flatmap(lambda strategy: strategy)
+
+
 def _m(group: str, field: str, value: Any, fault: str, note: str) -> Mutation:
     return Mutation(group, field, ((field, value),), fault, note)
 
@@ -184,10 +191,8 @@ def _wrong_for_array(example: str) -> st.SearchStrategy[tuple[Any, str]]:
 
 
 def _typed(group: str, field: str, wrong: st.SearchStrategy[tuple[Any, str]]) -> st.SearchStrategy[Mutation]:
-    return st.one_of(
-        wrong.map(lambda pair: _m(group, field, pair[0], TYPE, f"{field}: {pair[1]}")),
-        st.just(_m(group, field, None, NULL, f"{field}: null")),
-    )
+    typed = wrong.map(lambda pair: _m(group, field, pair[0], TYPE, f"{field}: {pair[1]}"))
+    return _pick(typed, typed, typed, st.just(_m(group, field, None, NULL, f"{field}: null")))
 
 
 def _nonempty_subsets(values: Iterable[str]) -> st.SearchStrategy[list[str]]:
@@ -204,7 +209,7 @@ ODD_TEXT = st.sampled_from([
 
 
 def _text_field(field: str) -> st.SearchStrategy[Mutation]:
-    return st.one_of(
+    return _pick(
         st.text(min_size=1, max_size=40).map(lambda v: _m(field, field, v, FIELD_OK, f"{field}: text")),
         st.text(max_size=40).map(lambda v: _m(field, field, v, ODD, f"{field}: unicode text")),
         ODD_TEXT.map(lambda v: _m(field, field, v, ODD, f"{field}: unusual characters")),
@@ -216,7 +221,7 @@ def _text_field(field: str) -> st.SearchStrategy[Mutation]:
 def _uri_field(field: str) -> st.SearchStrategy[Mutation]:
     bad = st.sampled_from(["not a uri", "/relative/page", "javascript:alert(1)", "http://app.example/page",
                            "https://app.example/page#frag", "", "https://[::1", "data:text/html,<b>x</b>"])
-    return st.one_of(
+    return _pick(
         st.from_regex(r"[a-z0-9/_-]{0,20}", fullmatch=True).map(
             lambda path: _m(field, field, f"https://app.example/{path}", FIELD_OK, f"{field}: an https URL")),
         bad.map(lambda v: _m(field, field, v, SYNTAX, f"{field}: not an https URL")),
@@ -227,7 +232,7 @@ def _uri_field(field: str) -> st.SearchStrategy[Mutation]:
 
 def _contacts() -> st.SearchStrategy[Mutation]:
     field = "contacts"
-    return st.one_of(
+    return _pick(
         st.lists(st.emails(), min_size=1, max_size=3).map(lambda v: _m(field, field, v, FIELD_OK, "contacts: e-mail addresses")),
         st.just(_m(field, field, [], ODD, "contacts: empty")),
         st.lists(st.text(max_size=30), min_size=1, max_size=4).map(lambda v: _m(field, field, v, ODD, "contacts: any strings")),
@@ -270,7 +275,7 @@ def _redirect_uris(template) -> st.SearchStrategy[Mutation]:
     ]
     bad_mutations = st.tuples(st.sampled_from(bad), st.lists(st.sampled_from(allowed or [first]), max_size=2)).map(
         lambda pair: _m(field, field, [*dict.fromkeys([*pair[1], pair[0][0]])], pair[0][1], pair[0][2]))
-    choices = [bad_mutations]
+    choices = [bad_mutations, bad_mutations]
     if allowed:
         choices.insert(0, _nonempty_subsets(allowed).map(lambda v: _m(field, field, v, FIELD_OK, "redirect URIs of the template")))
     choices += [
@@ -278,7 +283,7 @@ def _redirect_uris(template) -> st.SearchStrategy[Mutation]:
         st.just(_m(field, field, [], ODD, "no redirect URI")),
         _typed(field, field, _wrong_for_array(first)),
     ]
-    return st.one_of(*choices)
+    return _pick(*choices)
 
 
 def _types(template) -> st.SearchStrategy[Mutation]:
@@ -320,7 +325,7 @@ def _types(template) -> st.SearchStrategy[Mutation]:
         _typed("types", "grant_types", _wrong_for_array("client_credentials")),
         _typed("types", "response_types", _wrong_for_array("code")),
     ]
-    return st.one_of(*choices)
+    return _pick(*choices)
 
 
 def _scope(template) -> st.SearchStrategy[Mutation]:
@@ -336,26 +341,30 @@ def _scope(template) -> st.SearchStrategy[Mutation]:
             _nonempty_subsets(allowed).map(lambda s: _m(field, field, " ".join(s + s), ODD, "repeated scopes of the template")),
             st.just(_m(field, field, "  " + template.scope + "  ", ODD, "the template's scope with extra spaces")),
         ]
+    beyond = st.tuples(st.sampled_from(OUTSIDE_SCOPES), st.booleans()).map(
+        lambda p: _m(field, field, " ".join([*(allowed if p[1] else []), p[0]]), outside,
+                     f"scope {p[0]!r} beyond the template"))
+    generated = st.from_regex(r"[a-z][a-z0-9:._-]{0,24}", fullmatch=True).filter(lambda s: s not in allowed).map(
+        lambda s: _m(field, field, " ".join([*allowed, s]), outside, "a generated scope beyond the template"))
     choices += [
-        st.tuples(st.sampled_from(OUTSIDE_SCOPES), st.booleans()).map(
-            lambda p: _m(field, field, " ".join([*(allowed if p[1] else []), p[0]]), outside,
-                         f"scope {p[0]!r} beyond the template")),
-        st.from_regex(r"[a-z][a-z0-9:._-]{0,24}", fullmatch=True).filter(lambda s: s not in allowed).map(
-            lambda s: _m(field, field, " ".join([*allowed, s]), outside, "a generated scope beyond the template")),
+        beyond,
+        generated,
         st.sampled_from(['a"b', "a\\b", "\u0000", "tab\tscope"]).map(
             lambda s: _m(field, field, s, SYNTAX, "a scope token with characters RFC 6749 §3.3 forbids")),
+        beyond,
         st.just(_m(field, field, "", ODD, "an empty scope")),
         HUGE_TEXT.map(lambda v: _m(field, field, v, outside, "a huge scope")),
+        generated,
         _typed(field, field, _wrong_for_string(template.scope or "openid")),
     ]
-    return st.one_of(*choices)
+    return _pick(*choices)
 
 
 def _auth_method(template) -> st.SearchStrategy[Mutation]:
     field = "token_endpoint_auth_method"
     own = template.token_endpoint_auth_method
     others = [m for m in AUTH_METHODS if m != own]
-    return st.one_of(
+    return _pick(
         st.just(_m(field, field, own, FIELD_OK, "the template's authentication method")),
         st.sampled_from(others).map(lambda v: _m(field, field, v, OUTSIDE, f"authentication method {v!r} beyond the template")),
         st.sampled_from(["x-fuzz-auth", "", own.upper(), own + " "]).map(
@@ -378,7 +387,7 @@ def _keys(template) -> st.SearchStrategy[Mutation]:
     if template.token_endpoint_auth_method == "private_key_jwt":
         return st.just(Mutation("keys", "jwks", (("jwks_uri", uri),), CONFLICT,
                                 "jwks_uri added to the device's jwks (RFC 7591 §2: MUST NOT)"))
-    return st.one_of(
+    return _pick(
         st.just(_m("keys", "jwks", {"keys": [PUBLIC_JWK]}, ODD, "a public jwks for a secret-based client")),
         st.just(_m("keys", "jwks_uri", uri, ODD, "a jwks_uri for a secret-based client")),
         st.just(both),
@@ -387,7 +396,7 @@ def _keys(template) -> st.SearchStrategy[Mutation]:
                          {"keys": [PUBLIC_JWK] * 50}]).map(lambda v: _m("keys", "jwks", v, SYNTAX, "a malformed jwks")),
         st.sampled_from(["http://app.example/jwks.json", "/jwks.json", "", "javascript:alert(1)"]).map(
             lambda v: _m("keys", "jwks_uri", v, SYNTAX, "a jwks_uri that is not an https URL")),
-        _typed("keys", "jwks", st.one_of(st.just(([PUBLIC_JWK], "an array instead of a JWK Set")),
+        _typed("keys", "jwks", _pick(st.just(([PUBLIC_JWK], "an array instead of a JWK Set")),
                                          st.just(("keys", "a string instead of a JWK Set")),
                                          st.integers().map(lambda v: (v, "a number instead of a JWK Set")))),
         _typed("keys", "jwks_uri", _wrong_for_string(uri)),
@@ -402,7 +411,7 @@ def _software_id(template) -> st.SearchStrategy[Mutation]:
                ("", "an empty software_id")]
     if template.unauthorized_software_id:
         unknown.append((template.unauthorized_software_id, "a template that does not name this main client"))
-    return st.one_of(
+    return _pick(
         st.just(Mutation(field, field, ((field, OMIT),), OMITTED, "no software_id")),
         st.sampled_from(unknown).map(lambda p: _m(field, field, p[0], OUTSIDE, p[1])),
         _typed(field, field, _wrong_for_string(own)),
@@ -414,7 +423,7 @@ def _software_statement() -> st.SearchStrategy[Mutation]:
     unsigned = b64url(b'{"alg":"none"}') + "." + b64url(json.dumps({"software_id": "evil"}).encode()) + "."
     signed = sign_jws({"alg": "ES256", "typ": "JWT"}, {"software_id": "evil", "iss": "https://evil.example"},
                       _FUZZ_KEY, "ES256")
-    return st.one_of(
+    return _pick(
         st.sampled_from([("garbage", "a garbage software_statement"), ("a.b.c", "a software_statement that is not base64url JSON"),
                          (unsigned, "an unsigned software_statement (alg none)"),
                          (signed, "a software_statement signed by an unknown key"),
@@ -452,7 +461,7 @@ def mutations(template) -> st.SearchStrategy[Mutation]:
     others = [_software_id(template), _software_statement(), _keys(template), _text_field("client_name"),
               _text_field("software_version"), _uri_field("client_uri"), _uri_field("logo_uri"),
               _uri_field("tos_uri"), _uri_field("policy_uri"), _contacts(), _server_managed(), _unknown(), _unknown()]
-    return st.one_of(*core, *others, *core, *core)
+    return _pick(*core, *others, *core, *core)
 
 
 def raw_bodies(template) -> st.SearchStrategy[RawBody]:
@@ -478,7 +487,7 @@ def raw_bodies(template) -> st.SearchStrategy[RawBody]:
         ('\ufeff' + base, "a byte order mark"),
         ('{"software_id": "%s", "software_id": "no-such-template"}' % sid, "a duplicated member"),
     ]
-    return st.one_of(
+    return _pick(
         st.integers(0, len(base) - 1).map(lambda k: RawBody(base[:k].encode(), ctype, NOT_JSON, "truncated JSON")),
         st.binary(min_size=1, max_size=48).filter(not_json_object).map(
             lambda b: RawBody(b, ctype, NOT_JSON, "garbage bytes")),
@@ -499,11 +508,14 @@ def raw_bodies(template) -> st.SearchStrategy[RawBody]:
 
 
 def registration_payloads(template) -> st.SearchStrategy[Payload]:
-    """Registration attempts on top of the template's request; one in four is not a JSON object."""
-    structured = st.lists(mutations(template), max_size=4, unique_by=lambda m: m.group).map(
-        lambda ms: Payload(tuple(ms)))
+    """Registration attempts on top of the template's request: half of them change one member
+    (the most telling failures), two in seven change two to four, one in seven is not a JSON
+    object."""
+    one = mutations(template)
+    single = one.map(lambda m: Payload((m,)))
+    several = st.lists(one, min_size=2, max_size=4, unique_by=lambda m: m.group).map(lambda ms: Payload(tuple(ms)))
     raw = raw_bodies(template).map(lambda r: Payload(raw=r))
-    return st.one_of(structured, structured, structured, raw)
+    return _pick(single, several, single, several, single, raw, single)
 
 
 # ---------------------------------------------------------------------------- assertions
@@ -536,40 +548,50 @@ class AssertionCase:
 _NON_NUMBERS = st.sampled_from(["1700000000", True, None, {"t": 1}, [1]])
 
 
-def _time_claim(name: str, ranges: list[tuple[int, int]]) -> st.SearchStrategy[Perturbation]:
-    return st.one_of(
+def _time_claim(name: str, ranges: list[tuple[int, int]], *, weigh: int | None = None) -> st.SearchStrategy[Perturbation]:
+    """``name`` omitted, at an offset from now in one of ``ranges`` (the first as a float too),
+    not a number, or an absolute date; ``weigh`` draws that range twice as often."""
+    offsets = [st.integers(lo, hi).map(lambda n: Perturbation(name, "offset", n)) for lo, hi in ranges]
+    extra = [offsets[weigh]] if weigh is not None else []
+    return _pick(
         st.just(Perturbation(name, "omit")),
-        *[st.integers(lo, hi).map(lambda n: Perturbation(name, "offset", n)) for lo, hi in ranges],
+        *offsets,
         st.floats(min_value=ranges[0][0], max_value=ranges[0][1]).map(lambda f: Perturbation(name, "offset", f)),
         _NON_NUMBERS.map(lambda v: Perturbation(name, "value", v)),
         st.sampled_from([1e300, -1.0, 0]).map(lambda v: Perturbation(name, "absolute", v)),
+        *extra,
     )
 
 
 def perturbations(method: str, alg: str) -> st.SearchStrategy[Perturbation]:
-    """Every kind of change to one assertion of a ``method`` client signing with ``alg``."""
+    """Every kind of change to one assertion of a ``method`` client signing with ``alg``; the
+    kinds a server must refuse (expiry, audience, alg, signature, replay) are drawn twice as often."""
     family = {"RS256": "PS256", "PS256": "RS256", "HS256": "HS512"}.get(alg)
-    algs = ["none", "header_mismatch", "unsupported", "lowercase"]
+    algs = ["none", "header_mismatch", "unsupported", "lowercase", "none"]
     if method == "private_key_jwt":
         algs.append("hmac_with_public_key")
     if family:
         algs.append("same_family")
-    signatures = ["broken", "unknown_key", "truncated", "empty"]
-    return st.one_of(
-        _time_claim("exp", [(10, 300), (-10 ** 8, -600), (-599, 9), (301, 10 ** 8)]),
+    exp = _time_claim("exp", [(10, 300), (-10 ** 8, -600), (-599, 9), (301, 10 ** 8)], weigh=1)
+    aud = st.sampled_from(["token_endpoint", "issuer", "list_token_endpoint", "list_with_other", "other_url",
+                           "trailing_slash", "uppercase", "empty", "omit", "number", "empty_list", "list_other"]).map(
+        lambda v: Perturbation("aud", v))
+    alg_change = st.sampled_from(algs).map(lambda v: Perturbation("alg", v))
+    signature = st.sampled_from(["broken", "unknown_key", "truncated", "empty"]).map(lambda v: Perturbation("signature", v))
+    replay = st.just(Perturbation("replay", "twice"))
+    return _pick(
+        exp,
         _time_claim("iat", [(-60, 0), (-10 ** 7, -61), (1, 10 ** 6)]),
-        _time_claim("nbf", [(-10 ** 6, 0), (1, 599), (600, 10 ** 7)]),
-        st.sampled_from(["token_endpoint", "issuer", "list_token_endpoint", "list_with_other", "other_url",
-                         "trailing_slash", "uppercase", "empty", "omit", "number", "empty_list", "list_other"]).map(
-            lambda v: Perturbation("aud", v)),
+        _time_claim("nbf", [(-10 ** 6, 0), (1, 599), (600, 10 ** 7)], weigh=2),
+        aud,
         st.sampled_from(["other_client", "unknown", "omit", "number"]).map(lambda v: Perturbation("iss", v)),
         st.sampled_from(["other_client", "unknown", "omit", "number"]).map(lambda v: Perturbation("sub", v)),
         st.sampled_from(["other_client", "unknown"]).map(lambda v: Perturbation("iss_sub", v)),
         st.sampled_from(["omit", "long", "number", "empty"]).map(lambda v: Perturbation("jti", v)),
-        st.sampled_from(algs).map(lambda v: Perturbation("alg", v)),
+        alg_change,
         st.sampled_from(["omit", "unknown"]).map(lambda v: Perturbation("kid", v)),
         st.sampled_from(["omit", "JWT", "jwt", "dpop+jwt", "at+jwt", "x-fuzz"]).map(lambda v: Perturbation("typ", v)),
-        st.sampled_from(signatures).map(lambda v: Perturbation("signature", v)),
+        signature,
         st.tuples(st.from_regex(r"x_fuzz_[a-z]{1,8}", fullmatch=True), JSON_VALUES).map(
             lambda p: Perturbation("header", p[0], p[1])),
         st.tuples(st.from_regex(r"x_fuzz_[a-z]{1,8}", fullmatch=True), JSON_VALUES).map(
@@ -578,19 +600,25 @@ def perturbations(method: str, alg: str) -> st.SearchStrategy[Perturbation]:
         st.sampled_from(["omit", "saml2", "garbage"]).map(lambda v: Perturbation("assertion_type", v)),
         st.sampled_from(["two_assertions", "basic_too"]).map(lambda v: Perturbation("form", v)),
         st.sampled_from(["garbage", "two_parts", "five_parts"]).map(lambda v: Perturbation("shape", v)),
-        st.just(Perturbation("replay", "twice")),
+        replay,
+        exp, aud, alg_change, signature, replay,
     )
 
 
 def assertion_cases(clients: dict[str, Any]) -> st.SearchStrategy[AssertionCase]:
-    """An assertion of one of ``clients`` (label -> ClientConfig) with up to three perturbations."""
+    """An assertion of one of ``clients`` (label -> ClientConfig): valid (one in six), or with one
+    perturbation (one in two), or two or three (one in three)."""
     labels = sorted(clients)
 
     def for_label(label: str) -> st.SearchStrategy[AssertionCase]:
         client = clients[label]
         alg = client.alg or ("HS256" if client.auth_method == "client_secret_jwt" else "ES256")
-        return st.lists(perturbations(client.auth_method, alg), max_size=3,
-                        unique_by=lambda p: "iss" if p.target in ("iss", "sub", "iss_sub") else p.target).map(
+        one = perturbations(client.auth_method, alg)
+        single = one.map(lambda p: AssertionCase(label, (p,)))
+        several = st.lists(one, min_size=2, max_size=3,
+                           unique_by=lambda p: "iss" if p.target in ("iss", "sub", "iss_sub") else p.target).map(
             lambda ps: AssertionCase(label, tuple(ps)))
+        return _pick(single, several, single, st.just(AssertionCase(label)), single, several)
 
-    return st.sampled_from(labels).flatmap(for_label)
+    built = {label: for_label(label) for label in labels}  # built once: flatmap would rebuild per draw
+    return st.sampled_from(labels).flatmap(built.__getitem__)

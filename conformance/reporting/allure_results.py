@@ -485,13 +485,18 @@ class RedactingFileLogger(AllureFileLogger):
         return body
 
 
-def _redact_obj(value, redact: Callable[[str], str]):
+#: Members of result / container files that hold free text (messages, traces, names, parameter and
+#: label values); the others are uuids, file names, timestamps, statuses and hashes.
+_TEXT_MEMBERS = frozenset({"message", "trace", "name", "value", "description", "descriptionHtml", "url"})
+
+
+def _redact_obj(value, redact: Callable[[str], str], key: str | None = None):
     if isinstance(value, str):
-        return redact(value)
+        return redact(value) if key in _TEXT_MEMBERS else value
     if isinstance(value, dict):
-        return {k: _redact_obj(v, redact) for k, v in value.items()}
+        return {k: _redact_obj(v, redact, k) for k, v in value.items()}
     if isinstance(value, list):
-        return [_redact_obj(v, redact) for v in value]
+        return [_redact_obj(v, redact, key) for v in value]
     return value
 
 

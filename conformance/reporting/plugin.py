@@ -111,18 +111,15 @@ class ReportingPlugin:
         # Also called for pytest.exit(), e.g. the target unreachable (exit status 3).
         self._interruption = self.state.redact(str(excinfo.value) or excinfo.typename)
 
-    @pytest.hookimpl(wrapper=True)
-    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int):
-        result = yield  # after every plain implementation, the client cleanup included
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        # A plain implementation: xdist's wrapper sends the workeroutput after it. The files are
+        # written later (terminal summary, else unconfigure), once the client cleanup has run.
         self._exitstatus = int(session.exitstatus)
-        if self.is_worker:
-            if self.alluredir:
-                from conformance.reporting.allure_results import environment
+        if self.is_worker and self.alluredir:
+            from conformance.reporting.allure_results import environment
 
-                self.config.workeroutput["dcr_allure_env"] = json.dumps(environment(self.config, self.state))
-        else:
-            self._finish()
-        return result
+            self.config.workeroutput["dcr_allure_env"] = json.dumps(environment(self.config, self.state))
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node, error) -> None:
@@ -141,8 +138,9 @@ class ReportingPlugin:
                 f"dcr-conformance: certification summary {self._written[1]}: verdict {summary['verdict'].upper()}, "
                 f"results SHA-256 {summary['digest']['value']}")
 
+    @pytest.hookimpl(tryfirst=True)
     def pytest_unconfigure(self, config: pytest.Config) -> None:
-        if not self.is_worker:
+        if not self.is_worker:  # without a terminal (-p no:terminal) this is the first chance
             self._finish()
 
     def _finish(self) -> None:

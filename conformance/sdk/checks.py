@@ -23,6 +23,7 @@ from .recording import Call, Recording
 from .scenarios import ACCEPTED, Scenario, get_scenario
 
 PASS, FAIL = "pass", "fail"
+_NOT_GRADED = ("metadata", "resource", "other")
 _EVIDENCE_LIMIT = 8
 
 _IOS_BUILDER = "https://curity.io/docs/haapi-ios-ui-kit/latest/classes/HaapiAccessorBuilder.html"
@@ -179,8 +180,16 @@ class CheckContext:
 
     @staticmethod
     def effective(calls: Iterable[Call]) -> list[Call]:
-        """Without the attempts that were retried: 5xx answers and nonce challenges."""
-        return [c for c in calls if not c.marker and not c.server_error and not c.nonce_challenged]
+        """The calls without markers and without attempts that were retried (a 5xx answer or a
+        nonce challenge followed by another request to the same endpoint)."""
+        traffic = [c for c in calls if not c.marker]
+        kept = []
+        for index, call in enumerate(traffic):
+            retried = (call.server_error or call.nonce_challenged) and any(
+                later.kind == call.kind for later in traffic[index + 1:])
+            if not retried:
+                kept.append(call)
+        return kept
 
     def after(self, call: Call) -> list[Call]:
         return [c for c in self.traffic if c.seq > call.seq]
@@ -194,6 +203,10 @@ class CheckContext:
             if c.kind == "register" and c.ok and c.issued_client_id == client_id:
                 return c.launch
         return None
+
+    def registered_before(self, client_id: str | None, launch: int) -> bool:
+        registered = self.registered_in(client_id)
+        return registered is not None and registered < launch
 
     @property
     def expects_registration(self) -> bool:
@@ -251,7 +264,7 @@ def later_launch_reuses_client(ctx: CheckContext) -> Outcome:
             return _fail(f"launch {number} asked for a new registration although a client was stored",
                          *again)
         stored = [c for c in traffic if c.kind == "token" and c.client_role == "dynamic"
-                  and (ctx.registered_in(c.client_id) or number) < number]
+                  and ctx.registered_before(c.client_id, number)]
         if not stored:
             return _fail(f"launch {number} made no token request with the stored client", *traffic)
     return _pass(f"launches 2..{ctx.last_launch} used the stored client without registering", *ctx.traffic[-2:])
@@ -336,9 +349,9 @@ def initial_token_once_as_bearer(ctx: CheckContext) -> Outcome:
     for grant in issued:
         uses = [c for c in ctx.after(grant) if grant.issued_token in (c.token, c.token_elsewhere)]
         for use in uses:
-            if use.token != grant.issued_token:
-                return _fail("the initial token was sent in the body or query, not in the Authorization "
-                             "header", grant, use)
+            if use.token_elsewhere == grant.issued_token:
+                return _fail("the initial token was sent in the body or query (only the Authorization "
+                             "header may carry it)", grant, use)
             if use.auth_scheme != "bearer":
                 return _fail(f"the initial token was sent with the {use.auth_scheme!r} scheme, not Bearer",
                              grant, use)
@@ -383,7 +396,8 @@ def per_device_client_used(ctx: CheckContext) -> Outcome:
         if latest is None or c.kind not in ("token", "revoke", "introspect") or c.dcr_token_request:
             continue
         if c.client_id != latest:
-            who = "the main client" if c.client_role == "main" else f"client {c.client_id!r}"
+            who = {"main": "the main client", "dynamic": f"the older dynamic client {c.client_id!r}"}.get(
+                c.client_role or "", f"client {c.client_id!r} (not registered in this recording)")
             return _fail(f"after registering {latest}, a {c.kind} request authenticated as {who}",
                          registered_by, c)
         uses.append(c)
@@ -555,7 +569,9 @@ def grade(scenario: str | Scenario, recorded: Recording | dict | list, *,
     if recording.scenario and recording.scenario != chosen.name:
         raise ValueError(f"the recording was made under scenario {recording.scenario!r}, "
                          f"not {chosen.name!r}")
-    installations = [installation] if installation else recording.installations()
+    installations = [installation] if installation else [
+        inst for inst in recording.installations()
+        if any(c.kind not in _NOT_GRADED for c in recording.of(inst))]  # metadata-only: stray traffic
     if not installations:
         installations = ["(none)"]
     results = []

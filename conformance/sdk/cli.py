@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import json
+import os
 import sys
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -209,6 +210,10 @@ def main(argv: list[str] | None = None) -> int:
         return run_verify_client(args)
     if args.command == "use-scenario":
         return _use_scenario(args)
-    if args.command == "scenarios":
-        return _list_scenarios()
-    return _list_checks()
+    try:
+        code = _list_scenarios() if args.command == "scenarios" else _list_checks()
+        sys.stdout.flush()
+    except BrokenPipeError:  # e.g. piped into head
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (stdout stays open until exit)
+        code = EXIT_OK
+    return code

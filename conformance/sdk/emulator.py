@@ -217,7 +217,8 @@ class Emulator:
         if form.get("grant_type") != "client_credentials":
             raise _error(400, "unsupported_grant_type", "only client_credentials is supported")
         allowed = set(self.config.scope.split()) if dynamic else {"dcr"}
-        requested = (form.get("scope") or "").split() or sorted(allowed)
+        # dcr only when asked for (Curity "Using DCR"); a dynamic client gets its template scope
+        requested = (form.get("scope") or "").split() or (sorted(allowed) if dynamic else [])
         if not set(requested) <= allowed:
             raise _error(400, "invalid_scope", "the requested scope is not allowed")
         jkt = None

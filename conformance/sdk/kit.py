@@ -45,7 +45,8 @@ class KitServer:
         settings = {k: options.pop(k) for k in list(options) if k in _CONFIG_FIELDS}
         self.config = replace(config or EmulatorConfig(), **settings)
         self.emulator = Emulator(self.config)
-        self.engine = ScenarioEngine(self.emulator, scenario, paths=self.config.paths, **options)
+        self.engine = ScenarioEngine(self.emulator, scenario, paths=self.config.paths,
+                                     main_clients=frozenset({self.config.main_client_id}), **options)
 
     def __repr__(self) -> str:
         return f"<KitServer {self.base_url} scenario={self.scenario.name!r} calls={len(self.recording)}>"

@@ -41,7 +41,7 @@ from conformance.server.errors import Request, Response
 
 from .checks import Result, grade
 from .recording import INSTALLATION_HEADER, Recording
-from .scenarios import SCENARIOS, Scenario, ScenarioEngine, get_scenario
+from .scenarios import SCENARIOS, Scenario, ScenarioEngine
 from .wire import WireRequest, WireResponse, json_response, oauth_error
 
 CONTROL_PREFIX = "/observer"
@@ -81,6 +81,7 @@ class Observer:
 
     def start(self) -> Observer:
         self.server.start()
+        self.engine.set_main_clients(frozenset(c.client_id for c in self.server.config.clients.values()))
         return self
 
     def stop(self) -> None:
@@ -166,6 +167,8 @@ class Observer:
                 return json_response(200, self.status())
             if action == "scenario" and request.method == "POST":
                 body = json.loads(request.body or b"{}")
+                if not isinstance(body, dict):
+                    return oauth_error(400, "invalid_request", "the body must be a JSON object")
                 name = body.get("scenario") or query.get("scenario")
                 if not isinstance(name, str):
                     return oauth_error(400, "invalid_request", "name the scenario: {\"scenario\": NAME}")
@@ -271,7 +274,7 @@ def _print_banner(observer: Observer) -> None:
         f"scenario {scenario.name}: {scenario.summary}",
         *(f"  launch {i}: {step}" for i, step in enumerate(scenario.steps, 1)),
         f"verdict: GET {observer.control_url}/verdict   or   python -m conformance.sdk verify-client "
-        f"--scenario {scenario.name} --observer {observer.base_url}",
+        f"--scenario {scenario.name} --observer {observer.base_url} --ca-bundle {observer.ca_cert}",
         f"switch scenario: POST {observer.control_url}/scenario {{\"scenario\": NAME}}",
         "Ctrl-C or SIGTERM stops it (and prints the verdict).",
     ]

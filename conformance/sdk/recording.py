@@ -100,7 +100,7 @@ class Call:
     answered_by: str = "server"  # "server" or "scenario" (a stand-in, an outage, a revocation...)
     # who authenticated
     client_id: str | None = None
-    client_role: str | None = None  # "main" | "dynamic" (issued by a registration of this recording)
+    client_role: str | None = None  # "main" | "dynamic" (registered in this recording) | "unknown"
     auth_method: str | None = None  # client_secret_basic | client_secret_post | *_jwt | client_id_only
     secret: str | None = None  # fingerprint of the client secret presented
     # which token was presented in Authorization
@@ -225,8 +225,11 @@ class Recorder:
     """Turns requests and answers into :class:`Call` s; thread-safe. One per scenario session."""
 
     def __init__(self, scenario: str, options: dict[str, Any] | None = None, *, paths: Paths | None = None,
+                 main_clients: frozenset[str] | None = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.paths = paths or Paths()
+        #: ids of the configured main clients; None: every client not registered here is "main"
+        self.main_clients = main_clients
         self.clock = clock
         self.redactor = Redactor()
         self._t0 = clock()
@@ -316,7 +319,12 @@ class Recorder:
         elif call.client_id is None and form.get("client_id") and call.kind == "token":
             call.client_id, call.auth_method = form["client_id"], "client_id_only"
         if call.client_id is not None:
-            call.client_role = "dynamic" if call.client_id in self.dynamic else "main"
+            if call.client_id in self.dynamic:
+                call.client_role = "dynamic"
+            elif self.main_clients is None or call.client_id in self.main_clients:
+                call.client_role = "main"
+            else:  # e.g. a client registered before this recording started
+                call.client_role = "unknown"
         if call.token is not None:
             call.token_role = ("initial" if call.token in self.initial_tokens
                                else "rat" if call.token in self.rats else "access")

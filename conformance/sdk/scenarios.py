@@ -28,8 +28,6 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from conformance.server.config import HAAPI_SCOPE
-
 from .recording import Call, Paths, Recorder, Recording
 from .wire import WireRequest, WireResponse, json_response, oauth_error
 
@@ -133,7 +131,8 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
          "registration requests get 503, then the server recovers.",),
         ("DCR-SDK-001", "DCR-SDK-011", "DCR-SDK-012"), fail_count=3),
     Scenario(
-        "server-down", "Token and registration requests always fail with 503: the app gives up after a few paced tries.",
+        "server-down",
+        "Token and registration requests always fail with 503: the app gives up after a few paced tries.",
         ("Launch the freshly installed app (attestation 'rejected'); every token or registration "
          "request gets 503. Let the app give up (or stop it after a minute).",),
         ("DCR-SDK-011", "DCR-SDK-012"), fail_count=None),
@@ -162,9 +161,11 @@ class ScenarioEngine:
     """
 
     def __init__(self, inner: Handler | None = None, scenario: str | Scenario = "first-launch", *,
-                 paths: Paths | None = None, **options: Any) -> None:
+                 paths: Paths | None = None, main_clients: frozenset[str] | None = None,
+                 **options: Any) -> None:
         self.inner = inner
         self.paths = paths or Paths()
+        self.main_clients = main_clients
         self._lock = threading.RLock()
         self._archive: dict[str, Recording] = {}
         self.use_scenario(scenario, **options)
@@ -178,10 +179,16 @@ class ScenarioEngine:
             if current is not None and len(current.recording):
                 self._archive[self.scenario.name] = current.recording
             self.scenario = chosen
-            self.recorder = Recorder(chosen.name, chosen.options(), paths=self.paths)
+            self.recorder = Recorder(chosen.name, chosen.options(), paths=self.paths,
+                                     main_clients=self.main_clients)
             self._failures: dict[str, int] = {}
             self._nonces: dict[str, set[str]] = {}
         return chosen
+
+    def set_main_clients(self, client_ids: frozenset[str]) -> None:
+        """Tell the recorder which client ids are the configured main clients."""
+        with self._lock:
+            self.main_clients = self.recorder.main_clients = frozenset(client_ids)
 
     @property
     def recording(self) -> Recording:

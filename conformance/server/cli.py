@@ -39,6 +39,9 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
                         help="lifetime of the initial (dcr) access token (default 300)")
     parser.add_argument("--list-defects", action="store_true",
                         help="print the catalogue of defects and exit")
+    parser.add_argument("--observe", nargs="?", const="first-launch", metavar="SCENARIO",
+                        help="SDK observer mode: record an app's requests and play SCENARIO "
+                             "(default first-launch); see docs/sdk.md")
     return parser
 
 
@@ -57,6 +60,10 @@ def run_serve(args: argparse.Namespace) -> int:
         except BrokenPipeError:  # e.g. piped into head
             sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (stdout stays open until exit)
         return 0
+    if getattr(args, "observe", None) is not None:
+        from ..sdk.observer import run_observer  # SDK conformance (conformance.sdk)
+
+        return run_observer(args)
     if args.defect is not None and args.defect not in DEFECTS:
         print(f"dcr-conformance serve: {UnknownDefect(args.defect)}", file=sys.stderr)
         return 2

@@ -18,6 +18,7 @@ import shutil
 import ssl
 import tempfile
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from cryptography import x509
@@ -28,6 +29,7 @@ from .config import ServerConfig, Settings, build_config
 from .context import Context
 from .defects import ActiveDefects
 from .dpop import NonceIssuer
+from .errors import Request, Response
 from .httpd import Listener
 from .profile_writer import write_profile
 from .sqlite_store import SqliteStore
@@ -60,8 +62,10 @@ class ReferenceServer:
                  dpop_nonce: bool = True, initial_token_ttl_s: int = 300,
                  state_file: str | Path | None = None, port: int = 0,
                  workdir: str | Path | None = None, pki: TestPKI | None = None,
-                 host: str = "127.0.0.1", profile_path: str | Path | None = None) -> None:
+                 host: str = "127.0.0.1", profile_path: str | Path | None = None,
+                 middleware: Callable[[App], Callable[[Request], Response]] | None = None) -> None:
         self.defects = ActiveDefects(defect)  # raises UnknownDefect early
+        self.middleware = middleware  # optional: wraps the App (e.g. the SDK observer, conformance.sdk)
         self.settings = Settings(rotate_on_read=rotate_on_read, dpop_nonce=dpop_nonce,
                                  initial_token_ttl_s=initial_token_ttl_s)
         self.state_file = Path(state_file) if state_file else None
@@ -114,7 +118,8 @@ class ReferenceServer:
         ca_cert = x509.load_pem_x509_certificate(self.pki.ca_cert.read_bytes())
         self.context = Context(self.config, self.store, self.defects, ca_cert,
                                NonceIssuer(self.settings.dpop_nonce_ttl_s))
-        listener.app = App(self.context)
+        app = App(self.context)
+        listener.app = app if self.middleware is None else self.middleware(app)
         target = self._profile_target or self.workdir / "profile.toml"
         name = "reference" if self.defect is None else f"reference-{self.defect}"
         self.profile_path = write_profile(target, self.config, self.pki, name=name)

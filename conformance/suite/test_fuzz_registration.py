@@ -69,7 +69,8 @@ class RegistrationAttempt:
                  f"{what}: the 201 holds no registration_client_uri / registration_access_token",
                  "RFC 7592 §3 management credentials (the profile claims registration_management)", ex)
         oracle.judge_read_back(body, self.dcr.read(dyn), what)
-        oracle.judge_works(self.dcr.use(dyn), template, dpop=self.profile.use.dpop, what=what)
+        oracle.judge_works(self.dcr.use(dyn), template, dpop=self.profile.use.dpop,
+                           what=f"{what}: token request of the new client")
 
 
 @check("DCR-FUZZ-001", "RFC7591-2", "RFC7591-3", "RFC7591-3.2.1", "RFC7591-3.2.2", "CURITY-TEMPLATE-1",

@@ -37,10 +37,10 @@ FAULTS: dict[str, tuple[str, str]] = {
     "keeps-cleared-client": ("clear-client", "DCR-SDK-003"),
     "omits-software-id": ("first-launch", "DCR-SDK-007"),
     "retries-5xx-forever": ("server-down", "DCR-SDK-012"),
-    "registers-before-attesting": ("first-launch", "DCR-SDK-001"),
+    "omits-dpop": ("first-launch", "DCR-SDK-001"),
 }
 
-BACKOFF = (0.03, 0.06, 0.12, 0.24)  # 5 attempts at most; the tests grade with min_delay_s=0.02
+BACKOFF = (0.06, 0.12, 0.24, 0.48)  # 5 attempts at most; the tests grade with min_delay_s=0.05
 
 
 class SdkError(Exception):
@@ -117,13 +117,11 @@ class RefSdk:
         if "retries-5xx-without-pause" in self.faults:
             delays = (0.0,) * len(BACKOFF)
         if "retries-5xx-forever" in self.faults:
-            delays = (0.025,) * 12
+            delays = (0.06,) * 7  # paced, but 8 attempts
         server = self.profile.server
         with RetryingTransport(server.ca_bundle, server.timeout_s, delays=delays) as transport:
             session = DcrSession(self.profile, transport)
             state = self._load()
-            if "registers-before-attesting" in self.faults and not state.get("client"):
-                self._store_client(state, self._register(session, state))
             if self._attest(transport) == "accepted" and "registers-despite-attestation" not in self.faults:
                 return Outcome("attested")
             dyn = self._client_of(state)
@@ -186,6 +184,8 @@ class RefSdk:
             main = profile.main_clients[self.main_label]
             return send_with_nonce_retry(
                 session.transport, lambda nonce: dynamic_token_request(profile, main, dpop_key=key, nonce=nonce))
+        if "omits-dpop" in self.faults:
+            return session.transport.send(dynamic_token_request(profile, dyn))
         if "ignores-dpop-nonce" in self.faults:
             return session.transport.send(dynamic_token_request(profile, dyn, dpop_key=key))
         return session.use(dyn)

@@ -1,0 +1,26 @@
+"""DCR-FUZZ-003: the client lifecycle as a Hypothesis state machine (conformance.fuzz.lifecycle)."""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance.fuzz.budget import Budget
+from conformance.fuzz.lifecycle import LifecycleContext, bind
+from conformance.fuzz.pool import TokenPool
+from conformance.fuzz.run import run_machine
+from conformance.suite.check import check
+
+
+@check("DCR-FUZZ-003", "CURITY-DCR-ONCE", "RFC7592-2.1", "RFC7592-2.2", "RFC7592-2.3", "CURITY-DCR-REVOKE",
+       "RFC6749-3.3", step="manage", per_profile=True, claims=("registration_management",))
+@pytest.mark.fuzz
+def test_client_lifecycle_state_machine(dcr, profile, target, request):
+    """Generated lifecycles keep the invariants: one client per initial token, a deleted client never works again and never takes another with it, no scope outside the template."""
+    budget = Budget.from_config(request.config)
+    with TokenPool(dcr, target.label, depth=4) as pool:
+        context = LifecycleContext(dcr, profile, pool, race_width=budget.race_width)
+        run_machine(budget, bind(context))
+    stats = context.stats
+    request.node.user_properties.append(("dcr_fuzz", f"{budget.machine_runs} programs, {stats.get('steps', 0)} steps, "
+                                                     f"{stats.get('clients', 0)} clients created and deleted; "
+                                                     f"race width {budget.race_width}; {budget.describe()}"))

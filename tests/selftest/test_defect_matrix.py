@@ -1,0 +1,79 @@
+"""Proof that every check can fail: each defect of the reference server makes the checks it names fail.
+
+The matrix (``conformance.selftest``) runs the suite in-process, strict, against a reference server
+with one defect at a time, restricted to the checks the defect names. A defect no check catches,
+a check no defect makes fail, and a failure that does not name its check are test failures.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance import selftest
+from conformance.catalogue import load_checks
+from conformance.requirements import REQUIREMENTS
+from conformance.server import DEFECTS
+
+#: Defects that break RFC 7592 management itself: the suite cannot delete what it registered and
+#: must say so in its summary (every client it leaves is listed as a leftover).
+BREAK_DELETION = {
+    "registration-client-uri-wrong",   # the URI to DELETE is wrong
+    "management-read-broken",          # the read's rotated credentials cannot be adopted
+    "put-client-id-mismatch-accepted",  # an update moves the client away from its URI
+    "delete-not-effective",            # DELETE answers 204 and keeps the client
+}
+#: ... and among them, the one where the server says it deleted (204): the suite cannot tell.
+LIES_ABOUT_DELETION = {"delete-not-effective"}
+
+
+@pytest.mark.parametrize("defect", sorted(DEFECTS))
+def test_defect_is_caught_by_the_checks_it_names(matrix, defect):
+    """Every check the defect names fails (one parameter is enough) with a message naming the check."""
+    problems = selftest.defect_problems(defect, matrix[defect])
+    assert not problems, (f"defect {defect!r} ({DEFECTS[defect].text}) is not caught as it claims:\n"
+                          + "\n".join(problems))
+
+
+def test_correct_server_passes_everything(matrix):
+    """One full run against the correct server: no failure, no warning, nothing skipped, no client left."""
+    result = matrix[None]
+    assert not selftest.reference_problems(result), "\n".join(selftest.reference_problems(result))
+    ran = {check_id for check_id, outcome in result.checks.items() if outcome.ran}
+    assert ran == set(load_checks()), f"checks that did not run: {sorted(set(load_checks()) - ran)}"
+    assert " 0 failed (MUST), 0 warnings (SHOULD), 0 not claimed" in result.summary_line, result.summary_line
+
+
+def test_every_check_fails_under_some_defect(matrix):
+    """No check is a check in name only: some defect of the matrix makes each one fail."""
+    assert selftest.checks_no_defect_fails(matrix) == []
+
+
+def test_every_check_is_named_by_a_defect():
+    assert selftest.unnamed_checks() == [], "checks no defect names (add a defect to conformance/server/defects.py)"
+
+
+def test_every_defect_names_an_existing_check():
+    assert selftest.defects_naming_no_check() == [], "defects no check catches"
+    checks = load_checks()
+    unknown = {name: [c for c in d.breaks if c not in checks] for name, d in DEFECTS.items()}
+    assert {n: u for n, u in unknown.items() if u} == {}, "defects naming checks that do not exist"
+
+
+def test_every_defect_violates_a_requirement_its_checks_enforce():
+    """defect -> requirement -> check: the defect's requirement is known and cited by a check it names."""
+    checks = load_checks()
+    unknown = [n for n, d in DEFECTS.items() if d.requirement not in REQUIREMENTS]
+    assert unknown == [], "defects citing unknown requirements"
+    uncited = [f"{n} ({d.requirement}; {' '.join(d.breaks)})" for n, d in DEFECTS.items()
+               if not any(d.requirement in checks[c].requirements for c in d.breaks if c in checks)]
+    assert uncited == [], "defects whose requirement none of their checks cites"
+
+
+def test_defect_runs_delete_what_they_registered(matrix):
+    """Failing checks leave no client behind, unless the defect breaks deletion: then the suite lists each one."""
+    left = {name: r.clients_left for name, r in matrix.items() if name is not None and r.clients_left
+            and name not in BREAK_DELETION}
+    assert left == {}, "clients left in the store after a defect run"
+    unreported = {name: (r.clients_left, len(r.leftovers)) for name, r in matrix.items()
+                  if name is not None and r.clients_left > len(r.leftovers) and name not in LIES_ABOUT_DELETION}
+    assert unreported == {}, "clients left behind that the suite's summary does not list"

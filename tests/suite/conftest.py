@@ -1,0 +1,28 @@
+"""Helpers for the suite's own tests: reference servers started here, profiles edited here.
+
+Every run of the suite in these tests is in-process (``conformance.selftest.run_suite``) against a
+:class:`~conformance.server.ReferenceServer` started by the test, named by ``--dcr-profile``.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance.server import ReferenceServer
+from conformance.selftest import MATRIX_INITIAL_TOKEN_TTL_S
+
+
+@pytest.fixture
+def server():
+    """Start reference servers: ``server(defect=..., rotate_on_read=...)``; stopped at teardown."""
+    started: list[ReferenceServer] = []
+
+    def start(defect: str | None = None, **options) -> ReferenceServer:
+        options.setdefault("initial_token_ttl_s", MATRIX_INITIAL_TOKEN_TTL_S)
+        srv = ReferenceServer(defect=defect, **options).start()
+        started.append(srv)
+        return srv
+
+    yield start
+    for srv in started:
+        srv.stop()
