@@ -41,6 +41,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="write the certification summary (summary.json, summary.md) into DIR")
     group.addoption("--dcr-fuzz-examples", type=int, default=None, metavar="N",
                     help="Hypothesis examples per fuzzing property (default: a fast budget)")
+    group.addoption("--dcr-fuzz-seed", type=int, default=None, metavar="N",
+                    help="run the fuzzing checks with this seed (CI=true: derandomized; default: random, "
+                         "failing examples kept in reports/hypothesis)")
+    group.addoption("--dcr-race-width", type=int, default=16, metavar="N",
+                    help="concurrent registrations with one initial token (DCR-REG-007, DCR-FUZZ-003; default 16)")
 
 
 def pytest_configure(config: pytest.Config) -> None:

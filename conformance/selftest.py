@@ -8,13 +8,16 @@ message that starts with the check id (a crash or a failed prerequisite does not
 correct server must pass one full run with no failure, no warning and nothing skipped, and the
 suite must leave no client behind on it.
 
-The runs are spread over worker processes (one ``pytest.main`` at a time per process; a process
-pool reuses the imports), so the whole matrix takes well under a minute on two cores.
+Speed: the runs are spread over worker processes (one ``pytest.main`` at a time per process; a
+spawned process pool reuses the imports), a defect's run collects only the modules holding its
+checks, and once a check has failed the rest of its tests are skipped (``--every-test`` runs them
+all). The fuzzing checks run derandomized (``CI=true``) so the matrix is reproducible.
 
 Command line::
 
     python -m conformance.selftest                 # run the matrix, print it, exit 1 on a gap
     python -m conformance.selftest --defect NAME   # only these defects (repeatable)
+    python -m conformance.selftest --every-test    # every test of every named check (slower)
     python -m conformance.selftest --write-docs    # regenerate docs/defect-matrix.md, docs/requirements.md
     python -m conformance.selftest --check-docs    # exit 1 when the committed docs are stale
 """
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import io
 import json
 import multiprocessing
@@ -35,9 +39,11 @@ from pathlib import Path
 
 import pytest
 
-#: Initial-token lifetime of the matrix servers: DCR-REG-008 sleeps it out (the embedded server of
-#: a plain run uses 5 s); long enough for the other checks to use a fresh token.
-MATRIX_INITIAL_TOKEN_TTL_S = 2
+from conformance.suite.runstate import EMBEDDED_INITIAL_TOKEN_TTL_S
+
+#: Initial-token lifetime of the servers started here: as the plugin's embedded server (DCR-REG-008
+#: sleeps it out; shorter would make the fuzzing checks' token pool churn under load).
+MATRIX_INITIAL_TOKEN_TTL_S = EMBEDDED_INITIAL_TOKEN_TTL_S
 SUITE = "conformance.suite"
 SUITE_ARGS = ("-p", "no:cacheprovider", "-q", "--tb=short")
 #: The matrix runs ~90 sessions in a few processes: skip pytest's per-session gc.collect() passes.
@@ -205,7 +211,8 @@ def run_suite(profile_path: str | os.PathLike | None, *, only: set[str] | None =
 
     ``profile_path`` None runs against the plugin's embedded server. The terminal output is kept
     (its tail in ``output_tail``, all of it with ``keep_output``, the ``dcr-conformance:`` count
-    line in ``summary_line``).
+    line in ``summary_line``). The fuzzing checks run derandomized (``CI=true``): the same examples
+    every time, and no Hypothesis example database written under the working directory.
     """
     collector = Collector(only, stop_when_caught)
     argv = ["--pyargs", *modules, *SUITE_ARGS]
@@ -216,7 +223,7 @@ def run_suite(profile_path: str | os.PathLike | None, *, only: set[str] | None =
     argv += list(args)
     buffer = io.StringIO()
     started = time.monotonic()
-    with contextlib.redirect_stdout(buffer):
+    with contextlib.redirect_stdout(buffer), _environment(CI="true"):
         exit_code = pytest.main(argv, plugins=[collector, *plugins])
     collector.finish()
     result = collector.result
@@ -228,6 +235,20 @@ def run_suite(profile_path: str | os.PathLike | None, *, only: set[str] | None =
     result.output_tail = "\n".join(output.splitlines()[-60:])
     result.output = output if keep_output else ""
     return result
+
+
+@contextlib.contextmanager
+def _environment(**values: str):
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def run_against_server(defect: str | None, *, only: set[str] | None = None, strict: bool = False,
@@ -254,19 +275,20 @@ def run_defect(name: str, *, every_test: bool = False) -> RunResult:
 
     checks = set(DEFECTS[name].breaks)
     where = check_modules()
-    modules = sorted({where[c] for c in checks if c in where}) or [SUITE]
+    modules = sorted({m for c in checks for m in where.get(c, ())}) or [SUITE]
     return run_against_server(name, only=checks, strict=True, stop_when_caught=not every_test,
                               modules=modules, args=MATRIX_ARGS)
 
 
-def check_modules() -> dict[str, str]:
-    """The module of the suite that holds each check (a defect's run collects only those)."""
+@functools.cache
+def check_modules() -> dict[str, frozenset[str]]:
+    """The modules of the suite that hold each check (a defect's run collects only those)."""
     import importlib
     import pkgutil
 
     import conformance.suite as suite
 
-    where: dict[str, str] = {}
+    where: dict[str, set[str]] = {}
     for info in pkgutil.iter_modules(suite.__path__):
         if not info.name.startswith("test_"):
             continue
@@ -274,8 +296,8 @@ def check_modules() -> dict[str, str]:
         for obj in vars(module).values():
             for mark in getattr(obj, "pytestmark", []):
                 if mark.name == "dcr_check":
-                    where.setdefault(mark.args[0].id, module.__name__)
-    return where
+                    where.setdefault(mark.args[0].id, set()).add(module.__name__)
+    return {check_id: frozenset(modules) for check_id, modules in where.items()}
 
 
 def run_reference() -> RunResult:
@@ -288,6 +310,7 @@ def _run_one(name: str | None, every_test: bool = False) -> dict:
 
 
 _REFERENCE_RUN: list[RunResult] = []
+_MATRIX: list[dict[str | None, RunResult]] = []
 
 
 def reference_run() -> RunResult:
@@ -295,6 +318,38 @@ def reference_run() -> RunResult:
     if not _REFERENCE_RUN:
         _REFERENCE_RUN.append(run_reference())
     return _REFERENCE_RUN[0]
+
+
+def shared_results(directory: Path | None, *, matrix: bool = True) -> dict[str | None, RunResult]:
+    """The matrix (or, with ``matrix=False``, only the run against the correct server), computed
+    once per test run: per process when ``directory`` is None, else once for every process that
+    shares ``directory`` (pytest-xdist workers), under a lock file there."""
+    if directory is None:
+        if matrix:
+            if not _MATRIX:
+                _MATRIX.append(run_matrix())
+            return _MATRIX[0]
+        return {None: reference_run()}
+    import fcntl
+
+    directory = Path(directory)
+    matrix_file, reference_file = directory / "dcr-selftest-matrix.json", directory / "dcr-selftest-reference.json"
+    with open(directory / "dcr-selftest.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # the first process computes, the others wait and read
+        if matrix_file.exists():
+            results = matrix_from_json(json.loads(matrix_file.read_text()))
+            return results if matrix else {None: results[None]}
+        reference = RunResult.from_json(json.loads(reference_file.read_text())) if reference_file.exists() else None
+        if not matrix:
+            if reference is None:
+                reference = run_reference()
+                reference_file.write_text(json.dumps(reference.to_json()))
+            return {None: reference}
+        results = run_matrix(reference=reference is None)
+        if reference is not None:
+            results[None] = reference
+        matrix_file.write_text(json.dumps(matrix_to_json(results)))
+        return results
 
 
 def _cost(name: str | None) -> int:

@@ -7,10 +7,12 @@ failure (it did not fail again on replay) into a ``CheckFailure`` that says so.
 
 from __future__ import annotations
 
+import contextlib
+import warnings
 from typing import Any, Callable
 
 from hypothesis import given
-from hypothesis.errors import Flaky
+from hypothesis.errors import Flaky, HypothesisWarning
 from hypothesis.stateful import run_state_machine_as_test
 
 from conformance.fuzz.budget import STATEFUL_STEPS, Budget
@@ -35,12 +37,21 @@ def _reraise(exc: BaseException, budget: Budget, flaky: bool) -> None:
     raise type(failure)(f"{failure}{note}\n  {budget.describe()}") from None
 
 
+@contextlib.contextmanager
+def _quiet():
+    """Hypothesis warns when it prints a large strategy repr (ours hold long payload lists)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Generating overly large repr", category=HypothesisWarning)
+        yield
+
+
 def run_property(budget: Budget, body: Callable[..., None], *, examples: int | None = None,
                  **strategies: Any) -> None:
     """``@given(**strategies)`` over ``body``, with the budget's settings and seed."""
     test = budget.apply(budget.settings(examples=examples)(given(**strategies)(body)))
     try:
-        test()
+        with _quiet():
+            test()
     except Flaky as exc:
         _reraise(exc, budget, True)
     except CheckFailure as exc:
@@ -51,8 +62,9 @@ def run_machine(budget: Budget, machine: type, *, runs: int | None = None, steps
     """Run a ``RuleBasedStateMachine`` class ``runs`` times with the budget's settings and seed."""
     machine = budget.apply(machine)
     try:
-        run_state_machine_as_test(machine, settings=budget.settings(examples=runs or budget.machine_runs,
-                                                                    steps=steps))
+        with _quiet():
+            run_state_machine_as_test(machine, settings=budget.settings(examples=runs or budget.machine_runs,
+                                                                        steps=steps))
     except Flaky as exc:
         _reraise(exc, budget, True)
     except CheckFailure as exc:

@@ -199,9 +199,10 @@ class AllureDecorator:
         test.status = status
         test.statusDetails = StatusDetails(message=redact(message), trace=redact(trace) if trace else None) \
             if message or trace else None
-        notes = _hypothesis_example(self._excinfo.get("call"))
-        if notes:
-            allure.attach(redact(notes), name="Hypothesis minimal example", attachment_type=AttachmentType.TEXT)
+        if status in (Status.FAILED, Status.BROKEN):
+            example = _hypothesis_example(item, self._excinfo.get("call"), message)
+            if example:
+                allure.attach(redact(example), name="Hypothesis minimal example", attachment_type=AttachmentType.TEXT)
 
 
 def _check_info(item):
@@ -291,12 +292,21 @@ def _prefixed(kind: str, head: str, report, exc) -> str:
     return f"{kind}: {head}\n{body}"
 
 
-def _hypothesis_example(excinfo) -> str | None:
-    if excinfo is None:
-        return None
-    notes = getattr(excinfo.value, "__notes__", None) or []
-    text = "\n".join(str(n) for n in notes)
-    return text if "Falsifying example" in text or "falsifying" in text.lower() else None
+def _hypothesis_example(item, excinfo, message: str) -> str | None:
+    """The minimal failing example of a Hypothesis-driven check: Hypothesis' notes ("Falsifying
+    example: ..."), else the check's own message, which names the shrunk input and the seed."""
+    notes: list[str] = []
+    exc = excinfo.value if excinfo is not None else None
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        notes += [str(n) for n in getattr(exc, "__notes__", None) or []]
+        exc = exc.__cause__ or exc.__context__
+    if notes:
+        return "\n".join(notes)
+    if item.get_closest_marker("fuzz") is not None or "Falsifying example" in message:
+        return message
+    return None
 
 
 # ------------------------------------------------------------------------ run-level files
@@ -336,7 +346,9 @@ def environment(config, state) -> dict[str, str]:
     env["strict"] = "true" if state.strict else "false"
     if state.expected_failures_path:
         env["expected_failures"] = str(state.expected_failures_path)
-    seed = _option(config, "hypothesis_seed")
+    seed = _option(config, "--dcr-fuzz-seed")
+    if seed is None:
+        seed = _option(config, "hypothesis_seed")
     if seed is not None:
         env["hypothesis.seed"] = str(seed)
     if state.fuzz_examples is not None:

@@ -12,10 +12,12 @@ Environment: ``DCR_ALLURE_PACKAGE`` (default ``allure@3``) picks the npm package
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 DEFAULT_PACKAGE = "allure@3"
@@ -63,16 +65,19 @@ def build_html_report(results: str | os.PathLike[str], out: str | os.PathLike[st
         shutil.rmtree(out, ignore_errors=True)
     timeout = timeout_s if timeout_s is not None else float(os.environ.get("DCR_ALLURE_TIMEOUT", "300"))
     argv = [*command, "generate", str(results), "-o", str(out)]
-    try:
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
-                              stdin=subprocess.DEVNULL, env={**os.environ, "NO_COLOR": "1"})
-    except subprocess.TimeoutExpired:
-        say(f"allure did not finish within {timeout:g} s; no HTML report built. "
-            f"Offline? {HOW_TO_GET_IT.format(package=package, results=results, out=out)}")
-        return None
-    except OSError as exc:
-        say(f"could not run {argv[0]}: {exc.strerror or exc}")
-        return None
+    with tempfile.TemporaryDirectory(prefix="dcr-allure-") as scratch:
+        if len(command) > 1:  # npx: Allure 3, whose default report takes categories from its config
+            argv += ["--config", _allure3_config(results, Path(scratch))]
+        try:
+            done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
+                                  stdin=subprocess.DEVNULL, env={**os.environ, "NO_COLOR": "1"})
+        except subprocess.TimeoutExpired:
+            say(f"allure did not finish within {timeout:g} s; no HTML report built. "
+                f"Offline? {HOW_TO_GET_IT.format(package=package, results=results, out=out)}")
+            return None
+        except OSError as exc:
+            say(f"could not run {argv[0]}: {exc.strerror or exc}")
+            return None
     if done.returncode != 0 or not (out / "index.html").is_file():
         tail = "\n".join((done.stderr or done.stdout or "").strip().splitlines()[-8:])
         say(f"allure generate failed (exit status {done.returncode}); no HTML report built.\n{tail}\n"
@@ -80,6 +85,25 @@ def build_html_report(results: str | os.PathLike[str], out: str | os.PathLike[st
         return None
     say(f"Allure HTML report: {out / 'index.html'} (serve it with: npx --yes {package} open {out})")
     return out
+
+
+def _allure3_config(results: Path, scratch: Path) -> str:
+    """An ``allurerc.json`` with the report name and the run's categories (``categories.json``)."""
+    config: dict = {"name": "dcr-conformance"}
+    try:
+        executor = json.loads((results / "executor.json").read_text(encoding="utf-8"))
+        config["name"] = executor.get("reportName") or config["name"]
+    except (OSError, ValueError):
+        pass
+    try:
+        categories = json.loads((results / "categories.json").read_text(encoding="utf-8"))
+        if isinstance(categories, list) and categories:
+            config["categories"] = categories
+    except (OSError, ValueError):
+        pass
+    path = scratch / "allurerc.json"
+    path.write_text(json.dumps(config), encoding="utf-8")
+    return str(path)
 
 
 def _looks_like_report(path: Path) -> bool:

@@ -144,13 +144,18 @@ class ReportingPlugin:
             self._finish()
 
     def _finish(self) -> None:
-        if self._written is not None or self._summary is not None:
+        if self._written is not None or self._summary is not None or self.config.option.collectonly:
             return
         self._summary = {}  # once, even if writing fails below
-        if self.alluredir:
-            self._finish_allure()
-        if self.report_dir:
-            self._write_summary()
+        try:
+            if self.alluredir:
+                self._finish_allure()
+            if self.report_dir:
+                self._write_summary()
+        except OSError as exc:  # a full disk or a read-only directory: say so, keep the run's result
+            import sys
+
+            print(f"dcr-conformance: cannot write the reports: {exc}", file=sys.stderr)
 
     def _finish_allure(self) -> None:
         from conformance.reporting import allure_results
@@ -159,8 +164,7 @@ class ReportingPlugin:
         envs = [allure_results.environment(self.config, self.state), *self._worker_envs]
         allure_results.write_environment(directory, allure_results.merge_environments(envs))
         if self._exitstatus == EXIT_UNREACHABLE and self._interruption and not self.state.outcomes:
-            allure_results.write_unreachable_result(self._interruption or "the run stopped (exit status 3)",
-                                                    self.state.redact)
+            allure_results.write_unreachable_result(self._interruption, self.state.redact)
 
     def _write_summary(self) -> None:
         from conformance.reporting.summary import build_summary, write_summary

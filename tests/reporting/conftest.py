@@ -1,6 +1,6 @@
 """Conformance runs shared by the reporting tests, started together (they mostly wait on I/O).
 
-* ``clean``: the whole suite against the correct embedded server;
+* ``clean``: the whole suite against the correct embedded server (10 examples per fuzz property);
 * ``no-store``: ``--defect token-missing-no-store`` over some token and use checks (MUST
   failures and SHOULD warnings, client assertions and DPoP proofs on the wire), with ``--html``;
 * ``secret-expiry``: ``--defect registration-omits-secret-expiry`` over some registration checks,
@@ -16,7 +16,7 @@ import pytest
 from reporting_kit import NO_STORE_CHECKS, Run, cli_run
 
 RUNS = {
-    "clean": dict(cli_args=()),
+    "clean": dict(cli_args=("--fuzz-examples", "10")),
     "no-store": dict(cli_args=("--html", "--defect", "token-missing-no-store", "-k", " or ".join(NO_STORE_CHECKS))),
     "secret-expiry": dict(cli_args=("--defect", "registration-omits-secret-expiry",
                                     "-k", "DCR-REG-001 or DCR-REG-002 or DCR-REG-005", "-n", "1")),

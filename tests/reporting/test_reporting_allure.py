@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 from conformance.catalogue import load_checks
@@ -140,14 +138,3 @@ def test_junit_test_cases_carry_requirement_and_level(report_runs):
             assert props["dcr_profile"] and props["dcr_client"]
     warned = [c for c in junit_cases(report_runs["no-store"].junit) if "dcr_warning" in c["props"]]
     assert warned and all(c["outcome"] == "passed" and c["props"]["dcr_level"] == "SHOULD" for c in warned)
-
-
-def test_no_allure_files_without_alluredir(tmp_path):
-    """Without --alluredir nothing Allure is written; the summary still is."""
-    report = tmp_path / "reports"
-    done = subprocess.run([sys.executable, "-m", "pytest", "--pyargs", "conformance.suite", "-q", "-p", "no:cacheprovider",
-                           "-k", "DCR-META-001", "--dcr-report-dir", str(report)],
-                          capture_output=True, text=True, timeout=120, cwd=tmp_path)
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    assert sorted(p.name for p in report.iterdir()) == ["summary.json", "summary.md"]
-    assert not list(tmp_path.rglob("*-result.json"))

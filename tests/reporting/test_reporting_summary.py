@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import copy
 import json
+import subprocess
+import sys
+import textwrap
 from dataclasses import dataclass
 
 import pytest
@@ -84,6 +87,59 @@ def test_verify_detects_an_edited_summary(clean_run, tmp_path, capsys):
     path.write_text(json.dumps(edited))
     assert summary_module.main(["verify", str(path)]) == 1
     assert "digest mismatch" in capsys.readouterr().err
+
+
+UNREACHABLE_SECRET = "unreachable-profile-secret-0123456789abcdef"
+
+
+def test_unreachable_target_fails_the_summary_and_nothing_allure_without_alluredir(tmp_path):
+    """A target that refuses connections: exit status 3, a summary that says why, no secret;
+    and without --alluredir no Allure file at all."""
+    profile = tmp_path / "profile.toml"
+    profile.write_text(textwrap.dedent(f"""\
+        name = "unreachable"
+        [server]
+        token_endpoint = "https://127.0.0.1:9/oauth/v2/oauth-token"
+        registration_endpoint = "https://127.0.0.1:9/token-service/oauth-registration"
+        [template]
+        software_id = "haapi-template"
+        scope = "urn:se:curity:scopes:haapi"
+        [main_clients.post]
+        client_id = "main-post"
+        auth_method = "client_secret_post"
+        client_secret = "{UNREACHABLE_SECRET}"
+        """))
+    report = tmp_path / "reports"
+    done = subprocess.run([sys.executable, "-m", "pytest", "--pyargs", "conformance.suite", "-q", "-p", "no:cacheprovider",
+                           "--dcr-profile", str(profile), "--junitxml", str(report / "junit.xml"),
+                           "--dcr-report-dir", str(report)],
+                          capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert done.returncode == 3, done.stdout[-2000:] + done.stderr[-2000:]
+    assert sorted(p.name for p in report.iterdir()) == ["junit.xml", "summary.json", "summary.md"]
+    assert not list(tmp_path.rglob("*-result.json")) and not list(tmp_path.rglob("categories.json"))
+    summary = json.loads((report / "summary.json").read_text())
+    assert summary["verdict"] == "fail" and summary["exit_status"] == 3 and summary["profiles"] == ["unreachable"]
+    assert summary["verdict_reasons"][0].startswith("target unreachable: ")
+    assert "connection refused" in summary["verdict_reasons"][0]
+    for text in [done.stdout, done.stderr, *(p.read_text() for p in report.iterdir())]:
+        assert UNREACHABLE_SECRET not in text
+
+
+def test_the_unreachable_result_for_allure(monkeypatch):
+    from allure_commons.logger import AllureMemoryLogger
+
+    import allure_commons
+    from conformance.reporting import allure_results
+
+    memory = AllureMemoryLogger()
+    allure_commons.plugin_manager.register(memory)
+    try:
+        allure_results.write_unreachable_result("connection refused to https://x/?token=abc", str.upper)
+    finally:
+        allure_commons.plugin_manager.unregister(memory)
+    (result,) = memory.test_cases
+    assert result["status"] == "broken"
+    assert result["statusDetails"]["message"] == "TARGET UNREACHABLE: CONNECTION REFUSED TO HTTPS://X/?TOKEN=ABC"
 
 
 # ---------------------------------------------------------------------------- unit tests

@@ -77,3 +77,33 @@ def test_defect_runs_delete_what_they_registered(matrix):
     unreported = {name: (r.clients_left, len(r.leftovers)) for name, r in matrix.items()
                   if name is not None and r.clients_left > len(r.leftovers) and name not in LIES_ABOUT_DELETION}
     assert unreported == {}, "clients left behind that the suite's summary does not list"
+
+
+# ---------------------------------------------------------------- the verdicts themselves
+
+
+def test_only_a_failure_opening_with_the_check_id_proves_the_check():
+    assert selftest.names_the_check("DCR-REG-006", "DCR-REG-006 A second registration ...\nsecond registration: 201")
+    assert not selftest.names_the_check("DCR-REG-006", "DCR-REG-0061 other\n...")
+    assert not selftest.names_the_check("DCR-REG-006", "dcr = <DcrSession>\n    def test_...\nKeyError: 'x'")
+    assert not selftest.names_the_check("DCR-REG-006", "DCR-REG-006 title\nprerequisite: no initial token")
+
+
+def test_a_defect_whose_checks_pass_or_crash_is_a_gap():
+    name = "initial-token-reusable"
+    ran_and_passed = selftest.RunResult(name, checks={"DCR-REG-006": selftest.CheckOutcome("DCR-REG-006", ran=8)})
+    assert any("did not fail" in p for p in selftest.defect_problems(name, ran_and_passed))
+    skipped = selftest.RunResult(name, checks={"DCR-REG-006": selftest.CheckOutcome(
+        "DCR-REG-006", skipped=["x: not claimed by profile: [claims] initial_token_single_use = false"])})
+    assert any("did not run" in p and "not claimed" in p for p in selftest.defect_problems(name, skipped))
+    crashed = selftest.RunResult(name, checks={"DCR-REG-006": selftest.CheckOutcome(
+        "DCR-REG-006", ran=8, caught=["a"], wrong=[selftest.Failure("b", "call", "Traceback ...")])})
+    assert any("without naming its id" in p for p in selftest.defect_problems(name, crashed))
+    caught = selftest.RunResult(name, checks={"DCR-REG-006": selftest.CheckOutcome("DCR-REG-006", ran=8, caught=["a"])})
+    assert selftest.defect_problems(name, caught) == []
+
+
+def test_matrix_results_survive_the_trip_between_processes():
+    result = selftest.RunResult("x", exit_code=1, checks={"DCR-REG-006": selftest.CheckOutcome(
+        "DCR-REG-006", ran=1, wrong=[selftest.Failure("n", "setup", "m")])}, failures=[selftest.Failure("n", "setup", "m")])
+    assert selftest.matrix_from_json(selftest.matrix_to_json({"x": result, None: result})) == {"x": result, None: result}

@@ -6,10 +6,13 @@ Every run of the suite in these tests is in-process (``conformance.selftest.run_
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
-from conformance.server import ReferenceServer
+from conformance import selftest
 from conformance.selftest import MATRIX_INITIAL_TOKEN_TTL_S
+from conformance.server import ReferenceServer
 
 
 @pytest.fixture
@@ -26,3 +29,10 @@ def server():
     yield start
     for srv in started:
         srv.stop()
+
+
+@pytest.fixture(scope="session")
+def reference_run(tmp_path_factory) -> selftest.RunResult:
+    """One full run against the correct server (the defect matrix's, when it runs in the same test run)."""
+    shared = tmp_path_factory.getbasetemp().parent if os.environ.get("PYTEST_XDIST_WORKER") else None
+    return selftest.shared_results(shared, matrix=False)[None]

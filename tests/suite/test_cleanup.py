@@ -13,9 +13,9 @@ from conformance import selftest
 REGISTER_STEP = {"DCR-REG-001", "DCR-REG-002", "DCR-REG-004", "DCR-REG-006", "DCR-REG-010", "DCR-REG-013"}
 
 
-def test_full_run_leaves_no_client():
+def test_full_run_leaves_no_client(reference_run):
     """One full run against the correct server (shared with the defect matrix when both run)."""
-    result = selftest.reference_run()
+    result = reference_run
     assert result.exit_code == 0
     assert result.registered > 100, "the full run registered fewer clients than expected"
     assert result.clients_left == 0 and result.leftovers == []

@@ -1,0 +1,185 @@
+"""Unit tests of the Allure helpers: statuses and messages, the redacting writer, run-level files."""
+
+from __future__ import annotations
+
+import json
+import re
+from types import SimpleNamespace
+
+import pytest
+from allure_commons import model2
+from allure_commons.logger import AllureFileLogger
+from allure_commons.model2 import Parameter, StatusDetails
+
+from conformance.client.redact import Redactor, marker
+from conformance.reporting import allure_results as ar
+
+SECRET = "Zm9vYmFyLXN1cGVyLXNlY3JldC12YWx1ZQ"
+INFO = SimpleNamespace(id="DCR-TOK-002", title="The token response is not cached.", level="MUST")
+SHOULD_INFO = SimpleNamespace(id="DCR-REG-099", title="A SHOULD check.", level="SHOULD")
+
+
+def _report(when, outcome="passed", longrepr=None, props=(), **extra):
+    report = SimpleNamespace(when=when, outcome=outcome, longrepr=longrepr, user_properties=list(props),
+                             passed=outcome == "passed", failed=outcome == "failed", skipped=outcome == "skipped")
+    for key, value in extra.items():
+        setattr(report, key, value)
+    return report
+
+
+class _Exc(SimpleNamespace):
+    def errisinstance(self, kind):
+        return isinstance(self.value, kind)
+
+
+def _status(reports, excinfo=None, info=INFO):
+    return ar._status_of({r.when: r for r in reports}, excinfo or {}, info, None)
+
+
+def test_passed_check_has_no_message():
+    assert _status([_report("setup"), _report("call"), _report("teardown")]) == ("passed", "", None)
+
+
+def test_must_failure_message_leads_with_its_kind():
+    text = "DCR-TOK-002 The token response is not cached.\nCache-Control is missing\n  expected: no-store"
+    status, message, _ = _status([_report("setup"), _report("call", "failed", text)],
+                                 {"call": _Exc(value=AssertionError())})
+    assert status == "failed"
+    assert message == ("MUST requirement not met: DCR-TOK-002 The token response is not cached.\n"
+                       "Cache-Control is missing\n  expected: no-store")
+
+
+def test_should_warning_and_strict_failure():
+    status, message, _ = _status([_report("setup"), _report("call", props=[("dcr_warning", "no no-store")])],
+                                 info=SHOULD_INFO)
+    assert status == "passed" and message.startswith("SHOULD recommendation not met (warning): DCR-REG-099")
+    status, message, _ = _status([_report("setup"), _report("call", "failed", "DCR-REG-099 t\nwhy")],
+                                 {"call": _Exc(value=AssertionError())}, SHOULD_INFO)
+    assert status == "failed" and message.startswith("SHOULD recommendation not met (failing under --dcr-strict)")
+
+
+def test_unreachable_target_errors_and_skips():
+    status, message, _ = _status([_report("setup"), _report("call", "failed", "DCR-TOK-002 t\ntoken request: no HTTP "
+                                                                              "answer (connection refused)")],
+                                 {"call": _Exc(value=AssertionError())})
+    assert status == "failed" and message.startswith("Target unreachable (MUST requirement not met)")
+    status, message, trace = _status([_report("setup"), _report("call", "failed", "KeyError: 'x'")],
+                                     {"call": _Exc(value=KeyError("x"))})
+    assert status == "broken" and message.startswith("Suite error: ") and trace
+    status, message, _ = _status([_report("setup", "failed", "prerequisite: no initial token")])
+    assert status == "broken" and message.startswith("Suite error (setup): ")
+    status, message, _ = _status([_report("setup", "skipped", ("f", 1, "Skipped: not claimed by profile: no x"))])
+    assert (status, message) == ("skipped", "Not claimed: not claimed by profile: no x")
+
+
+def test_expected_failures():
+    status, message, _ = _status([_report("setup"), _report("call", "skipped", "boom", wasxfail="known (file)")],
+                                 {"call": _Exc(value=AssertionError())})
+    assert status == "skipped" and message.startswith("Expected failure: DCR-TOK-002")
+    status, message, _ = _status([_report("setup"), _report("call", "failed", "[XPASS(strict)] known (file)")])
+    assert status == "failed" and message.startswith("Unexpectedly passed: DCR-TOK-002")
+
+
+def test_categories_sort_the_messages():
+    def category(status, message):
+        for cat in ar.CATEGORIES:
+            if status in cat["matchedStatuses"] and re.fullmatch(cat.get("messageRegex", r"[\s\S]*"), message):
+                return cat["name"]
+        return None
+
+    assert category("failed", "MUST requirement not met: X\nmore") == "MUST failures"
+    assert category("passed", "SHOULD recommendation not met (warning): X\nmore") == "SHOULD warnings"
+    assert category("failed", "Target unreachable (MUST requirement not met): X") == "Target unreachable"
+    assert category("broken", "Suite error: X") == "Suite errors"
+    assert category("passed", "") is None
+    for cat in ar.CATEGORIES:  # Allure 3 compiles them as JavaScript regexes: no inline flags
+        assert "(?" not in cat.get("messageRegex", "")
+
+
+def test_hypothesis_minimal_example():
+    exc = AssertionError("check failed")
+    exc.add_note("Falsifying example: test(payload=...)")
+    wrapped = AssertionError("re-raised")
+    wrapped.__context__ = exc
+    plain = SimpleNamespace(get_closest_marker=lambda name: None)
+    fuzz = SimpleNamespace(get_closest_marker=lambda name: object() if name == "fuzz" else None)
+    assert ar._hypothesis_example(plain, _Exc(value=wrapped), "msg") == "Falsifying example: test(payload=...)"
+    assert ar._hypothesis_example(fuzz, _Exc(value=AssertionError()), "payload (minimal once shrunk): x") \
+        == "payload (minimal once shrunk): x"
+    assert ar._hypothesis_example(plain, _Exc(value=AssertionError()), "msg") is None
+
+
+def test_timed_log_records_when_each_exchange_ended():
+    log = ar.TimedLog(["old"])
+    log.append("new")
+    assert list(log) == ["old", "new"] and log.ended_at[0] is None and log.ended_at[1] > 0
+    transport = SimpleNamespace(exchanges=[])
+    assert ar.timed_log(transport) is transport.exchanges is ar.timed_log(transport)
+
+
+def test_redacting_writer_masks_results_and_text_attachments(tmp_path):
+    redactor = Redactor([SECRET])
+    writer = ar.RedactingFileLogger(tmp_path, redactor.redact_text)
+    result = model2.TestResult(uuid="u1", name=f"title {SECRET}", fullName="m#f", status="failed",
+                        statusDetails=StatusDetails(message=f"got {SECRET}", trace=f'{{"client_secret": "{SECRET}x"}}'),
+                        parameters=[Parameter(name="p", value=repr(SECRET))],
+                        steps=[model2.TestStepResult(name=f"POST /x?token={SECRET}")])
+    writer.report_result(result)
+    writer.report_attached_data(body=f"stdout {SECRET}", file_name="a-attachment.txt")
+    writer.report_attached_data(body=f"bytes {SECRET}".encode(), file_name="b-attachment.txt")
+    writer.report_attached_data(body=b"\xff\xfe binary", file_name="c-attachment.png")
+    writer.report_attached_data(body=ar.PreRedacted("already [redacted:00000000]"), file_name="d-attachment.json")
+    source = tmp_path / "src.txt"
+    source.write_text(f"file {SECRET}")
+    writer.report_attached_file(source=str(source), file_name="e-attachment.txt")
+    texts = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.name != "src.txt"}
+    assert not [name for name, data in texts.items() if SECRET.encode() in data]
+    (written,) = [json.loads(d) for n, d in texts.items() if n.endswith("-result.json")]
+    assert written["statusDetails"]["message"] == f"got {marker(SECRET)}"
+    assert written["uuid"] == "u1"
+    assert texts["c-attachment.png"] == b"\xff\xfe binary"
+    assert texts["d-attachment.json"] == b"already [redacted:00000000]"
+
+
+def test_the_writer_is_swapped_for_the_run_and_put_back(tmp_path):
+    import allure_commons
+
+    manager = allure_commons.plugin_manager
+    original = AllureFileLogger(tmp_path)
+    manager.register(original, "test-file-logger")
+    cleanups = []
+    config = SimpleNamespace(add_cleanup=cleanups.append)
+    try:
+        assert ar.install_redacting_writer(config, str.upper)
+        assert not manager.is_registered(original)
+        swapped = [p for p in manager.get_plugins() if isinstance(p, ar.RedactingFileLogger)]
+        assert len(swapped) == 1
+        for cleanup in reversed(cleanups):
+            cleanup()
+        assert manager.is_registered(original) and manager.get_name(original) == "test-file-logger"
+        assert not [p for p in manager.get_plugins() if isinstance(p, ar.RedactingFileLogger)]
+    finally:
+        if manager.is_registered(original):
+            manager.unregister(original)
+
+
+def test_environment_properties_are_escaped_and_merged(tmp_path):
+    path = ar.write_environment(tmp_path, {"a key:with=odd": "line one\nline two \\ end", "plain": "v"})
+    assert path.read_text() == "a\\ key\\:with\\=odd=line one\\nline two \\\\ end\nplain=v\n"
+    merged = ar.merge_environments([{"x": "1", "y": "same"}, {"x": "2", "y": "same"}, {"z": "3"}])
+    assert merged == {"x": "1 | 2", "y": "same", "z": "3"}
+
+
+@pytest.mark.parametrize("env,url", [
+    ({"GITHUB_SERVER_URL": "https://github.com", "GITHUB_REPOSITORY": "o/r", "GITHUB_RUN_ID": "7"},
+     "https://github.com/o/r/actions/runs/7"),
+    ({"CI_JOB_URL": "https://gitlab.example/j/1"}, "https://gitlab.example/j/1"),
+    ({}, None),
+])
+def test_executor_links_the_ci_build(tmp_path, monkeypatch, env, url):
+    for key in ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_RUN_ID", "CI_JOB_URL", "BUILD_URL"):
+        monkeypatch.delenv(key, raising=False)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    executor = json.loads(ar.write_executor(tmp_path, "reference").read_text())
+    assert executor.get("buildUrl") == url and executor["reportName"].endswith(": reference")
