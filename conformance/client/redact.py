@@ -132,7 +132,7 @@ class Redactor:
         creds = match["creds"].strip()
         self.add_secret(creds)
         if match["scheme"].lower() == "basic":
-            decoded = _decode_basic(creds)
+            decoded = decode_basic(creds)
             if decoded:
                 self.add_secret(decoded[1])
 
@@ -241,7 +241,7 @@ class Redactor:
         return "".join(out)
 
 
-def _decode_basic(creds: str) -> tuple[str, str] | None:
+def decode_basic(creds: str) -> tuple[str, str] | None:
     """RFC 7617 credentials, form-urlencoded per RFC 6749 App. B; None if not decodable."""
     try:
         raw = base64.b64decode(creds, validate=True).decode("utf-8")
@@ -261,7 +261,7 @@ def _mask_authorization(value: str) -> str:
     scheme, creds = match["scheme"], match["creds"].strip()
     masked = f"{scheme} {marker(creds)}"
     if scheme.lower() == "basic":
-        decoded = _decode_basic(creds)
+        decoded = decode_basic(creds)
         if decoded:
             masked += f" (client_id={decoded[0]})"
     return masked

@@ -35,8 +35,9 @@ import jwt
 from conformance.server.config import HAAPI_SCOPE
 
 from .recording import Paths
-from .wire import (WireRequest, WireResponse, json_response, jwt_parts, oauth_error, parse_authorization,
-                   parse_basic)
+from conformance.client.redact import decode_basic
+
+from .wire import WireRequest, WireResponse, json_response, jwt_parts, oauth_error, parse_authorization
 
 DPOP_ALGS = ("ES256", "ES384", "RS256", "PS256")
 _PRIVATE_JWK_MEMBERS = ("d", "p", "q", "dp", "dq", "qi", "k")
@@ -145,7 +146,7 @@ class Emulator:
         if basic and "client_secret" in form:
             raise _error(400, "invalid_request", "more than one client authentication method")
         if basic:
-            parsed = parse_basic(auth[1])
+            parsed = decode_basic(auth[1])
             if parsed is None:
                 raise _error(401, "invalid_client", "malformed Basic credentials", challenge)
             client_id, secret = parsed

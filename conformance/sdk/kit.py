@@ -31,13 +31,14 @@ import respx
 from .checks import Result, failures, grade
 from .emulator import Emulator, EmulatorConfig
 from .recording import Recording
+from .driven import ScenarioDriven
 from .scenarios import Scenario, ScenarioEngine
 from .wire import WireRequest, WireResponse
 
 _CONFIG_FIELDS = {f.name for f in fields(EmulatorConfig)}
 
 
-class KitServer:
+class KitServer(ScenarioDriven):
     """The emulated DCR server of one test: endpoints, credentials, scenario, recording."""
 
     def __init__(self, scenario: str | Scenario = "first-launch", config: EmulatorConfig | None = None,
@@ -88,28 +89,6 @@ class KitServer:
     @property
     def scope(self) -> str:
         return self.config.scope
-
-    # -- scenario and recording ----------------------------------------------------------------
-
-    @property
-    def scenario(self) -> Scenario:
-        return self.engine.scenario
-
-    def use_scenario(self, scenario: str | Scenario, **options: Any) -> Scenario:
-        """Switch scenario (grading options as keywords); the recording starts again."""
-        return self.engine.use_scenario(scenario, **options)
-
-    def launch(self, installation: str | None = None) -> None:
-        """Mark the start of a launch (when the SDK does not call the attestation stand-in)."""
-        self.engine.launch(installation)
-
-    @property
-    def recording(self) -> Recording:
-        return self.engine.recording
-
-    def grade(self, scenario: str | None = None) -> list[Result]:
-        name = scenario or self.scenario.name
-        return grade(name, self.engine.recording_of(name))
 
     def assert_conforms(self, scenario: str | None = None) -> None:
         assert_client_conforms(self, scenario)

@@ -39,8 +39,8 @@ from urllib.parse import parse_qsl
 
 from conformance.server.errors import Request, Response
 
-from .checks import Result, grade
-from .recording import INSTALLATION_HEADER, Recording
+from .recording import INSTALLATION_HEADER
+from .driven import ScenarioDriven
 from .scenarios import SCENARIOS, Scenario, ScenarioEngine
 from .wire import WireRequest, WireResponse, json_response, oauth_error
 
@@ -61,7 +61,7 @@ def _to_server(response: WireResponse) -> Response:
     return Response(response.status, response.body, list(response.headers))
 
 
-class Observer:
+class Observer(ScenarioDriven):
     """A :class:`~conformance.server.ReferenceServer` wrapped by the observer middleware.
 
     Keyword arguments other than the grading options (``min_delay_s``...) go to the server
@@ -122,30 +122,6 @@ class Observer:
         """(client_id, file holding its secret) of a main client of the profile."""
         client = self.server.config.client_by_label(label)
         return client.client_id, self.profile_path.parent / "secrets" / f"{label}.txt"
-
-    # -- scenario ------------------------------------------------------------------------------
-
-    @property
-    def scenario(self) -> Scenario:
-        return self.engine.scenario
-
-    def use_scenario(self, scenario: str | Scenario, **options: Any) -> Scenario:
-        """Switch scenario; the recording starts again."""
-        return self.engine.use_scenario(scenario, **options)
-
-    def launch(self, installation: str | None = None) -> None:
-        self.engine.launch(installation)
-
-    @property
-    def recording(self) -> Recording:
-        return self.engine.recording
-
-    def recording_of(self, scenario: str | None = None) -> Recording:
-        return self.engine.recording_of(scenario)
-
-    def grade(self, scenario: str | None = None, *, installation: str | None = None) -> list[Result]:
-        name = scenario or self.scenario.name
-        return grade(name, self.recording_of(name), installation=installation)
 
     # -- the middleware ------------------------------------------------------------------------
 

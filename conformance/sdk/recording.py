@@ -34,7 +34,9 @@ from conformance.client.redact import Redactor, fingerprint
 from conformance.server.config import (INTROSPECTION_PATH, METADATA_PATHS, REGISTRATION_PATH,
                                        RESOURCE_PATH, REVOCATION_PATH, TOKEN_PATH)
 
-from .wire import WireRequest, WireResponse, json_strings, jwt_parts, parse_authorization, parse_basic
+from conformance.client.redact import decode_basic
+
+from .wire import WireRequest, WireResponse, json_strings, jwt_parts, parse_authorization
 
 INSTALLATION_HEADER = "X-Installation-Id"
 ATTESTATION_PATH = "/attestation"
@@ -301,7 +303,7 @@ class Recorder:
         if auth is not None:
             call.auth_scheme = auth[0]
             if auth[0] == "basic":
-                parsed = parse_basic(auth[1])
+                parsed = decode_basic(auth[1])
                 if parsed is not None:
                     call.client_id, secret = parsed
                     call.auth_method, call.secret = "client_secret_basic", fingerprint(secret)

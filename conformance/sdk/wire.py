@@ -12,7 +12,7 @@ import binascii
 import json
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl, unquote_plus
+from urllib.parse import parse_qsl
 
 NO_STORE = (("Cache-Control", "no-store"), ("Pragma", "no-cache"))
 
@@ -107,18 +107,6 @@ def parse_authorization(value: str | None) -> tuple[str, str] | None:
         return None
     scheme, _, creds = value.strip().partition(" ")
     return (scheme.lower(), creds.strip()) if scheme else None
-
-
-def parse_basic(creds: str) -> tuple[str, str] | None:
-    """``(client_id, secret)`` of Basic credentials, each form-urldecoded (RFC 6749 App. B)."""
-    try:
-        raw = base64.b64decode(creds, validate=True).decode("utf-8")
-    except (binascii.Error, ValueError):
-        return None
-    user, sep, password = raw.partition(":")
-    if not sep:
-        return None
-    return unquote_plus(user), unquote_plus(password)
 
 
 def b64url_decode(text: str) -> bytes:
