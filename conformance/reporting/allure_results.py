@@ -473,7 +473,10 @@ class RedactingFileLogger(AllureFileLogger):
 
     @allure_commons.hookimpl
     def report_attached_data(self, body, file_name):
-        super().report_attached_data(self._redact_body(body), file_name)
+        body = self._redact_body(body)
+        # One write, no temporary file and rename: attachments are only read after the run.
+        with open(self._report_dir / file_name, "wb") as handle:
+            handle.write(body.encode("utf-8") if isinstance(body, str) else body)
 
     @allure_commons.hookimpl
     def report_attached_file(self, source, file_name):
@@ -481,7 +484,7 @@ class RedactingFileLogger(AllureFileLogger):
             data = Path(source).read_bytes()
         except OSError:
             return super().report_attached_file(source, file_name)
-        super().report_attached_data(self._redact_body(data), file_name)
+        self.report_attached_data(data, file_name)
 
     def _redact_body(self, body):
         if isinstance(body, PreRedacted):
@@ -497,19 +500,27 @@ class RedactingFileLogger(AllureFileLogger):
         return body
 
 
-#: Members of result / container files that hold free text (messages, traces, names, parameter and
-#: label values); the others are uuids, file names, timestamps, statuses and hashes.
-_TEXT_MEMBERS = frozenset({"message", "trace", "name", "value", "description", "descriptionHtml", "url"})
+#: Members of result / container files where text from a test can end up: messages and traces
+#: (also of steps and fixtures), names, parameter values, descriptions. The others hold uuids,
+#: file names, timestamps, statuses, hashes and the labels and links this plugin sets.
+_TEXT_MEMBERS = frozenset({"message", "trace", "name", "value", "description", "descriptionHtml"})
+_NESTED_MEMBERS = frozenset({"statusDetails", "parameters", "steps", "befores", "afters"})
 
 
-def _redact_obj(value, redact: Callable[[str], str], key: str | None = None):
-    if isinstance(value, str):
-        return redact(value) if key in _TEXT_MEMBERS else value
-    if isinstance(value, dict):
-        return {k: _redact_obj(v, redact, k) for k, v in value.items()}
+def _redact_obj(value, redact: Callable[[str], str]):
+    """A copy of a result / container dict with its free-text members redacted."""
     if isinstance(value, list):
-        return [_redact_obj(v, redact, key) for v in value]
-    return value
+        return [_redact_obj(v, redact) for v in value]
+    if not isinstance(value, dict):
+        return value
+    out = {}
+    for key, member in value.items():
+        if key in _TEXT_MEMBERS and isinstance(member, str):
+            member = redact(member)
+        elif key in _NESTED_MEMBERS:
+            member = _redact_obj(member, redact)
+        out[key] = member
+    return out
 
 
 def install_redacting_writer(config, redact: Callable[[str], str]) -> bool:

@@ -87,7 +87,7 @@ def run_scenario(scenario: Scenario, workdir: Path) -> Outcome:
     workdir.mkdir(parents=True, exist_ok=True)
     report, result = workdir / "junit.xml", workdir / "result.json"
     args = [sys.executable, str(DRIVER), scenario.defect or "-", str(result),
-            "-p", "no:cacheprovider", "-q", "--tb=short", "--pyargs", *scenario.modules,
+            "-p", "no:cacheprovider", "--assert=plain", "-q", "--tb=short", "--pyargs", *scenario.modules,
             "-k", scenario.keyword, f"--junitxml={report}"]
     env = {**os.environ, "CI": "true"}
     env.pop("PYTEST_ADDOPTS", None)

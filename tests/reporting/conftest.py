@@ -7,13 +7,18 @@
   under xdist (``-n 1``: the controller writes the summary and the merged environment).
 
 Each loads ``dcr_secret_capture`` (this directory) to record the secrets it used and received.
+A fourth run, ``unreachable`` (plain pytest, no ``--alluredir``, a target that refuses
+connections), starts with them.
 """
 
 from __future__ import annotations
 
+import sys
+import textwrap
+
 import pytest
 
-from reporting_kit import NO_STORE_CHECKS, Run, cli_run
+from reporting_kit import NO_STORE_CHECKS, UNREACHABLE_SECRET, Run, cli_run
 
 RUNS = {
     "clean": dict(cli_args=("--fuzz-examples", "10")),
@@ -21,20 +26,70 @@ RUNS = {
     "secret-expiry": dict(cli_args=("--defect", "registration-omits-secret-expiry",
                                     "-k", "DCR-REG-001 or DCR-REG-002 or DCR-REG-005", "-n", "1")),
 }
+_started: dict[str, Run] = {}
 
 
 @pytest.fixture(scope="session")
-def report_runs(tmp_path_factory) -> dict[str, Run]:
-    base = tmp_path_factory.mktemp("reporting-runs")
-    runs = {name: cli_run(name, base, *spec["cli_args"]).start() for name, spec in RUNS.items()}
+def runs_base(tmp_path_factory):
+    return tmp_path_factory.mktemp("reporting-runs")
+
+
+def _start(name: str, base) -> Run:
+    if name not in _started:
+        _started[name] = (_unreachable_run(base) if name == "unreachable"
+                          else cli_run(name, base, *RUNS[name]["cli_args"])).start()
+    return _started[name]
+
+
+def _unreachable_run(base) -> Run:
+    """pytest itself (no CLI, no --alluredir) against a profile whose target refuses connections."""
+    directory = base / "unreachable"
+    directory.mkdir(parents=True, exist_ok=True)
+    profile = directory / "profile.toml"
+    profile.write_text(textwrap.dedent(f"""\
+        name = "unreachable"
+        [server]
+        token_endpoint = "https://127.0.0.1:9/oauth/v2/oauth-token"
+        registration_endpoint = "https://127.0.0.1:9/token-service/oauth-registration"
+        [template]
+        software_id = "haapi-template"
+        scope = "urn:se:curity:scopes:haapi"
+        [main_clients.post]
+        client_id = "main-post"
+        auth_method = "client_secret_post"
+        client_secret = "{UNREACHABLE_SECRET}"
+        """))
+    report = directory / "reports"
+    argv = [sys.executable, "-m", "pytest", "--pyargs", "conformance.suite", "-q", "-p", "no:cacheprovider",
+            "--rootdir", str(directory), "--dcr-profile", str(profile), "--junitxml", str(report / "junit.xml"),
+            "--dcr-report-dir", str(report)]
+    return Run("unreachable", report, directory / "captured-secrets", argv)
+
+
+def _wait(runs: list[Run]) -> None:
     try:
-        for run in runs.values():
+        for run in runs:
             run.wait()
-    finally:
-        for run in runs.values():
+    except BaseException:
+        for run in _started.values():
             if run.process is not None and run.process.poll() is None:
                 run.process.kill()
+        raise
+
+
+@pytest.fixture(scope="session")
+def report_runs(runs_base) -> dict[str, Run]:
+    runs = {name: _start(name, runs_base) for name in RUNS}
+    _start("unreachable", runs_base)  # in parallel too; its test waits for it
+    _wait(list(runs.values()))
     return runs
+
+
+@pytest.fixture(scope="session")
+def unreachable_run(runs_base) -> Run:
+    run = _start("unreachable", runs_base)
+    _wait([run])
+    return run
 
 
 @pytest.fixture(scope="session")

@@ -22,6 +22,8 @@ _CORE = re.compile(r"[A-Za-z0-9_\-]{%d,}" % MIN_NEEDLE)
 #: The checks of the failing ``no-store`` run: MUST failures, SHOULD warnings, assertions, DPoP.
 NO_STORE_CHECKS = ("DCR-TOK-001", "DCR-TOK-002", "DCR-TOK-009", "DCR-TOK-011", "DCR-TOK-012",
                    "DCR-USE-001", "DCR-USE-004", "DCR-USE-013")
+#: The main-client secret of the profile of the ``unreachable`` run.
+UNREACHABLE_SECRET = "unreachable-profile-secret-0123456789abcdef"
 
 
 # ------------------------------------------------------------------------------ runs

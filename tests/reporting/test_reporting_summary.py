@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import copy
 import json
-import subprocess
-import sys
-import textwrap
 from dataclasses import dataclass
 
 import pytest
 
 from conformance.reporting import summary as summary_module
 from conformance.reporting.summary import build_summary, render_markdown, results_digest, verify
-from reporting_kit import NO_STORE_CHECKS, junit_cases, junit_totals, junit_verdicts, verdict_counts
+from reporting_kit import NO_STORE_CHECKS, UNREACHABLE_SECRET, junit_cases, junit_totals, junit_verdicts, verdict_counts
 
 
 def _runs(report_runs):
@@ -89,39 +86,18 @@ def test_verify_detects_an_edited_summary(clean_run, tmp_path, capsys):
     assert "digest mismatch" in capsys.readouterr().err
 
 
-UNREACHABLE_SECRET = "unreachable-profile-secret-0123456789abcdef"
-
-
-def test_unreachable_target_fails_the_summary_and_nothing_allure_without_alluredir(tmp_path):
+def test_unreachable_target_fails_the_summary_and_nothing_allure_without_alluredir(unreachable_run):
     """A target that refuses connections: exit status 3, a summary that says why, no secret;
     and without --alluredir no Allure file at all."""
-    profile = tmp_path / "profile.toml"
-    profile.write_text(textwrap.dedent(f"""\
-        name = "unreachable"
-        [server]
-        token_endpoint = "https://127.0.0.1:9/oauth/v2/oauth-token"
-        registration_endpoint = "https://127.0.0.1:9/token-service/oauth-registration"
-        [template]
-        software_id = "haapi-template"
-        scope = "urn:se:curity:scopes:haapi"
-        [main_clients.post]
-        client_id = "main-post"
-        auth_method = "client_secret_post"
-        client_secret = "{UNREACHABLE_SECRET}"
-        """))
-    report = tmp_path / "reports"
-    done = subprocess.run([sys.executable, "-m", "pytest", "--pyargs", "conformance.suite", "-q", "-p", "no:cacheprovider",
-                           "--dcr-profile", str(profile), "--junitxml", str(report / "junit.xml"),
-                           "--dcr-report-dir", str(report)],
-                          capture_output=True, text=True, timeout=120, cwd=tmp_path)
-    assert done.returncode == 3, done.stdout[-2000:] + done.stderr[-2000:]
+    run, report = unreachable_run, unreachable_run.report_dir
+    assert run.returncode == 3, run.describe()
     assert sorted(p.name for p in report.iterdir()) == ["junit.xml", "summary.json", "summary.md"]
-    assert not list(tmp_path.rglob("*-result.json")) and not list(tmp_path.rglob("categories.json"))
+    assert not list(report.parent.rglob("*-result.json")) and not list(report.parent.rglob("categories.json"))
     summary = json.loads((report / "summary.json").read_text())
     assert summary["verdict"] == "fail" and summary["exit_status"] == 3 and summary["profiles"] == ["unreachable"]
     assert summary["verdict_reasons"][0].startswith("target unreachable: ")
     assert "connection refused" in summary["verdict_reasons"][0]
-    for text in [done.stdout, done.stderr, *(p.read_text() for p in report.iterdir())]:
+    for text in [run.stdout, run.stderr, *(p.read_text() for p in report.iterdir())]:
         assert UNREACHABLE_SECRET not in text
 
 

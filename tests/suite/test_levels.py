@@ -12,11 +12,10 @@ import json
 import xml.etree.ElementTree as ET
 
 from conformance.selftest import run_suite
+from conformance.server.profile_writer import PROFILE_LABELS as LABELS  # the reference profile's main clients
 from conformance.suite.runstate import NOT_CLAIMED
 
 from suite_kit import edited_profile
-
-LABELS = ("basic", "post", "hs256", "es256", "rs256", "ps256", "mtls", "selfsigned")
 
 
 def test_should_level_check_failing_is_a_warning_and_fails_only_when_strict(server, tmp_path):
