@@ -14,6 +14,7 @@ nothing else in the package.
 from __future__ import annotations
 
 import difflib
+import functools
 import json
 import os
 import re
@@ -284,6 +285,12 @@ def _toml_type(value: object) -> str:
 
 
 # -- loading -----------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=64)
+def _load_pem_private_key(data: bytes) -> Any:
+    """A PEM private key, parsed once per run (RSA key validation costs tens of milliseconds)."""
+    return serialization.load_pem_private_key(data, password=None)
 
 
 def load_profile(path: str | Path) -> Profile:
@@ -704,7 +711,7 @@ class _Loader:
         if allow_jwk and data.lstrip().startswith(b"{"):
             return self.jwk_key(data, path, dotted)
         try:
-            key = serialization.load_pem_private_key(data, password=None)
+            key = _load_pem_private_key(data)
         except TypeError:
             self.error(
                 dotted,
