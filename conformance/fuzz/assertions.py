@@ -9,7 +9,6 @@ applied. It builds; it never judges (that is :func:`conformance.fuzz.oracle.asse
 
 from __future__ import annotations
 
-import base64
 import functools
 import secrets
 import time
@@ -177,11 +176,3 @@ def _audience(variant: str, url: str, issuer: str) -> Any:
         "uppercase": url.replace("https://", "HTTPS://", 1), "empty": "", "omit": jose.OMIT, "number": 42,
         "empty_list": [], "list_other": [OTHER_AUDIENCE],
     }[variant]
-
-
-def basic_of(spec: RequestSpec) -> str | None:
-    """The client_id of a Basic header, if any (for messages)."""
-    value = spec.header("Authorization")
-    if not isinstance(value, str) or not value.startswith("Basic "):
-        return None
-    return base64.b64decode(value[6:]).decode("utf-8", "replace").split(":", 1)[0]

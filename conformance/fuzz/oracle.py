@@ -10,7 +10,7 @@ Registration (RFC 7591):
   (``jwks`` with ``jwks_uri``, a private key, a redirect URI with a fragment or that is not
   absolute, RFC 6749 §3.1.2), never takes a ``client_id`` / ``client_secret`` / registration
   token chosen by the client, is what an RFC 7592 read then returns, and gives a client that
-  works (a token request succeeds);
+  works (a token request succeeds); an RFC 7592 read returns no §2 metadata the 201 left out;
 * a refusal is **400** with an RFC 7591 §3.2.2 code that fits the fault: ``invalid_redirect_uri``
   only when a redirect URI was touched, ``invalid_software_statement`` /
   ``unapproved_software_statement`` only for a statement, ``invalid_client_metadata`` for
@@ -46,6 +46,11 @@ LARGE_BODY = 8 * 1024
 VOLATILE = frozenset({"client_secret", "registration_access_token", "client_secret_expires_at",
                       "registration_access_token_expires_in"})
 PRIVATE_JWK_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
+#: The client metadata of RFC 7591 §2.
+RFC7591_MEMBERS = frozenset({
+    "redirect_uris", "token_endpoint_auth_method", "grant_types", "response_types", "client_name", "client_uri",
+    "logo_uri", "scope", "contacts", "tos_uri", "policy_uri", "jwks_uri", "jwks", "software_id",
+    "software_version"})
 
 
 # ------------------------------------------------------------------------------ registration
@@ -193,6 +198,9 @@ def _split(uri: Any):
 def judge_read_back(created: dict, read: Exchange, what: str) -> dict:
     """An RFC 7592 read returns the metadata the 201 said was registered."""
     body = e.success(read, 200, f"{what}: RFC 7592 read of the new client")
+    omitted = sorted(name for name in RFC7591_MEMBERS if name in body and name not in created)
+    e.expect(not omitted, f"{what}: the 201 omitted registered metadata {omitted} that a read returns",
+             "all registered metadata in the 201 (RFC 7591 §3.2.1)", read)
     for name, value in created.items():
         if name in VOLATILE:
             continue

@@ -391,6 +391,7 @@ def _keys(template) -> st.SearchStrategy[Mutation]:
         st.just(_m("keys", "jwks", {"keys": [PUBLIC_JWK]}, ODD, "a public jwks for a secret-based client")),
         st.just(_m("keys", "jwks_uri", uri, ODD, "a jwks_uri for a secret-based client")),
         st.just(both),
+        st.just(both),
         st.just(_m("keys", "jwks", {"keys": [PRIVATE_JWK]}, SYNTAX, "a jwks holding a private key")),
         st.sampled_from([{"keys": []}, {"keys": "x"}, {"keys": [{"kty": "EC"}]}, {"keys": [{"kty": "oct", "k": "AAAA"}]},
                          {"keys": [PUBLIC_JWK] * 50}]).map(lambda v: _m("keys", "jwks", v, SYNTAX, "a malformed jwks")),
@@ -456,9 +457,11 @@ def _unknown() -> st.SearchStrategy[Mutation]:
 
 
 def mutations(template) -> st.SearchStrategy[Mutation]:
-    """One mutation of any group; the template-enforced groups are drawn three times as often."""
-    core = [_redirect_uris(template), _types(template), _scope(template), _auth_method(template)]
-    others = [_software_id(template), _software_statement(), _keys(template), _text_field("client_name"),
+    """One mutation of any group; the groups with a MUST of their own (the template's scope, grant
+    and response types, redirect URIs and authentication method; jwks with jwks_uri) are drawn
+    three times as often as the others."""
+    core = [_redirect_uris(template), _types(template), _scope(template), _auth_method(template), _keys(template)]
+    others = [_software_id(template), _software_statement(), _text_field("client_name"),
               _text_field("software_version"), _uri_field("client_uri"), _uri_field("logo_uri"),
               _uri_field("tos_uri"), _uri_field("policy_uri"), _contacts(), _server_managed(), _unknown(), _unknown()]
     return _pick(*core, *others, *core, *core)
@@ -605,9 +608,27 @@ def perturbations(method: str, alg: str) -> st.SearchStrategy[Perturbation]:
     )
 
 
+def decisive_perturbations(method: str) -> st.SearchStrategy[Perturbation]:
+    """The changes a server must never let through (RFC 7523 §3 items 1-4, 9-10; RFC 7521 §4.2),
+    each as likely as the others: expired, not yet valid, for another audience, of another client,
+    unsigned or with an algorithm trick, badly signed, a mismatching client_id, replayed."""
+    algs = ["none", "header_mismatch"] + (["hmac_with_public_key"] if method == "private_key_jwt" else [])
+    return _pick(
+        st.integers(-10 ** 8, -600).map(lambda n: Perturbation("exp", "offset", n)),
+        st.integers(600, 10 ** 7).map(lambda n: Perturbation("nbf", "offset", n)),
+        st.sampled_from(["other_url", "omit", "list_other", "trailing_slash"]).map(lambda v: Perturbation("aud", v)),
+        st.sampled_from(["iss", "sub", "iss_sub"]).map(lambda t: Perturbation(t, "other_client")),
+        st.sampled_from(algs).map(lambda v: Perturbation("alg", v)),
+        st.sampled_from(["broken", "unknown_key", "empty"]).map(lambda v: Perturbation("signature", v)),
+        st.just(Perturbation("client_id", "other_client")),
+        st.just(Perturbation("replay", "twice")),
+    )
+
+
 def assertion_cases(clients: dict[str, Any]) -> st.SearchStrategy[AssertionCase]:
-    """An assertion of one of ``clients`` (label -> ClientConfig): valid (one in six), or with one
-    perturbation (one in two), or two or three (one in three)."""
+    """An assertion of one of ``clients`` (label -> ClientConfig): valid (one in seven), with one
+    perturbation of any kind (two in seven) or of a decisive kind (two in seven), or with two or
+    three (two in seven)."""
     labels = sorted(clients)
 
     def for_label(label: str) -> st.SearchStrategy[AssertionCase]:
@@ -618,7 +639,8 @@ def assertion_cases(clients: dict[str, Any]) -> st.SearchStrategy[AssertionCase]
         several = st.lists(one, min_size=2, max_size=3,
                            unique_by=lambda p: "iss" if p.target in ("iss", "sub", "iss_sub") else p.target).map(
             lambda ps: AssertionCase(label, tuple(ps)))
-        return _pick(single, several, single, st.just(AssertionCase(label)), single, several)
+        decisive = decisive_perturbations(client.auth_method).map(lambda p: AssertionCase(label, (p,)))
+        return _pick(single, several, decisive, st.just(AssertionCase(label)), single, several, decisive)
 
     built = {label: for_label(label) for label in labels}  # built once: flatmap would rebuild per draw
     return st.sampled_from(labels).flatmap(built.__getitem__)

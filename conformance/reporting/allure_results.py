@@ -465,7 +465,11 @@ class RedactingFileLogger(AllureFileLogger):
 
     @allure_commons.hookimpl
     def report_container(self, container):
-        self._report_item(container)
+        # allure-pytest writes one container per fixture per test; those of fixtures that worked
+        # only name the fixture (its HTTP exchanges are the test's "setup:" steps). Skipping them
+        # halves the files a run writes; a fixture that failed keeps its container and its error.
+        if any(_eventful(fixture) for fixture in [*container.befores, *container.afters]):
+            self._report_item(container)
 
     @allure_commons.hookimpl
     def report_globals(self, globals_item):
@@ -505,6 +509,11 @@ class RedactingFileLogger(AllureFileLogger):
 #: file names, timestamps, statuses, hashes and the labels and links this plugin sets.
 _TEXT_MEMBERS = frozenset({"message", "trace", "name", "value", "description", "descriptionHtml"})
 _NESTED_MEMBERS = frozenset({"statusDetails", "parameters", "steps", "befores", "afters"})
+
+
+def _eventful(fixture) -> bool:
+    return (fixture.status not in (None, Status.PASSED) or fixture.statusDetails is not None
+            or bool(fixture.attachments) or bool(fixture.steps))
 
 
 def _redact_obj(value, redact: Callable[[str], str]):

@@ -104,7 +104,7 @@ def test_run_options_become_pytest_options():
 
 
 def test_xdist_gives_the_serial_results(tmp_path):
-    selection = "DCR-TOK-001 or DCR-TOK-010 or DCR-REG-00 or DCR-MGT-00"
+    selection = "DCR-TOK-001 or DCR-TOK-010 or DCR-REG-006 or DCR-MGT-010"
     serial = run_cli("run", "-k", selection, "--defect", "jwt-audience-not-checked",
                      "--report-dir", str(tmp_path / "serial"), cwd=tmp_path)
     parallel = run_cli("run", "-k", selection, "--defect", "jwt-audience-not-checked", "-n", "2",

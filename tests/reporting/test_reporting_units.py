@@ -183,3 +183,16 @@ def test_executor_links_the_ci_build(tmp_path, monkeypatch, env, url):
         monkeypatch.setenv(key, value)
     executor = json.loads(ar.write_executor(tmp_path, "reference").read_text())
     assert executor.get("buildUrl") == url and executor["reportName"].endswith(": reference")
+
+
+def test_only_containers_of_fixtures_that_went_wrong_are_written(tmp_path):
+    writer = ar.RedactingFileLogger(tmp_path, Redactor([SECRET]).redact_text)
+    quiet = model2.TestResultContainer(uuid="c1", befores=[model2.TestBeforeResult(name="target", status="passed")],
+                                       afters=[model2.TestAfterResult(name="target::<lambda>")])
+    failed = model2.TestResultContainer(uuid="c2", befores=[model2.TestBeforeResult(
+        name="registered", status="failed", statusDetails=StatusDetails(message=f"no token {SECRET}"))])
+    writer.report_container(quiet)
+    writer.report_container(failed)
+    (written,) = [json.loads(p.read_text()) for p in tmp_path.glob("*-container.json")]
+    assert written["uuid"] == "c2"
+    assert written["befores"][0]["statusDetails"]["message"] == f"no token {marker(SECRET)}"

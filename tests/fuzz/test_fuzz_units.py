@@ -1,0 +1,214 @@
+"""The fuzzing parts on their own: oracle rules, the assertion model, strategies, budget, pool."""
+
+from __future__ import annotations
+
+import json
+import types
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from conformance.client.jose import OMIT, decode_unverified
+from conformance.fuzz import oracle
+from conformance.fuzz import strategies as s
+from conformance.fuzz.assertions import token_request
+from conformance.fuzz.budget import DEFAULT_EXAMPLES, Budget, in_ci
+from conformance.fuzz.oracle import ACCEPT, EITHER, REJECT, assertion_verdict, replay_verdict
+from conformance.fuzz.pool import TokenPool
+from conformance.fuzz.strategies import Perturbation as P
+from conformance.profile import TemplateSection, load_profile
+
+TEMPLATE = TemplateSection(software_id="haapi-template", scope="urn:se:curity:scopes:haapi",
+                           grant_types=("client_credentials",), token_endpoint_auth_method="client_secret_basic",
+                           redirect_uris=("https://app.example/callback", "com.example.app:/callback"),
+                           response_types=("code",), unauthorized_software_id="other-template")
+QUICK = settings(max_examples=60, deadline=None, database=None, derandomize=True,
+                 suppress_health_check=list(HealthCheck))
+
+
+def _mutation(field: str, value, fault: str) -> s.Mutation:
+    return s.Mutation(field, field, ((field, value),), fault, f"{field} test")
+
+
+# ------------------------------------------------------------------------- registration oracle
+
+
+def test_only_unknown_members_must_be_accepted():
+    payload = s.Payload((_mutation("x_fuzz_a", {"nested": [1]}, s.UNKNOWN),))
+    assert oracle.expectation(payload, 100).must_accept
+    assert oracle.expectation(s.Payload(), 30).must_accept
+
+
+def test_a_large_body_may_be_refused_with_413():
+    payload = s.Payload((_mutation("x_fuzz_a", "a" * 10_000, s.UNKNOWN),))
+    allowed = oracle.expectation(payload, 10_050)
+    assert not allowed.must_accept and 413 in allowed.statuses
+
+
+def test_invalid_redirect_uri_fits_only_a_redirect_fault():
+    scope = oracle.expectation(s.Payload((_mutation("scope", "openid", s.OUTSIDE),)), 80)
+    assert scope.errors == {oracle.METADATA} and scope.statuses == {400}
+    redirect = oracle.expectation(s.Payload((_mutation("redirect_uris", ["/cb"], s.SYNTAX),)), 80)
+    assert redirect.errors == {oracle.REDIRECT, oracle.METADATA}
+    both = oracle.expectation(s.Payload((_mutation("scope", "x", s.OUTSIDE),
+                                         _mutation("redirect_uris", ["/cb"], s.SYNTAX))), 80)
+    assert oracle.REDIRECT in both.errors
+
+
+def test_statement_faults_allow_the_statement_codes():
+    allowed = oracle.expectation(s.Payload((_mutation("software_statement", "a.b.c", s.SYNTAX),)), 80)
+    assert oracle.STATEMENT <= allowed.errors and oracle.REDIRECT not in allowed.errors
+
+
+def test_raw_bodies():
+    not_json = oracle.expectation(s.Payload(raw=s.RawBody(b"{", "application/json", s.NOT_JSON, "t")), 1)
+    assert not_json.must_refuse and not_json.errors == {oracle.REQUEST, oracle.METADATA}
+    media = oracle.expectation(s.Payload(raw=s.RawBody(b"{}", "text/plain", s.MEDIA_TYPE, "t")), 2)
+    assert not media.must_refuse and 415 in media.statuses
+
+
+# ------------------------------------------------------------------------- assertion model
+
+
+@pytest.mark.parametrize("perturbations, outcome", [
+    ((), ACCEPT),
+    ((P("exp", "offset", 60),), ACCEPT),
+    ((P("exp", "offset", -700),), REJECT),
+    ((P("exp", "offset", -30),), EITHER),
+    ((P("exp", "offset", 3600),), EITHER),
+    ((P("exp", "omit"),), REJECT),
+    ((P("exp", "value", "1700000000"),), REJECT),
+    ((P("exp", "absolute", 1e300),), EITHER),
+    ((P("iat", "omit"),), ACCEPT),
+    ((P("iat", "value", None),), EITHER),
+    ((P("nbf", "offset", 900),), REJECT),
+    ((P("nbf", "offset", -5),), ACCEPT),
+    ((P("aud", "issuer"),), EITHER),
+    ((P("aud", "trailing_slash"),), REJECT),
+    ((P("iss", "other_client"),), REJECT),
+    ((P("alg", "none"),), REJECT),
+    ((P("alg", "same_family"),), EITHER),
+    ((P("typ", "omit"),), ACCEPT),
+    ((P("header", "x_fuzz_a", 1),), ACCEPT),
+    ((P("claim", "x_fuzz_a", {"b": 2}),), ACCEPT),
+    ((P("client_id", "omit"),), ACCEPT),
+    ((P("form", "two_assertions"),), REJECT),
+    ((P("aud", "issuer"), P("signature", "broken")), REJECT),
+    ((P("kid", "unknown"), P("typ", "JWT")), EITHER),
+])
+def test_the_assertion_model(perturbations, outcome):
+    assert assertion_verdict(perturbations).outcome == outcome
+
+
+def test_replays():
+    assert replay_verdict(True, True).outcome == REJECT
+    assert replay_verdict(True, False).outcome == EITHER
+    assert replay_verdict(False, True).outcome == EITHER
+
+
+# ------------------------------------------------------------------------- strategies
+
+
+@QUICK
+@given(payload=s.registration_payloads(TEMPLATE))
+def test_payloads_are_one_request_each(payload):
+    if payload.raw is not None:
+        assert isinstance(payload.raw.content, bytes)
+        return
+    groups = [m.group for m in payload.mutations]
+    assert len(groups) == len(set(groups)) and 1 <= len(groups) <= 4
+    body = {k: v for k, v in payload.metadata().items() if v is not OMIT}
+    json.dumps(body, allow_nan=False)  # valid JSON, whatever the mutation
+    for m in payload.mutations:
+        if m.fault == s.UNKNOWN:
+            assert m.field not in s.KNOWN_MEMBERS
+    assert payload.describe()
+
+
+def test_every_rfc7591_member_is_fuzzed():
+    seen: set[str] = set()
+
+    @settings(QUICK, max_examples=400)
+    @given(payload=s.registration_payloads(TEMPLATE))
+    def collect(payload):
+        for m in payload.mutations:
+            seen.update(k for k, _ in m.members)
+
+    collect()
+    rfc7591 = {"redirect_uris", "token_endpoint_auth_method", "grant_types", "response_types", "client_name",
+               "client_uri", "logo_uri", "scope", "contacts", "tos_uri", "policy_uri", "jwks_uri", "jwks",
+               "software_id", "software_version", "software_statement"}
+    assert rfc7591 <= seen, sorted(rfc7591 - seen)
+
+
+@pytest.fixture(scope="module")
+def reference():
+    from conformance.pki import default_pki
+    from conformance.server import ReferenceServer
+
+    with ReferenceServer(pki=default_pki()) as srv:
+        yield srv, load_profile(srv.profile_path)
+
+
+def test_every_assertion_case_builds_a_token_request(reference):
+    _, profile = reference
+    clients = {k: c for k, c in profile.main_clients.items() if c.auth_method in ("private_key_jwt", "client_secret_jwt")}
+
+    @QUICK
+    @given(case=s.assertion_cases(clients))
+    def build(case):
+        spec = token_request(profile, case)
+        assert spec.form_value("grant_type") == "client_credentials"
+        assertion = spec.form_value("client_assertion")
+        targets = {p.target for p in case.perturbations}
+        if not targets & {"shape", "signature"}:
+            header, claims = decode_unverified(assertion)
+            assert "alg" in header
+        if not case.perturbations:
+            header, claims = decode_unverified(assertion)
+            client = profile.main_clients[case.label]
+            assert claims["iss"] == claims["sub"] == client.client_id
+            assert claims["aud"] == profile.token_endpoint_for(client)
+            assert assertion_verdict(()).outcome == ACCEPT
+
+    build()
+
+
+# ------------------------------------------------------------------------- budget and pool
+
+
+def _config(tmp_path, **options):
+    values = {"--dcr-fuzz-examples": None, "--dcr-fuzz-seed": None, "--dcr-report-dir": None,
+              "--dcr-race-width": 16, **options}
+    return types.SimpleNamespace(getoption=values.__getitem__,
+                                 invocation_params=types.SimpleNamespace(dir=tmp_path))
+
+
+def test_budget_modes(tmp_path):
+    local = Budget.from_config(_config(tmp_path), environ={})
+    assert local.examples == DEFAULT_EXAMPLES and local.seed is None and not local.derandomize
+    assert local.database == tmp_path / "reports" / "hypothesis"
+    assert local.settings().database is not None and "reports/hypothesis" in local.describe()
+    ci = Budget.from_config(_config(tmp_path), environ={"CI": "true"})
+    assert ci.derandomize and ci.database is None and ci.settings().derandomize
+    seeded = Budget.from_config(_config(tmp_path, **{"--dcr-fuzz-seed": 7}), environ={"CI": "true"})
+    assert seeded.seed == 7 and not seeded.derandomize and "--dcr-fuzz-seed 7" in seeded.describe()
+    sized = Budget.from_config(_config(tmp_path, **{"--dcr-fuzz-examples": 12, "--dcr-report-dir": str(tmp_path / "r")}),
+                               environ={})
+    assert sized.examples == 12 and sized.machine_runs >= 10 and sized.database == tmp_path / "r" / "hypothesis"
+    assert in_ci({"CI": "1"}) and not in_ci({"CI": "false"}) and not in_ci({})
+
+
+def test_the_pool_hands_out_fresh_distinct_tokens(reference):
+    from conformance.client.http import Transport
+    from conformance.client.session import DcrSession
+
+    _, profile = reference
+    dcr = DcrSession(profile, Transport.for_profile(profile))
+    with TokenPool(dcr, "basic", depth=3) as pool:
+        tokens = [pool.get() for _ in range(6)]
+    assert len({t.value for t in tokens}) == 6 and not any(t.stale for t in tokens)
+    with TokenPool(dcr, "basic", depth=2, max_age_s=0.0) as pool:  # every pooled token too old
+        token = pool.get()
+    assert token.value and pool.discarded >= 0
+    dcr.transport.close()
