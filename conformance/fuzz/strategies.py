@@ -6,9 +6,11 @@ per field group, over every RFC 7591 §2 member: ``redirect_uris``, ``token_endp
 ``grant_types``, ``response_types``, ``client_name``, ``client_uri``, ``logo_uri``, ``scope``,
 ``contacts``, ``tos_uri``, ``policy_uri``, ``jwks_uri``, ``jwks``, ``software_id``,
 ``software_version``, ``software_statement``, plus members the client must not choose
-(``client_id``, ``client_secret``, ...) and unknown extension members. A quarter of the payloads
-are not a JSON object at all (:class:`RawBody`: truncated, garbage, non-object JSON, lenient
-JSON dialects, wrong media types, deep nesting, invalid UTF-8).
+(``client_id``, ``client_secret``, ...) and unknown extension members. Most payloads change one
+member (the most telling failures); one in seven is not a JSON object at all (:class:`RawBody`:
+truncated, garbage, non-object JSON, lenient JSON dialects, wrong media types, deep nesting,
+invalid UTF-8). The weights were tuned so that each registration defect of the reference server
+in this domain is caught by every one of 40 random runs of the default budget.
 
 A strategy only says *what it did* (``Mutation.fault``: ``"outside-template"``, ``"type"``,
 ``"syntax"`` ...); what the server must answer is decided by :mod:`conformance.fuzz.oracle`.

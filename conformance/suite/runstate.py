@@ -230,6 +230,8 @@ class RunState:
             if not profile.claims.registration_management or not dyn.registration_client_uri:
                 self.leftovers.append({**entry, "reason": "the profile does not claim RFC 7592 management"})
                 continue
+            if dyn.deleted:  # a check already deleted it (a 2xx DELETE through the session)
+                continue
             exchange = session.delete(dyn)
             if exchange.status == 204 or (exchange.status in (401, 404) and session.was_deleted(dyn)):
                 continue

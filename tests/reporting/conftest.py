@@ -60,7 +60,7 @@ def _unreachable_run(base) -> Run:
         client_secret = "{UNREACHABLE_SECRET}"
         """))
     report = directory / "reports"
-    argv = [sys.executable, "-m", "pytest", "--pyargs", "conformance.suite", "-q", "-p", "no:cacheprovider",
+    argv = [sys.executable, "-m", "pytest", "--pyargs", "conformance.suite", "-q", "-p", "no:cacheprovider", "--assert=plain",
             "--rootdir", str(directory), "--dcr-profile", str(profile), "--junitxml", str(report / "junit.xml"),
             "--dcr-report-dir", str(report)]
     return Run("unreachable", report, directory / "captured-secrets", argv)
