@@ -192,7 +192,7 @@ def run_observer(args: argparse.Namespace) -> int:
     (``--port``, ``--write-profile``, ``--state``, ``--no-rotation``, ``--initial-token-ttl``);
     ``--defect`` does not (the app is under test, not the server) and server nonces are off
     (the ``dpop-nonce`` scenario asks for them)."""
-    from conformance.pki import TestPKI
+    from conformance.server.cli import server_options
 
     scenario_name = args.observe
     if scenario_name not in SCENARIOS:
@@ -202,15 +202,7 @@ def run_observer(args: argparse.Namespace) -> int:
     if getattr(args, "defect", None):
         print("dcr-conformance serve: --defect cannot be combined with --observe", file=sys.stderr)
         return 2
-    pki = None
-    if args.state:
-        state = Path(args.state).resolve()
-        pki = TestPKI.load_or_generate(state.parent / f"{state.name}.pki")
-    profile = Path(args.write_profile).resolve() if args.write_profile else None
-    observer = Observer(scenario_name, rotate_on_read=not args.no_rotation,
-                        initial_token_ttl_s=args.initial_token_ttl, state_file=args.state,
-                        port=args.port, pki=pki, profile_path=profile,
-                        workdir=profile.parent if profile else None)
+    observer = Observer(scenario_name, **server_options(args))
     try:
         observer.start()
     except OSError as exc:

@@ -45,11 +45,24 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
     return parser
 
 
-def list_defects(out=sys.stdout) -> None:
+def list_defects(out=None) -> None:
+    out = out or sys.stdout  # looked up at call time (tests and pipes replace sys.stdout)
     width = max(len(name) for name in DEFECTS)
     for defect in DEFECTS.values():
         print(f"{defect.name:<{width}}  {' '.join(defect.breaks):<18} {defect.requirement:<18} "
               f"{defect.text}", file=out)
+
+
+def server_options(args: argparse.Namespace) -> dict:
+    """ReferenceServer keywords from the serve options (shared with ``serve --observe``)."""
+    pki = None
+    if args.state:
+        state = Path(args.state).resolve()
+        pki = TestPKI.load_or_generate(state.parent / f"{state.name}.pki")  # the CA survives restarts
+    profile = Path(args.write_profile).resolve() if args.write_profile else None
+    return dict(rotate_on_read=not args.no_rotation, initial_token_ttl_s=args.initial_token_ttl,
+                state_file=args.state, port=args.port, pki=pki, profile_path=profile,
+                workdir=profile.parent if profile else None)
 
 
 def run_serve(args: argparse.Namespace) -> int:
@@ -67,16 +80,7 @@ def run_serve(args: argparse.Namespace) -> int:
     if args.defect is not None and args.defect not in DEFECTS:
         print(f"dcr-conformance serve: {UnknownDefect(args.defect)}", file=sys.stderr)
         return 2
-    pki = None
-    if args.state:
-        state = Path(args.state).resolve()
-        pki = TestPKI.load_or_generate(state.parent / f"{state.name}.pki")
-    profile = Path(args.write_profile).resolve() if args.write_profile else None
-    server = ReferenceServer(defect=args.defect, rotate_on_read=not args.no_rotation,
-                             dpop_nonce=not args.no_dpop_nonce,
-                             initial_token_ttl_s=args.initial_token_ttl, state_file=args.state,
-                             port=args.port, pki=pki, profile_path=profile,
-                             workdir=profile.parent if profile else None)
+    server = ReferenceServer(defect=args.defect, dpop_nonce=not args.no_dpop_nonce, **server_options(args))
     try:
         server.start()
     except OSError as exc:

@@ -139,6 +139,8 @@ class RunState:
 
     def profiles(self) -> list[Profile]:
         """The profiles under test, discovered and probed once (the embedded server starts here)."""
+        if self.unusable is not None:  # found out once; not again per test function
+            raise self.unusable
         if self._profiles is None:
             loaded = self._loaded or [self._start_embedded()]
             self._profiles = [self._prepare(profile) for profile in loaded]

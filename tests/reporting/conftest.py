@@ -8,13 +8,19 @@
 
 Each loads ``dcr_secret_capture`` (this directory) to record the secrets it used and received.
 A fourth run, ``unreachable`` (plain pytest, no ``--alluredir``, a target that refuses
-connections), starts with them.
+connections), starts with them. Under pytest-xdist (CI runs ``pytest -n 2``) each group of runs
+happens once, in the first worker that needs it, under a lock file in the directory the workers
+share; the other worker waits and reads the outcome.
 """
 
 from __future__ import annotations
 
+import fcntl
+import json
+import os
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -27,21 +33,32 @@ RUNS = {
                                     "-k", "DCR-REG-001 or DCR-REG-002 or DCR-REG-005", "-n", "1")),
 }
 _started: dict[str, Run] = {}
+MAIN = tuple(RUNS)
+
+
+def _shared_dir(tmp_path_factory) -> Path | None:
+    """Under pytest-xdist, the directory all workers share (the runs happen once, in one of them)."""
+    return tmp_path_factory.getbasetemp().parent if os.environ.get("PYTEST_XDIST_WORKER") else None
 
 
 @pytest.fixture(scope="session")
-def runs_base(tmp_path_factory):
-    return tmp_path_factory.mktemp("reporting-runs")
+def runs_base(tmp_path_factory) -> Path:
+    shared = _shared_dir(tmp_path_factory)
+    if shared is None:
+        return tmp_path_factory.mktemp("reporting-runs")
+    base = shared / "dcr-reporting-runs"
+    base.mkdir(exist_ok=True)
+    return base
 
 
-def _start(name: str, base) -> Run:
+def _start(name: str, base: Path) -> Run:
     if name not in _started:
         _started[name] = (_unreachable_run(base) if name == "unreachable"
                           else cli_run(name, base, *RUNS[name]["cli_args"])).start()
     return _started[name]
 
 
-def _unreachable_run(base) -> Run:
+def _unreachable_run(base: Path) -> Run:
     """pytest itself (no CLI, no --alluredir) against a profile whose target refuses connections."""
     directory = base / "unreachable"
     directory.mkdir(parents=True, exist_ok=True)
@@ -77,19 +94,36 @@ def _wait(runs: list[Run]) -> None:
         raise
 
 
-@pytest.fixture(scope="session")
-def report_runs(runs_base) -> dict[str, Run]:
-    runs = {name: _start(name, runs_base) for name in RUNS}
-    _start("unreachable", runs_base)  # in parallel too; its test waits for it
-    _wait(list(runs.values()))
-    return runs
+def _runs(names: tuple[str, ...], base: Path, shared: bool, also_start: tuple[str, ...] = ()) -> dict[str, Run]:
+    """The finished runs ``names``: started here, or (xdist) read from the worker that ran them."""
+    if not shared:
+        runs = {name: _start(name, base) for name in names}
+        for name in also_start:  # in parallel too; its test waits for it
+            _start(name, base)
+        _wait(list(runs.values()))
+        return runs
+    group = "-".join(names)
+    with open(base / f"{group}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # the first worker runs them, the others wait and read
+        done = base / f"{group}.json"
+        if done.exists():
+            return {name: Run.from_json(data) for name, data in json.loads(done.read_text()).items()}
+        runs = {name: _start(name, base) for name in names}
+        _wait(list(runs.values()))
+        done.write_text(json.dumps({name: run.to_json() for name, run in runs.items()}))
+        return runs
 
 
 @pytest.fixture(scope="session")
-def unreachable_run(runs_base) -> Run:
-    run = _start("unreachable", runs_base)
-    _wait([run])
-    return run
+def report_runs(tmp_path_factory, runs_base) -> dict[str, Run]:
+    shared = _shared_dir(tmp_path_factory) is not None
+    return _runs(MAIN, runs_base, shared, also_start=("unreachable",))
+
+
+@pytest.fixture(scope="session")
+def unreachable_run(tmp_path_factory, runs_base) -> Run:
+    shared = _shared_dir(tmp_path_factory) is not None
+    return _runs(("unreachable",), runs_base, shared)["unreachable"]
 
 
 @pytest.fixture(scope="session")

@@ -59,6 +59,17 @@ class Run:
             self.seconds = time.perf_counter() - self.started
         return self
 
+    def to_json(self) -> dict:
+        return {"name": self.name, "report_dir": str(self.report_dir), "secrets_dir": str(self.secrets_dir),
+                "argv": self.argv, "returncode": self.returncode, "stdout": self.stdout, "stderr": self.stderr,
+                "seconds": self.seconds}
+
+    @classmethod
+    def from_json(cls, data: dict) -> Run:
+        return cls(data["name"], Path(data["report_dir"]), Path(data["secrets_dir"]), data["argv"],
+                   returncode=data["returncode"], stdout=data["stdout"], stderr=data["stderr"],
+                   seconds=data["seconds"])
+
     @property
     def junit(self) -> Path:
         return self.report_dir / "junit.xml"
