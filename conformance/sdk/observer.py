@@ -30,9 +30,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import signal
 import sys
-import threading
 from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import parse_qsl
@@ -192,7 +190,7 @@ def run_observer(args: argparse.Namespace) -> int:
     (``--port``, ``--write-profile``, ``--state``, ``--no-rotation``, ``--initial-token-ttl``);
     ``--defect`` does not (the app is under test, not the server) and server nonces are off
     (the ``dpop-nonce`` scenario asks for them)."""
-    from conformance.server.cli import server_options
+    from conformance.server.cli import server_options, wait_for_stop
 
     scenario_name = args.observe
     if scenario_name not in SCENARIOS:
@@ -208,16 +206,10 @@ def run_observer(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"dcr-conformance serve: cannot listen on port {args.port}: {exc.strerror}", file=sys.stderr)
         return 2
-    stop = threading.Event()
-    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    _print_banner(observer)
     try:
-        _print_banner(observer)
-        while not stop.wait(0.5):
-            pass
-    except KeyboardInterrupt:
-        pass
+        wait_for_stop()
     finally:
-        signal.signal(signal.SIGTERM, previous)
         try:
             if len(observer.recording):
                 from .report import render_text

@@ -65,6 +65,19 @@ def server_options(args: argparse.Namespace) -> dict:
                 workdir=profile.parent if profile else None)
 
 
+def wait_for_stop() -> None:
+    """Block until Ctrl-C or SIGTERM (the previous SIGTERM handler is restored)."""
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def run_serve(args: argparse.Namespace) -> int:
     if args.list_defects:
         try:
@@ -88,23 +101,17 @@ def run_serve(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
 
-    stop = threading.Event()
-    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    print(f"dcr-conformance reference server at {server.base_url}", flush=True)
+    print(f"profile: {server.profile_path}", flush=True)
+    print(f"CA certificate: {server.pki.ca_cert}", flush=True)
+    if args.defect:
+        print(f"defect: {args.defect} ({DEFECTS[args.defect].text})", flush=True)
+    if args.state:
+        print(f"state: {Path(args.state).resolve()}", flush=True)
+    print("Ctrl-C or SIGTERM stops it.", flush=True)
     try:
-        print(f"dcr-conformance reference server at {server.base_url}", flush=True)
-        print(f"profile: {server.profile_path}", flush=True)
-        print(f"CA certificate: {server.pki.ca_cert}", flush=True)
-        if args.defect:
-            print(f"defect: {args.defect} ({DEFECTS[args.defect].text})", flush=True)
-        if args.state:
-            print(f"state: {Path(args.state).resolve()}", flush=True)
-        print("Ctrl-C or SIGTERM stops it.", flush=True)
-        while not stop.wait(0.5):
-            pass
-    except KeyboardInterrupt:
-        pass
+        wait_for_stop()
     finally:
-        signal.signal(signal.SIGTERM, previous)
         server.stop()
         print("stopped", flush=True)
     return 0

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import copy
 import json
-from dataclasses import dataclass
 
 import pytest
 
 from conformance.reporting import summary as summary_module
 from conformance.reporting.summary import build_summary, render_markdown, results_digest, verify
+from conformance.suite.runstate import Outcome
 from reporting_kit import NO_STORE_CHECKS, UNREACHABLE_SECRET, junit_cases, junit_totals, junit_verdicts, verdict_counts
 
 
@@ -121,17 +121,6 @@ def test_the_unreachable_result_for_allure(monkeypatch):
 # ---------------------------------------------------------------------------- unit tests
 
 
-@dataclass
-class _Outcome:
-    check_id: str
-    title: str
-    level: str
-    profile: str
-    client: str
-    verdict: str = "passed"
-    detail: str = ""
-
-
 _REQS = {"DCR-A": ("RFC7591-3.2.1",), "DCR-B": ("RFC7591-3.2.1-S",), "DCR-C": ("RFC6749-5.1", "RFC7591-3.2.1")}
 
 
@@ -141,13 +130,13 @@ def _summary(*outcomes, **kwargs):
 
 
 @pytest.mark.parametrize("outcomes,verdict", [
-    ([_Outcome("DCR-A", "t", "MUST", "p", "c")], "pass"),
-    ([_Outcome("DCR-A", "t", "MUST", "p", "c", "failed")], "fail"),
-    ([_Outcome("DCR-A", "t", "MUST", "p", "c", "error")], "fail"),
-    ([_Outcome("DCR-B", "t", "SHOULD", "p", "c", "warning")], "pass"),
-    ([_Outcome("DCR-B", "t", "SHOULD", "p", "c", "failed")], "pass"),  # --dcr-strict: the run fails, MUSTs hold
-    ([_Outcome("DCR-A", "t", "MUST", "p", "c", "expected failure")], "pass"),
-    ([_Outcome("DCR-A", "t", "MUST", "p", "c", "not claimed")], "pass"),
+    ([Outcome("DCR-A", "t", "MUST", "p", "c")], "pass"),
+    ([Outcome("DCR-A", "t", "MUST", "p", "c", "failed")], "fail"),
+    ([Outcome("DCR-A", "t", "MUST", "p", "c", "error")], "fail"),
+    ([Outcome("DCR-B", "t", "SHOULD", "p", "c", "warning")], "pass"),
+    ([Outcome("DCR-B", "t", "SHOULD", "p", "c", "failed")], "pass"),  # --dcr-strict: the run fails, MUSTs hold
+    ([Outcome("DCR-A", "t", "MUST", "p", "c", "expected failure")], "pass"),
+    ([Outcome("DCR-A", "t", "MUST", "p", "c", "not claimed")], "pass"),
     ([], "fail"),
 ])
 def test_verdict_rules(outcomes, verdict):
@@ -157,12 +146,12 @@ def test_verdict_rules(outcomes, verdict):
 
 
 def test_an_interrupted_run_does_not_pass():
-    summary = _summary(_Outcome("DCR-A", "t", "MUST", "p", "c"), interruption="target unreachable: refused")
+    summary = _summary(Outcome("DCR-A", "t", "MUST", "p", "c"), interruption="target unreachable: refused")
     assert summary["verdict"] == "fail" and "target unreachable: refused" in summary["verdict_reasons"]
 
 
 def test_digest_is_over_canonical_rows_and_independent_of_order():
-    a, b = _Outcome("DCR-A", "t", "MUST", "p", "c"), _Outcome("DCR-C", "u", "MUST", "p", "d", "failed", "why")
+    a, b = Outcome("DCR-A", "t", "MUST", "p", "c"), Outcome("DCR-C", "u", "MUST", "p", "d", "failed", "why")
     first, second = _summary(a, b), _summary(b, a)
     assert first["results"] == second["results"]
     assert first["digest"]["value"] == second["digest"]["value"] == results_digest(first["results"])
@@ -170,8 +159,8 @@ def test_digest_is_over_canonical_rows_and_independent_of_order():
 
 
 def test_requirements_table_counts_per_client():
-    summary = _summary(_Outcome("DCR-A", "t", "MUST", "p", "c1"), _Outcome("DCR-C", "u", "MUST", "p", "c1", "failed"),
-                       _Outcome("DCR-C", "u", "MUST", "p", "c2", "not claimed"))
+    summary = _summary(Outcome("DCR-A", "t", "MUST", "p", "c1"), Outcome("DCR-C", "u", "MUST", "p", "c1", "failed"),
+                       Outcome("DCR-C", "u", "MUST", "p", "c2", "not claimed"))
     reqs = {r["id"]: r for r in summary["requirements"]}
     cell = reqs["RFC7591-3.2.1"]["clients"]["p/c1"]
     assert (cell["passed"], cell["failed"], cell["status"]) == (1, 1, "failed")
@@ -183,7 +172,7 @@ def test_requirements_table_counts_per_client():
 
 
 def test_details_are_redacted_once_more():
-    summary = build_summary([_Outcome("DCR-A", "t", "MUST", "p", "c", "failed", "got token SECRETSECRET")], _REQS,
+    summary = build_summary([Outcome("DCR-A", "t", "MUST", "p", "c", "failed", "got token SECRETSECRET")], _REQS,
                             cases={}, profiles=["p"], exit_status=1, target="x",
                             redact=lambda s: s.replace("SECRETSECRET", "[redacted:x]"))
     assert summary["results"][0]["detail"] == "got token [redacted:x]"
