@@ -16,9 +16,15 @@ import pytest
 from conformance.requirements import SHOULD
 from conformance.suite import expect as expect_module
 from conformance.suite.check import STEPS, CheckInfo
-from conformance.suite.runstate import RunState, Target, TargetUnusable
+from conformance.suite.runstate import AGING_MARGIN_S, RunState, Target, TargetUnusable
 
 _STATE = pytest.StashKey[RunState]()
+#: Fixtures whose values are obtained before the first test, so that their checks, run last, find
+#: them old enough: the run itself is the wait (DCR-MGT-014's client, the expired initial token of
+#: DCR-REG-008 and DCR-REV-008).
+AGED_FIXTURES = ("aged_client", "expired_initial_token")
+#: (fixture, profile name) pairs that selected, claimed checks will need.
+_AGED_NEEDED = pytest.StashKey[set]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -149,6 +155,23 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         if state.expected_failure(info.id, label):
             item.add_marker(pytest.mark.xfail(
                 reason=f"expected failure of {info.id} for {label} ({state.expected_failures_path})", strict=True))
+    # Checks waiting for an aged value to grow old run last: the run is their wait.
+    items[:] = sorted(items, key=lambda item: bool(_aged_fixtures(item)))
+
+
+def _aged_fixtures(item: pytest.Item) -> list[str]:
+    return [name for name in AGED_FIXTURES if name in getattr(item, "fixturenames", ())]
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Remember the aged values (and of which profiles) the selected, claimed checks will need."""
+    needed = set()
+    for item in session.items:
+        callspec = getattr(item, "callspec", None)
+        target = callspec.params.get("target") if callspec else None
+        if target is not None and item.get_closest_marker("skip") is None:
+            needed.update((name, target.profile.name) for name in _aged_fixtures(item))
+    session.config.stash[_AGED_NEEDED] = needed
 
 
 def _rename(item: pytest.Item, name: str) -> None:
@@ -203,6 +226,24 @@ def initial_token(new_initial_token) -> str:
 
 
 @pytest.fixture
+def expired_initial_token(target: Target, dcr_state) -> str:
+    """An initial token older than ``initial_token_ttl_s``: obtained before the run's first test, once
+    per profile and process, and shared by the checks needing an expired token (DCR-REG-008,
+    DCR-REV-008), which run last and wait only for what is left."""
+    ttl = target.profile.claims.initial_token_ttl_s
+    if ttl + AGING_MARGIN_S > dcr_state.max_wait_s:
+        pytest.skip(f"not claimed by profile: initial_token_ttl_s = {ttl} is longer than --dcr-max-wait")
+    aged = dcr_state.expired_initial_token(target.profile)
+    token, exchange = aged.value
+    if not token:
+        raise expect_module.PrerequisiteFailure(
+            "prerequisite: could not get an initial token for the profile's first main client\n  "
+            + exchange.describe().replace("\n", "\n  "))
+    aged.wait_until_older_than(ttl + AGING_MARGIN_S, dcr_state.max_wait_s, f"initial_token_ttl_s = {ttl}")
+    return token
+
+
+@pytest.fixture
 def register(target: Target, new_initial_token):
     """A factory registering a fresh dynamic client with a fresh initial token (steps 1 and 2)."""
     def do(metadata: dict | None = None):
@@ -221,7 +262,27 @@ def registered(register):
     return register()
 
 
+@pytest.fixture
+def aged_client(target: Target, dcr_state):
+    """``Aged((client or None, exchanges))``: a client registered before the run's first test, so
+    that its registration access token is old when the check using it runs, last (DCR-MGT-014)."""
+    ttl = target.profile.claims.registration_token_read_write_ttl_s or 0
+    if ttl + AGING_MARGIN_S > dcr_state.max_wait_s:  # no client registered for a wait that cannot fit
+        pytest.skip(f"not claimed by profile: registration_token_read_write_ttl_s = {ttl} is longer than "
+                    "--dcr-max-wait")
+    return dcr_state.aged_client(target.profile)
+
+
 # ---------------------------------------------------------------- outcomes
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtestloop(session: pytest.Session):
+    """Before the first test (of each xdist worker too): the aged values start ageing."""
+    needed = session.config.stash.get(_AGED_NEEDED, None)
+    if needed and not session.config.option.collectonly:
+        state_of(session.config).start_aged(needed)
+    return (yield)
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
@@ -238,7 +299,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     if report.longrepr is not None and not hasattr(report, "wasxfail"):
         if call.excinfo is not None and call.excinfo.errisinstance(expect_module.CheckFailure):
             report.longrepr = f"{info.id} {info.title}\n{call.excinfo.value}"
-        report.longrepr = state.redact(str(report.longrepr))
+        if report.skipped and isinstance(report.longrepr, tuple):  # (path, line, reason): pytest reads it as such
+            path, line, reason = report.longrepr
+            report.longrepr = (path, line, state.redact(str(reason)))
+        else:
+            report.longrepr = state.redact(str(report.longrepr))
     if call.when != "call":
         return report
     notes = expect_module.findings()

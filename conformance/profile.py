@@ -41,6 +41,7 @@ CLIENT_SECRET_JWT_ALGS = ("HS256",)
 _LABEL = re.compile(r"^[A-Za-z0-9_.-]+$")
 _VAR = re.compile(r"\$\$\{|\$\{([^}]*)\}?")
 _VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_GRAPHQL_NAME = re.compile(r"^[_A-Za-z][_0-9A-Za-z]*$")  # GraphQL spec §2.1.9 Name
 
 
 # -- the profile -------------------------------------------------------------------------------
@@ -48,7 +49,7 @@ _VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 @dataclass(frozen=True, repr=False)
 class ClientConfig:
-    """A main client, the introspector or the unlisted client (its repr hides the secret)."""
+    """A main client, the introspector, the unlisted or the management client (its repr hides the secret)."""
 
     label: str
     client_id: str
@@ -127,6 +128,39 @@ class Claims:
     deleted_client_tokens_inactive: bool = True
     jwt_replay_rejected: bool = True
     dpop_nonce: bool = False
+    resource_dpop_nonce: bool = False  # RFC 9449 §9 nonces at [use] resource_url
+    main_client_requires_attestation: bool = False  # the main clients get the [use] scope only with attestation
+    management_clients: bool = False  # Curity management-clients: a [management_client] gets dcrm tokens
+    registration_token_read_write_ttl_s: int | None = None  # Curity read-write-ttl: older RATs may only DELETE
+    code_flow: bool = False  # the HAAPI code flow and refresh tokens of [code_flow] (DCR-USE-012)
+    refresh_token_dpop_bound: bool = False  # refresh tokens bound to the DPoP key (Curity; RFC 9449 §5)
+    dcr_graphql_status: bool = False  # Curity's DCR GraphQL API sets a client's status (needs [management_client])
+
+
+@dataclass(frozen=True)
+class GraphqlSection:
+    """Curity's DCR management GraphQL API (``[graphql]``, protocol.md §5.3). The status mutation
+    is found by schema introspection; the three names override that where it is ambiguous."""
+
+    endpoint: str | None = None  # default: registration_endpoint + "/graphql"
+    scope: str = "dcrm"  # of the [management_client]'s token
+    status_mutation: str | None = None
+    client_id_argument: str | None = None  # inside the mutation's input object, or a direct argument
+    status_argument: str | None = None
+
+
+@dataclass(frozen=True, repr=False)
+class CodeFlowSection:
+    """The HAAPI code flow (``[code_flow]``): where it starts and what its forms are filled with."""
+
+    authorization_endpoint: str | None = None  # None: from the metadata (RFC 8414 discovery)
+    redirect_uri: str | None = None  # default: the template's first redirect URI
+    scope: str = "openid"
+    fields: dict[str, str] = field(default_factory=dict, compare=False)  # form field -> value (secrets)
+
+    def __repr__(self) -> str:
+        return (f"CodeFlowSection(authorization_endpoint={self.authorization_endpoint!r}, "
+                f"redirect_uri={self.redirect_uri!r}, scope={self.scope!r}, fields={sorted(self.fields)})")
 
 
 @dataclass(frozen=True)
@@ -138,8 +172,11 @@ class Profile:
     main_clients: dict[str, ClientConfig]
     introspector: ClientConfig | None = None
     unlisted_client: ClientConfig | None = None
+    management_client: ClientConfig | None = None  # its dcrm token manages any dynamic client
     use: UseSection = field(default_factory=UseSection)
     claims: Claims = field(default_factory=Claims)
+    code_flow: CodeFlowSection = field(default_factory=CodeFlowSection)
+    graphql: GraphqlSection = field(default_factory=GraphqlSection)
     warnings: tuple[str, ...] = ()
     secret_values: tuple[str, ...] = field(default=(), repr=False, compare=False)
 
@@ -154,6 +191,12 @@ class Profile:
         if endpoint is None:
             raise ValueError(f"profile {self.name!r} has no token_endpoint yet: run discover() first")
         return endpoint
+
+    @property
+    def graphql_endpoint(self) -> str | None:
+        """``[graphql] endpoint``, else the ``/graphql`` sub-path of the registration endpoint."""
+        registration = self.server.registration_endpoint
+        return self.graphql.endpoint or (registration.rstrip("/") + "/graphql" if registration else None)
 
     @property
     def needs_discovery(self) -> bool:
@@ -210,6 +253,9 @@ _TOP = {
     "claims": ("table", "[claims]"),
     "introspector": ("table", "[introspector]"),
     "unlisted_client": ("table", "[unlisted_client]"),
+    "management_client": ("table", "[management_client]"),
+    "code_flow": ("table", "[code_flow]"),
+    "graphql": ("table", "[graphql]"),
 }
 _SERVER = {
     "issuer": ("url", 'issuer = "https://idsvr.example/oauth/v2/oauth-anonymous"'),
@@ -253,8 +299,23 @@ _USE = {
     "dpop": ("boolean", "dpop = true"),
     "resource_url": ("url", 'resource_url = "https://idsvr.example/api/resource"'),
 }
+_CODE_FLOW = {
+    "authorization_endpoint": ("url", 'authorization_endpoint = "https://idsvr.example/oauth/v2/oauth-authorize"'),
+    "redirect_uri": ("string", 'redirect_uri = "app:/callback"'),
+    "scope": ("string", 'scope = "openid"'),
+    "fields": ("table", '[code_flow.fields] userName = "${TEST_USER}"'),
+    "field_files": ("table", '[code_flow.field_files] password = "secrets/user-password.txt"'),
+}
+_GRAPHQL = {
+    "endpoint": ("url", 'endpoint = "https://idsvr.example/token-service/oauth-registration/graphql"'),
+    "scope": ("string", 'scope = "dcrm"'),
+    "status_mutation": ("string", 'status_mutation = "setDynamicallyRegisteredClientStatusById"'),
+    "client_id_argument": ("string", 'client_id_argument = "clientId"'),
+    "status_argument": ("string", 'status_argument = "status"'),
+}
 _CLAIMS = {name: ("boolean", f"{name} = true") for name in Claims.__dataclass_fields__}
 _CLAIMS["initial_token_ttl_s"] = ("integer", "initial_token_ttl_s = 300")
+_CLAIMS["registration_token_read_write_ttl_s"] = ("integer", "registration_token_read_write_ttl_s = 2419200")
 
 _EXPECTED = {
     "string": "a string",
@@ -332,11 +393,14 @@ class _Loader:
         clients = self.main_clients(data)
         introspector = self.client(self.table(data, "introspector"), "introspector", "introspector")
         unlisted = self.client(self.table(data, "unlisted_client"), "unlisted_client", "unlisted_client")
+        manager = self.client(self.table(data, "management_client"), "management_client", "management_client")
         use = self.use(self.table(data, "use"), template, server)
         claims = self.claims(self.table(data, "claims"))
+        code_flow = self.code_flow(self.table(data, "code_flow"), template, server, claims)
+        graphql = self.graphql(self.table(data, "graphql"))
         if server is not None:
             server = replace(server, resource_url=use.resource_url)
-            self.cross_checks(server, claims, clients, introspector, unlisted)
+            self.cross_checks(server, claims, clients, introspector, unlisted, manager)
         if self.problems:
             raise ProfileError(self.file, problems=self.problems)
         assert server is not None and template is not None
@@ -348,8 +412,11 @@ class _Loader:
             main_clients=clients,
             introspector=introspector,
             unlisted_client=unlisted,
+            management_client=manager,
             use=use,
             claims=claims,
+            code_flow=code_flow,
+            graphql=graphql,
             warnings=tuple(self.warnings),
             secret_values=tuple(dict.fromkeys(self.secrets)),
         )
@@ -845,18 +912,99 @@ class _Loader:
             resource_url=resource or server_resource,
         )
 
+    def code_flow(
+        self, tbl: dict[str, Any] | None, template: TemplateSection | None, server: ServerSection | None,
+        claims: Claims,
+    ) -> CodeFlowSection:
+        tbl = tbl or {}
+        self.check_keys(tbl, "code_flow", _CODE_FLOW)
+        endpoint = self.get(tbl, "code_flow", "authorization_endpoint", _CODE_FLOW)
+        redirect = self.get(tbl, "code_flow", "redirect_uri", _CODE_FLOW)
+        scope = self.get(tbl, "code_flow", "scope", _CODE_FLOW)
+        if scope is not None and not scope.strip():
+            self.error("code_flow.scope", 'is empty; give the scope to ask the user for, e.g. scope = "openid"')
+        fields = self.form_fields(tbl)
+        if redirect is None and template is not None and template.redirect_uris:
+            redirect = template.redirect_uris[0]
+        if claims.code_flow:
+            if endpoint is None and (server is None or server.issuer is None) and "authorization_endpoint" not in tbl:
+                self.error(
+                    "code_flow.authorization_endpoint",
+                    "missing while claims.code_flow = true; "
+                    f"add {_CODE_FLOW['authorization_endpoint'][1]} (or server.issuer for discovery)",
+                )
+            if redirect is None and "redirect_uri" not in tbl:
+                self.error(
+                    "code_flow.redirect_uri",
+                    "missing while claims.code_flow = true and template.redirect_uris is empty; "
+                    f"add {_CODE_FLOW['redirect_uri'][1]} (a redirect URI the template allows)",
+                )
+        return CodeFlowSection(endpoint, redirect, scope or "openid", fields)
+
+    def graphql(self, tbl: dict[str, Any] | None) -> GraphqlSection:
+        tbl = tbl or {}
+        self.check_keys(tbl, "graphql", _GRAPHQL)
+        values = {k: self.get(tbl, "graphql", k, _GRAPHQL) for k in _GRAPHQL if k in tbl}
+        for key in ("scope", "status_mutation", "client_id_argument", "status_argument"):
+            value = values.get(key)
+            if value is not None and (not value.strip() or (key != "scope" and not _GRAPHQL_NAME.match(value))):
+                what = "a space-separated scope" if key == "scope" else "a GraphQL name (letters, digits, _)"
+                self.error(f"graphql.{key}", f"{value!r} is not {what}; e.g. {_GRAPHQL[key][1]}, or remove it")
+                values.pop(key)
+        return GraphqlSection(**{k: v for k, v in values.items() if v is not None})
+
+    def form_fields(self, tbl: Mapping[str, Any]) -> dict[str, str]:
+        """``[code_flow.fields]`` (``${VAR}`` expanded) and ``[code_flow.field_files]`` (a value read
+        from a file, relative to the profile); every value is a secret (a password, a username)."""
+        fields: dict[str, str] = {}
+        for key in ("fields", "field_files"):
+            sub = tbl.get(key, {})
+            if not isinstance(sub, dict):
+                self.error(f"code_flow.{key}", f"expected a table ({_CODE_FLOW[key][1]}), got {_toml_type(sub)}")
+                continue
+            for name, raw in sub.items():
+                dotted = f"code_flow.{key}.{name}"
+                if not isinstance(raw, str):
+                    self.error(dotted, f"expected a string, got {_toml_type(raw)}; e.g. {_CODE_FLOW[key][1]}")
+                    continue
+                if name in fields:
+                    self.error(dotted, "is also in code_flow.fields; give each field once")
+                    continue
+                value = self.expand(raw, dotted)
+                if value is not None and key == "field_files":
+                    value = self.field_file(value, dotted)
+                if value is not None:
+                    self.secrets.append(value)
+                    fields[name] = value
+        return fields
+
+    def field_file(self, value: str, dotted: str) -> str | None:
+        path = self.file_path(value, dotted)
+        if path is None:
+            return None
+        try:
+            text = path.read_text(encoding="utf-8").rstrip("\r\n")
+        except (OSError, UnicodeDecodeError) as exc:
+            self.error(dotted, f"cannot read {path}: {exc.__class__.__name__}")
+            return None
+        if not text:
+            self.error(dotted, f"{path} is empty; write the field's value into it")
+            return None
+        return text
+
     def claims(self, tbl: dict[str, Any] | None) -> Claims:
         tbl = tbl or {}
         self.check_keys(tbl, "claims", _CLAIMS)
         values = {k: self.get(tbl, "claims", k, _CLAIMS) for k in _CLAIMS if k in tbl}
-        ttl = values.get("initial_token_ttl_s")
-        if ttl is not None and ttl <= 0:
-            self.error(
-                "claims.initial_token_ttl_s",
-                "must be a positive number of seconds; "
-                "e.g. initial_token_ttl_s = 300",
-            )
-            values.pop("initial_token_ttl_s")
+        for key in ("initial_token_ttl_s", "registration_token_read_write_ttl_s"):
+            ttl = values.get(key)
+            if ttl is not None and ttl <= 0:
+                self.error(
+                    f"claims.{key}",
+                    "must be a positive number of seconds; "
+                    f"e.g. {_CLAIMS[key][1]}",
+                )
+                values.pop(key)
         return Claims(**{k: v for k, v in values.items() if v is not None})
 
     def cross_checks(
@@ -866,6 +1014,7 @@ class _Loader:
         clients: dict[str, ClientConfig],
         introspector: ClientConfig | None,
         unlisted: ClientConfig | None,
+        manager: ClientConfig | None = None,
     ) -> None:
         if server.issuer is None:
             if claims.revocation and server.revocation_endpoint is None:
@@ -880,6 +1029,28 @@ class _Loader:
                     "missing while claims.introspection = true; "
                     "add it (or server.issuer for discovery), or set introspection = false",
                 )
+        manager_broken = any(p.key and p.key.startswith("management_client") for p in self.problems)
+        if claims.dcr_graphql_status and not claims.management_clients and manager is None and not manager_broken:
+            self.error(
+                "management_client",
+                "missing while claims.dcr_graphql_status = true; add a [management_client] table "
+                "(its token, with [graphql] scope, calls the DCR GraphQL API), or set dcr_graphql_status = false",
+            )
+        if claims.management_clients and manager is None and not manager_broken:
+            self.error(
+                "management_client",
+                "missing while claims.management_clients = true; add a [management_client] table "
+                "(a client of Curity's management-clients, allowed the dcrm scope), "
+                "or set management_clients = false",
+            )
+        if manager is not None:
+            for label, client in clients.items():
+                if client.client_id == manager.client_id:
+                    self.error(
+                        "management_client.client_id",
+                        f"is main_clients.{label}'s client_id; "
+                        "the management client must be another client (main clients must not get dcrm)",
+                    )
         introspector_broken = any(p.key and p.key.startswith("introspector") for p in self.problems)
         if claims.introspection and introspector is None and not introspector_broken:
             self.error(

@@ -18,7 +18,10 @@ _BASE_URLS = {
     "OIDC-CORE": "https://openid.net/specs/openid-connect-core-1_0.html#ClientAuthentication",
     "CURITY-DCR": "https://curity.io/resources/learn/using-dynamic-client-registration/",
     "CURITY-DCRM": "https://curity.io/resources/learn/dynamic-client-registration-management/",
+    "CURITY-DCRGQL": "https://curity.io/docs/identity-server/profiles/token-profile/graphql/dcr-management-graphql-api",
     "CURITY-TEMPLATE": "https://curity.io/resources/learn/templatized-dcr/",
+    "CURITY-HAAPI": "https://curity.io/docs/identity-server/developer-guide/haapi-sdks/concepts/token-binding",
+    "CURITY-FALLBACK": "https://curity.io/resources/learn/implementing-haapi-fallback/",
 }
 
 
@@ -75,6 +78,8 @@ REQUIREMENTS: dict[str, Requirement] = _table(
     ("RFC6749-2.3.1", MUST, "The AS supports HTTP Basic for secret clients, form-urlencoded before base64, and refuses more than one authentication method."),
     ("RFC6749-3.3", MUST, "The AS never issues a scope it does not grant; a scope that differs from the request is returned."),
     ("RFC6749-4.4.2", MUST, "A client_credentials request is made by an authenticated confidential client."),
+    ("RFC6749-4.1.3", MUST, "The client a code was issued to exchanges it once, with the same redirect_uri and its PKCE verifier, for tokens."),
+    ("RFC6749-6", MUST, "The client a refresh token was issued to refreshes it for a new access token."),
     ("RFC6749-4.4.3", SHOULD, "No refresh token is issued for the client_credentials grant."),
     ("RFC6749-5.1", MUST, "A token response is 200 JSON with access_token, token_type and no-store caching headers."),
     ("RFC6749-5.2", MUST, "Token errors are 400 (401 with WWW-Authenticate after a failed Authorization header) with an RFC 6749 error code."),
@@ -88,6 +93,7 @@ REQUIREMENTS: dict[str, Requirement] = _table(
     # Curity's documented behaviour of the DCR fallback
     ("CURITY-DCR-SCOPE", MUST, "Only a token granted the dcr scope can register, and only clients named by a template get it."),
     ("CURITY-DCR-ONCE", MUST, "The initial registration token can only be used once, also under concurrency."),
+    ("CURITY-HAAPI-BINDING", MUST, "A HAAPI client's code and refresh tokens are bound to its DPoP key: a proof by another key is refused."),
     ("CURITY-TEMPLATE-1", MUST, "A registration names a template the authenticated main client may use; others are refused."),
     # RFC 6750: bearer-protected registration and management endpoints
     ("RFC6750-3", MUST, "A 401 for a missing or invalid token carries WWW-Authenticate: Bearer."),
@@ -108,15 +114,26 @@ REQUIREMENTS: dict[str, Requirement] = _table(
     ("RFC9449-4.3", MUST, "The AS validates DPoP proofs: one header, typ, asymmetric alg, public jwk, signature, htm, htu, iat."),
     ("RFC9449-5", MUST, "A DPoP-bound token response has token_type DPoP; invalid proofs give invalid_dpop_proof."),
     ("RFC9449-7.1", MUST, "A resource accepts a DPoP-bound token only with a proof by the bound key and the right ath."),
+    ("RFC7515-4.1.11", MUST, "A JWS whose crit header lists extensions the recipient does not understand is invalid."),
+    ("RFC9449-9", MUST, "A resource requiring a nonce answers 401 use_dpop_nonce with a DPoP-Nonce; a proof with it is accepted."),
     ("RFC9449-8", MUST, "An AS requiring a nonce answers 400 use_dpop_nonce with exactly one DPoP-Nonce header."),
     # RFC 7009 / RFC 7662
     ("RFC7009-2.1", MUST, "Revocation checks the token was issued to the requesting client."),
+    ("RFC7009-2.1-S", SHOULD, "Revoking a refresh token also invalidates the access tokens of the same grant."),
     ("RFC7009-2.2", MUST, "Revocation answers 200, also for an unknown token, and the token stops working."),
     ("RFC7662-2.1", MUST, "Introspection requires authorization of the caller; without it 401."),
     ("RFC7662-2.2", MUST, "Introspection answers active, and for an active token its scope and client_id."),
     ("RFC7662-2.2-S", SHOULD, "An inactive token is answered with {\"active\": false} and nothing else."),
     # Isolation of per-device clients
+    ("CURITY-FALLBACK-ATTEST", MUST, "A main client configured for attestation gets the HAAPI scope only with attestation; the template's dynamic client gets it without."),
     ("CURITY-DCR-REVOKE", MUST, "Each dynamic client can be revoked individually without affecting the others."),
+    # Curity DCR management extensions (client-management, protocol.md §5.1)
+    ("CURITY-DCRM-MANAGER", MUST, "Only a configured management client gets the dcrm scope; its token reads and deletes any dynamic client."),
+    ("CURITY-DCRM-RWTTL", MUST, "A registration access token older than read-write-ttl can no longer GET or PUT, but can still DELETE."),
+    # Curity DCR management GraphQL API: client status active / inactive / revoked (protocol.md §5.3)
+    ("CURITY-DCRGQL-REVOKE", MUST, "A dynamic client whose status is set to revoked can no longer authenticate: its token requests get invalid_client."),
+    ("CURITY-DCRGQL-STATUS", MUST, "A dynamic client set to inactive cannot get tokens; set to active again, it can."),
+    ("CURITY-DCRGQL-REVOKE-S", SHOULD, "The access tokens a client held before it was revoked stop working at the resource (RFC 7592 §2.3 by analogy)."),
 )
 
 

@@ -39,11 +39,13 @@ from pathlib import Path
 
 import pytest
 
-from conformance.suite.runstate import EMBEDDED_INITIAL_TOKEN_TTL_S
+from conformance.suite.runstate import EMBEDDED_INITIAL_TOKEN_TTL_S, EMBEDDED_READ_WRITE_TTL_S
 
 #: Initial-token lifetime of the servers started here: as the plugin's embedded server (DCR-REG-008
 #: sleeps it out; shorter would make the fuzzing checks' token pool churn under load).
 MATRIX_INITIAL_TOKEN_TTL_S = EMBEDDED_INITIAL_TOKEN_TTL_S
+#: ... and the read-write TTL of registration access tokens (DCR-MGT-014 waits it out).
+MATRIX_READ_WRITE_TTL_S = EMBEDDED_READ_WRITE_TTL_S
 SUITE = "conformance.suite"
 SUITE_ARGS = ("-p", "no:cacheprovider", "-q", "--tb=short")
 #: The matrix runs ~90 sessions in a few processes: skip pytest's per-session gc.collect() passes.
@@ -61,13 +63,6 @@ NOT_IMPLEMENTED = {
     "DCR-USE-008": "stale DPoP nonce at the resource (401 use_dpop_nonce + a new DPoP-Nonce); the reference "
                    "resource issues nonces, but no check and no defect exist yet",
     "DCR-USE-009": "needs client attestation; the reference server has no attestation policy",
-    "DCR-USE-012": "needs the HAAPI authorization-code flow and refresh tokens; the reference server issues "
-                   "client_credentials tokens only",
-    "DCR-MGT-013": "needs a management client with the dcrm scope; the reference server has none",
-    "DCR-MGT-014": "needs a registration access token read-write TTL; the reference server has none",
-    "DCR-REV-001": "Curity GraphQL status API (claimed separately, not required)",
-    "DCR-REV-002": "Curity GraphQL status API (claimed separately, not required)",
-    "DCR-REV-004": "Curity GraphQL status API (claimed separately, not required)",
 }
 
 
@@ -259,6 +254,7 @@ def run_against_server(defect: str | None, *, only: set[str] | None = None, stri
     from conformance.server import ReferenceServer
 
     server_options.setdefault("initial_token_ttl_s", MATRIX_INITIAL_TOKEN_TTL_S)
+    server_options.setdefault("registration_token_read_write_ttl_s", MATRIX_READ_WRITE_TTL_S)
     with ReferenceServer(defect=defect, **server_options) as srv:
         result = run_suite(srv.profile_path, only=only, strict=strict, args=args, keep_output=keep_output,
                            stop_when_caught=stop_when_caught, modules=modules)
@@ -359,7 +355,7 @@ def _cost(name: str | None) -> int:
     if name is None:
         return 100
     breaks = DEFECTS[name].breaks
-    return 50 if "DCR-REG-008" in breaks else 20 if "DCR-REG-007" in breaks else \
+    return 50 if "DCR-REG-008" in breaks or "DCR-MGT-014" in breaks else 20 if "DCR-REG-007" in breaks else \
         10 if "DCR-USE-003" in breaks or "DCR-TOK-010" in breaks else 1
 
 

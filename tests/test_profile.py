@@ -561,3 +561,174 @@ def test_error_messages_never_show_secret_values(keys):
     text = BASE.replace('client_secret = "${DCR_T_SECRET}"', 'client_secret = "s3cr3t-literal"\nclient_secret_file = "secret.txt"\nkid = 5')
     found = problems(keys, text)
     assert not any("s3cr3t-literal" in m or "file-secret-value" in m for m in found)
+
+
+# -- Curity management extensions: [management_client], management_clients, read-write TTL ------
+
+MANAGER = '\n[management_client]\nclient_id = "dcr-manager"\nauth_method = "client_secret_basic"\nclient_secret_file = "secret.txt"\n'
+
+
+def test_management_client_and_read_write_ttl_load(keys):
+    text = BASE + MANAGER + "\n[claims]\nmanagement_clients = true\nregistration_token_read_write_ttl_s = 8\n"
+    p = load_profile(write(keys, text))
+    assert p.management_client.client_id == "dcr-manager" and p.management_client.label == "management_client"
+    assert p.management_client.client_secret == "file-secret-value" and "file-secret-value" in p.secrets()
+    assert "file-secret-value" not in repr(p)
+    assert p.claims.management_clients is True and p.claims.registration_token_read_write_ttl_s == 8
+    defaults = load_profile(write(keys, BASE))
+    assert defaults.management_client is None
+    assert (defaults.claims.management_clients, defaults.claims.registration_token_read_write_ttl_s) == (False, None)
+
+
+@pytest.mark.parametrize(
+    "claims, expected",
+    [
+        ("registration_token_read_write_ttl_s = 0",
+         "claims.registration_token_read_write_ttl_s: must be a positive number of seconds; "
+         "e.g. registration_token_read_write_ttl_s = 2419200"),
+        ('registration_token_read_write_ttl_s = "8"',
+         "claims.registration_token_read_write_ttl_s: expected an integer, got a string; "
+         "e.g. registration_token_read_write_ttl_s = 2419200"),
+        ("management_clients = 1", "claims.management_clients: expected true or false, got an integer"),
+        ("management_clients = true",
+         "management_client: missing while claims.management_clients = true; add a [management_client] table"),
+    ],
+)
+def test_management_claims_errors_name_the_key_and_the_fix(keys, claims, expected):
+    assert one_problem(keys, BASE + "\n[claims]\n" + claims + "\n").startswith(expected)
+
+
+def test_management_client_errors(keys):
+    same_as_main = MANAGER.replace('"dcr-manager"', '"main-secret"')
+    assert one_problem(keys, BASE + same_as_main).startswith(
+        "management_client.client_id: is main_clients.secret's client_id; the management client must be another")
+    typo = MANAGER.replace("client_secret_file", "client_secret_fil")
+    found = problems(keys, BASE + typo)
+    assert "management_client.client_secret_fil: unknown key; did you mean 'client_secret_file'?" in found
+    broken = problems(keys, BASE + typo + "\n[claims]\nmanagement_clients = true\n")
+    assert not any(m.startswith("management_client: missing") for m in broken)  # the table is there, wrong
+
+
+# -- the HAAPI code flow: [code_flow], code_flow, refresh_token_dpop_bound -------------------------
+
+CODE_FLOW = """
+[code_flow]
+authorization_endpoint = "https://idsvr.example/oauth/v2/oauth-authorize"
+redirect_uri = "app:/callback"
+scope = "openid profile"
+
+[code_flow.fields]
+userName = "${DCR_T_SECRET}"
+
+[code_flow.field_files]
+password = "secret.txt"
+"""
+
+
+def test_code_flow_section_and_claims_load(keys):
+    text = BASE + CODE_FLOW + "\n[claims]\ncode_flow = true\nrefresh_token_dpop_bound = true\n"
+    p = load_profile(write(keys, text))
+    flow = p.code_flow
+    assert flow.authorization_endpoint == "https://idsvr.example/oauth/v2/oauth-authorize"
+    assert (flow.redirect_uri, flow.scope) == ("app:/callback", "openid profile")
+    assert flow.fields == {"userName": "env-secret-value", "password": "file-secret-value"}
+    assert {"env-secret-value", "file-secret-value"} <= set(p.secrets())
+    assert "file-secret-value" not in repr(p) and "env-secret-value" not in repr(flow)
+    assert p.claims.code_flow is True and p.claims.refresh_token_dpop_bound is True
+
+
+def test_code_flow_defaults(keys):
+    p = load_profile(write(keys, BASE))
+    assert (p.claims.code_flow, p.claims.refresh_token_dpop_bound) == (False, False)
+    assert (p.code_flow.authorization_endpoint, p.code_flow.redirect_uri, p.code_flow.scope) == (None, None, "openid")
+    with_template = BASE.replace('scope = "urn:se:curity:scopes:haapi"\n',
+                                 'scope = "urn:se:curity:scopes:haapi"\nredirect_uris = ["app:/one", "app:/two"]\n', 1)
+    discovered = with_template.replace("[server]\n", '[server]\nissuer = "https://idsvr.example/oauth/v2/oauth-anonymous"\n')
+    p = load_profile(write(keys, discovered + "\n[claims]\ncode_flow = true\n"))
+    assert p.code_flow.redirect_uri == "app:/one" and p.code_flow.authorization_endpoint is None  # discovered later
+
+
+@pytest.mark.parametrize(
+    "extra, expected",
+    [
+        ('\n[code_flow]\nredirect_uri = "app:/cb"\n[claims]\ncode_flow = true\n',
+         "code_flow.authorization_endpoint: missing while claims.code_flow = true; "
+         'add authorization_endpoint = "https://idsvr.example/oauth/v2/oauth-authorize" (or server.issuer'),
+        ('\n[code_flow]\nauthorization_endpoint = "https://x.example/a"\n[claims]\ncode_flow = true\n',
+         "code_flow.redirect_uri: missing while claims.code_flow = true and template.redirect_uris is empty; "
+         'add redirect_uri = "app:/callback"'),
+        ('\n[code_flow]\nauthorization_endpoint = "http://x.example/a"\n',
+         "code_flow.authorization_endpoint: must be an absolute https:// URL"),
+        ('\n[code_flow]\nscope = " "\n', 'code_flow.scope: is empty; give the scope to ask the user for'),
+        ('\n[code_flow]\nfields = "x"\n', "code_flow.fields: expected a table ([code_flow.fields]"),
+        ('\n[code_flow.fields]\npin = 1234\n', "code_flow.fields.pin: expected a string, got an integer"),
+        ('\n[code_flow.fields]\npin = "${DCR_T_UNSET}"\n',
+         "code_flow.fields.pin: environment variable DCR_T_UNSET is not set"),
+        ('\n[code_flow.field_files]\npassword = "nope.txt"\n', "code_flow.field_files.password: file not found"),
+        ('\n[code_flow.field_files]\npassword = "empty.txt"\n',
+         "code_flow.field_files.password: "),
+        ('\n[code_flow.fields]\npassword = "a"\n[code_flow.field_files]\npassword = "secret.txt"\n',
+         "code_flow.field_files.password: is also in code_flow.fields; give each field once"),
+        ('\n[code_flow]\nredirect = "app:/cb"\n', "code_flow.redirect: unknown key; did you mean 'redirect_uri'?"),
+        ("\n[claims]\nrefresh_token_dpop_bound = 1\n",
+         "claims.refresh_token_dpop_bound: expected true or false, got an integer"),
+    ],
+    ids=["no-endpoint", "no-redirect", "http", "empty-scope", "fields-not-table", "field-not-string", "unset-var",
+         "missing-file", "empty-file", "twice", "typo", "claim-type"],
+)
+def test_code_flow_errors_name_the_key_and_the_fix(keys, extra, expected):
+    found = one_problem(keys, BASE + extra)
+    assert found.startswith(expected), found
+    if "empty.txt" in extra:
+        assert found.endswith("empty.txt is empty; write the field's value into it"), found
+    assert "env-secret-value" not in found and "file-secret-value" not in found
+
+
+# -- Curity DCR GraphQL status API: [graphql], dcr_graphql_status ---------------------------------
+
+
+def test_graphql_section_defaults_and_overrides(keys):
+    p = load_profile(write(keys, BASE))
+    assert p.claims.dcr_graphql_status is False
+    assert (p.graphql.endpoint, p.graphql.scope, p.graphql.status_mutation) == (None, "dcrm", None)
+    assert p.graphql_endpoint == "https://idsvr.example/token-service/oauth-registration/graphql"
+    text = BASE + MANAGER + """
+[graphql]
+endpoint = "https://admin.idsvr.example/dcr/graphql"
+scope = "dcrm admin"
+status_mutation = "setDynamicallyRegisteredClientStatusById"
+client_id_argument = "clientId"
+status_argument = "status"
+
+[claims]
+dcr_graphql_status = true
+"""
+    p = load_profile(write(keys, text))
+    assert p.claims.dcr_graphql_status is True and p.graphql_endpoint == "https://admin.idsvr.example/dcr/graphql"
+    assert (p.graphql.scope, p.graphql.status_mutation, p.graphql.client_id_argument, p.graphql.status_argument) == (
+        "dcrm admin", "setDynamicallyRegisteredClientStatusById", "clientId", "status")
+
+
+@pytest.mark.parametrize(
+    "extra, expected",
+    [
+        ("\n[claims]\ndcr_graphql_status = true\n",
+         "management_client: missing while claims.dcr_graphql_status = true; add a [management_client] table"),
+        ("\n[claims]\ndcr_graphql_status = 1\n", "claims.dcr_graphql_status: expected true or false, got an integer"),
+        ('\n[graphql]\nendpoint = "http://idsvr.example/graphql"\n', "graphql.endpoint: must be an absolute https://"),
+        ('\n[graphql]\nstatus_mutation = "set-status"\n',
+         "graphql.status_mutation: 'set-status' is not a GraphQL name (letters, digits, _); "
+         'e.g. status_mutation = "setDynamicallyRegisteredClientStatusById", or remove it'),
+        ('\n[graphql]\nscope = " "\n', "graphql.scope: ' ' is not a space-separated scope"),
+        ('\n[graphql]\nclient_id_arg = "id"\n', "graphql.client_id_arg: unknown key; did you mean 'client_id_argument'?"),
+    ],
+    ids=["no-manager", "claim-type", "http", "bad-name", "empty-scope", "typo"],
+)
+def test_graphql_errors_name_the_key_and_the_fix(keys, extra, expected):
+    found = one_problem(keys, BASE + extra)
+    assert found.startswith(expected), found
+
+
+def test_graphql_claim_with_management_clients_reports_the_missing_table_once(keys):
+    found = problems(keys, BASE + "\n[claims]\nmanagement_clients = true\ndcr_graphql_status = true\n")
+    assert [m for m in found if m.startswith("management_client: missing")] == [found[0]] and len(found) == 1

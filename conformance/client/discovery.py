@@ -7,7 +7,9 @@ and fills only the omitted ones. Locations tried, first JSON object wins:
 2. ``{issuer}/.well-known/oauth-authorization-server`` (appended, as many servers do);
 3. ``{issuer}/.well-known/openid-configuration`` (OpenID Connect Discovery §4; Curity).
 
-The mTLS token endpoint comes from ``mtls_endpoint_aliases.token_endpoint`` (RFC 8705 §5).
+The mTLS token endpoint comes from ``mtls_endpoint_aliases.token_endpoint`` (RFC 8705 §5); the
+HAAPI code flow's start, when the profile claims it without ``[code_flow] authorization_endpoint``,
+from ``authorization_endpoint``.
 This is a builder, not a check: the issuer comparison of RFC 8414 §3.3 belongs to DCR-META-001.
 """
 
@@ -68,7 +70,9 @@ def discover(profile: Profile, transport: Transport) -> Profile:
     if server.issuer is None:
         return profile
     missing = [name for name in _FILLED if getattr(server, name) is None]
-    if not missing and server.mtls_token_endpoint is not None:
+    flow = profile.code_flow
+    wants_authorize = profile.claims.code_flow and flow.authorization_endpoint is None
+    if not missing and server.mtls_token_endpoint is not None and not wants_authorize:
         return profile
     doc, exchanges = fetch_metadata(transport, server.issuer)
     if doc is None:
@@ -86,7 +90,15 @@ def discover(profile: Profile, transport: Transport) -> Profile:
                 f"add server.{name} to {profile.path}",
                 exchanges,
             )
-    return replace(profile, server=server)
+    if wants_authorize:
+        if not _https(doc.get("authorization_endpoint")):
+            raise DiscoveryError(
+                f"the metadata at {exchanges[-1].request.url} has no https authorization_endpoint; "
+                f"add code_flow.authorization_endpoint to {profile.path} (or set claims.code_flow = false)",
+                exchanges,
+            )
+        flow = replace(flow, authorization_endpoint=doc["authorization_endpoint"])
+    return replace(profile, server=server, code_flow=flow)
 
 
 def _https(value: Any) -> bool:

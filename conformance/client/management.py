@@ -1,7 +1,8 @@
 """RFC 7592 management of a dynamic client: read, update, delete, and rotation.
 
 Every request goes to ``registration_client_uri`` with ``Authorization: Bearer
-<registration_access_token>`` (RFC 7592 §2). A read or update MAY return a new
+<registration_access_token>`` (RFC 7592 §2), or another Bearer token given as ``token`` (a
+Curity management client's ``dcrm`` token, protocol.md §5.1). A read or update MAY return a new
 ``client_secret`` and/or ``registration_access_token``; the client MUST then discard the old
 ones (§2.1) — :func:`adopt_rotation` does that, and returns what changed so checks can show the
 old values are rejected.
@@ -28,18 +29,19 @@ FORBIDDEN_IN_UPDATE = frozenset(
 )
 
 
-def _request(method: str, dyn: DynamicClient, **kwargs: Any) -> RequestSpec:
+def _request(method: str, dyn: DynamicClient, token: str | None = None, **kwargs: Any) -> RequestSpec:
     if not dyn.registration_client_uri:
         raise ValueError(f"dynamic client {dyn.client_id!r} has no registration_client_uri")
     headers: dict[str, str | list[str]] = {"Accept": "application/json"}
-    if dyn.registration_access_token:
-        headers["Authorization"] = f"Bearer {dyn.registration_access_token}"
+    token = token or dyn.registration_access_token
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
     return RequestSpec(method, dyn.registration_client_uri, headers, **kwargs)
 
 
-def read_request(dyn: DynamicClient) -> RequestSpec:
+def read_request(dyn: DynamicClient, token: str | None = None) -> RequestSpec:
     """``GET registration_client_uri`` (RFC 7592 §2.1)."""
-    return _request("GET", dyn)
+    return _request("GET", dyn, token)
 
 
 def update_body(
@@ -64,17 +66,18 @@ def update_body(
 
 
 def update_request(
-    dyn: DynamicClient, metadata: dict[str, Any] | None = None, *, include_secret: bool = True
+    dyn: DynamicClient, metadata: dict[str, Any] | None = None, *, include_secret: bool = True,
+    token: str | None = None,
 ) -> RequestSpec:
     """``PUT registration_client_uri`` with the full metadata (RFC 7592 §2.2)."""
-    spec = _request("PUT", dyn, json=update_body(dyn, metadata, include_secret=include_secret))
+    spec = _request("PUT", dyn, token, json=update_body(dyn, metadata, include_secret=include_secret))
     spec.headers["Content-Type"] = "application/json"
     return spec
 
 
-def delete_request(dyn: DynamicClient) -> RequestSpec:
+def delete_request(dyn: DynamicClient, token: str | None = None) -> RequestSpec:
     """``DELETE registration_client_uri`` (RFC 7592 §2.3)."""
-    return _request("DELETE", dyn)
+    return _request("DELETE", dyn, token)
 
 
 @dataclass(frozen=True, repr=False)

@@ -6,7 +6,8 @@
 1. :meth:`~DcrSession.initial_token`: the main client's ``scope=dcr`` token (RFC 6749 §4.4);
 2. :meth:`~DcrSession.register`: RFC 7591 registration from the template;
 3. :meth:`~DcrSession.use`: the dynamic client's token request (DPoP when ``[use] dpop``,
-   one retry on ``use_dpop_nonce``, RFC 9449 §8);
+   one retry on ``use_dpop_nonce``, RFC 9449 §8); :meth:`~DcrSession.haapi_login`,
+   :meth:`~DcrSession.exchange_code` and :meth:`~DcrSession.refresh`: the HAAPI code flow;
 4. :meth:`~DcrSession.read` / :meth:`~DcrSession.update` / :meth:`~DcrSession.delete`: RFC 7592,
    rotation adopted;
 5. :meth:`~DcrSession.revoke` / :meth:`~DcrSession.introspect`: RFC 7009 / RFC 7662.
@@ -25,12 +26,15 @@ from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from conformance.client import management
+from conformance.client import haapi, management
+from conformance.client.code_flow import (Pkce, authorization_url, code_token_request, refresh_token_of,
+                                          refresh_token_request)
+from conformance.client.haapi import HaapiResult
 from conformance.client.http import Exchange, RequestSpec, Transport
 from conformance.client.jose import DpopKey, public_jwk
 from conformance.client.registration import DynamicClient, registration_request
 from conformance.client.revocation import introspection_request, revocation_request
-from conformance.client.token import DCR_SCOPE, access_token_of, initial_token_request
+from conformance.client.token import DCR_SCOPE, DCRM_SCOPE, access_token_of, initial_token_request
 from conformance.client.use import dynamic_token_request, resource_request, send_with_nonce_retry
 from conformance.profile import ClientConfig, Profile
 
@@ -74,6 +78,16 @@ class DcrSession:
     def initial_token(self, main_label: str, scope: str | None = DCR_SCOPE) -> tuple[str | None, Exchange]:
         """The main client's initial registration token (None if none came back)."""
         exchange = self.transport.send(initial_token_request(self.profile, self.main_client(main_label), scope))
+        token = access_token_of(exchange)
+        self._secret(token)
+        return token, exchange
+
+    def management_token(self, scope: str | None = DCRM_SCOPE) -> tuple[str | None, Exchange]:
+        """The ``[management_client]``'s token for managing every dynamic client (Curity
+        ``management-clients``, protocol.md §5.1); None if none came back."""
+        if self.profile.management_client is None:
+            raise ValueError(f"profile {self.profile.name!r} has no [management_client]")
+        exchange = self.transport.send(initial_token_request(self.profile, self.profile.management_client, scope))
         token = access_token_of(exchange)
         self._secret(token)
         return token, exchange
@@ -148,6 +162,48 @@ class DcrSession:
 
         return self._send_dpop(target, build, key)
 
+    # -- step 3: the HAAPI code flow (protocol.md §4) -----------------------------------------
+
+    def haapi_login(self, dyn: DynamicClient, haapi_token: str, pkce: Pkce, state: str) -> HaapiResult:
+        """Walk the HAAPI flow from the authorization URL to a code with the client's DPoP key
+        and HAAPI access token, filling forms from ``[code_flow.fields]``. Raises
+        :class:`~conformance.client.haapi.HaapiFlowError` when no code comes of it."""
+        key = self.dpop_key(dyn)
+        if key is None:
+            raise ValueError(f"profile {self.profile.name!r}: HAAPI needs DPoP ([use] dpop = true)")
+        self._secret(pkce.verifier, *self.profile.code_flow.fields.values())  # passwords, usernames
+        url = authorization_url(self.profile, dyn, pkce, state)
+        origin = _origin(url)
+        with self._lock:
+            nonce = self._nonces.get(origin)
+        result = haapi.walk(self.transport, url, haapi_token, key, self.profile.code_flow.fields, nonce=nonce)
+        if result.nonce:
+            with self._lock:
+                self._nonces[origin] = result.nonce
+        return result
+
+    def exchange_code(self, dyn: DynamicClient, code: str, pkce: Pkce, key: DpopKey | None = None) -> Exchange:
+        """The dynamic client's code exchange (RFC 6749 §4.1.3), DPoP proof by ``key`` (default:
+        the client's own key), retried once on ``use_dpop_nonce``."""
+        key = key or self.dpop_key(dyn)
+        self._secret(code, pkce.verifier)
+
+        def build(nonce: str | None) -> RequestSpec:
+            return code_token_request(self.profile, dyn, code, pkce, dpop_key=key, nonce=nonce)
+
+        return self._send_dpop(self.profile.token_endpoint_for(dyn), build, key)
+
+    def refresh(self, dyn: DynamicClient, refresh_token: str, key: DpopKey | None = None,
+                scope: str | None = None) -> Exchange:
+        """The dynamic client's refresh (RFC 6749 §6) with a proof by ``key`` (default: its own)."""
+        key = key or self.dpop_key(dyn)
+        self._secret(refresh_token)
+
+        def build(nonce: str | None) -> RequestSpec:
+            return refresh_token_request(self.profile, dyn, refresh_token, scope=scope, dpop_key=key, nonce=nonce)
+
+        return self._send_dpop(self.profile.token_endpoint_for(dyn), build, key)
+
     def _send_dpop(self, url: str, build: Callable[[str | None], RequestSpec], key: DpopKey | None) -> Exchange:
         if key is None:
             exchange = self.transport.send(build(None))
@@ -160,7 +216,7 @@ class DcrSession:
             if fresh:
                 with self._lock:
                     self._nonces[origin] = fresh
-        self._secret(access_token_of(exchange))
+        self._secret(access_token_of(exchange), refresh_token_of(exchange.json()))
         return exchange
 
     # -- management ----------------------------------------------------------------------------
@@ -180,9 +236,10 @@ class DcrSession:
         self._secret(*dyn.secrets())
         return exchange
 
-    def delete(self, dyn: DynamicClient) -> Exchange:
-        """RFC 7592 §2.3 delete; a 204 (or any 2xx) marks the client deleted."""
-        exchange = self.transport.send(management.delete_request(dyn))
+    def delete(self, dyn: DynamicClient, token: str | None = None) -> Exchange:
+        """RFC 7592 §2.3 delete, with the client's RAT or ``token`` (a ``dcrm`` token); a 204
+        (or any 2xx) marks the client deleted."""
+        exchange = self.transport.send(management.delete_request(dyn, token))
         if exchange.status is not None and 200 <= exchange.status < 300:
             dyn.deleted = True
         return exchange

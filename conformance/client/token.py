@@ -15,6 +15,8 @@ from conformance.profile import ClientConfig, Profile
 
 #: The scope that lets a token register a dynamic client (Curity "Using DCR").
 DCR_SCOPE = "dcr"
+#: The scope of a Curity management client's token: RFC 7592 management of every dynamic client.
+DCRM_SCOPE = "dcrm"
 
 
 def client_credentials(url: str, scope: str | None) -> RequestSpec:

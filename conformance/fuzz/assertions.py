@@ -113,6 +113,11 @@ def token_request(profile: Any, case: AssertionCase, *, now: float | None = None
                 shape = shape or f"signature_{v}"
         elif t == "header":
             header[v] = p.value
+        elif t == "crit":
+            header["crit"] = {"unknown_extension": ["urn:x-fuzz:unknown"], "not_a_list": "urn:x-fuzz:unknown",
+                              "empty_list": [], "registered_name": ["alg"]}[v]
+            if v == "unknown_extension":
+                header["urn:x-fuzz:unknown"] = True
         elif t == "claim":
             claims[v] = p.value
         elif t == "client_id":

@@ -530,7 +530,7 @@ def registration_payloads(template) -> st.SearchStrategy[Payload]:
 class Perturbation:
     """One change to a valid client assertion or its request (judged by the oracle's model)."""
 
-    target: str          # exp iat nbf aud iss sub jti alg kid typ signature header claim client_id
+    target: str          # exp iat nbf aud iss sub jti alg kid typ signature header crit claim client_id
     variant: str         #   assertion_type form shape replay
     value: Any = None    # an offset in seconds, or a literal value
 
@@ -599,6 +599,8 @@ def perturbations(method: str, alg: str) -> st.SearchStrategy[Perturbation]:
         signature,
         st.tuples(st.from_regex(r"x_fuzz_[a-z]{1,8}", fullmatch=True), JSON_VALUES).map(
             lambda p: Perturbation("header", p[0], p[1])),
+        st.sampled_from(["unknown_extension", "not_a_list", "empty_list", "registered_name"]).map(
+            lambda v: Perturbation("crit", v)),
         st.tuples(st.from_regex(r"x_fuzz_[a-z]{1,8}", fullmatch=True), JSON_VALUES).map(
             lambda p: Perturbation("claim", p[0], p[1])),
         st.sampled_from(["omit", "other_client"]).map(lambda v: Perturbation("client_id", v)),

@@ -5,7 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .errors import OAuthError, Request
+from .config import DCRM_SCOPE, DPOP_ALGS
+from .context import Context
+from .errors import OAuthError, Request, bearer_challenge
+from .store import TokenRecord
 
 _TOKEN68 = re.compile(r"^[A-Za-z0-9\-._~+/]+=*$")  # RFC 6750 §2.1 b64token
 
@@ -32,3 +35,24 @@ def presented_token(request: Request) -> Presented | None:
     if not token or not _TOKEN68.match(token):
         return Presented(scheme, "")
     return Presented(scheme, token)
+
+
+def managers_token(ctx: Context, record: TokenRecord | None) -> bool:
+    """An active, unbound access token with scope ``dcrm`` issued to a management client (Curity
+    ``management-clients``): it may manage any dynamic client (RFC 7592, DCR GraphQL)."""
+    if record is None or record.jkt is not None or not record.active(ctx.now()) \
+            or DCRM_SCOPE not in record.scopes:
+        return False
+    issuer = ctx.config.clients.get(record.client_id)
+    return issuer is not None and issuer.role == "management"
+
+
+def dpop_unauthorized(ctx: Context, error: str | None, description: str | None,
+                      nonce: bool = False) -> OAuthError:
+    """401 with ``WWW-Authenticate: DPoP ... algs`` (RFC 9449 §7.1), and a fresh ``DPoP-Nonce``
+    when the error is ``use_dpop_nonce`` (§9)."""
+    challenge = bearer_challenge(error, description, scheme="DPoP") + f', algs="{" ".join(DPOP_ALGS)}"'
+    headers = [("WWW-Authenticate", challenge)]
+    if nonce:
+        headers.append(("DPoP-Nonce", ctx.nonces.issue(ctx.now())))
+    return OAuthError(401, error, description, headers)

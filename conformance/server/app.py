@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 from urllib.parse import unquote
 
-from . import management, metadata, registration, resource, revocation, token
-from .config import (INTROSPECTION_PATH, METADATA_PATHS, REGISTRATION_PATH, RESOURCE_PATH,
-                     REVOCATION_PATH, TOKEN_PATH)
+from . import dcr_graphql, haapi, management, metadata, registration, resource, revocation, token
+from .config import (AUTHN_PATH, AUTHORIZE_PATH, INTROSPECTION_PATH, METADATA_PATHS,
+                     REGISTRATION_PATH, RESOURCE_PATH, REVOCATION_PATH, TOKEN_PATH)
 from .context import Context
 from .errors import DefectCrash, OAuthError, Request, Response, json_response
 
@@ -24,9 +24,12 @@ class App:
         self._routes = {
             TOKEN_PATH: token.handle,
             REGISTRATION_PATH: registration.handle,
+            dcr_graphql.PATH: dcr_graphql.handle,  # exact match: before the RFC 7592 prefix below
             REVOCATION_PATH: revocation.handle_revocation,
             INTROSPECTION_PATH: revocation.handle_introspection,
             RESOURCE_PATH: resource.handle,
+            AUTHORIZE_PATH: haapi.handle_authorize,
+            AUTHN_PATH: haapi.handle_authenticate,
             **{path: metadata.handle for path in METADATA_PATHS},
         }
 

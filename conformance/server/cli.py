@@ -37,12 +37,22 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
                         help="do not require RFC 9449 server nonces")
     parser.add_argument("--initial-token-ttl", type=int, default=300, metavar="SECONDS",
                         help="lifetime of the initial (dcr) access token (default 300)")
+    parser.add_argument("--read-write-ttl", type=_positive, default=2_419_200, metavar="SECONDS",
+                        help="age after which a registration access token may only DELETE "
+                             "(Curity read-write-ttl; default 2419200 = 28 days)")
     parser.add_argument("--list-defects", action="store_true",
                         help="print the catalogue of defects and exit")
     parser.add_argument("--observe", nargs="?", const="first-launch", metavar="SCENARIO",
                         help="SDK observer mode: record an app's requests and play SCENARIO "
                              "(default first-launch); see docs/sdk.md")
     return parser
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {value}")
+    return value
 
 
 def list_defects(out=None) -> None:
@@ -61,6 +71,7 @@ def server_options(args: argparse.Namespace) -> dict:
         pki = TestPKI.load_or_generate(state.parent / f"{state.name}.pki")  # the CA survives restarts
     profile = Path(args.write_profile).resolve() if args.write_profile else None
     return dict(rotate_on_read=not args.no_rotation, initial_token_ttl_s=args.initial_token_ttl,
+                registration_token_read_write_ttl_s=args.read_write_ttl,
                 state_file=args.state, port=args.port, pki=pki, profile_path=profile,
                 workdir=profile.parent if profile else None)
 

@@ -25,7 +25,7 @@ from . import jose
 from .config import SECRET_METHODS, ConfiguredClient
 from .context import Context
 from .errors import OAuthError, Request
-from .store import SECRET, DynamicClient, digest
+from .store import ACTIVE, SECRET, DynamicClient, digest
 
 JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 _MTLS_METHODS = ("tls_client_auth", "self_signed_tls_client_auth")
@@ -56,7 +56,12 @@ def _lookup(ctx: Context, client_id: str) -> tuple[ConfiguredClient | None, Dyna
     configured = ctx.config.clients.get(client_id)
     if configured is not None:
         return configured, None
-    return None, ctx.store.get_client(client_id)
+    dynamic = ctx.store.get_client(client_id)
+    # An inactive or revoked client (DCR GraphQL status, protocol.md §5.3) is as unknown: invalid_client.
+    if dynamic is not None and dynamic.status != ACTIVE \
+            and not ctx.defects.on("graphql-status-ignored"):  # DEFECT: the status is not checked
+        return None, None
+    return None, dynamic
 
 
 def _dynamic_method(ctx: Context, client: DynamicClient) -> str:
@@ -147,6 +152,8 @@ def _assertion(ctx: Context, form: dict[str, str], endpoint_url: str) -> ClientI
     except jose.JoseError as exc:
         raise invalid_client(ctx, f"client_assertion: {exc}") from None
     claims, header = jws.claims, jws.header
+    if jose.has_critical_extensions(header) and not defects.on("jws-crit-ignored"):  # DEFECT
+        raise invalid_client(ctx, "client_assertion: crit names extensions this server does not understand")
     iss, sub = claims.get("iss"), claims.get("sub")
     if defects.on("jwt-subject-not-checked"):  # DEFECT: the client is whoever iss names
         client_id = iss

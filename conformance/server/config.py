@@ -2,9 +2,10 @@
 
 The configured (non-dynamic) clients mirror a Curity deployment of the DCR fallback
 (protocol.md §1.1): one main client per authentication method of RFC 6749 §2.3.1, RFC 7523 and
-RFC 8705, an introspector, an ``unlisted`` client that no template names, and ``other-app``, the
-only client named by ``other-template``. Secrets are derived from the PKI's seed, so a restart on
-the same PKI directory keeps them.
+RFC 8705, an introspector, an ``unlisted`` client that no template names, ``other-app``, the
+only client named by ``other-template``, and ``dcr-manager``, a management client (Curity
+``management-clients``, protocol.md §5.1) whose ``dcrm`` tokens manage every dynamic client.
+Secrets are derived from the PKI's seed, so a restart on the same PKI directory keeps them.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -22,7 +23,9 @@ from .jose import load_public_pem
 
 HAAPI_SCOPE = "urn:se:curity:scopes:haapi"
 DCR_SCOPE = "dcr"
+DCRM_SCOPE = "dcrm"  # Curity client-management/management-clients: manage every dynamic client
 MAIN_SCOPES = ("openid",)
+TEST_USER = "demo-user"  # the one user of the HAAPI login (password derived from the PKI seed)
 
 SECRET_METHODS = ("client_secret_basic", "client_secret_post")
 ALL_AUTH_METHODS = ("client_secret_basic", "client_secret_post", "client_secret_jwt",
@@ -35,6 +38,8 @@ REGISTRATION_PATH = "/token-service/oauth-registration"
 REVOCATION_PATH = "/oauth/v2/oauth-revoke"
 INTROSPECTION_PATH = "/oauth/v2/oauth-introspect"
 RESOURCE_PATH = "/api/resource"
+AUTHORIZE_PATH = "/oauth/v2/oauth-authorize"  # HAAPI: the authorization endpoint as an API
+AUTHN_PATH = "/authn/authenticate/html-form"  # HAAPI: the username/password authenticator
 METADATA_PATHS = ("/.well-known/oauth-authorization-server", "/.well-known/openid-configuration")
 
 
@@ -47,10 +52,15 @@ class Settings:
     initial_token_ttl_s: int = 300
     access_token_ttl_s: int = 300
     registration_token_ttl_s: int = 31_536_000  # Curity default: 365 days
+    # Curity registration-token/read-write-ttl: an older RAT may only DELETE (default 28 days).
+    registration_token_read_write_ttl_s: int = 2_419_200
     assertion_max_lifetime_s: int = 600  # RFC 7523 §3 item 4: exp too far ahead is refused
     clock_skew_s: int = 30
     dpop_iat_window_s: int = 60
     dpop_nonce_ttl_s: int = 300
+    authorization_code_ttl_s: int = 60  # RFC 6749 §4.1.2: short-lived (10 min at most)
+    login_transaction_ttl_s: int = 300  # an authorization request waiting for the user
+    refresh_token_ttl_s: int = 3600
     max_body_bytes: int = 65_536
     io_timeout_s: float = 10.0  # per socket operation: handshake, request read, idle keep-alive
 
@@ -62,7 +72,7 @@ class ConfiguredClient:
     label: str
     client_id: str
     auth_method: str
-    role: str = "main"  # main | introspector | unlisted | other
+    role: str = "main"  # main | introspector | unlisted | other | management
     secret: str | None = None
     public_key: object | None = None  # private_key_jwt
     alg: str | None = None
@@ -70,6 +80,9 @@ class ConfiguredClient:
     subject: x509.Name | None = None  # tls_client_auth: the expected subject DN
     pinned_cert_der: bytes | None = None  # self_signed_tls_client_auth
     scopes: tuple[str, ...] = MAIN_SCOPES
+    # Scopes granted only with client attestation, which this server never receives: the HAAPI
+    # scope of an attestation-configured main client (Curity's DCR fallback; protocol.md DCR-USE-009).
+    attested_scopes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -98,6 +111,11 @@ class ServerConfig:
     clients: dict[str, ConfiguredClient] = field(default_factory=dict)
     templates: dict[str, Template] = field(default_factory=dict)
     default_template: str = "haapi-template"
+    users: dict[str, str] = field(default_factory=dict)  # the HAAPI login: username -> password
+
+    @property
+    def authorization_endpoint(self) -> str:
+        return self.base_url + AUTHORIZE_PATH
 
     @property
     def issuer(self) -> str:
@@ -175,10 +193,16 @@ def build_config(pki: TestPKI, base_url: str, settings: Settings) -> ServerConfi
                          secret=_secret(seed, "unlisted")),
         ConfiguredClient("other", "other-app", "client_secret_basic", role="other",
                          secret=_secret(seed, "other")),
+        ConfiguredClient("manager", "dcr-manager", "client_secret_basic", role="management",
+                         secret=_secret(seed, "manager"), scopes=(DCRM_SCOPE,)),
     ]
+    clients = [replace(c, attested_scopes=(HAAPI_SCOPE,)) if c.role == "main" else c for c in clients]
     by_id = {c.client_id: c for c in clients}
     main_ids = tuple(c.client_id for c in clients if c.role == "main")
-    common = dict(scope=HAAPI_SCOPE, grant_types=("client_credentials",), response_types=("code",),
+    # The HAAPI client of Curity's DCR fallback: client_credentials for its HAAPI token, the code
+    # flow (with refresh) for the user's tokens, openid as the user's scope (protocol.md §4).
+    common = dict(scope=f"{HAAPI_SCOPE} openid", response_types=("code",),
+                  grant_types=("authorization_code", "client_credentials", "refresh_token"),
                   redirect_uris=("https://app.example/callback", "com.example.app:/callback"))
     templates = [
         Template("haapi-template", token_endpoint_auth_method="client_secret_basic",
@@ -189,4 +213,5 @@ def build_config(pki: TestPKI, base_url: str, settings: Settings) -> ServerConfi
                  authenticate_client_by=("other-app",), **common),
     ]
     return ServerConfig(base_url=base_url, settings=settings, clients=by_id,
-                        templates={t.software_id: t for t in templates})
+                        templates={t.software_id: t for t in templates},
+                        users={TEST_USER: _secret(seed, f"user:{TEST_USER}")})

@@ -1,4 +1,5 @@
-"""What every endpoint module works with: configuration, store, active defect, clock, nonces."""
+"""What every endpoint module works with: configuration, store, active defect, clock, nonces,
+and the HAAPI flows in progress."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from cryptography import x509
 from .config import ServerConfig
 from .defects import ActiveDefects
 from .dpop import NonceIssuer
+from .flows import FlowState
 from .store import Store
 
 
@@ -25,6 +27,7 @@ class Context:
     clock: Callable[[], float] = time.time
     # Only for the registration-secret-reused defect: one secret per template.
     shared_secrets: dict[str, str] = field(default_factory=dict)
+    flows: FlowState = field(default_factory=FlowState)  # HAAPI logins and authorization codes
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property

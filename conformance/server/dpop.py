@@ -118,6 +118,8 @@ def verify_proof(ctx: Context, request: Request, *, access_token: str | None = N
     except jose.JoseError as exc:
         raise DpopError(INVALID_PROOF, f"the proof is not a JWT: {exc}") from None
     header, claims = jws.header, jws.claims
+    if jose.has_critical_extensions(header) and not defects.on("jws-crit-ignored"):  # DEFECT
+        raise DpopError(INVALID_PROOF, "crit names extensions this server does not understand")
 
     if header.get("typ") != "dpop+jwt" and not defects.on("dpop-typ-not-checked"):  # DEFECT
         raise DpopError(INVALID_PROOF, "typ must be dpop+jwt")
@@ -162,7 +164,9 @@ def verify_proof(ctx: Context, request: Request, *, access_token: str | None = N
     if abs(now - iat) > window and not defects.on("dpop-iat-not-checked"):  # DEFECT: any iat
         raise DpopError(INVALID_PROOF, "iat is outside the accepted window")
     if require_nonce and not ctx.nonces.valid(claims.get("nonce"), now):
-        raise DpopError(USE_NONCE, "a fresh server nonce is required")
+        at_resource = access_token is not None and "nonce" in claims
+        if not (at_resource and defects.on("resource-any-nonce-accepted")):  # DEFECT: any nonce
+            raise DpopError(USE_NONCE, "a fresh server nonce is required")
     if access_token is not None:
         if claims.get("ath") != access_token_hash(access_token) \
                 and not defects.on("resource-ath-not-checked"):  # DEFECT: ath ignored

@@ -72,6 +72,12 @@ def parse_compact(token: str) -> CompactJws:
     return CompactJws(header, claims, f"{parts[0]}.{parts[1]}".encode("ascii"), signature)
 
 
+def has_critical_extensions(header: dict) -> bool:
+    """True when the header has ``crit``: this server understands no JWS extension, so such a JWS
+    is invalid (RFC 7515 §4.1.11)."""
+    return "crit" in header
+
+
 def verify(jws: CompactJws, alg: str, key: object) -> None:
     """Verify the signature of ``jws`` with ``key`` under ``alg``; raise JoseError if invalid.
 

@@ -6,18 +6,23 @@ GET and PUT return a new ``client_secret`` and RAT and the old ones stop working
 §2.1 allows. DELETE answers 204 and invalidates the client, its secret, its RAT and (§2.3
 SHOULD) the tokens issued to it. A RAT presented for an unknown client gets 401 and is revoked
 (§2.1 SHOULD).
+
+Curity extensions (protocol.md §5.1): a RAT older than ``read-write-ttl`` may only DELETE (GET and
+PUT get 401 ``invalid_token``), and a Bearer access token with scope ``dcrm`` issued to a
+management client (``management-clients``) manages every dynamic client: GET and PUT return the
+client without its credentials (nothing rotates), DELETE works as with the client's own RAT.
 """
 
 from __future__ import annotations
 
 import secrets
 
-from .access import presented_token
+from .access import managers_token, presented_token
 from .client_metadata import metadata_error, parse_json_object, registered_metadata
 from .context import Context
 from .errors import OAuthError, Request, Response, bearer_challenge, json_response
 from .registration import client_information, new_secret
-from .store import RAT, SECRET, DynamicClient, digest
+from .store import RAT, SECRET, DynamicClient, TokenRecord, digest
 
 FORBIDDEN_IN_PUT = ("registration_access_token", "registration_client_uri",
                     "client_secret_expires_at", "client_id_issued_at")
@@ -42,6 +47,7 @@ def handle(ctx: Context, request: Request, client_id: str) -> Response:
     rat_hash = digest(presented.token)
     store = ctx.store
     owner = store.client_for_rat(rat_hash)
+    manager = owner is None and _management_token(ctx, store.get_token(rat_hash))
     client = store.get_client(client_id)
     if client is None:
         if request.method == "GET" and ctx.defects.on("management-unknown-client-200"):  # DEFECT
@@ -49,19 +55,24 @@ def handle(ctx: Context, request: Request, client_id: str) -> Response:
         if owner is not None:
             store.drop_credential(RAT, rat_hash)  # RFC 7592 §2.1: SHOULD be revoked
         raise _unauthorized(ctx, "invalid_token", "the token is not valid for this client")
-    if owner != client_id:
+    if owner != client_id and not manager:
         if not (owner is not None and ctx.defects.on("management-cross-client-read")):  # DEFECT
             raise _unauthorized(ctx, "invalid_token", "the token is not valid for this client")
     template = ctx.config.templates.get(client.software_id)
     if template is None:  # the template left the configuration
         raise _unauthorized(ctx, "invalid_token", "the client's template is gone")
+    if owner == client_id and _read_write_expired(ctx, rat_hash):
+        if request.method != "DELETE" \
+                or ctx.defects.on("read-write-ttl-blocks-delete"):  # DEFECT: DELETE refused too
+            raise _unauthorized(ctx, "invalid_token", "the registration access token is older "
+                                "than read-write-ttl: it may only DELETE the client")
 
     if request.method == "DELETE":
         return _delete(ctx, client)
     chosen: dict[str, str] = {}  # credentials a PUT set itself (only under defects)
     if request.method == "PUT":
         client, chosen = _update(ctx, request, client, template)
-    if owner != client_id:  # only under management-cross-client-read: no rotation
+    if owner != client_id:  # a dcrm token (or management-cross-client-read): no rotation
         secret, rat = None, None
     elif RAT in chosen:  # only under put-forbidden-fields-accepted: the client's own RAT
         secret, rat = None, chosen[RAT]
@@ -77,6 +88,21 @@ def handle(ctx: Context, request: Request, client_id: str) -> Response:
     return json_response(200, info, no_store=True)
 
 
+def _management_token(ctx: Context, record: TokenRecord | None) -> bool:
+    """A management client's dcrm token (see :func:`~.access.managers_token`)."""
+    if ctx.defects.on("management-refuses-dcrm-token"):  # DEFECT: only the client's own RAT
+        return False
+    return managers_token(ctx, record)
+
+
+def _read_write_expired(ctx: Context, rat_hash: str) -> bool:
+    """The RAT is older than ``read-write-ttl`` (its age counts from when it was issued)."""
+    if ctx.defects.on("read-write-ttl-not-enforced"):  # DEFECT: GET/PUT at any age
+        return False
+    issued_at = ctx.store.credential_issued_at(RAT, rat_hash)
+    return issued_at is None or ctx.now() - issued_at > ctx.settings.registration_token_read_write_ttl_s
+
+
 def _rotate(ctx: Context, client: DynamicClient, template, rat_hash: str,
             presented: str, rotate_secret: bool = True) -> tuple[str | None, str]:
     """New secret and RAT when rotation is on; else the presented RAT is echoed (RFC 7592 §3
@@ -87,7 +113,7 @@ def _rotate(ctx: Context, client: DynamicClient, template, rat_hash: str,
     rat = secrets.token_urlsafe(32)
     keep_old = ctx.defects.on("rotation-old-credentials-still-valid")  # DEFECT: old ones live on
     new = {SECRET: digest(secret) if secret else None, RAT: digest(rat)}
-    if not ctx.store.rotate(client.client_id, rat_hash, new, keep_old=keep_old):
+    if not ctx.store.rotate(client.client_id, rat_hash, new, keep_old=keep_old, issued_at=ctx.now()):
         raise _unauthorized(ctx, "invalid_token", "the token was rotated concurrently")
     return secret, rat
 
@@ -110,7 +136,7 @@ def _update(ctx: Context, request: Request, client: DynamicClient,
             raise metadata_error(f"{', '.join(forbidden)} must not be sent in an update")
         rat = body.get("registration_access_token")
         if isinstance(rat, str) and rat:  # DEFECT: the client chooses its own RAT
-            ctx.store.set_credential(client.client_id, RAT, digest(rat))
+            ctx.store.set_credential(client.client_id, RAT, digest(rat), issued_at=ctx.now())
             chosen[RAT] = rat
     if "software_id" in body and body["software_id"] != client.software_id:
         raise metadata_error("software_id cannot change")
@@ -121,7 +147,7 @@ def _update(ctx: Context, request: Request, client: DynamicClient,
         if not ctx.store.has_credential(client.client_id, SECRET, digest(secret)):
             if not defects.on("put-client-chosen-secret-accepted"):  # DEFECT
                 raise metadata_error("client_secret does not match the current secret")
-            ctx.store.set_credential(client.client_id, SECRET, digest(secret))
+            ctx.store.set_credential(client.client_id, SECRET, digest(secret), issued_at=ctx.now())
             chosen[SECRET] = secret
     metadata = registered_metadata(ctx, template, body, update=True)
     ctx.store.update_metadata(client.client_id, metadata)
@@ -139,7 +165,8 @@ def _delete(ctx: Context, client: DynamicClient) -> Response:
     for client_id in victims:
         store.delete_client(client_id)
         if not defects.on("delete-keeps-tokens-active"):  # DEFECT: tokens stay active
-            store.revoke_client_tokens(client_id)
+            keep_refresh = defects.on("refresh-survives-delete")  # DEFECT: refresh tokens stay
+            store.revoke_client_tokens(client_id, refresh=not keep_refresh)
     if defects.on("delete-returns-200"):  # DEFECT
         return json_response(200, {"client_id": client.client_id, "deleted": True})
     return Response(204)

@@ -30,12 +30,14 @@ def document(ctx: Context) -> dict:
         dpop_algs += ["none", "HS256"]
     doc = {
         "issuer": issuer,
+        "authorization_endpoint": config.authorization_endpoint,
         "token_endpoint": config.token_endpoint,
         "registration_endpoint": config.registration_endpoint,
         "revocation_endpoint": config.revocation_endpoint,
         "introspection_endpoint": config.introspection_endpoint,
         "response_types_supported": ["code"],
-        "grant_types_supported": ["client_credentials"],
+        "grant_types_supported": ["authorization_code", "client_credentials", "refresh_token"],
+        "code_challenge_methods_supported": ["S256"],  # RFC 7636 §4.3 (plain is refused)
         "scopes_supported": [DCR_SCOPE, *MAIN_SCOPES, HAAPI_SCOPE],
         "token_endpoint_auth_methods_supported": list(ALL_AUTH_METHODS),
         "token_endpoint_auth_signing_alg_values_supported": list(JWT_SIGNING_ALGS),

@@ -64,6 +64,17 @@ def _client_entries(client: ConfiguredClient, pki: TestPKI, directory: Path) -> 
     return entries
 
 
+def _code_flow(config: ServerConfig, directory: Path) -> list[str]:
+    """The HAAPI login: the authorization endpoint, and the user (the password in a secret file)."""
+    username, password = next(iter(config.users.items()))
+    lines = _table("code_flow", {"authorization_endpoint": config.authorization_endpoint,
+                                 "redirect_uri": config.templates[config.default_template].redirect_uris[0],
+                                 "scope": "openid"})
+    lines += _table("code_flow.fields", {"userName": username})
+    return lines + _table("code_flow.field_files",
+                          {"password": _write_secret(directory, f"user-{username}", password)})
+
+
 def write_profile(path: Path, config: ServerConfig, pki: TestPKI, *, name: str) -> Path:
     """Write the profile of this server to ``path``; secrets go beside it."""
     path = Path(path).resolve()
@@ -99,8 +110,11 @@ def write_profile(path: Path, config: ServerConfig, pki: TestPKI, *, name: str) 
                     _client_entries(config.client_by_label("introspector"), pki, directory))
     lines += _table("unlisted_client",
                     _client_entries(config.client_by_label("unlisted"), pki, directory))
+    lines += _table("management_client",
+                    _client_entries(config.client_by_label("manager"), pki, directory))
     lines += _table("use", {"scope": HAAPI_SCOPE, "dpop": True,
                             "resource_url": config.resource_url})
+    lines += _code_flow(config, directory)
     lines += _table("claims", {
         "registration_management": True,
         "rotates_credentials_on_read": settings.rotate_on_read,
@@ -111,6 +125,13 @@ def write_profile(path: Path, config: ServerConfig, pki: TestPKI, *, name: str) 
         "deleted_client_tokens_inactive": True,
         "jwt_replay_rejected": True,
         "dpop_nonce": settings.dpop_nonce,
+        "resource_dpop_nonce": settings.dpop_nonce,
+        "main_client_requires_attestation": True,
+        "management_clients": True,
+        "registration_token_read_write_ttl_s": settings.registration_token_read_write_ttl_s,
+        "code_flow": True,
+        "refresh_token_dpop_bound": True,  # as Curity's token binding (RFC 9449 §5: public clients)
+        "dcr_graphql_status": True,  # [graphql] defaults: registration_endpoint + "/graphql", scope dcrm
     })
     path.write_text("\n".join(lines), encoding="utf-8")
     return path

@@ -60,6 +60,7 @@ class ReferenceServer:
 
     def __init__(self, defect: str | None = None, rotate_on_read: bool = True,
                  dpop_nonce: bool = True, initial_token_ttl_s: int = 300,
+                 registration_token_read_write_ttl_s: int = Settings.registration_token_read_write_ttl_s,
                  state_file: str | Path | None = None, port: int = 0,
                  workdir: str | Path | None = None, pki: TestPKI | None = None,
                  host: str = "127.0.0.1", profile_path: str | Path | None = None,
@@ -67,7 +68,8 @@ class ReferenceServer:
         self.defects = ActiveDefects(defect)  # raises UnknownDefect early
         self.middleware = middleware  # optional: wraps the App (e.g. the SDK observer, conformance.sdk)
         self.settings = Settings(rotate_on_read=rotate_on_read, dpop_nonce=dpop_nonce,
-                                 initial_token_ttl_s=initial_token_ttl_s)
+                                 initial_token_ttl_s=initial_token_ttl_s,
+                                 registration_token_read_write_ttl_s=registration_token_read_write_ttl_s)
         self.state_file = Path(state_file) if state_file else None
         self._requested_port = port
         self._host = host

@@ -155,9 +155,10 @@ def handle(ctx: Context, request: Request) -> Response:
     _consume(ctx, digest(token))
     client_id = "dyn-" + secrets.token_urlsafe(16)
     secret, rat = new_secret(ctx, template), secrets.token_urlsafe(32)
-    client = DynamicClient(client_id, template.software_id, record.client_id, int(ctx.now()),
-                           metadata)
-    ctx.store.add_client(client, {SECRET: digest(secret) if secret else None, RAT: digest(rat)})
+    now = ctx.now()
+    client = DynamicClient(client_id, template.software_id, record.client_id, int(now), metadata)
+    ctx.store.add_client(client, {SECRET: digest(secret) if secret else None, RAT: digest(rat)},
+                         issued_at=now)
 
     info = client_information(ctx, client, secret=secret, rat=rat, template=template)
     if ctx.defects.on("registration-omits-secret-expiry"):  # DEFECT

@@ -9,23 +9,12 @@ without a valid nonce gets 401 ``use_dpop_nonce`` and a ``DPoP-Nonce`` header (Â
 
 from __future__ import annotations
 
-from .access import presented_token
-from .config import DPOP_ALGS, HAAPI_SCOPE
+from .access import dpop_unauthorized, presented_token
+from .config import HAAPI_SCOPE
 from .context import Context
 from .dpop import USE_NONCE, DpopError, verify_proof
 from .errors import OAuthError, Request, Response, bearer_challenge, json_response
 from .store import digest
-
-_ALGS = f'algs="{" ".join(DPOP_ALGS)}"'
-
-
-def _dpop_error(ctx: Context, error: str | None, description: str | None,
-                nonce: bool = False) -> OAuthError:
-    challenge = bearer_challenge(error, description, scheme="DPoP") + f", {_ALGS}"
-    headers = [("WWW-Authenticate", challenge)]
-    if nonce:
-        headers.append(("DPoP-Nonce", ctx.nonces.issue(ctx.now())))
-    return OAuthError(401, error, description, headers)
 
 
 def _bearer_error(error: str | None, description: str | None) -> OAuthError:
@@ -39,7 +28,7 @@ def handle(ctx: Context, request: Request) -> Response:
     presented = presented_token(request)
     if presented is None or not presented.token:
         error = None if presented is None else "invalid_token"
-        err = _dpop_error(ctx, error, None)
+        err = dpop_unauthorized(ctx, error, None)
         err.headers.append(("WWW-Authenticate", bearer_challenge(error)))
         raise err
     record = ctx.store.get_token(digest(presented.token))
@@ -48,25 +37,27 @@ def handle(ctx: Context, request: Request) -> Response:
 
     if presented.scheme == "dpop":
         if not active:
-            raise _dpop_error(ctx, "invalid_token", "the access token is not active")
+            raise dpop_unauthorized(ctx, "invalid_token", "the access token is not active")
         if record.jkt is None:
-            raise _dpop_error(ctx, "invalid_token", "the token is not DPoP-bound")
+            raise dpop_unauthorized(ctx, "invalid_token", "the token is not DPoP-bound")
         if ctx.defects.on("resource-rejects-valid-proof"):  # DEFECT: every proof refused
-            raise _dpop_error(ctx, "invalid_dpop_proof", "the proof is not valid")
+            raise dpop_unauthorized(ctx, "invalid_dpop_proof", "the proof is not valid")
         try:
+            require_nonce = ctx.settings.dpop_nonce \
+                and not ctx.defects.on("resource-nonce-not-required")  # DEFECT: no nonce needed
             proof = verify_proof(ctx, request, access_token=presented.token,
-                                 require_nonce=ctx.settings.dpop_nonce)
+                                 require_nonce=require_nonce)
         except DpopError as exc:
-            raise _dpop_error(ctx, exc.error, exc.description, nonce=exc.error == USE_NONCE) \
+            raise dpop_unauthorized(ctx, exc.error, exc.description, nonce=exc.error == USE_NONCE) \
                 from None
         if proof.jkt != record.jkt and not ctx.defects.on("resource-ath-not-checked"):  # DEFECT
-            raise _dpop_error(ctx, "invalid_dpop_proof", "the proof key is not the bound key")
+            raise dpop_unauthorized(ctx, "invalid_dpop_proof", "the proof key is not the bound key")
     else:
         if not active:
             raise _bearer_error("invalid_token", "the access token is not active")
         if record.jkt is not None \
                 and not ctx.defects.on("resource-accepts-bearer-for-dpop-token"):  # DEFECT
-            raise _dpop_error(ctx, "invalid_token", "a DPoP-bound token needs the DPoP scheme")
+            raise dpop_unauthorized(ctx, "invalid_token", "a DPoP-bound token needs the DPoP scheme")
 
     if HAAPI_SCOPE not in record.scopes:
         raise OAuthError(403, "insufficient_scope", f"the resource needs {HAAPI_SCOPE}",

@@ -5,7 +5,8 @@ caller's own tokens only (RFC 7009 §2.1: another client's token is refused with
 ``unauthorized_client`` and stays active); an unknown token is 200 (§2.2). Introspection: the
 ``introspector`` client may look at any token, other clients at their own; an inactive token (or
 one the caller may not see) is exactly ``{"active": false}`` (RFC 7662 §2.2); without caller
-authentication 401 (§2.3).
+authentication 401 (§2.3). Refresh tokens (code flow, :mod:`.grants`) are found too:
+revoking one also revokes the access tokens of its grant (RFC 7009 §2.1 SHOULD).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 from .client_auth import ClientIdentity, authenticate
 from .context import Context
 from .errors import OAuthError, Request, Response, json_response
-from .store import digest
+from .store import REFRESH, TokenRecord, digest, refresh_hash
 
 
 def _token_param(form: dict[str, str]) -> str:
@@ -23,12 +24,35 @@ def _token_param(form: dict[str, str]) -> str:
     return token
 
 
+def _lookup(ctx: Context, token: str, hint: str | None) -> TokenRecord | None:
+    """The access or refresh token ``token``; the hint only orders the search (RFC 7009 §2.1)."""
+    keys = [digest(token), refresh_hash(token)]
+    if hint == REFRESH:
+        keys.reverse()
+    for key in keys:
+        record = ctx.store.get_token(key)
+        if record is not None:
+            return record
+    return None
+
+
+def _revoke_refresh(ctx: Context, record: TokenRecord) -> None:
+    """A refresh token, and (RFC 7009 §2.1 SHOULD) the access tokens of the same grant."""
+    if ctx.defects.on("revoked-refresh-token-still-works"):  # DEFECT: 200, nothing revoked
+        return
+    if record.grant_id is None \
+            or ctx.defects.on("refresh-revocation-keeps-access-tokens"):  # DEFECT: RT only
+        ctx.store.revoke_token(record.token_hash)
+    else:
+        ctx.store.revoke_grant(record.grant_id)
+
+
 def handle_revocation(ctx: Context, request: Request) -> Response:
     if request.method != "POST":
         raise OAuthError(405, "invalid_request", "use POST", [("Allow", "POST")])
     form = request.form()
     client = authenticate(ctx, request, form, ctx.config.revocation_endpoint)
-    record = ctx.store.get_token(digest(_token_param(form)))
+    record = _lookup(ctx, _token_param(form), form.get("token_type_hint"))
     defects = ctx.defects
     if record is None:
         if defects.on("revocation-unknown-token-400"):  # DEFECT: RFC 7009 §2.2 says 200
@@ -37,7 +61,11 @@ def handle_revocation(ctx: Context, request: Request) -> Response:
     if record.client_id != client.client_id \
             and not defects.on("revocation-cross-client"):  # DEFECT: anyone revokes anything
         raise OAuthError(400, "unauthorized_client", "the token was not issued to this client")
-    if not defects.on("revocation-not-effective"):  # DEFECT: 200, but nothing happens
+    if defects.on("revocation-not-effective"):  # DEFECT: 200, but nothing happens
+        pass
+    elif record.token_type == REFRESH:
+        _revoke_refresh(ctx, record)
+    else:
         ctx.store.revoke_token(record.token_hash)
     return Response(200, headers=[("Cache-Control", "no-store")])
 
@@ -56,11 +84,14 @@ def handle_introspection(ctx: Context, request: Request) -> Response:
         raise OAuthError(405, "invalid_request", "use POST", [("Allow", "POST")])
     form = request.form()
     caller = _caller(ctx, request, form)
-    record = ctx.store.get_token(digest(_token_param(form)))
+    record = _lookup(ctx, _token_param(form), form.get("token_type_hint"))
     defects = ctx.defects
     visible = record is not None and (caller is None or caller.role == "introspector"
                                       or caller.client_id == record.client_id)
-    if not visible or not record.active(ctx.now()):
+    now = ctx.now()
+    if defects.on("introspection-expired-active"):  # DEFECT: expiry ignored
+        now = min(now, record.expires_at - 1) if record is not None else now
+    if not visible or not record.active(now):
         body: dict = {"active": False}
         if defects.on("introspection-inactive-leaks-claims"):  # DEFECT: a default token object
             body.update(client_id=None, scope="", exp=0)

@@ -3,7 +3,11 @@
 Same contract as :class:`~conformance.server.store.MemoryStore`. One connection serves all
 threads; a lock serialises every operation and multi-statement operations run in one
 ``BEGIN IMMEDIATE`` transaction, so concurrent requests never lose a write and single use stays
-atomic. Secrets, RATs and tokens are stored as SHA-256 hashes only.
+atomic. Secrets, RATs and tokens are stored as SHA-256 hashes only, each credential with the time
+it was issued. A state file written before credentials had that time is migrated on open: the
+column is added and a live credential counts from its client's registration (the earliest it can
+have been issued, so it never gets a longer read-write life than it could have had). A state file
+from before clients had a status (DCR GraphQL, protocol.md §5.3) gets the column, every client active.
 """
 
 from __future__ import annotations
@@ -11,26 +15,29 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from .store import RAT, DynamicClient, TokenRecord
+from .store import RAT, REFRESH, DynamicClient, TokenRecord
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS clients (
     client_id TEXT PRIMARY KEY, software_id TEXT NOT NULL, initial_client TEXT NOT NULL,
-    issued_at INTEGER NOT NULL, metadata TEXT NOT NULL);
+    issued_at INTEGER NOT NULL, metadata TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'active');
 CREATE TABLE IF NOT EXISTS credentials (
-    kind TEXT NOT NULL, value_hash TEXT NOT NULL, client_id TEXT NOT NULL,
+    kind TEXT NOT NULL, value_hash TEXT NOT NULL, client_id TEXT NOT NULL, issued_at REAL,
     PRIMARY KEY (kind, value_hash));
 CREATE INDEX IF NOT EXISTS credentials_client ON credentials (client_id, kind);
 CREATE TABLE IF NOT EXISTS tokens (
     token_hash TEXT PRIMARY KEY, client_id TEXT NOT NULL, scope TEXT NOT NULL,
     issued_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, token_type TEXT NOT NULL,
-    jkt TEXT, used INTEGER NOT NULL DEFAULT 0, revoked INTEGER NOT NULL DEFAULT 0);
+    jkt TEXT, used INTEGER NOT NULL DEFAULT 0, revoked INTEGER NOT NULL DEFAULT 0, grant_id TEXT);
 CREATE INDEX IF NOT EXISTS tokens_client ON tokens (client_id);
 CREATE TABLE IF NOT EXISTS seen (key TEXT PRIMARY KEY, expires_at REAL NOT NULL);
 """
+_PUT_CREDENTIAL = ("INSERT OR REPLACE INTO credentials (kind, value_hash, client_id, issued_at) "
+                   "VALUES (?, ?, ?, ?)")
 
 
 class SqliteStore:
@@ -43,7 +50,34 @@ class SqliteStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        self._migrate()
+        self._migrate_tokens()
+        self._migrate_status()
         self._ops = 0
+
+    def _migrate(self) -> None:
+        """Add ``credentials.issued_at`` to a state file from before it existed (see above)."""
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(credentials)")}
+        if "issued_at" in columns:
+            return
+        with self._tx() as db:
+            db.execute("ALTER TABLE credentials ADD COLUMN issued_at REAL")
+            db.execute("UPDATE credentials SET issued_at = (SELECT issued_at FROM clients "
+                       "WHERE clients.client_id = credentials.client_id)")
+
+    def _migrate_tokens(self) -> None:
+        """Add ``tokens.grant_id`` (code-flow grants) to a state file from before it existed:
+        the tokens already there came from client_credentials, which has no grant to link."""
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(tokens)")}
+        if "grant_id" not in columns:
+            self._db.execute("ALTER TABLE tokens ADD COLUMN grant_id TEXT")
+        self._db.execute("CREATE INDEX IF NOT EXISTS tokens_grant ON tokens (grant_id)")
+
+    def _migrate_status(self) -> None:
+        """Add ``clients.status`` to a state file from before it existed: every client is active."""
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(clients)")}
+        if "status" not in columns:
+            self._db.execute("ALTER TABLE clients ADD COLUMN status TEXT NOT NULL DEFAULT 'active'")
 
     @contextmanager
     def _tx(self):
@@ -66,26 +100,33 @@ class SqliteStore:
 
     # -- dynamic clients ----------------------------------------------------------------------
 
-    def add_client(self, client: DynamicClient, credentials: dict[str, str | None]) -> None:
+    def add_client(self, client: DynamicClient, credentials: dict[str, str | None],
+                   issued_at: float | None = None) -> None:
+        issued_at = time.time() if issued_at is None else issued_at
         with self._tx() as db:
-            db.execute("INSERT INTO clients VALUES (?, ?, ?, ?, ?)",
+            db.execute("INSERT INTO clients (client_id, software_id, initial_client, issued_at, "
+                       "metadata, status) VALUES (?, ?, ?, ?, ?, ?)",
                        (client.client_id, client.software_id, client.initial_client,
-                        client.issued_at, json.dumps(client.metadata)))
+                        client.issued_at, json.dumps(client.metadata), client.status))
             for kind, value_hash in credentials.items():
                 if value_hash:
-                    db.execute("INSERT OR REPLACE INTO credentials VALUES (?, ?, ?)",
-                               (kind, value_hash, client.client_id))
+                    db.execute(_PUT_CREDENTIAL, (kind, value_hash, client.client_id, issued_at))
 
     def get_client(self, client_id: str) -> DynamicClient | None:
-        row = self._one("SELECT client_id, software_id, initial_client, issued_at, metadata "
+        row = self._one("SELECT client_id, software_id, initial_client, issued_at, metadata, status "
                         "FROM clients WHERE client_id = ?", (client_id,))
         if row is None:
             return None
-        return DynamicClient(row[0], row[1], row[2], row[3], json.loads(row[4]))
+        return DynamicClient(row[0], row[1], row[2], row[3], json.loads(row[4]), row[5])
 
     def update_metadata(self, client_id: str, metadata: dict) -> bool:
         return self._run("UPDATE clients SET metadata = ? WHERE client_id = ?",
                          (json.dumps(metadata), client_id)) == 1
+
+    def set_status(self, client_id: str, status: str) -> DynamicClient | None:
+        if self._run("UPDATE clients SET status = ? WHERE client_id = ?", (status, client_id)) != 1:
+            return None
+        return self.get_client(client_id)
 
     def delete_client(self, client_id: str) -> bool:
         with self._tx() as db:
@@ -117,8 +158,14 @@ class SqliteStore:
                         (RAT, rat_hash))
         return row[0] if row else None
 
+    def credential_issued_at(self, kind: str, value_hash: str) -> float | None:
+        row = self._one("SELECT issued_at FROM credentials WHERE kind = ? AND value_hash = ?",
+                        (kind, value_hash))
+        return row[0] if row else None
+
     def rotate(self, client_id: str, presented_rat_hash: str, new: dict[str, str | None],
-               keep_old: bool = False) -> bool:
+               keep_old: bool = False, issued_at: float | None = None) -> bool:
+        issued_at = time.time() if issued_at is None else issued_at
         with self._tx() as db:
             row = db.execute("SELECT client_id FROM credentials WHERE kind = ? AND value_hash = ?",
                              (RAT, presented_rat_hash)).fetchone()
@@ -130,16 +177,16 @@ class SqliteStore:
                 if not keep_old:
                     db.execute("DELETE FROM credentials WHERE client_id = ? AND kind = ?",
                                (client_id, kind))
-                db.execute("INSERT OR REPLACE INTO credentials VALUES (?, ?, ?)",
-                           (kind, value_hash, client_id))
+                db.execute(_PUT_CREDENTIAL, (kind, value_hash, client_id, issued_at))
             return True
 
-    def set_credential(self, client_id: str, kind: str, value_hash: str) -> None:
+    def set_credential(self, client_id: str, kind: str, value_hash: str,
+                       issued_at: float | None = None) -> None:
+        issued_at = time.time() if issued_at is None else issued_at
         with self._tx() as db:
             db.execute("DELETE FROM credentials WHERE client_id = ? AND kind = ?",
                        (client_id, kind))
-            db.execute("INSERT OR REPLACE INTO credentials VALUES (?, ?, ?)",
-                       (kind, value_hash, client_id))
+            db.execute(_PUT_CREDENTIAL, (kind, value_hash, client_id, issued_at))
 
     def drop_credential(self, kind: str, value_hash: str) -> None:
         self._run("DELETE FROM credentials WHERE kind = ? AND value_hash = ?", (kind, value_hash))
@@ -147,18 +194,19 @@ class SqliteStore:
     # -- tokens -------------------------------------------------------------------------------
 
     def add_token(self, token: TokenRecord) -> None:
-        self._run("INSERT INTO tokens VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        self._run("INSERT INTO tokens (token_hash, client_id, scope, issued_at, expires_at, "
+                  "token_type, jkt, used, revoked, grant_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                   (token.token_hash, token.client_id, token.scope, token.issued_at,
                    token.expires_at, token.token_type, token.jkt, int(token.used),
-                   int(token.revoked)))
+                   int(token.revoked), token.grant_id))
 
     def get_token(self, token_hash: str) -> TokenRecord | None:
         row = self._one("SELECT token_hash, client_id, scope, issued_at, expires_at, token_type, "
-                        "jkt, used, revoked FROM tokens WHERE token_hash = ?", (token_hash,))
+                        "jkt, used, revoked, grant_id FROM tokens WHERE token_hash = ?", (token_hash,))
         if row is None:
             return None
         return TokenRecord(row[0], row[1], row[2], row[3], row[4], row[5], row[6],
-                           bool(row[7]), bool(row[8]))
+                           bool(row[7]), bool(row[8]), row[9])
 
     def consume_token(self, token_hash: str, now: float) -> bool:
         return self._run("UPDATE tokens SET used = 1 WHERE token_hash = ? AND used = 0 "
@@ -170,8 +218,14 @@ class SqliteStore:
     def revoke_token(self, token_hash: str) -> None:
         self._run("UPDATE tokens SET revoked = 1 WHERE token_hash = ?", (token_hash,))
 
-    def revoke_client_tokens(self, client_id: str) -> int:
-        return self._run("UPDATE tokens SET revoked = 1 WHERE client_id = ?", (client_id,))
+    def revoke_client_tokens(self, client_id: str, refresh: bool = True) -> int:
+        if refresh:
+            return self._run("UPDATE tokens SET revoked = 1 WHERE client_id = ?", (client_id,))
+        return self._run("UPDATE tokens SET revoked = 1 WHERE client_id = ? AND token_type != ?",
+                         (client_id, REFRESH))
+
+    def revoke_grant(self, grant_id: str) -> int:
+        return self._run("UPDATE tokens SET revoked = 1 WHERE grant_id = ?", (grant_id,))
 
     # -- replay caches ------------------------------------------------------------------------
 

@@ -3,7 +3,9 @@
 Secrets, registration access tokens (RATs) and access tokens are stored as SHA-256 hashes only
 (as Curity stores a hash of the client secret, protocol.md §5.4); they are high-entropy random
 values, so a plain hash is enough. Every operation that must be atomic (single use of the
-initial token, credential rotation, replay caches) is one method under one lock.
+initial token, credential rotation, replay caches) is one method under one lock. Each credential
+keeps the time it was issued (registration, or the rotation that minted it): a registration
+access token older than Curity's ``read-write-ttl`` may only DELETE (protocol.md §5.1).
 
 :class:`MemoryStore` is the default; :class:`~conformance.server.sqlite_store.SqliteStore` keeps
 the same data in a file so dynamic clients survive a restart.
@@ -25,6 +27,22 @@ def digest(value: str) -> str:
     return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+#: ``token_type`` of a stored refresh token (RFC 6749 §1.5); its key is :func:`refresh_hash`.
+REFRESH = "refresh_token"
+
+
+def refresh_hash(value: str) -> str:
+    """The store key of a refresh token: apart from access token keys, so that a refresh token
+    presented where an access token is expected is simply unknown there."""
+    return "rt:" + digest(value)
+
+
+#: Status of a dynamic client (Curity's ``DynamicallyRegisteredClientStatus``, protocol.md §5.3),
+#: set through the DCR GraphQL API (:mod:`.dcr_graphql`). Only an active client authenticates.
+ACTIVE, INACTIVE, REVOKED = "active", "inactive", "revoked"
+STATUSES = (ACTIVE, INACTIVE, REVOKED)
+
+
 @dataclass(frozen=True)
 class DynamicClient:
     """A dynamically registered client (RFC 7591) and its registered metadata."""
@@ -34,11 +52,12 @@ class DynamicClient:
     initial_client: str  # the main client whose initial token registered it
     issued_at: int
     metadata: dict  # registered metadata as returned to the client (no credentials)
+    status: str = ACTIVE  # one of STATUSES
 
 
 @dataclass(frozen=True)
 class TokenRecord:
-    """An issued access token (opaque); ``token_hash`` is the key."""
+    """An issued access token, or refresh token (opaque); ``token_hash`` is the key."""
 
     token_hash: str
     client_id: str
@@ -47,8 +66,9 @@ class TokenRecord:
     expires_at: int
     token_type: str = "Bearer"  # or DPoP (RFC 9449 §5)
     jkt: str | None = None  # RFC 9449 §6 confirmation (JWK SHA-256 thumbprint)
-    used: bool = False  # initial access tokens are single use
+    used: bool = False  # initial access tokens and (rotated) refresh tokens are single use
     revoked: bool = False
+    grant_id: str | None = None  # the authorization grant (code flow) the token was issued from
 
     @property
     def scopes(self) -> frozenset[str]:
@@ -60,24 +80,29 @@ class TokenRecord:
 
 
 class Store(Protocol):
-    def add_client(self, client: DynamicClient, credentials: dict[str, str | None]) -> None: ...
+    def add_client(self, client: DynamicClient, credentials: dict[str, str | None],
+                   issued_at: float | None = None) -> None: ...
     def get_client(self, client_id: str) -> DynamicClient | None: ...
     def update_metadata(self, client_id: str, metadata: dict) -> bool: ...
+    def set_status(self, client_id: str, status: str) -> DynamicClient | None: ...
     def delete_client(self, client_id: str) -> bool: ...
     def client_ids(self, software_id: str | None = None) -> list[str]: ...
     def count_clients(self) -> int: ...
     def has_credential(self, client_id: str, kind: str, value_hash: str) -> bool: ...
     def client_for_rat(self, rat_hash: str) -> str | None: ...
+    def credential_issued_at(self, kind: str, value_hash: str) -> float | None: ...
     def rotate(self, client_id: str, presented_rat_hash: str, new: dict[str, str | None],
-               keep_old: bool = False) -> bool: ...
-    def set_credential(self, client_id: str, kind: str, value_hash: str) -> None: ...
+               keep_old: bool = False, issued_at: float | None = None) -> bool: ...
+    def set_credential(self, client_id: str, kind: str, value_hash: str,
+                       issued_at: float | None = None) -> None: ...
     def drop_credential(self, kind: str, value_hash: str) -> None: ...
     def add_token(self, token: TokenRecord) -> None: ...
     def get_token(self, token_hash: str) -> TokenRecord | None: ...
     def consume_token(self, token_hash: str, now: float) -> bool: ...
     def mark_used(self, token_hash: str) -> None: ...
     def revoke_token(self, token_hash: str) -> None: ...
-    def revoke_client_tokens(self, client_id: str) -> int: ...
+    def revoke_client_tokens(self, client_id: str, refresh: bool = True) -> int: ...
+    def revoke_grant(self, grant_id: str) -> int: ...
     def remember_once(self, key: str, expires_at: float, now: float) -> bool: ...
     def close(self) -> None: ...
 
@@ -89,18 +114,22 @@ class MemoryStore:
         self._lock = threading.Lock()
         self._clients: dict[str, DynamicClient] = {}
         self._credentials: dict[tuple[str, str], str] = {}  # (kind, hash) -> client_id
+        self._issued: dict[tuple[str, str], float] = {}  # (kind, hash) -> when it was issued
         self._tokens: dict[str, TokenRecord] = {}
         self._seen: dict[str, float] = {}
         self._ops = 0
 
     # -- dynamic clients ----------------------------------------------------------------------
 
-    def add_client(self, client: DynamicClient, credentials: dict[str, str | None]) -> None:
+    def add_client(self, client: DynamicClient, credentials: dict[str, str | None],
+                   issued_at: float | None = None) -> None:
+        """Store a new client; its credentials were issued at ``issued_at`` (default: now)."""
+        issued_at = time.time() if issued_at is None else issued_at
         with self._lock:
             self._clients[client.client_id] = client
             for kind, value_hash in credentials.items():
                 if value_hash:
-                    self._credentials[(kind, value_hash)] = client.client_id
+                    self._put(client.client_id, kind, value_hash, issued_at)
 
     def get_client(self, client_id: str) -> DynamicClient | None:
         with self._lock:
@@ -114,11 +143,19 @@ class MemoryStore:
             self._clients[client_id] = replace(client, metadata=dict(metadata))
             return True
 
+    def set_status(self, client_id: str, status: str) -> DynamicClient | None:
+        """Set the client's status; the updated client, or None when there is no such client."""
+        with self._lock:
+            client = self._clients.get(client_id)
+            if client is None:
+                return None
+            self._clients[client_id] = client = replace(client, status=status)
+            return client
+
     def delete_client(self, client_id: str) -> bool:
         with self._lock:
             found = self._clients.pop(client_id, None) is not None
-            for key in [k for k, cid in self._credentials.items() if cid == client_id]:
-                del self._credentials[key]
+            self._drop_kind(client_id, None)
             return found
 
     def client_ids(self, software_id: str | None = None) -> list[str]:
@@ -140,10 +177,16 @@ class MemoryStore:
         with self._lock:
             return self._credentials.get((RAT, rat_hash))
 
+    def credential_issued_at(self, kind: str, value_hash: str) -> float | None:
+        """When a live credential was issued (None: unknown credential)."""
+        with self._lock:
+            return self._issued.get((kind, value_hash))
+
     def rotate(self, client_id: str, presented_rat_hash: str, new: dict[str, str | None],
-               keep_old: bool = False) -> bool:
+               keep_old: bool = False, issued_at: float | None = None) -> bool:
         """Replace the client's credentials of the kinds in ``new`` if the presented RAT is
         still current (compare-and-swap, so two reads with one RAT cannot both rotate)."""
+        issued_at = time.time() if issued_at is None else issued_at
         with self._lock:
             if self._credentials.get((RAT, presented_rat_hash)) != client_id:
                 return False
@@ -151,22 +194,32 @@ class MemoryStore:
                 if value_hash is None:
                     continue
                 if not keep_old:
-                    for key in [k for k, cid in self._credentials.items()
-                                if cid == client_id and k[0] == kind]:
-                        del self._credentials[key]
-                self._credentials[(kind, value_hash)] = client_id
+                    self._drop_kind(client_id, kind)
+                self._put(client_id, kind, value_hash, issued_at)
             return True
 
-    def set_credential(self, client_id: str, kind: str, value_hash: str) -> None:
+    def set_credential(self, client_id: str, kind: str, value_hash: str,
+                       issued_at: float | None = None) -> None:
+        issued_at = time.time() if issued_at is None else issued_at
         with self._lock:
-            for key in [k for k, cid in self._credentials.items()
-                        if cid == client_id and k[0] == kind]:
-                del self._credentials[key]
-            self._credentials[(kind, value_hash)] = client_id
+            self._drop_kind(client_id, kind)
+            self._put(client_id, kind, value_hash, issued_at)
 
     def drop_credential(self, kind: str, value_hash: str) -> None:
         with self._lock:
             self._credentials.pop((kind, value_hash), None)
+            self._issued.pop((kind, value_hash), None)
+
+    def _put(self, client_id: str, kind: str, value_hash: str, issued_at: float) -> None:
+        self._credentials[(kind, value_hash)] = client_id
+        self._issued[(kind, value_hash)] = issued_at
+
+    def _drop_kind(self, client_id: str, kind: str | None) -> None:
+        """Forget the client's credentials of ``kind`` (None: all of them); lock held."""
+        for key in [k for k, cid in self._credentials.items()
+                    if cid == client_id and (kind is None or k[0] == kind)]:
+            del self._credentials[key]
+            self._issued.pop(key, None)
 
     # -- tokens -------------------------------------------------------------------------------
 
@@ -200,9 +253,19 @@ class MemoryStore:
             if token is not None:
                 self._tokens[token_hash] = replace(token, revoked=True)
 
-    def revoke_client_tokens(self, client_id: str) -> int:
+    def revoke_client_tokens(self, client_id: str, refresh: bool = True) -> int:
+        """Revoke the client's tokens (its refresh tokens too unless ``refresh`` is False)."""
         with self._lock:
-            hits = [h for h, t in self._tokens.items() if t.client_id == client_id]
+            hits = [h for h, t in self._tokens.items() if t.client_id == client_id
+                    and (refresh or t.token_type != REFRESH)]
+            for h in hits:
+                self._tokens[h] = replace(self._tokens[h], revoked=True)
+            return len(hits)
+
+    def revoke_grant(self, grant_id: str) -> int:
+        """Revoke every access and refresh token of one grant (RFC 7009 §2.1, RFC 6749 §4.1.2)."""
+        with self._lock:
+            hits = [h for h, t in self._tokens.items() if t.grant_id == grant_id]
             for h in hits:
                 self._tokens[h] = replace(self._tokens[h], revoked=True)
             return len(hits)

@@ -1,11 +1,13 @@
 """The token endpoint: the ``client_credentials`` grant (RFC 6749 §4.4) for steps 1 and 3.
 
+The code flow's ``authorization_code`` and ``refresh_token`` grants are in :mod:`.grants`.
+
 Step 1: a main client asks for ``scope=dcr`` and gets the initial access token, opaque and with
 its own TTL; only clients a template names in ``authenticate-client-by`` may get ``dcr``
-(protocol.md §1.1). Step 3: a dynamic client gets tokens limited to its registered scope,
-never ``dcr``, DPoP-bound when its template requires DPoP (RFC 9449 §5, nonces §8).
-Successful responses carry ``Cache-Control: no-store`` and ``Pragma: no-cache`` (RFC 6749
-§5.1) and no refresh token (§4.4.3).
+(protocol.md §1.1); only management clients get ``dcrm`` (§5.1). Step 3: a dynamic client gets
+tokens limited to its registered scope, never ``dcr``, DPoP-bound when its template requires DPoP
+(RFC 9449 §5, nonces §8). Successful responses carry ``Cache-Control: no-store`` and ``Pragma:
+no-cache`` (RFC 6749 §5.1) and no refresh token (§4.4.3).
 """
 
 from __future__ import annotations
@@ -13,8 +15,9 @@ from __future__ import annotations
 import re
 import secrets
 
+from . import grants
 from .client_auth import ClientIdentity, authenticate
-from .config import DCR_SCOPE
+from .config import DCR_SCOPE, DCRM_SCOPE
 from .context import Context
 from .dpop import USE_NONCE, DpopError, verify_proof
 from .errors import NO_STORE, OAuthError, Request, Response, json_response
@@ -36,11 +39,15 @@ def _allowed_scopes(ctx: Context, client: ClientIdentity) -> tuple[set[str], lis
     if ctx.config.templates_naming(client.client_id) \
             or ctx.defects.on("dcr-scope-for-any-client"):  # DEFECT: dcr for unlisted clients
         allowed.add(DCR_SCOPE)
+    # dcrm (manage every dynamic client) is configured for management clients only.
+    if ctx.defects.on("dcrm-scope-for-any-client"):  # DEFECT: dcrm for any configured client
+        allowed.add(DCRM_SCOPE)
     return allowed, list(configured.scopes)
 
 
 def _granted_scope(ctx: Context, client: ClientIdentity, requested: str | None) -> list[str]:
     allowed, default = _allowed_scopes(ctx, client)
+    attested = client.configured.attested_scopes if client.configured is not None else ()
     if requested is None or not requested.strip():
         granted = list(default)
     else:
@@ -48,7 +55,10 @@ def _granted_scope(ctx: Context, client: ClientIdentity, requested: str | None) 
         for scope in requested.split(" "):
             if not scope:
                 continue
-            if not _SCOPE_TOKEN.match(scope) or scope not in allowed:
+            if scope in attested:
+                if not ctx.defects.on("attestation-not-enforced"):  # DEFECT: granted without
+                    raise OAuthError(400, "unauthorized_client", f"{scope} needs client attestation")
+            elif not _SCOPE_TOKEN.match(scope) or scope not in allowed:
                 raise OAuthError(400, "invalid_scope", "the requested scope is not allowed")
             if scope not in granted:
                 granted.append(scope)
@@ -75,12 +85,14 @@ def handle(ctx: Context, request: Request) -> Response:
     if request.method != "POST":
         raise OAuthError(405, "invalid_request", "use POST", [("Allow", "POST")])
     form = request.form()
-    client = authenticate(ctx, request, form, ctx.config.token_endpoint)
     grant_type = form.get("grant_type")
+    if grant_type in grants.GRANTS:  # the code flow's grants (grants.py)
+        return grants.handle(ctx, request, form, grant_type)
+    client = authenticate(ctx, request, form, ctx.config.token_endpoint)
     if not grant_type:
         raise OAuthError(400, "invalid_request", "grant_type is required")
     if grant_type != "client_credentials":
-        raise OAuthError(400, "unsupported_grant_type", "only client_credentials is supported")
+        raise OAuthError(400, "unsupported_grant_type", "this grant type is not supported")
     granted = _granted_scope(ctx, client, form.get("scope"))
 
     jkt = None

@@ -20,6 +20,7 @@ from conformance.client.redact import Redactor
 from conformance.client.registration import DynamicClient
 from conformance.client.session import DcrSession
 from conformance.profile import ClientConfig, Profile, load_profile
+from conformance.suite.aging import AgedValues
 from conformance.suite.check import CHECKS, CheckInfo
 
 EXIT_UNREACHABLE = 3
@@ -35,6 +36,14 @@ class TargetUnusable(Exception):
 NOT_CLAIMED = "not claimed by profile"
 #: Short enough that DCR-REG-008 can watch an initial token expire within --dcr-max-wait.
 EMBEDDED_INITIAL_TOKEN_TTL_S = 5
+#: The embedded server's read-write TTL of registration access tokens (DCR-MGT-014). Every other
+#: check that GETs or PUTs a client does so within a second or two of registering it (DCR-FUZZ-003's
+#: programs are at most 25 steps), so 8 s is a wide margin even on a slow CI machine, and the wait
+#: of TTL + 1 s still fits the default --dcr-max-wait of 10 s. MGT-014's client is registered before
+#: the run's first test and the check runs last, so in a full run nothing is left to wait.
+EMBEDDED_READ_WRITE_TTL_S = 8
+#: A token is surely older than a TTL this long after it (servers may count whole seconds).
+AGING_MARGIN_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -72,6 +81,8 @@ def _need_reason(profile: Profile, need: str, main: ClientConfig | None = None) 
         return f"{NOT_CLAIMED}: no [server] issuer for discovery"
     if need == "introspector" and profile.introspector is None:
         return f"{NOT_CLAIMED}: no [introspector] client"
+    if need == "management_client" and profile.management_client is None:
+        return f"{NOT_CLAIMED}: no [management_client]"
     if need == "unlisted_client" and profile.unlisted_client is None:
         return f"{NOT_CLAIMED}: no [unlisted_client]"
     if need == "unauthorized_software_id" and not profile.template.unauthorized_software_id:
@@ -114,6 +125,7 @@ class RunState:
         self.leftovers: list[dict] = []
         self.unusable: TargetUnusable | None = None
         self.outcomes: dict[tuple[str, str, str], Outcome] = {}
+        self.aged = AgedValues()  # tokens that expiry checks share (conformance.suite.aging)
         config.pluginmanager.register(self, "dcr_run_state")
 
     # ------------------------------------------------------------ profiles and targets
@@ -150,7 +162,8 @@ class RunState:
         from conformance.server import ReferenceServer
 
         self._server = ReferenceServer(defect=self.defect, rotate_on_read=self.rotation,
-                                       initial_token_ttl_s=EMBEDDED_INITIAL_TOKEN_TTL_S)
+                                       initial_token_ttl_s=EMBEDDED_INITIAL_TOKEN_TTL_S,
+                                       registration_token_read_write_ttl_s=EMBEDDED_READ_WRITE_TTL_S)
         self._server.__enter__()
         profile = load_profile(self._server.profile_path)
         for secret in profile.secrets():
@@ -186,6 +199,32 @@ class RunState:
         """The sessions prepared so far, by profile name (reports slice their capture logs)."""
         return dict(self._sessions)
 
+    def aged_client(self, profile: Profile):
+        """An ``Aged`` ``(client or None, exchanges)``: a client of the profile's first main client,
+        registered once per run and process, as early as possible (DCR-MGT-014 needs an old
+        registration access token). The cleanup deletes it like every other client."""
+        label = next(iter(profile.main_clients))
+        return self.aged.get(("aged-client", profile.name), lambda: self.session(profile).register_new(label))
+
+    def expired_initial_token(self, profile: Profile):
+        """An ``Aged`` ``(token or None, exchange)``: an initial token of the profile's first main
+        client, obtained once per run and process, as early as possible (DCR-REG-008, DCR-REV-008)."""
+        label = next(iter(profile.main_clients))
+        return self.aged.get(("expired-initial-token", profile.name),
+                             lambda: self.session(profile).initial_token(label))
+
+    def start_aged(self, needed: set[tuple[str, str]]) -> None:
+        """Obtain the aged values the run needs, ``(fixture, profile name)``, now, unless the wait
+        for them could never fit --dcr-max-wait (their checks are then not claimed anyway)."""
+        for profile in self._profiles or []:
+            if ("aged_client", profile.name) in needed:
+                ttl = profile.claims.registration_token_read_write_ttl_s
+                if ttl is not None and ttl + AGING_MARGIN_S <= self.max_wait_s:
+                    self.aged_client(profile)
+            if ("expired_initial_token", profile.name) in needed:
+                if profile.claims.initial_token_ttl_s + AGING_MARGIN_S <= self.max_wait_s:
+                    self.expired_initial_token(profile)
+
     def targets_for(self, profile: Profile, info: CheckInfo | None) -> tuple[list[tuple[Target, str | None]], str]:
         """The main clients a check runs with in ``profile``, each with a skip reason or None."""
         session = self.session(profile)
@@ -196,7 +235,9 @@ class RunState:
             clients = [c for c in clients if c.auth_method in info.methods]
             if not clients:
                 return [], f"{NOT_CLAIMED}: no main client uses {' or '.join(info.methods)}"
-        profile_reason = next((f"{NOT_CLAIMED}: [claims] {claim} = false" for claim in info.claims
+        profile_reason = next((f"{NOT_CLAIMED}: [claims] {claim} "
+                               + ("is not set" if getattr(profile.claims, claim) is None else "= false")
+                               for claim in info.claims
                                if not getattr(profile.claims, claim)), None)
         profile_reason = profile_reason or next(
             (r for r in (_need_reason(profile, n) for n in info.needs) if r), None)
@@ -224,6 +265,7 @@ class RunState:
         """Delete every client the suite registered (RFC 7592 §2.3); list the ones that stay."""
         with self._lock:
             registered, self._registered = self._registered, []
+        managers: dict[str, str | None] = {}  # profile name -> a management client's dcrm token
         for session, profile, dyn in registered:
             entry = {"profile": profile.name, "client_id": dyn.client_id}
             if self.keep_clients:
@@ -237,8 +279,23 @@ class RunState:
             exchange = session.delete(dyn)
             if exchange.status == 204 or (exchange.status in (401, 404) and session.was_deleted(dyn)):
                 continue
+            if exchange.status in (401, 403) and self._delete_as_manager(session, profile, dyn, managers):
+                continue
             self.leftovers.append({**entry, "reason": self.redact(
                 exchange.error or f"DELETE answered HTTP {exchange.status}")})
+
+    @staticmethod
+    def _delete_as_manager(session: DcrSession, profile: Profile, dyn: DynamicClient,
+                           tokens: dict[str, str | None]) -> bool:
+        """When the client's own token cannot delete it (e.g. a deployment refusing RFC 7592 calls of
+        a revoked client), a claimed management client's ``dcrm`` token may (Curity
+        ``management-clients``); one token per profile."""
+        if not (profile.claims.management_clients and profile.management_client is not None):
+            return False
+        if profile.name not in tokens:
+            tokens[profile.name] = session.management_token()[0]
+        token = tokens[profile.name]
+        return token is not None and session.delete(dyn, token=token).status == 204
 
     def close(self) -> None:
         for session in self._sessions.values():

@@ -19,6 +19,7 @@ from conformance.fuzz.run import run_property
 from conformance.fuzz.strategies import Payload, registration_payloads
 from conformance.suite import expect as e
 from conformance.suite.check import check
+from conformance.suite.oracles import scopes
 from conformance.suite.steps import send_registration
 
 
@@ -69,7 +70,10 @@ class RegistrationAttempt:
                  f"{what}: the 201 holds no registration_client_uri / registration_access_token",
                  "RFC 7592 §3 management credentials (the profile claims registration_management)", ex)
         oracle.judge_read_back(body, self.dcr.read(dyn), what)
-        oracle.judge_works(self.dcr.use(dyn), template, dpop=self.profile.use.dpop,
+        # A client registered with part of the template's scope asks for what it holds (RFC 6749 §3.3).
+        held = scopes(body.get("scope"))
+        scope = None if not held or scopes(self.profile.use.scope) <= held else " ".join(sorted(held))
+        oracle.judge_works(self.dcr.use(dyn, scope=scope), template, dpop=self.profile.use.dpop,
                            what=f"{what}: token request of the new client")
 
 

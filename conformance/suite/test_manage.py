@@ -8,13 +8,16 @@ import pytest
 
 from conformance.client import management
 from conformance.client.http import RequestSpec
-from conformance.client.token import access_token_of
+from conformance.client.token import DCRM_SCOPE, access_token_of, initial_token_request
 from conformance.requirements import SHOULD
+from conformance.suite import code_flow
 from conformance.suite import expect as e
 from conformance.suite.check import check
 from conformance.suite.oracles import scopes, token_success
+from conformance.suite.runstate import AGING_MARGIN_S
 
 MANAGED = ("registration_management",)
+MANAGERS = MANAGED + ("management_clients",)
 
 
 def _get(dcr, uri: str, token: str | None) -> object:
@@ -180,3 +183,82 @@ def test_deleted_clients_tokens_stop_working(dcr, registered):
     ex = dcr.introspect(token)
     body = e.success(ex, 200, "introspection of a token of the deleted client")
     e.expect(body.get("active") is False, f"active is {body.get('active')!r}", "active: false", ex)
+
+
+@check("DCR-MGT-012", "RFC7592-2.3-S", level=SHOULD, per_profile=True, needs=("dpop",),
+       claims=MANAGED + ("deleted_client_tokens_inactive", "code_flow"))
+def test_deleted_clients_refresh_tokens_stop_working(dcr, registered):
+    """A refresh token issued before DELETE is refused afterwards with invalid_grant or invalid_client."""
+    tokens = code_flow.user_tokens(dcr, registered)
+    e.status_in(dcr.delete(registered), 204, "RFC 7592 delete")
+    ex = dcr.refresh(registered, tokens["refresh_token"])
+    e.refused(ex, "refresh with a refresh token of the deleted client", statuses={400, 401},
+              errors={"invalid_grant", "invalid_client"})
+
+
+@check("DCR-MGT-013", "CURITY-DCRM-MANAGER", "RFC7592-2.1", "RFC7592-2.3", per_profile=True, claims=MANAGERS,
+       needs=("management_client",))
+def test_management_client_manages_any_client(dcr, registered):
+    """A management client's dcrm token reads and deletes any dynamic client, whose credentials then stop working."""
+    token, got = dcr.management_token()
+    token_success(got, "the management client's token request for scope dcrm", scope_contains=DCRM_SCOPE)
+    read = _get(dcr, registered.registration_client_uri, token)
+    management.adopt_rotation(registered, read)  # were the client's credentials rotated, keep up
+    dcr.transport.redactor.add_secret(registered.client_secret)
+    dcr.transport.redactor.add_secret(registered.registration_access_token)
+    body = e.success(read, 200, "read of a dynamic client with the management client's dcrm token")
+    e.expect(body.get("client_id") == registered.client_id, f"client_id is {body.get('client_id')!r}",
+             f"the managed client's id {registered.client_id!r}", read)
+    e.status_in(dcr.delete(registered, token=token), 204, "delete of a dynamic client with the dcrm token")
+    ex = dcr.use(registered)
+    e.error_response(ex, {400, 401}, {"invalid_client"}, "token request by the client the management client deleted")
+
+
+@check("DCR-MGT-013", "CURITY-DCRM-MANAGER", "RFC7592-2.1", "RFC7592-2.3", claims=MANAGERS)
+def test_main_client_gets_no_dcrm(dcr, profile, main_client, register):
+    """A main client asking for scope dcrm is refused, or gets a token without dcrm that cannot manage a client."""
+    got = dcr.transport.send(initial_token_request(profile, main_client, scope=DCRM_SCOPE))
+    token = access_token_of(got)
+    if token is None:
+        e.refused(got, "a main client's token request for scope dcrm", statuses={400, 401},
+                  errors={"invalid_scope", "unauthorized_client"})
+        return
+    dcr.transport.redactor.add_secret(token)
+    granted = (got.json() or {}).get("scope")
+    e.expect(DCRM_SCOPE not in scopes(granted), f"a main client was granted scope {granted!r}",
+             "no dcrm scope for a client that is not a management client", got)
+    victim = register()
+    probe = _get(dcr, victim.registration_client_uri, token)
+    management.adopt_rotation(victim, probe)  # a wrongly accepted read must not strand the client
+    e.status_in(probe, {401, 403}, "read of a dynamic client with a main client's token")
+
+
+def _no_credentials(ex, what: str) -> None:
+    body = ex.json() if isinstance(ex.json(), dict) else {}
+    e.expect(not {"client_secret", "registration_access_token"} & set(body), f"{what}: credentials came back",
+             "a refusal without client credentials", ex)
+
+
+@check("DCR-MGT-014", "CURITY-DCRM-RWTTL", "RFC6750-3", per_profile=True,
+       claims=MANAGED + ("registration_token_read_write_ttl_s",))
+def test_old_registration_token_can_only_delete(dcr, dcr_state, profile, aged_client):
+    """A registration access token older than read-write-ttl cannot read or update the client, but still deletes it."""
+    dyn, exchanges = aged_client.value
+    if dyn is None:
+        raise e.PrerequisiteFailure("prerequisite: the registration of the client to age failed\n  " + "\n  ".join(
+            ex.describe().replace("\n", "\n  ") for ex in exchanges))
+    ttl = profile.claims.registration_token_read_write_ttl_s
+    aged_client.wait_until_older_than(ttl + AGING_MARGIN_S, dcr_state.max_wait_s,
+                                      f"registration_token_read_write_ttl_s = {ttl}")
+    what = "a registration access token older than read-write-ttl"
+    read = dcr.read(dyn)
+    e.status_in(read, 401, f"read with {what}")
+    e.www_authenticate(read, "Bearer", f"read with {what}")
+    _no_credentials(read, f"read with {what}")
+    update = dcr.update(dyn, {"client_name": "dcr-conformance aged " + secrets.token_hex(4)})
+    e.status_in(update, 401, f"update with {what}")
+    _no_credentials(update, f"update with {what}")
+    _works(dcr, dyn, "token request after the refused read and update (nothing may have rotated)")
+    e.status_in(dcr.delete(dyn), 204, f"delete with {what}")
+    ex = dcr.use(dyn)
+    e.error_response(ex, {400, 401}, {"invalid_client"}, "token request by the client deleted with its old token")

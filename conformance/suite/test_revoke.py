@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import secrets
 
+import pytest
+
 from conformance.client.revocation import introspection_request
 from conformance.client.token import access_token_of
 from conformance.requirements import SHOULD
+from conformance.suite import code_flow
 from conformance.suite import expect as e
 from conformance.suite.check import check
+from conformance.suite.graphql_status import status_api
 from conformance.suite.oracles import token_success
 
 
@@ -25,6 +29,52 @@ def _active(dcr, token: str, what: str) -> bool:
     return body["active"]
 
 
+GRAPHQL = ("dcr_graphql_status",)
+
+
+def _invalid_client_statuses(dyn) -> set[int]:
+    """RFC 6749 §5.2: 401 after a failed Basic authentication; otherwise 400 is allowed too."""
+    return {401} if dyn.auth_method == "client_secret_basic" else {400, 401}
+
+
+@check("DCR-REV-001", "CURITY-DCRGQL-REVOKE", "RFC6749-5.2", per_profile=True, claims=GRAPHQL,
+       needs=("management_client",))
+def test_revoked_client_gets_no_token(dcr, registered):
+    """A client set to revoked through the DCR GraphQL API gets invalid_client at the token endpoint."""
+    status_api(dcr).set(registered.client_id, "revoked")
+    e.error_response(dcr.use(registered), _invalid_client_statuses(registered), {"invalid_client"},
+                     "token request by the revoked client")
+
+
+@check("DCR-REV-002", "CURITY-DCRGQL-STATUS", per_profile=True, claims=GRAPHQL, needs=("management_client",))
+def test_inactive_client_is_refused_until_active_again(dcr, registered):
+    """A client set to inactive gets no token; set to active again, it gets one."""
+    api = status_api(dcr)
+    api.set(registered.client_id, "inactive")
+    e.refused(dcr.use(registered), "token request by the inactive client", statuses={400, 401},
+              errors={"invalid_client", "unauthorized_client"})
+    api.set(registered.client_id, "active")
+    token_success(dcr.use(registered), "token request by the client set active again",
+                  token_type="DPoP" if dcr.profile.use.dpop else "Bearer")
+
+
+@check("DCR-REV-004", "CURITY-DCRGQL-REVOKE-S", level=SHOULD, per_profile=True, claims=GRAPHQL,
+       needs=("management_client", "resource_url"))
+def test_revoked_clients_tokens_stop_working(dcr, registered):
+    """An access token issued before the client was revoked gets 401 at the resource."""
+    api = status_api(dcr)
+    body = token_success(dcr.use(registered), "the dynamic client's token request",
+                         token_type="DPoP" if dcr.profile.use.dpop else "Bearer")
+    token, token_type = body["access_token"], body["token_type"]
+    before = dcr.call_resource(registered, token, token_type)
+    if before.status != 200:
+        raise e.PrerequisiteFailure("prerequisite: the resource refused the token before the revocation\n  "
+                                    + before.describe().replace("\n", "\n  "))
+    api.set(registered.client_id, "revoked")
+    e.status_in(dcr.call_resource(registered, token, token_type), 401,
+                "resource call with an access token issued before the client was revoked")
+
+
 @check("DCR-REV-003", "CURITY-DCR-REVOKE", "RFC7592-2.3", claims=("registration_management",))
 def test_deleting_one_client_spares_the_others(dcr, target, register):
     """Deleting dynamic client A leaves client B and the main client working."""
@@ -35,7 +85,7 @@ def test_deleting_one_client_spares_the_others(dcr, target, register):
     e.expect(token, "the main client can no longer get an initial token", "a token for the main client", ex)
 
 
-@check("DCR-REV-005", "RFC7009-2.2", level=SHOULD, claims=("revocation", "introspection"),
+@check("DCR-REV-005", "RFC7009-2.2", "RFC7009-2.1-S", level=SHOULD, claims=("revocation", "introspection"),
        needs=("introspector", "revocation_endpoint"))
 def test_revoked_access_token_is_inactive(dcr, registered):
     """An access token the dynamic client revokes introspects as inactive afterwards."""
@@ -44,6 +94,20 @@ def test_revoked_access_token_is_inactive(dcr, registered):
     e.status_in(ex, 200, "revocation of the dynamic client's access token")
     e.expect(_active(dcr, token, "introspection after revocation") is False, "the revoked token is still active",
              "active: false", ex)
+
+
+@check("DCR-REV-005", "RFC7009-2.2", "RFC7009-2.1-S", level=SHOULD, per_profile=True,
+       claims=("revocation", "introspection", "code_flow"), needs=("introspector", "revocation_endpoint", "dpop"))
+def test_revoked_refresh_token_ends_its_grant(dcr, registered):
+    """A refresh token the dynamic client revokes no longer refreshes, and the access token issued with it is inactive."""
+    tokens = code_flow.user_tokens(dcr, registered)
+    ex = dcr.revoke(registered, tokens["refresh_token"], "refresh_token")
+    e.status_in(ex, 200, "revocation of the dynamic client's refresh token")
+    refresh = dcr.refresh(registered, tokens["refresh_token"])
+    e.refused(refresh, "refresh with the revoked refresh token", statuses={400}, errors={"invalid_grant"})
+    e.expect(_active(dcr, tokens["access_token"], "introspection of the access token issued with it") is False,
+             "the access token issued with the revoked refresh token is still active",
+             "active: false (RFC 7009 §2.1: SHOULD invalidate the access tokens of the same grant)", ex)
 
 
 @check("DCR-REV-006", "RFC7009-2.2", claims=("revocation",), needs=("revocation_endpoint",))
@@ -66,13 +130,35 @@ def test_client_cannot_revoke_another_clients_token(dcr, register):
              "B's token still active", ex)
 
 
-@check("DCR-REV-008", "RFC7662-2.2", "RFC7662-2.2-S", claims=("introspection",), needs=("introspector",))
-def test_inactive_token_introspects_as_only_active_false(dcr):
-    """An unknown token introspects as 200 {"active": false}, with no other members (SHOULD)."""
-    ex = dcr.introspect("unknown-" + secrets.token_urlsafe(24))
-    body = e.success(ex, 200, "introspection of an unknown token")
+def _introspects_inactive(dcr, token: str, kind: str) -> None:
+    """RFC 7662 §2.2: 200 with active false; SHOULD: no other member."""
+    ex = dcr.introspect(token)
+    body = e.success(ex, 200, f"introspection of {kind} token")
     e.expect(body.get("active") is False, f"active is {body.get('active')!r}", "active: false", ex)
     e.should(set(body) == {"active"}, f"the inactive answer has members {sorted(body)}", 'exactly {"active": false}', ex)
+
+
+@check("DCR-REV-008", "RFC7662-2.2", "RFC7662-2.2-S", claims=("introspection",), needs=("introspector",),
+       per_profile=True)
+@pytest.mark.parametrize("kind", ["unknown", "revoked"])
+def test_inactive_token_introspects_as_only_active_false(dcr, profile, register, kind):
+    """An unknown, revoked or expired token introspects as 200 {"active": false}, with no other members (SHOULD)."""
+    if kind == "unknown":
+        token = "unknown-" + secrets.token_urlsafe(24)
+    else:
+        if not (profile.claims.revocation and profile.server.revocation_endpoint):
+            pytest.skip("not claimed by profile: revocation (RFC 7009) with a revocation_endpoint")
+        dyn = register()
+        token = _token(dcr, dyn)
+        e.status_in(dcr.revoke(dyn, token, "access_token"), 200, "revocation of the dynamic client's access token")
+    _introspects_inactive(dcr, token, f"a {kind}")
+
+
+@check("DCR-REV-008", "RFC7662-2.2", "RFC7662-2.2-S", claims=("introspection",), needs=("introspector",),
+       per_profile=True)
+def test_expired_token_introspects_as_only_active_false(dcr, expired_initial_token):
+    """An unknown, revoked or expired token introspects as 200 {"active": false}, with no other members (SHOULD)."""
+    _introspects_inactive(dcr, expired_initial_token, "an expired initial")
 
 
 @check("DCR-REV-009", "RFC7662-2.1", claims=("introspection",), needs=("introspector",))

@@ -131,7 +131,7 @@ def test_private_key_jwt_is_accepted(dcr, profile, main_client):
 
 
 BAD_ASSERTIONS = ["expired", "no-exp", "wrong-aud", "sub-not-client", "iss-not-sub", "unknown-key",
-                  "alg-none", "bad-signature", "client-id-mismatch", "two-assertions"]
+                  "alg-none", "bad-signature", "crit-unknown", "client-id-mismatch", "two-assertions"]
 
 
 def _assertion_overrides(defect: str, client) -> dict:
@@ -149,10 +149,12 @@ def _assertion_overrides(defect: str, client) -> dict:
         "iss-not-sub": {"iss": "someone-else"},
         "alg-none": {"alg": "none"},
         "bad-signature": {"signature": "broken"},
+        # RFC 7515 §4.1.11: an extension the server cannot understand makes the JWS invalid.
+        "crit-unknown": {"header": {"crit": ["urn:example:unknown"], "urn:example:unknown": True}},
     }[defect]
 
 
-@check("DCR-TOK-010", "RFC7523-3", "RFC7521-4.2", methods=JWT)
+@check("DCR-TOK-010", "RFC7523-3", "RFC7521-4.2", "RFC7515-4.1.11", methods=JWT)
 @pytest.mark.parametrize("defect", BAD_ASSERTIONS)
 def test_invalid_client_assertion_is_refused(dcr, profile, main_client, defect):
     """Each invalid client assertion is refused with invalid_client (invalid_request for two assertions)."""

@@ -8,9 +8,10 @@ import pytest
 
 from conformance.client.jose import DpopKey
 from conformance.client.registration import registration_request
-from conformance.client.token import access_token_of
+from conformance.client.token import access_token_of, initial_token_request
 from conformance.client.use import dynamic_token_request, resource_request, send_with_nonce_retry
 from conformance.requirements import SHOULD
+from conformance.suite import code_flow
 from conformance.suite import expect as e
 from conformance.suite.check import check
 from conformance.suite.oracles import scopes, token_success
@@ -60,11 +61,12 @@ BAD_PROOFS = {
     "iat-past": {"iat_offset_s": -600},
     "iat-future": {"iat_offset_s": 600},
     "bad-signature": {"signature": "broken"},
+    "crit-unknown": {"header": {"crit": ["urn:example:unknown"], "urn:example:unknown": True}},  # RFC 7515 §4.1.11
     "two-headers": {"_two_headers": True},
 }
 
 
-@check("DCR-USE-003", "RFC9449-4.3", "RFC9449-5", needs=("dpop",))
+@check("DCR-USE-003", "RFC9449-4.3", "RFC9449-5", "RFC7515-4.1.11", needs=("dpop",))
 @pytest.mark.parametrize("proof", list(BAD_PROOFS))
 def test_invalid_dpop_proof_is_refused(dcr, registered, proof):
     """Each invalid DPoP proof gets 400 invalid_dpop_proof (invalid_request for two DPoP headers)."""
@@ -124,6 +126,53 @@ def test_resource_checks_the_binding(dcr, profile, registered, proof):
     e.status_in(send_with_nonce_retry(dcr.transport, build), 401, f"resource call with proof defect {proof!r}")
 
 
+@check("DCR-USE-008", "RFC9449-9", needs=("dpop", "resource_url"), claims=("resource_dpop_nonce",),
+       per_profile=True)
+@pytest.mark.parametrize("nonce", ["no-nonce", "unknown-nonce"])
+def test_resource_demands_a_fresh_nonce(dcr, profile, registered, nonce):
+    """A resource call whose proof lacks a current server nonce gets 401 use_dpop_nonce with a new DPoP-Nonce; the retry succeeds."""
+    token, token_type = _bound_token(dcr, registered)
+    key, url = dcr.dpop_key(registered), profile.use.resource_url
+    # A nonce the server never issued stands in for a stale one: RFC 9449 §9 treats both alike.
+    sent = None if nonce == "no-nonce" else "stale-" + secrets.token_urlsafe(16)
+    first = dcr.transport.send(resource_request(url, token, token_type, key, nonce=sent))
+    what = f"resource call with {'no nonce' if sent is None else 'a nonce the server never issued'}"
+    e.status_in(first, 401, what)
+    e.www_authenticate(first, "DPoP", what, error="use_dpop_nonce")
+    nonces = first.headers_all("dpop-nonce")
+    e.expect(len(nonces) == 1 and nonces[0] != sent, f"{what}: DPoP-Nonce headers {len(nonces)}",
+             "exactly one new DPoP-Nonce header", first)
+    retry = dcr.transport.send(resource_request(url, token, token_type, key, nonce=nonces[0]))
+    e.status_in(retry, 200, "resource call retried with the server's nonce")
+
+
+@check("DCR-USE-009", "CURITY-FALLBACK-ATTEST", claims=("main_client_requires_attestation",))
+def test_only_the_dynamic_client_goes_without_attestation(dcr, profile, target, registered):
+    """Without attestation the main client is refused the [use] scope (DPoP proof included), while the dynamic client gets it."""
+    key = DpopKey.generate()  # a proof as the SDK would send it; the refusal must not hinge on DPoP
+    url = profile.token_endpoint_for(target.main)
+
+    def build(nonce):
+        spec = initial_token_request(profile, target.main, profile.use.scope)
+        if profile.use.dpop:
+            spec.headers["DPoP"] = key.proof("POST", url, nonce=nonce)
+        return spec
+
+    ex = send_with_nonce_retry(dcr.transport, build)
+    dcr.transport.redactor.add_secret(access_token_of(ex))
+    wanted = scopes(profile.use.scope)
+    if ex.status == 200:  # RFC 6749 §3.3: the scope may be narrowed instead of refused
+        body = e.json_object(ex, "the main client's token request for the [use] scope")
+        granted = scopes(body["scope"]) if isinstance(body.get("scope"), str) else wanted
+        e.expect(not wanted & granted, f"the main client got {sorted(wanted & granted)} without attestation",
+                 "a refusal, or none of the attestation-only scopes", ex)
+    else:
+        e.error_response(ex, {400, 401, 403}, {"unauthorized_client", "invalid_client", "invalid_scope",
+                                               "access_denied", "invalid_request"},
+                         "the main client's token request for the [use] scope without attestation")
+    token_success(dcr.use(registered), "the dynamic client's token request", token_type=_token_type(profile))
+
+
 @check("DCR-USE-010", "RFC6749-5.2")
 def test_wrong_dynamic_secret_is_invalid_client(dcr, registered):
     """The dynamic client with a wrong secret gets invalid_client."""
@@ -151,6 +200,34 @@ def test_dynamic_client_gets_nothing_beyond_the_template(dcr, profile, registere
     if asked == "dcr":
         reg = send_registration(dcr, registration_request(profile, access_token_of(ex)))
         e.refused(reg, "registration with the dynamic client's token", statuses={400, 401, 403})
+
+
+@check("DCR-USE-012", "RFC6749-4.1.3", "RFC6749-6", "RFC9449-5", "CURITY-HAAPI-BINDING",
+       claims=("code_flow",), needs=("dpop",), per_profile=True)
+def test_code_flow_tokens_are_bound_to_the_dpop_key(dcr, profile, registered):
+    """The HAAPI code flow ends in a DPoP-bound code exchange, and only the same DPoP key refreshes (when bound)."""
+    result, pkce, state = code_flow.authorize(dcr, registered)
+    e.expect(result.state == state, f"the authorization response's state is {result.state!r}",
+             "the request's state, unchanged (RFC 6749 §4.1.2)", result.exchanges[-1])
+    tokens = code_flow.exchange(dcr, registered, result, pkce, "code exchange with the HAAPI DPoP key")
+    same = dcr.refresh(registered, tokens["refresh_token"])
+    refreshed = token_success(same, "refresh with the same DPoP key", token_type="DPoP")
+    refresh_token = refreshed.get("refresh_token") or tokens["refresh_token"]  # rotated, or kept
+    other = DpopKey.generate()
+    ex = dcr.refresh(registered, refresh_token, key=other)
+    what = "refresh with a proof by another DPoP key"
+    if profile.claims.refresh_token_dpop_bound or ex.status != 200:
+        e.refused(ex, what, statuses={400, 401}, errors={"invalid_dpop_proof", "invalid_grant"})
+        return
+    # RFC 9449 §5: a confidential client's refresh token need not be bound; the new token is then
+    # bound to the key of this refresh's proof.
+    body = token_success(ex, what, token_type="DPoP")
+    if profile.claims.introspection and profile.introspector is not None:
+        introspection = dcr.introspect(body["access_token"])
+        cnf = (introspection.json() or {}).get("cnf")
+        if isinstance(cnf, dict) and "jkt" in cnf:
+            e.expect(cnf["jkt"] == other.thumbprint, f"{what}: the new access token is bound to another key",
+                     "cnf.jkt = the thumbprint of the refresh's proof key (RFC 9449 §6)", ex, introspection)
 
 
 @check("DCR-USE-013", "RFC7662-2.2", "RFC9449-5", level=SHOULD, claims=("introspection",), needs=("introspector",))

@@ -63,7 +63,8 @@ SCENARIOS = [
     Scenario("delete-affects-other-clients", (LIFECYCLE,), "FUZZ-003", frozenset({"DCR-FUZZ-003"}),
              "steps of the program"),
     *[Scenario(name, (ASSERTIONS,), "FUZZ-002", frozenset({"DCR-FUZZ-002"}), "case (minimal once shrunk)")
-      for name in ("jwt-expired-accepted", "jwt-alg-none-accepted", "private-key-jwt-es256-broken")],
+      for name in ("jwt-expired-accepted", "jwt-alg-none-accepted", "private-key-jwt-es256-broken",
+                   "jws-crit-ignored")],
 ]
 
 

@@ -47,6 +47,21 @@ def test_junit_cases_carry_requirement_and_level(tmp_path):
     assert "CURITY-DCR-ONCE" in props["dcr_requirements"].split()
 
 
+def test_not_claimed_checks_are_junit_skips_with_their_reason(tmp_path):
+    """A check the profile cannot claim (here: the wait is longer than --dcr-max-wait) is a JUnit
+    skip naming why, and pytest's own skip summary (-rs) reads it too."""
+    result = run_cli("run", "-k", "DCR-REG-008", "--report-dir", str(tmp_path), "--",
+                     "--dcr-max-wait", "1", "-rs", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    assert "INTERNALERROR" not in result.stdout + result.stderr
+    cases = junit_cases(tmp_path / "junit.xml")
+    assert cases["DCR-REG-008[reference]"] == "skipped"
+    skipped = next(c for c in ET.parse(tmp_path / "junit.xml").getroot().iter("testcase")
+                   if c.get("name") == "DCR-REG-008[reference]").find("skipped")
+    assert "not claimed by profile: initial_token_ttl_s = 5 is longer than --dcr-max-wait" in skipped.get("message")
+    assert "SKIPPED [1]" in result.stdout and "not claimed by profile" in result.stdout
+
+
 def test_a_defect_fails_the_run_with_the_check_id_and_evidence(tmp_path):
     result = run_cli("run", "--defect", "initial-token-reusable", "-k", "DCR-REG-006",
                      "--report-dir", str(tmp_path), cwd=tmp_path)

@@ -79,6 +79,13 @@ def test_defect_runs_delete_what_they_registered(matrix):
     assert unreported == {}, "clients left behind that the suite's summary does not list"
 
 
+def test_a_management_client_deletes_what_the_clients_own_token_cannot(matrix):
+    """Under read-write-ttl-blocks-delete the aged client's own token cannot DELETE it: the cleanup
+    deletes it with the claimed management client's dcrm token, so nothing is left or listed."""
+    result = matrix["read-write-ttl-blocks-delete"]
+    assert (result.clients_left, result.leftovers) == (0, [])
+
+
 # ---------------------------------------------------------------- the verdicts themselves
 
 

@@ -26,6 +26,7 @@ from conformance.pki import TestPKI
 
 JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 HAAPI = "urn:se:curity:scopes:haapi"
+TEMPLATE_SCOPE = f"{HAAPI} openid"  # the reference templates' scope: HAAPI, and the user's openid
 TIMEOUT = httpx.Timeout(10.0)
 
 

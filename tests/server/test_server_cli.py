@@ -37,7 +37,7 @@ def _read_banner(proc) -> dict:
 def test_serve_writes_profile_and_stops_on_sigterm(tmp_path):
     profile = tmp_path / "out" / "profile.toml"
     proc = _start(tmp_path, "--write-profile", str(profile), "--state", str(tmp_path / "s.db"),
-                  "--no-rotation", "--defect", "delete-returns-200")
+                  "--no-rotation", "--defect", "delete-returns-200", "--read-write-ttl", "60")
     try:
         banner = _read_banner(proc)
         assert banner["url"].startswith("https://127.0.0.1:")
@@ -45,6 +45,9 @@ def test_serve_writes_profile_and_stops_on_sigterm(tmp_path):
         data = tomllib.loads(profile.read_text())
         assert data["server"]["issuer"] == banner["url"]
         assert data["claims"]["rotates_credentials_on_read"] is False
+        assert data["claims"]["registration_token_read_write_ttl_s"] == 60
+        assert data["claims"]["management_clients"] is True
+        assert data["management_client"]["client_id"] == "dcr-manager"
         secret = (profile.parent / data["main_clients"]["basic"]["client_secret_file"]).read_text()
         assert secret not in banner.values()
         ca = tmp_path / "s.db.pki" / "ca.pem"
@@ -85,3 +88,15 @@ def test_server_does_not_import_the_client_or_the_suite():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             timeout=30)
     assert result.returncode == 0, result.stderr
+
+
+def test_read_write_ttl_must_be_positive(capsys):
+    import argparse
+
+    import pytest
+    from conformance.server.cli import add_serve_arguments
+    parser = add_serve_arguments(argparse.ArgumentParser())
+    assert parser.parse_args([]).read_write_ttl == 2_419_200  # Curity's default, 28 days
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--read-write-ttl", "0"])
+    assert "must be a positive number of seconds" in capsys.readouterr().err

@@ -17,6 +17,7 @@ import pytest
 from conformance.requirements import REQUIREMENTS
 from conformance.server import DEFECTS
 from conformance.server.defects import ActiveDefects, UnknownDefect
+from flow_kit import Flow, start
 from srv_kit import (HAAPI, JWT_BEARER, TIMEOUT, assertion, basic, dpop_proof, load_key,
                      new_dpop_key, private_jwk, tls_context, unsigned_jwt)
 
@@ -281,6 +282,27 @@ def _(k):
     return k.resource(token, scheme="Bearer", proof=False).status_code == 401
 
 
+@probe("resource-nonce-not-required")
+def _(k):
+    token, key = _bound(k)
+    return k.resource(token, key, retry_nonce=False).status_code == 401
+
+
+@probe("resource-any-nonce-accepted")
+def _(k):
+    token, key = _bound(k)
+    return k.resource(token, key, nonce="never-issued", retry_nonce=False).status_code == 401
+
+
+probe("attestation-not-enforced")(lambda k: k.token("basic", scope=HAAPI).status_code == 400)
+
+
+@probe("jws-crit-ignored")
+def _(k):
+    crit = {"crit": ["urn:example:unknown"], "urn:example:unknown": True}
+    return _jwt(k, headers=crit).status_code == 401 and _proof_refused(header=crit)(k)
+
+
 @probe("resource-ath-not-checked")
 def _(k):
     token, key = _bound(k)
@@ -355,6 +377,45 @@ def _(k):
     return k.manage("PUT", d, json=_put_body(d, scope=f"{HAAPI} admin")).status_code == 400
 
 
+# -- the HAAPI code flow (flow_kit) -------------------------------------------------------------
+
+probe("code-exchange-token-not-dpop")(lambda k: start(k).tokens()["token_type"] == "DPoP")
+
+
+@probe("refresh-token-not-bound")
+def _(k):
+    flow = start(k)
+    return flow.refresh(flow.tokens()["refresh_token"], key=new_dpop_key()).status_code == 400
+
+
+@probe("refresh-survives-delete")
+def _(k):
+    flow = start(k)
+    refresh_token = flow.tokens()["refresh_token"]
+    k.manage("DELETE", flow.dyn)
+    return flow.refresh(refresh_token).status_code in (400, 401)
+
+
+def _revoke_refresh_token(k) -> tuple[Flow, dict]:
+    flow = start(k)
+    tokens = flow.tokens()
+    k.http().post(k.cfg.revocation_endpoint, headers=basic(flow.dyn.client_id, flow.dyn.secret),
+                  data={"token": tokens["refresh_token"], "token_type_hint": "refresh_token"})
+    return flow, tokens
+
+
+@probe("revoked-refresh-token-still-works")
+def _(k):
+    flow, tokens = _revoke_refresh_token(k)
+    return flow.refresh(tokens["refresh_token"]).status_code == 400
+
+
+@probe("refresh-revocation-keeps-access-tokens")
+def _(k):
+    _, tokens = _revoke_refresh_token(k)
+    return k.introspect(tokens["access_token"]).json() == {"active": False}
+
+
 probe("delete-returns-200")(lambda k: k.manage("DELETE", k.new_client()).status_code == 204)
 
 
@@ -380,6 +441,69 @@ def _(k):
     return k.dyn_token(b).status_code == 200 and k.manage("GET", b).status_code == 200
 
 
+probe("dcrm-scope-for-any-client")(lambda k: k.token("basic", scope="dcrm").status_code == 400)
+
+
+@probe("management-refuses-dcrm-token")
+def _(k):
+    token = k.token("manager", scope="dcrm").json()["access_token"]
+    return k.manage("GET", k.new_client(), token).status_code == 200
+
+
+def _aged_rat_answers(k, method: str) -> int:
+    """The status of ``method`` with a registration access token 29 days old (the server's clock
+    moves ahead; Curity's read-write-ttl default is 28 days)."""
+    d = k.new_client()
+    context = k.srv.context
+    clock = context.clock
+    context.clock = lambda: clock() + 29 * 86_400
+    try:
+        return k.manage(method, d).status_code
+    finally:
+        context.clock = clock
+        if method != "DELETE":
+            k.manage("DELETE", d)
+
+
+probe("read-write-ttl-not-enforced")(lambda k: _aged_rat_answers(k, "GET") == 401)
+probe("read-write-ttl-blocks-delete")(lambda k: _aged_rat_answers(k, "DELETE") == 204)
+
+
+# -- DCR GraphQL status API ------------------------------------------------------------------
+
+
+def _set_status(k, client_id: str, status: str) -> None:
+    token = k.token("manager", scope="dcrm").json()["access_token"]
+    query = ("mutation($i: SetDynamicallyRegisteredClientStatusByIdInput!) "
+             "{ setDynamicallyRegisteredClientStatusById(input: $i) { client { status } } }")
+    response = k.http().post(k.cfg.registration_endpoint + "/graphql", headers={"Authorization": f"Bearer {token}"},
+                             json={"query": query, "variables": {"i": {"clientId": client_id, "status": status}}})
+    assert response.status_code == 200 and "errors" not in response.json(), response.text
+
+
+@probe("graphql-status-ignored")
+def _(k):
+    d = k.new_client()
+    _set_status(k, d.client_id, "revoked")
+    return k.dyn_token(d).status_code == 401
+
+
+@probe("graphql-reactivation-ignored")
+def _(k):
+    d = k.new_client()
+    _set_status(k, d.client_id, "inactive")
+    _set_status(k, d.client_id, "active")
+    return k.dyn_token(d).status_code == 200
+
+
+@probe("graphql-revoked-tokens-stay-active")
+def _(k):
+    d, key = k.new_client(), new_dpop_key()
+    token = k.dyn_token(d, key).json()["access_token"]
+    _set_status(k, d.client_id, "revoked")
+    return k.resource(token, key).status_code == 401
+
+
 # -- revocation / introspection ---------------------------------------------------------------
 
 
@@ -403,6 +527,14 @@ def _(k):
 def _(k):
     token = k.initial_token()
     k.revoke(token)
+    return k.introspect(token).json() == {"active": False}
+
+
+@probe("introspection-expired-active")
+def _(k):
+    from conformance.server.store import TokenRecord, digest
+    now = int(time.time())  # an expired token, put into the store directly to spare the wait
+    k.srv.store.add_token(TokenRecord(digest(token := "expired-probe-token"), "main-basic", "dcr", now - 60, now - 1))
     return k.introspect(token).json() == {"active": False}
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from srv_kit import HAAPI, adopt, new_dpop_key
+from srv_kit import HAAPI, TEMPLATE_SCOPE, adopt, new_dpop_key
 
 FORBIDDEN = ("registration_access_token", "registration_client_uri", "client_secret_expires_at",
              "client_id_issued_at")
@@ -24,7 +24,7 @@ def test_read_rotates_by_default(kit):
     assert response.headers["Cache-Control"] == "no-store"
     body = response.json()
     assert body["client_id"] == dyn.client_id
-    assert body["scope"] == HAAPI and body["software_id"] == "haapi-template"
+    assert body["scope"] == TEMPLATE_SCOPE and body["software_id"] == "haapi-template"
     assert body["client_secret"] != dyn.secret
     assert body["registration_access_token"] != dyn.rat
     new = adopt(dyn, response)
@@ -117,7 +117,7 @@ def test_put_errors(kit, changes, error):
     response = kit.manage("PUT", dyn, json=body)
     assert response.status_code == 400, response.text
     assert response.json()["error"] == error
-    assert kit.srv.store.get_client(dyn.client_id).metadata["scope"] == HAAPI
+    assert kit.srv.store.get_client(dyn.client_id).metadata["scope"] == TEMPLATE_SCOPE
     assert kit.manage("GET", dyn).status_code == 200  # the RAT was not rotated
 
 

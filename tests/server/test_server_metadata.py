@@ -24,7 +24,8 @@ def test_metadata(kit, path):
     assert "ES256" in doc["dpop_signing_alg_values_supported"]
     assert not {"none", "HS256"} & set(doc["dpop_signing_alg_values_supported"])
     assert all(v.startswith("https://") for v in doc["mtls_endpoint_aliases"].values())
-    assert doc["grant_types_supported"] == ["client_credentials"]
+    assert doc["grant_types_supported"] == ["authorization_code", "client_credentials", "refresh_token"]
+    assert doc["authorization_endpoint"] == kit.cfg.authorization_endpoint
     assert "dcr" in doc["scopes_supported"]
     assert doc["response_types_supported"]
     assert doc["tls_client_certificate_bound_access_tokens"] is False

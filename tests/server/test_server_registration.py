@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from srv_kit import HAAPI, new_dpop_key, public_jwk
+from srv_kit import HAAPI, TEMPLATE_SCOPE, new_dpop_key, public_jwk
 
 
 def test_registration_response(kit):
@@ -25,8 +25,8 @@ def test_registration_response(kit):
         f"{kit.cfg.registration_endpoint}/{body['client_id']}")
     assert body["registration_access_token_expires_in"] == 31_536_000
     assert body["software_id"] == "haapi-template"
-    assert body["scope"] == HAAPI
-    assert body["grant_types"] == ["client_credentials"]
+    assert body["scope"] == TEMPLATE_SCOPE
+    assert body["grant_types"] == ["authorization_code", "client_credentials", "refresh_token"]
     assert body["response_types"] == ["code"]
     assert body["redirect_uris"] == ["https://app.example/callback", "com.example.app:/callback"]
     assert body["token_endpoint_auth_method"] == "client_secret_basic"

@@ -266,3 +266,19 @@ def test_self_signed_client_auth(kit):
 
 def test_secret_client_cannot_use_a_certificate(kit):
     assert _mtls(kit, "mtls", "main-basic").status_code == 401
+
+
+def test_assertion_with_an_unknown_critical_extension_is_refused(kit):
+    """RFC 7515 §4.1.11: a crit extension the server does not understand makes the JWS invalid."""
+    token = _es256(kit, headers={"crit": ["urn:example:unknown"], "urn:example:unknown": True})
+    response = _post_assertion(kit, token)
+    assert response.status_code == 401, response.text
+    assert response.json()["error"] == "invalid_client"
+
+
+def test_main_clients_get_the_haapi_scope_only_with_attestation(kit):
+    """The main clients are attestation-configured: without attestation no HAAPI scope (DCR-USE-009)."""
+    response = kit.token("basic", scope="urn:se:curity:scopes:haapi")
+    assert response.status_code == 400, response.text
+    assert response.json()["error"] == "unauthorized_client"
+    assert kit.token("introspector", scope="urn:se:curity:scopes:haapi").json()["error"] == "invalid_scope"

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from srv_kit import HAAPI, basic, dpop_proof, jkt, new_dpop_key, private_jwk
+from srv_kit import HAAPI, TEMPLATE_SCOPE, basic, dpop_proof, jkt, new_dpop_key, private_jwk
 
 
 @pytest.fixture(scope="module")
@@ -122,10 +122,10 @@ def test_proof_jti_replay(kit, dyn):
 
 
 def test_scope_limits(kit, dyn):
-    for scope in ("dcr", "openid", f"{HAAPI} dcr"):
+    for scope in ("dcr", "profile", f"{HAAPI} dcr"):
         response = kit.dyn_token(dyn, scope=scope)
         assert response.status_code == 400 and response.json()["error"] == "invalid_scope"
-    assert kit.dyn_token(dyn, scope=None).json()["scope"] == HAAPI
+    assert kit.dyn_token(dyn, scope=None).json()["scope"] == TEMPLATE_SCOPE
 
 
 def test_wrong_dynamic_secret(kit, dyn):
@@ -192,3 +192,20 @@ def test_resource_needs_the_haapi_scope(kit):
 def test_resource_refuses_garbage_token(kit):
     response = kit.resource("garbage", new_dpop_key())
     assert response.status_code == 401
+
+
+def test_proof_with_an_unknown_critical_extension(kit, dyn):
+    """RFC 7515 §4.1.11: a proof whose crit names an unknown extension is invalid."""
+    response = _bad(kit, dyn, header={"crit": ["urn:example:unknown"], "urn:example:unknown": True})
+    assert response.status_code == 400, response.text
+    assert response.json()["error"] == "invalid_dpop_proof"
+
+
+def test_resource_refuses_a_nonce_it_never_issued(kit, bound):
+    """RFC 9449 §9: an invalid (or stale) nonce gets 401 use_dpop_nonce with a fresh DPoP-Nonce."""
+    token, key = bound
+    response = kit.resource(token, key, nonce="stale-nonce-never-issued", retry_nonce=False)
+    assert response.status_code == 401
+    assert 'error="use_dpop_nonce"' in response.headers["WWW-Authenticate"]
+    fresh = response.headers["DPoP-Nonce"]
+    assert kit.resource(token, key, nonce=fresh, retry_nonce=False).status_code == 200
