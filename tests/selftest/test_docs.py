@@ -36,6 +36,12 @@ def test_defect_matrix_lists_every_defect_and_check():
         assert re.search(rf"^\| {check_id} \|", text, re.M), check_id
 
 
+def test_every_catalogue_check_is_implemented():
+    """Every server-side check of protocol.md §9 is in the suite (the generated matrix lists none missing)."""
+    assert [c for c in selftest.CATALOGUE_IDS if c not in load_checks()] == []
+    assert "## Catalogue checks not in the suite" in selftest.defect_matrix_markdown()
+
+
 @pytest.mark.skipif(not PROTOCOL.exists(), reason="../shared/docs/protocol.md is not checked out beside the repo")
 def test_catalogue_ids_follow_protocol_section_9():
     """selftest.CATALOGUE_IDS is the list of server-side checks of protocol.md §9."""
