@@ -29,8 +29,8 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 
 SECRET_FIELDS = {"client_secret", "client_assertion", "access_token", "refresh_token", "registration_access_token",
-                 "initial_access_token", "token", "id_token", "code", "password", "assertion", "d", "p", "q",
-                 "dp", "dq", "qi", "k"}
+                 "initial_access_token", "token", "id_token", "code", "code_verifier", "password", "assertion",
+                 "d", "p", "q", "dp", "dq", "qi", "k"}
 
 _values: dict[str, set[str]] = defaultdict(set)
 _lock = threading.Lock()

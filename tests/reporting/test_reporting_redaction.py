@@ -30,6 +30,7 @@ def test_no_secret_in_the_reports_of_runs_where_checks_fail(failing_runs):
 @pytest.mark.parametrize("kind", [
     "received:client_secret", "received:access_token", "received:registration_access_token",
     "sent:client_assertion", "sent:dpop", "sent:authorization", "profile:client_secret", "generated:jwk-d",
+    "received:refresh_token", "received:code", "sent:password", "sent:code_verifier",  # the HAAPI code flow
 ])
 def test_the_scan_covers_every_kind_of_secret(report_runs, kind):
     """The capture saw each kind of secret, and the reports show the marker of some of them,
