@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from conformance.client import management
 from conformance.client.discovery import DiscoveryError, discover
 from conformance.client.http import Transport
 from conformance.client.redact import Redactor
@@ -274,10 +275,14 @@ class RunState:
             if not profile.claims.registration_management or not dyn.registration_client_uri:
                 self.leftovers.append({**entry, "reason": "the profile does not claim RFC 7592 management"})
                 continue
-            if dyn.deleted:  # a check already deleted it (a 2xx DELETE through the session)
+            # A 2xx DELETE, by a check or here, is checked: the client's own token must not read it any more.
+            exchange = None if dyn.deleted else session.delete(dyn)
+            if exchange is None or exchange.status == 204:
+                if _still_readable(session, dyn):
+                    self.leftovers.append({**entry, "reason": "DELETE answered 2xx, yet the client's registration "
+                                                              "access token still reads it"})
                 continue
-            exchange = session.delete(dyn)
-            if exchange.status == 204 or (exchange.status in (401, 404) and session.was_deleted(dyn)):
+            if exchange.status in (401, 404) and session.was_deleted(dyn):
                 continue
             if exchange.status in (401, 403) and self._delete_as_manager(session, profile, dyn, managers):
                 continue
@@ -389,6 +394,12 @@ def _write_table(tr, outcomes: dict[tuple[str, str, str], Outcome]) -> None:
             outcome = rows.get((profile, client)) or rows.get((profile, "-"))
             cells.append((_SYMBOL[outcome.verdict] if outcome else "").ljust(width))
         tr.write_line(f"{check_id:<13} {title:<52} " + " ".join(cells))
+
+
+def _still_readable(session: DcrSession, dyn: DynamicClient) -> bool:
+    """After a 204 DELETE, does the client's own token still read it (RFC 7592 §2.3: it MUST be
+    invalidated)? One GET per client, so that a server that says it deleted but did not is caught."""
+    return session.transport.send(management.read_request(dyn)).status == 200
 
 
 def _read_expected_failures(path: Path) -> dict[str, set[str]]:

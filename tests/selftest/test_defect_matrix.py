@@ -22,8 +22,6 @@ BREAK_DELETION = {
     "put-client-id-mismatch-accepted",  # an update moves the client away from its URI
     "delete-not-effective",            # DELETE answers 204 and keeps the client
 }
-#: ... and among them, the one where the server says it deleted (204): the suite cannot tell.
-LIES_ABOUT_DELETION = {"delete-not-effective"}
 
 
 @pytest.mark.parametrize("defect", sorted(DEFECTS))
@@ -75,7 +73,7 @@ def test_defect_runs_delete_what_they_registered(matrix):
             and name not in BREAK_DELETION}
     assert left == {}, "clients left in the store after a defect run"
     unreported = {name: (r.clients_left, len(r.leftovers)) for name, r in matrix.items()
-                  if name is not None and r.clients_left > len(r.leftovers) and name not in LIES_ABOUT_DELETION}
+                  if name is not None and r.clients_left > len(r.leftovers)}
     assert unreported == {}, "clients left behind that the suite's summary does not list"
 
 
