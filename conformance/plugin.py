@@ -151,6 +151,8 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
             ("dcr_profile", target.profile.name if target else param_id.split("-")[0]),
             ("dcr_client", target.label if target else "-"),
         ])
+        if target is not None and target.per_profile:  # run once, with the profile's first main client
+            item.user_properties.append(("dcr_per_profile", "1"))
         label = target.label if target else "*"
         if state.expected_failure(info.id, label):
             item.add_marker(pytest.mark.xfail(

@@ -74,6 +74,7 @@ class Outcome:
     client: str
     verdict: str = "passed"
     detail: str = ""
+    per_profile: bool = False  # every test of this cell ran once per profile (not per main client)
 
 
 def _need_reason(profile: Profile, need: str, main: ClientConfig | None = None) -> str | None:
@@ -316,8 +317,11 @@ class RunState:
         if "dcr_check" not in props:
             return
         key = (props["dcr_check"], props["dcr_profile"], props["dcr_client"])
+        per_profile = props.get("dcr_per_profile") == "1"
         outcome = self.outcomes.setdefault(key, Outcome(
-            props["dcr_check"], props["dcr_title"], props["dcr_level"], props["dcr_profile"], props["dcr_client"]))
+            props["dcr_check"], props["dcr_title"], props["dcr_level"], props["dcr_profile"], props["dcr_client"],
+            per_profile=per_profile))
+        outcome.per_profile = outcome.per_profile and per_profile
         verdict = _verdict(report, props)
         if verdict is not None and _RANK[verdict] >= _RANK[outcome.verdict]:
             outcome.verdict = verdict
@@ -389,11 +393,15 @@ def _write_table(tr, outcomes: dict[tuple[str, str, str], Outcome]) -> None:
         rows = {(o.profile, o.client): o for o in outcomes.values() if o.check_id == check_id}
         title = next(iter(rows.values())).title
         title = title if len(title) <= 52 else title[:51] + "…"
+        once = {p for (p, _), o in rows.items() if o.per_profile and len([k for k in rows if k[0] == p]) == 1}
         cells = []
         for (profile, client), width in zip(columns, widths):
             outcome = rows.get((profile, client)) or rows.get((profile, "-"))
-            cells.append((_SYMBOL[outcome.verdict] if outcome else "").ljust(width))
+            symbol = _SYMBOL[outcome.verdict] if outcome else ("-" if profile in once else "")
+            cells.append(symbol.ljust(width))
         tr.write_line(f"{check_id:<13} {title:<52} " + " ".join(cells))
+    if any(o.per_profile for o in outcomes.values()):
+        tr.write_line("(-: a check run once per profile, with the main client whose column shows its verdict)")
 
 
 def _still_readable(session: DcrSession, dyn: DynamicClient) -> bool:

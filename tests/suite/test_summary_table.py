@@ -1,0 +1,36 @@
+"""The console table: one row per check, one column per main client; once-per-profile checks marked."""
+
+from __future__ import annotations
+
+from conformance.suite.runstate import Outcome, _write_table
+
+
+class Terminal:
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def section(self, title: str, sep: str = "=", **_) -> None:
+        self.lines.append(f"{sep * 3} {title} {sep * 3}")
+
+    def write_line(self, line: str) -> None:
+        self.lines.append(line)
+
+
+def test_per_client_and_once_per_profile_rows():
+    outcomes = {
+        ("DCR-A-001", "p", "basic"): Outcome("DCR-A-001", "per client", "MUST", "p", "basic"),
+        ("DCR-A-001", "p", "mtls"): Outcome("DCR-A-001", "per client", "MUST", "p", "mtls", "failed"),
+        ("DCR-B-001", "p", "basic"): Outcome("DCR-B-001", "once", "MUST", "p", "basic", per_profile=True),
+    }
+    tr = Terminal()
+    _write_table(tr, outcomes)
+    assert tr.lines[1].split()[-2:] == ["basic", "mtls"]
+    assert tr.lines[2].split()[-2:] == ["pass", "FAIL"]
+    assert tr.lines[3].split()[-2:] == ["pass", "-"]
+    assert tr.lines[-1].startswith("(-: a check run once per profile")
+
+
+def test_no_legend_without_once_per_profile_checks():
+    tr = Terminal()
+    _write_table(tr, {("DCR-A-001", "p", "basic"): Outcome("DCR-A-001", "t", "MUST", "p", "basic")})
+    assert not any(line.startswith("(-:") for line in tr.lines)
