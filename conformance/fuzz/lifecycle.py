@@ -7,7 +7,8 @@ Hypothesis writes programs of these steps and shrinks a failing one to the short
 * register ``race_width`` times concurrently with one fresh token (at most one 201);
 * use a client (client_credentials, RFC 6749 §4.4), also after it was deleted;
 * read (RFC 7592 §2.1, rotation adopted; rotated-out secrets must stop working), update
-  (RFC 7592 §2.2, the same scope or a wider one), delete (RFC 7592 §2.3);
+  (RFC 7592 §2.2, the same scope or a wider one), delete (RFC 7592 §2.3) with the client's own
+  token or, where the profile claims management clients, a management client's ``dcrm`` token;
 * introspect (RFC 7662) and revoke (RFC 7009) the client's last access token.
 
 Invariants (checked inside the steps, where the evidence is, and over the model after each
@@ -59,6 +60,19 @@ class LifecycleContext:
 
     def can_revoke(self) -> bool:
         return bool(self.profile.server.revocation_endpoint and self.claims.revocation)
+
+    def can_manage_all(self) -> bool:
+        return bool(self.profile.management_client and self.claims.management_clients)
+
+    def manager_token(self) -> str:
+        """The management client's ``dcrm`` token (Curity ``management-clients``), fetched once."""
+        if self._manager_token is None:
+            token, ex = self.dcr.management_token()
+            e.expect(token, "the management client got no dcrm token", "a token (claimed management_clients)", ex)
+            self._manager_token = token
+        return self._manager_token
+
+    _manager_token: str | None = field(default=None, repr=False)
 
 
 @dataclass(eq=False)
@@ -257,8 +271,16 @@ class Lifecycle(RuleBasedStateMachine):
 
     @rule(client=clients)
     def delete(self, client: ClientModel):
-        with self.step(f"RFC 7592 delete of {client.name}" + (" (already deleted)" if client.deleted else "")):
-            ex = self.dcr.delete(client.dyn)
+        self._delete(client, None, "")
+
+    @precondition(lambda self: self.ctx.can_manage_all())
+    @rule(client=clients)
+    def delete_by_manager(self, client: ClientModel):
+        self._delete(client, self.ctx.manager_token(), " with the management client's dcrm token")
+
+    def _delete(self, client: ClientModel, token: str | None, how: str) -> None:
+        with self.step(f"RFC 7592 delete of {client.name}{how}" + (" (already deleted)" if client.deleted else "")):
+            ex = self.dcr.delete(client.dyn, token=token)
             if client.deleted:
                 e.status_in(ex, {401, 403}, f"second delete of {client.name}")
                 return

@@ -220,7 +220,7 @@ _ALL = (
        "Deleting one dynamic client deletes every client of the same template."),
     _d("dcrm-scope-for-any-client", "MGT-013", "CURITY-DCRM-MANAGER",
        "Any configured client, a main client too, gets the dcrm scope."),
-    _d("management-refuses-dcrm-token", "MGT-013", "CURITY-DCRM-MANAGER",
+    _d("management-refuses-dcrm-token", "MGT-013 FUZZ-003", "CURITY-DCRM-MANAGER",
        "The RFC 7592 endpoint refuses a management client's dcrm token: only the client's own RAT works."),
     _d("read-write-ttl-not-enforced", "MGT-014", "CURITY-DCRM-RWTTL",
        "A registration access token older than read-write-ttl still reads and updates the client."),

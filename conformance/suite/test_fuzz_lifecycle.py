@@ -12,7 +12,7 @@ from conformance.suite.check import check
 
 
 @check("DCR-FUZZ-003", "CURITY-DCR-ONCE", "RFC7592-2.1", "RFC7592-2.2", "RFC7592-2.3", "CURITY-DCR-REVOKE",
-       "RFC6749-3.3", step="manage", per_profile=True, claims=("registration_management",))
+       "RFC6749-3.3", "CURITY-DCRM-MANAGER", step="manage", per_profile=True, claims=("registration_management",))
 @pytest.mark.fuzz
 def test_client_lifecycle_state_machine(dcr, profile, target, request):
     """Generated lifecycles keep the invariants: one client per initial token, a deleted client never works again and never takes another with it, no scope outside the template."""

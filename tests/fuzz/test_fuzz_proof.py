@@ -62,6 +62,8 @@ SCENARIOS = [
              deletes=False),
     Scenario("delete-affects-other-clients", (LIFECYCLE,), "FUZZ-003", frozenset({"DCR-FUZZ-003"}),
              "steps of the program"),
+    Scenario("management-refuses-dcrm-token", (LIFECYCLE,), "FUZZ-003", frozenset({"DCR-FUZZ-003"}),
+             "with the management client's dcrm token"),
     *[Scenario(name, (ASSERTIONS,), "FUZZ-002", frozenset({"DCR-FUZZ-002"}), "case (minimal once shrunk)")
       for name in ("jwt-expired-accepted", "jwt-alg-none-accepted", "private-key-jwt-es256-broken",
                    "jws-crit-ignored")],
