@@ -116,6 +116,9 @@ class _Root:
         updated = ctx.store.set_status(client_id, status)
         if updated is None:  # deleted meanwhile
             raise GraphQLError(f"no dynamically registered client with id {client_id!r}")
+        if ctx.defects.on("graphql-status-affects-other-clients"):  # DEFECT: the whole template
+            for other in ctx.store.client_ids(client.software_id):
+                ctx.store.set_status(other, status)
         if status == REVOKED \
                 and not ctx.defects.on("graphql-revoked-tokens-stay-active"):  # DEFECT: tokens live on
             ctx.store.revoke_client_tokens(client_id)

@@ -227,6 +227,8 @@ _ALL = (
     _d("read-write-ttl-blocks-delete", "MGT-014", "CURITY-DCRM-RWTTL",
        "A registration access token older than read-write-ttl cannot DELETE the client either."),
     # --- Curity DCR GraphQL status API (protocol.md §5.3)
+    _d("graphql-status-affects-other-clients", "REV-001", "CURITY-DCR-REVOKE",
+       "Setting one client's status through the DCR GraphQL API sets it on every client of its template."),
     _d("graphql-status-ignored", "REV-001 REV-002", "CURITY-DCRGQL-REVOKE",
        "The token endpoint ignores a dynamic client's status: inactive and revoked clients still get tokens."),
     _d("graphql-reactivation-ignored", "REV-002", "CURITY-DCRGQL-STATUS",

@@ -37,13 +37,17 @@ def _invalid_client_statuses(dyn) -> set[int]:
     return {401} if dyn.auth_method == "client_secret_basic" else {400, 401}
 
 
-@check("DCR-REV-001", "CURITY-DCRGQL-REVOKE", "RFC6749-5.2", per_profile=True, claims=GRAPHQL,
-       needs=("management_client",))
-def test_revoked_client_gets_no_token(dcr, registered):
-    """A client set to revoked through the DCR GraphQL API gets invalid_client at the token endpoint."""
-    status_api(dcr).set(registered.client_id, "revoked")
-    e.error_response(dcr.use(registered), _invalid_client_statuses(registered), {"invalid_client"},
+@check("DCR-REV-001", "CURITY-DCRGQL-REVOKE", "RFC6749-5.2", "CURITY-DCR-REVOKE", per_profile=True,
+       claims=GRAPHQL, needs=("management_client",))
+def test_revoked_client_gets_no_token(dcr, register):
+    """A client set to revoked through the DCR GraphQL API gets invalid_client; another client of the template still works."""
+    revoked, other = register(), register()
+    status_api(dcr).set(revoked.client_id, "revoked")
+    e.error_response(dcr.use(revoked), _invalid_client_statuses(revoked), {"invalid_client"},
                      "token request by the revoked client")
+    # Revoked individually (protocol.md §5.3): the other client is untouched.
+    token_success(dcr.use(other), "token request by another client of the template after one was revoked",
+                  token_type="DPoP" if dcr.profile.use.dpop else "Bearer")
 
 
 @check("DCR-REV-002", "CURITY-DCRGQL-STATUS", per_profile=True, claims=GRAPHQL, needs=("management_client",))

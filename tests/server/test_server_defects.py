@@ -488,6 +488,13 @@ def _(k):
     return k.dyn_token(d).status_code == 401
 
 
+@probe("graphql-status-affects-other-clients")
+def _(k):
+    d, other = k.new_client(), k.new_client()
+    _set_status(k, d.client_id, "inactive")
+    return k.dyn_token(other).status_code == 200
+
+
 @probe("graphql-reactivation-ignored")
 def _(k):
     d = k.new_client()
