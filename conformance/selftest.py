@@ -78,6 +78,8 @@ class CheckOutcome:
     skipped: list[str] = field(default_factory=list)   # "nodeid: reason"
     caught: list[str] = field(default_factory=list)    # nodeids failing with the check id first
     wrong: list[Failure] = field(default_factory=list)  # failures that are not the check failing
+    functions: list[str] = field(default_factory=list)         # the check's test functions that ran
+    caught_functions: list[str] = field(default_factory=list)  # ... and those among them that failed
 
 
 @dataclass
@@ -136,6 +138,7 @@ class Collector:
         self.stop_when_caught = stop_when_caught
         self.result = RunResult(defect=None)
         self._state = None
+        self._functions: dict[str, str] = {}  # nodeid -> the check's test function
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, session, config, items) -> None:
@@ -152,8 +155,12 @@ class Collector:
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item) -> None:
         marker = item.get_closest_marker("dcr_check")
-        outcome = self.result.checks.get(marker.args[0].id) if marker and self.stop_when_caught else None
-        if outcome is not None and outcome.caught:
+        if marker is None:
+            return
+        info = marker.args[0]
+        self._functions[item.nodeid] = info.function  # one check id may span several functions
+        outcome = self.result.checks.get(info.id) if self.stop_when_caught else None
+        if outcome is not None and info.function in outcome.caught_functions:
             pytest.skip(_ALREADY_CAUGHT)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -165,8 +172,11 @@ class Collector:
         if report.skipped and outcome is not None and not hasattr(report, "wasxfail"):
             reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
             outcome.skipped.append(f"{report.nodeid}: {reason}")
+        function = self._functions.get(report.nodeid)
         if report.when == "call" and outcome is not None:
             outcome.ran += 1
+            if function and function not in outcome.functions:
+                outcome.functions.append(function)
             if report.passed and "dcr_warning" in props:
                 self.result.warnings.append(report.nodeid)
         if report.failed:
@@ -175,6 +185,8 @@ class Collector:
             if outcome is not None:
                 if report.when == "call" and names_the_check(check_id, str(report.longrepr)):
                     outcome.caught.append(report.nodeid)
+                    if function and function not in outcome.caught_functions:
+                        outcome.caught_functions.append(function)
                 else:
                     outcome.wrong.append(failure)
 
@@ -451,6 +463,15 @@ def checks_no_defect_fails(results: dict[str | None, RunResult]) -> list[str]:
 
     failed = {c for name, r in results.items() if name is not None for c, o in r.checks.items() if o.caught}
     return [c for c in load_checks() if c not in failed]
+
+
+def check_functions_no_defect_fails(results: dict[str | None, RunResult]) -> list[str]:
+    """``check id: function`` of every test function (a check id may span several, e.g. one per
+    main client and one per profile) that ran against the correct server but failed under no defect."""
+    ran = {(c, f) for c, o in results[None].checks.items() for f in o.functions}
+    failed = {(c, f) for name, r in results.items() if name is not None
+              for c, o in r.checks.items() for f in o.caught_functions}
+    return sorted(f"{c}: {f}" for c, f in ran - failed)
 
 
 def defects_no_check_catches(results: dict[str | None, RunResult]) -> list[str]:

@@ -46,6 +46,14 @@ def test_every_check_fails_under_some_defect(matrix):
     assert selftest.checks_no_defect_fails(matrix) == []
 
 
+def test_every_test_function_of_a_check_fails_under_some_defect(matrix):
+    """Where one check id spans several functions (per main client and per profile), each fails
+    under some defect: no half of a check goes unproven."""
+    assert set(matrix[None].checks["DCR-MGT-013"].functions) == {"test_management_client_manages_any_client",
+                                                                 "test_main_client_gets_no_dcrm"}
+    assert selftest.check_functions_no_defect_fails(matrix) == []
+
+
 def test_every_check_is_named_by_a_defect():
     assert selftest.unnamed_checks() == [], "checks no defect names (add a defect to conformance/server/defects.py)"
 
@@ -112,3 +120,12 @@ def test_matrix_results_survive_the_trip_between_processes():
     result = selftest.RunResult("x", exit_code=1, checks={"DCR-REG-006": selftest.CheckOutcome(
         "DCR-REG-006", ran=1, wrong=[selftest.Failure("n", "setup", "m")])}, failures=[selftest.Failure("n", "setup", "m")])
     assert selftest.matrix_from_json(selftest.matrix_to_json({"x": result, None: result})) == {"x": result, None: result}
+
+
+def test_a_check_function_no_defect_fails_is_a_gap():
+    ran = selftest.CheckOutcome("DCR-MGT-012", ran=9, functions=["per_client", "per_profile"])
+    half = selftest.CheckOutcome("DCR-MGT-012", ran=1, caught=["x"], functions=["per_client"],
+                                 caught_functions=["per_client"])
+    results = {None: selftest.RunResult(None, checks={"DCR-MGT-012": ran}),
+               "some-defect": selftest.RunResult("some-defect", checks={"DCR-MGT-012": half})}
+    assert selftest.check_functions_no_defect_fails(results) == ["DCR-MGT-012: per_profile"]
