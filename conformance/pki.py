@@ -80,15 +80,6 @@ class TestPKI:
     ps256_public: Path
     secret_seed: Path  # 32 random bytes (hex) the server derives main-client secrets from
 
-    @property
-    def client_subject_dn(self) -> str:
-        """RFC 4514 subject DN of the main-mtls certificate."""
-        return f"CN={MAIN_MTLS_CN},O={ORG}"
-
-    @property
-    def other_subject_dn(self) -> str:
-        return f"CN={OTHER_DN_CN},O={ORG}"
-
     def jwt_key(self, alg: str) -> tuple[Path, Path]:
         """(private PEM, public PEM) of the JWT key for ``alg`` (ES256, RS256, PS256)."""
         name = alg.lower()
@@ -105,14 +96,7 @@ class TestPKI:
 
         A second call for the same directory in the same process returns the cached PKI.
         """
-        path = Path(directory).resolve()
-        with _LOCK:
-            cached = _CACHE.get(path)
-            if cached is not None:
-                return cached
-            pki = _write(path)
-            _CACHE[path] = pki
-            return pki
+        return _cached(directory, _write)
 
     @classmethod
     def load_or_generate(cls, directory: str | os.PathLike[str]) -> TestPKI:
@@ -121,21 +105,21 @@ class TestPKI:
         Used by ``dcr-conformance serve --state``: a restarted server keeps its certificates and
         its main clients' secrets, so a configured app keeps working.
         """
-        path = Path(directory).resolve()
-        with _LOCK:
-            cached = _CACHE.get(path)
-            if cached is not None:
-                return cached
-            pki = _read(path)
-            if pki is None:
-                pki = _write(path)
-            _CACHE[path] = pki
-            return pki
+        return _cached(directory, lambda path: _read(path) or _write(path))
 
 
 _LOCK = threading.Lock()
 _CACHE: dict[Path, TestPKI] = {}
 _DEFAULT: list[TestPKI] = []
+
+
+def _cached(directory: str | os.PathLike[str], make) -> TestPKI:
+    """The PKI of ``directory`` made once per process (``make(path)``), under the lock."""
+    path = Path(directory).resolve()
+    with _LOCK:
+        if path not in _CACHE:
+            _CACHE[path] = make(path)
+        return _CACHE[path]
 
 
 def default_pki() -> TestPKI:

@@ -77,10 +77,6 @@ class ClientConfig:
                 parts.append(f"{name}={str(value)!r}")
         return f"ClientConfig({', '.join(parts)})"
 
-    @property
-    def uses_mtls(self) -> bool:
-        return self.auth_method in MTLS_METHODS
-
 
 @dataclass(frozen=True)
 class ServerSection:

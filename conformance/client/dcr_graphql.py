@@ -87,7 +87,6 @@ def _required(value: Mapping[str, Any]) -> bool:
 class _Schema:
     types: dict[str, Mapping[str, Any]]
     mutations: list[Mapping[str, Any]]
-    queries: list[Mapping[str, Any]]
 
     @classmethod
     def of(cls, introspection: Mapping[str, Any]) -> _Schema:
@@ -100,7 +99,7 @@ class _Schema:
             name = root.get("name") if isinstance(root, Mapping) else None
             return list((types.get(name) or {}).get("fields") or []) if name else []
 
-        return cls(types, fields(schema.get("mutationType")), fields(schema.get("queryType")))
+        return cls(types, fields(schema.get("mutationType")))
 
     def type_of(self, ref: Mapping[str, Any]) -> Mapping[str, Any]:
         named = _named(ref)
@@ -236,38 +235,3 @@ def status_request(endpoint: str, token: str, mutation: StatusMutation, client_i
     """The status mutation for one client; ``status`` is active, inactive or revoked."""
     return graphql_request(endpoint, token, mutation.document(), mutation.variables(client_id, status),
                            operation_name="SetClientStatus")
-
-
-# -- reading a client --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ClientQuery:
-    """A query field returning one client (with a ``status``) by its id."""
-
-    name: str
-    argument: str
-    argument_type: str
-
-    def document(self) -> str:
-        return (f"query ReadClient($id: {self.argument_type}) "
-                f"{{ {self.name}({self.argument}: $id) {{ client_id status }} }}")
-
-
-def discover_client_query(introspection: Mapping[str, Any]) -> ClientQuery | None:
-    """The first query field taking one client id and returning a type with ``client_id`` and
-    ``status`` (Curity's ``DynamicallyRegisteredClient``), or None."""
-    schema = _Schema.of(introspection)
-    for query in schema.queries:
-        returned = schema.type_of(query["type"])
-        names = {f["name"] for f in returned.get("fields") or []}
-        args = list(query.get("args") or [])
-        ids = [a for a in args if schema.is_client_id(a, None)]
-        if {"client_id", "status"} <= names and len(ids) == 1 \
-                and not any(_required(a) for a in args if a is not ids[0]):
-            return ClientQuery(query["name"], ids[0]["name"], render_type(ids[0]["type"]))
-    return None
-
-
-def client_query_request(endpoint: str, token: str, query: ClientQuery, client_id: str) -> RequestSpec:
-    return graphql_request(endpoint, token, query.document(), {"id": client_id}, operation_name="ReadClient")

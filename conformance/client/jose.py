@@ -36,7 +36,6 @@ PrivateKey = Union[ec.EllipticCurvePrivateKey, rsa.RSAPrivateKey]
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 #: Algorithms each key type may sign with here (RFC 7518 §3.1).
 KEY_ALGS = {"EC": ("ES256",), "RSA": ("RS256", "PS256")}
-HMAC_ALGS = ("HS256",)
 PRIVATE_MEMBERS = ("d", "p", "q", "dp", "dq", "qi", "k")
 
 

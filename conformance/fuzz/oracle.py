@@ -249,10 +249,6 @@ class AssertionVerdict:
         return f"{word[self.outcome]} ({'; '.join(self.reasons) or 'a valid assertion'})"
 
 
-def _numeric(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
 def _time_verdict(p: s.Perturbation) -> tuple[str, str]:
     name, variant = p.target, p.variant
     if variant == "omit":

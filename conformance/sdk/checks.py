@@ -213,10 +213,6 @@ class CheckContext:
         return bool({"DCR-SDK-001", "DCR-SDK-003", "DCR-SDK-009"} & set(self.scenario.checks))
 
 
-def _names(calls: Iterable[Call]) -> str:
-    return ", ".join(f"#{c.seq}" for c in calls)
-
-
 # -- the checks --------------------------------------------------------------------------------
 
 

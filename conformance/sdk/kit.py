@@ -90,9 +90,6 @@ class KitServer(ScenarioDriven):
     def scope(self) -> str:
         return self.config.scope
 
-    def assert_conforms(self, scenario: str | None = None) -> None:
-        assert_client_conforms(self, scenario)
-
     # -- httpx ---------------------------------------------------------------------------------
 
     def respond(self, request: httpx.Request) -> httpx.Response:

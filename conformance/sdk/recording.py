@@ -44,10 +44,6 @@ DEFAULT_INSTALLATION = "default"
 DCR_SCOPE = "dcr"
 MARKERS = ("attestation", "launch")
 
-#: Kinds of calls: the endpoint a request went to.
-KINDS = ("attestation", "launch", "token", "register", "manage", "resource", "revoke",
-         "introspect", "metadata", "other")
-
 _TEXT_BODY_LIMIT = 400
 _SHOWN_REQUEST_HEADERS = ("authorization", "dpop", "content-type", INSTALLATION_HEADER.lower())
 _SHOWN_RESPONSE_HEADERS = ("dpop-nonce", "www-authenticate", "retry-after")
@@ -92,7 +88,7 @@ class Call:
     seq: int
     installation: str
     launch: int
-    kind: str
+    kind: str  # the endpoint: attestation launch token register manage resource revoke introspect metadata other
     method: str
     path: str
     at: float  # seconds since the recording started, when the request arrived
@@ -256,10 +252,6 @@ class Recorder:
 
     def now(self) -> float:
         return self.clock() - self._t0
-
-    def launch_of(self, installation: str) -> int:
-        with self._lock:
-            return self._launch.get(installation, 0)
 
     # -- recording -----------------------------------------------------------------------------
 

@@ -32,7 +32,6 @@ from .recording import Call, Paths, Recorder, Recording
 from .wire import WireRequest, WireResponse, json_response, oauth_error
 
 ACCEPTED, REJECTED, UNAVAILABLE = "accepted", "rejected", "unavailable"
-ATTESTATION_RESULTS = (ACCEPTED, REJECTED, UNAVAILABLE)
 
 
 @dataclass(frozen=True)

@@ -135,22 +135,19 @@ class MemoryStore:
         with self._lock:
             return self._clients.get(client_id)
 
-    def update_metadata(self, client_id: str, metadata: dict) -> bool:
+    def _replace_client(self, client_id: str, **changes) -> DynamicClient | None:
         with self._lock:
             client = self._clients.get(client_id)
-            if client is None:
-                return False
-            self._clients[client_id] = replace(client, metadata=dict(metadata))
-            return True
+            if client is not None:
+                self._clients[client_id] = client = replace(client, **changes)
+            return client
+
+    def update_metadata(self, client_id: str, metadata: dict) -> bool:
+        return self._replace_client(client_id, metadata=dict(metadata)) is not None
 
     def set_status(self, client_id: str, status: str) -> DynamicClient | None:
         """Set the client's status; the updated client, or None when there is no such client."""
-        with self._lock:
-            client = self._clients.get(client_id)
-            if client is None:
-                return None
-            self._clients[client_id] = client = replace(client, status=status)
-            return client
+        return self._replace_client(client_id, status=status)
 
     def delete_client(self, client_id: str) -> bool:
         with self._lock:
@@ -241,17 +238,17 @@ class MemoryStore:
             self._tokens[token_hash] = replace(token, used=True)
             return True
 
-    def mark_used(self, token_hash: str) -> None:
+    def _replace_token(self, token_hash: str, **changes) -> None:
         with self._lock:
             token = self._tokens.get(token_hash)
             if token is not None:
-                self._tokens[token_hash] = replace(token, used=True)
+                self._tokens[token_hash] = replace(token, **changes)
+
+    def mark_used(self, token_hash: str) -> None:
+        self._replace_token(token_hash, used=True)
 
     def revoke_token(self, token_hash: str) -> None:
-        with self._lock:
-            token = self._tokens.get(token_hash)
-            if token is not None:
-                self._tokens[token_hash] = replace(token, revoked=True)
+        self._replace_token(token_hash, revoked=True)
 
     def revoke_client_tokens(self, client_id: str, refresh: bool = True) -> int:
         """Revoke the client's tokens (its refresh tokens too unless ``refresh`` is False)."""

@@ -105,14 +105,6 @@ def test_a_mutation_needing_more_than_id_and_status_is_not_taken():
         g.discover_status_mutation(schema(sdl))
 
 
-def test_read_query_is_found_when_there_is_one():
-    query = g.discover_client_query(schema(CURITY_LIKE))
-    assert query == g.ClientQuery("dynamicallyRegisteredClientById", "id", "ID!")
-    spec = g.client_query_request("https://as.example/graphql", "tok", query, "dyn-1")
-    assert spec.json["variables"] == {"id": "dyn-1"} and "client_id status" in spec.json["query"]
-    assert g.discover_client_query(schema("type Query { ok: Boolean }")) is None
-
-
 def test_requests_are_json_posts_with_a_bearer_token():
     spec = g.introspection_request("https://as.example/graphql", "tok")
     assert (spec.method, spec.headers["Authorization"]) == ("POST", "Bearer tok")
