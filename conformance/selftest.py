@@ -39,7 +39,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance.suite.runstate import EMBEDDED_INITIAL_TOKEN_TTL_S, EMBEDDED_READ_WRITE_TTL_S
+from conformance.harness.targets import EMBEDDED_INITIAL_TOKEN_TTL_S, EMBEDDED_READ_WRITE_TTL_S
 
 #: Initial-token lifetime of the servers started here: as the plugin's embedded server (DCR-REG-008
 #: sleeps it out; shorter would make the fuzzing checks' token pool churn under load).
@@ -193,7 +193,7 @@ class Collector:
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session) -> None:
         # Before the plugin's own (trylast) hook deletes the clients: how many were recorded.
-        from conformance.plugin import state_of
+        from conformance.harness.runstate import state_of
 
         self._state = state_of(session.config)
         self.result.registered = len(getattr(self._state, "_registered", ()))

@@ -78,7 +78,7 @@ class _Items:
         self.methods: dict[str, str] = {}
 
     def pytest_collection_finish(self, session) -> None:
-        from conformance.plugin import state_of
+        from conformance.harness.runstate import state_of
 
         for profile in state_of(session.config).profiles():
             self.methods.update({label: c.auth_method for label, c in profile.main_clients.items()})
