@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from conformance.harness.targets import NOT_CLAIMED
-from conformance.selftest import run_suite
+from tests.selftest.runner import run_suite
 
 from suite_kit import edited_profile
 

@@ -12,8 +12,8 @@ import json
 import xml.etree.ElementTree as ET
 
 from conformance.harness.targets import NOT_CLAIMED
-from conformance.selftest import run_suite
 from conformance.server.profile_writer import PROFILE_LABELS as LABELS  # the reference profile's main clients
+from tests.selftest.runner import run_suite
 
 from suite_kit import edited_profile
 

@@ -9,10 +9,10 @@ import re
 import pytest
 
 import conformance.suite as suite
-from conformance import selftest
 from conformance.catalogue import checks_by_requirement, load_checks
 from conformance.requirements import LEVELS, REQUIREMENTS
 from conformance.server import ReferenceServer
+from tests.selftest.runner import run_suite
 
 ID = re.compile(r"^DCR-[A-Z]+-\d{3}$")
 SENTENCE_END = re.compile(r"[.!?](?:\s+|$)")
@@ -93,7 +93,7 @@ class _Items:
 def collected():
     items = _Items()
     with ReferenceServer() as srv:
-        result = selftest.run_suite(srv.profile_path, args=["--collect-only"], plugins=[items])
+        result = run_suite(srv.profile_path, args=["--collect-only"], plugins=[items])
     assert result.exit_code == 0, result.output_tail
     return items
 
