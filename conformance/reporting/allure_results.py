@@ -42,6 +42,7 @@ from allure_commons.model2 import Status, StatusDetails
 from allure_commons.types import AttachmentType, LinkType
 
 from conformance import __version__
+from conformance.harness.options import option
 from conformance.requirements import MUST, REQUIREMENTS
 
 #: Exchanges attached in full per test; beyond this the rest are summarised in one step.
@@ -346,14 +347,14 @@ def environment(config, state) -> dict[str, str]:
     env["strict"] = "true" if state.strict else "false"
     if state.expected_failures_path:
         env["expected_failures"] = str(state.expected_failures_path)
-    seed = _option(config, "--dcr-fuzz-seed")
+    seed = option(config, "--dcr-fuzz-seed")
     if seed is None:
-        seed = _option(config, "hypothesis_seed")
+        seed = option(config, "hypothesis_seed")
     if seed is not None:
         env["hypothesis.seed"] = str(seed)
     if state.fuzz_examples is not None:
         env["hypothesis.examples"] = str(state.fuzz_examples)
-    keyword, markexpr = _option(config, "keyword"), _option(config, "markexpr")
+    keyword, markexpr = option(config, "keyword"), option(config, "markexpr")
     if keyword:
         env["selection.keyword"] = keyword
     if markexpr:
@@ -370,13 +371,6 @@ def merge_environments(envs: list[dict[str, str]]) -> dict[str, str]:
             if value not in values:
                 values.append(value)
     return {key: " | ".join(values) for key, values in merged.items()}
-
-
-def _option(config, name: str):
-    try:
-        return config.getoption(name)
-    except (ValueError, AttributeError):
-        return None
 
 
 def write_environment(directory: Path, env: dict[str, str]) -> Path:

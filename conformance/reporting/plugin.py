@@ -1,11 +1,14 @@
-"""Reporting hooks of the pytest plugin (Allure, summary files); registered by conformance.plugin.
+"""Reporting hooks of the pytest plugin (Allure, summary files): a pytest11 entry point of its own.
+
+The reports are the top layer: the harness hands them the run state through its hook
+``pytest_dcr_run_state`` (:mod:`conformance.harness.hookspecs`) and imports nothing from here.
 
 * Allure (``--alluredir``): :mod:`conformance.reporting.allure_results` decorates each check's
   result; ``categories.json`` and ``executor.json`` are written at the start, the merged
   ``environment.properties`` at the end (xdist workers send theirs to the controller).
 * JUnit (``--junitxml``): the check id, level, requirements, profile and main client are test-case
-  properties already (``conformance.plugin``); a SHOULD finding is added as ``dcr_warning`` to the
-  test case too, so the JUnit file tells warnings from passes.
+  properties already (``conformance.harness.plugin``); a SHOULD finding is added as ``dcr_warning``
+  to the test case too, so the JUnit file tells warnings from passes.
 * Certification summary (``--dcr-report-dir``): ``summary.json`` / ``summary.md`` on the process
   that holds the outcomes (the only one, or the xdist controller), after the run's cleanup.
 """
@@ -17,22 +20,24 @@ from pathlib import Path
 
 import pytest
 
-from conformance.plugin import state_of
+from conformance.harness.options import option
+from conformance.harness.runstate import RunState
+from conformance.harness.targets import EXIT_UNREACHABLE
 
 _PLUGIN = pytest.StashKey["ReportingPlugin"]()
-EXIT_UNREACHABLE = 3
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    plugin = ReportingPlugin(config)
+@pytest.hookimpl(optionalhook=True)  # optional: the harness's plugin may be disabled (-p no:...)
+def pytest_dcr_run_state(config: pytest.Config, state: RunState) -> None:
+    plugin = ReportingPlugin(config, state)
     config.stash[_PLUGIN] = plugin
     config.pluginmanager.register(plugin, "dcr_reporting_run")
 
 
 class ReportingPlugin:
-    def __init__(self, config: pytest.Config) -> None:
+    def __init__(self, config: pytest.Config, state: RunState) -> None:
         self.config = config
-        self.state = state_of(config)
+        self.state = state
         self.alluredir: str | None = getattr(config.option, "allure_report_dir", None)
         self.report_dir: str | None = config.getoption("--dcr-report-dir")
         self.is_worker = hasattr(config, "workerinput")
@@ -180,9 +185,9 @@ class ReportingPlugin:
             "strict": state.strict,
             "defect": state.defect,
             "expected_failures": state.expected_failures_path,
-            "keyword": _option(self.config, "keyword") or None,
-            "marker": _option(self.config, "markexpr") or None,
-            "workers": _option(self.config, "numprocesses"),
+            "keyword": option(self.config, "keyword") or None,
+            "marker": option(self.config, "markexpr") or None,
+            "workers": option(self.config, "numprocesses"),
         }
         summary = build_summary(
             state.outcomes.values(), self.check_requirements,
@@ -201,10 +206,3 @@ class ReportingPlugin:
             names = [p.name for p in getattr(self.state, "loaded_profiles", [])]
         names += [o.profile for o in self.state.outcomes.values() if o.profile not in names]
         return list(dict.fromkeys(names))
-
-
-def _option(config: pytest.Config, name: str):
-    try:
-        return config.getoption(name)
-    except (ValueError, AttributeError):
-        return None

@@ -112,7 +112,7 @@ def build_summary(
     redact: Callable[[str], str] = lambda s: s,
     now: _dt.datetime | None = None,
 ) -> dict:
-    """The summary document (see the module docstring); ``outcomes`` are RunState ``Outcome`` s."""
+    """The summary document (see the module docstring); ``outcomes``: :class:`conformance.harness.outcomes.Outcome` s."""
     rows = sorted((_row(o, check_requirements, redact) for o in outcomes),
                   key=lambda r: (r["check"], r["profile"], r["client"]))
     totals = {v: 0 for v in VERDICTS}

@@ -14,7 +14,7 @@ from conformance.suite import code_flow
 from conformance.suite import expect as e
 from conformance.suite.check import check
 from conformance.suite.oracles import scopes, token_success
-from conformance.suite.runstate import AGING_MARGIN_S
+from conformance.suite.expiry import AGING_MARGIN_S
 
 MANAGED = ("registration_management",)
 MANAGERS = MANAGED + ("management_clients",)

@@ -156,7 +156,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    from conformance.plugin import state_of
+    from conformance.harness.runstate import state_of
 
     state = state_of(session.config)
     for session_ in state.sessions().values():

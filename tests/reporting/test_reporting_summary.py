@@ -7,9 +7,9 @@ import json
 
 import pytest
 
+from conformance.harness.outcomes import Outcome
 from conformance.reporting import summary as summary_module
 from conformance.reporting.summary import build_summary, render_markdown, results_digest, verify
-from conformance.suite.runstate import Outcome
 from reporting_kit import NO_STORE_CHECKS, UNREACHABLE_SECRET, junit_cases, junit_totals, junit_verdicts, verdict_counts
 
 

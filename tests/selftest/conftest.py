@@ -6,11 +6,11 @@ import os
 
 import pytest
 
-from conformance import selftest
+from tests.selftest import defect_matrix, runner
 
 
 @pytest.fixture(scope="session")
-def matrix(tmp_path_factory) -> dict[str | None, selftest.RunResult]:
+def matrix(tmp_path_factory) -> dict[str | None, runner.RunResult]:
     """Every defect against the checks it names, plus one full run against the correct server."""
     shared = tmp_path_factory.getbasetemp().parent if os.environ.get("PYTEST_XDIST_WORKER") else None
-    return selftest.shared_results(shared)
+    return defect_matrix.shared_results(shared)

@@ -1,6 +1,6 @@
 """Proof that every check can fail: each defect of the reference server makes the checks it names fail.
 
-The matrix (``conformance.selftest``) runs the suite in-process, strict, against a reference server
+The matrix (``tests/selftest/defect_matrix.py``) runs the suite in-process, strict, against a reference server
 with one defect at a time, restricted to the checks the defect names. A defect no check catches,
 a check no defect makes fail, and a failure that does not name its check are test failures.
 """
@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import pytest
 
-from conformance import selftest
 from conformance.catalogue import load_checks
 from conformance.requirements import REQUIREMENTS
 from conformance.server import DEFECTS
+from tests.selftest import defect_matrix, runner
 
 #: Defects that break RFC 7592 management itself: the suite cannot delete what it registered and
 #: must say so in its summary (every client it leaves is listed as a leftover).
@@ -27,7 +27,7 @@ BREAK_DELETION = {
 @pytest.mark.parametrize("defect", sorted(DEFECTS))
 def test_defect_is_caught_by_the_checks_it_names(matrix, defect):
     """Every check the defect names fails (one parameter is enough) with a message naming the check."""
-    problems = selftest.defect_problems(defect, matrix[defect])
+    problems = defect_matrix.defect_problems(defect, matrix[defect])
     assert not problems, (f"defect {defect!r} ({DEFECTS[defect].text}) is not caught as it claims:\n"
                           + "\n".join(problems))
 
@@ -35,7 +35,7 @@ def test_defect_is_caught_by_the_checks_it_names(matrix, defect):
 def test_correct_server_passes_everything(matrix):
     """One full run against the correct server: no failure, no warning, nothing skipped, no client left."""
     result = matrix[None]
-    assert not selftest.reference_problems(result), "\n".join(selftest.reference_problems(result))
+    assert not defect_matrix.reference_problems(result), "\n".join(defect_matrix.reference_problems(result))
     ran = {check_id for check_id, outcome in result.checks.items() if outcome.ran}
     assert ran == set(load_checks()), f"checks that did not run: {sorted(set(load_checks()) - ran)}"
     assert " 0 failed (MUST), 0 warnings (SHOULD), 0 not claimed" in result.summary_line, result.summary_line
@@ -43,7 +43,7 @@ def test_correct_server_passes_everything(matrix):
 
 def test_every_check_fails_under_some_defect(matrix):
     """No check is a check in name only: some defect of the matrix makes each one fail."""
-    assert selftest.checks_no_defect_fails(matrix) == []
+    assert defect_matrix.checks_no_defect_fails(matrix) == []
 
 
 def test_every_test_function_of_a_check_fails_under_some_defect(matrix):
@@ -51,15 +51,15 @@ def test_every_test_function_of_a_check_fails_under_some_defect(matrix):
     under some defect: no half of a check goes unproven."""
     assert set(matrix[None].checks["DCR-MGT-013"].functions) == {"test_management_client_manages_any_client",
                                                                  "test_main_client_gets_no_dcrm"}
-    assert selftest.check_functions_no_defect_fails(matrix) == []
+    assert defect_matrix.check_functions_no_defect_fails(matrix) == []
 
 
 def test_every_check_is_named_by_a_defect():
-    assert selftest.unnamed_checks() == [], "checks no defect names (add a defect to conformance/server/defects.py)"
+    assert defect_matrix.unnamed_checks() == [], "checks no defect names (add a defect to conformance/server/defects.py)"
 
 
 def test_every_defect_names_an_existing_check():
-    assert selftest.defects_naming_no_check() == [], "defects no check catches"
+    assert defect_matrix.defects_naming_no_check() == [], "defects no check catches"
     checks = load_checks()
     unknown = {name: [c for c in d.breaks if c not in checks] for name, d in DEFECTS.items()}
     assert {n: u for n, u in unknown.items() if u} == {}, "defects naming checks that do not exist"
@@ -96,36 +96,36 @@ def test_a_management_client_deletes_what_the_clients_own_token_cannot(matrix):
 
 
 def test_only_a_failure_opening_with_the_check_id_proves_the_check():
-    assert selftest.names_the_check("DCR-REG-006", "DCR-REG-006 A second registration ...\nsecond registration: 201")
-    assert not selftest.names_the_check("DCR-REG-006", "DCR-REG-0061 other\n...")
-    assert not selftest.names_the_check("DCR-REG-006", "dcr = <DcrSession>\n    def test_...\nKeyError: 'x'")
-    assert not selftest.names_the_check("DCR-REG-006", "DCR-REG-006 title\nprerequisite: no initial token")
+    assert runner.names_the_check("DCR-REG-006", "DCR-REG-006 A second registration ...\nsecond registration: 201")
+    assert not runner.names_the_check("DCR-REG-006", "DCR-REG-0061 other\n...")
+    assert not runner.names_the_check("DCR-REG-006", "dcr = <DcrSession>\n    def test_...\nKeyError: 'x'")
+    assert not runner.names_the_check("DCR-REG-006", "DCR-REG-006 title\nprerequisite: no initial token")
 
 
 def test_a_defect_whose_checks_pass_or_crash_is_a_gap():
     name = "initial-token-reusable"
-    ran_and_passed = selftest.RunResult(name, checks={"DCR-REG-006": selftest.CheckOutcome("DCR-REG-006", ran=8)})
-    assert any("did not fail" in p for p in selftest.defect_problems(name, ran_and_passed))
-    skipped = selftest.RunResult(name, checks={"DCR-REG-006": selftest.CheckOutcome(
+    ran_and_passed = runner.RunResult(name, checks={"DCR-REG-006": runner.CheckOutcome("DCR-REG-006", ran=8)})
+    assert any("did not fail" in p for p in defect_matrix.defect_problems(name, ran_and_passed))
+    skipped = runner.RunResult(name, checks={"DCR-REG-006": runner.CheckOutcome(
         "DCR-REG-006", skipped=["x: not claimed by profile: [claims] initial_token_single_use = false"])})
-    assert any("did not run" in p and "not claimed" in p for p in selftest.defect_problems(name, skipped))
-    crashed = selftest.RunResult(name, checks={"DCR-REG-006": selftest.CheckOutcome(
-        "DCR-REG-006", ran=8, caught=["a"], wrong=[selftest.Failure("b", "call", "Traceback ...")])})
-    assert any("without naming its id" in p for p in selftest.defect_problems(name, crashed))
-    caught = selftest.RunResult(name, checks={"DCR-REG-006": selftest.CheckOutcome("DCR-REG-006", ran=8, caught=["a"])})
-    assert selftest.defect_problems(name, caught) == []
+    assert any("did not run" in p and "not claimed" in p for p in defect_matrix.defect_problems(name, skipped))
+    crashed = runner.RunResult(name, checks={"DCR-REG-006": runner.CheckOutcome(
+        "DCR-REG-006", ran=8, caught=["a"], wrong=[runner.Failure("b", "call", "Traceback ...")])})
+    assert any("without naming its id" in p for p in defect_matrix.defect_problems(name, crashed))
+    caught = runner.RunResult(name, checks={"DCR-REG-006": runner.CheckOutcome("DCR-REG-006", ran=8, caught=["a"])})
+    assert defect_matrix.defect_problems(name, caught) == []
 
 
 def test_matrix_results_survive_the_trip_between_processes():
-    result = selftest.RunResult("x", exit_code=1, checks={"DCR-REG-006": selftest.CheckOutcome(
-        "DCR-REG-006", ran=1, wrong=[selftest.Failure("n", "setup", "m")])}, failures=[selftest.Failure("n", "setup", "m")])
-    assert selftest.matrix_from_json(selftest.matrix_to_json({"x": result, None: result})) == {"x": result, None: result}
+    result = runner.RunResult("x", exit_code=1, checks={"DCR-REG-006": runner.CheckOutcome(
+        "DCR-REG-006", ran=1, wrong=[runner.Failure("n", "setup", "m")])}, failures=[runner.Failure("n", "setup", "m")])
+    assert defect_matrix.matrix_from_json(defect_matrix.matrix_to_json({"x": result, None: result})) == {"x": result, None: result}
 
 
 def test_a_check_function_no_defect_fails_is_a_gap():
-    ran = selftest.CheckOutcome("DCR-MGT-012", ran=9, functions=["per_client", "per_profile"])
-    half = selftest.CheckOutcome("DCR-MGT-012", ran=1, caught=["x"], functions=["per_client"],
+    ran = runner.CheckOutcome("DCR-MGT-012", ran=9, functions=["per_client", "per_profile"])
+    half = runner.CheckOutcome("DCR-MGT-012", ran=1, caught=["x"], functions=["per_client"],
                                  caught_functions=["per_client"])
-    results = {None: selftest.RunResult(None, checks={"DCR-MGT-012": ran}),
-               "some-defect": selftest.RunResult("some-defect", checks={"DCR-MGT-012": half})}
-    assert selftest.check_functions_no_defect_fails(results) == ["DCR-MGT-012: per_profile"]
+    results = {None: runner.RunResult(None, checks={"DCR-MGT-012": ran}),
+               "some-defect": runner.RunResult("some-defect", checks={"DCR-MGT-012": half})}
+    assert defect_matrix.check_functions_no_defect_fails(results) == ["DCR-MGT-012: per_profile"]

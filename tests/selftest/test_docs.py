@@ -6,28 +6,28 @@ import re
 
 import pytest
 
-from conformance import selftest
 from conformance.catalogue import load_checks
 from conformance.server import DEFECTS
+from tests.selftest import defect_matrix, generated_docs
 
-PROTOCOL = selftest.DOCS_DIR.parent.parent / "shared" / "docs" / "protocol.md"
+PROTOCOL = generated_docs.DOCS_DIR.parent.parent / "shared" / "docs" / "protocol.md"
 
 
 def test_committed_docs_are_up_to_date():
-    stale = selftest.stale_docs()
-    assert stale == [], f"stale generated docs {[p.name for p in stale]}: run python -m conformance.selftest --write-docs"
+    stale = generated_docs.stale_docs()
+    assert stale == [], f"stale generated docs {[p.name for p in stale]}: run python -m tests.selftest.defect_matrix --write-docs"
 
 
 def test_cli_writes_and_checks_the_docs(tmp_path, capsys):
-    assert selftest.main(["--check-docs", "--docs-dir", str(tmp_path)]) == 1  # nothing written yet
-    assert selftest.main(["--write-docs", "--docs-dir", str(tmp_path)]) == 0
+    assert defect_matrix.main(["--check-docs", "--docs-dir", str(tmp_path)]) == 1  # nothing written yet
+    assert defect_matrix.main(["--write-docs", "--docs-dir", str(tmp_path)]) == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["defect-matrix.md", "requirements.md"]
-    assert selftest.main(["--check-docs", "--docs-dir", str(tmp_path)]) == 0
+    assert defect_matrix.main(["--check-docs", "--docs-dir", str(tmp_path)]) == 0
     assert "stale" in capsys.readouterr().out
 
 
 def test_defect_matrix_lists_every_defect_and_check():
-    text = selftest.defect_matrix_markdown()
+    text = generated_docs.defect_matrix_markdown()
     for name, defect in DEFECTS.items():
         row = next((line for line in text.splitlines() if line.startswith(f"| `{name}` |")), None)
         assert row is not None, name
@@ -38,13 +38,13 @@ def test_defect_matrix_lists_every_defect_and_check():
 
 def test_every_catalogue_check_is_implemented():
     """Every server-side check of protocol.md §9 is in the suite (the generated matrix lists none missing)."""
-    assert [c for c in selftest.CATALOGUE_IDS if c not in load_checks()] == []
-    assert "## Catalogue checks not in the suite" in selftest.defect_matrix_markdown()
+    assert [c for c in generated_docs.CATALOGUE_IDS if c not in load_checks()] == []
+    assert "## Catalogue checks not in the suite" in generated_docs.defect_matrix_markdown()
 
 
 @pytest.mark.skipif(not PROTOCOL.exists(), reason="../shared/docs/protocol.md is not checked out beside the repo")
 def test_catalogue_ids_follow_protocol_section_9():
-    """selftest.CATALOGUE_IDS is the list of server-side checks of protocol.md §9."""
+    """generated_docs.CATALOGUE_IDS is the list of server-side checks of protocol.md §9."""
     section = PROTOCOL.read_text(encoding="utf-8").split("## 9. Checks a suite should run", 1)[1].split("\n## ", 1)[0]
     ids = tuple(dict.fromkeys(re.findall(r"^\| (DCR-(?!SDK)[A-Z]+-\d{3}) \|", section, re.M)))
-    assert ids == selftest.CATALOGUE_IDS
+    assert ids == generated_docs.CATALOGUE_IDS

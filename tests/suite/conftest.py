@@ -1,6 +1,6 @@
 """Helpers for the suite's own tests: reference servers started here, profiles edited here.
 
-Every run of the suite in these tests is in-process (``conformance.selftest.run_suite``) against a
+Every run of the suite in these tests is in-process (``tests.selftest.runner.run_suite``) against a
 :class:`~conformance.server.ReferenceServer` started by the test, named by ``--dcr-profile``.
 """
 
@@ -10,9 +10,9 @@ import os
 
 import pytest
 
-from conformance import selftest
-from conformance.selftest import MATRIX_INITIAL_TOKEN_TTL_S
 from conformance.server import ReferenceServer
+from tests.selftest import defect_matrix, runner
+from tests.selftest.runner import MATRIX_INITIAL_TOKEN_TTL_S
 
 
 @pytest.fixture
@@ -32,7 +32,7 @@ def server():
 
 
 @pytest.fixture(scope="session")
-def reference_run(tmp_path_factory) -> selftest.RunResult:
+def reference_run(tmp_path_factory) -> runner.RunResult:
     """One full run against the correct server (the defect matrix's, when it runs in the same test run)."""
     shared = tmp_path_factory.getbasetemp().parent if os.environ.get("PYTEST_XDIST_WORKER") else None
-    return selftest.shared_results(shared, matrix=False)[None]
+    return defect_matrix.shared_results(shared, matrix=False)[None]

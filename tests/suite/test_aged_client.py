@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance import selftest
+from tests.selftest.runner import run_suite
 
 
 class _ClientsAtFirstCall:
@@ -26,7 +26,7 @@ def test_aged_client_starts_with_the_run_and_its_check_runs_last(server):
     srv = server(registration_token_read_write_ttl_s=1)
     seen = _ClientsAtFirstCall(srv)
     # test_manage.py is collected first; DCR-META-001 (test_metadata.py) registers no client.
-    result = selftest.run_suite(srv.profile_path, only={"DCR-MGT-014", "DCR-META-001", "DCR-USE-010"},
+    result = run_suite(srv.profile_path, only={"DCR-MGT-014", "DCR-META-001", "DCR-USE-010"},
                                 plugins=[seen])
     assert result.exit_code == 0, result.output_tail
     assert seen.count == 1  # the aged client, registered before the first test
@@ -36,7 +36,7 @@ def test_aged_client_starts_with_the_run_and_its_check_runs_last(server):
 
 def test_no_client_is_registered_for_a_wait_longer_than_allowed(server):
     srv = server(registration_token_read_write_ttl_s=60)
-    result = selftest.run_suite(srv.profile_path, only={"DCR-MGT-014", "DCR-META-001"})
+    result = run_suite(srv.profile_path, only={"DCR-MGT-014", "DCR-META-001"})
     assert result.registered == 0 and srv.store.count_clients() == 0
     skipped = result.checks["DCR-MGT-014"].skipped
     assert len(skipped) == 1
@@ -50,7 +50,7 @@ def test_an_unset_ttl_is_not_claimed(server):
     edited = path.with_name("profile-no-ttl.toml")
     edited.write_text("".join(line for line in path.read_text().splitlines(keepends=True)
                               if not line.startswith("registration_token_read_write_ttl_s")))
-    result = selftest.run_suite(edited, only={"DCR-MGT-014"})
+    result = run_suite(edited, only={"DCR-MGT-014"})
     assert result.registered == 0
     assert "not claimed by profile: [claims] registration_token_read_write_ttl_s is not set" \
         in result.checks["DCR-MGT-014"].skipped[0]

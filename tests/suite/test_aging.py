@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from conformance.suite.aging import AgedValues
+from conformance.harness.aging import AgedValues
 
 
 def test_one_value_per_key_even_under_concurrency():

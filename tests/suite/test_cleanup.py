@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from conformance import selftest
+from tests.selftest.runner import run_suite
 
 REGISTER_STEP = {"DCR-REG-001", "DCR-REG-002", "DCR-REG-004", "DCR-REG-006", "DCR-REG-010", "DCR-REG-013"}
 
@@ -25,7 +25,7 @@ def test_full_run_leaves_no_client(reference_run):
 def test_clients_created_by_failing_negative_checks_are_deleted(server, defect):
     """A defect makes negative checks fail after the server wrongly created clients; those go too."""
     srv = server(defect)
-    result = selftest.run_suite(srv.profile_path, only=REGISTER_STEP)
+    result = run_suite(srv.profile_path, only=REGISTER_STEP)
     assert result.exit_code == 1 and result.failures, "the defect made no check fail"
     assert result.registered > 0
     assert srv.store.count_clients() == 0 and result.leftovers == []
@@ -50,7 +50,7 @@ class _CtrlC:
 def test_interrupted_run_still_deletes_its_clients(server):
     srv = server()
     ctrl_c = _CtrlC(srv, after=10)
-    result = selftest.run_suite(srv.profile_path, only=REGISTER_STEP, plugins=[ctrl_c], keep_output=True)
+    result = run_suite(srv.profile_path, only=REGISTER_STEP, plugins=[ctrl_c], keep_output=True)
     assert ctrl_c.clients_at_interrupt is not None and ctrl_c.clients_at_interrupt >= 10
     assert result.exit_code == pytest.ExitCode.INTERRUPTED, result.output_tail
     assert "KeyboardInterrupt" in result.output

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conformance.selftest import run_suite
-from conformance.suite.runstate import NOT_CLAIMED
+from conformance.harness.targets import NOT_CLAIMED
+from tests.selftest.runner import run_suite
 
 from suite_kit import edited_profile
 

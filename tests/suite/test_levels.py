@@ -11,9 +11,9 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 
-from conformance.selftest import run_suite
+from conformance.harness.targets import NOT_CLAIMED
 from conformance.server.profile_writer import PROFILE_LABELS as LABELS  # the reference profile's main clients
-from conformance.suite.runstate import NOT_CLAIMED
+from tests.selftest.runner import run_suite
 
 from suite_kit import edited_profile
 

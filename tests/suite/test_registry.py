@@ -9,10 +9,10 @@ import re
 import pytest
 
 import conformance.suite as suite
-from conformance import selftest
 from conformance.catalogue import checks_by_requirement, load_checks
 from conformance.requirements import LEVELS, REQUIREMENTS
 from conformance.server import ReferenceServer
+from tests.selftest.runner import run_suite
 
 ID = re.compile(r"^DCR-[A-Z]+-\d{3}$")
 SENTENCE_END = re.compile(r"[.!?](?:\s+|$)")
@@ -78,7 +78,7 @@ class _Items:
         self.methods: dict[str, str] = {}
 
     def pytest_collection_finish(self, session) -> None:
-        from conformance.plugin import state_of
+        from conformance.harness.runstate import state_of
 
         for profile in state_of(session.config).profiles():
             self.methods.update({label: c.auth_method for label, c in profile.main_clients.items()})
@@ -93,7 +93,7 @@ class _Items:
 def collected():
     items = _Items()
     with ReferenceServer() as srv:
-        result = selftest.run_suite(srv.profile_path, args=["--collect-only"], plugins=[items])
+        result = run_suite(srv.profile_path, args=["--collect-only"], plugins=[items])
     assert result.exit_code == 0, result.output_tail
     return items
 

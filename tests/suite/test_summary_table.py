@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from conformance.suite.runstate import Outcome, _write_table
+from conformance.harness.console import write_table
+from conformance.harness.outcomes import Outcome
 
 
 class Terminal:
@@ -23,7 +24,7 @@ def test_per_client_and_once_per_profile_rows():
         ("DCR-B-001", "p", "basic"): Outcome("DCR-B-001", "once", "MUST", "p", "basic", per_profile=True),
     }
     tr = Terminal()
-    _write_table(tr, outcomes)
+    write_table(tr, outcomes)
     assert tr.lines[1].split()[-2:] == ["basic", "mtls"]
     assert tr.lines[2].split()[-2:] == ["pass", "FAIL"]
     assert tr.lines[3].split()[-2:] == ["pass", "-"]
@@ -32,5 +33,5 @@ def test_per_client_and_once_per_profile_rows():
 
 def test_no_legend_without_once_per_profile_checks():
     tr = Terminal()
-    _write_table(tr, {("DCR-A-001", "p", "basic"): Outcome("DCR-A-001", "t", "MUST", "p", "basic")})
+    write_table(tr, {("DCR-A-001", "p", "basic"): Outcome("DCR-A-001", "t", "MUST", "p", "basic")})
     assert not any(line.startswith("(-:") for line in tr.lines)

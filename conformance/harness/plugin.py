@@ -5,6 +5,10 @@ parameterises every check by profile × main client (test ids such as
 ``DCR-REG-001[staging-mtls]``), skips what a profile does not claim, turns SHOULD findings into
 warnings, applies the expected-failures file, records every client the suite registers and deletes
 them at the end (after failures and Ctrl-C too), and prints the per-check summary.
+
+The reports sit above the harness: :mod:`conformance.reporting.plugin` (a pytest11 entry point of
+its own) receives the run state through the hook ``pytest_dcr_run_state``
+(:mod:`~conformance.harness.hookspecs`); the harness imports nothing of reporting.
 """
 
 from __future__ import annotations
@@ -13,12 +17,15 @@ import json
 
 import pytest
 
+from conformance.harness import hookspecs
+from conformance.harness.options import add_options
+from conformance.harness.runstate import RUN_STATE, RunState, state_of
+from conformance.harness.targets import Target, TargetUnusable
 from conformance.requirements import SHOULD
 from conformance.suite import expect as expect_module
 from conformance.suite.check import STEPS, CheckInfo
-from conformance.suite.runstate import AGING_MARGIN_S, RunState, Target, TargetUnusable
+from conformance.suite.expiry import AGING_MARGIN_S
 
-_STATE = pytest.StashKey[RunState]()
 #: Fixtures whose values are obtained before the first test, so that their checks, run last, find
 #: them old enough: the run itself is the wait (DCR-MGT-014's client, the expired initial token of
 #: DCR-REG-008 and DCR-REV-008).
@@ -27,31 +34,12 @@ AGED_FIXTURES = ("aged_client", "expired_initial_token")
 _AGED_NEEDED = pytest.StashKey[set]()
 
 
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    pluginmanager.add_hookspecs(hookspecs)
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("dcr", "dcr-conformance: OAuth 2.0 DCR fallback conformance")
-    group.addoption("--dcr-profile", action="append", default=[], metavar="FILE",
-                    help="profile of a deployment under test (repeatable); none: the embedded reference server")
-    group.addoption("--dcr-strict", action="store_true", default=False,
-                    help="SHOULD-level findings fail the run instead of being reported as warnings")
-    group.addoption("--dcr-expected-failures", metavar="FILE", default=None,
-                    help="TOML/JSON file of known failures per check id and main-client label")
-    group.addoption("--dcr-defect", metavar="NAME", default=None,
-                    help="switch on one deliberate defect of the embedded reference server")
-    group.addoption("--dcr-embedded-rotation", choices=("on", "off"), default="on",
-                    help="whether the embedded server rotates credentials on RFC 7592 GET/PUT")
-    group.addoption("--dcr-keep-clients", action="store_true", default=False,
-                    help="do not delete the clients the suite registered (debugging)")
-    group.addoption("--dcr-max-wait", type=float, default=10.0, metavar="SECONDS",
-                    help="longest a check may sleep to see a token expire (default 10)")
-    group.addoption("--dcr-report-dir", metavar="DIR", default=None,
-                    help="write the certification summary (summary.json, summary.md) into DIR")
-    group.addoption("--dcr-fuzz-examples", type=int, default=None, metavar="N",
-                    help="Hypothesis examples per fuzzing property (default: a fast budget)")
-    group.addoption("--dcr-fuzz-seed", type=int, default=None, metavar="N",
-                    help="run the fuzzing checks with this seed (CI=true: derandomized; default: random, "
-                         "failing examples kept in reports/hypothesis)")
-    group.addoption("--dcr-race-width", type=int, default=16, metavar="N",
-                    help="concurrent registrations with one initial token (DCR-REG-007, DCR-FUZZ-003; default 16)")
+    add_options(parser)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -66,20 +54,15 @@ def pytest_configure(config: pytest.Config) -> None:
         state.load_profiles()
     except Exception as exc:  # ProfileError and unreadable files: usage errors, exit status 2 in the CLI
         raise pytest.UsageError(str(exc)) from None
-    config.stash[_STATE] = state
-    from conformance.reporting import plugin as reporting
-
-    config.pluginmanager.register(reporting, "dcr_reporting")
+    config.stash[RUN_STATE] = state
+    # The reports (and any plugin registered later: a historic hook) receive the state here.
+    config.hook.pytest_dcr_run_state.call_historic(kwargs={"config": config, "state": state})
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    state = config.stash.get(_STATE, None)
+    state = config.stash.get(RUN_STATE, None)
     if state is not None:
         state.close()
-
-
-def state_of(config: pytest.Config) -> RunState:
-    return config.stash[_STATE]
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

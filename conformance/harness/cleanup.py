@@ -1,0 +1,57 @@
+"""Leave no litter: delete every client the suite registered (RFC 7592 §2.3), list those that stay."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from conformance.client import management
+from conformance.client.registration import DynamicClient
+from conformance.client.session import DcrSession
+from conformance.profile import Profile
+
+
+def delete_clients(registered: list[tuple[DcrSession, Profile, DynamicClient]], *, keep: bool,
+                   redact: Callable[[str], str]) -> list[dict]:
+    """Delete the clients; return the leftovers, ``{"profile", "client_id", "reason"}`` each."""
+    leftovers: list[dict] = []
+    managers: dict[str, str | None] = {}  # profile name -> a management client's dcrm token
+    for session, profile, dyn in registered:
+        entry = {"profile": profile.name, "client_id": dyn.client_id}
+        if keep:
+            leftovers.append({**entry, "reason": "kept (--dcr-keep-clients)"})
+            continue
+        if not profile.claims.registration_management or not dyn.registration_client_uri:
+            leftovers.append({**entry, "reason": "the profile does not claim RFC 7592 management"})
+            continue
+        # A 2xx DELETE, by a check or here, is checked: the client's own token must not read it any more.
+        exchange = None if dyn.deleted else session.delete(dyn)
+        if exchange is None or exchange.status == 204:
+            if _still_readable(session, dyn):
+                leftovers.append({**entry, "reason": "DELETE answered 2xx, yet the client's registration "
+                                                     "access token still reads it"})
+            continue
+        if exchange.status in (401, 404) and session.was_deleted(dyn):
+            continue
+        if exchange.status in (401, 403) and _delete_as_manager(session, profile, dyn, managers):
+            continue
+        leftovers.append({**entry, "reason": redact(exchange.error or f"DELETE answered HTTP {exchange.status}")})
+    return leftovers
+
+
+def _delete_as_manager(session: DcrSession, profile: Profile, dyn: DynamicClient,
+                       tokens: dict[str, str | None]) -> bool:
+    """When the client's own token cannot delete it (e.g. a deployment refusing RFC 7592 calls of
+    a revoked client), a claimed management client's ``dcrm`` token may (Curity
+    ``management-clients``); one token per profile."""
+    if not (profile.claims.management_clients and profile.management_client is not None):
+        return False
+    if profile.name not in tokens:
+        tokens[profile.name] = session.management_token()[0]
+    token = tokens[profile.name]
+    return token is not None and session.delete(dyn, token=token).status == 204
+
+
+def _still_readable(session: DcrSession, dyn: DynamicClient) -> bool:
+    """After a 204 DELETE, does the client's own token still read it (RFC 7592 §2.3: it MUST be
+    invalidated)? One GET per client, so that a server that says it deleted but did not is caught."""
+    return session.transport.send(management.read_request(dyn)).status == 200

@@ -1,0 +1,44 @@
+"""The ``--dcr-*`` command-line options of the pytest plugin.
+
+The run state reads its own (:class:`~conformance.harness.runstate.RunState`); the reporting and
+fuzzing ones are read where they are used.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+
+def add_options(parser: pytest.Parser) -> None:
+    group = parser.getgroup("dcr", "dcr-conformance: OAuth 2.0 DCR fallback conformance")
+    group.addoption("--dcr-profile", action="append", default=[], metavar="FILE",
+                    help="profile of a deployment under test (repeatable); none: the embedded reference server")
+    group.addoption("--dcr-strict", action="store_true", default=False,
+                    help="SHOULD-level findings fail the run instead of being reported as warnings")
+    group.addoption("--dcr-expected-failures", metavar="FILE", default=None,
+                    help="TOML/JSON file of known failures per check id and main-client label")
+    group.addoption("--dcr-defect", metavar="NAME", default=None,
+                    help="switch on one deliberate defect of the embedded reference server")
+    group.addoption("--dcr-embedded-rotation", choices=("on", "off"), default="on",
+                    help="whether the embedded server rotates credentials on RFC 7592 GET/PUT")
+    group.addoption("--dcr-keep-clients", action="store_true", default=False,
+                    help="do not delete the clients the suite registered (debugging)")
+    group.addoption("--dcr-max-wait", type=float, default=10.0, metavar="SECONDS",
+                    help="longest a check may sleep to see a token expire (default 10)")
+    group.addoption("--dcr-report-dir", metavar="DIR", default=None,
+                    help="write the certification summary (summary.json, summary.md) into DIR")
+    group.addoption("--dcr-fuzz-examples", type=int, default=None, metavar="N",
+                    help="Hypothesis examples per fuzzing property (default: a fast budget)")
+    group.addoption("--dcr-fuzz-seed", type=int, default=None, metavar="N",
+                    help="run the fuzzing checks with this seed (CI=true: derandomized; default: random, "
+                         "failing examples kept in reports/hypothesis)")
+    group.addoption("--dcr-race-width", type=int, default=16, metavar="N",
+                    help="concurrent registrations with one initial token (DCR-REG-007, DCR-FUZZ-003; default 16)")
+
+
+def option(config: pytest.Config, name: str):
+    """The value of an option that may not exist in this run (a plugin not loaded): else None."""
+    try:
+        return config.getoption(name)
+    except (ValueError, AttributeError):
+        return None

@@ -1,0 +1,186 @@
+"""State of one conformance run: profiles, sessions, the client registry, aged values and outcomes.
+
+The plugin keeps one ``RunState`` per pytest config (:func:`state_of`). It is also registered as
+a plugin object so it sees every test report (the summary is built on the controller when xdist is
+used). The parts live beside it: :mod:`~conformance.harness.targets` (embedded server, probe,
+targets), :mod:`~conformance.harness.cleanup`, :mod:`~conformance.harness.expected_failures`,
+:mod:`~conformance.harness.outcomes` and :mod:`~conformance.harness.console`.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from conformance.client.redact import Redactor
+from conformance.client.registration import DynamicClient
+from conformance.client.session import DcrSession
+from conformance.harness.aging import AgedValues
+from conformance.harness.cleanup import delete_clients
+from conformance.harness.console import write_terminal_summary
+from conformance.harness.expected_failures import is_expected, read_expected_failures
+from conformance.harness.outcomes import Outcome, count_verdicts, record_report
+from conformance.harness.targets import Target, TargetUnusable, reach, start_embedded_server, targets_for
+from conformance.profile import Profile, load_profile
+from conformance.suite.check import CheckInfo
+from conformance.suite.expiry import AGING_MARGIN_S
+
+#: Where the plugin keeps the run state of a pytest config, once its profiles were read.
+RUN_STATE = pytest.StashKey["RunState"]()
+
+
+def state_of(config: pytest.Config) -> RunState:
+    """The run state of this pytest config (made by the plugin's ``pytest_configure``)."""
+    return config.stash[RUN_STATE]
+
+
+class RunState:
+    """Profiles, sessions and bookkeeping of one run."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        opt = config.getoption
+        self.profile_paths: list[str] = list(opt("--dcr-profile") or [])
+        self.strict: bool = bool(opt("--dcr-strict"))
+        self.defect: str | None = opt("--dcr-defect")
+        self.rotation: bool = opt("--dcr-embedded-rotation") != "off"
+        self.keep_clients: bool = bool(opt("--dcr-keep-clients"))
+        self.max_wait_s: float = float(opt("--dcr-max-wait"))
+        self.fuzz_examples: int | None = opt("--dcr-fuzz-examples")
+        self.expected_failures_path: str | None = opt("--dcr-expected-failures")
+        self.redactor = Redactor()
+        self._profiles: list[Profile] | None = None
+        self._loaded: list[Profile] = []
+        self._sessions: dict[str, DcrSession] = {}
+        self._server = None
+        self._registered: list[tuple[DcrSession, Profile, DynamicClient]] = []
+        self._lock = threading.Lock()
+        self._expected: dict[str, set[str]] = {}
+        self.leftovers: list[dict] = []
+        self.unusable: TargetUnusable | None = None
+        self.outcomes: dict[tuple[str, str, str], Outcome] = {}
+        self.aged = AgedValues()  # tokens that expiry checks share (conformance.harness.aging)
+        config.pluginmanager.register(self, "dcr_run_state")
+
+    # ------------------------------------------------------------ profiles and targets
+
+    def load_profiles(self) -> None:
+        """Read every profile and the expected-failures file now, before any request."""
+        self._loaded = [load_profile(path) for path in self.profile_paths]
+        for profile in self._loaded:
+            for secret in profile.secrets():
+                self.redactor.add_secret(secret)
+        if self.expected_failures_path:
+            self._expected = read_expected_failures(Path(self.expected_failures_path))
+        if self.defect and self.profile_paths:
+            raise pytest.UsageError("--dcr-defect applies to the embedded reference server only; drop --dcr-profile")
+
+    @property
+    def loaded_profiles(self) -> list[Profile]:
+        return list(self._loaded)
+
+    @property
+    def embedded_server(self):
+        return self._server
+
+    def profiles(self) -> list[Profile]:
+        """The profiles under test, discovered and probed once (the embedded server starts here)."""
+        if self.unusable is not None:  # found out once; not again per test function
+            raise self.unusable
+        if self._profiles is None:
+            loaded = self._loaded or [self._start_embedded()]
+            self._profiles = [self._prepare(profile) for profile in loaded]
+        return self._profiles
+
+    def _start_embedded(self) -> Profile:
+        self._server = start_embedded_server(self.defect, self.rotation)
+        profile = load_profile(self._server.profile_path)
+        for secret in profile.secrets():
+            self.redactor.add_secret(secret)
+        return profile
+
+    def _prepare(self, profile: Profile) -> Profile:
+        profile, transport = reach(profile, self.redactor)
+        self._sessions[profile.name] = DcrSession(profile, transport, on_registered=self._on_registered(profile))
+        return profile
+
+    def _on_registered(self, profile: Profile):
+        def record(dyn: DynamicClient) -> None:
+            with self._lock:
+                self._registered.append((self._sessions[profile.name], profile, dyn))
+        return record
+
+    def session(self, profile: Profile) -> DcrSession:
+        return self._sessions[profile.name]
+
+    def sessions(self) -> dict[str, DcrSession]:
+        """The sessions prepared so far, by profile name (reports slice their capture logs)."""
+        return dict(self._sessions)
+
+    def targets_for(self, profile: Profile, info: CheckInfo | None) -> tuple[list[tuple[Target, str | None]], str]:
+        """The main clients a check runs with in ``profile``, each with a skip reason or None."""
+        return targets_for(profile, self.session(profile), info)
+
+    # ------------------------------------------------------------ values aged by the run itself
+
+    def aged_client(self, profile: Profile):
+        """An ``Aged`` ``(client or None, exchanges)``: a client of the profile's first main client,
+        registered once per run and process, as early as possible (DCR-MGT-014 needs an old
+        registration access token). The cleanup deletes it like every other client."""
+        label = next(iter(profile.main_clients))
+        return self.aged.get(("aged-client", profile.name), lambda: self.session(profile).register_new(label))
+
+    def expired_initial_token(self, profile: Profile):
+        """An ``Aged`` ``(token or None, exchange)``: an initial token of the profile's first main
+        client, obtained once per run and process, as early as possible (DCR-REG-008, DCR-REV-008)."""
+        label = next(iter(profile.main_clients))
+        return self.aged.get(("expired-initial-token", profile.name),
+                             lambda: self.session(profile).initial_token(label))
+
+    def start_aged(self, needed: set[tuple[str, str]]) -> None:
+        """Obtain the aged values the run needs, ``(fixture, profile name)``, now, unless the wait
+        for them could never fit --dcr-max-wait (their checks are then not claimed anyway)."""
+        for profile in self._profiles or []:
+            if ("aged_client", profile.name) in needed:
+                ttl = profile.claims.registration_token_read_write_ttl_s
+                if ttl is not None and ttl + AGING_MARGIN_S <= self.max_wait_s:
+                    self.aged_client(profile)
+            if ("expired_initial_token", profile.name) in needed:
+                if profile.claims.initial_token_ttl_s + AGING_MARGIN_S <= self.max_wait_s:
+                    self.expired_initial_token(profile)
+
+    # ------------------------------------------------------------ expected failures and redaction
+
+    def expected_failure(self, check_id: str, label: str) -> bool:
+        return is_expected(self._expected, check_id, label)
+
+    def redact(self, text: str) -> str:
+        return self.redactor.redact_text(text)
+
+    # ------------------------------------------------------------ cleanup (leave no litter)
+
+    def cleanup_clients(self) -> None:
+        """Delete every client the suite registered (RFC 7592 §2.3); list the ones that stay."""
+        with self._lock:
+            registered, self._registered = self._registered, []
+        self.leftovers.extend(delete_clients(registered, keep=self.keep_clients, redact=self.redact))
+
+    def close(self) -> None:
+        for session in self._sessions.values():
+            session.transport.close()
+        if self._server is not None:
+            self._server.__exit__(None, None, None)
+            self._server = None
+
+    # ------------------------------------------------------------ outcomes and summary
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        record_report(self.outcomes, report, self.redact)
+
+    def counts(self) -> dict[str, int]:
+        return count_verdicts(self.outcomes)
+
+    def write_terminal_summary(self, tr) -> None:
+        write_terminal_summary(tr, self.outcomes, self.leftovers)

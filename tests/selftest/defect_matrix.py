@@ -1,0 +1,313 @@
+"""The self-test matrix: proof that every check of the suite can fail, and for the right reason.
+
+For every defect of the reference server (:data:`conformance.server.defects.DEFECTS`) the suite
+runs in-process against a :class:`~conformance.server.ReferenceServer` started with that defect,
+restricted to the checks the defect names and with ``--dcr-strict`` (so SHOULD findings fail
+too). A defect is *caught* when each check it names fails for at least one parameter with a
+message that starts with the check id (a crash or a failed prerequisite does not count). The
+correct server must pass one full run with no failure, no warning and nothing skipped, and the
+suite must leave no client behind on it.
+
+Speed: the runs are spread over worker processes (one ``pytest.main`` at a time per process; a
+spawned process pool reuses the imports), a defect's run collects only the modules holding its
+checks, and once a check has failed the rest of its tests are skipped (``--every-test`` runs them
+all). The fuzzing checks run derandomized (``CI=true``) so the matrix is reproducible.
+
+Command line::
+
+    python -m tests.selftest.defect_matrix                 # run the matrix, print it, exit 1 on a gap
+    python -m tests.selftest.defect_matrix --defect NAME   # only these defects (repeatable)
+    python -m tests.selftest.defect_matrix --every-test    # every test of every named check (slower)
+    python -m tests.selftest.defect_matrix --write-docs    # regenerate docs/defect-matrix.md, docs/requirements.md
+    python -m tests.selftest.defect_matrix --check-docs    # exit 1 when the committed docs are stale
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import multiprocessing
+import os
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from tests.selftest.generated_docs import DOCS_DIR, stale_docs, write_docs
+from tests.selftest.runner import SUITE, CheckOutcome, RunResult, run_against_server
+
+#: The matrix runs ~90 sessions in a few processes: skip pytest's per-session gc.collect() passes.
+MATRIX_ARGS = ("-p", "no:unraisableexception",)
+
+
+def run_defect(name: str, *, every_test: bool = False) -> RunResult:
+    """The suite, strict, restricted to the checks ``name`` breaks, against a server with that defect.
+
+    Once a check failed, its remaining tests are skipped unless ``every_test``."""
+    from conformance.server import DEFECTS
+
+    checks = set(DEFECTS[name].breaks)
+    where = check_modules()
+    modules = sorted({m for c in checks for m in where.get(c, ())}) or [SUITE]
+    return run_against_server(name, only=checks, strict=True, stop_when_caught=not every_test,
+                              modules=modules, args=MATRIX_ARGS)
+
+
+@functools.cache
+def check_modules() -> dict[str, frozenset[str]]:
+    """The modules of the suite that hold each check (a defect's run collects only those)."""
+    import importlib
+    import pkgutil
+
+    import conformance.suite as suite
+
+    where: dict[str, set[str]] = {}
+    for info in pkgutil.iter_modules(suite.__path__):
+        if not info.name.startswith("test_"):
+            continue
+        module = importlib.import_module(f"{SUITE}.{info.name}")
+        for obj in vars(module).values():
+            for mark in getattr(obj, "pytestmark", []):
+                if mark.name == "dcr_check":
+                    where.setdefault(mark.args[0].id, set()).add(module.__name__)
+    return {check_id: frozenset(modules) for check_id, modules in where.items()}
+
+
+def run_reference() -> RunResult:
+    """One full run against the correct server (not strict: warnings are counted separately)."""
+    return run_against_server(None)
+
+
+def _run_one(name: str | None, every_test: bool = False) -> dict:
+    return (run_reference() if name is None else run_defect(name, every_test=every_test)).to_json()
+
+
+_REFERENCE_RUN: list[RunResult] = []
+_MATRIX: list[dict[str | None, RunResult]] = []
+
+
+def reference_run() -> RunResult:
+    """The full run against the correct server, once per process (the matrix seeds it)."""
+    if not _REFERENCE_RUN:
+        _REFERENCE_RUN.append(run_reference())
+    return _REFERENCE_RUN[0]
+
+
+def shared_results(directory: Path | None, *, matrix: bool = True) -> dict[str | None, RunResult]:
+    """The matrix (or, with ``matrix=False``, only the run against the correct server), computed
+    once per test run: per process when ``directory`` is None, else once for every process that
+    shares ``directory`` (pytest-xdist workers), under a lock file there."""
+    if directory is None:
+        if matrix:
+            if not _MATRIX:
+                _MATRIX.append(run_matrix())
+            return _MATRIX[0]
+        return {None: reference_run()}
+    import fcntl
+
+    directory = Path(directory)
+    matrix_file, reference_file = directory / "dcr-selftest-matrix.json", directory / "dcr-selftest-reference.json"
+    with open(directory / "dcr-selftest.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # the first process computes, the others wait and read
+        if matrix_file.exists():
+            results = matrix_from_json(json.loads(matrix_file.read_text()))
+            return results if matrix else {None: results[None]}
+        reference = RunResult.from_json(json.loads(reference_file.read_text())) if reference_file.exists() else None
+        if not matrix:
+            if reference is None:
+                reference = run_reference()
+                reference_file.write_text(json.dumps(reference.to_json()))
+            return {None: reference}
+        results = run_matrix(reference=reference is None)
+        if reference is not None:
+            results[None] = reference
+        matrix_file.write_text(json.dumps(matrix_to_json(results)))
+        return results
+
+
+def _cost(name: str | None) -> int:
+    """Rough run time, to start the slow runs first (the pool then balances the rest)."""
+    from conformance.server import DEFECTS
+
+    if name is None:
+        return 100
+    breaks = DEFECTS[name].breaks
+    return 50 if "DCR-REG-008" in breaks or "DCR-MGT-014" in breaks else 20 if "DCR-REG-007" in breaks else \
+        10 if "DCR-USE-003" in breaks or "DCR-TOK-010" in breaks else 1
+
+
+def run_matrix(names: list[str] | None = None, *, reference: bool = True, workers: int | None = None,
+               every_test: bool = False) -> dict[str | None, RunResult]:
+    """Run every defect (or ``names``) and, with ``reference``, the correct server (key None)."""
+    from conformance.server import DEFECTS
+
+    tasks: list[str | None] = list(DEFECTS) if names is None else list(names)
+    if reference:
+        tasks.append(None)
+    tasks.sort(key=_cost, reverse=True)
+    workers = max(1, min(workers or os.cpu_count() or 1, len(tasks)))
+    if workers == 1:
+        results = {name: RunResult.from_json(_run_one(name, every_test)) for name in tasks}
+    else:
+        context = multiprocessing.get_context("spawn")  # no fork of a process with server threads
+        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+            futures = {name: pool.submit(_run_one, name, every_test) for name in tasks}
+            results = {name: RunResult.from_json(f.result()) for name, f in futures.items()}
+    if None in results and not _REFERENCE_RUN:
+        _REFERENCE_RUN.append(results[None])
+    return results
+
+
+REFERENCE_KEY = "(correct server)"
+
+
+def matrix_to_json(results: dict[str | None, RunResult]) -> dict:
+    return {REFERENCE_KEY if k is None else k: v.to_json() for k, v in results.items()}
+
+
+def matrix_from_json(data: dict) -> dict[str | None, RunResult]:
+    return {None if k == REFERENCE_KEY else k: RunResult.from_json(v) for k, v in data.items()}
+
+
+# ------------------------------------------------------------------------------------ verdicts
+
+
+def defect_problems(name: str, result: RunResult) -> list[str]:
+    """Why ``name`` is not proven caught by each check it names (empty: proven)."""
+    from conformance.catalogue import load_checks
+    from conformance.server import DEFECTS
+
+    checks = load_checks()
+    problems = []
+    for check_id in DEFECTS[name].breaks:
+        if check_id not in checks:
+            problems.append(f"{check_id} is not a check of the suite")
+            continue
+        outcome = result.checks.get(check_id, CheckOutcome(check_id))
+        if outcome.ran == 0:
+            why = "; ".join(outcome.skipped[:3]) or "nothing was collected"
+            problems.append(f"{check_id} did not run ({why})")
+        elif not outcome.caught:
+            problems.append(f"{check_id} did not fail in {outcome.ran} test(s)")
+        for failure in outcome.wrong:
+            problems.append(f"{check_id} failed without naming its id (a crash or a prerequisite), "
+                            f"{failure.nodeid} [{failure.when}]:\n    "
+                            + failure.message.replace("\n", "\n    "))
+    if problems and result.output_tail:
+        problems.append("tail of the run's output:\n" + result.output_tail)
+    return problems
+
+
+def reference_problems(result: RunResult) -> list[str]:
+    """Why the run against the correct server is not clean (empty: clean)."""
+    problems = [f"{f.nodeid} [{f.when}] failed:\n    " + f.message.replace("\n", "\n    ")
+                for f in result.failures]
+    problems += [f"{nodeid} passed with a SHOULD warning" for nodeid in result.warnings]
+    problems += [f"skipped: {s}" for o in result.checks.values() for s in o.skipped]
+    if result.exit_code != 0:
+        problems.append(f"exit code {result.exit_code}")
+    if result.clients_left != 0:
+        problems.append(f"{result.clients_left} client(s) left in the server's store; leftovers {result.leftovers}")
+    return problems
+
+
+def unnamed_checks() -> list[str]:
+    """Checks of the suite that no defect names."""
+    from conformance.catalogue import load_checks
+    from conformance.server import DEFECTS
+
+    named = {c for d in DEFECTS.values() for c in d.breaks}
+    return [c for c in load_checks() if c not in named]
+
+
+def defects_naming_no_check() -> list[str]:
+    """Defects that name no existing check (or nothing at all)."""
+    from conformance.catalogue import load_checks
+    from conformance.server import DEFECTS
+
+    checks = load_checks()
+    return [n for n, d in DEFECTS.items() if not any(c in checks for c in d.breaks)]
+
+
+def checks_no_defect_fails(results: dict[str | None, RunResult]) -> list[str]:
+    """Checks of the suite that no defect of the matrix made fail."""
+    from conformance.catalogue import load_checks
+
+    failed = {c for name, r in results.items() if name is not None for c, o in r.checks.items() if o.caught}
+    return [c for c in load_checks() if c not in failed]
+
+
+def check_functions_no_defect_fails(results: dict[str | None, RunResult]) -> list[str]:
+    """``check id: function`` of every test function (a check id may span several, e.g. one per
+    main client and one per profile) that ran against the correct server but failed under no defect."""
+    ran = {(c, f) for c, o in results[None].checks.items() for f in o.functions}
+    failed = {(c, f) for name, r in results.items() if name is not None
+              for c, o in r.checks.items() for f in o.caught_functions}
+    return sorted(f"{c}: {f}" for c, f in ran - failed)
+
+
+# ------------------------------------------------------------------------------------ CLI
+
+
+def _print_matrix(results: dict[str | None, RunResult], *, complete: bool, out=sys.stdout) -> int:
+    from conformance.server import DEFECTS
+
+    gaps = 0
+    for name, result in sorted(results.items(), key=lambda kv: (kv[0] is not None, kv[0] or "")):
+        if name is None:
+            problems = reference_problems(result)
+            label, checks = "(correct server)", "full run"
+        else:
+            problems = defect_problems(name, result)
+            label, checks = name, " ".join(DEFECTS[name].breaks)
+        gaps += bool(problems)
+        print(f"{'GAP ' if problems else 'ok  '} {label:42} {checks:28} {result.duration_s:6.2f}s "
+              f"clients left {result.clients_left}", file=out)
+        for problem in problems:
+            if not problem.startswith("tail of"):
+                print("       " + problem.replace("\n", "\n       "), file=out)
+    if complete:  # only the whole matrix can show a check no defect fails
+        for check_id in checks_no_defect_fails(results):
+            gaps += 1
+            print(f"GAP  check {check_id}: no defect of the matrix makes it fail", file=out)
+    for name in defects_naming_no_check():
+        gaps += 1
+        print(f"GAP  defect {name}: names no existing check", file=out)
+    return gaps
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.selftest.defect_matrix",
+                                     description=__doc__.splitlines()[0])
+    parser.add_argument("--write-docs", action="store_true", help="regenerate docs/defect-matrix.md and docs/requirements.md")
+    parser.add_argument("--check-docs", action="store_true", help="exit 1 when the generated docs are stale")
+    parser.add_argument("--docs-dir", type=Path, default=DOCS_DIR)
+    parser.add_argument("--defect", action="append", metavar="NAME", help="run only these defects (repeatable)")
+    parser.add_argument("--no-reference", action="store_true", help="skip the full run against the correct server")
+    parser.add_argument("--workers", type=int, default=None, help="worker processes (default: CPU count)")
+    parser.add_argument("--every-test", action="store_true",
+                        help="run every test of a check even after one failed (slower; shows every failing parameter)")
+    parser.add_argument("--json", metavar="FILE", help="also write the raw results as JSON")
+    args = parser.parse_args(argv)
+    if args.write_docs or args.check_docs:
+        if args.write_docs:
+            for path in write_docs(args.docs_dir):
+                print(f"wrote {path}")
+            return 0
+        stale = stale_docs(args.docs_dir)
+        for path in stale:
+            print(f"stale: {path} (run python -m tests.selftest.defect_matrix --write-docs)")
+        return 1 if stale else 0
+    started = time.monotonic()
+    results = run_matrix(args.defect, reference=not args.no_reference, workers=args.workers,
+                         every_test=args.every_test)
+    gaps = _print_matrix(results, complete=args.defect is None)
+    print(f"{len(results)} runs in {time.monotonic() - started:.1f}s, {gaps} gap(s)")
+    if args.json:
+        Path(args.json).write_text(json.dumps(matrix_to_json(results), indent=1))
+    return 1 if gaps else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
