@@ -8,7 +8,7 @@ file. Endpoints may be omitted when ``server.issuer`` is given: they are discove
 (RFC 8414, ``conformance.client.discovery.discover``).
 
 This module is shared by the client, the checks and the reference server, so it depends on
-nothing else in the package.
+nothing else in the package but ``conformance.vocabulary``.
 """
 
 from __future__ import annotations
@@ -29,13 +29,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-SECRET_METHODS = ("client_secret_basic", "client_secret_post")
-JWT_METHODS = ("client_secret_jwt", "private_key_jwt")
-MTLS_METHODS = ("tls_client_auth", "self_signed_tls_client_auth")
-#: Main-client authentication methods (RFC 6749 §2.3.1, RFC 7523 §2.2, RFC 8705 §2).
-AUTH_METHODS = SECRET_METHODS + JWT_METHODS + MTLS_METHODS
-#: Methods a dynamic client may be given by the template.
-DYNAMIC_AUTH_METHODS = SECRET_METHODS + JWT_METHODS
+from conformance.vocabulary import (AUTH_METHODS, DCRM_SCOPE, DYNAMIC_AUTH_METHODS, JWT_METHODS, MTLS_METHODS,
+                                    SHARED_SECRET_METHODS)
+
 PRIVATE_KEY_JWT_ALGS = ("ES256", "RS256", "PS256")
 CLIENT_SECRET_JWT_ALGS = ("HS256",)
 _LABEL = re.compile(r"^[A-Za-z0-9_.-]+$")
@@ -139,7 +135,7 @@ class GraphqlSection:
     is found by schema introspection; the three names override that where it is ambiguous."""
 
     endpoint: str | None = None  # default: registration_endpoint + "/graphql"
-    scope: str = "dcrm"  # of the [management_client]'s token
+    scope: str = DCRM_SCOPE  # of the [management_client]'s token
     status_mutation: str | None = None
     client_id_argument: str | None = None  # inside the mutation's input object, or a direct argument
     status_argument: str | None = None
@@ -697,7 +693,7 @@ class _Loader:
 
     def check_method(self, tbl: Mapping[str, Any], prefix: str, method: str) -> None:
         has_secret = "client_secret" in tbl or "client_secret_file" in tbl
-        needs_secret = method in SECRET_METHODS or method == "client_secret_jwt"
+        needs_secret = method in SHARED_SECRET_METHODS
         if needs_secret and not has_secret:
             self.error(
                 f"{prefix}.client_secret",
