@@ -13,7 +13,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
-from conformance.profile import AUTH_METHODS, Claims, ProfileError, load_profile
+from conformance.profile import Claims, ProfileError, load_profile
+from conformance.vocabulary import AUTH_METHODS
 
 NOW = dt.datetime.now(dt.timezone.utc)
 

@@ -28,11 +28,7 @@ from urllib.parse import quote_plus
 
 from conformance.client import jose
 from conformance.client.http import RequestSpec, TlsIdentity
-
-SECRET_METHODS = ("client_secret_basic", "client_secret_post")
-JWT_METHODS = ("client_secret_jwt", "private_key_jwt")
-MTLS_METHODS = ("tls_client_auth", "self_signed_tls_client_auth")
-METHODS = SECRET_METHODS + JWT_METHODS + MTLS_METHODS
+from conformance.vocabulary import AUTH_METHODS, JWT_METHODS, MTLS_METHODS
 
 
 def form_urlencode(value: str) -> str:
@@ -114,7 +110,7 @@ def authenticate(
             raise ValueError(f"client {client.client_id!r} has no certificate / key for {method}")
         out.identity = TlsIdentity(Path(cert), Path(key_path))
         return out.with_form(client_id=client.client_id)
-    raise ValueError(f"unsupported auth_method {method!r}; supported: {', '.join(METHODS)}")
+    raise ValueError(f"unsupported auth_method {method!r}; supported: {', '.join(AUTH_METHODS)}")
 
 
 def tls_identity(client: Any, *, other: bool = False) -> TlsIdentity:

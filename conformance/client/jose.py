@@ -30,10 +30,12 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from conformance.vocabulary import JWT_BEARER_ASSERTION_TYPE
+
 PrivateKey = Union[ec.EllipticCurvePrivateKey, rsa.RSAPrivateKey]
 
 #: ``client_assertion_type`` for JWT client authentication (RFC 7523 §2.2).
-ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+ASSERTION_TYPE = JWT_BEARER_ASSERTION_TYPE
 #: Algorithms each key type may sign with here (RFC 7518 §3.1).
 KEY_ALGS = {"EC": ("ES256",), "RSA": ("RS256", "PS256")}
 PRIVATE_MEMBERS = ("d", "p", "q", "dp", "dq", "qi", "k")

@@ -14,7 +14,8 @@ from typing import Any
 
 from conformance.client.http import Exchange, RequestSpec
 from conformance.client.jose import OMIT, PrivateKey
-from conformance.profile import DYNAMIC_AUTH_METHODS, Profile
+from conformance.profile import Profile
+from conformance.vocabulary import DYNAMIC_AUTH_METHODS
 
 
 def registration_request(

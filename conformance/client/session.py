@@ -34,9 +34,10 @@ from conformance.client.http import Exchange, RequestSpec, Transport
 from conformance.client.jose import DpopKey, public_jwk
 from conformance.client.registration import DynamicClient, registration_request
 from conformance.client.revocation import introspection_request, revocation_request
-from conformance.client.token import DCR_SCOPE, DCRM_SCOPE, access_token_of, initial_token_request
+from conformance.client.token import access_token_of, initial_token_request
 from conformance.client.use import dynamic_token_request, resource_request, send_with_nonce_retry
 from conformance.profile import ClientConfig, Profile
+from conformance.vocabulary import DCR_SCOPE, DCRM_SCOPE
 
 
 class DcrSession:

@@ -12,11 +12,7 @@ from typing import Any
 from conformance.client.auth import authenticate
 from conformance.client.http import Exchange, RequestSpec
 from conformance.profile import ClientConfig, Profile
-
-#: The scope that lets a token register a dynamic client (Curity "Using DCR").
-DCR_SCOPE = "dcr"
-#: The scope of a Curity management client's token: RFC 7592 management of every dynamic client.
-DCRM_SCOPE = "dcrm"
+from conformance.vocabulary import DCR_SCOPE
 
 
 def client_credentials(url: str, scope: str | None) -> RequestSpec:

@@ -20,8 +20,9 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from conformance.client import jose
 from conformance.client.auth import basic_credentials, signing_key
 from conformance.client.http import RequestSpec
-from conformance.client.token import DCR_SCOPE, client_credentials
+from conformance.client.token import client_credentials
 from conformance.fuzz.strategies import AssertionCase, Perturbation
+from conformance.vocabulary import DCR_SCOPE
 
 OTHER_AUDIENCE = "https://other.example/oauth/token"
 SAML2_TYPE = "urn:ietf:params:oauth:client-assertion-type:saml2-bearer"

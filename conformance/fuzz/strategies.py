@@ -32,6 +32,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from hypothesis import strategies as st
 
 from conformance.client.jose import OMIT, b64url, public_jwk, sign_jws
+from conformance.vocabulary import REGISTRABLE_AUTH_METHODS
 
 # ---------------------------------------------------------------------------------- payloads
 
@@ -74,8 +75,6 @@ GRANT_TYPES = ("authorization_code", "implicit", "password", "client_credentials
                "urn:ietf:params:oauth:grant-type:jwt-bearer", "urn:ietf:params:oauth:grant-type:device_code",
                "urn:ietf:params:oauth:grant-type:token-exchange", "x-fuzz-grant")
 RESPONSE_TYPES = ("code", "token", "id_token", "code id_token", "none", "x-fuzz-response")
-AUTH_METHODS = ("client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt",
-                "tls_client_auth", "self_signed_tls_client_auth", "none")
 OUTSIDE_SCOPES = ("openid", "dcr", "admin", "offline_access", "urn:se:curity:scopes:admin", "sköpe")
 
 
@@ -365,7 +364,7 @@ def _scope(template) -> st.SearchStrategy[Mutation]:
 def _auth_method(template) -> st.SearchStrategy[Mutation]:
     field = "token_endpoint_auth_method"
     own = template.token_endpoint_auth_method
-    others = [m for m in AUTH_METHODS if m != own]
+    others = [m for m in REGISTRABLE_AUTH_METHODS if m != own]
     return _pick(
         st.just(_m(field, field, own, FIELD_OK, "the template's authentication method")),
         st.sampled_from(others).map(lambda v: _m(field, field, v, OUTSIDE, f"authentication method {v!r} beyond the template")),

@@ -25,6 +25,7 @@ from conformance.requirements import SHOULD
 from conformance.suite import expect as expect_module
 from conformance.suite.check import STEPS, CheckInfo
 from conformance.suite.expiry import AGING_MARGIN_S
+from conformance.vocabulary import DCR_SCOPE
 
 #: Fixtures whose values are obtained before the first test, so that their checks, run last, find
 #: them old enough: the run itself is the wait (DCR-MGT-014's client, the expired initial token of
@@ -195,7 +196,7 @@ def dcr(target: Target):
 @pytest.fixture
 def new_initial_token(target: Target):
     """A factory of fresh initial registration tokens for the target's main client (step 1)."""
-    def get(scope: str = "dcr") -> str:
+    def get(scope: str = DCR_SCOPE) -> str:
         token, exchange = target.session.initial_token(target.label, scope=scope)
         if not token:
             raise expect_module.PrerequisiteFailure(

@@ -32,7 +32,7 @@ from urllib.parse import unquote, urlsplit
 
 import jwt
 
-from conformance.server.config import HAAPI_SCOPE
+from conformance.vocabulary import HAAPI_SCOPE
 
 from .recording import Paths
 from conformance.client.redact import decode_basic

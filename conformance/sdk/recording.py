@@ -35,13 +35,13 @@ from conformance.server.config import (INTROSPECTION_PATH, METADATA_PATHS, REGIS
                                        RESOURCE_PATH, REVOCATION_PATH, TOKEN_PATH)
 
 from conformance.client.redact import decode_basic
+from conformance.vocabulary import DCR_SCOPE
 
 from .wire import WireRequest, WireResponse, json_strings, jwt_parts, parse_authorization
 
 INSTALLATION_HEADER = "X-Installation-Id"
 ATTESTATION_PATH = "/attestation"
 DEFAULT_INSTALLATION = "default"
-DCR_SCOPE = "dcr"
 MARKERS = ("attestation", "launch")
 
 _TEXT_BODY_LIMIT = 400

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .config import DCRM_SCOPE, DPOP_ALGS
+from ..vocabulary import DCRM_SCOPE
+from .config import DPOP_ALGS
 from .context import Context
 from .errors import OAuthError, Request, bearer_challenge
 from .store import TokenRecord

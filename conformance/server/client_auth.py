@@ -21,14 +21,12 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from ..vocabulary import JWT_BEARER_ASSERTION_TYPE, MTLS_METHODS, SECRET_METHODS
 from . import jose
-from .config import SECRET_METHODS, ConfiguredClient
+from .config import ConfiguredClient
 from .context import Context
 from .errors import OAuthError, Request
 from .store import ACTIVE, SECRET, DynamicClient, digest
-
-JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
-_MTLS_METHODS = ("tls_client_auth", "self_signed_tls_client_auth")
 
 
 @dataclass(frozen=True)
@@ -144,9 +142,9 @@ def _post(ctx: Context, form: dict[str, str]) -> ClientIdentity:
 
 def _assertion(ctx: Context, form: dict[str, str], endpoint_url: str) -> ClientIdentity:
     defects, settings, now = ctx.defects, ctx.settings, ctx.now()
-    if form.get("client_assertion_type") != JWT_BEARER or not form.get("client_assertion"):
+    if form.get("client_assertion_type") != JWT_BEARER_ASSERTION_TYPE or not form.get("client_assertion"):
         raise OAuthError(400, "invalid_request",
-                         f"client_assertion and client_assertion_type={JWT_BEARER} are required")
+                         f"client_assertion and client_assertion_type={JWT_BEARER_ASSERTION_TYPE} are required")
     try:
         jws = jose.parse_compact(form["client_assertion"])
     except jose.JoseError as exc:
@@ -255,7 +253,7 @@ def _certificate_or_none(ctx: Context, request: Request, form: dict[str, str]) -
     if not client_id:
         raise invalid_client(ctx, "client authentication is required")
     configured, dynamic = _lookup(ctx, client_id)
-    if configured is not None and configured.auth_method in _MTLS_METHODS:
+    if configured is not None and configured.auth_method in MTLS_METHODS:
         return _mtls(ctx, configured, request.peer_cert)
     if (configured or dynamic) is not None and ctx.defects.on("public-client-accepted"):  # DEFECT
         return ClientIdentity(client_id, "none", configured=configured, dynamic=dynamic)

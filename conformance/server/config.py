@@ -19,17 +19,12 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from ..pki import TestPKI
+from ..vocabulary import DCRM_SCOPE, HAAPI_SCOPE
 from .jose import load_public_pem
 
-HAAPI_SCOPE = "urn:se:curity:scopes:haapi"
-DCR_SCOPE = "dcr"
-DCRM_SCOPE = "dcrm"  # Curity client-management/management-clients: manage every dynamic client
 MAIN_SCOPES = ("openid",)
 TEST_USER = "demo-user"  # the one user of the HAAPI login (password derived from the PKI seed)
 
-SECRET_METHODS = ("client_secret_basic", "client_secret_post")
-ALL_AUTH_METHODS = ("client_secret_basic", "client_secret_post", "client_secret_jwt",
-                    "private_key_jwt", "tls_client_auth", "self_signed_tls_client_auth")
 JWT_SIGNING_ALGS = ("ES256", "RS256", "PS256", "HS256")
 DPOP_ALGS = ("ES256", "RS256", "PS256")
 

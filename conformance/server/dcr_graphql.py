@@ -26,8 +26,9 @@ from typing import Any
 
 from graphql import GraphQLError, build_schema, graphql_sync
 
+from ..vocabulary import DCRM_SCOPE
 from .access import managers_token, presented_token
-from .config import DCRM_SCOPE, REGISTRATION_PATH
+from .config import REGISTRATION_PATH
 from .context import Context
 from .errors import OAuthError, Request, Response, bearer_challenge, json_response
 from .store import ACTIVE, REVOKED, DynamicClient, digest

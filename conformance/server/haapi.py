@@ -27,8 +27,9 @@ import re
 import secrets
 from urllib.parse import parse_qsl, urlencode
 
+from ..vocabulary import DCR_SCOPE, HAAPI_SCOPE
 from .access import dpop_unauthorized, presented_token
-from .config import AUTHN_PATH, DCR_SCOPE, HAAPI_SCOPE
+from .config import AUTHN_PATH
 from .context import Context
 from .dpop import USE_NONCE, DpopError, verify_proof
 from .errors import OAuthError, Request, Response, bearer_challenge

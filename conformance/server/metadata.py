@@ -7,8 +7,8 @@ the well-known paths hang off, as RFC 8414 §3.3 requires.
 
 from __future__ import annotations
 
-from .config import (ALL_AUTH_METHODS, DCR_SCOPE, DPOP_ALGS, HAAPI_SCOPE, JWT_SIGNING_ALGS,
-                     MAIN_SCOPES)
+from ..vocabulary import AUTH_METHODS, DCR_SCOPE, HAAPI_SCOPE
+from .config import DPOP_ALGS, JWT_SIGNING_ALGS, MAIN_SCOPES
 from .context import Context
 from .errors import OAuthError, Request, Response, json_response
 
@@ -39,11 +39,11 @@ def document(ctx: Context) -> dict:
         "grant_types_supported": ["authorization_code", "client_credentials", "refresh_token"],
         "code_challenge_methods_supported": ["S256"],  # RFC 7636 §4.3 (plain is refused)
         "scopes_supported": [DCR_SCOPE, *MAIN_SCOPES, HAAPI_SCOPE],
-        "token_endpoint_auth_methods_supported": list(ALL_AUTH_METHODS),
+        "token_endpoint_auth_methods_supported": list(AUTH_METHODS),
         "token_endpoint_auth_signing_alg_values_supported": list(JWT_SIGNING_ALGS),
-        "revocation_endpoint_auth_methods_supported": list(ALL_AUTH_METHODS),
+        "revocation_endpoint_auth_methods_supported": list(AUTH_METHODS),
         "revocation_endpoint_auth_signing_alg_values_supported": list(JWT_SIGNING_ALGS),
-        "introspection_endpoint_auth_methods_supported": list(ALL_AUTH_METHODS),
+        "introspection_endpoint_auth_methods_supported": list(AUTH_METHODS),
         "introspection_endpoint_auth_signing_alg_values_supported": list(JWT_SIGNING_ALGS),
         "dpop_signing_alg_values_supported": dpop_algs,
         "mtls_endpoint_aliases": aliases,

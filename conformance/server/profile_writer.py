@@ -11,7 +11,8 @@ import os
 from pathlib import Path
 
 from ..pki import TestPKI
-from .config import HAAPI_SCOPE, ConfiguredClient, ServerConfig
+from ..vocabulary import HAAPI_SCOPE
+from .config import ConfiguredClient, ServerConfig
 
 PROFILE_LABELS = ("basic", "post", "hs256", "es256", "rs256", "ps256", "mtls", "selfsigned")
 

@@ -14,10 +14,11 @@ from __future__ import annotations
 import secrets
 import time
 
+from ..vocabulary import DCR_SCOPE
 from . import jose
 from .access import presented_token
 from .client_metadata import metadata_error, parse_json_object, registered_metadata
-from .config import DCR_SCOPE, Template
+from .config import Template
 from .context import Context
 from .dpop import DpopError, verify_proof
 from .errors import DefectCrash, OAuthError, Request, Response, bearer_challenge, json_response

@@ -9,8 +9,8 @@ without a valid nonce gets 401 ``use_dpop_nonce`` and a ``DPoP-Nonce`` header (Â
 
 from __future__ import annotations
 
+from ..vocabulary import HAAPI_SCOPE
 from .access import dpop_unauthorized, presented_token
-from .config import HAAPI_SCOPE
 from .context import Context
 from .dpop import USE_NONCE, DpopError, verify_proof
 from .errors import OAuthError, Request, Response, bearer_challenge, json_response

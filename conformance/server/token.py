@@ -15,9 +15,9 @@ from __future__ import annotations
 import re
 import secrets
 
+from ..vocabulary import DCR_SCOPE, DCRM_SCOPE
 from . import grants
 from .client_auth import ClientIdentity, authenticate
-from .config import DCR_SCOPE, DCRM_SCOPE
 from .context import Context
 from .dpop import USE_NONCE, DpopError, verify_proof
 from .errors import NO_STORE, OAuthError, Request, Response, json_response

@@ -19,8 +19,7 @@ from conformance.fuzz.run import run_property
 from conformance.fuzz.strategies import AssertionCase, assertion_cases
 from conformance.suite import expect as e
 from conformance.suite.check import check
-
-JWT_METHODS = ("private_key_jwt", "client_secret_jwt")
+from conformance.vocabulary import JWT_METHODS
 
 
 def _shown_assertion(spec) -> str:

@@ -8,13 +8,14 @@ import pytest
 
 from conformance.client import management
 from conformance.client.http import RequestSpec
-from conformance.client.token import DCRM_SCOPE, access_token_of, initial_token_request
+from conformance.client.token import access_token_of, initial_token_request
 from conformance.requirements import SHOULD
 from conformance.suite import code_flow
 from conformance.suite import expect as e
 from conformance.suite.check import check
 from conformance.suite.oracles import scopes, token_success
 from conformance.suite.expiry import AGING_MARGIN_S
+from conformance.vocabulary import DCRM_SCOPE
 
 MANAGED = ("registration_management",)
 MANAGERS = MANAGED + ("management_clients",)

@@ -8,9 +8,7 @@ from conformance.requirements import SHOULD
 from conformance.suite import expect as e
 from conformance.suite.check import check
 from conformance.suite.oracles import fetch_metadata
-
-JWT_METHODS = {"private_key_jwt", "client_secret_jwt"}
-MTLS_METHODS = {"tls_client_auth", "self_signed_tls_client_auth"}
+from conformance.vocabulary import JWT_METHODS, MTLS_METHODS
 
 
 def _absolute_https(url: object) -> bool:
@@ -39,7 +37,7 @@ def test_metadata_advertises_the_main_client_method(dcr, profile, main_client):
     e.expect(isinstance(methods, list) and main_client.auth_method in methods,
              f"token_endpoint_auth_methods_supported is {methods!r}",
              f"a list containing {main_client.auth_method!r}", ex)
-    if JWT_METHODS & set(methods):
+    if set(JWT_METHODS) & set(methods):
         algs = doc.get("token_endpoint_auth_signing_alg_values_supported")
         e.expect(isinstance(algs, list) and algs, "token_endpoint_auth_signing_alg_values_supported is missing",
                  "a non-empty list (RFC 8414 §2: required when a JWT method is listed)", ex)
@@ -53,7 +51,7 @@ def test_mtls_endpoint_aliases_are_absolute_https(dcr, profile):
     doc, ex = fetch_metadata(dcr, profile)
     methods = set(doc.get("token_endpoint_auth_methods_supported", []))
     aliases = doc.get("mtls_endpoint_aliases")
-    if not (MTLS_METHODS & methods) or aliases is None:
+    if not (set(MTLS_METHODS) & methods) or aliases is None:
         return
     e.expect(isinstance(aliases, dict), f"mtls_endpoint_aliases is {type(aliases).__name__}", "a JSON object", ex)
     bad = {k: v for k, v in aliases.items() if not _absolute_https(v)}

@@ -19,8 +19,8 @@ from conformance.suite import expect as e
 from conformance.suite.check import check
 from conformance.suite.oracles import not_created, scopes
 from conformance.suite.steps import send_registration
+from conformance.vocabulary import SHARED_SECRET_METHODS
 
-SECRET_METHODS = ("client_secret_basic", "client_secret_post", "client_secret_jwt")
 RACE_WIDTH = 16  # default of --dcr-race-width
 
 
@@ -43,7 +43,7 @@ def test_registration_issues_fresh_credentials(dcr, profile, main_client, initia
     e.expect(isinstance(client_id, str) and client_id, "client_id is missing or empty", "a client_id", ex)
     e.expect(client_id not in (profile.template.software_id, main_client.client_id),
              f"client_id {client_id!r} is the template's or the main client's", "a new client_id", ex)
-    if profile.template.token_endpoint_auth_method in SECRET_METHODS:
+    if profile.template.token_endpoint_auth_method in SHARED_SECRET_METHODS:
         e.expect(isinstance(body.get("client_secret"), str) and body["client_secret"],
                  "client_secret is missing", "a client_secret (the template authenticates by secret)", ex)
     if "client_secret" in body:

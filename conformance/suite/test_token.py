@@ -17,10 +17,7 @@ from conformance.suite.check import check
 from conformance.suite.forged import rogue_certificate_like, unknown_signing_key, unregistered_self_signed
 from conformance.suite.oracles import scopes, token_success
 from conformance.suite.steps import send_registration
-
-SECRET = ("client_secret_basic", "client_secret_post")
-JWT = ("private_key_jwt", "client_secret_jwt")
-MTLS = ("tls_client_auth", "self_signed_tls_client_auth")
+from conformance.vocabulary import JWT_METHODS, MTLS_METHODS, SECRET_METHODS
 
 
 def _initial(dcr, profile, main, **auth):
@@ -44,7 +41,7 @@ def test_initial_token_response_is_not_cached(dcr, profile, main_client):
     e.no_store(ex, "initial token response")
 
 
-@check("DCR-TOK-003", "RFC6749-2.3.1", methods=SECRET)
+@check("DCR-TOK-003", "RFC6749-2.3.1", methods=SECRET_METHODS)
 def test_secret_is_form_encoded_before_base64(dcr, profile, main_client):
     """Secret clients authenticate with their method, Basic credentials form-urlencoded before base64."""
     ex = _initial(dcr, profile, main_client)
@@ -55,7 +52,7 @@ def test_secret_is_form_encoded_before_base64(dcr, profile, main_client):
     token_success(ex, f"{main_client.auth_method} token request{note}")
 
 
-@check("DCR-TOK-004", "RFC6749-5.2", methods=SECRET)
+@check("DCR-TOK-004", "RFC6749-5.2", methods=SECRET_METHODS)
 def test_wrong_secret_is_invalid_client(dcr, profile, main_client):
     """A wrong client secret gets invalid_client (401 with WWW-Authenticate after Basic)."""
     ex = _initial(dcr, profile, main_client, secret_override="wrong-" + (main_client.client_secret or "")[::-1])
@@ -66,7 +63,7 @@ def test_wrong_secret_is_invalid_client(dcr, profile, main_client):
         e.error_response(ex, {400, 401}, {"invalid_client"}, "wrong secret sent in the body")
 
 
-@check("DCR-TOK-005", "RFC6749-2.3.1", methods=SECRET)
+@check("DCR-TOK-005", "RFC6749-2.3.1", methods=SECRET_METHODS)
 def test_two_authentication_methods_are_refused(dcr, profile, main_client):
     """A request using Basic and client_secret_post at once is refused."""
     base = client_credentials(profile.token_endpoint_for(main_client), "dcr")
@@ -154,7 +151,7 @@ def _assertion_overrides(defect: str, client) -> dict:
     }[defect]
 
 
-@check("DCR-TOK-010", "RFC7523-3", "RFC7521-4.2", "RFC7515-4.1.11", methods=JWT)
+@check("DCR-TOK-010", "RFC7523-3", "RFC7521-4.2", "RFC7515-4.1.11", methods=JWT_METHODS)
 @pytest.mark.parametrize("defect", BAD_ASSERTIONS)
 def test_invalid_client_assertion_is_refused(dcr, profile, main_client, defect):
     """Each invalid client assertion is refused with invalid_client (invalid_request for two assertions)."""
@@ -174,7 +171,7 @@ def test_invalid_client_assertion_is_refused(dcr, profile, main_client, defect):
               errors=errors)
 
 
-@check("DCR-TOK-011", "OIDC-CORE-9", "RFC7523-3", level=SHOULD, methods=JWT, claims=("jwt_replay_rejected",))
+@check("DCR-TOK-011", "OIDC-CORE-9", "RFC7523-3", level=SHOULD, methods=JWT_METHODS, claims=("jwt_replay_rejected",))
 def test_replayed_assertion_is_refused(dcr, profile, main_client):
     """The same assertion (same jti) is accepted once and refused the second time."""
     spec = initial_token_request(profile, main_client)
@@ -196,7 +193,7 @@ def test_tls_client_auth_is_accepted(dcr, profile, main_client):
     token_success(_initial(dcr, profile, main_client), "tls_client_auth token request", scope_contains="dcr")
 
 
-@check("DCR-TOK-014", "RFC8705-2", methods=MTLS)
+@check("DCR-TOK-014", "RFC8705-2", methods=MTLS_METHODS)
 def test_mtls_without_client_id_is_refused(dcr, profile, main_client):
     """A mutual-TLS request without the client_id parameter is refused."""
     spec = initial_token_request(profile, main_client).without_form("client_id")

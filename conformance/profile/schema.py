@@ -1,0 +1,119 @@
+"""What a profile file may hold: the keys of each table, their kinds, the examples the fix hints
+show, and the value rules that are not types (labels, ``${VAR}`` names, JWT algorithms)."""
+
+from __future__ import annotations
+
+import re
+
+from .model import Claims
+
+#: Algorithms per client-authentication method (RFC 7518 §3.1; HS256 keys: RFC 7518 §3.2).
+PRIVATE_KEY_JWT_ALGS = ("ES256", "RS256", "PS256")
+CLIENT_SECRET_JWT_ALGS = ("HS256",)
+LABEL = re.compile(r"^[A-Za-z0-9_.-]+$")  # a main client's label (it appears in test ids)
+VAR = re.compile(r"\$\$\{|\$\{([^}]*)\}?")  # ``${NAME}`` or the ``$${`` escape
+VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+GRAPHQL_NAME = re.compile(r"^[_A-Za-z][_0-9A-Za-z]*$")  # GraphQL spec §2.1.9 Name
+
+# key -> (kind, example shown in the fix hints: "expected ..., e.g. EXAMPLE", "missing; add EXAMPLE")
+TOP_KEYS = {
+    "name": ("string", 'name = "staging"'),
+    "server": ("table", "[server]"),
+    "template": ("table", "[template]"),
+    "main_clients": ("table", "[main_clients.secret]"),
+    "use": ("table", "[use]"),
+    "claims": ("table", "[claims]"),
+    "introspector": ("table", "[introspector]"),
+    "unlisted_client": ("table", "[unlisted_client]"),
+    "management_client": ("table", "[management_client]"),
+    "code_flow": ("table", "[code_flow]"),
+    "graphql": ("table", "[graphql]"),
+}
+SERVER_KEYS = {
+    "issuer": ("url", 'issuer = "https://idsvr.example/oauth/v2/oauth-anonymous"'),
+    "token_endpoint": ("url", 'token_endpoint = "https://idsvr.example/oauth/v2/oauth-token"'),
+    "registration_endpoint": (
+        "url",
+        'registration_endpoint = "https://idsvr.example/token-service/oauth-registration"',
+    ),
+    "revocation_endpoint": ("url", 'revocation_endpoint = "https://idsvr.example/oauth/v2/oauth-revoke"'),
+    "introspection_endpoint": ("url", 'introspection_endpoint = "https://idsvr.example/oauth/v2/oauth-introspect"'),
+    "mtls_token_endpoint": ("url", 'mtls_token_endpoint = "https://mtls.idsvr.example/oauth/v2/oauth-token"'),
+    "resource_url": ("url", 'resource_url = "https://idsvr.example/api/resource"'),
+    "ca_bundle": ("path", 'ca_bundle = "certs/ca.pem"'),
+    "timeout_s": ("number", "timeout_s = 10"),
+}
+TEMPLATE_KEYS = {
+    "software_id": ("string", 'software_id = "haapi-template"'),
+    "scope": ("string", 'scope = "urn:se:curity:scopes:haapi"'),
+    "grant_types": ("strings", 'grant_types = ["client_credentials"]'),
+    "token_endpoint_auth_method": ("string", 'token_endpoint_auth_method = "client_secret_basic"'),
+    "unauthorized_software_id": ("string", 'unauthorized_software_id = "other-template"'),
+    "redirect_uris": ("strings", 'redirect_uris = ["app:/callback"]'),
+    "response_types": ("strings", 'response_types = ["code"]'),
+}
+CLIENT_KEYS = {
+    "client_id": ("string", 'client_id = "main-secret"'),
+    "auth_method": ("string", 'auth_method = "client_secret_basic"'),
+    "client_secret": ("string", 'client_secret = "${MAIN_SECRET}"'),
+    "client_secret_file": ("path", 'client_secret_file = "secrets/main.txt"'),
+    "certificate": ("path", 'certificate = "certs/main-mtls.pem"'),
+    "private_key": ("path", 'private_key = "certs/main-mtls.key"'),
+    "other_certificate": ("path", 'other_certificate = "certs/other-dn.pem"'),
+    "other_private_key": ("path", 'other_private_key = "certs/other-dn.key"'),
+    "untrusted_certificate": ("path", 'untrusted_certificate = "certs/rogue-ca-same-dn.pem"'),
+    "untrusted_private_key": ("path", 'untrusted_private_key = "certs/rogue-ca-same-dn.key"'),
+    "alg": ("string", 'alg = "ES256"'),
+    "kid": ("string", 'kid = "key-1"'),
+}
+USE_KEYS = {
+    "scope": ("string", 'scope = "urn:se:curity:scopes:haapi"'),
+    "dpop": ("boolean", "dpop = true"),
+    "resource_url": ("url", 'resource_url = "https://idsvr.example/api/resource"'),
+}
+CODE_FLOW_KEYS = {
+    "authorization_endpoint": ("url", 'authorization_endpoint = "https://idsvr.example/oauth/v2/oauth-authorize"'),
+    "redirect_uri": ("string", 'redirect_uri = "app:/callback"'),
+    "scope": ("string", 'scope = "openid"'),
+    "fields": ("table", '[code_flow.fields] userName = "${TEST_USER}"'),
+    "field_files": ("table", '[code_flow.field_files] password = "secrets/user-password.txt"'),
+}
+GRAPHQL_KEYS = {
+    "endpoint": ("url", 'endpoint = "https://idsvr.example/token-service/oauth-registration/graphql"'),
+    "scope": ("string", 'scope = "dcrm"'),
+    "status_mutation": ("string", 'status_mutation = "setDynamicallyRegisteredClientStatusById"'),
+    "client_id_argument": ("string", 'client_id_argument = "clientId"'),
+    "status_argument": ("string", 'status_argument = "status"'),
+}
+CLAIMS_KEYS = {name: ("boolean", f"{name} = true") for name in Claims.__dataclass_fields__}
+CLAIMS_KEYS["initial_token_ttl_s"] = ("integer", "initial_token_ttl_s = 300")
+CLAIMS_KEYS["registration_token_read_write_ttl_s"] = ("integer", "registration_token_read_write_ttl_s = 2419200")
+
+#: kind -> what "expected ..." says
+EXPECTED_KIND = {
+    "string": "a string",
+    "url": "an https:// URL string",
+    "path": "a file path string (relative to the profile)",
+    "number": "a number",
+    "integer": "an integer",
+    "boolean": "true or false",
+    "strings": "an array of strings",
+    "table": "a table",
+}
+
+
+def toml_type(value: object) -> str:
+    """What a TOML value is, in the words of the "got ..." part of a problem."""
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a float"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "a table"
+    return f"a {type(value).__name__}"
