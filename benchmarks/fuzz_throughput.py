@@ -43,7 +43,8 @@ from conformance.client.session import DcrSession
 from conformance.fuzz.budget import Budget
 from conformance.fuzz.pool import TokenPool
 from conformance.fuzz.run import run_property
-from conformance.fuzz.strategies import Payload, registration_payloads
+from conformance.fuzz.strategies import registration_payloads
+from conformance.oracles.registration_faults import Payload
 from conformance.profile import load_profile
 from conformance.suite.test_fuzz_registration import RegistrationAttempt
 
@@ -92,21 +93,21 @@ class RecordingAttempt(RegistrationAttempt):
         return dyn, ex
 
 
-def fuzz_phase(dcr: DcrSession, examples: int) -> dict:
+def fuzz_phase(dcr_session: DcrSession, examples: int) -> dict:
     budget = Budget(examples=examples, derandomize=True)
-    label = next(iter(dcr.profile.main_clients))
-    before = len(dcr.transport.exchanges)
+    label = next(iter(dcr_session.profile.main_clients))
+    before = len(dcr_session.transport.exchanges)
     started = time.perf_counter()
-    with TokenPool(dcr, label, depth=min(8, examples)) as pool:
-        attempt = RecordingAttempt(dcr, dcr.profile, pool)
+    with TokenPool(dcr_session, label, depth=min(8, examples)) as pool:
+        attempt = RecordingAttempt(dcr_session, dcr_session.profile, pool)
 
         def fuzzed_registration(payload: Payload) -> None:
             attempt(payload)
 
-        run_property(budget, fuzzed_registration, payload=registration_payloads(dcr.profile.template))
+        run_property(budget, fuzzed_registration, payload=registration_payloads(dcr_session.profile.template))
     seconds = time.perf_counter() - started
     return {"attempts": attempt.attempts, "created": attempt.created, "seconds": seconds,
-            "requests": len(dcr.transport.exchanges) - before, "sequence": attempt.sequence}
+            "requests": len(dcr_session.transport.exchanges) - before, "sequence": attempt.sequence}
 
 
 def _basic(client_id: str, secret: str) -> str:
@@ -181,13 +182,13 @@ def main() -> int:
             if host not in LOOPBACK:
                 raise SystemExit(f"refusing to benchmark a non-loopback target: {host}")
             transport = Transport.for_profile(profile)
-            dcr = DcrSession(profile, transport)
-            fuzz_phase(dcr, 10)  # warm-up: imports, TLS, strategies
+            dcr_session = DcrSession(profile, transport)
+            fuzz_phase(dcr_session, 10)  # warm-up: imports, TLS, strategies
             rows = []
             for number in range(1, args.rounds + 1):
                 if time.monotonic() > deadline:
                     break
-                fuzz = fuzz_phase(dcr, args.examples)
+                fuzz = fuzz_phase(dcr_session, args.examples)
                 bare = bare_phase(profile, fuzz["sequence"])
                 rows.append((number, fuzz, bare))
             transport.close()

@@ -55,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
 def pytest_arguments(args: argparse.Namespace) -> list[str]:
     """The pytest command line equivalent to ``dcr-conformance run`` with these options."""
     report_dir = Path(args.report_dir)
-    # Checks never use bare asserts (expect.py), so rewriting them would only cost start-up time.
+    # Checks never use bare asserts (conformance/oracles/expect.py), so rewriting them would only cost start-up time.
     argv = ["--pyargs", "conformance.suite", "-q", "-p", "no:cacheprovider", "--assert=plain", "--tb=line", "-rfE"]
     for profile in args.profile:
         argv += ["--dcr-profile", profile]

@@ -113,15 +113,6 @@ def authenticate(
     raise ValueError(f"unsupported auth_method {method!r}; supported: {', '.join(AUTH_METHODS)}")
 
 
-def tls_identity(client: Any, *, other: bool = False) -> TlsIdentity:
-    """The client's certificate (or its ``other_certificate``, for the wrong-DN negative)."""
-    cert = getattr(client, "other_certificate" if other else "certificate")
-    key = getattr(client, "other_private_key" if other else "private_key")
-    if cert is None or key is None:
-        raise ValueError(f"client {client.client_id!r} has no {'other ' if other else ''}certificate")
-    return TlsIdentity(Path(cert), Path(key))
-
-
 def _need(secret: str | None, client: Any, method: str) -> None:
     if secret is None:
         raise ValueError(f"client {client.client_id!r} has no client_secret for {method}")

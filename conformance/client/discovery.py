@@ -60,6 +60,18 @@ def fetch_metadata(transport: Transport, issuer: str) -> tuple[dict[str, Any] | 
     return None, exchanges
 
 
+def metadata_answer(transport: Transport, issuer: str) -> Exchange:
+    """The answer the DCR-META-* checks judge: ``GET {issuer}/.well-known/oauth-authorization-server``,
+    then ``{issuer}/.well-known/openid-configuration``; the first HTTP 200, or else the last answer."""
+    base = issuer.rstrip("/")
+    exchange = None
+    for suffix in ("/.well-known/oauth-authorization-server", "/.well-known/openid-configuration"):
+        exchange = transport.send(RequestSpec("GET", base + suffix, headers={"Accept": "application/json"}))
+        if exchange.status == 200:
+            break
+    return exchange
+
+
 def discover(profile: Profile, transport: Transport) -> Profile:
     """The profile with its omitted endpoints filled from the issuer's metadata.
 

@@ -7,8 +7,8 @@
   thumbprint.
 
 Both accept overrides so a negative check is "the valid token with one mutation": set or remove
-(:data:`OMIT`) claims, change header fields, sign with another key, ``alg="none"`` (an unsecured
-JWT, RFC 7519 §6) or ``signature="broken"``. The JWS is assembled here (RFC 7515 §7.1 compact
+(:data:`~conformance.client.fields.OMIT`) claims, change header fields, sign with another key,
+``alg="none"`` (an unsecured JWT, RFC 7519 §6) or ``signature="broken"``. The JWS is assembled here (RFC 7515 §7.1 compact
 serialisation) so that no library "fixes" a deliberately wrong header; the signature itself is
 computed by pyjwt's algorithm objects (ES256 as raw R||S, RFC 7518 §3.4).
 """
@@ -31,6 +31,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from conformance.vocabulary import JWT_BEARER_ASSERTION_TYPE
+from conformance.client.fields import OMIT, merged
 
 PrivateKey = Union[ec.EllipticCurvePrivateKey, rsa.RSAPrivateKey]
 
@@ -39,17 +40,6 @@ ASSERTION_TYPE = JWT_BEARER_ASSERTION_TYPE
 #: Algorithms each key type may sign with here (RFC 7518 §3.1).
 KEY_ALGS = {"EC": ("ES256",), "RSA": ("RS256", "PS256")}
 PRIVATE_MEMBERS = ("d", "p", "q", "dp", "dq", "qi", "k")
-
-
-class _Omit:
-    """Sentinel: remove this claim or header field."""
-
-    def __repr__(self) -> str:
-        return "OMIT"
-
-
-#: Pass as a claim or header value to remove it, e.g. ``client_assertion(..., jti=OMIT)``.
-OMIT: Any = _Omit()
 
 
 def b64url(data: bytes) -> str:
@@ -181,16 +171,6 @@ def _segment(obj: dict[str, Any]) -> str:
     return b64url(json.dumps(obj, separators=(",", ":")).encode("utf-8"))
 
 
-def _apply(base: dict[str, Any], overrides: dict[str, Any] | None) -> dict[str, Any]:
-    out = dict(base)
-    for name, value in (overrides or {}).items():
-        if value is OMIT:
-            out.pop(name, None)
-        else:
-            out[name] = value
-    return out
-
-
 def decode_unverified(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """(header, claims) of a compact JWS, without checking the signature."""
     head, payload, _ = token.split(".")
@@ -238,7 +218,7 @@ def client_assertion(
     if kid is not None and kid is not OMIT:
         head["kid"] = kid
     key = sign_with if sign_with is not None else key_or_secret
-    return sign_jws(_apply(head, header), _apply(base, claims), key, alg, signature=signature)
+    return sign_jws(merged(head, header), merged(base, claims), key, alg, signature=signature)
 
 
 # -- DPoP (RFC 9449) -----------------------------------------------------------------------------
@@ -306,7 +286,7 @@ class DpopKey:
         key = sign_with
         if key is None:
             key = os.urandom(32) if alg.startswith("HS") else self.private_key
-        return sign_jws(_apply(head, header), _apply(base, claims), key, alg, signature=signature)
+        return sign_jws(merged(head, header), merged(base, claims), key, alg, signature=signature)
 
 
 def strip_query(url: str) -> str:

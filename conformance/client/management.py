@@ -13,8 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from conformance.client.fields import merged
 from conformance.client.http import Exchange, RequestSpec
-from conformance.client.jose import OMIT
 from conformance.client.registration import DynamicClient, auth_method_of
 
 #: Members a PUT MUST NOT include (RFC 7592 §2.2), plus Curity's token lifetime extension.
@@ -57,12 +57,7 @@ def update_body(
             body["client_secret"] = dyn.client_secret
         else:
             body.pop("client_secret", None)
-    for name, value in (metadata or {}).items():
-        if value is OMIT:
-            body.pop(name, None)
-        else:
-            body[name] = value
-    return body
+    return merged(body, metadata)
 
 
 def update_request(

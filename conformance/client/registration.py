@@ -12,8 +12,9 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from conformance.client.fields import merged
 from conformance.client.http import Exchange, RequestSpec
-from conformance.client.jose import OMIT, PrivateKey
+from conformance.client.jose import PrivateKey
 from conformance.profile import Profile
 from conformance.vocabulary import DYNAMIC_AUTH_METHODS
 
@@ -26,12 +27,7 @@ def registration_request(
     endpoint = profile.server.registration_endpoint
     if endpoint is None:
         raise ValueError(f"profile {profile.name!r} has no registration_endpoint yet: run discover() first")
-    body: dict[str, Any] = {"software_id": profile.template.software_id}
-    for name, value in (metadata or {}).items():
-        if value is OMIT:
-            body.pop(name, None)
-        else:
-            body[name] = value
+    body = merged({"software_id": profile.template.software_id}, metadata)
     headers = {"Accept": "application/json", "Content-Type": "application/json"}
     if initial_token is not None:
         headers["Authorization"] = f"Bearer {initial_token}"

@@ -4,7 +4,8 @@
 :class:`~conformance.client.http.Transport`:
 
 1. :meth:`~DcrSession.initial_token`: the main client's ``scope=dcr`` token (RFC 6749 §4.4);
-2. :meth:`~DcrSession.register`: RFC 7591 registration from the template;
+2. :meth:`~DcrSession.register`: RFC 7591 registration from the template
+   (:meth:`~DcrSession.send_registration` sends a request a check built itself);
 3. :meth:`~DcrSession.use`: the dynamic client's token request (DPoP when ``[use] dpop``,
    one retry on ``use_dpop_nonce``, RFC 9449 §8); :meth:`~DcrSession.haapi_login`,
    :meth:`~DcrSession.exchange_code` and :meth:`~DcrSession.refresh`: the HAAPI code flow;
@@ -107,10 +108,19 @@ class DcrSession:
             private_key = ec.generate_private_key(ec.SECP256R1())
             metadata["jwks"] = {"keys": [public_jwk(private_key, alg="ES256")]}
             metadata.setdefault("token_endpoint_auth_method", "private_key_jwt")
-        exchange = self.transport.send(registration_request(self.profile, token, metadata))
+        spec = registration_request(self.profile, token, metadata)
+        return self.send_registration(spec, private_key=private_key, main_label=main_label)
+
+    def send_registration(
+        self, spec: RequestSpec, *, private_key: Any = None, main_label: str | None = None
+    ) -> tuple[DynamicClient | None, Exchange]:
+        """POST a registration request as built (a check's malformed or re-signed one too). Any
+        client it creates, conformant or not, is adopted: its secrets go to the redactor and
+        ``on_registered`` is told, so it is deleted at the end."""
+        exchange = self.transport.send(spec)
         dyn = DynamicClient.from_response(
             exchange,
-            default_auth_method=template.token_endpoint_auth_method,
+            default_auth_method=self.profile.template.token_endpoint_auth_method,
             private_key=private_key,
             main_label=main_label,
         )

@@ -30,10 +30,11 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invar
 
 from conformance.client.registration import DynamicClient
 from conformance.client.token import access_token_of
-from conformance.fuzz import oracle
 from conformance.fuzz.pool import InitialToken, TokenPool
-from conformance.suite import expect as e
-from conformance.suite.oracles import scopes
+from conformance.oracles import registration
+from conformance.oracles.expect import error_response, expect, fail, json_object, refused, status_in, success
+from conformance.oracles.failures import CheckFailure
+from conformance.oracles.token_response import scopes
 
 #: Live clients re-checked after a delete (deleting one must not affect another).
 OTHERS_CHECKED = 3
@@ -44,7 +45,7 @@ OUTSIDE_SCOPE = "dcr-fuzz-outside-scope"
 class LifecycleContext:
     """What the machine works against: one profile's session, a token pool, the race width."""
 
-    dcr: Any
+    dcr_session: Any
     profile: Any
     pool: TokenPool
     race_width: int = 16
@@ -67,8 +68,8 @@ class LifecycleContext:
     def manager_token(self) -> str:
         """The management client's ``dcrm`` token (Curity ``management-clients``), fetched once."""
         if self._manager_token is None:
-            token, ex = self.dcr.management_token()
-            e.expect(token, "the management client got no dcrm token", "a token (claimed management_clients)", ex)
+            token, ex = self.dcr_session.management_token()
+            expect(token, "the management client got no dcrm token", "a token (claimed management_clients)", ex)
             self._manager_token = token
         return self._manager_token
 
@@ -101,7 +102,7 @@ class Lifecycle(RuleBasedStateMachine):
         if self.context is None:
             raise RuntimeError("Lifecycle is not bound to a context: use bind()")
         self.ctx = self.context
-        self.dcr, self.profile = self.ctx.dcr, self.ctx.profile
+        self.dcr_session, self.profile = self.ctx.dcr_session, self.ctx.profile
         self.template = self.profile.template
         self.steps: list[str] = []
         self.models: list[ClientModel] = []
@@ -118,7 +119,7 @@ class Lifecycle(RuleBasedStateMachine):
         self.ctx.stats["steps"] = self.ctx.stats.get("steps", 0) + 1
         try:
             yield
-        except e.CheckFailure as failure:
+        except CheckFailure as failure:
             program = "\n".join(f"    {i}. {s}" for i, s in enumerate(self.steps, 1))
             raise type(failure)(f"{failure}\n  steps of the program (minimal once shrunk):\n{program}") from None
 
@@ -135,8 +136,8 @@ class Lifecycle(RuleBasedStateMachine):
         return [m for m in self.models if not m.deleted]
 
     def _works(self, model: ClientModel, what: str) -> None:
-        ex = self.dcr.use(model.dyn)
-        oracle.judge_works(ex, self.template, dpop=self.profile.use.dpop, what=what)
+        ex = self.dcr_session.use(model.dyn)
+        registration.judge_works(ex, self.template, dpop=self.profile.use.dpop, what=what)
         model.access_token, model.token_revoked = access_token_of(ex), False
         body = ex.json() or {}
         if isinstance(body.get("scope"), str):
@@ -144,7 +145,7 @@ class Lifecycle(RuleBasedStateMachine):
 
     def _refused_client(self, ex, what: str) -> None:
         """The credentials of a deleted client are refused (RFC 7592 §2.3; RFC 6749 §5.2)."""
-        e.refused(ex, what, statuses={400, 401}, errors={"invalid_client"})
+        refused(ex, what, statuses={400, 401}, errors={"invalid_client"})
 
     # -- rules --------------------------------------------------------------------------------
 
@@ -152,13 +153,13 @@ class Lifecycle(RuleBasedStateMachine):
         token = self.ctx.pool.get()
         self.tokens_seen.append(token)
         with self.step(f"register with a fresh initial token {token.label}"):
-            dyn, ex = self.dcr.register(token.value)
-            oracle.never_5xx(ex, "registration")
+            dyn, ex = self.dcr_session.register(token.value)
+            registration.never_5xx(ex, "registration")
             if dyn is not None:
                 token.registrations += 1
-            e.status_in(ex, 201, "registration with a fresh initial token")
-            e.expect(dyn is not None, "the 201 names no client", "a client_id (RFC 7591 §3.2.1)", ex)
-            oracle.judge_registered(ex.json(), self.template, _NO_PAYLOAD, ex, "registration")
+            status_in(ex, 201, "registration with a fresh initial token")
+            expect(dyn is not None, "the 201 names no client", "a client_id (RFC 7591 §3.2.1)", ex)
+            registration.judge_registered(ex.json(), self.template, None, ex, "registration")
             return self._adopt(dyn, ex)
 
     # Every program starts with two clients, so that "deleting one client never affects another"
@@ -183,24 +184,24 @@ class Lifecycle(RuleBasedStateMachine):
         reuse = token.used
         with self.step(f"register with initial token {token.label}" + (" again (reuse)" if reuse else "")):
             stale = token.stale
-            dyn, ex = self.dcr.register(token.value)
+            dyn, ex = self.dcr_session.register(token.value)
             token.attempts += 1
-            oracle.never_5xx(ex, "registration")
+            registration.never_5xx(ex, "registration")
             if dyn is None and not (200 <= ex.status < 300):
                 if not reuse:
-                    e.expect(stale, f"registration with a fresh initial token {token.label} was refused (HTTP {ex.status})",
-                             "201 (the token is unused and young)", ex)
+                    expect(stale, f"registration with a fresh initial token {token.label} was refused (HTTP {ex.status})",
+                           "201 (the token is unused and young)", ex)
                 else:
-                    e.refused(ex, f"registration reusing initial token {token.label}", statuses={400, 401, 403})
+                    refused(ex, f"registration reusing initial token {token.label}", statuses={400, 401, 403})
                 return multiple()
             token.registrations += 1
             model = self._adopt(dyn, ex) if dyn is not None else None
             if self.ctx.claims.initial_token_single_use:
-                e.expect(not reuse, f"initial token {token.label} registered a second client (HTTP {ex.status})",
-                         "a refusal: the initial token is single use (Curity; 401 invalid_token)", ex)
-            e.status_in(ex, 201, "registration")
-            e.expect(model is not None, "the 201 names no client", "a client_id (RFC 7591 §3.2.1)", ex)
-            oracle.judge_registered(ex.json(), self.template, _NO_PAYLOAD, ex, "registration")
+                expect(not reuse, f"initial token {token.label} registered a second client (HTTP {ex.status})",
+                       "a refusal: the initial token is single use (Curity; 401 invalid_token)", ex)
+            status_in(ex, 201, "registration")
+            expect(model is not None, "the 201 names no client", "a client_id (RFC 7591 §3.2.1)", ex)
+            registration.judge_registered(ex.json(), self.template, None, ex, "registration")
             return model
 
     @precondition(lambda self: self.races < 1 and self.ctx.claims.initial_token_single_use)
@@ -211,42 +212,42 @@ class Lifecycle(RuleBasedStateMachine):
         width = self.ctx.race_width
         with self.step(f"register {width} times concurrently with initial token {token.label}"):
             with ThreadPoolExecutor(width) as pool:
-                answers = list(pool.map(lambda _: self.dcr.register(token.value), range(width)))
+                answers = list(pool.map(lambda _: self.dcr_session.register(token.value), range(width)))
             created = [(dyn, ex) for dyn, ex in answers if dyn is not None or 200 <= (ex.status or 0) < 300]
             models = [self._adopt(dyn, ex) for dyn, ex in created if dyn is not None]
             token.registrations += len(created)
             for _, ex in answers:
-                oracle.never_5xx(ex, "concurrent registration")
-            e.expect(len(created) <= 1, f"{len(created)} of {width} concurrent registrations with one initial token "
-                     "created a client", "exactly one 201 (the initial token is single use)", *[ex for _, ex in created[:2]])
+                registration.never_5xx(ex, "concurrent registration")
+            expect(len(created) <= 1, f"{len(created)} of {width} concurrent registrations with one initial token "
+                   "created a client", "exactly one 201 (the initial token is single use)", *[ex for _, ex in created[:2]])
             if not token.stale:
-                e.expect(len(created) == 1, f"none of {width} concurrent registrations with a fresh token succeeded",
-                         "exactly one 201", answers[0][1])
+                expect(len(created) == 1, f"none of {width} concurrent registrations with a fresh token succeeded",
+                       "exactly one 201", answers[0][1])
             return multiple(*models)
 
     @rule(client=clients)
     def use(self, client: ClientModel):
         with self.step(f"token request of {client.name}" + (" (deleted)" if client.deleted else "")):
             if client.deleted:
-                self._refused_client(self.dcr.use(client.dyn), f"token request of the deleted {client.name}")
+                self._refused_client(self.dcr_session.use(client.dyn), f"token request of the deleted {client.name}")
             else:
                 self._works(client, f"token request of {client.name}")
 
     @rule(client=clients)
     def read(self, client: ClientModel):
         with self.step(f"RFC 7592 read of {client.name}" + (" (deleted)" if client.deleted else "")):
-            ex = self.dcr.read(client.dyn)
+            ex = self.dcr_session.read(client.dyn)
             if client.deleted:
-                e.status_in(ex, {401, 403}, f"read of the deleted {client.name}")
+                status_in(ex, {401, 403}, f"read of the deleted {client.name}")
                 return
-            body = e.success(ex, 200, f"read of {client.name}")
-            e.expect(body.get("client_id") == client.dyn.client_id, f"read of {client.name}: client_id "
-                     f"{body.get('client_id')!r}", f"{client.dyn.client_id!r}", ex)
+            body = success(ex, 200, f"read of {client.name}")
+            expect(body.get("client_id") == client.dyn.client_id, f"read of {client.name}: client_id "
+                   f"{body.get('client_id')!r}", f"{client.dyn.client_id!r}", ex)
             if isinstance(body.get("scope"), str):
                 self.scopes_seen.append((f"read of {client.name}", body["scope"]))
             rotation = client.dyn.last_rotation
             if rotation and rotation.secret_rotated:
-                stale = self.dcr.use(client.dyn, secret_override=rotation.old_client_secret)
+                stale = self.dcr_session.use(client.dyn, secret_override=rotation.old_client_secret)
                 self._refused_client(stale, f"token request of {client.name} with the secret rotated out by the read")
 
     @precondition(lambda self: self.template.scope is not None)
@@ -255,19 +256,19 @@ class Lifecycle(RuleBasedStateMachine):
         scope = self.template.scope + (f" {OUTSIDE_SCOPE}" if widen else "")
         label = "widening the scope" if widen else "with the same metadata"
         with self.step(f"RFC 7592 update of {client.name} {label}" + (" (deleted)" if client.deleted else "")):
-            ex = self.dcr.update(client.dyn, {"scope": scope})
+            ex = self.dcr_session.update(client.dyn, {"scope": scope})
             if client.deleted:
-                e.status_in(ex, {401, 403}, f"update of the deleted {client.name}")
+                status_in(ex, {401, 403}, f"update of the deleted {client.name}")
                 return
             if ex.status == 200:
-                body = e.json_object(ex, f"update of {client.name}")
+                body = json_object(ex, f"update of {client.name}")
                 if isinstance(body.get("scope"), str):
                     self.scopes_seen.append((f"update of {client.name}", body["scope"]))
-                oracle.judge_registered(body, self.template, _NO_PAYLOAD, ex, f"update of {client.name}")
+                registration.judge_registered(body, self.template, None, ex, f"update of {client.name}")
                 return
-            e.expect(widen, f"update of {client.name} with its own metadata was refused (HTTP {ex.status})",
-                     "200 (RFC 7592 §2.2)", ex)
-            e.error_response(ex, {400}, {oracle.METADATA}, f"update of {client.name} widening the scope")
+            expect(widen, f"update of {client.name} with its own metadata was refused (HTTP {ex.status})",
+                   "200 (RFC 7592 §2.2)", ex)
+            error_response(ex, {400}, {registration.METADATA}, f"update of {client.name} widening the scope")
 
     @rule(client=clients)
     def delete(self, client: ClientModel):
@@ -280,13 +281,13 @@ class Lifecycle(RuleBasedStateMachine):
 
     def _delete(self, client: ClientModel, token: str | None, how: str) -> None:
         with self.step(f"RFC 7592 delete of {client.name}{how}" + (" (already deleted)" if client.deleted else "")):
-            ex = self.dcr.delete(client.dyn, token=token)
+            ex = self.dcr_session.delete(client.dyn, token=token)
             if client.deleted:
-                e.status_in(ex, {401, 403}, f"second delete of {client.name}")
+                status_in(ex, {401, 403}, f"second delete of {client.name}")
                 return
-            e.status_in(ex, {200, 204}, f"delete of {client.name}")
+            status_in(ex, {200, 204}, f"delete of {client.name}")
             client.deleted = True
-            self._refused_client(self.dcr.use(client.dyn), f"token request of {client.name} right after its delete")
+            self._refused_client(self.dcr_session.use(client.dyn), f"token request of {client.name} right after its delete")
             for other in [m for m in self._live() if m is not client][:OTHERS_CHECKED]:
                 self._works(other, f"token request of {other.name} after {client.name} was deleted")
 
@@ -297,19 +298,19 @@ class Lifecycle(RuleBasedStateMachine):
             return
         state = "revoked" if client.token_revoked else ("client deleted" if client.deleted else "live")
         with self.step(f"introspect the last access token of {client.name} ({state})"):
-            ex = self.dcr.introspect(client.access_token)
-            body = e.success(ex, 200, f"introspection of {client.name}'s token")
+            ex = self.dcr_session.introspect(client.access_token)
+            body = success(ex, 200, f"introspection of {client.name}'s token")
             active = body.get("active")
             if client.token_revoked or (client.deleted and self.ctx.claims.deleted_client_tokens_inactive):
-                e.expect(active is False, f"introspection: active is {active!r}",
-                         "false (the token was revoked, or its client deleted)", ex)
+                expect(active is False, f"introspection: active is {active!r}",
+                       "false (the token was revoked, or its client deleted)", ex)
                 return
             if client.deleted:
                 return
-            e.expect(active is True, f"introspection of a live token: active is {active!r}", "true", ex)
+            expect(active is True, f"introspection of a live token: active is {active!r}", "true", ex)
             if "client_id" in body:
-                e.expect(body["client_id"] == client.dyn.client_id, f"introspection: client_id {body['client_id']!r}",
-                         f"{client.dyn.client_id!r}", ex)
+                expect(body["client_id"] == client.dyn.client_id, f"introspection: client_id {body['client_id']!r}",
+                       f"{client.dyn.client_id!r}", ex)
             if isinstance(body.get("scope"), str):
                 self.scopes_seen.append((f"introspection of {client.name}'s token", body["scope"]))
 
@@ -319,11 +320,11 @@ class Lifecycle(RuleBasedStateMachine):
         if client.access_token is None:
             return
         with self.step(f"revoke the last access token of {client.name}" + (" (deleted)" if client.deleted else "")):
-            ex = self.dcr.revoke(client.dyn, client.access_token, "access_token")
+            ex = self.dcr_session.revoke(client.dyn, client.access_token, "access_token")
             if client.deleted:
                 self._refused_client(ex, f"revocation by the deleted {client.name}")
                 return
-            e.status_in(ex, 200, f"revocation by {client.name} (RFC 7009 §2.2)")
+            status_in(ex, 200, f"revocation by {client.name} (RFC 7009 §2.2)")
             client.token_revoked = True
 
     # -- invariants ---------------------------------------------------------------------------
@@ -333,7 +334,7 @@ class Lifecycle(RuleBasedStateMachine):
         if self.ctx.claims.initial_token_single_use:
             twice = [t.label for t in self.tokens_seen if t.registrations > 1]
             if twice:
-                e.fail(f"initial tokens {twice} registered more than one client", "one client per initial token")
+                fail(f"initial tokens {twice} registered more than one client", "one client per initial token")
 
     @invariant()
     def no_scope_outside_the_template(self):
@@ -342,25 +343,13 @@ class Lifecycle(RuleBasedStateMachine):
         for where, scope in self.scopes_seen:
             extra = scopes(scope) - scopes(self.template.scope)
             if extra:
-                e.fail(f"{where}: scope {sorted(extra)} is outside the template",
-                       f"scopes within {self.template.scope!r}")
+                fail(f"{where}: scope {sorted(extra)} is outside the template",
+                     f"scopes within {self.template.scope!r}")
 
     def teardown(self):
         for model in self._live():  # eager cleanup; the run's registry deletes what is left
             if model.dyn.registration_client_uri and model.dyn.registration_access_token:
-                self.dcr.delete(model.dyn)
-
-
-class _NoPayload:
-    """judge_registered's payload when nothing was chosen by the client."""
-
-    raw = None
-
-    def metadata(self) -> dict:
-        return {}
-
-
-_NO_PAYLOAD = _NoPayload()
+                self.dcr_session.delete(model.dyn)
 
 
 def bind(context: LifecycleContext) -> type[Lifecycle]:

@@ -14,7 +14,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
-from conformance.suite.expect import PrerequisiteFailure
+from conformance.oracles.failures import PrerequisiteFailure
 
 
 @dataclass(eq=False)
@@ -49,11 +49,11 @@ class InitialToken:
 class TokenPool:
     """Initial tokens of one main client, fetched ahead. Use as a context manager."""
 
-    def __init__(self, dcr, main_label: str, *, depth: int = 8, max_age_s: float | None = None) -> None:
-        self.dcr = dcr
+    def __init__(self, dcr_session, main_label: str, *, depth: int = 8, max_age_s: float | None = None) -> None:
+        self.dcr_session = dcr_session
         self.main_label = main_label
         self.depth = max(1, depth)
-        ttl = float(dcr.profile.claims.initial_token_ttl_s)
+        ttl = float(dcr_session.profile.claims.initial_token_ttl_s)
         # Half the lifetime, and never longer than a minute: the server's clock is not ours.
         self.max_age_s = max_age_s if max_age_s is not None else max(0.5, min(ttl / 2, 60.0))
         self._ready: deque[InitialToken] = deque()
@@ -82,7 +82,7 @@ class TokenPool:
     # -- fetching ------------------------------------------------------------------------------
 
     def _fetch(self) -> InitialToken:
-        token, exchange = self.dcr.initial_token(self.main_label)
+        token, exchange = self.dcr_session.initial_token(self.main_label)
         if not token:
             raise PrerequisiteFailure(
                 f"prerequisite: could not get an initial token for main client {self.main_label!r}\n  "

@@ -16,7 +16,7 @@ from hypothesis.errors import Flaky, HypothesisWarning
 from hypothesis.stateful import run_state_machine_as_test
 
 from conformance.fuzz.budget import STATEFUL_STEPS, Budget
-from conformance.suite.expect import CheckFailure
+from conformance.oracles.failures import CheckFailure
 
 
 def _first_check_failure(exc: BaseException) -> CheckFailure | None:

@@ -13,12 +13,14 @@ invalid UTF-8). The weights were tuned so that each registration defect of the r
 in this domain is caught by every one of 40 random runs of the default budget.
 
 A strategy only says *what it did* (``Mutation.fault``: ``"outside-template"``, ``"type"``,
-``"syntax"`` ...); what the server must answer is decided by :mod:`conformance.fuzz.oracle`.
+``"syntax"`` ...; the vocabulary is :mod:`conformance.oracles.registration_faults`); what the
+server must answer is decided by :mod:`conformance.oracles.registration`.
 Simple variants come first in every list, so shrinking ends on the plainest failing payload.
 
 Assertion perturbations (:func:`assertion_cases`) likewise describe a change to a valid client
 assertion (a claim offset, an ``aud`` variant, an ``alg`` trick, a broken signature ...);
-:mod:`conformance.fuzz.assertions` builds the request and the oracle's model judges it.
+:mod:`conformance.fuzz.assertion_requests` builds the request and
+:mod:`conformance.oracles.client_assertion` judges it.
 """
 
 from __future__ import annotations
@@ -31,30 +33,16 @@ from urllib.parse import urlsplit, urlunsplit
 from cryptography.hazmat.primitives.asymmetric import ec
 from hypothesis import strategies as st
 
-from conformance.client.jose import OMIT, b64url, public_jwk, sign_jws
+from conformance.client.fields import OMIT
+from conformance.client.jose import b64url, public_jwk, sign_jws
+from conformance.oracles.client_assertion import Perturbation
+from conformance.oracles.registration_faults import (CONFLICT, DEEP, ENCODING, FIELD_OK, LENIENT, MEDIA_TYPE,
+                                                     NOT_JSON, NOT_OBJECT, NULL, ODD, OMITTED, OUTSIDE,
+                                                     SERVER_MANAGED, SYNTAX, TYPE, UNKNOWN, Mutation, Payload,
+                                                     RawBody)
 from conformance.vocabulary import REGISTRABLE_AUTH_METHODS
 
 # ---------------------------------------------------------------------------------- payloads
-
-#: Fault tags of a mutation (what was done; the oracle decides what the server must answer).
-FIELD_OK = "template"            # a value the template allows (restating or narrowing it)
-OUTSIDE = "outside-template"     # well-formed, but more than the template allows
-SYNTAX = "syntax"                # the value is not what RFC 7591 §2 / RFC 6749 §3.1.2 allow
-TYPE = "type"                    # wrong JSON type (including nested objects and arrays)
-NULL = "null"                    # JSON null
-ODD = "odd"                      # well-typed but unusual: huge, unicode, control characters
-CONFLICT = "conflict"            # members that contradict each other (jwks + jwks_uri, types)
-UNKNOWN = "unknown-field"        # an extension member the server does not know (MUST be ignored)
-SERVER_MANAGED = "server-managed"  # a member the server issues (client_id, client_secret, ...)
-OMITTED = "omitted"              # a member of the template's request removed
-
-#: Raw-body fault tags.
-NOT_JSON = "not-json"            # truncated or garbage bytes: no JSON parser can read it
-NOT_OBJECT = "not-object"        # JSON, but not an object (RFC 7591 §3.1 wants an object)
-LENIENT = "lenient-json"         # only a lenient parser reads it (NaN, comments, BOM, ...)
-MEDIA_TYPE = "media-type"        # a JSON body under another media type, or none
-ENCODING = "encoding"            # not UTF-8 (RFC 8259 §8.1)
-DEEP = "deep-nesting"            # very deeply nested JSON
 
 #: Members RFC 7591, RFC 7592, OpenID Connect registration, RFC 8705, RFC 9449 and Curity use;
 #: generated "unknown" members never take one of these names.
@@ -76,71 +64,6 @@ GRANT_TYPES = ("authorization_code", "implicit", "password", "client_credentials
                "urn:ietf:params:oauth:grant-type:token-exchange", "x-fuzz-grant")
 RESPONSE_TYPES = ("code", "token", "id_token", "code id_token", "none", "x-fuzz-response")
 OUTSIDE_SCOPES = ("openid", "dcr", "admin", "offline_access", "urn:se:curity:scopes:admin", "sköpe")
-
-
-@dataclass(frozen=True, eq=False)
-class Mutation:
-    """One change to the template's request: ``members`` set (``OMIT`` removes one)."""
-
-    group: str                       # at most one mutation per group in a payload
-    field: str                       # the RFC 7591 member judged (for error codes)
-    members: tuple[tuple[str, Any], ...]
-    fault: str
-    note: str
-
-    def __repr__(self) -> str:
-        shown = ", ".join(f"{k}={'<omitted>' if v is OMIT else _short(v)}" for k, v in self.members)
-        return f"<{self.note}: {shown}>"
-
-
-@dataclass(frozen=True, eq=False)
-class RawBody:
-    """A body that is not the template's JSON object, sent as is."""
-
-    content: bytes
-    content_type: str | None
-    fault: str
-    note: str
-
-    def __repr__(self) -> str:
-        return f"<{self.note}: Content-Type {self.content_type!r}, {_short(self.content)}>"
-
-
-@dataclass(frozen=True, eq=False)
-class Payload:
-    """One registration attempt: the template's request plus mutations, or a raw body."""
-
-    mutations: tuple[Mutation, ...] = ()
-    raw: RawBody | None = None
-
-    def metadata(self) -> dict[str, Any]:
-        """The members to add to ``{"software_id": <template>}`` (``OMIT`` removes one)."""
-        out: dict[str, Any] = {}
-        for mutation in self.mutations:
-            out.update(mutation.members)
-        return out
-
-    def describe(self) -> str:
-        if self.raw is not None:
-            return f"raw body ({self.raw.note}): Content-Type {self.raw.content_type!r}, {_short(self.raw.content, 300)}"
-        if not self.mutations:
-            return "the template's request, unchanged"
-        return "; ".join(f"{m.note} [{m.fault}]: " + ", ".join(
-            f"{k} = {'<omitted>' if v is OMIT else _short(v, 200)}" for k, v in m.members) for m in self.mutations)
-
-    def __repr__(self) -> str:
-        return f"Payload({self.describe()})"
-
-
-def _short(value: Any, limit: int = 80) -> str:
-    if isinstance(value, bytes):
-        text = repr(value)
-    else:
-        try:
-            text = json.dumps(value, ensure_ascii=True)
-        except (TypeError, ValueError):
-            text = repr(value)
-    return text if len(text) <= limit else f"{text[:limit]}… ({len(text)} chars)"
 
 
 def _pick(*options: st.SearchStrategy) -> st.SearchStrategy:
@@ -523,18 +446,6 @@ def registration_payloads(template) -> st.SearchStrategy[Payload]:
 
 
 # ---------------------------------------------------------------------------- assertions
-
-
-@dataclass(frozen=True)
-class Perturbation:
-    """One change to a valid client assertion or its request (judged by the oracle's model)."""
-
-    target: str          # exp iat nbf aud iss sub jti alg kid typ signature header crit claim client_id
-    variant: str         #   assertion_type form shape replay
-    value: Any = None    # an offset in seconds, or a literal value
-
-    def __repr__(self) -> str:
-        return f"<{self.target} {self.variant}{'' if self.value is None else ' ' + _short(self.value, 40)}>"
 
 
 @dataclass(frozen=True)

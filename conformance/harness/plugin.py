@@ -21,8 +21,8 @@ from conformance.harness import hookspecs
 from conformance.harness.options import add_options
 from conformance.harness.runstate import RUN_STATE, RunState, state_of
 from conformance.harness.targets import Target, TargetUnusable
+from conformance.oracles import failures
 from conformance.requirements import SHOULD
-from conformance.suite import expect as expect_module
 from conformance.suite.check import STEPS, CheckInfo
 from conformance.suite.expiry import AGING_MARGIN_S
 from conformance.vocabulary import DCR_SCOPE
@@ -188,7 +188,7 @@ def main_client(target: Target):
 
 
 @pytest.fixture
-def dcr(target: Target):
+def dcr_session(target: Target):
     """The profile's DCR session (pooled connections, capture, redaction)."""
     return target.session
 
@@ -199,7 +199,7 @@ def new_initial_token(target: Target):
     def get(scope: str = DCR_SCOPE) -> str:
         token, exchange = target.session.initial_token(target.label, scope=scope)
         if not token:
-            raise expect_module.PrerequisiteFailure(
+            raise failures.PrerequisiteFailure(
                 f"prerequisite: could not get an initial token for main client {target.label!r}\n  "
                 + exchange.describe().replace("\n", "\n  "))
         return token
@@ -222,7 +222,7 @@ def expired_initial_token(target: Target, dcr_state) -> str:
     aged = dcr_state.expired_initial_token(target.profile)
     token, exchange = aged.value
     if not token:
-        raise expect_module.PrerequisiteFailure(
+        raise failures.PrerequisiteFailure(
             "prerequisite: could not get an initial token for the profile's first main client\n  "
             + exchange.describe().replace("\n", "\n  "))
     aged.wait_until_older_than(ttl + AGING_MARGIN_S, dcr_state.max_wait_s, f"initial_token_ttl_s = {ttl}")
@@ -235,7 +235,7 @@ def register(target: Target, new_initial_token):
     def do(metadata: dict | None = None):
         dyn, exchange = target.session.register(new_initial_token(), metadata)
         if dyn is None:
-            raise expect_module.PrerequisiteFailure(
+            raise failures.PrerequisiteFailure(
                 "prerequisite: registration with a fresh initial token failed\n  "
                 + exchange.describe().replace("\n", "\n  "))
         return dyn
@@ -272,7 +272,7 @@ def pytest_runtestloop(session: pytest.Session):
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    expect_module.reset_findings()
+    failures.reset_findings()
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -283,7 +283,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         return report
     state = state_of(item.config)
     if report.longrepr is not None and not hasattr(report, "wasxfail"):
-        if call.excinfo is not None and call.excinfo.errisinstance(expect_module.CheckFailure):
+        if call.excinfo is not None and call.excinfo.errisinstance(failures.CheckFailure):
             report.longrepr = f"{info.id} {info.title}\n{call.excinfo.value}"
         if report.skipped and isinstance(report.longrepr, tuple):  # (path, line, reason): pytest reads it as such
             path, line, reason = report.longrepr
@@ -292,9 +292,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
             report.longrepr = state.redact(str(report.longrepr))
     if call.when != "call":
         return report
-    notes = expect_module.findings()
-    failed_check = call.excinfo is not None and call.excinfo.errisinstance(expect_module.CheckFailure) \
-        and not call.excinfo.errisinstance(expect_module.PrerequisiteFailure)
+    notes = failures.findings()
+    failed_check = call.excinfo is not None and call.excinfo.errisinstance(failures.CheckFailure) \
+        and not call.excinfo.errisinstance(failures.PrerequisiteFailure)
     if report.failed and info.level == SHOULD and failed_check and not state.strict:
         notes.append(str(call.excinfo.value))
         report.outcome = "passed"

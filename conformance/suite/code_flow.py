@@ -13,8 +13,9 @@ import secrets
 from conformance.client.code_flow import Pkce
 from conformance.client.haapi import HaapiFlowError, HaapiResult
 from conformance.client.token import access_token_of
-from conformance.suite import expect as e
-from conformance.suite.oracles import token_success
+from conformance.oracles.expect import expect, fail
+from conformance.oracles.failures import CheckFailure, PrerequisiteFailure
+from conformance.oracles.token_response import token_success
 
 PREREQUISITE = "prerequisite: "
 
@@ -22,38 +23,38 @@ PREREQUISITE = "prerequisite: "
 def _stop(message: str, exchange, prerequisite: bool) -> None:
     if prerequisite:
         detail = "" if exchange is None else "\n  " + exchange.describe().replace("\n", "\n  ")
-        raise e.PrerequisiteFailure(PREREQUISITE + message + detail)
-    e.fail(message, "the HAAPI flow to end in an oauth-authorization-response with a code", exchange)
+        raise PrerequisiteFailure(PREREQUISITE + message + detail)
+    fail(message, "the HAAPI flow to end in an oauth-authorization-response with a code", exchange)
 
 
-def authorize(dcr, dyn, *, prerequisite: bool = False) -> tuple[HaapiResult, Pkce, str]:
+def authorize(dcr_session, dyn, *, prerequisite: bool = False) -> tuple[HaapiResult, Pkce, str]:
     """The dynamic client's HAAPI token, then the HAAPI flow to an authorization code."""
-    haapi = dcr.use(dyn)
+    haapi = dcr_session.use(dyn)
     token = access_token_of(haapi)
     if token is None or haapi.status != 200:
         _stop("the dynamic client got no HAAPI access token", haapi, prerequisite=True)
     pkce, state = Pkce.generate(), secrets.token_urlsafe(12)
     try:
-        result = dcr.haapi_login(dyn, token, pkce, state)
+        result = dcr_session.haapi_login(dyn, token, pkce, state)
     except HaapiFlowError as exc:
         _stop(f"the HAAPI flow did not reach a code: {exc}", exc.exchange, prerequisite)
         raise AssertionError("unreachable") from None
     return result, pkce, state
 
 
-def exchange(dcr, dyn, result: HaapiResult, pkce: Pkce, what: str) -> dict:
+def exchange(dcr_session, dyn, result: HaapiResult, pkce: Pkce, what: str) -> dict:
     """The code exchange with the client's DPoP key: a DPoP-bound token and a refresh token."""
-    ex = dcr.exchange_code(dyn, result.code, pkce)
+    ex = dcr_session.exchange_code(dyn, result.code, pkce)
     body = token_success(ex, what, token_type="DPoP")
-    e.expect(isinstance(body.get("refresh_token"), str) and body["refresh_token"],
-             f"{what}: no refresh_token", "a refresh_token to refresh the user's tokens with (RFC 6749 §5.1)", ex)
+    expect(isinstance(body.get("refresh_token"), str) and body["refresh_token"],
+           f"{what}: no refresh_token", "a refresh_token to refresh the user's tokens with (RFC 6749 §5.1)", ex)
     return body
 
 
-def user_tokens(dcr, dyn) -> dict:
+def user_tokens(dcr_session, dyn) -> dict:
     """The token response of a whole code flow; anything going wrong is a failed prerequisite."""
-    result, pkce, _ = authorize(dcr, dyn, prerequisite=True)
+    result, pkce, _ = authorize(dcr_session, dyn, prerequisite=True)
     try:
-        return exchange(dcr, dyn, result, pkce, "code exchange")
-    except e.CheckFailure as exc:
-        raise e.PrerequisiteFailure(PREREQUISITE + str(exc)) from None
+        return exchange(dcr_session, dyn, result, pkce, "code exchange")
+    except CheckFailure as exc:
+        raise PrerequisiteFailure(PREREQUISITE + str(exc)) from None

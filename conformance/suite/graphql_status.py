@@ -14,49 +14,50 @@ from dataclasses import dataclass
 from conformance.client import dcr_graphql
 from conformance.client.http import Exchange
 from conformance.client.session import DcrSession
-from conformance.suite import expect as e
+from conformance.oracles.expect import expect, fail, success
+from conformance.oracles.failures import PrerequisiteFailure
 
 
 def graphql_data(ex: Exchange, what: str) -> dict:
     """The ``data`` of a GraphQL answer: 200 JSON without ``errors``."""
-    body = e.success(ex, 200, what)
+    body = success(ex, 200, what)
     errors = dcr_graphql.error_messages(body)
-    e.expect(not errors, f"{what}: GraphQL errors: {'; '.join(errors)}", "a GraphQL result without errors", ex)
-    e.expect(isinstance(body.get("data"), dict), f"{what}: no data in the GraphQL answer", "a data object", ex)
+    expect(not errors, f"{what}: GraphQL errors: {'; '.join(errors)}", "a GraphQL result without errors", ex)
+    expect(isinstance(body.get("data"), dict), f"{what}: no data in the GraphQL answer", "a data object", ex)
     return body["data"]
 
 
 @dataclass(frozen=True)
 class StatusApi:
-    dcr: DcrSession
+    dcr_session: DcrSession
     endpoint: str
     token: str
     mutation: dcr_graphql.StatusMutation
 
     def set(self, client_id: str, status: str) -> Exchange:
         """Set the client's status (active / inactive / revoked); the check fails on an error."""
-        ex = self.dcr.transport.send(dcr_graphql.status_request(self.endpoint, self.token, self.mutation,
-                                                                client_id, status))
+        ex = self.dcr_session.transport.send(dcr_graphql.status_request(self.endpoint, self.token, self.mutation,
+                                                                        client_id, status))
         graphql_data(ex, f"the DCR GraphQL mutation {self.mutation.name} setting status {status}")
         return ex
 
 
-def status_api(dcr: DcrSession) -> StatusApi:
+def status_api(dcr_session: DcrSession) -> StatusApi:
     """The management client's token and the status mutation found in the schema."""
-    profile = dcr.profile
+    profile = dcr_session.profile
     settings = profile.graphql
-    token, got = dcr.management_token(settings.scope)  # added to the redactor by the session
+    token, got = dcr_session.management_token(settings.scope)  # added to the redactor by the session
     if token is None:
-        raise e.PrerequisiteFailure(f"prerequisite: the management client got no token for scope "
-                                    f"{settings.scope!r}\n  " + got.describe().replace("\n", "\n  "))
+        raise PrerequisiteFailure(f"prerequisite: the management client got no token for scope "
+                                  f"{settings.scope!r}\n  " + got.describe().replace("\n", "\n  "))
     endpoint = profile.graphql_endpoint
-    ex = dcr.transport.send(dcr_graphql.introspection_request(endpoint, token))
+    ex = dcr_session.transport.send(dcr_graphql.introspection_request(endpoint, token))
     data = graphql_data(ex, "introspection of the DCR GraphQL schema")
     try:
         mutation = dcr_graphql.discover_status_mutation(
             data, name=settings.status_mutation, client_id_argument=settings.client_id_argument,
             status_argument=settings.status_argument)
     except dcr_graphql.SchemaDiscoveryError as exc:
-        e.fail(f"the DCR GraphQL schema at {endpoint}: {exc}",
-               "one mutation setting a client's status (active / inactive / revoked)", ex)
-    return StatusApi(dcr, endpoint, token, mutation)
+        fail(f"the DCR GraphQL schema at {endpoint}: {exc}",
+             "one mutation setting a client's status (active / inactive / revoked)", ex)
+    return StatusApi(dcr_session, endpoint, token, mutation)

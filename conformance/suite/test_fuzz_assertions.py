@@ -2,9 +2,9 @@
 
 Each example is one initial-token request of a ``private_key_jwt`` or ``client_secret_jwt``
 main client whose assertion carries up to three perturbations (claims, header, signature, form);
-the acceptance model of :func:`conformance.fuzz.oracle.assertion_verdict` says whether the server
-MUST accept it, MUST reject it, or may do either. No client is created: an accepted assertion
-only yields an initial token, which expires unused.
+the acceptance model of :func:`conformance.oracles.client_assertion.assertion_verdict` says
+whether the server MUST accept it, MUST reject it, or may do either. No client is created: an
+accepted assertion only yields an initial token, which expires unused.
 """
 
 from __future__ import annotations
@@ -12,12 +12,12 @@ from __future__ import annotations
 import pytest
 
 from conformance.client.jose import decode_unverified
-from conformance.fuzz import oracle
-from conformance.fuzz.assertions import token_request
+from conformance.fuzz.assertion_requests import token_request
 from conformance.fuzz.budget import Budget
 from conformance.fuzz.run import run_property
 from conformance.fuzz.strategies import AssertionCase, assertion_cases
-from conformance.suite import expect as e
+from conformance.oracles import client_assertion
+from conformance.oracles.failures import CheckFailure
 from conformance.suite.check import check
 from conformance.vocabulary import JWT_METHODS
 
@@ -33,36 +33,36 @@ def _shown_assertion(spec) -> str:
 
 
 class AssertionAttempt:
-    def __init__(self, dcr, profile) -> None:
-        self.dcr, self.profile = dcr, profile
+    def __init__(self, dcr_session, profile) -> None:
+        self.dcr_session, self.profile = dcr_session, profile
         self.sent = self.accepted = 0
 
     def __call__(self, case: AssertionCase) -> None:
         spec = token_request(self.profile, case)
-        verdict = oracle.assertion_verdict(case.perturbations)
+        verdict = client_assertion.assertion_verdict(case.perturbations)
         what = "token request with a fuzzed client assertion"
         try:
-            ex = self.dcr.transport.send(spec)
+            ex = self.dcr_session.transport.send(spec)
             self.sent += 1
-            accepted = oracle.judge_assertion(verdict, ex, what)
+            accepted = client_assertion.judge_assertion(verdict, ex, what)
             self.accepted += accepted
             if any(p.target == "replay" for p in case.perturbations):
-                again = self.dcr.transport.send(spec)
+                again = self.dcr_session.transport.send(spec)
                 self.sent += 1
-                replay = oracle.replay_verdict(accepted, self.profile.claims.jwt_replay_rejected)
-                oracle.judge_assertion(replay, again, f"{what}, sent a second time")
-        except e.CheckFailure as failure:
-            shown = self.dcr.transport.redactor.redact_text(f"{case.describe()}\n  assertion: {_shown_assertion(spec)}")
+                replay = client_assertion.replay_verdict(accepted, self.profile.claims.jwt_replay_rejected)
+                client_assertion.judge_assertion(replay, again, f"{what}, sent a second time")
+        except CheckFailure as failure:
+            shown = self.dcr_session.transport.redactor.redact_text(f"{case.describe()}\n  assertion: {_shown_assertion(spec)}")
             raise type(failure)(f"{failure}\n  case (minimal once shrunk): {shown}") from None
 
 
 @check("DCR-FUZZ-002", "RFC7523-3", "RFC7521-4.2", step="token", per_profile=True, methods=JWT_METHODS)
 @pytest.mark.fuzz
-def test_fuzzed_client_assertions(dcr, profile, request):
+def test_fuzzed_client_assertions(dcr_session, profile, request):
     """The token endpoint accepts exactly the client assertions RFC 7523 §3 allows (fuzzed claims, headers, signatures)."""
     budget = Budget.from_config(request.config)
     clients = {label: c for label, c in profile.main_clients.items() if c.auth_method in JWT_METHODS}
-    attempt = AssertionAttempt(dcr, profile)
+    attempt = AssertionAttempt(dcr_session, profile)
 
     def fuzzed_assertion(case: AssertionCase) -> None:
         attempt(case)

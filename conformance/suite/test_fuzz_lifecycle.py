@@ -14,11 +14,11 @@ from conformance.suite.check import check
 @check("DCR-FUZZ-003", "CURITY-DCR-ONCE", "RFC7592-2.1", "RFC7592-2.2", "RFC7592-2.3", "CURITY-DCR-REVOKE",
        "RFC6749-3.3", "CURITY-DCRM-MANAGER", step="manage", per_profile=True, claims=("registration_management",))
 @pytest.mark.fuzz
-def test_client_lifecycle_state_machine(dcr, profile, target, request):
+def test_client_lifecycle_state_machine(dcr_session, profile, target, request):
     """Generated lifecycles keep the invariants: one client per initial token, a deleted client never works again and never takes another with it, no scope outside the template."""
     budget = Budget.from_config(request.config)
-    with TokenPool(dcr, target.label, depth=4) as pool:
-        context = LifecycleContext(dcr, profile, pool, race_width=budget.race_width)
+    with TokenPool(dcr_session, target.label, depth=4) as pool:
+        context = LifecycleContext(dcr_session, profile, pool, race_width=budget.race_width)
         run_machine(budget, bind(context))
     stats = context.stats
     request.node.user_properties.append(("dcr_fuzz", f"{budget.machine_runs} programs, {stats.get('steps', 0)} steps, "

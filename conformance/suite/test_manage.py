@@ -9,11 +9,12 @@ import pytest
 from conformance.client import management
 from conformance.client.http import RequestSpec
 from conformance.client.token import access_token_of, initial_token_request
+from conformance.oracles.expect import error_response, expect, refused, status_in, success, www_authenticate
+from conformance.oracles.failures import PrerequisiteFailure
+from conformance.oracles.token_response import scopes, token_success
 from conformance.requirements import SHOULD
 from conformance.suite import code_flow
-from conformance.suite import expect as e
 from conformance.suite.check import check
-from conformance.suite.oracles import scopes, token_success
 from conformance.suite.expiry import AGING_MARGIN_S
 from conformance.vocabulary import DCRM_SCOPE
 
@@ -21,245 +22,245 @@ MANAGED = ("registration_management",)
 MANAGERS = MANAGED + ("management_clients",)
 
 
-def _get(dcr, uri: str, token: str | None) -> object:
+def _get(dcr_session, uri: str, token: str | None) -> object:
     headers = {"Accept": "application/json"}
     if token is not None:
         headers["Authorization"] = f"Bearer {token}"
-    return dcr.transport.send(RequestSpec("GET", uri, headers))
+    return dcr_session.transport.send(RequestSpec("GET", uri, headers))
 
 
-def _works(dcr, dyn, what: str) -> None:
-    token_success(dcr.use(dyn), what, token_type="DPoP" if dcr.profile.use.dpop else "Bearer")
+def _works(dcr_session, dyn, what: str) -> None:
+    token_success(dcr_session.use(dyn), what, token_type="DPoP" if dcr_session.profile.use.dpop else "Bearer")
 
 
 @check("DCR-MGT-001", "RFC7592-2.1", claims=MANAGED)
-def test_read_returns_the_client(dcr, profile, registered):
+def test_read_returns_the_client(dcr_session, profile, registered):
     """GET with the registration access token returns the client, with new credentials when the profile claims rotation."""
     old_secret, old_rat = registered.client_secret, registered.registration_access_token
-    ex = dcr.read(registered)
-    body = e.success(ex, 200, "RFC 7592 read")
-    e.expect(body.get("client_id") == registered.client_id, f"client_id is {body.get('client_id')!r}",
-             f"the client's own id {registered.client_id!r}", ex)
-    e.expect(body.get("software_id") in (None, profile.template.software_id), "software_id changed",
-             "the registered metadata", ex)
+    ex = dcr_session.read(registered)
+    body = success(ex, 200, "RFC 7592 read")
+    expect(body.get("client_id") == registered.client_id, f"client_id is {body.get('client_id')!r}",
+           f"the client's own id {registered.client_id!r}", ex)
+    expect(body.get("software_id") in (None, profile.template.software_id), "software_id changed",
+           "the registered metadata", ex)
     if profile.claims.rotates_credentials_on_read:
-        e.expect(body.get("registration_access_token") not in (None, old_rat),
-                 "no new registration_access_token", "a rotated registration access token (claimed)", ex)
+        expect(body.get("registration_access_token") not in (None, old_rat),
+               "no new registration_access_token", "a rotated registration access token (claimed)", ex)
         if old_secret:
-            e.expect(body.get("client_secret") not in (None, old_secret), "no new client_secret",
-                     "a rotated client_secret (claimed)", ex)
+            expect(body.get("client_secret") not in (None, old_secret), "no new client_secret",
+                   "a rotated client_secret (claimed)", ex)
 
 
 @check("DCR-MGT-002", "RFC7592-2.1", claims=MANAGED + ("rotates_credentials_on_read",))
-def test_rotated_credentials_replace_the_old(dcr, registered):
+def test_rotated_credentials_replace_the_old(dcr_session, registered):
     """After a rotating read the old token and secret stop working and the new secret works."""
     old_uri = registered.registration_client_uri
-    e.status_in(dcr.read(registered), 200, "RFC 7592 read")
+    status_in(dcr_session.read(registered), 200, "RFC 7592 read")
     rotation = registered.last_rotation
-    e.expect(rotation, "the read rotated nothing", "new credentials (the profile claims rotation)", None)
+    expect(rotation, "the read rotated nothing", "new credentials (the profile claims rotation)", None)
     if rotation.token_rotated:
-        old = _get(dcr, old_uri, rotation.old_registration_access_token)
-        e.status_in(old, 401, "read with the registration access token replaced by rotation")
+        old = _get(dcr_session, old_uri, rotation.old_registration_access_token)
+        status_in(old, 401, "read with the registration access token replaced by rotation")
     if rotation.secret_rotated:
-        stale = dcr.use(registered, secret_override=rotation.old_client_secret)
-        e.error_response(stale, {400, 401}, {"invalid_client"}, "token request with the secret replaced by rotation")
-    _works(dcr, registered, "token request with the rotated secret")
+        stale = dcr_session.use(registered, secret_override=rotation.old_client_secret)
+        error_response(stale, {400, 401}, {"invalid_client"}, "token request with the secret replaced by rotation")
+    _works(dcr_session, registered, "token request with the rotated secret")
 
 
 @check("DCR-MGT-003", "RFC7592-2.1", "RFC6750-3", claims=MANAGED)
-def test_read_without_token_is_401(dcr, registered):
+def test_read_without_token_is_401(dcr_session, registered):
     """GET on the client's URI without a token gets 401 with a Bearer challenge."""
-    ex = _get(dcr, registered.registration_client_uri, None)
-    e.status_in(ex, 401, "RFC 7592 read without a token")
-    e.www_authenticate(ex, "Bearer", "RFC 7592 read without a token")
+    ex = _get(dcr_session, registered.registration_client_uri, None)
+    status_in(ex, 401, "RFC 7592 read without a token")
+    www_authenticate(ex, "Bearer", "RFC 7592 read without a token")
 
 
 @check("DCR-MGT-004", "RFC7592-2.1", "CURITY-DCR-REVOKE", claims=MANAGED)
-def test_other_clients_token_cannot_read(dcr, register):
+def test_other_clients_token_cannot_read(dcr_session, register):
     """Client B's registration access token cannot read client A."""
     a, b = register(), register()
-    ex = _get(dcr, a.registration_client_uri, b.registration_access_token)
-    e.status_in(ex, {401, 403}, "read of client A with client B's registration access token")
-    e.expect(a.client_id not in ex.text and (not a.client_secret or a.client_secret not in ex.text),
-             "the refusal discloses client A's data", "nothing of client A", ex)
+    ex = _get(dcr_session, a.registration_client_uri, b.registration_access_token)
+    status_in(ex, {401, 403}, "read of client A with client B's registration access token")
+    expect(a.client_id not in ex.text and (not a.client_secret or a.client_secret not in ex.text),
+           "the refusal discloses client A's data", "nothing of client A", ex)
 
 
 @check("DCR-MGT-005", "RFC7592-2.1", claims=MANAGED)
-def test_unknown_client_is_401(dcr, registered):
+def test_unknown_client_is_401(dcr_session, registered):
     """GET on the URI of a client that does not exist gets 401 (403 tolerated), also with a once-valid token."""
     # RFC 7592 §2.1 lets the server revoke the token used here, so it is a deleted client's token:
     # probing with a live client's token could leave that client undeletable.
-    e.status_in(dcr.delete(registered), 204, "RFC 7592 delete of the probe client")
+    status_in(dcr_session.delete(registered), 204, "RFC 7592 delete of the probe client")
     base = registered.registration_client_uri.rsplit("/", 1)[0]
-    ex = _get(dcr, f"{base}/no-such-client-{secrets.token_hex(4)}", registered.registration_access_token)
-    e.status_in(ex, {401, 403}, "read of a client that does not exist")
-    own = _get(dcr, registered.registration_client_uri, registered.registration_access_token)
-    e.status_in(own, 401, "read of the deleted client with its registration access token")
+    ex = _get(dcr_session, f"{base}/no-such-client-{secrets.token_hex(4)}", registered.registration_access_token)
+    status_in(ex, {401, 403}, "read of a client that does not exist")
+    own = _get(dcr_session, registered.registration_client_uri, registered.registration_access_token)
+    status_in(own, 401, "read of the deleted client with its registration access token")
 
 
 @check("DCR-MGT-006", "RFC7592-2.2", claims=MANAGED)
-def test_update_with_full_metadata(dcr, registered):
+def test_update_with_full_metadata(dcr_session, registered):
     """PUT with the full metadata and the matching client_id answers 200 with the client, which keeps working."""
-    ex = dcr.update(registered, {"client_name": "dcr-conformance updated"})
-    body = e.success(ex, 200, "RFC 7592 update")
-    e.expect(body.get("client_id") == registered.client_id, f"client_id is {body.get('client_id')!r}",
-             "the same client_id", ex)
+    ex = dcr_session.update(registered, {"client_name": "dcr-conformance updated"})
+    body = success(ex, 200, "RFC 7592 update")
+    expect(body.get("client_id") == registered.client_id, f"client_id is {body.get('client_id')!r}",
+           "the same client_id", ex)
     for key in ("grant_types", "token_endpoint_auth_method", "scope"):
-        e.expect(key in body or (key == "token_endpoint_auth_method" and "token_endpoint_auth_methods" in body),
-                 f"{key} is missing from the update response", "all registered metadata", ex)
-    _works(dcr, registered, "token request after the update")
+        expect(key in body or (key == "token_endpoint_auth_method" and "token_endpoint_auth_methods" in body),
+               f"{key} is missing from the update response", "all registered metadata", ex)
+    _works(dcr_session, registered, "token request after the update")
 
 
 @check("DCR-MGT-007", "RFC7592-2.2", claims=MANAGED)
-def test_update_with_another_client_id_is_refused(dcr, registered):
+def test_update_with_another_client_id_is_refused(dcr_session, registered):
     """PUT whose client_id differs from the URI's client is refused and changes nothing."""
     spec = management.update_request(registered, {"client_id": "another-" + secrets.token_hex(4)})
-    ex = dcr.transport.send(spec)
-    e.refused(ex, "update naming another client_id", statuses={400, 401, 403})
-    _works(dcr, registered, "token request after the refused update")
+    ex = dcr_session.transport.send(spec)
+    refused(ex, "update naming another client_id", statuses={400, 401, 403})
+    _works(dcr_session, registered, "token request after the refused update")
 
 
 @check("DCR-MGT-008", "RFC7592-2.2", claims=MANAGED)
 @pytest.mark.parametrize("field", ["client_secret", "registration_access_token"])
-def test_update_cannot_set_server_fields(dcr, registered, field):
+def test_update_cannot_set_server_fields(dcr_session, registered, field):
     """PUT cannot choose the client's secret; server-managed fields are refused or ignored."""
     chosen = "chosen-by-client-" + secrets.token_urlsafe(12)
-    dcr.transport.redactor.add_secret(chosen)
-    ex = dcr.transport.send(management.update_request(registered, {field: chosen}))
+    dcr_session.transport.redactor.add_secret(chosen)
+    ex = dcr_session.transport.send(management.update_request(registered, {field: chosen}))
     if ex.status == 200:
         management.adopt_rotation(registered, ex)
         body = ex.json() or {}
-        e.expect(body.get(field) != chosen, f"the server adopted the client's chosen {field}",
-                 f"a refusal, or {field} ignored", ex)
+        expect(body.get(field) != chosen, f"the server adopted the client's chosen {field}",
+               f"a refusal, or {field} ignored", ex)
     else:
-        e.refused(ex, f"update setting {field}", statuses={400, 401, 403})
+        refused(ex, f"update setting {field}", statuses={400, 401, 403})
     if field == "client_secret":
-        attempt = dcr.use(registered, secret_override=chosen)
-        e.expect(attempt.status != 200, "the client-chosen secret authenticates", "the chosen secret never works",
-                 attempt)
+        attempt = dcr_session.use(registered, secret_override=chosen)
+        expect(attempt.status != 200, "the client-chosen secret authenticates", "the chosen secret never works",
+               attempt)
 
 
 @check("DCR-MGT-009", "RFC7592-2.2", "CURITY-TEMPLATE-1", claims=MANAGED)
-def test_update_cannot_widen_the_client(dcr, profile, registered):
+def test_update_cannot_widen_the_client(dcr_session, profile, registered):
     """PUT widening scope beyond the template is refused or clipped; never broader."""
     outside = "outside-" + secrets.token_hex(3)
     current = (registered.metadata or {}).get("scope") or profile.template.scope or ""
-    ex = dcr.update(registered, {"scope": f"{current} {outside}".strip()})
+    ex = dcr_session.update(registered, {"scope": f"{current} {outside}".strip()})
     if ex.status != 200:
-        e.error_response(ex, {400, 401, 403}, {"invalid_client_metadata", "invalid_redirect_uri", "invalid_token",
+        error_response(ex, {400, 401, 403}, {"invalid_client_metadata", "invalid_redirect_uri", "invalid_token",
                                                  "insufficient_scope"}, "update widening the scope")
         return
     granted = scopes((ex.json() or {}).get("scope"))
-    e.expect(outside not in granted, f"the updated client holds scope {sorted(granted)}",
-             "no scope outside the template", ex)
+    expect(outside not in granted, f"the updated client holds scope {sorted(granted)}",
+           "no scope outside the template", ex)
 
 
 @check("DCR-MGT-010", "RFC7592-2.3", claims=MANAGED)
-def test_delete_answers_204(dcr, registered):
+def test_delete_answers_204(dcr_session, registered):
     """DELETE with the registration access token answers 204 with an empty body."""
-    ex = dcr.delete(registered)
-    e.status_in(ex, 204, "RFC 7592 delete")
-    e.expect(not ex.text.strip(), "the 204 has a body", "no content", ex)
+    ex = dcr_session.delete(registered)
+    status_in(ex, 204, "RFC 7592 delete")
+    expect(not ex.text.strip(), "the 204 has a body", "no content", ex)
 
 
 @check("DCR-MGT-011", "RFC7592-2.3", claims=MANAGED)
-def test_deleted_client_is_gone(dcr, registered):
+def test_deleted_client_is_gone(dcr_session, registered):
     """After DELETE the client's credentials and its registration access token are refused."""
-    e.status_in(dcr.delete(registered), 204, "RFC 7592 delete")
-    ex = dcr.use(registered)
-    e.error_response(ex, {400, 401}, {"invalid_client"}, "token request by the deleted client")
-    e.status_in(_get(dcr, registered.registration_client_uri, registered.registration_access_token), 401,
-                "read with the deleted client's registration access token")
-    again = dcr.transport.send(management.delete_request(registered))
-    e.status_in(again, 401, "second delete with the deleted client's registration access token")
+    status_in(dcr_session.delete(registered), 204, "RFC 7592 delete")
+    ex = dcr_session.use(registered)
+    error_response(ex, {400, 401}, {"invalid_client"}, "token request by the deleted client")
+    status_in(_get(dcr_session, registered.registration_client_uri, registered.registration_access_token), 401,
+              "read with the deleted client's registration access token")
+    again = dcr_session.transport.send(management.delete_request(registered))
+    status_in(again, 401, "second delete with the deleted client's registration access token")
 
 
 @check("DCR-MGT-012", "RFC7592-2.3-S", level=SHOULD,
        claims=MANAGED + ("deleted_client_tokens_inactive", "introspection"), needs=("introspector",))
-def test_deleted_clients_tokens_stop_working(dcr, registered):
+def test_deleted_clients_tokens_stop_working(dcr_session, registered):
     """Access tokens issued before DELETE introspect as inactive afterwards."""
-    token = access_token_of(dcr.use(registered))
-    e.expect(token, "prerequisite: the dynamic client got no token", "a token", None)
-    e.status_in(dcr.delete(registered), 204, "RFC 7592 delete")
-    ex = dcr.introspect(token)
-    body = e.success(ex, 200, "introspection of a token of the deleted client")
-    e.expect(body.get("active") is False, f"active is {body.get('active')!r}", "active: false", ex)
+    token = access_token_of(dcr_session.use(registered))
+    expect(token, "prerequisite: the dynamic client got no token", "a token", None)
+    status_in(dcr_session.delete(registered), 204, "RFC 7592 delete")
+    ex = dcr_session.introspect(token)
+    body = success(ex, 200, "introspection of a token of the deleted client")
+    expect(body.get("active") is False, f"active is {body.get('active')!r}", "active: false", ex)
 
 
 @check("DCR-MGT-012", "RFC7592-2.3-S", level=SHOULD, per_profile=True, needs=("dpop",),
        claims=MANAGED + ("deleted_client_tokens_inactive", "code_flow"))
-def test_deleted_clients_refresh_tokens_stop_working(dcr, registered):
+def test_deleted_clients_refresh_tokens_stop_working(dcr_session, registered):
     """A refresh token issued before DELETE is refused afterwards with invalid_grant or invalid_client."""
-    tokens = code_flow.user_tokens(dcr, registered)
-    e.status_in(dcr.delete(registered), 204, "RFC 7592 delete")
-    ex = dcr.refresh(registered, tokens["refresh_token"])
-    e.refused(ex, "refresh with a refresh token of the deleted client", statuses={400, 401},
-              errors={"invalid_grant", "invalid_client"})
+    tokens = code_flow.user_tokens(dcr_session, registered)
+    status_in(dcr_session.delete(registered), 204, "RFC 7592 delete")
+    ex = dcr_session.refresh(registered, tokens["refresh_token"])
+    refused(ex, "refresh with a refresh token of the deleted client", statuses={400, 401},
+            errors={"invalid_grant", "invalid_client"})
 
 
 @check("DCR-MGT-013", "CURITY-DCRM-MANAGER", "RFC7592-2.1", "RFC7592-2.3", per_profile=True, claims=MANAGERS,
        needs=("management_client",))
-def test_management_client_manages_any_client(dcr, registered):
+def test_management_client_manages_any_client(dcr_session, registered):
     """A management client's dcrm token reads and deletes any dynamic client, whose credentials then stop working."""
-    token, got = dcr.management_token()
+    token, got = dcr_session.management_token()
     token_success(got, "the management client's token request for scope dcrm", scope_contains=DCRM_SCOPE)
-    read = _get(dcr, registered.registration_client_uri, token)
+    read = _get(dcr_session, registered.registration_client_uri, token)
     management.adopt_rotation(registered, read)  # were the client's credentials rotated, keep up
-    dcr.transport.redactor.add_secret(registered.client_secret)
-    dcr.transport.redactor.add_secret(registered.registration_access_token)
-    body = e.success(read, 200, "read of a dynamic client with the management client's dcrm token")
-    e.expect(body.get("client_id") == registered.client_id, f"client_id is {body.get('client_id')!r}",
-             f"the managed client's id {registered.client_id!r}", read)
-    e.status_in(dcr.delete(registered, token=token), 204, "delete of a dynamic client with the dcrm token")
-    ex = dcr.use(registered)
-    e.error_response(ex, {400, 401}, {"invalid_client"}, "token request by the client the management client deleted")
+    dcr_session.transport.redactor.add_secret(registered.client_secret)
+    dcr_session.transport.redactor.add_secret(registered.registration_access_token)
+    body = success(read, 200, "read of a dynamic client with the management client's dcrm token")
+    expect(body.get("client_id") == registered.client_id, f"client_id is {body.get('client_id')!r}",
+           f"the managed client's id {registered.client_id!r}", read)
+    status_in(dcr_session.delete(registered, token=token), 204, "delete of a dynamic client with the dcrm token")
+    ex = dcr_session.use(registered)
+    error_response(ex, {400, 401}, {"invalid_client"}, "token request by the client the management client deleted")
 
 
 @check("DCR-MGT-013", "CURITY-DCRM-MANAGER", "RFC7592-2.1", "RFC7592-2.3", claims=MANAGERS)
-def test_main_client_gets_no_dcrm(dcr, profile, main_client, register):
+def test_main_client_gets_no_dcrm(dcr_session, profile, main_client, register):
     """A main client asking for scope dcrm is refused, or gets a token without dcrm that cannot manage a client."""
-    got = dcr.transport.send(initial_token_request(profile, main_client, scope=DCRM_SCOPE))
+    got = dcr_session.transport.send(initial_token_request(profile, main_client, scope=DCRM_SCOPE))
     token = access_token_of(got)
     if token is None:
-        e.refused(got, "a main client's token request for scope dcrm", statuses={400, 401},
-                  errors={"invalid_scope", "unauthorized_client"})
+        refused(got, "a main client's token request for scope dcrm", statuses={400, 401},
+                errors={"invalid_scope", "unauthorized_client"})
         return
-    dcr.transport.redactor.add_secret(token)
+    dcr_session.transport.redactor.add_secret(token)
     granted = (got.json() or {}).get("scope")
-    e.expect(DCRM_SCOPE not in scopes(granted), f"a main client was granted scope {granted!r}",
-             "no dcrm scope for a client that is not a management client", got)
+    expect(DCRM_SCOPE not in scopes(granted), f"a main client was granted scope {granted!r}",
+           "no dcrm scope for a client that is not a management client", got)
     victim = register()
-    probe = _get(dcr, victim.registration_client_uri, token)
+    probe = _get(dcr_session, victim.registration_client_uri, token)
     management.adopt_rotation(victim, probe)  # a wrongly accepted read must not strand the client
-    e.status_in(probe, {401, 403}, "read of a dynamic client with a main client's token")
+    status_in(probe, {401, 403}, "read of a dynamic client with a main client's token")
 
 
 def _no_credentials(ex, what: str) -> None:
     body = ex.json() if isinstance(ex.json(), dict) else {}
-    e.expect(not {"client_secret", "registration_access_token"} & set(body), f"{what}: credentials came back",
-             "a refusal without client credentials", ex)
+    expect(not {"client_secret", "registration_access_token"} & set(body), f"{what}: credentials came back",
+           "a refusal without client credentials", ex)
 
 
 @check("DCR-MGT-014", "CURITY-DCRM-RWTTL", "RFC6750-3", per_profile=True,
        claims=MANAGED + ("registration_token_read_write_ttl_s",))
-def test_old_registration_token_can_only_delete(dcr, dcr_state, profile, aged_client):
+def test_old_registration_token_can_only_delete(dcr_session, dcr_state, profile, aged_client):
     """A registration access token older than read-write-ttl cannot read or update the client, but still deletes it."""
     dyn, exchanges = aged_client.value
     if dyn is None:
-        raise e.PrerequisiteFailure("prerequisite: the registration of the client to age failed\n  " + "\n  ".join(
+        raise PrerequisiteFailure("prerequisite: the registration of the client to age failed\n  " + "\n  ".join(
             ex.describe().replace("\n", "\n  ") for ex in exchanges))
     ttl = profile.claims.registration_token_read_write_ttl_s
     aged_client.wait_until_older_than(ttl + AGING_MARGIN_S, dcr_state.max_wait_s,
                                       f"registration_token_read_write_ttl_s = {ttl}")
     what = "a registration access token older than read-write-ttl"
-    read = dcr.read(dyn)
-    e.status_in(read, 401, f"read with {what}")
-    e.www_authenticate(read, "Bearer", f"read with {what}")
+    read = dcr_session.read(dyn)
+    status_in(read, 401, f"read with {what}")
+    www_authenticate(read, "Bearer", f"read with {what}")
     _no_credentials(read, f"read with {what}")
-    update = dcr.update(dyn, {"client_name": "dcr-conformance aged " + secrets.token_hex(4)})
-    e.status_in(update, 401, f"update with {what}")
+    update = dcr_session.update(dyn, {"client_name": "dcr-conformance aged " + secrets.token_hex(4)})
+    status_in(update, 401, f"update with {what}")
     _no_credentials(update, f"update with {what}")
-    _works(dcr, dyn, "token request after the refused read and update (nothing may have rotated)")
-    e.status_in(dcr.delete(dyn), 204, f"delete with {what}")
-    ex = dcr.use(dyn)
-    e.error_response(ex, {400, 401}, {"invalid_client"}, "token request by the client deleted with its old token")
+    _works(dcr_session, dyn, "token request after the refused read and update (nothing may have rotated)")
+    status_in(dcr_session.delete(dyn), 204, f"delete with {what}")
+    ex = dcr_session.use(dyn)
+    error_response(ex, {400, 401}, {"invalid_client"}, "token request by the client deleted with its old token")

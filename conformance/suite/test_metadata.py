@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from conformance.client.discovery import metadata_answer
+from conformance.client.http import Exchange
+from conformance.oracles.expect import expect
+from conformance.oracles.metadata import metadata_document
 from conformance.requirements import SHOULD
-from conformance.suite import expect as e
 from conformance.suite.check import check
-from conformance.suite.oracles import fetch_metadata
 from conformance.vocabulary import JWT_METHODS, MTLS_METHODS
+
+
+def _metadata(dcr_session, profile) -> tuple[dict, Exchange]:
+    """The RFC 8414 document (falling back to OpenID discovery), or a failed check."""
+    ex = metadata_answer(dcr_session.transport, profile.server.issuer)
+    return metadata_document(ex), ex
 
 
 def _absolute_https(url: object) -> bool:
@@ -17,59 +25,59 @@ def _absolute_https(url: object) -> bool:
 
 
 @check("DCR-META-001", "RFC8414-2", "RFC8414-3.3", per_profile=True, needs=("issuer",))
-def test_metadata_names_the_issuer_and_endpoints(dcr, profile):
+def test_metadata_names_the_issuer_and_endpoints(dcr_session, profile):
     """The metadata document names its own issuer, the token endpoint and an https registration endpoint."""
-    doc, ex = fetch_metadata(dcr, profile)
-    e.expect(doc.get("issuer") == profile.server.issuer,
-             f"issuer in the metadata is {doc.get('issuer')!r}",
-             f"exactly the issuer the URL was built from, {profile.server.issuer!r}", ex)
-    e.expect(isinstance(doc.get("token_endpoint"), str), "token_endpoint is missing", "token_endpoint", ex)
-    e.expect(_absolute_https(doc.get("registration_endpoint")),
-             f"registration_endpoint is {doc.get('registration_endpoint')!r}",
-             "an absolute https registration_endpoint", ex)
+    doc, ex = _metadata(dcr_session, profile)
+    expect(doc.get("issuer") == profile.server.issuer,
+           f"issuer in the metadata is {doc.get('issuer')!r}",
+           f"exactly the issuer the URL was built from, {profile.server.issuer!r}", ex)
+    expect(isinstance(doc.get("token_endpoint"), str), "token_endpoint is missing", "token_endpoint", ex)
+    expect(_absolute_https(doc.get("registration_endpoint")),
+           f"registration_endpoint is {doc.get('registration_endpoint')!r}",
+           "an absolute https registration_endpoint", ex)
 
 
 @check("DCR-META-002", "RFC8414-2", needs=("issuer",))
-def test_metadata_advertises_the_main_client_method(dcr, profile, main_client):
+def test_metadata_advertises_the_main_client_method(dcr_session, profile, main_client):
     """The main client's authentication method is advertised, with signing algorithms for JWT methods."""
-    doc, ex = fetch_metadata(dcr, profile)
+    doc, ex = _metadata(dcr_session, profile)
     methods = doc.get("token_endpoint_auth_methods_supported", ["client_secret_basic"])  # RFC 8414 §2 default
-    e.expect(isinstance(methods, list) and main_client.auth_method in methods,
-             f"token_endpoint_auth_methods_supported is {methods!r}",
-             f"a list containing {main_client.auth_method!r}", ex)
+    expect(isinstance(methods, list) and main_client.auth_method in methods,
+           f"token_endpoint_auth_methods_supported is {methods!r}",
+           f"a list containing {main_client.auth_method!r}", ex)
     if set(JWT_METHODS) & set(methods):
         algs = doc.get("token_endpoint_auth_signing_alg_values_supported")
-        e.expect(isinstance(algs, list) and algs, "token_endpoint_auth_signing_alg_values_supported is missing",
-                 "a non-empty list (RFC 8414 §2: required when a JWT method is listed)", ex)
-        e.expect("none" not in algs, f"token_endpoint_auth_signing_alg_values_supported is {algs!r}",
-                 "no 'none' in the list", ex)
+        expect(isinstance(algs, list) and algs, "token_endpoint_auth_signing_alg_values_supported is missing",
+               "a non-empty list (RFC 8414 §2: required when a JWT method is listed)", ex)
+        expect("none" not in algs, f"token_endpoint_auth_signing_alg_values_supported is {algs!r}",
+               "no 'none' in the list", ex)
 
 
 @check("DCR-META-003", "RFC8705-5", per_profile=True, needs=("issuer",))
-def test_mtls_endpoint_aliases_are_absolute_https(dcr, profile):
+def test_mtls_endpoint_aliases_are_absolute_https(dcr_session, profile):
     """When mTLS methods are advertised, mtls_endpoint_aliases (if present) is an object of absolute https URLs."""
-    doc, ex = fetch_metadata(dcr, profile)
+    doc, ex = _metadata(dcr_session, profile)
     methods = set(doc.get("token_endpoint_auth_methods_supported", []))
     aliases = doc.get("mtls_endpoint_aliases")
     if not (set(MTLS_METHODS) & methods) or aliases is None:
         return
-    e.expect(isinstance(aliases, dict), f"mtls_endpoint_aliases is {type(aliases).__name__}", "a JSON object", ex)
+    expect(isinstance(aliases, dict), f"mtls_endpoint_aliases is {type(aliases).__name__}", "a JSON object", ex)
     bad = {k: v for k, v in aliases.items() if not _absolute_https(v)}
-    e.expect(not bad, f"mtls_endpoint_aliases has entries that are not absolute https URLs: {bad!r}",
-             "absolute https URLs only", ex)
+    expect(not bad, f"mtls_endpoint_aliases has entries that are not absolute https URLs: {bad!r}",
+           "absolute https URLs only", ex)
 
 
 @check("DCR-META-004", "RFC9449-5.1", level=SHOULD, step="use", per_profile=True, needs=("issuer",))
-def test_dpop_algorithms_and_optional_endpoints(dcr, profile):
+def test_dpop_algorithms_and_optional_endpoints(dcr_session, profile):
     """DPoP algorithms are asymmetric, and the revocation and introspection endpoints the profile claims are advertised."""
-    doc, ex = fetch_metadata(dcr, profile)
+    doc, ex = _metadata(dcr_session, profile)
     algs = doc.get("dpop_signing_alg_values_supported")
     if algs is not None:
-        e.expect(isinstance(algs, list) and "ES256" in algs,
-                 f"dpop_signing_alg_values_supported is {algs!r}", "a list containing ES256", ex)
+        expect(isinstance(algs, list) and "ES256" in algs,
+               f"dpop_signing_alg_values_supported is {algs!r}", "a list containing ES256", ex)
         weak = [a for a in algs if a == "none" or str(a).startswith("HS")]
-        e.expect(not weak, f"dpop_signing_alg_values_supported lists {weak!r}", "asymmetric algorithms only", ex)
+        expect(not weak, f"dpop_signing_alg_values_supported lists {weak!r}", "asymmetric algorithms only", ex)
     for claim, key in (("revocation", "revocation_endpoint"), ("introspection", "introspection_endpoint")):
         if getattr(profile.claims, claim):
-            e.expect(_absolute_https(doc.get(key)), f"{key} is {doc.get(key)!r}",
-                     f"an https {key} (the profile claims {claim})", ex)
+            expect(_absolute_https(doc.get(key)), f"{key} is {doc.get(key)!r}",
+                   f"an https {key} (the profile claims {claim})", ex)

@@ -14,235 +14,236 @@ from conformance.client.jose import DpopKey
 from conformance.client.registration import registration_request
 from conformance.client.token import access_token_of, initial_token_request
 from conformance.client.use import nonce_challenge
+from conformance.oracles.expect import error_response, expect, refused, should, status_in, success, www_authenticate
+from conformance.oracles.registration import not_created
+from conformance.oracles.token_response import scopes
 from conformance.requirements import SHOULD
-from conformance.suite import expect as e
 from conformance.suite.check import check
-from conformance.suite.oracles import not_created, scopes
-from conformance.suite.steps import send_registration
 from conformance.vocabulary import SHARED_SECRET_METHODS
 
 RACE_WIDTH = 16  # default of --dcr-race-width
 
 
-def _register(dcr, token, metadata=None):
-    return send_registration(dcr, token, metadata)
-
-
 @check("DCR-REG-001", "RFC7591-3.2.1")
-def test_registration_returns_201(dcr, initial_token):
+def test_registration_returns_201(dcr_session, initial_token):
     """A registration naming the template with a fresh initial token answers 201 with JSON."""
-    e.success(_register(dcr, initial_token), 201, "registration")
+    _, ex = dcr_session.register(initial_token)
+    success(ex, 201, "registration")
 
 
 @check("DCR-REG-002", "RFC7591-3.2.1", "RFC7591-3.2.1-S")
-def test_registration_issues_fresh_credentials(dcr, profile, main_client, initial_token):
+def test_registration_issues_fresh_credentials(dcr_session, profile, main_client, initial_token):
     """The new client has its own client_id, a secret with its expiry, and a plausible issue time."""
-    ex = _register(dcr, initial_token)
-    body = e.success(ex, 201, "registration")
+    _, ex = dcr_session.register(initial_token)
+    body = success(ex, 201, "registration")
     client_id = body.get("client_id")
-    e.expect(isinstance(client_id, str) and client_id, "client_id is missing or empty", "a client_id", ex)
-    e.expect(client_id not in (profile.template.software_id, main_client.client_id),
-             f"client_id {client_id!r} is the template's or the main client's", "a new client_id", ex)
+    expect(isinstance(client_id, str) and client_id, "client_id is missing or empty", "a client_id", ex)
+    expect(client_id not in (profile.template.software_id, main_client.client_id),
+           f"client_id {client_id!r} is the template's or the main client's", "a new client_id", ex)
     if profile.template.token_endpoint_auth_method in SHARED_SECRET_METHODS:
-        e.expect(isinstance(body.get("client_secret"), str) and body["client_secret"],
-                 "client_secret is missing", "a client_secret (the template authenticates by secret)", ex)
+        expect(isinstance(body.get("client_secret"), str) and body["client_secret"],
+               "client_secret is missing", "a client_secret (the template authenticates by secret)", ex)
     if "client_secret" in body:
         expires = body.get("client_secret_expires_at")
-        e.expect(isinstance(expires, int) and not isinstance(expires, bool) and (expires == 0 or expires > time.time()),
-                 f"client_secret_expires_at is {expires!r}", "an integer, 0 or in the future (REQUIRED with a secret)", ex)
+        expect(isinstance(expires, int) and not isinstance(expires, bool) and (expires == 0 or expires > time.time()),
+               f"client_secret_expires_at is {expires!r}", "an integer, 0 or in the future (REQUIRED with a secret)", ex)
     issued = body.get("client_id_issued_at")
     if issued is not None:
-        e.expect(isinstance(issued, int) and abs(issued - time.time()) < 300,
-                 f"client_id_issued_at is {issued!r}", "seconds since the epoch, within 5 minutes of now", ex)
-    e.should("no-store" in (ex.header("cache-control") or "").lower(), "Cache-Control: no-store is missing",
-             "Cache-Control: no-store on a response carrying credentials", ex)
+        expect(isinstance(issued, int) and abs(issued - time.time()) < 300,
+               f"client_id_issued_at is {issued!r}", "seconds since the epoch, within 5 minutes of now", ex)
+    should("no-store" in (ex.header("cache-control") or "").lower(), "Cache-Control: no-store is missing",
+           "Cache-Control: no-store on a response carrying credentials", ex)
 
 
 @check("DCR-REG-003", "RFC7591-3.2.1", "CURITY-TEMPLATE-1")
-def test_registration_returns_the_template_shape(dcr, profile, initial_token):
+def test_registration_returns_the_template_shape(dcr_session, profile, initial_token):
     """The response returns the registered metadata, within the template: software_id, scope, grant types, auth method."""
-    ex = _register(dcr, initial_token)
-    body = e.success(ex, 201, "registration")
+    _, ex = dcr_session.register(initial_token)
+    body = success(ex, 201, "registration")
     template = profile.template
-    e.expect(body.get("software_id") == template.software_id, f"software_id is {body.get('software_id')!r}",
-             f"{template.software_id!r}, as registered (all registered metadata is returned)", ex)
+    expect(body.get("software_id") == template.software_id, f"software_id is {body.get('software_id')!r}",
+           f"{template.software_id!r}, as registered (all registered metadata is returned)", ex)
     method = body.get("token_endpoint_auth_method") or body.get("token_endpoint_auth_methods")
     method_ok = method == template.token_endpoint_auth_method or (
         isinstance(method, list) and template.token_endpoint_auth_method in method)
-    e.expect(method_ok, f"token_endpoint_auth_method is {method!r}", repr(template.token_endpoint_auth_method), ex)
+    expect(method_ok, f"token_endpoint_auth_method is {method!r}", repr(template.token_endpoint_auth_method), ex)
     grants = body.get("grant_types")
-    e.expect(isinstance(grants, list) and grants, f"grant_types is {grants!r}", "the registered grant_types", ex)
+    expect(isinstance(grants, list) and grants, f"grant_types is {grants!r}", "the registered grant_types", ex)
     if template.grant_types is not None:
-        e.expect(set(grants) <= set(template.grant_types), f"grant_types {grants!r}",
-                 f"within the template's {template.grant_types!r}", ex)
-    e.expect(isinstance(body.get("scope"), str), f"scope is {body.get('scope')!r}", "the registered scope", ex)
+        expect(set(grants) <= set(template.grant_types), f"grant_types {grants!r}",
+               f"within the template's {template.grant_types!r}", ex)
+    expect(isinstance(body.get("scope"), str), f"scope is {body.get('scope')!r}", "the registered scope", ex)
     if template.scope is not None:
         extra = scopes(body["scope"]) - scopes(template.scope)
-        e.expect(not extra, f"the registered scope adds {sorted(extra)}", f"within {template.scope!r}", ex)
+        expect(not extra, f"the registered scope adds {sorted(extra)}", f"within {template.scope!r}", ex)
 
 
 @check("DCR-REG-004", "RFC7591-3.2.1", "CURITY-DCR-REVOKE")
-def test_each_registration_gets_distinct_credentials(dcr, new_initial_token):
+def test_each_registration_gets_distinct_credentials(dcr_session, new_initial_token):
     """Two registrations give two different client_ids and two different secrets."""
-    first = _register(dcr, new_initial_token())
-    second = _register(dcr, new_initial_token())
-    a, b = e.success(first, 201, "first registration"), e.success(second, 201, "second registration")
-    e.expect(a.get("client_id") != b.get("client_id"), "both registrations returned the same client_id",
-             "distinct client_ids", first, second)
+    _, first = dcr_session.register(new_initial_token())
+    _, second = dcr_session.register(new_initial_token())
+    a, b = success(first, 201, "first registration"), success(second, 201, "second registration")
+    expect(a.get("client_id") != b.get("client_id"), "both registrations returned the same client_id",
+           "distinct client_ids", first, second)
     if a.get("client_secret") or b.get("client_secret"):
-        e.expect(a.get("client_secret") != b.get("client_secret"), "both clients got the same client_secret",
-                 "distinct secrets per client", first, second)
+        expect(a.get("client_secret") != b.get("client_secret"), "both clients got the same client_secret",
+               "distinct secrets per client", first, second)
 
 
 @check("DCR-REG-005", "RFC7592-3", claims=("registration_management",))
-def test_registration_returns_management_credentials(dcr, profile, initial_token):
+def test_registration_returns_management_credentials(dcr_session, profile, initial_token):
     """The response holds a registration access token and a registration_client_uri ending in the client_id."""
-    ex = _register(dcr, initial_token)
-    body = e.success(ex, 201, "registration")
-    e.expect(isinstance(body.get("registration_access_token"), str) and body["registration_access_token"],
-             "registration_access_token is missing", "a registration_access_token (RFC 7592 §3)", ex)
+    _, ex = dcr_session.register(initial_token)
+    body = success(ex, 201, "registration")
+    expect(isinstance(body.get("registration_access_token"), str) and body["registration_access_token"],
+           "registration_access_token is missing", "a registration_access_token (RFC 7592 §3)", ex)
     uri = body.get("registration_client_uri")
-    e.expect(isinstance(uri, str) and urlsplit(uri).scheme == "https", f"registration_client_uri is {uri!r}",
-             "an https registration_client_uri", ex)
-    e.should(urlsplit(uri).path.rstrip("/").rsplit("/", 1)[-1] == body.get("client_id"),
-             "the registration_client_uri does not end in the client_id",
-             f"{profile.server.registration_endpoint}/<client_id>", ex)
+    expect(isinstance(uri, str) and urlsplit(uri).scheme == "https", f"registration_client_uri is {uri!r}",
+           "an https registration_client_uri", ex)
+    should(urlsplit(uri).path.rstrip("/").rsplit("/", 1)[-1] == body.get("client_id"),
+           "the registration_client_uri does not end in the client_id",
+           f"{profile.server.registration_endpoint}/<client_id>", ex)
     ttl = body.get("registration_access_token_expires_in")
     if ttl is not None:
-        e.should(isinstance(ttl, int) and ttl > 0, f"registration_access_token_expires_in is {ttl!r}",
-                 "a positive integer", ex)
+        should(isinstance(ttl, int) and ttl > 0, f"registration_access_token_expires_in is {ttl!r}",
+               "a positive integer", ex)
 
 
 @check("DCR-REG-006", "CURITY-DCR-ONCE", "RFC6750-3.1", claims=("initial_token_single_use",))
-def test_initial_token_works_once(dcr, initial_token):
+def test_initial_token_works_once(dcr_session, initial_token):
     """A second registration with the same initial token is refused (401 invalid_token expected)."""
-    e.success(_register(dcr, initial_token), 201, "first registration with the token")
-    again = _register(dcr, initial_token)
-    not_created(dcr, again, "second registration with the same initial token")
-    e.refused(again, "second registration with the same initial token", statuses={400, 401, 403})
-    e.should(again.status == 401 and any("invalid_token" in c for c in again.headers_all("www-authenticate")),
-             f"reuse answered HTTP {again.status}", '401 with WWW-Authenticate: Bearer error="invalid_token"', again)
+    _, first = dcr_session.register(initial_token)
+    success(first, 201, "first registration with the token")
+    _, again = dcr_session.register(initial_token)
+    not_created(again, "second registration with the same initial token")
+    refused(again, "second registration with the same initial token", statuses={400, 401, 403})
+    should(again.status == 401 and any("invalid_token" in c for c in again.headers_all("www-authenticate")),
+           f"reuse answered HTTP {again.status}", '401 with WWW-Authenticate: Bearer error="invalid_token"', again)
 
 
 @check("DCR-REG-007", "CURITY-DCR-ONCE", claims=("initial_token_single_use",))
-def test_initial_token_works_once_under_concurrency(dcr, initial_token, request):
+def test_initial_token_works_once_under_concurrency(dcr_session, initial_token, request):
     """Concurrent registrations with one initial token create at most one client."""
     width = max(2, request.config.getoption("--dcr-race-width", RACE_WIDTH) or RACE_WIDTH)
     with ThreadPoolExecutor(width) as pool:
-        answers = list(pool.map(lambda _: _register(dcr, initial_token), range(width)))
+        answers = list(pool.map(lambda _: dcr_session.register(initial_token)[1], range(width)))
     created = [ex for ex in answers if ex.status == 201]
-    e.expect(len(created) <= 1, f"{len(created)} of {width} concurrent registrations with one token got 201",
-             "at most one 201", *created[:2])
+    expect(len(created) <= 1, f"{len(created)} of {width} concurrent registrations with one token got 201",
+           "at most one 201", *created[:2])
 
 
 @check("DCR-REG-008", "RFC6750-3", "RFC6750-3.1")
 @pytest.mark.parametrize("token", ["missing", "garbage"])
-def test_registration_without_a_valid_token_is_401(dcr, token):
+def test_registration_without_a_valid_token_is_401(dcr_session, token):
     """A registration with no token, or a garbage one, gets 401 with a Bearer challenge."""
-    ex = _register(dcr, None if token == "missing" else "garbage-" + secrets.token_urlsafe(16))
-    not_created(dcr, ex, f"registration with a {token} token")
-    e.status_in(ex, 401, f"registration with a {token} token")
-    e.www_authenticate(ex, "Bearer", f"registration with a {token} token",
-                       error=None if token == "missing" else "invalid_token")
+    _, ex = dcr_session.register(None if token == "missing" else "garbage-" + secrets.token_urlsafe(16))
+    not_created(ex, f"registration with a {token} token")
+    status_in(ex, 401, f"registration with a {token} token")
+    www_authenticate(ex, "Bearer", f"registration with a {token} token",
+                     error=None if token == "missing" else "invalid_token")
 
 
 @check("DCR-REG-008", "RFC6750-3", "RFC6750-3.1", per_profile=True, claims=("initial_token_single_use",))
-def test_registration_with_an_expired_token_is_401(dcr, expired_initial_token):
+def test_registration_with_an_expired_token_is_401(dcr_session, expired_initial_token):
     """A registration with an expired initial token gets 401 invalid_token."""
-    ex = _register(dcr, expired_initial_token)
-    not_created(dcr, ex, "registration with an expired initial token")
-    e.status_in(ex, 401, "registration with an expired initial token")
-    e.www_authenticate(ex, "Bearer", "registration with an expired initial token", error="invalid_token")
+    _, ex = dcr_session.register(expired_initial_token)
+    not_created(ex, "registration with an expired initial token")
+    status_in(ex, 401, "registration with an expired initial token")
+    www_authenticate(ex, "Bearer", "registration with an expired initial token", error="invalid_token")
 
 
-def _register_presenting(dcr, token, token_type, key):
+def _register_presenting(dcr_session, token, token_type, key):
     """A registration presenting ``token`` as its type requires (DPoP: the DPoP scheme and a proof with ath)."""
     def build(nonce):
-        spec = registration_request(dcr.profile, token)
+        spec = registration_request(dcr_session.profile, token)
         if token_type.lower() == "dpop" and key is not None:
             spec = spec.with_header("Authorization", f"DPoP {token}")
             spec.headers["DPoP"] = key.proof("POST", spec.url, nonce=nonce, access_token=token)
         return spec
 
-    first = send_registration(dcr, build(None))
+    _, first = dcr_session.send_registration(build(None))
     nonce = nonce_challenge(first)
-    return send_registration(dcr, build(nonce)) if nonce else first
+    if not nonce:
+        return first
+    _, second = dcr_session.send_registration(build(nonce))
+    return second
 
 
 @check("DCR-REG-009", "CURITY-DCR-SCOPE", "RFC6750-3.1")
 @pytest.mark.parametrize("source", ["main-openid", "dynamic-client"])
-def test_token_without_dcr_scope_cannot_register(dcr, profile, main_client, register, source):
+def test_token_without_dcr_scope_cannot_register(dcr_session, profile, main_client, register, source):
     """A valid token without the dcr scope (the main client's openid token, the dynamic client's own) cannot register."""
     key = None
     if source == "main-openid":
-        got = dcr.transport.send(initial_token_request(profile, main_client, scope="openid"))
+        got = dcr_session.transport.send(initial_token_request(profile, main_client, scope="openid"))
         token = access_token_of(got) if got.status == 200 else None
         if not token:
             return  # no token without dcr is issued to the main client: nothing to register with
-        dcr.transport.redactor.add_secret(token)
+        dcr_session.transport.redactor.add_secret(token)
         body = got.json()
         if "dcr" in scopes(body.get("scope")):
             return  # a dcr token after all: DCR-TOK-006's finding, not a token without dcr
         token_type = "Bearer"
     else:
         dyn = register()
-        got = dcr.use(dyn)
+        got = dcr_session.use(dyn)
         token = access_token_of(got)
-        e.expect(token, "prerequisite: the dynamic client got no access token", "a token", got)
-        token_type, key = str(got.json().get("token_type") or "Bearer"), dcr.dpop_key(dyn)
+        expect(token, "prerequisite: the dynamic client got no access token", "a token", got)
+        token_type, key = str(got.json().get("token_type") or "Bearer"), dcr_session.dpop_key(dyn)
     # Presented as its type requires, so a refusal is about the scope, not about the token's binding.
-    ex = _register_presenting(dcr, token, token_type, key)
-    not_created(dcr, ex, f"registration with the {source} token, which lacks the dcr scope")
-    e.error_response(ex, {401, 403}, {"insufficient_scope", "invalid_token"},
-                     f"registration with the {source} token, which lacks the dcr scope")
+    ex = _register_presenting(dcr_session, token, token_type, key)
+    not_created(ex, f"registration with the {source} token, which lacks the dcr scope")
+    error_response(ex, {401, 403}, {"insufficient_scope", "invalid_token"},
+                   f"registration with the {source} token, which lacks the dcr scope")
 
 
 @check("DCR-REG-010", "RFC7591-3.2.2", "CURITY-TEMPLATE-1")
-def test_unknown_template_is_refused(dcr, initial_token):
+def test_unknown_template_is_refused(dcr_session, initial_token):
     """A software_id naming no template is refused (400 invalid_client_metadata expected) and creates nothing."""
-    ex = _register(dcr, initial_token, {"software_id": "no-such-template-" + secrets.token_hex(4)})
-    not_created(dcr, ex, "registration naming an unknown template")
-    e.refused(ex, "registration naming an unknown template", statuses={400, 401, 403})
-    e.should(ex.status == 400 and (ex.json() or {}).get("error") == "invalid_client_metadata",
-             f"HTTP {ex.status}", "400 invalid_client_metadata", ex)
+    _, ex = dcr_session.register(initial_token, {"software_id": "no-such-template-" + secrets.token_hex(4)})
+    not_created(ex, "registration naming an unknown template")
+    refused(ex, "registration naming an unknown template", statuses={400, 401, 403})
+    should(ex.status == 400 and (ex.json() or {}).get("error") == "invalid_client_metadata",
+           f"HTTP {ex.status}", "400 invalid_client_metadata", ex)
 
 
 @check("DCR-REG-011", "CURITY-TEMPLATE-1", needs=("unauthorized_software_id",))
-def test_template_of_other_clients_is_refused(dcr, profile, initial_token):
+def test_template_of_other_clients_is_refused(dcr_session, profile, initial_token):
     """A template that does not name the main client in authenticate-client-by is refused."""
-    ex = _register(dcr, initial_token, {"software_id": profile.template.unauthorized_software_id})
-    not_created(dcr, ex, "registration from a template that does not name this main client")
-    e.refused(ex, "registration from a template that does not name this main client", statuses={400, 401, 403})
+    _, ex = dcr_session.register(initial_token, {"software_id": profile.template.unauthorized_software_id})
+    not_created(ex, "registration from a template that does not name this main client")
+    refused(ex, "registration from a template that does not name this main client", statuses={400, 401, 403})
 
 
 @check("DCR-REG-012", "RFC7591-3.2.1", "RFC7591-3.2.2", "CURITY-TEMPLATE-1")
-def test_scope_beyond_the_template_is_refused_or_clipped(dcr, profile, initial_token):
+def test_scope_beyond_the_template_is_refused_or_clipped(dcr_session, profile, initial_token):
     """A request for scopes outside the template is refused with invalid_client_metadata or clipped to the template."""
     outside = "outside-" + secrets.token_hex(3)
-    ex = _register(dcr, initial_token, {"scope": f"openid profile {outside}"})
+    _, ex = dcr_session.register(initial_token, {"scope": f"openid profile {outside}"})
     if ex.status != 201:
-        e.error_response(ex, {400}, {"invalid_client_metadata"}, "registration asking for scopes beyond the template")
+        error_response(ex, {400}, {"invalid_client_metadata"}, "registration asking for scopes beyond the template")
         return
     granted = scopes((ex.json() or {}).get("scope"))
     allowed = scopes(profile.template.scope) if profile.template.scope is not None else set()
-    e.expect(outside not in granted and (not allowed or granted <= allowed),
-             f"the registered scope is {sorted(granted)}", f"within the template's {sorted(allowed)}", ex)
+    expect(outside not in granted and (not allowed or granted <= allowed),
+           f"the registered scope is {sorted(granted)}", f"within the template's {sorted(allowed)}", ex)
 
 
 @check("DCR-REG-013", "RFC7591-3.2.2", "CURITY-TEMPLATE-1")
 @pytest.mark.parametrize("field", ["redirect_uris", "grant_types"])
-def test_foreign_redirects_and_grants_are_refused_or_ignored(dcr, initial_token, field):
+def test_foreign_redirects_and_grants_are_refused_or_ignored(dcr_session, initial_token, field):
     """A foreign redirect URI or a password grant is refused, or not applied to the client."""
     value = ["https://evil.example/cb"] if field == "redirect_uris" else ["password"]
-    ex = _register(dcr, initial_token, {field: value})
+    _, ex = dcr_session.register(initial_token, {field: value})
     if ex.status != 201:
         errors = {"invalid_redirect_uri", "invalid_client_metadata"} if field == "redirect_uris" \
             else {"invalid_client_metadata"}
-        e.error_response(ex, {400}, errors, f"registration with {field} = {value!r}")
+        error_response(ex, {400}, errors, f"registration with {field} = {value!r}")
         return
     registered = (ex.json() or {}).get(field) or []
-    e.expect(value[0] not in registered, f"the client was registered with {field} {registered!r}",
-             f"a refusal, or {value[0]!r} not applied", ex)
+    expect(value[0] not in registered, f"the client was registered with {field} {registered!r}",
+           f"a refusal, or {value[0]!r} not applied", ex)
 
 
 WRONG_TYPE = {"client_name": {"en": "dcr-conformance"}}  # RFC 7591 §2: client_name is a string
@@ -250,16 +251,16 @@ WRONG_TYPE = {"client_name": {"en": "dcr-conformance"}}  # RFC 7591 §2: client_
 
 @check("DCR-REG-014", "RFC7591-3", "RFC7591-3.2.2", level=SHOULD)
 @pytest.mark.parametrize("body", ["malformed-json", "form-encoded", "wrong-type"])
-def test_malformed_registration_bodies_are_400(dcr, profile, initial_token, body):
+def test_malformed_registration_bodies_are_400(dcr_session, profile, initial_token, body):
     """Malformed JSON gets 400, a form-encoded body 400 or 415, and a wrongly typed field 400 or no effect, errors in JSON."""
     if body == "wrong-type":
-        ex = send_registration(dcr, registration_request(profile, initial_token, WRONG_TYPE))
+        _, ex = dcr_session.register(initial_token, WRONG_TYPE)
         if ex.status == 201:
             registered = (ex.json() or {}).get("client_name")
-            e.expect(not isinstance(registered, dict), f"client_name was registered as {registered!r}",
-                     "a refusal, or the wrongly typed client_name not registered", ex)
+            expect(not isinstance(registered, dict), f"client_name was registered as {registered!r}",
+                   "a refusal, or the wrongly typed client_name not registered", ex)
             return
-        e.error_response(ex, {400}, {"invalid_client_metadata"}, "registration with client_name as a JSON object")
+        error_response(ex, {400}, {"invalid_client_metadata"}, "registration with client_name as a JSON object")
         return
     spec = registration_request(profile, initial_token)
     if body == "malformed-json":
@@ -267,51 +268,51 @@ def test_malformed_registration_bodies_are_400(dcr, profile, initial_token, body
     else:
         spec = spec.replace(json=MISSING, content=f"software_id={profile.template.software_id}".encode())
         spec = spec.with_header("Content-Type", "application/x-www-form-urlencoded")
-    ex = send_registration(dcr, spec)
-    not_created(dcr, ex, f"registration with a {body} body")
-    e.status_in(ex, {400} if body == "malformed-json" else {400, 415}, f"registration with a {body} body")
+    _, ex = dcr_session.send_registration(spec)
+    not_created(ex, f"registration with a {body} body")
+    status_in(ex, {400} if body == "malformed-json" else {400, 415}, f"registration with a {body} body")
     if ex.status == 400:
-        e.expect(isinstance(ex.json(), dict) and "error" in ex.json(), "the error body is not JSON with an error",
-                 'a JSON body with "error" (RFC 7591 §3.2.2)', ex)
+        expect(isinstance(ex.json(), dict) and "error" in ex.json(), "the error body is not JSON with an error",
+               'a JSON body with "error" (RFC 7591 §3.2.2)', ex)
 
 
 @check("DCR-REG-015", "RFC7591-2", "RFC7591-3.2.2")
-def test_jwks_and_jwks_uri_together_are_refused(dcr, initial_token):
+def test_jwks_and_jwks_uri_together_are_refused(dcr_session, initial_token):
     """A request with both jwks and jwks_uri is refused with invalid_client_metadata (or neither is stored)."""
     jwks = {"keys": [DpopKey.generate().public_jwk]}
-    ex = _register(dcr, initial_token, {"jwks": jwks, "jwks_uri": "https://app.example/jwks.json"})
+    _, ex = dcr_session.register(initial_token, {"jwks": jwks, "jwks_uri": "https://app.example/jwks.json"})
     if ex.status == 201:
         body = ex.json() or {}
-        e.expect(not ("jwks" in body and "jwks_uri" in body), "the client was registered with jwks and jwks_uri",
-                 "never both (RFC 7591 §2)", ex)
+        expect(not ("jwks" in body and "jwks_uri" in body), "the client was registered with jwks and jwks_uri",
+               "never both (RFC 7591 §2)", ex)
         return
-    e.error_response(ex, {400}, {"invalid_client_metadata"}, "registration with jwks and jwks_uri")
+    error_response(ex, {400}, {"invalid_client_metadata"}, "registration with jwks and jwks_uri")
 
 
 @check("DCR-REG-016", "RFC7591-3.2.2")
-def test_garbage_software_statement_is_refused_or_ignored(dcr, initial_token):
+def test_garbage_software_statement_is_refused_or_ignored(dcr_session, initial_token):
     """A garbage software_statement is refused with a software-statement error, or ignored; never a 5xx."""
     statement = "eyJhbGciOiJub25lIn0.eyJzb2Z0d2FyZV9pZCI6ImV2aWwifQ."  # alg none, unsigned
-    ex = _register(dcr, initial_token, {"software_statement": statement})
+    _, ex = dcr_session.register(initial_token, {"software_statement": statement})
     if ex.status == 201:
         return
-    e.error_response(ex, {400}, {"invalid_software_statement", "unapproved_software_statement"},
-                     "registration with an unsigned software_statement")
+    error_response(ex, {400}, {"invalid_software_statement", "unapproved_software_statement"},
+                   "registration with an unsigned software_statement")
 
 
 @check("DCR-REG-017", "RFC7591-3", per_profile=True)
-def test_registration_is_not_served_over_plain_http(dcr, profile):
+def test_registration_is_not_served_over_plain_http(dcr_session, profile):
     """The registration endpoint does not answer over plain HTTP (no token is sent in clear)."""
     parts = urlsplit(profile.server.registration_endpoint)
     port = parts.port or 443
     plain = urlunsplit(("http", f"{parts.hostname}:{port}", parts.path, parts.query, ""))
     spec = RequestSpec("POST", plain, {"Content-Type": "application/json", "Authorization": "Bearer not-a-token"},
                        json={"software_id": profile.template.software_id}, timeout_s=5)
-    ex = send_registration(dcr, spec)
+    _, ex = dcr_session.send_registration(spec)
     if ex.error:
         return  # nothing speaks plain HTTP there
     body = ex.json() if isinstance(ex.json(), dict) else {}
     processed = ex.status in (200, 201, 401, 403) or body.get("error") in {
         "invalid_token", "insufficient_scope", "invalid_client_metadata", "invalid_redirect_uri"}
-    e.expect(not processed, f"the registration endpoint processed a plain-HTTP request (HTTP {ex.status})",
-             "a refused connection, a redirect to https, or a refusal that does not evaluate the request", ex)
+    expect(not processed, f"the registration endpoint processed a plain-HTTP request (HTTP {ex.status})",
+           "a refused connection, a redirect to https, or a refusal that does not evaluate the request", ex)

@@ -8,24 +8,25 @@ import pytest
 
 from conformance.client.revocation import introspection_request
 from conformance.client.token import access_token_of
+from conformance.oracles.expect import error_response, expect, refused, should, status_in, success
+from conformance.oracles.failures import PrerequisiteFailure
+from conformance.oracles.token_response import token_success
 from conformance.requirements import SHOULD
 from conformance.suite import code_flow
-from conformance.suite import expect as e
 from conformance.suite.check import check
 from conformance.suite.graphql_status import status_api
-from conformance.suite.oracles import token_success
 
 
-def _token(dcr, dyn) -> str:
-    ex = dcr.use(dyn)
-    body = token_success(ex, "the dynamic client's token request", token_type="DPoP" if dcr.profile.use.dpop else "Bearer")
+def _token(dcr_session, dyn) -> str:
+    ex = dcr_session.use(dyn)
+    body = token_success(ex, "the dynamic client's token request", token_type="DPoP" if dcr_session.profile.use.dpop else "Bearer")
     return body["access_token"]
 
 
-def _active(dcr, token: str, what: str) -> bool:
-    ex = dcr.introspect(token)
-    body = e.success(ex, 200, what)
-    e.expect(isinstance(body.get("active"), bool), f"active is {body.get('active')!r}", "a boolean active", ex)
+def _active(dcr_session, token: str, what: str) -> bool:
+    ex = dcr_session.introspect(token)
+    body = success(ex, 200, what)
+    expect(isinstance(body.get("active"), bool), f"active is {body.get('active')!r}", "a boolean active", ex)
     return body["active"]
 
 
@@ -39,113 +40,113 @@ def _invalid_client_statuses(dyn) -> set[int]:
 
 @check("DCR-REV-001", "CURITY-DCRGQL-REVOKE", "RFC6749-5.2", "CURITY-DCR-REVOKE", per_profile=True,
        claims=GRAPHQL, needs=("management_client",))
-def test_revoked_client_gets_no_token(dcr, register):
+def test_revoked_client_gets_no_token(dcr_session, register):
     """A client set to revoked through the DCR GraphQL API gets invalid_client; another client of the template still works."""
     revoked, other = register(), register()
-    status_api(dcr).set(revoked.client_id, "revoked")
-    e.error_response(dcr.use(revoked), _invalid_client_statuses(revoked), {"invalid_client"},
-                     "token request by the revoked client")
+    status_api(dcr_session).set(revoked.client_id, "revoked")
+    error_response(dcr_session.use(revoked), _invalid_client_statuses(revoked), {"invalid_client"},
+                   "token request by the revoked client")
     # Revoked individually (protocol.md §5.3): the other client is untouched.
-    token_success(dcr.use(other), "token request by another client of the template after one was revoked",
-                  token_type="DPoP" if dcr.profile.use.dpop else "Bearer")
+    token_success(dcr_session.use(other), "token request by another client of the template after one was revoked",
+                  token_type="DPoP" if dcr_session.profile.use.dpop else "Bearer")
 
 
 @check("DCR-REV-002", "CURITY-DCRGQL-STATUS", per_profile=True, claims=GRAPHQL, needs=("management_client",))
-def test_inactive_client_is_refused_until_active_again(dcr, registered):
+def test_inactive_client_is_refused_until_active_again(dcr_session, registered):
     """A client set to inactive gets no token; set to active again, it gets one."""
-    api = status_api(dcr)
+    api = status_api(dcr_session)
     api.set(registered.client_id, "inactive")
-    e.refused(dcr.use(registered), "token request by the inactive client", statuses={400, 401},
-              errors={"invalid_client", "unauthorized_client"})
+    refused(dcr_session.use(registered), "token request by the inactive client", statuses={400, 401},
+            errors={"invalid_client", "unauthorized_client"})
     api.set(registered.client_id, "active")
-    token_success(dcr.use(registered), "token request by the client set active again",
-                  token_type="DPoP" if dcr.profile.use.dpop else "Bearer")
+    token_success(dcr_session.use(registered), "token request by the client set active again",
+                  token_type="DPoP" if dcr_session.profile.use.dpop else "Bearer")
 
 
 @check("DCR-REV-004", "CURITY-DCRGQL-REVOKE-S", level=SHOULD, per_profile=True, claims=GRAPHQL,
        needs=("management_client", "resource_url"))
-def test_revoked_clients_tokens_stop_working(dcr, registered):
+def test_revoked_clients_tokens_stop_working(dcr_session, registered):
     """An access token issued before the client was revoked gets 401 at the resource."""
-    api = status_api(dcr)
-    body = token_success(dcr.use(registered), "the dynamic client's token request",
-                         token_type="DPoP" if dcr.profile.use.dpop else "Bearer")
+    api = status_api(dcr_session)
+    body = token_success(dcr_session.use(registered), "the dynamic client's token request",
+                         token_type="DPoP" if dcr_session.profile.use.dpop else "Bearer")
     token, token_type = body["access_token"], body["token_type"]
-    before = dcr.call_resource(registered, token, token_type)
+    before = dcr_session.call_resource(registered, token, token_type)
     if before.status != 200:
-        raise e.PrerequisiteFailure("prerequisite: the resource refused the token before the revocation\n  "
-                                    + before.describe().replace("\n", "\n  "))
+        raise PrerequisiteFailure("prerequisite: the resource refused the token before the revocation\n  "
+                                  + before.describe().replace("\n", "\n  "))
     api.set(registered.client_id, "revoked")
-    e.status_in(dcr.call_resource(registered, token, token_type), 401,
-                "resource call with an access token issued before the client was revoked")
+    status_in(dcr_session.call_resource(registered, token, token_type), 401,
+              "resource call with an access token issued before the client was revoked")
 
 
 @check("DCR-REV-003", "CURITY-DCR-REVOKE", "RFC7592-2.3", claims=("registration_management",))
-def test_deleting_one_client_spares_the_others(dcr, target, register):
+def test_deleting_one_client_spares_the_others(dcr_session, target, register):
     """Deleting dynamic client A leaves client B and the main client working."""
     a, b = register(), register()
-    e.status_in(dcr.delete(a), 204, "delete of client A")
-    _token(dcr, b)
-    token, ex = dcr.initial_token(target.label)
-    e.expect(token, "the main client can no longer get an initial token", "a token for the main client", ex)
+    status_in(dcr_session.delete(a), 204, "delete of client A")
+    _token(dcr_session, b)
+    token, ex = dcr_session.initial_token(target.label)
+    expect(token, "the main client can no longer get an initial token", "a token for the main client", ex)
 
 
 @check("DCR-REV-005", "RFC7009-2.2", "RFC7009-2.1-S", level=SHOULD, claims=("revocation", "introspection"),
        needs=("introspector", "revocation_endpoint"))
-def test_revoked_access_token_is_inactive(dcr, registered):
+def test_revoked_access_token_is_inactive(dcr_session, registered):
     """An access token the dynamic client revokes introspects as inactive afterwards."""
-    token = _token(dcr, registered)
-    ex = dcr.revoke(registered, token, "access_token")
-    e.status_in(ex, 200, "revocation of the dynamic client's access token")
-    e.expect(_active(dcr, token, "introspection after revocation") is False, "the revoked token is still active",
-             "active: false", ex)
+    token = _token(dcr_session, registered)
+    ex = dcr_session.revoke(registered, token, "access_token")
+    status_in(ex, 200, "revocation of the dynamic client's access token")
+    expect(_active(dcr_session, token, "introspection after revocation") is False, "the revoked token is still active",
+           "active: false", ex)
 
 
 @check("DCR-REV-005", "RFC7009-2.2", "RFC7009-2.1-S", level=SHOULD, per_profile=True,
        claims=("revocation", "introspection", "code_flow"), needs=("introspector", "revocation_endpoint", "dpop"))
-def test_revoked_refresh_token_ends_its_grant(dcr, registered):
+def test_revoked_refresh_token_ends_its_grant(dcr_session, registered):
     """A refresh token the dynamic client revokes no longer refreshes, and the access token issued with it is inactive."""
-    tokens = code_flow.user_tokens(dcr, registered)
-    ex = dcr.revoke(registered, tokens["refresh_token"], "refresh_token")
-    e.status_in(ex, 200, "revocation of the dynamic client's refresh token")
-    refresh = dcr.refresh(registered, tokens["refresh_token"])
-    e.refused(refresh, "refresh with the revoked refresh token", statuses={400}, errors={"invalid_grant"})
-    e.expect(_active(dcr, tokens["access_token"], "introspection of the access token issued with it") is False,
-             "the access token issued with the revoked refresh token is still active",
-             "active: false (RFC 7009 §2.1: SHOULD invalidate the access tokens of the same grant)", ex)
+    tokens = code_flow.user_tokens(dcr_session, registered)
+    ex = dcr_session.revoke(registered, tokens["refresh_token"], "refresh_token")
+    status_in(ex, 200, "revocation of the dynamic client's refresh token")
+    refresh = dcr_session.refresh(registered, tokens["refresh_token"])
+    refused(refresh, "refresh with the revoked refresh token", statuses={400}, errors={"invalid_grant"})
+    expect(_active(dcr_session, tokens["access_token"], "introspection of the access token issued with it") is False,
+           "the access token issued with the revoked refresh token is still active",
+           "active: false (RFC 7009 §2.1: SHOULD invalidate the access tokens of the same grant)", ex)
 
 
 @check("DCR-REV-006", "RFC7009-2.2", claims=("revocation",), needs=("revocation_endpoint",))
-def test_revoking_an_unknown_token_is_200(dcr, registered):
+def test_revoking_an_unknown_token_is_200(dcr_session, registered):
     """Revoking a token the server never issued answers 200."""
-    ex = dcr.revoke(registered, "unknown-" + secrets.token_urlsafe(24))
-    e.status_in(ex, 200, "revocation of an unknown token")
+    ex = dcr_session.revoke(registered, "unknown-" + secrets.token_urlsafe(24))
+    status_in(ex, 200, "revocation of an unknown token")
 
 
 @check("DCR-REV-007", "RFC7009-2.1", "CURITY-DCR-REVOKE", claims=("revocation", "introspection"),
        needs=("introspector", "revocation_endpoint"))
-def test_client_cannot_revoke_another_clients_token(dcr, register):
+def test_client_cannot_revoke_another_clients_token(dcr_session, register):
     """Client A cannot revoke client B's token: the request is refused and B's token stays active."""
     a, b = register(), register()
-    token = _token(dcr, b)
-    ex = dcr.revoke(a, token, "access_token")
-    e.expect(ex.status is not None and 400 <= ex.status < 500,
-             f"A's revocation of B's token answered HTTP {ex.status}", "a 4xx refusal (RFC 7009 §2.1)", ex)
-    e.expect(_active(dcr, token, "introspection of B's token") is True, "client A revoked client B's token",
-             "B's token still active", ex)
+    token = _token(dcr_session, b)
+    ex = dcr_session.revoke(a, token, "access_token")
+    expect(ex.status is not None and 400 <= ex.status < 500,
+           f"A's revocation of B's token answered HTTP {ex.status}", "a 4xx refusal (RFC 7009 §2.1)", ex)
+    expect(_active(dcr_session, token, "introspection of B's token") is True, "client A revoked client B's token",
+           "B's token still active", ex)
 
 
-def _introspects_inactive(dcr, token: str, kind: str) -> None:
+def _introspects_inactive(dcr_session, token: str, kind: str) -> None:
     """RFC 7662 §2.2: 200 with active false; SHOULD: no other member."""
-    ex = dcr.introspect(token)
-    body = e.success(ex, 200, f"introspection of {kind} token")
-    e.expect(body.get("active") is False, f"active is {body.get('active')!r}", "active: false", ex)
-    e.should(set(body) == {"active"}, f"the inactive answer has members {sorted(body)}", 'exactly {"active": false}', ex)
+    ex = dcr_session.introspect(token)
+    body = success(ex, 200, f"introspection of {kind} token")
+    expect(body.get("active") is False, f"active is {body.get('active')!r}", "active: false", ex)
+    should(set(body) == {"active"}, f"the inactive answer has members {sorted(body)}", 'exactly {"active": false}', ex)
 
 
 @check("DCR-REV-008", "RFC7662-2.2", "RFC7662-2.2-S", claims=("introspection",), needs=("introspector",),
        per_profile=True)
 @pytest.mark.parametrize("kind", ["unknown", "revoked"])
-def test_inactive_token_introspects_as_only_active_false(dcr, profile, register, kind):
+def test_inactive_token_introspects_as_only_active_false(dcr_session, profile, register, kind):
     """An unknown, revoked or expired token introspects as 200 {"active": false}, with no other members (SHOULD)."""
     if kind == "unknown":
         token = "unknown-" + secrets.token_urlsafe(24)
@@ -153,21 +154,21 @@ def test_inactive_token_introspects_as_only_active_false(dcr, profile, register,
         if not (profile.claims.revocation and profile.server.revocation_endpoint):
             pytest.skip("not claimed by profile: revocation (RFC 7009) with a revocation_endpoint")
         dyn = register()
-        token = _token(dcr, dyn)
-        e.status_in(dcr.revoke(dyn, token, "access_token"), 200, "revocation of the dynamic client's access token")
-    _introspects_inactive(dcr, token, f"a {kind}")
+        token = _token(dcr_session, dyn)
+        status_in(dcr_session.revoke(dyn, token, "access_token"), 200, "revocation of the dynamic client's access token")
+    _introspects_inactive(dcr_session, token, f"a {kind}")
 
 
 @check("DCR-REV-008", "RFC7662-2.2", "RFC7662-2.2-S", claims=("introspection",), needs=("introspector",),
        per_profile=True)
-def test_expired_token_introspects_as_only_active_false(dcr, expired_initial_token):
+def test_expired_token_introspects_as_only_active_false(dcr_session, expired_initial_token):
     """An unknown, revoked or expired token introspects as 200 {"active": false}, with no other members (SHOULD)."""
-    _introspects_inactive(dcr, expired_initial_token, "an expired initial")
+    _introspects_inactive(dcr_session, expired_initial_token, "an expired initial")
 
 
 @check("DCR-REV-009", "RFC7662-2.1", claims=("introspection",), needs=("introspector",))
-def test_introspection_requires_authentication(dcr, profile, registered):
+def test_introspection_requires_authentication(dcr_session, profile, registered):
     """Introspection without caller authentication gets 401."""
-    token = access_token_of(dcr.use(registered)) or "some-token"
-    ex = dcr.transport.send(introspection_request(profile, None, token))
-    e.status_in(ex, 401, "introspection without client authentication")
+    token = access_token_of(dcr_session.use(registered)) or "some-token"
+    ex = dcr_session.transport.send(introspection_request(profile, None, token))
+    status_in(ex, 401, "introspection without client authentication")

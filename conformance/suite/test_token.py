@@ -7,44 +7,43 @@ from dataclasses import replace
 
 import pytest
 
-from conformance.client import jose
 from conformance.client.auth import authenticate
+from conformance.client.fields import OMIT
 from conformance.client.http import TlsIdentity
 from conformance.client.token import client_credentials, initial_token_request
+from conformance.oracles.expect import error_response, expect, no_store, refused, should, success, www_authenticate
+from conformance.oracles.token_response import scopes, token_success
 from conformance.requirements import SHOULD
-from conformance.suite import expect as e
 from conformance.suite.check import check
 from conformance.suite.forged import rogue_certificate_like, unknown_signing_key, unregistered_self_signed
-from conformance.suite.oracles import scopes, token_success
-from conformance.suite.steps import send_registration
 from conformance.vocabulary import JWT_METHODS, MTLS_METHODS, SECRET_METHODS
 
 
-def _initial(dcr, profile, main, **auth):
-    return dcr.transport.send(initial_token_request(profile, main, **auth))
+def _initial(dcr_session, profile, main, **auth):
+    return dcr_session.transport.send(initial_token_request(profile, main, **auth))
 
 
 @check("DCR-TOK-001", "RFC6749-4.4.2", "RFC6749-5.1", "RFC6749-4.4.3")
-def test_initial_token_is_issued(dcr, profile, main_client):
+def test_initial_token_is_issued(dcr_session, profile, main_client):
     """The main client gets a bearer token with the dcr scope, an expiry and no refresh token."""
-    ex = _initial(dcr, profile, main_client)
+    ex = _initial(dcr_session, profile, main_client)
     body = token_success(ex, "initial token request", scope_contains="dcr")
-    e.should("refresh_token" not in body, "a refresh_token came with a client_credentials token",
-             "no refresh_token (RFC 6749 §4.4.3)", ex)
+    should("refresh_token" not in body, "a refresh_token came with a client_credentials token",
+           "no refresh_token (RFC 6749 §4.4.3)", ex)
 
 
 @check("DCR-TOK-002", "RFC6749-5.1")
-def test_initial_token_response_is_not_cached(dcr, profile, main_client):
+def test_initial_token_response_is_not_cached(dcr_session, profile, main_client):
     """The token response is JSON with Cache-Control: no-store and Pragma: no-cache."""
-    ex = _initial(dcr, profile, main_client)
-    e.success(ex, 200, "initial token request")
-    e.no_store(ex, "initial token response")
+    ex = _initial(dcr_session, profile, main_client)
+    success(ex, 200, "initial token request")
+    no_store(ex, "initial token response")
 
 
 @check("DCR-TOK-003", "RFC6749-2.3.1", methods=SECRET_METHODS)
-def test_secret_is_form_encoded_before_base64(dcr, profile, main_client):
+def test_secret_is_form_encoded_before_base64(dcr_session, profile, main_client):
     """Secret clients authenticate with their method, Basic credentials form-urlencoded before base64."""
-    ex = _initial(dcr, profile, main_client)
+    ex = _initial(dcr_session, profile, main_client)
     note = ""
     if main_client.auth_method == "client_secret_basic":
         special = sorted(set(main_client.client_secret or "") & set(":+%&= /"))
@@ -53,25 +52,25 @@ def test_secret_is_form_encoded_before_base64(dcr, profile, main_client):
 
 
 @check("DCR-TOK-004", "RFC6749-5.2", methods=SECRET_METHODS)
-def test_wrong_secret_is_invalid_client(dcr, profile, main_client):
+def test_wrong_secret_is_invalid_client(dcr_session, profile, main_client):
     """A wrong client secret gets invalid_client (401 with WWW-Authenticate after Basic)."""
-    ex = _initial(dcr, profile, main_client, secret_override="wrong-" + (main_client.client_secret or "")[::-1])
+    ex = _initial(dcr_session, profile, main_client, secret_override="wrong-" + (main_client.client_secret or "")[::-1])
     if main_client.auth_method == "client_secret_basic":
-        e.error_response(ex, {401}, {"invalid_client"}, "wrong secret sent with HTTP Basic")
-        e.www_authenticate(ex, "Basic", "wrong secret sent with HTTP Basic")
+        error_response(ex, {401}, {"invalid_client"}, "wrong secret sent with HTTP Basic")
+        www_authenticate(ex, "Basic", "wrong secret sent with HTTP Basic")
     else:
-        e.error_response(ex, {400, 401}, {"invalid_client"}, "wrong secret sent in the body")
+        error_response(ex, {400, 401}, {"invalid_client"}, "wrong secret sent in the body")
 
 
 @check("DCR-TOK-005", "RFC6749-2.3.1", methods=SECRET_METHODS)
-def test_two_authentication_methods_are_refused(dcr, profile, main_client):
+def test_two_authentication_methods_are_refused(dcr_session, profile, main_client):
     """A request using Basic and client_secret_post at once is refused."""
     base = client_credentials(profile.token_endpoint_for(main_client), "dcr")
     both = authenticate(authenticate(base, _as(main_client, "client_secret_basic")),
                         _as(main_client, "client_secret_post"))
-    ex = dcr.transport.send(both)
-    e.refused(ex, "Basic and client_secret in the body together", statuses={400, 401},
-              errors={"invalid_request", "invalid_client"})
+    ex = dcr_session.transport.send(both)
+    refused(ex, "Basic and client_secret in the body together", statuses={400, 401},
+            errors={"invalid_request", "invalid_client"})
 
 
 def _as(client, method):
@@ -80,50 +79,50 @@ def _as(client, method):
 
 @check("DCR-TOK-006", "CURITY-DCR-SCOPE", "RFC6749-3.3")
 @pytest.mark.parametrize("requested", [None, "openid"], ids=["no-scope", "scope-openid"])
-def test_dcr_scope_only_when_requested(dcr, profile, main_client, requested):
+def test_dcr_scope_only_when_requested(dcr_session, profile, main_client, requested):
     """A token requested without the dcr scope does not carry it and cannot register."""
-    ex = dcr.transport.send(initial_token_request(profile, main_client, scope=requested))
+    ex = dcr_session.transport.send(initial_token_request(profile, main_client, scope=requested))
     body = ex.json() if isinstance(ex.json(), dict) else {}
     token = body.get("access_token") if ex.status == 200 else None
     if not token:
         return  # refused (e.g. invalid_scope): nothing was granted
-    dcr.transport.redactor.add_secret(token)
-    e.expect("dcr" not in scopes(body.get("scope")), f"the token's scope is {body.get('scope')!r}",
-             "no dcr scope unless requested", ex)
-    reg = send_registration(dcr, token)
-    e.refused(reg, "registration with a token requested without the dcr scope",
-              statuses={400, 401, 403}, errors=None)
+    dcr_session.transport.redactor.add_secret(token)
+    expect("dcr" not in scopes(body.get("scope")), f"the token's scope is {body.get('scope')!r}",
+           "no dcr scope unless requested", ex)
+    _, reg = dcr_session.register(token)
+    refused(reg, "registration with a token requested without the dcr scope",
+            statuses={400, 401, 403}, errors=None)
 
 
 @check("DCR-TOK-007", "CURITY-DCR-SCOPE", per_profile=True, needs=("unlisted_client",))
-def test_unlisted_client_gets_no_dcr_scope(dcr, profile):
+def test_unlisted_client_gets_no_dcr_scope(dcr_session, profile):
     """A client no template names is refused the dcr scope, or gets a token that cannot register."""
-    ex = _initial(dcr, profile, profile.unlisted_client)
+    ex = _initial(dcr_session, profile, profile.unlisted_client)
     body = ex.json() if isinstance(ex.json(), dict) else {}
     if ex.status != 200:
-        e.error_response(ex, {400, 401, 403}, {"invalid_scope", "unauthorized_client", "invalid_client"},
-                         "dcr requested by a client no template names")
+        error_response(ex, {400, 401, 403}, {"invalid_scope", "unauthorized_client", "invalid_client"},
+                       "dcr requested by a client no template names")
         return
     token = body.get("access_token")
-    dcr.transport.redactor.add_secret(token)
-    e.expect("dcr" not in scopes(body.get("scope")), f"the unlisted client was granted {body.get('scope')!r}",
-             "invalid_scope, or a token without dcr", ex)
-    e.refused(send_registration(dcr, token), "registration with the unlisted client's token",
-              statuses={400, 401, 403})
+    dcr_session.transport.redactor.add_secret(token)
+    expect("dcr" not in scopes(body.get("scope")), f"the unlisted client was granted {body.get('scope')!r}",
+           "invalid_scope, or a token without dcr", ex)
+    _, reg = dcr_session.register(token)
+    refused(reg, "registration with the unlisted client's token", statuses={400, 401, 403})
 
 
 @check("DCR-TOK-008", "RFC6749-4.4.2", "RFC6749-5.2")
-def test_main_client_without_credentials_is_refused(dcr, profile, main_client):
+def test_main_client_without_credentials_is_refused(dcr_session, profile, main_client):
     """The main client id without any credential gets invalid_client and no token."""
     spec = client_credentials(profile.server.token_endpoint, "dcr").with_form(client_id=main_client.client_id)
-    e.refused(dcr.transport.send(spec), "client_id without any client authentication",
-              statuses={400, 401}, errors={"invalid_client"})
+    refused(dcr_session.transport.send(spec), "client_id without any client authentication",
+            statuses={400, 401}, errors={"invalid_client"})
 
 
 @check("DCR-TOK-009", "RFC7521-4.2", "RFC7523-3", methods=("private_key_jwt",))
-def test_private_key_jwt_is_accepted(dcr, profile, main_client):
+def test_private_key_jwt_is_accepted(dcr_session, profile, main_client):
     """A private_key_jwt assertion (iss = sub = client_id, aud = token endpoint, exp, jti) is accepted."""
-    token_success(_initial(dcr, profile, main_client), f"private_key_jwt ({main_client.alg}) token request",
+    token_success(_initial(dcr_session, profile, main_client), f"private_key_jwt ({main_client.alg}) token request",
                   scope_contains="dcr")
 
 
@@ -140,7 +139,7 @@ def _assertion_overrides(defect: str, client) -> dict:
         return {"sign_with": "an-unrelated-shared-secret-of-32-bytes!"}
     return {
         "expired": {"exp": now - 300, "iat": now - 600},
-        "no-exp": {"exp": jose.OMIT},
+        "no-exp": {"exp": OMIT},
         "wrong-aud": {"aud": "https://attacker.example/token"},
         "sub-not-client": {"sub": "someone-else"},
         "iss-not-sub": {"iss": "someone-else"},
@@ -153,7 +152,7 @@ def _assertion_overrides(defect: str, client) -> dict:
 
 @check("DCR-TOK-010", "RFC7523-3", "RFC7521-4.2", "RFC7515-4.1.11", methods=JWT_METHODS)
 @pytest.mark.parametrize("defect", BAD_ASSERTIONS)
-def test_invalid_client_assertion_is_refused(dcr, profile, main_client, defect):
+def test_invalid_client_assertion_is_refused(dcr_session, profile, main_client, defect):
     """Each invalid client assertion is refused with invalid_client (invalid_request for two assertions)."""
     errors = {"invalid_client"}
     if defect == "client-id-mismatch":
@@ -167,43 +166,43 @@ def test_invalid_client_assertion_is_refused(dcr, profile, main_client, defect):
     else:
         spec = initial_token_request(profile, main_client,
                                      assertion_overrides=_assertion_overrides(defect, main_client))
-    e.refused(dcr.transport.send(spec), f"client assertion with defect {defect!r}", statuses={400, 401},
-              errors=errors)
+    refused(dcr_session.transport.send(spec), f"client assertion with defect {defect!r}", statuses={400, 401},
+            errors=errors)
 
 
 @check("DCR-TOK-011", "OIDC-CORE-9", "RFC7523-3", level=SHOULD, methods=JWT_METHODS, claims=("jwt_replay_rejected",))
-def test_replayed_assertion_is_refused(dcr, profile, main_client):
+def test_replayed_assertion_is_refused(dcr_session, profile, main_client):
     """The same assertion (same jti) is accepted once and refused the second time."""
     spec = initial_token_request(profile, main_client)
-    first = dcr.transport.send(spec)
+    first = dcr_session.transport.send(spec)
     token_success(first, "first use of the assertion")
-    e.refused(dcr.transport.send(spec.copy()), "second use of the same assertion (same jti)",
-              statuses={400, 401}, errors={"invalid_client", "invalid_grant"})
+    refused(dcr_session.transport.send(spec.copy()), "second use of the same assertion (same jti)",
+            statuses={400, 401}, errors={"invalid_client", "invalid_grant"})
 
 
 @check("DCR-TOK-012", "RFC7523-3", methods=("client_secret_jwt",))
-def test_client_secret_jwt_is_accepted(dcr, profile, main_client):
+def test_client_secret_jwt_is_accepted(dcr_session, profile, main_client):
     """A client_secret_jwt assertion MACed with HS256 and the shared secret is accepted."""
-    token_success(_initial(dcr, profile, main_client), "client_secret_jwt token request", scope_contains="dcr")
+    token_success(_initial(dcr_session, profile, main_client), "client_secret_jwt token request", scope_contains="dcr")
 
 
 @check("DCR-TOK-013", "RFC8705-2", methods=("tls_client_auth",))
-def test_tls_client_auth_is_accepted(dcr, profile, main_client):
+def test_tls_client_auth_is_accepted(dcr_session, profile, main_client):
     """A CA-issued client certificate with the registered subject, plus client_id, is accepted."""
-    token_success(_initial(dcr, profile, main_client), "tls_client_auth token request", scope_contains="dcr")
+    token_success(_initial(dcr_session, profile, main_client), "tls_client_auth token request", scope_contains="dcr")
 
 
 @check("DCR-TOK-014", "RFC8705-2", methods=MTLS_METHODS)
-def test_mtls_without_client_id_is_refused(dcr, profile, main_client):
+def test_mtls_without_client_id_is_refused(dcr_session, profile, main_client):
     """A mutual-TLS request without the client_id parameter is refused."""
     spec = initial_token_request(profile, main_client).without_form("client_id")
-    e.refused(dcr.transport.send(spec), "mTLS token request without client_id", statuses={400, 401},
-              errors={"invalid_request", "invalid_client"})
+    refused(dcr_session.transport.send(spec), "mTLS token request without client_id", statuses={400, 401},
+            errors={"invalid_request", "invalid_client"})
 
 
 @check("DCR-TOK-015", "RFC8705-2", methods=("tls_client_auth",))
 @pytest.mark.parametrize("certificate", ["none", "untrusted-ca", "wrong-dn"])
-def test_mtls_certificate_binding_is_enforced(dcr, profile, main_client, certificate):
+def test_mtls_certificate_binding_is_enforced(dcr_session, profile, main_client, certificate):
     """No certificate, one from an untrusted CA with the right DN, or a trusted one with another DN is refused."""
     spec = initial_token_request(profile, main_client)
     if certificate == "none":
@@ -216,14 +215,14 @@ def test_mtls_certificate_binding_is_enforced(dcr, profile, main_client, certifi
         if main_client.other_certificate is None:
             pytest.skip("not claimed by profile: no other_certificate for the wrong-DN negative")
         spec.identity = TlsIdentity(main_client.other_certificate, main_client.other_private_key)
-    e.refused(dcr.transport.send(spec), f"tls_client_auth with certificate {certificate!r}",
-              statuses={400, 401}, errors={"invalid_client"}, tls_refusal_ok=True)
+    refused(dcr_session.transport.send(spec), f"tls_client_auth with certificate {certificate!r}",
+            statuses={400, 401}, errors={"invalid_client"}, tls_refusal_ok=True)
 
 
 @check("DCR-TOK-016", "RFC8705-2.2", methods=("self_signed_tls_client_auth",))
-def test_only_the_registered_self_signed_certificate_works(dcr, profile, main_client):
+def test_only_the_registered_self_signed_certificate_works(dcr_session, profile, main_client):
     """The pinned self-signed certificate is accepted and another self-signed certificate is refused."""
-    token_success(_initial(dcr, profile, main_client), "the registered self-signed certificate")
+    token_success(_initial(dcr_session, profile, main_client), "the registered self-signed certificate")
     # The profile's other certificate may pass the TLS layer (a server that trusts several pinned
     # certificates there), so the application's match is tested; a forged one only tests TLS.
     others = [("a forged self-signed certificate", TlsIdentity(*unregistered_self_signed()))]
@@ -233,16 +232,16 @@ def test_only_the_registered_self_signed_certificate_works(dcr, profile, main_cl
     for what, identity in others:
         spec = initial_token_request(profile, main_client)
         spec.identity = identity
-        e.refused(dcr.transport.send(spec), what, statuses={400, 401}, errors={"invalid_client"},
-                  tls_refusal_ok=True)
+        refused(dcr_session.transport.send(spec), what, statuses={400, 401}, errors={"invalid_client"},
+                tls_refusal_ok=True)
 
 
 @check("DCR-TOK-017", "RFC7662-2.2", level=SHOULD, claims=("introspection",), needs=("introspector",))
-def test_initial_token_introspects_as_dcr(dcr, main_client, initial_token):
+def test_initial_token_introspects_as_dcr(dcr_session, main_client, initial_token):
     """Introspection shows the initial token active, with the dcr scope, issued to the main client."""
-    ex = dcr.introspect(initial_token)
-    body = e.success(ex, 200, "introspection of the initial token")
-    e.expect(body.get("active") is True, f"active is {body.get('active')!r}", "active: true", ex)
-    e.expect("dcr" in scopes(body.get("scope")), f"scope is {body.get('scope')!r}", "a scope containing dcr", ex)
-    e.expect(body.get("client_id") in (None, main_client.client_id), f"client_id is {body.get('client_id')!r}",
-             f"the main client's id {main_client.client_id!r}", ex)
+    ex = dcr_session.introspect(initial_token)
+    body = success(ex, 200, "introspection of the initial token")
+    expect(body.get("active") is True, f"active is {body.get('active')!r}", "active: true", ex)
+    expect("dcr" in scopes(body.get("scope")), f"scope is {body.get('scope')!r}", "a scope containing dcr", ex)
+    expect(body.get("client_id") in (None, main_client.client_id), f"client_id is {body.get('client_id')!r}",
+           f"the main client's id {main_client.client_id!r}", ex)

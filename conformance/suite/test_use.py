@@ -7,48 +7,46 @@ import secrets
 import pytest
 
 from conformance.client.jose import DpopKey
-from conformance.client.registration import registration_request
 from conformance.client.token import access_token_of, initial_token_request
 from conformance.client.use import dynamic_token_request, resource_request, send_with_nonce_retry
+from conformance.oracles.expect import error_response, expect, json_object, refused, status_in, success, www_authenticate
+from conformance.oracles.token_response import scopes, token_success
 from conformance.requirements import SHOULD
 from conformance.suite import code_flow
-from conformance.suite import expect as e
 from conformance.suite.check import check
-from conformance.suite.oracles import scopes, token_success
-from conformance.suite.steps import send_registration
 
 
 def _token_type(profile) -> str:
     return "DPoP" if profile.use.dpop else "Bearer"
 
 
-def _send_proof(dcr, dyn, _two_headers=False, **overrides):
+def _send_proof(dcr_session, dyn, _two_headers=False, **overrides):
     """The dynamic client's token request with a proof built with ``overrides`` (nonce retry once)."""
-    key = dcr.dpop_key(dyn)
-    url = dcr.profile.token_endpoint_for(dyn)
+    key = dcr_session.dpop_key(dyn)
+    url = dcr_session.profile.token_endpoint_for(dyn)
 
     def build(nonce):
-        spec = dynamic_token_request(dcr.profile, dyn)
+        spec = dynamic_token_request(dcr_session.profile, dyn)
         value = key.proof("POST", url, nonce=nonce, **overrides)
         spec.headers["DPoP"] = [value, key.proof("POST", url, nonce=nonce)] if _two_headers else value
         return spec
 
-    return send_with_nonce_retry(dcr.transport, build)
+    return send_with_nonce_retry(dcr_session.transport, build)
 
 
 @check("DCR-USE-001", "RFC6749-5.1", "RFC9449-5", "RFC9449-8")
-def test_dynamic_client_gets_tokens(dcr, profile, registered):
+def test_dynamic_client_gets_tokens(dcr_session, profile, registered):
     """The dynamic client gets an access token for the template scope (DPoP-bound when DPoP is used)."""
-    ex = dcr.use(registered)
+    ex = dcr_session.use(registered)
     token_success(ex, "the dynamic client's token request", token_type=_token_type(profile))
 
 
 @check("DCR-USE-002", "RFC9449-4.3", needs=("dpop",))
-def test_token_request_without_proof_is_refused(dcr, registered):
+def test_token_request_without_proof_is_refused(dcr_session, registered):
     """Without a DPoP header the dynamic client's token request is refused."""
-    spec = dynamic_token_request(dcr.profile, registered)
-    e.refused(dcr.transport.send(spec), "token request without a DPoP proof", statuses={400, 401},
-              errors={"invalid_request", "invalid_dpop_proof", "invalid_client", "unauthorized_client"})
+    spec = dynamic_token_request(dcr_session.profile, registered)
+    refused(dcr_session.transport.send(spec), "token request without a DPoP proof", statuses={400, 401},
+            errors={"invalid_request", "invalid_dpop_proof", "invalid_client", "unauthorized_client"})
 
 
 BAD_PROOFS = {
@@ -68,54 +66,54 @@ BAD_PROOFS = {
 
 @check("DCR-USE-003", "RFC9449-4.3", "RFC9449-5", "RFC7515-4.1.11", needs=("dpop",))
 @pytest.mark.parametrize("proof", list(BAD_PROOFS))
-def test_invalid_dpop_proof_is_refused(dcr, registered, proof):
+def test_invalid_dpop_proof_is_refused(dcr_session, registered, proof):
     """Each invalid DPoP proof gets 400 invalid_dpop_proof (invalid_request for two DPoP headers)."""
-    ex = _send_proof(dcr, registered, **BAD_PROOFS[proof])
+    ex = _send_proof(dcr_session, registered, **BAD_PROOFS[proof])
     errors = {"invalid_dpop_proof"} | ({"invalid_request"} if proof == "two-headers" else set())
-    e.refused(ex, f"DPoP proof with defect {proof!r}", statuses={400, 401}, errors=errors)
+    refused(ex, f"DPoP proof with defect {proof!r}", statuses={400, 401}, errors=errors)
 
 
 @check("DCR-USE-004", "RFC9449-8", needs=("dpop",), claims=("dpop_nonce",))
-def test_server_nonce_is_required_and_honoured(dcr, registered):
+def test_server_nonce_is_required_and_honoured(dcr_session, registered):
     """A proof without the server's nonce gets 400 use_dpop_nonce with one DPoP-Nonce; the retry succeeds."""
-    key = dcr.dpop_key(registered)
-    spec = dynamic_token_request(dcr.profile, registered, dpop_key=key)
-    first = dcr.transport.send(spec)
-    e.error_response(first, {400}, {"use_dpop_nonce"}, "proof without a nonce")
+    key = dcr_session.dpop_key(registered)
+    spec = dynamic_token_request(dcr_session.profile, registered, dpop_key=key)
+    first = dcr_session.transport.send(spec)
+    error_response(first, {400}, {"use_dpop_nonce"}, "proof without a nonce")
     nonces = first.headers_all("dpop-nonce")
-    e.expect(len(nonces) == 1, f"{len(nonces)} DPoP-Nonce headers", "exactly one DPoP-Nonce header", first)
-    retry = dcr.transport.send(dynamic_token_request(dcr.profile, registered, dpop_key=key, nonce=nonces[0]))
+    expect(len(nonces) == 1, f"{len(nonces)} DPoP-Nonce headers", "exactly one DPoP-Nonce header", first)
+    retry = dcr_session.transport.send(dynamic_token_request(dcr_session.profile, registered, dpop_key=key, nonce=nonces[0]))
     token_success(retry, "retry with the server's nonce", token_type="DPoP")
 
 
-def _bound_token(dcr, dyn):
-    ex = dcr.use(dyn)
-    body = token_success(ex, "the dynamic client's token request", token_type=_token_type(dcr.profile))
+def _bound_token(dcr_session, dyn):
+    ex = dcr_session.use(dyn)
+    body = token_success(ex, "the dynamic client's token request", token_type=_token_type(dcr_session.profile))
     return body["access_token"], body["token_type"]
 
 
 @check("DCR-USE-005", "RFC9449-7.1", needs=("dpop", "resource_url"))
-def test_bound_token_works_at_the_resource(dcr, registered):
+def test_bound_token_works_at_the_resource(dcr_session, registered):
     """The DPoP-bound token with a proof by its key and the right ath is accepted by the resource."""
-    token, token_type = _bound_token(dcr, registered)
-    e.status_in(dcr.call_resource(registered, token, token_type), 200, "resource call with the bound token")
+    token, token_type = _bound_token(dcr_session, registered)
+    status_in(dcr_session.call_resource(registered, token, token_type), 200, "resource call with the bound token")
 
 
 @check("DCR-USE-006", "RFC9449-7.1", needs=("dpop", "resource_url"))
-def test_bound_token_as_bearer_is_refused(dcr, profile, registered):
+def test_bound_token_as_bearer_is_refused(dcr_session, profile, registered):
     """The DPoP-bound token presented as a plain bearer token is refused with 401."""
-    token, _ = _bound_token(dcr, registered)
+    token, _ = _bound_token(dcr_session, registered)
     spec = resource_request(profile.use.resource_url, token, "Bearer", None)
-    e.status_in(dcr.transport.send(spec), 401, "the DPoP-bound token sent as Bearer without a proof")
+    status_in(dcr_session.transport.send(spec), 401, "the DPoP-bound token sent as Bearer without a proof")
 
 
 @check("DCR-USE-007", "RFC9449-7.1", "RFC9449-4.3", needs=("dpop", "resource_url"))
 @pytest.mark.parametrize("proof", ["other-key", "wrong-ath"])
-def test_resource_checks_the_binding(dcr, profile, registered, proof):
+def test_resource_checks_the_binding(dcr_session, profile, registered, proof):
     """A resource call whose proof is by another key, or carries a wrong ath, is refused with 401."""
-    token, token_type = _bound_token(dcr, registered)
+    token, token_type = _bound_token(dcr_session, registered)
     url = profile.use.resource_url
-    key = DpopKey.generate() if proof == "other-key" else dcr.dpop_key(registered)
+    key = DpopKey.generate() if proof == "other-key" else dcr_session.dpop_key(registered)
 
     def build(nonce):
         spec = resource_request(url, token, token_type, key, nonce=nonce)
@@ -123,31 +121,31 @@ def test_resource_checks_the_binding(dcr, profile, registered, proof):
             spec.headers["DPoP"] = key.proof("GET", url, nonce=nonce, access_token="another-" + token)
         return spec
 
-    e.status_in(send_with_nonce_retry(dcr.transport, build), 401, f"resource call with proof defect {proof!r}")
+    status_in(send_with_nonce_retry(dcr_session.transport, build), 401, f"resource call with proof defect {proof!r}")
 
 
 @check("DCR-USE-008", "RFC9449-9", needs=("dpop", "resource_url"), claims=("resource_dpop_nonce",),
        per_profile=True)
 @pytest.mark.parametrize("nonce", ["no-nonce", "unknown-nonce"])
-def test_resource_demands_a_fresh_nonce(dcr, profile, registered, nonce):
+def test_resource_demands_a_fresh_nonce(dcr_session, profile, registered, nonce):
     """A resource call whose proof lacks a current server nonce gets 401 use_dpop_nonce with a new DPoP-Nonce; the retry succeeds."""
-    token, token_type = _bound_token(dcr, registered)
-    key, url = dcr.dpop_key(registered), profile.use.resource_url
+    token, token_type = _bound_token(dcr_session, registered)
+    key, url = dcr_session.dpop_key(registered), profile.use.resource_url
     # A nonce the server never issued stands in for a stale one: RFC 9449 §9 treats both alike.
     sent = None if nonce == "no-nonce" else "stale-" + secrets.token_urlsafe(16)
-    first = dcr.transport.send(resource_request(url, token, token_type, key, nonce=sent))
+    first = dcr_session.transport.send(resource_request(url, token, token_type, key, nonce=sent))
     what = f"resource call with {'no nonce' if sent is None else 'a nonce the server never issued'}"
-    e.status_in(first, 401, what)
-    e.www_authenticate(first, "DPoP", what, error="use_dpop_nonce")
+    status_in(first, 401, what)
+    www_authenticate(first, "DPoP", what, error="use_dpop_nonce")
     nonces = first.headers_all("dpop-nonce")
-    e.expect(len(nonces) == 1 and nonces[0] != sent, f"{what}: DPoP-Nonce headers {len(nonces)}",
-             "exactly one new DPoP-Nonce header", first)
-    retry = dcr.transport.send(resource_request(url, token, token_type, key, nonce=nonces[0]))
-    e.status_in(retry, 200, "resource call retried with the server's nonce")
+    expect(len(nonces) == 1 and nonces[0] != sent, f"{what}: DPoP-Nonce headers {len(nonces)}",
+           "exactly one new DPoP-Nonce header", first)
+    retry = dcr_session.transport.send(resource_request(url, token, token_type, key, nonce=nonces[0]))
+    status_in(retry, 200, "resource call retried with the server's nonce")
 
 
 @check("DCR-USE-009", "CURITY-FALLBACK-ATTEST", claims=("main_client_requires_attestation",))
-def test_only_the_dynamic_client_goes_without_attestation(dcr, profile, target, registered):
+def test_only_the_dynamic_client_goes_without_attestation(dcr_session, profile, target, registered):
     """Without attestation the main client is refused the [use] scope (DPoP proof included), while the dynamic client gets it."""
     key = DpopKey.generate()  # a proof as the SDK would send it; the refusal must not hinge on DPoP
     url = profile.token_endpoint_for(target.main)
@@ -158,89 +156,89 @@ def test_only_the_dynamic_client_goes_without_attestation(dcr, profile, target, 
             spec.headers["DPoP"] = key.proof("POST", url, nonce=nonce)
         return spec
 
-    ex = send_with_nonce_retry(dcr.transport, build)
-    dcr.transport.redactor.add_secret(access_token_of(ex))
+    ex = send_with_nonce_retry(dcr_session.transport, build)
+    dcr_session.transport.redactor.add_secret(access_token_of(ex))
     wanted = scopes(profile.use.scope)
     if ex.status == 200:  # RFC 6749 §3.3: the scope may be narrowed instead of refused
-        body = e.json_object(ex, "the main client's token request for the [use] scope")
+        body = json_object(ex, "the main client's token request for the [use] scope")
         granted = scopes(body["scope"]) if isinstance(body.get("scope"), str) else wanted
-        e.expect(not wanted & granted, f"the main client got {sorted(wanted & granted)} without attestation",
-                 "a refusal, or none of the attestation-only scopes", ex)
+        expect(not wanted & granted, f"the main client got {sorted(wanted & granted)} without attestation",
+               "a refusal, or none of the attestation-only scopes", ex)
     else:
-        e.error_response(ex, {400, 401, 403}, {"unauthorized_client", "invalid_client", "invalid_scope",
-                                               "access_denied", "invalid_request"},
-                         "the main client's token request for the [use] scope without attestation")
-    token_success(dcr.use(registered), "the dynamic client's token request", token_type=_token_type(profile))
+        error_response(ex, {400, 401, 403}, {"unauthorized_client", "invalid_client", "invalid_scope",
+                                             "access_denied", "invalid_request"},
+                       "the main client's token request for the [use] scope without attestation")
+    token_success(dcr_session.use(registered), "the dynamic client's token request", token_type=_token_type(profile))
 
 
 @check("DCR-USE-010", "RFC6749-5.2")
-def test_wrong_dynamic_secret_is_invalid_client(dcr, registered):
+def test_wrong_dynamic_secret_is_invalid_client(dcr_session, registered):
     """The dynamic client with a wrong secret gets invalid_client."""
     if not registered.client_secret:
         pytest.skip("not claimed by profile: the template issues no client_secret")
-    ex = dcr.use(registered, secret_override="wrong-" + secrets.token_urlsafe(12))
+    ex = dcr_session.use(registered, secret_override="wrong-" + secrets.token_urlsafe(12))
     statuses = {401} if registered.auth_method == "client_secret_basic" else {400, 401}
-    e.error_response(ex, statuses, {"invalid_client"}, "the dynamic client's token request with a wrong secret")
+    error_response(ex, statuses, {"invalid_client"}, "the dynamic client's token request with a wrong secret")
 
 
 @check("DCR-USE-011", "RFC6749-3.3", "CURITY-DCR-SCOPE", "CURITY-TEMPLATE-1")
 @pytest.mark.parametrize("asked", ["dcr", "outside-template"])
-def test_dynamic_client_gets_nothing_beyond_the_template(dcr, profile, registered, asked):
+def test_dynamic_client_gets_nothing_beyond_the_template(dcr_session, profile, registered, asked):
     """The dynamic client asking for dcr or a scope outside the template gets neither."""
     scope = "dcr" if asked == "dcr" else "outside-" + secrets.token_hex(3)
-    ex = dcr.use(registered, scope=scope)
+    ex = dcr_session.use(registered, scope=scope)
     if ex.status != 200:
-        e.error_response(ex, {400, 401, 403}, {"invalid_scope", "unauthorized_client", "invalid_request"},
-                         f"the dynamic client asking for {scope!r}")
+        error_response(ex, {400, 401, 403}, {"invalid_scope", "unauthorized_client", "invalid_request"},
+                       f"the dynamic client asking for {scope!r}")
         return
-    body = e.json_object(ex, f"the dynamic client asking for {scope!r}")
+    body = json_object(ex, f"the dynamic client asking for {scope!r}")
     granted = scopes(body.get("scope")) if "scope" in body else {scope}  # RFC 6749 §3.3: absent = as requested
-    e.expect(scope not in granted, f"the dynamic client was granted {sorted(granted)}",
-             f"no {scope!r} (outside the template)", ex)
+    expect(scope not in granted, f"the dynamic client was granted {sorted(granted)}",
+           f"no {scope!r} (outside the template)", ex)
     if asked == "dcr":
-        reg = send_registration(dcr, registration_request(profile, access_token_of(ex)))
-        e.refused(reg, "registration with the dynamic client's token", statuses={400, 401, 403})
+        _, reg = dcr_session.register(access_token_of(ex))
+        refused(reg, "registration with the dynamic client's token", statuses={400, 401, 403})
 
 
 @check("DCR-USE-012", "RFC6749-4.1.3", "RFC6749-6", "RFC9449-5", "CURITY-HAAPI-BINDING",
        claims=("code_flow",), needs=("dpop",), per_profile=True)
-def test_code_flow_tokens_are_bound_to_the_dpop_key(dcr, profile, registered):
+def test_code_flow_tokens_are_bound_to_the_dpop_key(dcr_session, profile, registered):
     """The HAAPI code flow ends in a DPoP-bound code exchange, and only the same DPoP key refreshes (when bound)."""
-    result, pkce, state = code_flow.authorize(dcr, registered)
-    e.expect(result.state == state, f"the authorization response's state is {result.state!r}",
-             "the request's state, unchanged (RFC 6749 §4.1.2)", result.exchanges[-1])
-    tokens = code_flow.exchange(dcr, registered, result, pkce, "code exchange with the HAAPI DPoP key")
-    same = dcr.refresh(registered, tokens["refresh_token"])
+    result, pkce, state = code_flow.authorize(dcr_session, registered)
+    expect(result.state == state, f"the authorization response's state is {result.state!r}",
+           "the request's state, unchanged (RFC 6749 §4.1.2)", result.exchanges[-1])
+    tokens = code_flow.exchange(dcr_session, registered, result, pkce, "code exchange with the HAAPI DPoP key")
+    same = dcr_session.refresh(registered, tokens["refresh_token"])
     refreshed = token_success(same, "refresh with the same DPoP key", token_type="DPoP")
     refresh_token = refreshed.get("refresh_token") or tokens["refresh_token"]  # rotated, or kept
     other = DpopKey.generate()
-    ex = dcr.refresh(registered, refresh_token, key=other)
+    ex = dcr_session.refresh(registered, refresh_token, key=other)
     what = "refresh with a proof by another DPoP key"
     if profile.claims.refresh_token_dpop_bound or ex.status != 200:
-        e.refused(ex, what, statuses={400, 401}, errors={"invalid_dpop_proof", "invalid_grant"})
+        refused(ex, what, statuses={400, 401}, errors={"invalid_dpop_proof", "invalid_grant"})
         return
     # RFC 9449 §5: a confidential client's refresh token need not be bound; the new token is then
     # bound to the key of this refresh's proof.
     body = token_success(ex, what, token_type="DPoP")
     if profile.claims.introspection and profile.introspector is not None:
-        introspection = dcr.introspect(body["access_token"])
+        introspection = dcr_session.introspect(body["access_token"])
         cnf = (introspection.json() or {}).get("cnf")
         if isinstance(cnf, dict) and "jkt" in cnf:
-            e.expect(cnf["jkt"] == other.thumbprint, f"{what}: the new access token is bound to another key",
-                     "cnf.jkt = the thumbprint of the refresh's proof key (RFC 9449 §6)", ex, introspection)
+            expect(cnf["jkt"] == other.thumbprint, f"{what}: the new access token is bound to another key",
+                   "cnf.jkt = the thumbprint of the refresh's proof key (RFC 9449 §6)", ex, introspection)
 
 
 @check("DCR-USE-013", "RFC7662-2.2", "RFC9449-5", level=SHOULD, claims=("introspection",), needs=("introspector",))
-def test_dynamic_token_introspects_to_the_client(dcr, registered):
+def test_dynamic_token_introspects_to_the_client(dcr_session, registered):
     """Introspection shows the dynamic client's token active, issued to it, bound to its DPoP key."""
-    token, _ = _bound_token(dcr, registered)
-    ex = dcr.introspect(token)
-    body = e.success(ex, 200, "introspection of the dynamic client's token")
-    e.expect(body.get("active") is True, f"active is {body.get('active')!r}", "active: true", ex)
-    e.expect(body.get("client_id") in (None, registered.client_id), f"client_id is {body.get('client_id')!r}",
-             "the dynamic client's id", ex)
+    token, _ = _bound_token(dcr_session, registered)
+    ex = dcr_session.introspect(token)
+    body = success(ex, 200, "introspection of the dynamic client's token")
+    expect(body.get("active") is True, f"active is {body.get('active')!r}", "active: true", ex)
+    expect(body.get("client_id") in (None, registered.client_id), f"client_id is {body.get('client_id')!r}",
+           "the dynamic client's id", ex)
     cnf = body.get("cnf")
-    key = dcr.dpop_key(registered)
+    key = dcr_session.dpop_key(registered)
     if isinstance(cnf, dict) and key is not None and "jkt" in cnf:
-        e.expect(cnf["jkt"] == key.thumbprint, "cnf.jkt is not the thumbprint of the proof key",
-                 "cnf.jkt = RFC 7638 thumbprint of the DPoP key", ex)
+        expect(cnf["jkt"] == key.thumbprint, "cnf.jkt is not the thumbprint of the proof key",
+               "cnf.jkt = RFC 7638 thumbprint of the DPoP key", ex)

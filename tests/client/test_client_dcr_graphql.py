@@ -14,8 +14,8 @@ from graphql import build_schema, introspection_from_schema, parse, validate
 from conformance.client import dcr_graphql as g
 from conformance.client.http import Transport
 from conformance.client.session import DcrSession
+from conformance.oracles.failures import CheckFailure, PrerequisiteFailure
 from conformance.profile import ClientConfig, GraphqlSection
-from conformance.suite import expect as e
 from conformance.suite.graphql_status import status_api
 
 CURITY_LIKE = """
@@ -142,12 +142,12 @@ def _graphql(router, answer):
 
 
 def test_a_graphql_error_with_http_200_fails_the_check_with_the_evidence(session):
-    dcr, router = session
+    dcr_session, router = session
     _graphql(router, httpx.Response(200, json={"data": {"setDynamicallyRegisteredClientStatusById": None},
                                                "errors": [{"message": "no such client"}]}))
-    api = status_api(dcr)
+    api = status_api(dcr_session)
     assert api.endpoint == GRAPHQL and api.mutation.input_argument == "input"
-    with pytest.raises(e.CheckFailure) as failure:
+    with pytest.raises(CheckFailure) as failure:
         api.set("dyn-1", "revoked")
     text = str(failure.value)
     assert "GraphQL errors: no such client" in text and "sent POST " + GRAPHQL in text
@@ -160,21 +160,21 @@ def test_a_graphql_error_with_http_200_fails_the_check_with_the_evidence(session
     (httpx.Response(200, json={"data": None}), "no data"),
 ])
 def test_http_level_errors_fail_the_check(session, answer, words):
-    dcr, router = session
+    dcr_session, router = session
     _graphql(router, answer)
-    with pytest.raises(e.CheckFailure, match=words):
-        status_api(dcr).set("dyn-1", "inactive")
+    with pytest.raises(CheckFailure, match=words):
+        status_api(dcr_session).set("dyn-1", "inactive")
 
 
 def test_an_unusable_schema_fails_with_the_discovery_message(session):
-    dcr, router = session
+    dcr_session, router = session
     router.post(GRAPHQL).respond(200, json={"data": schema("type Query { ok: Boolean }")})
-    with pytest.raises(e.CheckFailure, match="schema at .*graphql: the schema has no mutations"):
-        status_api(dcr)
+    with pytest.raises(CheckFailure, match="schema at .*graphql: the schema has no mutations"):
+        status_api(dcr_session)
 
 
 def test_no_management_token_is_a_failed_prerequisite(session):
-    dcr, router = session
+    dcr_session, router = session
     router.post(TOKEN).respond(400, json={"error": "invalid_scope"})
-    with pytest.raises(e.PrerequisiteFailure, match="^prerequisite: the management client got no token"):
-        status_api(dcr)
+    with pytest.raises(PrerequisiteFailure, match="^prerequisite: the management client got no token"):
+        status_api(dcr_session)

@@ -12,7 +12,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from conformance.client import jose
-from conformance.client.jose import OMIT, DpopKey, client_assertion, decode_unverified
+from conformance.client.fields import OMIT
+from conformance.client.jose import DpopKey, client_assertion, decode_unverified
 
 AUD = "https://as.example/oauth/v2/oauth-token"
 

@@ -9,9 +9,10 @@ import httpx
 import pytest
 import respx
 
-from conformance.client.discovery import DiscoveryError, discover, metadata_urls
-from conformance.client.http import Transport
+from conformance.client.discovery import DiscoveryError, discover, metadata_answer, metadata_urls
+from conformance.client.http import MISSING, Transport
 from conformance.client.jose import decode_unverified
+from conformance.client.registration import registration_request
 from conformance.client.session import DcrSession
 
 TOKEN = "https://as.example/oauth/v2/oauth-token"
@@ -138,6 +139,19 @@ def test_private_key_jwt_template_registers_a_generated_key(profile):
         assert dyn.auth_method == "private_key_jwt" and dyn.private_key is not None
 
 
+def test_a_prepared_registration_is_sent_as_built_and_its_client_adopted(profile):
+    byok = replace(profile, template=replace(profile.template, token_endpoint_auth_method="private_key_jwt"))
+    with respx.mock as router, Transport.for_profile(byok) as transport:
+        route = router.post(REG).respond(201, json={"client_id": "dyn-p", "registration_access_token": "rat-p-secret"})
+        registered = []
+        session = DcrSession(byok, transport, on_registered=registered.append)
+        spec = registration_request(byok, "t-token").replace(json=MISSING, content=b'{"software_id": 1}')
+        dyn, ex = session.send_registration(spec)
+        assert route.calls.last.request.content == b'{"software_id": 1}'  # no device key added
+        assert ex.status == 201 and registered == [dyn] and dyn.private_key is None
+        assert "rat-p-secret" not in transport.redactor.redact_text("token rat-p-secret")
+
+
 # -- discovery --------------------------------------------------------------------------------
 
 
@@ -151,6 +165,18 @@ def test_metadata_urls():
         "https://as.example/.well-known/oauth-authorization-server",
         "https://as.example/.well-known/openid-configuration",
     ]
+
+
+def test_metadata_answer_falls_back_to_openid_discovery_and_keeps_the_last_answer(profile):
+    issuer = "https://as.example/oauth/v2/oauth-anonymous/"
+    base = issuer.rstrip("/")
+    with respx.mock as router, Transport.for_profile(profile) as transport:
+        rfc8414 = router.get(base + "/.well-known/oauth-authorization-server").respond(404)
+        oidc = router.get(base + "/.well-known/openid-configuration").respond(200, json={"issuer": base})
+        assert metadata_answer(transport, issuer).json() == {"issuer": base}
+        assert rfc8414.called and oidc.called
+        oidc.respond(500)
+        assert metadata_answer(transport, issuer).status == 500
 
 
 def issuer_profile(profile):

@@ -10,8 +10,9 @@ import pytest
 import respx
 
 from conformance.client import management
+from conformance.client.fields import OMIT
 from conformance.client.http import RequestSpec, Transport
-from conformance.client.jose import OMIT, DpopKey, decode_unverified
+from conformance.client.jose import DpopKey, decode_unverified
 from conformance.client.registration import DynamicClient, auth_method_of, registration_request
 from conformance.client.revocation import introspection_request, revocation_request
 from conformance.client.token import access_token_of, initial_token_request

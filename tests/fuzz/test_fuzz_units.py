@@ -1,4 +1,4 @@
-"""The fuzzing parts on their own: oracle rules, the assertion model, strategies, budget, pool."""
+"""The fuzzing parts on their own: the registration oracle, the assertion model, strategies, budget, pool."""
 
 from __future__ import annotations
 
@@ -8,14 +8,17 @@ import types
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from conformance.client.jose import OMIT, decode_unverified
-from conformance.fuzz import oracle
-from conformance.fuzz import strategies as s
-from conformance.fuzz.assertions import token_request
+from conformance.client.fields import OMIT
+from conformance.client.jose import decode_unverified
+from conformance.fuzz import strategies
+from conformance.fuzz.assertion_requests import token_request
 from conformance.fuzz.budget import DEFAULT_EXAMPLES, Budget, in_ci
-from conformance.fuzz.oracle import ACCEPT, EITHER, REJECT, assertion_verdict, replay_verdict
 from conformance.fuzz.pool import TokenPool
-from conformance.fuzz.strategies import Perturbation as P
+from conformance.oracles.client_assertion import ACCEPT, EITHER, REJECT, assertion_verdict, replay_verdict
+from conformance.oracles.client_assertion import Perturbation as P
+from conformance.oracles.registration import METADATA, REDIRECT, REQUEST, STATEMENT, expectation
+from conformance.oracles.registration_faults import (MEDIA_TYPE, NOT_JSON, OUTSIDE, SYNTAX, UNKNOWN, Mutation, Payload,
+                                                     RawBody)
 from conformance.profile import TemplateSection, load_profile
 
 TEMPLATE = TemplateSection(software_id="haapi-template", scope="urn:se:curity:scopes:haapi",
@@ -26,44 +29,44 @@ QUICK = settings(max_examples=60, deadline=None, database=None, derandomize=True
                  suppress_health_check=list(HealthCheck))
 
 
-def _mutation(field: str, value, fault: str) -> s.Mutation:
-    return s.Mutation(field, field, ((field, value),), fault, f"{field} test")
+def _mutation(field: str, value, fault: str) -> Mutation:
+    return Mutation(field, field, ((field, value),), fault, f"{field} test")
 
 
 # ------------------------------------------------------------------------- registration oracle
 
 
 def test_only_unknown_members_must_be_accepted():
-    payload = s.Payload((_mutation("x_fuzz_a", {"nested": [1]}, s.UNKNOWN),))
-    assert oracle.expectation(payload, 100).must_accept
-    assert oracle.expectation(s.Payload(), 30).must_accept
+    payload = Payload((_mutation("x_fuzz_a", {"nested": [1]}, UNKNOWN),))
+    assert expectation(payload, 100).must_accept
+    assert expectation(Payload(), 30).must_accept
 
 
 def test_a_large_body_may_be_refused_with_413():
-    payload = s.Payload((_mutation("x_fuzz_a", "a" * 10_000, s.UNKNOWN),))
-    allowed = oracle.expectation(payload, 10_050)
+    payload = Payload((_mutation("x_fuzz_a", "a" * 10_000, UNKNOWN),))
+    allowed = expectation(payload, 10_050)
     assert not allowed.must_accept and 413 in allowed.statuses
 
 
 def test_invalid_redirect_uri_fits_only_a_redirect_fault():
-    scope = oracle.expectation(s.Payload((_mutation("scope", "openid", s.OUTSIDE),)), 80)
-    assert scope.errors == {oracle.METADATA} and scope.statuses == {400}
-    redirect = oracle.expectation(s.Payload((_mutation("redirect_uris", ["/cb"], s.SYNTAX),)), 80)
-    assert redirect.errors == {oracle.REDIRECT, oracle.METADATA}
-    both = oracle.expectation(s.Payload((_mutation("scope", "x", s.OUTSIDE),
-                                         _mutation("redirect_uris", ["/cb"], s.SYNTAX))), 80)
-    assert oracle.REDIRECT in both.errors
+    scope = expectation(Payload((_mutation("scope", "openid", OUTSIDE),)), 80)
+    assert scope.errors == {METADATA} and scope.statuses == {400}
+    redirect = expectation(Payload((_mutation("redirect_uris", ["/cb"], SYNTAX),)), 80)
+    assert redirect.errors == {REDIRECT, METADATA}
+    both = expectation(Payload((_mutation("scope", "x", OUTSIDE),
+                                _mutation("redirect_uris", ["/cb"], SYNTAX))), 80)
+    assert REDIRECT in both.errors
 
 
 def test_statement_faults_allow_the_statement_codes():
-    allowed = oracle.expectation(s.Payload((_mutation("software_statement", "a.b.c", s.SYNTAX),)), 80)
-    assert oracle.STATEMENT <= allowed.errors and oracle.REDIRECT not in allowed.errors
+    allowed = expectation(Payload((_mutation("software_statement", "a.b.c", SYNTAX),)), 80)
+    assert STATEMENT <= allowed.errors and REDIRECT not in allowed.errors
 
 
 def test_raw_bodies():
-    not_json = oracle.expectation(s.Payload(raw=s.RawBody(b"{", "application/json", s.NOT_JSON, "t")), 1)
-    assert not_json.must_refuse and not_json.errors == {oracle.REQUEST, oracle.METADATA}
-    media = oracle.expectation(s.Payload(raw=s.RawBody(b"{}", "text/plain", s.MEDIA_TYPE, "t")), 2)
+    not_json = expectation(Payload(raw=RawBody(b"{", "application/json", NOT_JSON, "t")), 1)
+    assert not_json.must_refuse and not_json.errors == {REQUEST, METADATA}
+    media = expectation(Payload(raw=RawBody(b"{}", "text/plain", MEDIA_TYPE, "t")), 2)
     assert not media.must_refuse and 415 in media.statuses
 
 
@@ -110,7 +113,7 @@ def test_replays():
 
 
 @QUICK
-@given(payload=s.registration_payloads(TEMPLATE))
+@given(payload=strategies.registration_payloads(TEMPLATE))
 def test_payloads_are_one_request_each(payload):
     if payload.raw is not None:
         assert isinstance(payload.raw.content, bytes)
@@ -120,8 +123,8 @@ def test_payloads_are_one_request_each(payload):
     body = {k: v for k, v in payload.metadata().items() if v is not OMIT}
     json.dumps(body, allow_nan=False)  # valid JSON, whatever the mutation
     for m in payload.mutations:
-        if m.fault == s.UNKNOWN:
-            assert m.field not in s.KNOWN_MEMBERS
+        if m.fault == UNKNOWN:
+            assert m.field not in strategies.KNOWN_MEMBERS
     assert payload.describe()
 
 
@@ -129,7 +132,7 @@ def test_every_rfc7591_member_is_fuzzed():
     seen: set[str] = set()
 
     @settings(QUICK, max_examples=400)
-    @given(payload=s.registration_payloads(TEMPLATE))
+    @given(payload=strategies.registration_payloads(TEMPLATE))
     def collect(payload):
         for m in payload.mutations:
             seen.update(k for k, _ in m.members)
@@ -155,7 +158,7 @@ def test_every_assertion_case_builds_a_token_request(reference):
     clients = {k: c for k, c in profile.main_clients.items() if c.auth_method in ("private_key_jwt", "client_secret_jwt")}
 
     @QUICK
-    @given(case=s.assertion_cases(clients))
+    @given(case=strategies.assertion_cases(clients))
     def build(case):
         spec = token_request(profile, case)
         assert spec.form_value("grant_type") == "client_credentials"
@@ -204,11 +207,11 @@ def test_the_pool_hands_out_fresh_distinct_tokens(reference):
     from conformance.client.session import DcrSession
 
     _, profile = reference
-    dcr = DcrSession(profile, Transport.for_profile(profile))
-    with TokenPool(dcr, "basic", depth=3) as pool:
+    dcr_session = DcrSession(profile, Transport.for_profile(profile))
+    with TokenPool(dcr_session, "basic", depth=3) as pool:
         tokens = [pool.get() for _ in range(6)]
     assert len({t.value for t in tokens}) == 6 and not any(t.stale for t in tokens)
-    with TokenPool(dcr, "basic", depth=2, max_age_s=0.0) as pool:  # every pooled token too old
+    with TokenPool(dcr_session, "basic", depth=2, max_age_s=0.0) as pool:  # every pooled token too old
         token = pool.get()
     assert token.value and pool.discarded >= 0
-    dcr.transport.close()
+    dcr_session.transport.close()

@@ -16,8 +16,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from conformance.client.fields import OMIT
 from conformance.client.http import Exchange, RequestSpec, Transport
-from conformance.client.jose import OMIT
 from conformance.client.registration import DynamicClient
 from conformance.client.session import DcrSession
 from conformance.client.use import dynamic_token_request, send_with_nonce_retry

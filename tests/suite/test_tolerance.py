@@ -6,7 +6,8 @@ import httpx
 import pytest
 
 from conformance.client.http import CapturedRequest, Exchange
-from conformance.suite import expect as e
+from conformance.oracles.expect import error_response, refused, should, status_in, www_authenticate
+from conformance.oracles.failures import CheckFailure, findings, reset_findings
 
 
 def _exchange(status: int | None = None, body: dict | None = None, headers: dict | None = None,
@@ -18,48 +19,48 @@ def _exchange(status: int | None = None, body: dict | None = None, headers: dict
 
 @pytest.mark.parametrize("status", [400, 401])
 def test_invalid_client_is_accepted_as_400_or_401(status):
-    e.refused(_exchange(status, {"error": "invalid_client"}), "wrong secret", statuses={400, 401},
-              errors={"invalid_client"})
+    refused(_exchange(status, {"error": "invalid_client"}), "wrong secret", statuses={400, 401},
+            errors={"invalid_client"})
 
 
 @pytest.mark.parametrize("status, body", [(200, {"access_token": "x"}), (500, {"error": "server_error"}),
                                           (400, {"error": "invalid_grant"}), (403, {"error": "invalid_client"})])
 def test_answers_outside_the_set_fail_and_say_what_was_expected(status, body):
-    with pytest.raises(e.CheckFailure) as failure:
-        e.refused(_exchange(status, body), "wrong secret", statuses={400, 401}, errors={"invalid_client"})
+    with pytest.raises(CheckFailure) as failure:
+        refused(_exchange(status, body), "wrong secret", statuses={400, 401}, errors={"invalid_client"})
     assert "expected:" in str(failure.value) and "sent POST" in str(failure.value)
 
 
 def test_refused_handshake_counts_as_invalid_client_only_where_allowed():
     handshake = _exchange(error="TLS handshake refused: TLSV13_ALERT_CERTIFICATE_REQUIRED")
-    e.refused(handshake, "untrusted client certificate", errors={"invalid_client"}, tls_refusal_ok=True)
-    with pytest.raises(e.CheckFailure):
-        e.refused(handshake, "wrong secret", errors={"invalid_client"})
-    with pytest.raises(e.CheckFailure):
-        e.refused(_exchange(error="connection refused"), "untrusted client certificate", tls_refusal_ok=True)
+    refused(handshake, "untrusted client certificate", errors={"invalid_client"}, tls_refusal_ok=True)
+    with pytest.raises(CheckFailure):
+        refused(handshake, "wrong secret", errors={"invalid_client"})
+    with pytest.raises(CheckFailure):
+        refused(_exchange(error="connection refused"), "untrusted client certificate", tls_refusal_ok=True)
 
 
 def test_status_sets_and_error_sets():
-    e.error_response(_exchange(403, {"error": "insufficient_scope"}), {401, 403}, {"insufficient_scope", "invalid_token"},
-                     "token without dcr")
-    e.error_response(_exchange(401, {"error": "invalid_token"}), {401, 403}, {"insufficient_scope", "invalid_token"},
-                     "token without dcr")
-    with pytest.raises(e.CheckFailure, match="one of 401, 403"):
-        e.status_in(_exchange(400, {"error": "invalid_request"}), {401, 403}, "token without dcr")
+    error_response(_exchange(403, {"error": "insufficient_scope"}), {401, 403}, {"insufficient_scope", "invalid_token"},
+                   "token without dcr")
+    error_response(_exchange(401, {"error": "invalid_token"}), {401, 403}, {"insufficient_scope", "invalid_token"},
+                   "token without dcr")
+    with pytest.raises(CheckFailure, match="one of 401, 403"):
+        status_in(_exchange(400, {"error": "invalid_request"}), {401, 403}, "token without dcr")
 
 
 def test_should_records_a_finding_and_lets_the_check_go_on():
-    e.reset_findings()
-    assert e.should(False, "no Cache-Control", "Cache-Control: no-store", _exchange(201, {})) is False
-    assert e.should(True, "fine", "fine") is True
-    [finding] = e.findings()
+    reset_findings()
+    assert should(False, "no Cache-Control", "Cache-Control: no-store", _exchange(201, {})) is False
+    assert should(True, "fine", "fine") is True
+    [finding] = findings()
     assert finding.startswith("no Cache-Control") and "expected: Cache-Control: no-store" in finding
-    e.reset_findings()
+    reset_findings()
 
 
 def test_www_authenticate_challenge_with_error():
     ok = _exchange(401, {"error": "invalid_token"}, {"WWW-Authenticate": 'Bearer error="invalid_token"'})
-    e.www_authenticate(ok, "Bearer", "garbage token", error="invalid_token")
-    with pytest.raises(e.CheckFailure, match="does not name error=invalid_token"):
-        e.www_authenticate(_exchange(401, {}, {"WWW-Authenticate": "Bearer"}), "Bearer", "garbage token",
-                           error="invalid_token")
+    www_authenticate(ok, "Bearer", "garbage token", error="invalid_token")
+    with pytest.raises(CheckFailure, match="does not name error=invalid_token"):
+        www_authenticate(_exchange(401, {}, {"WWW-Authenticate": "Bearer"}), "Bearer", "garbage token",
+                         error="invalid_token")

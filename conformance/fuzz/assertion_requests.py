@@ -4,7 +4,8 @@
 main client's ``client_credentials`` request for the ``dcr`` scope: a valid assertion
 (``iss`` = ``sub`` = client_id, ``aud`` = token endpoint, random ``jti``, ``iat`` = now,
 ``exp`` = now + 60, the client's ``alg`` and ``kid``, ``typ: JWT``) with each perturbation
-applied. It builds; it never judges (that is :func:`conformance.fuzz.oracle.assertion_verdict`).
+applied. It builds; it never judges (that is
+:func:`conformance.oracles.client_assertion.assertion_verdict`).
 """
 
 from __future__ import annotations
@@ -19,9 +20,11 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from conformance.client import jose
 from conformance.client.auth import basic_credentials, signing_key
+from conformance.client.fields import OMIT
 from conformance.client.http import RequestSpec
 from conformance.client.token import client_credentials
-from conformance.fuzz.strategies import AssertionCase, Perturbation
+from conformance.fuzz.strategies import AssertionCase
+from conformance.oracles.client_assertion import Perturbation
 from conformance.vocabulary import DCR_SCOPE
 
 OTHER_AUDIENCE = "https://other.example/oauth/token"
@@ -80,12 +83,12 @@ def token_request(profile: Any, case: AssertionCase, *, now: float | None = None
         elif t == "aud":
             claims["aud"] = _audience(v, url, profile.server.issuer or url)
         elif t in ("iss", "sub", "iss_sub"):
-            value = {"other_client": other_id, "unknown": "dcr-fuzz-unknown-client", "omit": jose.OMIT,
+            value = {"other_client": other_id, "unknown": "dcr-fuzz-unknown-client", "omit": OMIT,
                      "number": 12345}[v]
             for name in (("iss", "sub") if t == "iss_sub" else (t,)):
                 claims[name] = value
         elif t == "jti":
-            claims["jti"] = {"omit": jose.OMIT, "long": "j" * 300, "number": 12345, "empty": ""}[v]
+            claims["jti"] = {"omit": OMIT, "long": "j" * 300, "number": 12345, "empty": ""}[v]
         elif t == "alg":
             if v == "none":
                 sign_alg = "none"
@@ -102,9 +105,9 @@ def token_request(profile: Any, case: AssertionCase, *, now: float | None = None
             elif v == "same_family":
                 sign_alg = {"RS256": "PS256", "PS256": "RS256", "HS256": "HS512"}[alg]
         elif t == "kid":
-            header["kid"] = jose.OMIT if v == "omit" else "dcr-fuzz-unknown-kid"
+            header["kid"] = OMIT if v == "omit" else "dcr-fuzz-unknown-kid"
         elif t == "typ":
-            header["typ"] = jose.OMIT if v == "omit" else v
+            header["typ"] = OMIT if v == "omit" else v
         elif t == "signature":
             if v == "broken":
                 signature = "broken"
@@ -169,7 +172,7 @@ def token_request(profile: Any, case: AssertionCase, *, now: float | None = None
 
 def _time_value(p: Perturbation, issued: int) -> Any:
     if p.variant == "omit":
-        return jose.OMIT
+        return OMIT
     if p.variant == "offset":
         return issued + p.value
     return p.value  # "value" (not a number) and "absolute"
@@ -179,6 +182,6 @@ def _audience(variant: str, url: str, issuer: str) -> Any:
     return {
         "token_endpoint": url, "issuer": issuer, "list_token_endpoint": [url],
         "list_with_other": [url, OTHER_AUDIENCE], "other_url": OTHER_AUDIENCE, "trailing_slash": url + "/",
-        "uppercase": url.replace("https://", "HTTPS://", 1), "empty": "", "omit": jose.OMIT, "number": 42,
+        "uppercase": url.replace("https://", "HTTPS://", 1), "empty": "", "omit": OMIT, "number": 42,
         "empty_list": [], "list_other": [OTHER_AUDIENCE],
     }[variant]

@@ -1,50 +1,27 @@
-"""Assertions of the checks: each failure says what was sent, what was expected, what came back.
+"""The generic expectations of the checks: status, JSON body, error code, challenge, caching.
 
 Checks never use bare ``assert`` on protocol values (pytest would print the values, secrets
-included): they call these helpers, which raise ``CheckFailure`` with a message built from the
-redacted capture of the exchange. Expectations are sets wherever the specs allow several answers.
-``should(...)`` records a SHOULD-level finding and lets the check go on; the plugin turns such
-findings into warnings (failures under ``--dcr-strict``).
+included): they call these helpers, which raise :class:`~conformance.oracles.failures.CheckFailure`
+with a message built from the redacted capture of the exchange. Expectations are sets wherever
+the specs allow several answers. ``should(...)`` records a SHOULD-level finding and lets the
+check go on.
+
+Spec sources: HTTP status and JSON error bodies (RFC 6749 §5.2, RFC 7591 §3.2.2, RFC 6750 §3),
+``WWW-Authenticate`` challenges (RFC 6750 §3, RFC 6749 §5.2), ``Cache-Control: no-store`` and
+``Pragma: no-cache`` on credentials (RFC 6749 §5.1), refused TLS handshakes (RFC 8705 §2).
 """
 
 from __future__ import annotations
 
-import threading
 from typing import Any, Iterable
 
 from conformance.client.http import Exchange
-
-
-class CheckFailure(AssertionError):
-    """A server answer that breaks the requirement a check enforces."""
-
-
-class PrerequisiteFailure(CheckFailure):
-    """A step the check builds on did not work (for example, no initial token could be had)."""
-
-
-_findings = threading.local()
-
-
-def reset_findings() -> None:
-    _findings.items = []
-
-
-def findings() -> list[str]:
-    return list(getattr(_findings, "items", []))
-
-
-def _render(what: str, expected: str, exchanges: Iterable[Exchange | None]) -> str:
-    lines = [what, f"  expected: {expected}"]
-    for ex in exchanges:
-        if ex is not None:
-            lines.append("  " + ex.describe().replace("\n", "\n  "))
-    return "\n".join(lines)
+from conformance.oracles.failures import CheckFailure, record_finding, render
 
 
 def fail(what: str, expected: str, *exchanges: Exchange | None) -> None:
     """Fail the check."""
-    raise CheckFailure(_render(what, expected, exchanges))
+    raise CheckFailure(render(what, expected, exchanges))
 
 
 def expect(condition: Any, what: str, expected: str, *exchanges: Exchange | None) -> None:
@@ -56,7 +33,7 @@ def expect(condition: Any, what: str, expected: str, *exchanges: Exchange | None
 def should(condition: Any, what: str, expected: str, *exchanges: Exchange | None) -> bool:
     """Record a SHOULD-level finding unless ``condition`` holds; the check goes on."""
     if not condition:
-        _findings.__dict__.setdefault("items", []).append(_render(what, expected, exchanges))
+        record_finding(render(what, expected, exchanges))
     return bool(condition)
 
 
