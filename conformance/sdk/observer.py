@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import parse_qsl
 
-from conformance.server.errors import Request, Response
+from conformance.server.http_messages import Request, Response
 
 from .recording import INSTALLATION_HEADER
 from .driven import ScenarioDriven

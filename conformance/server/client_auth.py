@@ -24,7 +24,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from . import jose
 from .config import SECRET_METHODS, ConfiguredClient
 from .context import Context
-from .errors import OAuthError, Request
+from .errors import OAuthError
+from .http_messages import Request
 from .store import ACTIVE, SECRET, DynamicClient, digest
 
 JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"

@@ -94,7 +94,7 @@ def test_verify_client_usage_and_unreachable(tmp_path, capsys):
 
 def _start(tmp_path, *args):
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    return subprocess.Popen([sys.executable, "-m", "conformance.server", "--port", "0", *args],
+    return subprocess.Popen([sys.executable, "-m", "conformance.cli", "serve", "--port", "0", *args],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
 
 
