@@ -32,14 +32,13 @@ from urllib.parse import unquote, urlsplit
 
 import jwt
 
-from conformance.server.config import HAAPI_SCOPE
-
-from .recording import Paths
 from conformance.client.redact import decode_basic
 
+from .recording import Paths
 from .wire import WireRequest, WireResponse, json_response, jwt_parts, oauth_error, parse_authorization
 
 DPOP_ALGS = ("ES256", "ES384", "RS256", "PS256")
+HAAPI_SCOPE = "urn:se:curity:scopes:haapi"  # Curity's HAAPI scope: what the template grants
 _PRIVATE_JWK_MEMBERS = ("d", "p", "q", "dp", "dq", "qi", "k")
 
 

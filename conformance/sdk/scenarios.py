@@ -184,6 +184,11 @@ class ScenarioEngine:
             self._nonces: dict[str, set[str]] = {}
         return chosen
 
+    def set_paths(self, paths: Paths) -> None:
+        """Tell the recorder where the endpoints of the server in front of it are."""
+        with self._lock:
+            self.paths = self.recorder.paths = paths
+
     def set_main_clients(self, client_ids: frozenset[str]) -> None:
         """Tell the recorder which client ids are the configured main clients."""
         with self._lock:
