@@ -147,7 +147,9 @@ def run_verify_client(args: argparse.Namespace) -> int:
         print(render_text(results))
     report_dir = Path(args.report_dir) if args.report_dir else None
     if report_dir is not None:
-        write_summary(results, report_dir)
+        target = (f"recording {args.recording}" if args.recording
+                  else f"observer {(args.observer or DEFAULT_OBSERVER).rstrip('/')}")
+        write_summary(results, report_dir, target=target)
     junit = args.junitxml or (report_dir / "junit.xml" if report_dir else None)
     if junit:
         write_junit(results, junit)
