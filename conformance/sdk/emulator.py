@@ -35,7 +35,7 @@ import jwt
 from conformance.client.redact import decode_basic
 
 from .recording import Paths
-from .wire import WireRequest, WireResponse, json_response, jwt_parts, oauth_error, parse_authorization
+from .http_messages import WireRequest, WireResponse, json_response, jwt_parts, oauth_error, parse_authorization
 
 DPOP_ALGS = ("ES256", "ES384", "RS256", "PS256")
 HAAPI_SCOPE = "urn:se:curity:scopes:haapi"  # Curity's HAAPI scope: what the template grants

@@ -38,9 +38,9 @@ from urllib.parse import parse_qsl
 from conformance.server.http_messages import Request, Response
 
 from .recording import INSTALLATION_HEADER, Paths
-from .driven import ScenarioDriven
+from .scenario_driven import ScenarioDriven
 from .scenarios import SCENARIOS, Scenario, ScenarioEngine
-from .wire import WireRequest, WireResponse, json_response, oauth_error
+from .http_messages import WireRequest, WireResponse, json_response, oauth_error
 
 CONTROL_PREFIX = "/observer"
 

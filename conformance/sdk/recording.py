@@ -33,7 +33,7 @@ from urllib.parse import unquote, urlsplit
 
 from conformance.client.redact import Redactor, decode_basic, fingerprint
 
-from .wire import WireRequest, WireResponse, json_strings, jwt_parts, parse_authorization
+from .http_messages import WireRequest, WireResponse, json_strings, jwt_parts, parse_authorization
 
 INSTALLATION_HEADER = "X-Installation-Id"
 ATTESTATION_PATH = "/attestation"

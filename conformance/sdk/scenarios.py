@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from .recording import Call, Paths, Recorder, Recording
-from .wire import WireRequest, WireResponse, json_response, oauth_error
+from .http_messages import WireRequest, WireResponse, json_response, oauth_error
 
 ACCEPTED, REJECTED, UNAVAILABLE = "accepted", "rejected", "unavailable"
 

@@ -12,7 +12,7 @@ from conformance.requirements import REQUIREMENTS
 from conformance.sdk import SDK_CHECKS, Recording, ScenarioEngine, grade
 from conformance.sdk.checks import SDK_REQUIREMENTS, failures, requirement_info
 from conformance.sdk.emulator import Emulator, EmulatorConfig
-from conformance.sdk.wire import WireRequest
+from conformance.sdk.http_messages import WireRequest
 
 CONFIG = EmulatorConfig()
 MAIN = (CONFIG.main_client_id, CONFIG.main_client_secret)
