@@ -38,7 +38,7 @@ from .http_messages import WireRequest, WireResponse, json_strings, jwt_parts, p
 INSTALLATION_HEADER = "X-Installation-Id"
 ATTESTATION_PATH = "/attestation"
 DEFAULT_INSTALLATION = "default"
-DCR_SCOPE = "dcr"
+DCR_SCOPE = "dcr"  # the scope of the initial registration token (Curity dynamic client registration)
 MARKERS = ("attestation", "launch")
 #: Curity's default endpoint paths (the emulator serves these; the observer takes its server's
 #: from the profile that server wrote, :meth:`Paths.from_profile`).

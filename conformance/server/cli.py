@@ -61,8 +61,8 @@ def list_defects(out=None) -> None:
 
 
 def server_options(args: argparse.Namespace) -> dict:
-    """ReferenceServer keywords from the serve options (``serve --observe`` reuses them: the
-    top-level command line adds that option and hands it to :mod:`conformance.sdk.observer`)."""
+    """ReferenceServer keywords from the serve options (``dcr-conformance serve --observe``, which
+    wraps this server, reuses them)."""
     pki = None
     if args.state:
         state = Path(args.state).resolve()
