@@ -1,6 +1,10 @@
-"""The catalogue of checks, joined to the requirement registry (for docs and coverage tests).
+"""The catalogue of checks: one registry for the server-side checks and the DCR-SDK ones.
 
-``load_checks()`` imports the suite's modules so every ``@check`` has registered itself;
+:data:`REGISTRY` holds every check by id as a :class:`CheckInfo`. The suite's pytest decorator
+(:func:`conformance.suite.check.check`) registers the server-side checks, the SDK's
+(:func:`conformance.sdk.checks.sdk_check`) the client-side ones, whose step is :data:`SDK_STEP`;
+:data:`SERVER_CHECKS` and :data:`SDK_CHECKS` are live views of each kind. ``load_checks()``
+imports the suite's modules (by name) so every ``@check`` has registered itself;
 ``requirements_markdown()`` renders ``docs/requirements.md``: per requirement, its checks.
 """
 
@@ -8,19 +12,77 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 
 from conformance.requirements import REQUIREMENTS
-from conformance.suite.check import CHECKS, CheckInfo
+
+SUITE_PACKAGE = "conformance.suite"  # where the server-side checks are declared
+SDK_STEP = "sdk"  # the step of a client-side (DCR-SDK) check
+
+
+@dataclass(frozen=True)
+class CheckInfo:
+    """What the catalogue says of one check (protocol.md §9)."""
+
+    id: str
+    title: str
+    requirements: tuple[str, ...]
+    level: str
+    step: str
+    methods: tuple[str, ...] = ()      # only main clients using one of these auth methods
+    claims: tuple[str, ...] = ()       # [claims] keys the profile must set to true
+    needs: tuple[str, ...] = ()        # optional profile parts: "introspector", "unlisted_client", ...
+    per_profile: bool = False          # run once per profile, not per main client
+    function: str = field(default="", compare=False)
+
+
+#: Every check of the project, by id, in the order they were declared.
+REGISTRY: dict[str, CheckInfo] = {}
+
+
+def register(info: CheckInfo) -> CheckInfo:
+    """Add a check; an id may be declared again (one check spanning several test functions)
+    only with the same level and step. Returns the entry the registry keeps."""
+    known = REGISTRY.setdefault(info.id, info)
+    if known.level != info.level or known.step != info.step:
+        raise ValueError(f"check id {info.id} is declared twice with different levels or steps")
+    return known
+
+
+class _Kind(Mapping):
+    """The checks of one kind, a live read-only view of :data:`REGISTRY`."""
+
+    def __init__(self, wanted: Callable[[CheckInfo], bool]) -> None:
+        self._wanted = wanted
+
+    def __getitem__(self, check_id: str) -> CheckInfo:
+        info = REGISTRY[check_id]
+        if not self._wanted(info):
+            raise KeyError(check_id)
+        return info
+
+    def __iter__(self) -> Iterator[str]:
+        return (cid for cid, info in list(REGISTRY.items()) if self._wanted(info))
+
+    def __len__(self) -> int:
+        return sum(1 for info in list(REGISTRY.values()) if self._wanted(info))
+
+    def __repr__(self) -> str:
+        return repr(dict(self))
+
+
+SERVER_CHECKS: Mapping[str, CheckInfo] = _Kind(lambda info: info.step != SDK_STEP)
+SDK_CHECKS: Mapping[str, CheckInfo] = _Kind(lambda info: info.step == SDK_STEP)
 
 
 def load_checks() -> dict[str, CheckInfo]:
-    """Every check of the suite, by id (importing ``conformance.suite.test_*``)."""
-    import conformance.suite as suite
-
+    """Every server-side check, by id (importing the suite's ``test_*`` modules)."""
+    suite = importlib.import_module(SUITE_PACKAGE)
     for module in pkgutil.iter_modules(suite.__path__):
         if module.name.startswith("test_"):
-            importlib.import_module(f"conformance.suite.{module.name}")
-    return dict(sorted(CHECKS.items()))
+            importlib.import_module(f"{SUITE_PACKAGE}.{module.name}")
+    return dict(sorted(SERVER_CHECKS.items()))
 
 
 def checks_by_requirement() -> dict[str, list[CheckInfo]]:

@@ -41,12 +41,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dcr-conformance", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     _run_parser(sub)
+    from conformance.sdk.cli import add_observe_argument, add_verify_client_command
     from conformance.server.cli import add_serve_arguments
 
-    add_serve_arguments(sub.add_parser("serve", help="run the embedded reference server alone"))
-    from conformance.sdk.cli import add_verify_client_arguments
-
-    add_verify_client_arguments(sub.add_parser("verify-client", help="grade an app's recorded DCR traffic (SDK vendors)"))
+    add_observe_argument(add_serve_arguments(sub.add_parser("serve", help="run the embedded reference server alone")))
+    add_verify_client_command(sub)
     req = sub.add_parser("requirements", help="print the requirement registry and the checks citing it")
     req.add_argument("--markdown", metavar="FILE", help="write docs/requirements.md-style Markdown to FILE")
     return parser
@@ -129,9 +128,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "run":
         return _run(args)
     if args.command == "verify-client":
-        from conformance.sdk.cli import run_verify_client
+        return args.handler(args)
+    if args.command == "serve" and args.observe is not None:
+        from conformance.sdk.observer import run_observer  # the server itself knows no SDK
 
-        return run_verify_client(args)
+        return run_observer(args)
     if args.command == "serve":
         from conformance.server.cli import run_serve
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance.suite.check import CHECKS
+from conformance.catalogue import SERVER_CHECKS as CHECKS
 
 
 def read_expected_failures(path: Path) -> dict[str, set[str]]:

@@ -23,7 +23,8 @@ from conformance.harness.runstate import RUN_STATE, RunState, state_of
 from conformance.harness.targets import Target, TargetUnusable
 from conformance.oracles import failures
 from conformance.requirements import SHOULD
-from conformance.suite.check import STEPS, CheckInfo
+from conformance.catalogue import CheckInfo
+from conformance.suite.check import STEPS
 from conformance.suite.expiry import AGING_MARGIN_S
 from conformance.vocabulary import DCR_SCOPE
 

@@ -24,7 +24,7 @@ from conformance.harness.expected_failures import is_expected, read_expected_fai
 from conformance.harness.outcomes import Outcome, count_verdicts, record_report
 from conformance.harness.targets import Target, TargetUnusable, reach, start_embedded_server, targets_for
 from conformance.profile import Profile, load_profile
-from conformance.suite.check import CheckInfo
+from conformance.catalogue import CheckInfo
 from conformance.suite.expiry import AGING_MARGIN_S
 
 #: Where the plugin keeps the run state of a pytest config, once its profiles were read.

@@ -10,7 +10,7 @@ from conformance.client.http import RequestSpec, Transport
 from conformance.client.redact import Redactor
 from conformance.client.session import DcrSession
 from conformance.profile import ClientConfig, Profile
-from conformance.suite.check import CheckInfo
+from conformance.catalogue import CheckInfo
 
 EXIT_UNREACHABLE = 3
 EXIT_USAGE = 4  # pytest's usage-error status; the CLI maps it to 2

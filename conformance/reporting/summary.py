@@ -1,6 +1,8 @@
-"""The certification summary: ``summary.json`` and ``summary.md`` of one run.
+"""The certification summary: ``summary.json`` and ``summary.md`` of one run, the one writer of
+both for server runs and for DCR-SDK verdicts (:mod:`conformance.sdk.report` hands its results
+over as rows; this module imports neither the suite nor the SDK).
 
-Built on the process that owns the outcomes (the only process, or the xdist controller), from
+For a server run it is built on the process that owns the outcomes (the only process, or the xdist controller), from
 ``RunState.outcomes`` (one verdict per check × profile × main client, the same rows as the console
 table) plus what the reporting plugin tallied from the test reports (the requirements a check
 cites and the JUnit-style test-case counts).
@@ -111,8 +113,12 @@ def build_summary(
     interruption: str | None = None,
     redact: Callable[[str], str] = lambda s: s,
     now: _dt.datetime | None = None,
+    requirements: Mapping[str, Any] = REQUIREMENTS,
 ) -> dict:
-    """The summary document (see the module docstring); ``outcomes``: :class:`conformance.harness.outcomes.Outcome` s."""
+    """The summary document (see the module docstring). ``outcomes`` have the attributes of
+    RunState's ``Outcome`` (``check_id``, ``title``, ``level``, ``profile``, ``client``,
+    ``verdict``, ``detail``); ``requirements`` describes the ids they cite (``level``, ``text``,
+    ``url``, and ``spec`` / ``section`` where known)."""
     rows = sorted((_row(o, check_requirements, redact) for o in outcomes),
                   key=lambda r: (r["check"], r["profile"], r["client"]))
     totals = {v: 0 for v in VERDICTS}
@@ -148,7 +154,7 @@ def build_summary(
         "verdict_reasons": reasons,
         "totals": totals,
         "test_cases": {k: int(cases.get(k, 0)) for k in CASE_KEYS},
-        "requirements": _by_requirement(rows),
+        "requirements": _by_requirement(rows, requirements),
         "leftover_clients": [{k: redact(str(v)) for k, v in e.items()} for e in (leftovers or [])],
         "digest": {"algorithm": "SHA-256", "over": "canonical JSON of results (sorted keys, no whitespace, UTF-8)",
                    "value": results_digest(rows)},
@@ -169,15 +175,15 @@ def _row(outcome: Any, check_requirements: Mapping[str, tuple[str, ...]], redact
     }
 
 
-def _by_requirement(rows: list[dict]) -> list[dict]:
+def _by_requirement(rows: list[dict], registry: Mapping[str, Any]) -> list[dict]:
     cited: dict[str, list[dict]] = {}
     for row in rows:
         for rid in row["requirements"]:
             cited.setdefault(rid, []).append(row)
-    order = {rid: i for i, rid in enumerate(REQUIREMENTS)}
+    order = {rid: i for i, rid in enumerate(registry)}
     out = []
     for rid in sorted(cited, key=lambda r: (order.get(r, len(order)), r)):
-        req = REQUIREMENTS.get(rid)
+        req = registry.get(rid)
         clients: dict[str, dict] = {}
         for row in cited[rid]:
             cell = clients.setdefault(f"{row['profile']}/{row['client']}", {v: 0 for v in VERDICTS})
@@ -187,8 +193,8 @@ def _by_requirement(rows: list[dict]) -> list[dict]:
         out.append({
             "id": rid,
             "level": req.level if req else None,
-            "spec": req.spec if req else None,
-            "section": req.section if req else None,
+            "spec": getattr(req, "spec", None),
+            "section": getattr(req, "section", None),
             "url": req.url if req else None,
             "text": req.text if req else None,
             "checks": sorted({r["check"] for r in cited[rid]}),

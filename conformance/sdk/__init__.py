@@ -9,8 +9,8 @@ launch (:class:`Recording`) and graded by the ``DCR-SDK-*`` checks (:data:`SDK_C
 * over the network: :class:`~conformance.sdk.observer.Observer`, the reference server with a
   recording middleware (``dcr-conformance serve --observe SCENARIO``), then
   ``python -m conformance.sdk verify-client --scenario SCENARIO``;
-* in-process, for Python SDKs on httpx: the pytest plugin :mod:`conformance.sdk.kit`
-  (``-p conformance.sdk.kit``: fixture ``dcr_server``, :func:`assert_client_conforms`).
+* in-process, for Python SDKs on httpx: the pytest plugin :mod:`conformance.sdk.pytest_plugin`
+  (``-p conformance.sdk.pytest_plugin``: fixture ``dcr_server``, :func:`assert_client_conforms`).
 
 See docs/sdk.md.
 """
@@ -36,7 +36,7 @@ def __getattr__(name: str) -> Any:  # the observer needs the server, the kit nee
 
         return Observer
     if name in ("KitServer", "assert_client_conforms"):
-        from . import kit
+        from . import pytest_plugin
 
-        return getattr(kit, name)
+        return getattr(pytest_plugin, name)
     raise AttributeError(f"module 'conformance.sdk' has no attribute {name!r}")

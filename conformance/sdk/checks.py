@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
+from conformance.catalogue import SDK_CHECKS, SDK_STEP, CheckInfo, register
 from conformance.requirements import MUST, REQUIREMENTS
 
 from .recording import Call, Recording
@@ -89,19 +90,17 @@ def _fail(message: str, *evidence: Call) -> Outcome:
 
 
 @dataclass(frozen=True)
-class SdkCheck:
-    id: str
-    title: str
-    requirements: tuple[str, ...]
-    level: str
-    function: Callable[[CheckContext], Outcome] = field(compare=False, repr=False)
+class SdkCheck(CheckInfo):
+    """A client-side check of the catalogue (step ``sdk``); ``function`` grades a
+    :class:`CheckContext`. Registered in :data:`conformance.catalogue.REGISTRY`, read through
+    :data:`SDK_CHECKS`."""
+
+    step: str = SDK_STEP
+    function: Callable[[CheckContext], Outcome] | None = field(default=None, compare=False, repr=False)
 
     @property
     def inferred(self) -> bool:
         return any(requirement_info(r).inferred for r in self.requirements)
-
-
-SDK_CHECKS: dict[str, SdkCheck] = {}
 
 
 def sdk_check(check_id: str, *requirement_ids: str, level: str = MUST) -> Callable:
@@ -117,7 +116,7 @@ def sdk_check(check_id: str, *requirement_ids: str, level: str = MUST) -> Callab
             raise ValueError(f"{check_id} has no docstring")
         if check_id in SDK_CHECKS:
             raise ValueError(f"{check_id} is declared twice")
-        SDK_CHECKS[check_id] = SdkCheck(check_id, title, tuple(requirement_ids), level, function)
+        register(SdkCheck(check_id, title, tuple(requirement_ids), level, function=function))
         return function
 
     return decorate

@@ -9,8 +9,9 @@ Commands:
 * ``use-scenario NAME --observer URL``: switch a running observer to another scenario.
 * ``scenarios``: the scenarios and what to do at each launch. ``checks``: the DCR-SDK checks.
 
-:func:`add_verify_client_arguments` / :func:`run_verify_client` let ``dcr-conformance`` offer
-the same ``verify-client`` sub-command.
+:func:`add_verify_client_command` is the one definition of ``verify-client`` (its options and
+its handler), used here and by ``dcr-conformance``; :func:`add_observe_argument` gives
+``dcr-conformance serve`` its ``--observe`` option.
 """
 
 from __future__ import annotations
@@ -45,6 +46,14 @@ def _observer_arguments(parser: argparse.ArgumentParser) -> None:
                              "a loopback observer is reached without certificate verification")
 
 
+def add_observe_argument(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """``serve --observe [SCENARIO]``: added by ``dcr-conformance`` to the server's own options."""
+    parser.add_argument("--observe", nargs="?", const="first-launch", metavar="SCENARIO",
+                        help="SDK observer mode: record an app's requests and play SCENARIO "
+                             "(default first-launch); see docs/sdk.md")
+    return parser
+
+
 def add_verify_client_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--scenario", required=True, metavar="NAME", help="the scenario the app ran")
     _observer_arguments(parser)
@@ -59,6 +68,13 @@ def add_verify_client_arguments(parser: argparse.ArgumentParser) -> argparse.Arg
     parser.add_argument("--junitxml", metavar="FILE", help="JUnit XML file (default: REPORT_DIR/junit.xml)")
     parser.add_argument("--alluredir", metavar="DIR", help="Allure results (default: REPORT_DIR/allure-results)")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    return parser
+
+
+def add_verify_client_command(sub) -> argparse.ArgumentParser:
+    """Add the ``verify-client`` sub-command (``args.handler`` runs it) to a sub-parser set."""
+    parser = sub.add_parser("verify-client", help="grade an app's recorded DCR traffic (SDK vendors)")
+    add_verify_client_arguments(parser).set_defaults(handler=run_verify_client)
     return parser
 
 
@@ -131,7 +147,9 @@ def run_verify_client(args: argparse.Namespace) -> int:
         print(render_text(results))
     report_dir = Path(args.report_dir) if args.report_dir else None
     if report_dir is not None:
-        write_summary(results, report_dir)
+        target = (f"recording {args.recording}" if args.recording
+                  else f"observer {(args.observer or DEFAULT_OBSERVER).rstrip('/')}")
+        write_summary(results, report_dir, target=target)
     junit = args.junitxml or (report_dir / "junit.xml" if report_dir else None)
     if junit:
         write_junit(results, junit)
@@ -190,7 +208,7 @@ def _list_checks() -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m conformance.sdk", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    add_verify_client_arguments(sub.add_parser("verify-client", help="grade the recorded traffic of a scenario"))
+    add_verify_client_command(sub)
     use = sub.add_parser("use-scenario", help="switch a running observer to a scenario")
     use.add_argument("name", metavar="NAME")
     _observer_arguments(use)
@@ -207,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:
         return int(exc.code or 0)
     if args.command == "verify-client":
-        return run_verify_client(args)
+        return args.handler(args)
     if args.command == "use-scenario":
         return _use_scenario(args)
     try:

@@ -32,12 +32,11 @@ from urllib.parse import unquote, urlsplit
 
 import jwt
 
-from conformance.vocabulary import HAAPI_SCOPE
+from conformance.client.redact import decode_basic
+from conformance.vocabulary import DCR_SCOPE, HAAPI_SCOPE
 
 from .recording import Paths
-from conformance.client.redact import decode_basic
-
-from .wire import WireRequest, WireResponse, json_response, jwt_parts, oauth_error, parse_authorization
+from .http_messages import WireRequest, WireResponse, json_response, jwt_parts, oauth_error, parse_authorization
 
 DPOP_ALGS = ("ES256", "ES384", "RS256", "PS256")
 _PRIVATE_JWK_MEMBERS = ("d", "p", "q", "dp", "dq", "qi", "k")
@@ -217,7 +216,7 @@ class Emulator:
         client_id, dynamic = self._authenticate(request, form)
         if form.get("grant_type") != "client_credentials":
             raise _error(400, "unsupported_grant_type", "only client_credentials is supported")
-        allowed = set(self.config.scope.split()) if dynamic else {"dcr"}
+        allowed = set(self.config.scope.split()) if dynamic else {DCR_SCOPE}
         # dcr only when asked for (Curity "Using DCR"); a dynamic client gets its template scope
         requested = (form.get("scope") or "").split() or (sorted(allowed) if dynamic else [])
         if not set(requested) <= allowed:
@@ -255,9 +254,9 @@ class Emulator:
             record = self.tokens.get(auth[1])
             if record is None or record.used or record.expires_at <= time.time():
                 raise _error(401, "invalid_token", "the initial access token is not valid", challenge)
-            if "dcr" not in record.scope.split():
+            if DCR_SCOPE not in record.scope.split():
                 raise _error(403, "insufficient_scope", "the token lacks the dcr scope",
-                             [("WWW-Authenticate", 'Bearer error="insufficient_scope", scope="dcr"')])
+                             [("WWW-Authenticate", f'Bearer error="insufficient_scope", scope="{DCR_SCOPE}"')])
         body = request.json()
         if request.content_type != "application/json" or not isinstance(body, dict):
             raise _error(400, "invalid_client_metadata", "the body must be a JSON object")

@@ -35,12 +35,12 @@ from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import parse_qsl
 
-from conformance.server.errors import Request, Response
+from conformance.server.http_messages import Request, Response
 
-from .recording import INSTALLATION_HEADER
-from .driven import ScenarioDriven
+from .recording import INSTALLATION_HEADER, Paths
+from .scenario_driven import ScenarioDriven
 from .scenarios import SCENARIOS, Scenario, ScenarioEngine
-from .wire import WireRequest, WireResponse, json_response, oauth_error
+from .http_messages import WireRequest, WireResponse, json_response, oauth_error
 
 CONTROL_PREFIX = "/observer"
 
@@ -79,6 +79,7 @@ class Observer(ScenarioDriven):
 
     def start(self) -> Observer:
         self.server.start()
+        self.engine.set_paths(Paths.from_profile(self.server.profile_path))
         self.engine.set_main_clients(frozenset(c.client_id for c in self.server.config.clients.values()))
         return self
 

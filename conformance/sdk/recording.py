@@ -25,24 +25,32 @@ import dataclasses
 import json
 import threading
 import time
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
-from conformance.client.redact import Redactor, fingerprint
-from conformance.server.config import (INTROSPECTION_PATH, METADATA_PATHS, REGISTRATION_PATH,
-                                       RESOURCE_PATH, REVOCATION_PATH, TOKEN_PATH)
-
-from conformance.client.redact import decode_basic
+from conformance.client.redact import Redactor, decode_basic, fingerprint
 from conformance.vocabulary import DCR_SCOPE
 
-from .wire import WireRequest, WireResponse, json_strings, jwt_parts, parse_authorization
+from .http_messages import WireRequest, WireResponse, json_strings, jwt_parts, parse_authorization
 
 INSTALLATION_HEADER = "X-Installation-Id"
 ATTESTATION_PATH = "/attestation"
 DEFAULT_INSTALLATION = "default"
 MARKERS = ("attestation", "launch")
+#: Curity's default endpoint paths (the emulator serves these; the observer takes its server's
+#: from the profile that server wrote, :meth:`Paths.from_profile`).
+CURITY_PATHS = {"token": "/oauth/v2/oauth-token", "registration": "/token-service/oauth-registration",
+                "revocation": "/oauth/v2/oauth-revoke", "introspection": "/oauth/v2/oauth-introspect",
+                "resource": "/api/resource"}
+#: RFC 8414 §3 and OpenID Connect Discovery 1.0 §4: where the metadata document is.
+METADATA_PATHS = ("/.well-known/oauth-authorization-server", "/.well-known/openid-configuration")
+#: The profile keys naming each endpoint (shared/docs/profiles.md).
+_PROFILE_KEYS = {"token": ("server", "token_endpoint"), "registration": ("server", "registration_endpoint"),
+                 "revocation": ("server", "revocation_endpoint"),
+                 "introspection": ("server", "introspection_endpoint"), "resource": ("use", "resource_url")}
 
 _TEXT_BODY_LIMIT = 400
 _SHOWN_REQUEST_HEADERS = ("authorization", "dpop", "content-type", INSTALLATION_HEADER.lower())
@@ -51,15 +59,27 @@ _SHOWN_RESPONSE_HEADERS = ("dpop-nonce", "www-authenticate", "retry-after")
 
 @dataclass(frozen=True)
 class Paths:
-    """Where the endpoints are (the reference server's paths by default)."""
+    """Where the endpoints are (Curity's default paths unless told otherwise)."""
 
-    token: str = TOKEN_PATH
-    registration: str = REGISTRATION_PATH
+    token: str = CURITY_PATHS["token"]
+    registration: str = CURITY_PATHS["registration"]
     attestation: str = ATTESTATION_PATH
-    revocation: str = REVOCATION_PATH
-    introspection: str = INTROSPECTION_PATH
-    resource: str = RESOURCE_PATH
+    revocation: str = CURITY_PATHS["revocation"]
+    introspection: str = CURITY_PATHS["introspection"]
+    resource: str = CURITY_PATHS["resource"]
     metadata: tuple[str, ...] = METADATA_PATHS
+
+    @classmethod
+    def from_profile(cls, profile: str | Path) -> Paths:
+        """The paths of the endpoint URLs a profile names (``[server] *_endpoint``, ``[use]
+        resource_url``); an endpoint the profile does not name keeps its default."""
+        data = tomllib.loads(Path(profile).read_text(encoding="utf-8"))
+        found = {}
+        for name, (table, key) in _PROFILE_KEYS.items():
+            url = data.get(table, {}).get(key)
+            if isinstance(url, str) and url:
+                found[name] = urlsplit(url).path
+        return cls(**found)
 
     def kind(self, path: str) -> str:
         if path == self.token:

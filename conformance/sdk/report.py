@@ -1,4 +1,5 @@
-"""Outputs of an SDK verdict: text, JUnit XML, Allure results, summary.json / summary.md.
+"""Outputs of an SDK verdict: text, JUnit XML, Allure results, summary.json / summary.md (the
+latter through the one summary writer, :mod:`conformance.reporting.summary`).
 
 The shapes follow the server runs: one JUnit test case and one Allure result per check (and
 installation), requirement ids as JUnit properties and Allure links, and a summary per run.
@@ -14,6 +15,7 @@ import time
 import uuid
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from types import SimpleNamespace
 
 from .checks import Result, requirement_info
 
@@ -35,30 +37,29 @@ def render_text(results: list[Result], *, verbose: bool = True) -> str:
     return "\n".join(lines)
 
 
-def summary(results: list[Result]) -> dict:
-    return {"kind": "sdk", "scenario": results[0].scenario if results else None,
-            "passed": all(r.passed for r in results), "total": len(results),
-            "failed": sum(1 for r in results if not r.passed),
-            "results": [r.to_dict() for r in results]}
+def summary(results: list[Result], *, target: str = "recorded traffic") -> dict:
+    """The certification summary of a verdict (:func:`conformance.reporting.summary.build_summary`):
+    one row per check and installation, profile = the scenario, client = the installation."""
+    from conformance.reporting.summary import build_summary
+
+    rows = [SimpleNamespace(check_id=r.id, title=r.title, level=r.level, profile=r.scenario,
+                            client=r.installation, verdict="passed" if r.passed else "failed",
+                            detail=r.message) for r in results]
+    failed = sum(1 for r in results if not r.passed)
+    cases = {"tests": len(results), "passed": len(results) - failed, "failures": failed}
+    cited = {rid for r in results for rid in r.requirements}
+    return build_summary(rows, {r.id: r.requirements for r in results}, cases=cases,
+                         profiles=list(dict.fromkeys(r.scenario for r in results)),
+                         exit_status=1 if failed else 0, target=target, options={"kind": "sdk"},
+                         requirements={rid: requirement_info(rid) for rid in sorted(cited)})
 
 
-def write_summary(results: list[Result], directory: str | Path) -> tuple[Path, Path]:
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    data = summary(results)
-    json_path = directory / "summary.json"
-    json_path.write_text(json.dumps(data, indent=1), encoding="utf-8")
-    lines = [f"# DCR-SDK verdict: scenario `{data['scenario']}`", "",
-             f"**{'PASS' if data['passed'] else 'FAIL'}**: {data['total'] - data['failed']}/{data['total']} "
-             f"checks passed.", "", "| check | installation | verdict | requirements | message |",
-             "|---|---|---|---|---|"]
-    for r in results:
-        reqs = ", ".join(f"[{rid}]({requirement_info(rid).url})" for rid in r.requirements)
-        message = r.message.replace("|", "\\|")
-        lines.append(f"| {r.id} {r.title} | {r.installation} | {r.verdict} | {reqs} | {message} |")
-    md_path = directory / "summary.md"
-    md_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return json_path, md_path
+def write_summary(results: list[Result], directory: str | Path, *,
+                  target: str = "recorded traffic") -> tuple[Path, Path]:
+    """``summary.json`` and ``summary.md``, written as a server run writes them."""
+    from conformance.reporting.summary import write_summary as write
+
+    return write(summary(results, target=target), Path(directory))
 
 
 def write_junit(results: list[Result], path: str | Path) -> Path:

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from .recording import Call, Paths, Recorder, Recording
-from .wire import WireRequest, WireResponse, json_response, oauth_error
+from .http_messages import WireRequest, WireResponse, json_response, oauth_error
 
 ACCEPTED, REJECTED, UNAVAILABLE = "accepted", "rejected", "unavailable"
 
@@ -183,6 +183,11 @@ class ScenarioEngine:
             self._failures: dict[str, int] = {}
             self._nonces: dict[str, set[str]] = {}
         return chosen
+
+    def set_paths(self, paths: Paths) -> None:
+        """Tell the recorder where the endpoints of the server in front of it are."""
+        with self._lock:
+            self.paths = self.recorder.paths = paths
 
     def set_main_clients(self, client_ids: frozenset[str]) -> None:
         """Tell the recorder which client ids are the configured main clients."""

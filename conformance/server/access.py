@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from ..vocabulary import DCRM_SCOPE
 from .config import DPOP_ALGS
 from .context import Context
-from .errors import OAuthError, Request, bearer_challenge
+from .errors import OAuthError, bearer_challenge
+from .http_messages import Request
 from .store import TokenRecord
 
 _TOKEN68 = re.compile(r"^[A-Za-z0-9\-._~+/]+=*$")  # RFC 6750 §2.1 b64token

@@ -9,7 +9,8 @@ from . import dcr_graphql, haapi, management, metadata, registration, resource, 
 from .config import (AUTHN_PATH, AUTHORIZE_PATH, INTROSPECTION_PATH, METADATA_PATHS,
                      REGISTRATION_PATH, RESOURCE_PATH, REVOCATION_PATH, TOKEN_PATH)
 from .context import Context
-from .errors import DefectCrash, OAuthError, Request, Response, json_response
+from .errors import DefectCrash, OAuthError
+from .http_messages import Request, Response, json_response
 
 log = logging.getLogger("conformance.server")
 

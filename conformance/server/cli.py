@@ -42,9 +42,6 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
                              "(Curity read-write-ttl; default 2419200 = 28 days)")
     parser.add_argument("--list-defects", action="store_true",
                         help="print the catalogue of defects and exit")
-    parser.add_argument("--observe", nargs="?", const="first-launch", metavar="SCENARIO",
-                        help="SDK observer mode: record an app's requests and play SCENARIO "
-                             "(default first-launch); see docs/sdk.md")
     return parser
 
 
@@ -64,7 +61,8 @@ def list_defects(out=None) -> None:
 
 
 def server_options(args: argparse.Namespace) -> dict:
-    """ReferenceServer keywords from the serve options (shared with ``serve --observe``)."""
+    """ReferenceServer keywords from the serve options (``dcr-conformance serve --observe``, which
+    wraps this server, reuses them)."""
     pki = None
     if args.state:
         state = Path(args.state).resolve()
@@ -97,10 +95,6 @@ def run_serve(args: argparse.Namespace) -> int:
         except BrokenPipeError:  # e.g. piped into head
             sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (stdout stays open until exit)
         return 0
-    if getattr(args, "observe", None) is not None:
-        from ..sdk.observer import run_observer  # SDK conformance (conformance.sdk)
-
-        return run_observer(args)
     if args.defect is not None and args.defect not in DEFECTS:
         print(f"dcr-conformance serve: {UnknownDefect(args.defect)}", file=sys.stderr)
         return 2

@@ -25,7 +25,8 @@ from ..vocabulary import JWT_BEARER_ASSERTION_TYPE, MTLS_METHODS, SECRET_METHODS
 from . import jose
 from .config import ConfiguredClient
 from .context import Context
-from .errors import OAuthError, Request
+from .errors import OAuthError
+from .http_messages import Request
 from .store import ACTIVE, SECRET, DynamicClient, digest
 
 

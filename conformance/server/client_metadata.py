@@ -16,7 +16,8 @@ from urllib.parse import urlsplit
 from . import jose
 from .config import Template
 from .context import Context
-from .errors import DefectCrash, OAuthError, Request
+from .errors import DefectCrash, OAuthError
+from .http_messages import Request
 
 _STR, _STR_LIST, _OBJECT, _BOOL = "string", "array of strings", "object", "boolean"
 KNOWN_FIELDS = {

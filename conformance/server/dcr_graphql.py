@@ -30,7 +30,8 @@ from ..vocabulary import DCRM_SCOPE
 from .access import managers_token, presented_token
 from .config import REGISTRATION_PATH
 from .context import Context
-from .errors import OAuthError, Request, Response, bearer_challenge, json_response
+from .errors import OAuthError, bearer_challenge
+from .http_messages import Request, Response, json_response
 from .store import ACTIVE, REVOKED, DynamicClient, digest
 
 PATH = REGISTRATION_PATH + "/graphql"

@@ -22,7 +22,7 @@ from . import jose
 
 if TYPE_CHECKING:
     from .context import Context
-    from .errors import Request
+    from .http_messages import Request
 
 INVALID_PROOF = "invalid_dpop_proof"
 USE_NONCE = "use_dpop_nonce"

@@ -27,7 +27,8 @@ import secrets
 from .client_auth import authenticate
 from .context import Context
 from .dpop import DpopError, Proof, verify_proof
-from .errors import OAuthError, Request, Response, json_response
+from .errors import OAuthError
+from .http_messages import Request, Response, json_response
 from .store import REFRESH, TokenRecord, digest, refresh_hash
 
 CODE = "authorization_code"

@@ -32,7 +32,8 @@ from .access import dpop_unauthorized, presented_token
 from .config import AUTHN_PATH
 from .context import Context
 from .dpop import USE_NONCE, DpopError, verify_proof
-from .errors import OAuthError, Request, Response, bearer_challenge
+from .errors import OAuthError, bearer_challenge
+from .http_messages import Request, Response
 from .flows import MAX_FAILED_LOGINS, CodeGrant, Transaction
 from .store import TokenRecord, digest
 

@@ -18,7 +18,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable
 
-from .errors import Request, Response, json_response
+from .http_messages import Request, Response, json_response
 
 log = logging.getLogger("conformance.server")
 

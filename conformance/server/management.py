@@ -20,7 +20,8 @@ import secrets
 from .access import managers_token, presented_token
 from .client_metadata import metadata_error, parse_json_object, registered_metadata
 from .context import Context
-from .errors import OAuthError, Request, Response, bearer_challenge, json_response
+from .errors import OAuthError, bearer_challenge
+from .http_messages import Request, Response, json_response
 from .registration import client_information, new_secret
 from .store import RAT, SECRET, DynamicClient, TokenRecord, digest
 

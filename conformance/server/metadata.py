@@ -10,7 +10,8 @@ from __future__ import annotations
 from ..vocabulary import AUTH_METHODS, DCR_SCOPE, HAAPI_SCOPE
 from .config import DPOP_ALGS, JWT_SIGNING_ALGS, MAIN_SCOPES
 from .context import Context
-from .errors import OAuthError, Request, Response, json_response
+from .errors import OAuthError
+from .http_messages import Request, Response, json_response
 
 
 def document(ctx: Context) -> dict:

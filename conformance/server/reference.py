@@ -29,7 +29,7 @@ from .config import ServerConfig, Settings, build_config
 from .context import Context
 from .defects import ActiveDefects
 from .dpop import NonceIssuer
-from .errors import Request, Response
+from .http_messages import Request, Response
 from .httpd import Listener
 from .profile_writer import write_profile
 from .sqlite_store import SqliteStore
@@ -66,7 +66,7 @@ class ReferenceServer:
                  host: str = "127.0.0.1", profile_path: str | Path | None = None,
                  middleware: Callable[[App], Callable[[Request], Response]] | None = None) -> None:
         self.defects = ActiveDefects(defect)  # raises UnknownDefect early
-        self.middleware = middleware  # optional: wraps the App (e.g. the SDK observer, conformance.sdk)
+        self.middleware = middleware  # optional: wraps the App (e.g. a recorder of the traffic of a client under test)
         self.settings = Settings(rotate_on_read=rotate_on_read, dpop_nonce=dpop_nonce,
                                  initial_token_ttl_s=initial_token_ttl_s,
                                  registration_token_read_write_ttl_s=registration_token_read_write_ttl_s)

@@ -21,7 +21,8 @@ from .client_metadata import metadata_error, parse_json_object, registered_metad
 from .config import Template
 from .context import Context
 from .dpop import DpopError, verify_proof
-from .errors import DefectCrash, OAuthError, Request, Response, bearer_challenge, json_response
+from .errors import DefectCrash, OAuthError, bearer_challenge
+from .http_messages import Request, Response, json_response
 from .store import RAT, SECRET, DynamicClient, TokenRecord, digest
 
 RACE_WINDOW_S = 0.2  # the initial-token-race defect's gap between check and mark

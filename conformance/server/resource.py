@@ -13,7 +13,8 @@ from ..vocabulary import HAAPI_SCOPE
 from .access import dpop_unauthorized, presented_token
 from .context import Context
 from .dpop import USE_NONCE, DpopError, verify_proof
-from .errors import OAuthError, Request, Response, bearer_challenge, json_response
+from .errors import OAuthError, bearer_challenge
+from .http_messages import Request, Response, json_response
 from .store import digest
 
 

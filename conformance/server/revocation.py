@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from .client_auth import ClientIdentity, authenticate
 from .context import Context
-from .errors import OAuthError, Request, Response, json_response
+from .errors import OAuthError
+from .http_messages import Request, Response, json_response
 from .store import REFRESH, TokenRecord, digest, refresh_hash
 
 

@@ -19,7 +19,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from .store import RAT, REFRESH, DynamicClient, TokenRecord
+from .store import RAT, REFRESH, CredentialRotation, DynamicClient, TokenRecord
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS clients (
@@ -40,7 +40,7 @@ _PUT_CREDENTIAL = ("INSERT OR REPLACE INTO credentials (kind, value_hash, client
                    "VALUES (?, ?, ?, ?)")
 
 
-class SqliteStore:
+class SqliteStore(CredentialRotation):
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -163,30 +163,19 @@ class SqliteStore:
                         (kind, value_hash))
         return row[0] if row else None
 
-    def rotate(self, client_id: str, presented_rat_hash: str, new: dict[str, str | None],
-               keep_old: bool = False, issued_at: float | None = None) -> bool:
-        issued_at = time.time() if issued_at is None else issued_at
-        with self._tx() as db:
-            row = db.execute("SELECT client_id FROM credentials WHERE kind = ? AND value_hash = ?",
-                             (RAT, presented_rat_hash)).fetchone()
-            if row is None or row[0] != client_id:
-                return False
-            for kind, value_hash in new.items():
-                if value_hash is None:
-                    continue
-                if not keep_old:
-                    db.execute("DELETE FROM credentials WHERE client_id = ? AND kind = ?",
-                               (client_id, kind))
-                db.execute(_PUT_CREDENTIAL, (kind, value_hash, client_id, issued_at))
-            return True
+    _atomic = _tx  # the rotation (CredentialRotation) runs in one transaction
 
-    def set_credential(self, client_id: str, kind: str, value_hash: str,
-                       issued_at: float | None = None) -> None:
-        issued_at = time.time() if issued_at is None else issued_at
-        with self._tx() as db:
-            db.execute("DELETE FROM credentials WHERE client_id = ? AND kind = ?",
-                       (client_id, kind))
-            db.execute(_PUT_CREDENTIAL, (kind, value_hash, client_id, issued_at))
+    def _owner(self, db: sqlite3.Connection, kind: str, value_hash: str) -> str | None:
+        row = db.execute("SELECT client_id FROM credentials WHERE kind = ? AND value_hash = ?",
+                         (kind, value_hash)).fetchone()
+        return row[0] if row else None
+
+    def _drop_kind(self, db: sqlite3.Connection, client_id: str, kind: str | None) -> None:
+        db.execute("DELETE FROM credentials WHERE client_id = ? AND kind = ?", (client_id, kind))
+
+    def _put(self, db: sqlite3.Connection, client_id: str, kind: str, value_hash: str,
+             issued_at: float) -> None:
+        db.execute(_PUT_CREDENTIAL, (kind, value_hash, client_id, issued_at))
 
     def drop_credential(self, kind: str, value_hash: str) -> None:
         self._run("DELETE FROM credentials WHERE kind = ? AND value_hash = ?", (kind, value_hash))

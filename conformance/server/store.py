@@ -16,8 +16,9 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, replace
-from typing import Protocol
+from typing import Any, Protocol
 
 SECRET = "secret"
 RAT = "rat"
@@ -107,7 +108,45 @@ class Store(Protocol):
     def close(self) -> None: ...
 
 
-class MemoryStore:
+class CredentialRotation:
+    """RFC 7592 credential rotation, written once for every store backend.
+
+    A backend provides the primitives: ``_atomic()`` (a context holding its lock or transaction,
+    yielding a handle the others take), ``_owner(tx, kind, hash)``, ``_drop_kind(tx, client_id,
+    kind)`` and ``_put(tx, client_id, kind, hash, issued_at)``.
+    """
+
+    def _atomic(self) -> AbstractContextManager[Any]: ...
+    def _owner(self, tx: Any, kind: str, value_hash: str) -> str | None: ...
+    def _drop_kind(self, tx: Any, client_id: str, kind: str | None) -> None: ...
+    def _put(self, tx: Any, client_id: str, kind: str, value_hash: str, issued_at: float) -> None: ...
+
+    def rotate(self, client_id: str, presented_rat_hash: str, new: dict[str, str | None],
+               keep_old: bool = False, issued_at: float | None = None) -> bool:
+        """Replace the client's credentials of the kinds in ``new`` if the presented RAT is
+        still current (compare-and-swap, so two reads with one RAT cannot both rotate)."""
+        issued_at = time.time() if issued_at is None else issued_at
+        with self._atomic() as tx:
+            if self._owner(tx, RAT, presented_rat_hash) != client_id:
+                return False
+            for kind, value_hash in new.items():
+                if value_hash is None:
+                    continue
+                if not keep_old:
+                    self._drop_kind(tx, client_id, kind)
+                self._put(tx, client_id, kind, value_hash, issued_at)
+            return True
+
+    def set_credential(self, client_id: str, kind: str, value_hash: str,
+                       issued_at: float | None = None) -> None:
+        """Make ``value_hash`` the client's only credential of ``kind``."""
+        issued_at = time.time() if issued_at is None else issued_at
+        with self._atomic() as tx:
+            self._drop_kind(tx, client_id, kind)
+            self._put(tx, client_id, kind, value_hash, issued_at)
+
+
+class MemoryStore(CredentialRotation):
     """All state in dicts under one lock; what a single test server needs."""
 
     def __init__(self) -> None:
@@ -129,7 +168,7 @@ class MemoryStore:
             self._clients[client.client_id] = client
             for kind, value_hash in credentials.items():
                 if value_hash:
-                    self._put(client.client_id, kind, value_hash, issued_at)
+                    self._put(None, client.client_id, kind, value_hash, issued_at)
 
     def get_client(self, client_id: str) -> DynamicClient | None:
         with self._lock:
@@ -152,7 +191,7 @@ class MemoryStore:
     def delete_client(self, client_id: str) -> bool:
         with self._lock:
             found = self._clients.pop(client_id, None) is not None
-            self._drop_kind(client_id, None)
+            self._drop_kind(None, client_id, None)
             return found
 
     def client_ids(self, software_id: str | None = None) -> list[str]:
@@ -179,39 +218,24 @@ class MemoryStore:
         with self._lock:
             return self._issued.get((kind, value_hash))
 
-    def rotate(self, client_id: str, presented_rat_hash: str, new: dict[str, str | None],
-               keep_old: bool = False, issued_at: float | None = None) -> bool:
-        """Replace the client's credentials of the kinds in ``new`` if the presented RAT is
-        still current (compare-and-swap, so two reads with one RAT cannot both rotate)."""
-        issued_at = time.time() if issued_at is None else issued_at
-        with self._lock:
-            if self._credentials.get((RAT, presented_rat_hash)) != client_id:
-                return False
-            for kind, value_hash in new.items():
-                if value_hash is None:
-                    continue
-                if not keep_old:
-                    self._drop_kind(client_id, kind)
-                self._put(client_id, kind, value_hash, issued_at)
-            return True
-
-    def set_credential(self, client_id: str, kind: str, value_hash: str,
-                       issued_at: float | None = None) -> None:
-        issued_at = time.time() if issued_at is None else issued_at
-        with self._lock:
-            self._drop_kind(client_id, kind)
-            self._put(client_id, kind, value_hash, issued_at)
-
     def drop_credential(self, kind: str, value_hash: str) -> None:
         with self._lock:
             self._credentials.pop((kind, value_hash), None)
             self._issued.pop((kind, value_hash), None)
 
-    def _put(self, client_id: str, kind: str, value_hash: str, issued_at: float) -> None:
+    @contextmanager
+    def _atomic(self):
+        with self._lock:
+            yield None
+
+    def _owner(self, tx: None, kind: str, value_hash: str) -> str | None:
+        return self._credentials.get((kind, value_hash))
+
+    def _put(self, tx: None, client_id: str, kind: str, value_hash: str, issued_at: float) -> None:
         self._credentials[(kind, value_hash)] = client_id
         self._issued[(kind, value_hash)] = issued_at
 
-    def _drop_kind(self, client_id: str, kind: str | None) -> None:
+    def _drop_kind(self, tx: None, client_id: str, kind: str | None) -> None:
         """Forget the client's credentials of ``kind`` (None: all of them); lock held."""
         for key in [k for k, cid in self._credentials.items()
                     if cid == client_id and (kind is None or k[0] == kind)]:

@@ -20,7 +20,8 @@ from . import grants
 from .client_auth import ClientIdentity, authenticate
 from .context import Context
 from .dpop import USE_NONCE, DpopError, verify_proof
-from .errors import NO_STORE, OAuthError, Request, Response, json_response
+from .errors import OAuthError
+from .http_messages import NO_STORE, Request, Response, json_response
 from .store import TokenRecord, digest
 
 _SCOPE_TOKEN = re.compile(r"^[\x21\x23-\x5b\x5d-\x7e]+$")  # RFC 6749 §3.3

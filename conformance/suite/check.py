@@ -1,41 +1,29 @@
 """The ``@check`` decorator: binds a test function to a catalogue id, its requirements and level.
 
-A check is a small function whose docstring is one sentence. The decorator registers it in
-``CHECKS`` (so a test can prove every requirement has a check and every check cites one) and adds
-the markers the plugin reads: ``dcr_check`` plus the step (``token`` … ``revoke``) and the level
+A check is a small function whose docstring is one sentence. The decorator registers it in the
+catalogue's one registry (:mod:`conformance.catalogue`; ``CHECKS`` here is its server-side view),
+so a test can prove every requirement has a check and every check cites one, and adds the
+markers the plugin reads: ``dcr_check`` plus the step (``token`` … ``revoke``) and the level
 (``must`` / ``should``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Callable
 
 import pytest
 
+from conformance.catalogue import SERVER_CHECKS, CheckInfo, register
 from conformance.requirements import MUST, SHOULD, requirement
+
+__all__ = ["CHECKS", "STEPS", "CheckInfo", "check"]
 
 STEPS = ("token", "register", "use", "manage", "revoke")
 _STEP_OF_PREFIX = {"META": "token", "TOK": "token", "REG": "register", "USE": "use", "MGT": "manage", "REV": "revoke"}
 
 
-@dataclass(frozen=True)
-class CheckInfo:
-    """What the catalogue says of one check (protocol.md §9)."""
-
-    id: str
-    title: str
-    requirements: tuple[str, ...]
-    level: str
-    step: str
-    methods: tuple[str, ...] = ()      # only main clients using one of these auth methods
-    claims: tuple[str, ...] = ()       # [claims] keys the profile must set to true
-    needs: tuple[str, ...] = ()        # optional profile parts: "introspector", "unlisted_client", ...
-    per_profile: bool = False          # run once per profile, not per main client
-    function: str = field(default="", compare=False)
-
-
-CHECKS: dict[str, CheckInfo] = {}
+#: The server-side checks of the catalogue's one registry, by id.
+CHECKS = SERVER_CHECKS
 
 
 def check(
@@ -65,9 +53,7 @@ def check(
             check_id, doc.splitlines()[0].strip(), tuple(requirement_ids), level, step,
             tuple(methods), tuple(claims), tuple(needs), per_profile, function.__name__,
         )
-        known = CHECKS.setdefault(check_id, info)  # one id may span functions (e.g. per profile and per client)
-        if known.level != level or known.step != step:
-            raise ValueError(f"check id {check_id} is declared twice with different levels or steps")
+        register(info)  # one id may span functions (e.g. per profile and per client)
         marked = pytest.mark.dcr_check(info)(function)
         marked = getattr(pytest.mark, step)(marked)
         return getattr(pytest.mark, level.lower())(marked)

@@ -9,7 +9,7 @@ import pytest
 
 from conformance.pki import TestPKI
 from conformance.profile import Profile, load_profile
-from conformance.sdk.kit import dcr_server, pytest_configure  # noqa: F401 (the kit plugin)
+from conformance.sdk.pytest_plugin import dcr_server, pytest_configure  # noqa: F401 (the kit plugin)
 from conformance.sdk.observer import Observer
 from refsdk import RefSdk
 from sdk_drive import FAST, kit_profile

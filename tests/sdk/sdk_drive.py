@@ -7,7 +7,7 @@ from pathlib import Path
 
 from conformance.profile import Profile, load_profile
 from conformance.sdk import get_scenario
-from conformance.sdk.kit import KitServer
+from conformance.sdk.pytest_plugin import KitServer
 from refsdk import RefSdk
 
 #: Grading options for fast tests: the reference SDK backs off 0.06 s, 0.12 s, ...

@@ -12,7 +12,7 @@ from conformance.requirements import REQUIREMENTS
 from conformance.sdk import SDK_CHECKS, Recording, ScenarioEngine, grade
 from conformance.sdk.checks import SDK_REQUIREMENTS, failures, requirement_info
 from conformance.sdk.emulator import Emulator, EmulatorConfig
-from conformance.sdk.wire import WireRequest
+from conformance.sdk.http_messages import WireRequest
 
 CONFIG = EmulatorConfig()
 MAIN = (CONFIG.main_client_id, CONFIG.main_client_secret)
@@ -211,3 +211,25 @@ def test_every_check_cites_known_requirements_and_has_a_title():
             assert rid in REQUIREMENTS or rid in SDK_REQUIREMENTS
             assert requirement_info(rid).url.startswith("https://")
     assert SDK_CHECKS["DCR-SDK-009"].inferred and not SDK_CHECKS["DCR-SDK-001"].inferred
+
+
+def test_paths_come_from_the_profile(tmp_path):
+    from conformance.sdk.recording import Paths
+
+    profile = tmp_path / "p.toml"
+    profile.write_text('[server]\ntoken_endpoint = "https://as.test/t"\n'
+                       'registration_endpoint = "https://as.test/reg"\n[use]\nresource_url = "https://rs.test/api"\n')
+    paths = Paths.from_profile(profile)
+    assert (paths.token, paths.registration, paths.resource) == ("/t", "/reg", "/api")
+    assert paths.revocation == Paths().revocation  # not named: the default
+    assert paths.kind("/reg/abc") == "manage" and paths.kind("/t") == "token"
+
+
+def test_grading_knows_nothing_of_the_reference_server():
+    import subprocess
+    import sys
+
+    code = ("import sys, conformance.sdk.checks, conformance.sdk.emulator, conformance.sdk.recording; "
+            "bad = [m for m in sys.modules if m.startswith('conformance.server')]; assert not bad, bad")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr

@@ -1,4 +1,4 @@
-"""The kit as vendors use it: the docs/sdk.md example under ``-p conformance.sdk.kit``, async
+"""The kit as vendors use it: the docs/sdk.md example under ``-p conformance.sdk.pytest_plugin``, async
 clients, markers, and the emulated server's own answers."""
 
 from __future__ import annotations
@@ -18,12 +18,13 @@ from conformance.sdk import assert_client_conforms
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "sdk.md"
 
 
-def test_docs_example_runs_under_the_plugin(tmp_path):
+@pytest.mark.parametrize("plugin", ["conformance.sdk.pytest_plugin", "conformance.sdk.kit"])  # kit: former name
+def test_docs_example_runs_under_the_plugin(tmp_path, plugin):
     text = DOCS.read_text()
     example = re.search(r"<!-- kit-example -->\s*```python\n(.*?)```", text, re.DOTALL).group(1)
     (tmp_path / "test_my_sdk_dcr.py").write_text(example)
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-p", "conformance.sdk.kit", "-q",
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-p", plugin, "-q",
                            "-p", "no:cacheprovider", "-p", "no:randomly", "test_my_sdk_dcr.py"],
                           cwd=tmp_path, capture_output=True, text=True, env=env, timeout=60)
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -14,6 +14,7 @@ import xml.etree.ElementTree as ET
 import httpx
 import pytest
 
+from conformance.reporting.summary import main as summary_main
 from conformance.sdk.cli import main as sdk_main
 from sdk_drive import run_launches
 
@@ -58,11 +59,14 @@ def test_verify_client_writes_reports_and_exits_by_verdict(network_sdk, observer
     assert code == 0, out
     assert "PASS (5/5 checks passed)" in out
     summary = json.loads((tmp_path / "reports" / "summary.json").read_text())
-    assert summary["passed"] and summary["total"] == 5
+    assert summary["verdict"] == "pass" and summary["totals"]["passed"] == 5 and len(summary["results"]) == 5
+    assert summary["target"] == f"observer {observer.base_url}"
+    assert summary_main(["verify", str(tmp_path / "reports" / "summary.json")]) == 0  # the server runs' digest
+    assert "OK, results digest" in capsys.readouterr().out
     suite = ET.parse(tmp_path / "reports" / "junit.xml").getroot().find("testsuite")
     assert suite.get("tests") == "5" and suite.get("failures") == "0"
     assert len(list((tmp_path / "reports" / "allure-results").glob("*-result.json"))) == 5
-    assert "DCR-SDK-002" in (tmp_path / "reports" / "summary.md").read_text()
+    assert "CURITY-SDK-STORE" in (tmp_path / "reports" / "summary.md").read_text()  # DCR-SDK-002's clause
 
     # a stricter grading option, offline from the saved recording
     assert sdk_main(["verify-client", "--scenario", "second-launch", "--recording", str(saved), "--json"]) == 0
@@ -94,7 +98,7 @@ def test_verify_client_usage_and_unreachable(tmp_path, capsys):
 
 def _start(tmp_path, *args):
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    return subprocess.Popen([sys.executable, "-m", "conformance.server", "--port", "0", *args],
+    return subprocess.Popen([sys.executable, "-m", "conformance.cli", "serve", "--port", "0", *args],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
 
 

@@ -82,9 +82,12 @@ def test_run_serve_in_process(capsys):
 
 
 def test_server_does_not_import_the_client_or_the_suite():
-    code = ("import sys, conformance.server, conformance.server.cli; "
-            "bad = [m for m in sys.modules if m.startswith(('conformance.client', "
-            "'conformance.suite', 'conformance.harness', 'conformance.reporting'))]; assert not bad, bad")
+    code = ("import sys, pkgutil, importlib, conformance.server as s; "
+            "[importlib.import_module(f'conformance.server.{m.name}') for m in pkgutil.iter_modules(s.__path__) "
+            "if m.name != '__main__']; "
+            "bad = [m for m in sys.modules if m.startswith(('conformance.client', 'conformance.suite', "
+            "'conformance.harness', 'conformance.sdk', 'conformance.fuzz', 'conformance.reporting'))]; "
+            "assert not bad, bad")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             timeout=30)
     assert result.returncode == 0, result.stderr
@@ -100,3 +103,28 @@ def test_read_write_ttl_must_be_positive(capsys):
     with pytest.raises(SystemExit):
         parser.parse_args(["--read-write-ttl", "0"])
     assert "must be a positive number of seconds" in capsys.readouterr().err
+
+
+def test_no_server_module_imports_the_other_side_even_lazily():
+    """Every import statement of conformance/server, function-level ones included."""
+    import ast
+    from pathlib import Path
+
+    import conformance.server
+
+    forbidden = ("client", "suite", "fuzz", "sdk", "reporting", "plugin", "harness", "oracles")
+    found = []
+    for path in Path(conformance.server.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level == 2:  # from ..x import y
+                    names = [f"conformance.{base}" if base else f"conformance.{a.name}" for a in node.names]
+                elif node.level == 0:
+                    names = [base]
+            found += [(path.name, n) for n in names
+                      if n.split(".")[:2] in [["conformance", f] for f in forbidden]]
+    assert not found, found

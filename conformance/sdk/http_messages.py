@@ -1,7 +1,7 @@
 """Neutral HTTP messages shared by the observer (reference server) and the in-process kit (respx).
 
 The scenario engine, the recorder and the emulated server only see :class:`WireRequest` and
-:class:`WireResponse`; :mod:`.observer` and :mod:`.kit` convert from and to their transports.
+:class:`WireResponse`; :mod:`.observer` and :mod:`.pytest_plugin` convert from and to their transports.
 The parsing helpers never verify anything: they read what a client sent so it can be graded.
 """
 
