@@ -182,10 +182,10 @@ def write_setup(workdir: Path, port: int) -> Path:
         "registration_management": True,
         "rotates_credentials_on_read": False,  # rotateRegistrationAccessToken: false; never on GET
         "initial_token_single_use": True,  # GLUE 2 spends the client_credentials token
-        "initial_token_ttl_s": 300,  # ttl.ClientCredentials
+        "initial_token_ttl_s": 5,  # ttl.ClientCredentials of a token with scope dcr
         "revocation": True,
         "introspection": True,
-        "deleted_client_tokens_inactive": True,
+        "deleted_client_tokens_inactive": False,  # a deleted client's tokens stay active (docs/interop.md)
         "jwt_replay_rejected": True,  # oidc-provider's ReplayDetection of client assertion jti
         "dpop_nonce": True,  # features.dPoP.nonceSecret + requireNonce
         "resource_dpop_nonce": False,  # no resource server in this setup
@@ -240,7 +240,7 @@ def read_junit(path: Path) -> tuple[set[str], set[str], set[str]]:
     return failed, errors, warnings
 
 
-def run(workdir: Path, keyword: str | None = None, timeout: float = 600,
+def run(workdir: Path, keyword: str | None = None, timeout: float = 600, fuzz_seed: int | None = None,
         extra: list[str] | None = None) -> InteropResult:
     """Install, configure, start oidc-provider, run the suite against it, stop it."""
     workdir = Path(workdir).resolve()
@@ -256,11 +256,16 @@ def run(workdir: Path, keyword: str | None = None, timeout: float = 600,
                 "--report-dir", str(reports)]
         if keyword:
             argv += ["-k", keyword]
-        argv += extra or []
+        pytest_args = [*(["--dcr-fuzz-seed", str(fuzz_seed)] if fuzz_seed is not None else []), *(extra or [])]
+        if pytest_args:
+            argv += ["--", *pytest_args]
         with open(workdir / "run.log", "w") as out:
             done = subprocess.run(argv, stdout=out, stderr=subprocess.STDOUT, timeout=timeout, cwd=workdir)
     finally:
         stop_server(proc)
+    if not (reports / "junit.xml").exists():
+        tail = (workdir / "run.log").read_text(errors="replace")[-2000:]
+        raise RuntimeError(f"dcr-conformance wrote no JUnit XML (exit {done.returncode}):\n{tail}")
     failed, errors, warnings = read_junit(reports / "junit.xml")
     return InteropResult(done.returncode, failed, errors, warnings, time.monotonic() - started, reports)
 
@@ -270,11 +275,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", help="where the PKI, profile and reports go (default: a temporary directory)")
     parser.add_argument("-k", dest="keyword", help="only checks matching EXPR")
     parser.add_argument("--timeout", type=float, default=600, help="seconds for the whole suite run")
+    parser.add_argument("--fuzz-seed", type=int, default=None, help="fix the fuzzing (Hypothesis) seed")
     parser.add_argument("extra", nargs=argparse.REMAINDER, help="after --: passed to dcr-conformance run")
     args = parser.parse_args(argv)
     workdir = Path(args.workdir) if args.workdir else Path(tempfile.mkdtemp(prefix="oidc-provider-interop-"))
     extra = args.extra[1:] if args.extra[:1] == ["--"] else args.extra
-    result = run(workdir, args.keyword, args.timeout, extra)
+    result = run(workdir, args.keyword, args.timeout, args.fuzz_seed, extra)
     print(f"dcr-conformance exit {result.returncode} in {result.seconds:.0f} s; reports in {result.report_dir}")
     print("failing:", " ".join(sorted(result.failing)) or "none")
     print("warning:", " ".join(sorted(result.warnings)) or "none")

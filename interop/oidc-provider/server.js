@@ -66,7 +66,9 @@ function clientMetadata(c) {
 const { templates } = config;
 
 function templatePolicy(ctx, properties) {
-  const template = templates[properties.software_id];
+  // RFC 7591 §2: software_id is a string; only a template's own name selects it
+  const id = properties.software_id;
+  const template = typeof id === 'string' && Object.hasOwn(templates, id) ? templates[id] : undefined;
   if (!template) {
     throw new errors.InvalidClientMetadata('software_id names no template');
   }
@@ -136,7 +138,12 @@ const provider = new Provider(issuer, {
         && sameDn(peerCertificate(ctx).subject, expected),
     },
   },
-  ttl: { ClientCredentials: 300, InitialAccessToken: 60 },
+  // client_credentials tokens live 300 s, initial tokens (scope dcr) 5 s, so that the suite can
+  // see one expire (DCR-REG-008, DCR-REV-008 wait for it within --dcr-max-wait)
+  ttl: {
+    ClientCredentials: (ctx, token) => (token.scope?.split(' ').includes('dcr') ? 5 : 300),
+    InitialAccessToken: 60,
+  },
   // a fresh RS256 signing key per start (the default alg of ID tokens and JWT responses)
   jwks: { keys: [generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' })] },
 });
