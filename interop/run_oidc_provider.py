@@ -37,6 +37,10 @@ OTHER_SOFTWARE_ID = "other-app"  # a template naming no main client of the profi
 APP_SCOPE = "app"
 MAIN_SCOPE = "dcr openid"  # the main clients may ask for dcr (or openid, DCR-REG-009 / TOK-006)
 JWT_KID = "main-jwt-es256"
+# ttl.ClientCredentials of a dcr token is 5 s (server.js), but oidc-provider accepts its own tokens
+# clockTolerance (15 s by default) past their exp: 20 s is the age at which it refuses one. The
+# suite is let wait that long (--dcr-max-wait) so the expired-token checks run (DCR-REG-008, -REV-008).
+INITIAL_TOKEN_TTL_S = 20
 
 
 @dataclass
@@ -182,7 +186,7 @@ def write_setup(workdir: Path, port: int) -> Path:
         "registration_management": True,
         "rotates_credentials_on_read": False,  # rotateRegistrationAccessToken: false; never on GET
         "initial_token_single_use": True,  # GLUE 2 spends the client_credentials token
-        "initial_token_ttl_s": 5,  # ttl.ClientCredentials of a token with scope dcr
+        "initial_token_ttl_s": INITIAL_TOKEN_TTL_S,
         "revocation": True,
         "introspection": True,
         "deleted_client_tokens_inactive": False,  # a deleted client's tokens stay active (docs/interop.md)
@@ -256,9 +260,8 @@ def run(workdir: Path, keyword: str | None = None, timeout: float = 600, fuzz_se
                 "--report-dir", str(reports)]
         if keyword:
             argv += ["-k", keyword]
-        pytest_args = [*(["--dcr-fuzz-seed", str(fuzz_seed)] if fuzz_seed is not None else []), *(extra or [])]
-        if pytest_args:
-            argv += ["--", *pytest_args]
+        argv += ["--", "--dcr-max-wait", str(INITIAL_TOKEN_TTL_S + 2)]
+        argv += [*(["--dcr-fuzz-seed", str(fuzz_seed)] if fuzz_seed is not None else []), *(extra or [])]
         with open(workdir / "run.log", "w") as out:
             done = subprocess.run(argv, stdout=out, stderr=subprocess.STDOUT, timeout=timeout, cwd=workdir)
     finally:
