@@ -17,6 +17,7 @@ import argparse
 import json
 import os
 import secrets
+import select
 import shutil
 import signal
 import socket
@@ -209,11 +210,12 @@ def start_server(workdir: Path, timeout: float = 30) -> subprocess.Popen:
     log = open(workdir / "server.log", "w")
     proc = subprocess.Popen(["node", str(SERVER_DIR / "server.js"), str(workdir / "config.json")],
                             cwd=SERVER_DIR, stdout=subprocess.PIPE, stderr=log, text=True)
-    deadline = time.monotonic() + timeout
-    line = proc.stdout.readline()  # blocks until READY or exit
-    if not line.startswith("READY") or time.monotonic() > deadline:
+    ready, _, _ = select.select([proc.stdout], [], [], timeout)
+    line = proc.stdout.readline() if ready else ""  # the READY line, or "" when node exited
+    if not line.startswith("READY"):
         stop_server(proc)
-        raise RuntimeError(f"oidc-provider did not start: {line!r}; see {workdir / 'server.log'}")
+        raise RuntimeError(f"oidc-provider did not start within {timeout:.0f} s: {line!r}; "
+                           f"see {workdir / 'server.log'}")
     return proc
 
 
@@ -251,8 +253,14 @@ def run(workdir: Path, keyword: str | None = None, timeout: float = 600, fuzz_se
     workdir.mkdir(parents=True, exist_ok=True)
     install()
     started = time.monotonic()
-    profile = write_setup(workdir, free_port())
-    proc = start_server(workdir)
+    for attempt in range(3):  # the free port may be taken before node binds it: try another
+        profile = write_setup(workdir, free_port())
+        try:
+            proc = start_server(workdir)
+            break
+        except RuntimeError:
+            if attempt == 2:
+                raise
     try:
         reports = workdir / "reports"
         cli = Path(sys.executable).with_name("dcr-conformance")
