@@ -154,7 +154,8 @@ const provider = new Provider(issuer, {
 // `dcr` scope is spent (destroyed; the synchronous `spent` set makes two concurrent uses see it
 // spent) and swapped for a fresh InitialAccessToken carrying the `template` policy, and the main
 // client's id is kept for that policy. Any other token is passed on unchanged, so
-// oidc-provider's own check answers it (401 invalid_token).
+// oidc-provider's own check answers it (401 invalid_token). The token is spent even when the
+// registration is then refused (a one-shot token, as Curity's); `spent` grows by one id per use.
 const spent = new Set();
 provider.use(async (ctx, next) => {
   const auth = ctx.headers.authorization;
@@ -186,6 +187,9 @@ server.listen(config.port, '127.0.0.1', () => {
   process.stdout.write(`READY ${issuer} (CA ${caSubject.replace(/\n/g, ', ')})\n`);
 });
 
-const stop = () => server.close(() => process.exit(0));
+const stop = () => {
+  server.close(() => process.exit(0));
+  server.closeAllConnections(); // keep-alive connections would hold close() up
+};
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);
