@@ -112,10 +112,12 @@ def write_setup(workdir: Path, port: int) -> Path:
     """Write the PKI, ``config.json`` (the server's) and ``profile.toml`` (the suite's)."""
     pki = TestPKI.generate(workdir / "pki")
     issuer = f"https://127.0.0.1:{port}"
-    secret = {label: secrets.token_urlsafe(32) for label in ("basic", "post", "introspector", "unlisted")}
+    secret = {label: secrets.token_urlsafe(32) for label in ("basic", "post", "hs256", "introspector", "unlisted")}
     mains = {
         "basic": {"client_id": "main-basic", "auth_method": "client_secret_basic", "client_secret": secret["basic"]},
         "post": {"client_id": "main-post", "auth_method": "client_secret_post", "client_secret": secret["post"]},
+        "hs256": {"client_id": "main-hs256", "auth_method": "client_secret_jwt", "alg": "HS256",
+                  "client_secret": secret["hs256"]},
         "jwt": {"client_id": "main-jwt", "auth_method": "private_key_jwt", "alg": "ES256", "kid": JWT_KID,
                 "public_key": str(pki.es256_public)},
         "mtls": {"client_id": "main-mtls", "auth_method": "tls_client_auth",
@@ -150,6 +152,8 @@ def write_setup(workdir: Path, port: int) -> Path:
         entry: dict[str, object] = {"client_id": c["client_id"], "auth_method": c["auth_method"]}
         if "client_secret" in c:
             entry["client_secret_file"] = _secret_file(workdir, label, c["client_secret"])
+        if c["auth_method"] == "client_secret_jwt":
+            entry["alg"] = "HS256"
         if c["auth_method"] == "private_key_jwt":
             entry.update(private_key=str(pki.es256_key), alg="ES256", kid=JWT_KID)
         if c["auth_method"] == "tls_client_auth":

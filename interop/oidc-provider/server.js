@@ -37,6 +37,8 @@ function clientMetadata(c) {
     case 'client_secret_basic':
     case 'client_secret_post':
       return { ...base, client_secret: c.client_secret };
+    case 'client_secret_jwt':
+      return { ...base, client_secret: c.client_secret, token_endpoint_auth_signing_alg: c.alg };
     case 'private_key_jwt':
       return {
         ...base,
@@ -111,7 +113,7 @@ const provider = new Provider(issuer, {
   scopes: config.scopes,
   extraClientMetadata: { properties: ['software_id'] },
   clientAuthMethods: [
-    'client_secret_basic', 'client_secret_post', 'private_key_jwt',
+    'client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt',
     'tls_client_auth', 'self_signed_tls_client_auth',
   ],
   features: {
