@@ -1,6 +1,6 @@
 """Run dcr-conformance against node ``oidc-provider`` (npm), a real third-party server, on loopback.
 
-    python interop/run_oidc_provider.py [--workdir DIR] [-k EXPR] [--timeout S]
+    python interop/run_oidc_provider.py [--workdir DIR] [-k EXPR] [--timeout S] [--fuzz-seed N] [-- PYTEST_ARGS]
 
 Steps: ``npm ci`` into ``interop/oidc-provider`` (skipped when the pinned version is installed);
 a fresh test PKI (``conformance.pki.TestPKI``) and secrets in the work directory; the server's
@@ -211,9 +211,9 @@ def write_setup(workdir: Path, port: int) -> Path:
 
 def start_server(workdir: Path, timeout: float = 30) -> subprocess.Popen:
     """Start server.js on the configured port and wait for its READY line."""
-    log = open(workdir / "server.log", "w")
-    proc = subprocess.Popen(["node", str(SERVER_DIR / "server.js"), str(workdir / "config.json")],
-                            cwd=SERVER_DIR, stdout=subprocess.PIPE, stderr=log, text=True)
+    with open(workdir / "server.log", "w") as log:  # node keeps its own descriptor
+        proc = subprocess.Popen(["node", str(SERVER_DIR / "server.js"), str(workdir / "config.json")],
+                                cwd=SERVER_DIR, stdout=subprocess.PIPE, stderr=log, text=True)
     ready, _, _ = select.select([proc.stdout], [], [], timeout)
     line = proc.stdout.readline() if ready else ""  # the READY line, or "" when node exited
     if not line.startswith("READY"):
@@ -267,6 +267,7 @@ def run(workdir: Path, keyword: str | None = None, timeout: float = 600, fuzz_se
                 raise
     try:
         reports = workdir / "reports"
+        (reports / "junit.xml").unlink(missing_ok=True)  # never read an earlier run's verdicts
         cli = Path(sys.executable).with_name("dcr-conformance")
         argv = [str(cli) if cli.exists() else "dcr-conformance", "run", "--profile", str(profile),
                 "--report-dir", str(reports)]
