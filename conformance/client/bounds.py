@@ -125,7 +125,8 @@ def read_capped(response: httpx.Response, limit: int) -> httpx.Response:
     """The streamed ``response`` read into memory, as a new response whose content is at most ``limit``
     bytes on the wire and once decoded; :class:`ResponseTooLarge` otherwise. Close ``response`` after."""
     declared = response.headers.get("content-length", "").strip()
-    if declared.isdigit() and int(declared) > limit:
+    bodiless = response.request.method == "HEAD" or response.status_code in (204, 304)  # RFC 9110 §8.6
+    if declared.isdigit() and int(declared) > limit and not bodiless:
         raise ResponseTooLarge(limit, f"Content-Length: {int(declared)}; not read")
     chunks, size = [], 0
     for chunk in response.iter_raw():

@@ -421,7 +421,7 @@ class Transport:
                 trust_env=self._trust_env,
                 headers={"User-Agent": USER_AGENT, "Accept-Encoding": ACCEPT_ENCODING},
             )
-            for proxy in created._mounts.values():  # proxies from the environment (trust_env)
+            for proxy in getattr(created, "_mounts", {}).values():  # proxies from the environment (trust_env)
                 if proxy is not None:
                     install_deadline(proxy)
             self._clients[identity] = created

@@ -325,3 +325,11 @@ def test_a_body_that_cannot_be_decoded_is_a_protocol_failure(transport):
     respx.get(URL).respond(200, stream=httpx.ByteStream(b"not gzip at all"), headers={"Content-Encoding": "gzip"})
     ex = transport.send(RequestSpec("GET", URL))
     assert ex.failure == "protocol" and ex.response is None and "incorrect header check" in ex.error, ex.error
+
+
+@respx.mock
+def test_a_head_answer_may_declare_any_length():
+    respx.head(URL).respond(200, headers={"Content-Length": str(10**12)})
+    with Transport(timeout_s=5, max_response_bytes=1000) as t:
+        ex = t.send(RequestSpec("HEAD", URL))
+    assert ex.error is None and ex.status == 200
