@@ -556,18 +556,18 @@ def _timeout_phase(exc: httpx.TimeoutException) -> str:
 
 
 def classify_transport_error(exc: BaseException) -> tuple[str, str | None]:
-    """(:attr:`Exchange.failure`, :attr:`Exchange.certificate_problem`) of an error below HTTP."""
-    chain = _cause_chain(exc)
-    for cause in chain:
+    """(:attr:`Exchange.failure`, :attr:`Exchange.certificate_problem`) of an error below HTTP,
+    agreeing with :func:`describe_transport_error`."""
+    for cause in _cause_chain(exc):
         if isinstance(cause, ssl.SSLCertVerificationError):
             return SERVER_CERTIFICATE, certificate_problem(cause)
-    if any(isinstance(cause, ssl.SSLError) for cause in chain):
+    if describe_transport_error(exc).startswith("TLS "):
         return TLS, None
-    if isinstance(exc, httpx.DecodingError):
-        return PROTOCOL, None
-    if isinstance(exc, httpx.RemoteProtocolError) and "without sending" not in str(exc):
-        return PROTOCOL, None  # an answer that is not HTTP; a server that hung up is a connection failure
-    return CONNECTION, None
+    if isinstance(exc, (httpx.NetworkError, httpx.ProxyError)):
+        return CONNECTION, None  # refused, reset, closed, name not resolved
+    if isinstance(exc, httpx.RemoteProtocolError) and "without sending" in str(exc):
+        return CONNECTION, None  # the server hung up before (the whole of) its answer
+    return PROTOCOL, None  # an answer that is not HTTP, a body that cannot be decoded, a request h11 refuses
 
 
 #: OpenSSL verification codes (``X509_V_ERR_*``) and the problem they name.

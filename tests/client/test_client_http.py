@@ -128,22 +128,27 @@ def _connect_error(cause: BaseException) -> httpx.ConnectError:
 
 
 @pytest.mark.parametrize(
-    "exc, expected",
+    "exc, expected, failure",
     [
-        (_connect_error(ConnectionRefusedError(111, "Connection refused")), "connection refused"),
-        (_connect_error(ssl.SSLError(1, "[SSL: TLSV13_ALERT_CERTIFICATE_REQUIRED] alert")), "TLS handshake refused"),
-        (httpx.ReadTimeout("read timed out"), "timed out after 5 s (waiting for the response)"),
-        (httpx.ConnectTimeout("connect timed out"), "timed out after 5 s (connecting)"),
-        (httpx.RemoteProtocolError("Server disconnected without sending a response."), "connection closed by the server"),
-        (httpx.ReadError(""), "ReadError"),
+        (_connect_error(ConnectionRefusedError(111, "Connection refused")), "connection refused", "connection"),
+        (_connect_error(ssl.SSLError(1, "[SSL: TLSV13_ALERT_CERTIFICATE_REQUIRED] alert")), "TLS handshake refused",
+         "tls"),
+        (httpx.ReadTimeout("read timed out"), "timed out after 5 s (waiting for the response)", "timeout"),
+        (httpx.ConnectTimeout("connect timed out"), "timed out after 5 s (connecting)", "timeout"),
+        (httpx.RemoteProtocolError("Server disconnected without sending a response."), "connection closed by the server",
+         "connection"),
+        (httpx.RemoteProtocolError("illegal status line: bytearray(b'SSH-2.0')"), "connection closed by the server",
+         "protocol"),
+        (httpx.LocalProtocolError("Illegal header value b'a\\nb'"), "LocalProtocolError", "protocol"),
+        (httpx.ReadError(""), "ReadError", "connection"),
     ],
 )
 @respx.mock
-def test_transport_errors_become_exchange_error(transport, exc, expected):
+def test_transport_errors_become_exchange_error(transport, exc, expected, failure):
     respx.post(URL).mock(side_effect=exc)
     ex = transport.send(RequestSpec("POST", URL, form={"client_secret": "s3cret-value"}))
     assert ex.response is None and ex.status is None and ex.reply is None
-    assert ex.error.startswith(expected)
+    assert ex.error.startswith(expected) and ex.failure == failure
     assert f"got no response: {expected}" in ex.describe() and "s3cret-value" not in ex.describe()
     assert ex.json() is None and ex.header("x") is None and ex.headers_all("x") == []
 
