@@ -4,10 +4,15 @@ and how it is sent (:class:`Transport`).
 * A :class:`RequestSpec` is plain data. Builders return one; a negative check copies it with one
   mutation (:meth:`RequestSpec.replace`, :meth:`~RequestSpec.with_header`, ...).
 * :meth:`Transport.send` never raises for network, TLS or timeout errors: the
-  :class:`Exchange` says what happened in :attr:`Exchange.error`.
+  :class:`Exchange` says what happened in :attr:`Exchange.error`, and what kind of failure it
+  was in :attr:`Exchange.failure` (a server certificate the CA bundle rejects also in
+  :attr:`Exchange.certificate_problem`).
+* Every request is bounded as a whole (:mod:`conformance.client.bounds`): its timeout covers
+  connect, TLS, write and the read of the whole body, and a body over ``max_response_bytes`` is
+  read no further (the connection is dropped; the error says "response larger than N bytes").
 * Every exchange is captured *redacted*, at capture time: the raw ``httpx.Response`` stays
   available to oracles, but the only text meant for people (:meth:`Exchange.describe`,
-  :meth:`Exchange.to_dict`) comes from the redacted capture.
+  :meth:`Exchange.to_dict`) comes from the redacted capture. Text is cut only after redaction.
 * One pooled ``httpx.Client`` per TLS identity (HTTP/1.1 keep-alive), its ``ssl.SSLContext``
   built once: CA bundle first, then ``load_cert_chain`` (httpx 0.28 ignores ``cert=`` when
   ``verify=`` is a path). Client certificates are how RFC 8705 §2 authenticates a client.
@@ -27,18 +32,31 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import httpx
 
 from conformance import __version__
-from conformance.client.redact import Redactor
+from conformance.client.bounds import DEFAULT_MAX_RESPONSE_BYTES, ResponseTooLarge, deadline, install_deadline, read_capped
+from conformance.client.redact import Redactor, cut
 
 USER_AGENT = f"dcr-conformance/{__version__}"
-#: Bodies longer than this are cut in captures (the raw response keeps everything).
+#: Content codings asked for: the ones whose decoded size :mod:`~conformance.client.bounds` can bound.
+ACCEPT_ENCODING = "gzip, deflate"
+#: Bodies longer than this are cut in captures, after redaction (the raw response keeps everything).
 CAPTURE_BODY_LIMIT = 64 * 1024
 #: Bodies longer than this are cut in :meth:`Exchange.describe`.
 DESCRIBE_BODY_LIMIT = 800
+
+#: :attr:`Exchange.failure` values: what kept an exchange from a usable HTTP answer.
+TIMEOUT = "timeout"  # the request's time budget ran out (connect, TLS, write or read)
+CONNECTION = "connection"  # refused, reset, closed before an answer, name not resolved
+SERVER_CERTIFICATE = "server-certificate"  # the CA bundle does not validate the server's certificate
+TLS = "tls"  # any other TLS failure (e.g. the server refused the client certificate)
+TOO_LARGE = "too-large"  # the response body is over the transport's max_response_bytes
+PROTOCOL = "protocol"  # the answer is not valid HTTP, or its body cannot be decoded
+INVALID_URL = "invalid-url"
+LOCAL_TLS_CONFIGURATION = "local-tls-configuration"  # the CA bundle or client certificate cannot be loaded
 
 _NOISY_REQUEST_HEADERS = frozenset({"accept-encoding", "connection", "user-agent", "host", "content-length"})
 _NOISY_RESPONSE_HEADERS = frozenset({"date", "server", "connection", "keep-alive", "content-length"})
@@ -212,6 +230,11 @@ class Exchange:
     reply: CapturedResponse | None = None
     spec: RequestSpec | None = field(default=None, repr=False)  # raw, to replay (holds secrets)
     retry_of: Exchange | None = field(default=None, repr=False)  # e.g. the use_dpop_nonce answer
+    #: With ``error``: its kind (:data:`TIMEOUT`, :data:`CONNECTION`, :data:`SERVER_CERTIFICATE`, ...).
+    failure: str | None = None
+    #: With :data:`SERVER_CERTIFICATE`: "expired", "not yet valid", "self-signed", "unknown issuer",
+    #: "wrong host", "revoked" or "not trusted (<OpenSSL's reason>)".
+    certificate_problem: str | None = None
     _json: object = field(default=MISSING, repr=False)
 
     def __repr__(self) -> str:
@@ -221,6 +244,15 @@ class Exchange:
     @property
     def status(self) -> int | None:
         return self.response.status_code if self.response is not None else None
+
+    @property
+    def target_unusable(self) -> str | None:
+        """Why no check can run against this target, if this exchange shows it (a server certificate
+        the CA bundle does not validate); None otherwise."""
+        if self.failure != SERVER_CERTIFICATE:
+            return None
+        host = urlsplit(self.request.url).netloc
+        return f"the TLS certificate of {host} is {self.certificate_problem or 'not trusted'}: {self.error}"
 
     @property
     def text(self) -> str:
@@ -252,7 +284,12 @@ class Exchange:
         lines += [f"  {k}: {v}" for k, v in req.headers if k.lower() not in _NOISY_REQUEST_HEADERS]
         if req.body:
             lines.append("  " + _truncate(req.body, body_limit))
-        if self.error:
+        if self.error and self.reply is not None:  # the head came, the body is too large or too slow
+            rep = self.reply
+            lines.append(f"got {rep.status} {rep.reason}, then no usable body: {self.error} "
+                         f"(after {self.elapsed_s * 1000:.0f} ms)")
+            lines += [f"  {k}: {v}" for k, v in rep.headers if k.lower() not in _NOISY_RESPONSE_HEADERS]
+        elif self.error:
             lines.append(f"got no response: {self.error} (after {self.elapsed_s * 1000:.0f} ms)")
         elif self.reply is not None:
             rep = self.reply
@@ -278,6 +315,10 @@ class Exchange:
             "error": self.error,
             "response": None,
         }
+        if self.failure:
+            out["failure"] = self.failure
+        if self.certificate_problem:
+            out["certificate_problem"] = self.certificate_problem
         if self.reply is not None:
             out["response"] = {
                 "status": self.reply.status,
@@ -290,18 +331,20 @@ class Exchange:
 
 
 def _truncate(text: str, limit: int) -> str:
+    """Redacted ``text`` indented and cut to about ``limit`` characters (never inside a marker)."""
     text = text.replace("\r\n", "\n").replace("\n", "\n  ")
-    if len(text) <= limit:
-        return text
-    return f"{text[:limit]}… ({len(text) - limit} more characters)"
+    head, dropped = cut(text, limit)
+    return f"{head}… ({dropped} more characters)" if dropped else head
 
 
 class Transport:
     """Sends :class:`RequestSpec` s. One pooled ``httpx.Client`` per TLS identity; thread-safe.
 
     ``ca_bundle`` is the PEM file of trusted CAs (None: the certifi bundle). Every request has a
-    timeout: ``spec.timeout_s`` or ``timeout_s``. Redirects are never followed and the
-    environment (proxies, ``SSL_CERT_FILE``) is ignored unless ``trust_env`` is set.
+    time budget, ``spec.timeout_s`` or ``timeout_s``, for all of it (connect, TLS, write, the whole
+    body), and a response body over ``max_response_bytes`` (on the wire or decoded) is read no
+    further. Redirects are never followed and the environment (proxies, ``SSL_CERT_FILE``) is
+    ignored unless ``trust_env`` is set.
     """
 
     def __init__(
@@ -312,9 +355,13 @@ class Transport:
         *,
         trust_env: bool = False,
         max_connections: int = 20,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
+        if max_response_bytes < 1:
+            raise ValueError("max_response_bytes must be at least 1")
         self.ca_bundle = Path(ca_bundle) if ca_bundle else None
         self.timeout_s = float(timeout_s)
+        self.max_response_bytes = int(max_response_bytes)
         self.redactor = redactor if redactor is not None else Redactor()
         self.exchanges: list[Exchange] = []
         self._trust_env = trust_env
@@ -330,7 +377,8 @@ class Transport:
         return cls(profile.server.ca_bundle, profile.server.timeout_s, redactor, **kwargs)
 
     def __repr__(self) -> str:
-        return f"<Transport ca_bundle={self.ca_bundle} timeout_s={self.timeout_s:g} clients={len(self._clients)}>"
+        return (f"<Transport ca_bundle={self.ca_bundle} timeout_s={self.timeout_s:g} "
+                f"max_response_bytes={self.max_response_bytes} clients={len(self._clients)}>")
 
     def __enter__(self) -> Transport:
         return self
@@ -360,16 +408,22 @@ class Transport:
             existing = self._clients.get(identity)
             if existing is not None:
                 return existing
+            context = self.ssl_context(identity)
+            wire = httpx.HTTPTransport(verify=context, http1=True, http2=False, limits=self._limits,
+                                       trust_env=self._trust_env)
+            install_deadline(wire)
             created = httpx.Client(
-                verify=self.ssl_context(identity),
-                http1=True,
-                http2=False,
+                verify=context,
+                transport=wire,
                 timeout=httpx.Timeout(self.timeout_s),
                 limits=self._limits,
                 follow_redirects=False,
                 trust_env=self._trust_env,
-                headers={"User-Agent": USER_AGENT},
+                headers={"User-Agent": USER_AGENT, "Accept-Encoding": ACCEPT_ENCODING},
             )
+            for proxy in getattr(created, "_mounts", {}).values():  # proxies from the environment (trust_env)
+                if proxy is not None:
+                    install_deadline(proxy)
             self._clients[identity] = created
             return created
 
@@ -389,27 +443,37 @@ class Transport:
         headers = spec.header_items()
         self._learn_request(spec, headers)
         response: httpx.Response | None = None
+        head: httpx.Response | None = None  # status and headers, when the body then failed
         request: httpx.Request | None = None
-        error: str | None = None
+        error = failure = problem = None
         start = time.perf_counter()
         try:
             client = self.client(spec.identity)
         except (ssl.SSLError, OSError) as exc:  # loading the CA bundle or the client certificate
-            client, error = None, f"TLS configuration could not be loaded: {exc}"
+            client, error, failure = None, f"TLS configuration could not be loaded: {exc}", LOCAL_TLS_CONFIGURATION
         try:
             if client is not None:
-                request = client.build_request(
-                    spec.method, spec.url, headers=headers, content=body, timeout=timeout
-                )
-                response = client.send(request)
+                request = client.build_request(spec.method, spec.url, headers=headers, content=body, timeout=timeout)
+                with deadline(timeout):
+                    streamed = client.send(request, stream=True)
+                    try:
+                        head = streamed
+                        response = read_capped(streamed, self.max_response_bytes)
+                    finally:
+                        streamed.close()  # a body not read to its end drops the connection
+        except ResponseTooLarge as exc:
+            error, failure = str(exc), TOO_LARGE
         except httpx.TimeoutException as exc:
-            error = f"timed out after {timeout:g} s ({_timeout_phase(exc)})"
+            phase = "reading the response body" if head is not None else _timeout_phase(exc)
+            error, failure = f"timed out after {timeout:g} s ({phase})", TIMEOUT
         except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
-            error = f"invalid URL: {exc}"
+            error, failure = f"invalid URL: {exc}", INVALID_URL
         except httpx.HTTPError as exc:
             error = describe_transport_error(exc)
+            failure, problem = classify_transport_error(exc)
         elapsed = time.perf_counter() - start
-        exchange = self._capture(spec, headers, body, request, response, error, elapsed)
+        exchange = self._capture(spec, headers, body, request, response, error, elapsed, head)
+        exchange.failure, exchange.certificate_problem = failure, problem
         with self._lock:
             self.exchanges.append(exchange)
         return exchange
@@ -432,6 +496,7 @@ class Transport:
         response: httpx.Response | None,
         error: str | None,
         elapsed: float,
+        head: httpx.Response | None = None,
     ) -> Exchange:
         red = self.redactor
         if response is not None:
@@ -442,19 +507,21 @@ class Transport:
             method=spec.method.upper(),
             url=red.redact_url(str(request.url) if request is not None else spec.url),
             headers=tuple(red.redact_headers(sent_headers)),
-            body=red.redact_body(_decode(body), content_type),
+            body=_capture_text(red.redact_body(_decode(body), content_type)),
             client_certificate=str(spec.identity.cert_path) if spec.identity else None,
         )
         reply = None
-        if response is not None:
+        shown = response if response is not None else head
+        if shown is not None:
             reply = CapturedResponse(
-                status=response.status_code,
-                reason=response.reason_phrase,
-                http_version=response.http_version,
-                headers=tuple(red.redact_headers(_raw_headers(response.headers))),
-                body=red.redact_body(_decode(response.content), response.headers.get("content-type")),
+                status=shown.status_code,
+                reason=shown.reason_phrase,
+                http_version=shown.http_version,
+                headers=tuple(red.redact_headers(_raw_headers(shown.headers))),
+                body=_capture_text(red.redact_body(_decode(response.content), response.headers.get("content-type")))
+                if response is not None else "",
             )
-        return Exchange(captured_request, response, error, elapsed, reply, spec)
+        return Exchange(captured_request, response if error is None else None, error, elapsed, reply, spec)
 
 
 def _raw_headers(headers: httpx.Headers) -> list[tuple[str, str]]:
@@ -470,12 +537,13 @@ def _json_or_none(response: httpx.Response) -> Any:
 
 
 def _decode(data: bytes | None) -> str:
-    if not data:
-        return ""
-    text = data[:CAPTURE_BODY_LIMIT].decode("utf-8", errors="replace")
-    if len(data) > CAPTURE_BODY_LIMIT:
-        text += f"… ({len(data) - CAPTURE_BODY_LIMIT} more bytes)"
-    return text
+    return data.decode("utf-8", errors="replace") if data else ""
+
+
+def _capture_text(redacted: str) -> str:
+    """A redacted body cut to :data:`CAPTURE_BODY_LIMIT` characters for the capture."""
+    head, dropped = cut(redacted, CAPTURE_BODY_LIMIT)
+    return f"{head}… ({dropped} more characters)" if dropped else head
 
 
 def _timeout_phase(exc: httpx.TimeoutException) -> str:
@@ -485,6 +553,44 @@ def _timeout_phase(exc: httpx.TimeoutException) -> str:
         httpx.WriteTimeout: "sending the request",
         httpx.PoolTimeout: "waiting for a pooled connection",
     }.get(type(exc), "request")
+
+
+def classify_transport_error(exc: BaseException) -> tuple[str, str | None]:
+    """(:attr:`Exchange.failure`, :attr:`Exchange.certificate_problem`) of an error below HTTP,
+    agreeing with :func:`describe_transport_error`."""
+    for cause in _cause_chain(exc):
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return SERVER_CERTIFICATE, certificate_problem(cause)
+    if describe_transport_error(exc).startswith("TLS "):
+        return TLS, None
+    if isinstance(exc, (httpx.NetworkError, httpx.ProxyError)):
+        return CONNECTION, None  # refused, reset, closed, name not resolved
+    if isinstance(exc, httpx.RemoteProtocolError) and "without sending" in str(exc):
+        return CONNECTION, None  # the server hung up before (the whole of) its answer
+    return PROTOCOL, None  # an answer that is not HTTP, a body that cannot be decoded, a request h11 refuses
+
+
+#: OpenSSL verification codes (``X509_V_ERR_*``) and the problem they name.
+_CERTIFICATE_PROBLEMS = {
+    10: "expired",  # CERT_HAS_EXPIRED
+    9: "not yet valid",  # CERT_NOT_YET_VALID
+    18: "self-signed",  # DEPTH_ZERO_SELF_SIGNED_CERT
+    19: "unknown issuer",  # SELF_SIGNED_CERT_IN_CHAIN (a root the bundle does not hold)
+    2: "unknown issuer",  # UNABLE_TO_GET_ISSUER_CERT
+    20: "unknown issuer",  # UNABLE_TO_GET_ISSUER_CERT_LOCALLY
+    21: "unknown issuer",  # UNABLE_TO_VERIFY_LEAF_SIGNATURE
+    62: "wrong host",  # HOSTNAME_MISMATCH
+    64: "wrong host",  # IP_ADDRESS_MISMATCH
+    23: "revoked",  # CERT_REVOKED
+}
+
+
+def certificate_problem(exc: ssl.SSLCertVerificationError) -> str:
+    """What is wrong with the server's certificate, in the words of :attr:`Exchange.certificate_problem`."""
+    known = _CERTIFICATE_PROBLEMS.get(exc.verify_code)
+    if known:
+        return known
+    return f"not trusted ({exc.verify_message or exc.reason or exc})"
 
 
 def describe_transport_error(exc: BaseException) -> str:

@@ -13,6 +13,11 @@ Two layers, applied at capture time (before anything is stored or printed):
 
 The marker is ``[redacted:xxxxxxxx]``, where ``xxxxxxxx`` are the first 8 hex digits of the
 SHA-256 of the value: two different secrets can be told apart, the value cannot be recovered.
+
+Redaction is **idempotent**: text is redacted at capture and again on its way into each report, so
+a marker is never masked again (a field, header or known value that already reads
+``[redacted:xxxxxxxx]`` stays as it is) and one value has one fingerprint in every output.
+Text cut for display is cut after redaction, never inside a marker (:func:`cut`).
 """
 
 from __future__ import annotations
@@ -59,6 +64,13 @@ _PEM_PRIVATE = re.compile(
     r"-----BEGIN (?P<label>[A-Z0-9 ]*PRIVATE KEY)-----.*?-----END (?P=label)-----", re.DOTALL
 )
 _AUTH_SCHEME = re.compile(r"^\s*(?P<scheme>[A-Za-z][A-Za-z0-9._~+/-]*)\s+(?P<creds>\S.*)$", re.DOTALL)
+#: A marker as :func:`marker` writes it.
+MARKER = re.compile(r"\[redacted:[0-9a-f]{8}\]")
+_MARKER_LENGTH = len("[redacted:01234567]")
+#: A value that is nothing but markers: masking it again would only hash a marker.
+_ONLY_MARKERS = re.compile(r"\s*(?:\[redacted:[0-9a-f]{8}\]\s*)+")
+#: Masked ``Authorization`` credentials as :func:`_mask_authorization` writes them.
+_MASKED_CREDS = re.compile(r"\[redacted:[0-9a-f]{8}\](?: \(client_id=[^\n]*\))?")
 
 
 def fingerprint(value: str | bytes) -> str:
@@ -70,6 +82,30 @@ def fingerprint(value: str | bytes) -> str:
 def marker(value: str | bytes) -> str:
     """The text that replaces ``value``: ``[redacted:<fingerprint>]``."""
     return f"[redacted:{fingerprint(value)}]"
+
+
+def is_redacted(value: str) -> bool:
+    """True if ``value`` is nothing but markers (and spaces): it holds no secret left to mask."""
+    return isinstance(value, str) and _ONLY_MARKERS.fullmatch(value) is not None
+
+
+def mask(value: str) -> str:
+    """The marker of ``value``, or ``value`` itself if it already is one (idempotence)."""
+    return value if is_redacted(value) else marker(value)
+
+
+def cut(text: str, limit: int) -> tuple[str, int]:
+    """``text`` cut to about ``limit`` characters, never inside a marker; and how many were dropped.
+
+    Cut only text that is already redacted: cutting first could split a secret so that its first
+    part no longer matches anything the redactor knows.
+    """
+    if len(text) <= limit:
+        return text, 0
+    for found in MARKER.finditer(text, max(0, limit - _MARKER_LENGTH), limit + _MARKER_LENGTH):
+        if found.start() < limit < found.end():
+            limit = found.end()  # keep the whole marker
+    return text[:limit], len(text) - limit
 
 
 class Redactor:
@@ -91,7 +127,7 @@ class Redactor:
 
     def add_secret(self, value: str | None) -> None:
         """Mask every later occurrence of ``value`` (and of its URL-encoded / JSON-escaped forms)."""
-        if not isinstance(value, str) or len(value) < MIN_SECRET_LENGTH:
+        if not isinstance(value, str) or len(value) < MIN_SECRET_LENGTH or is_redacted(value):
             return
         mark = marker(value)
         forms = {value, quote_plus(value, safe=""), quote(value, safe=""), json.dumps(value)[1:-1]}
@@ -156,7 +192,7 @@ class Redactor:
         for part in body.split("&"):
             key, sep, value = part.partition("=")
             if sep and unquote_plus(key).lower() in SENSITIVE_FIELDS:
-                part = f"{key}={marker(unquote_plus(value))}"
+                part = f"{key}={mask(unquote_plus(value))}"
             parts.append(part)
         return self._replace_known("&".join(parts))
 
@@ -169,7 +205,7 @@ class Redactor:
         netloc = parts.netloc
         if "@" in netloc:
             userinfo, _, host = netloc.rpartition("@")
-            netloc = f"{marker(userinfo)}@{host}"
+            netloc = f"{mask(userinfo)}@{host}"
         query = self.redact_form(parts.query) if parts.query else parts.query
         return self._replace_known(urlunsplit(parts._replace(netloc=netloc, query=query)))
 
@@ -181,7 +217,7 @@ class Redactor:
             if lname in ("authorization", "proxy-authorization"):
                 value = _mask_authorization(value)
             elif lname in SENSITIVE_HEADERS:
-                value = marker(value)
+                value = mask(value)
             out.append((name, self._replace_known(value)))
         return out
 
@@ -202,7 +238,7 @@ class Redactor:
                 lkey = str(key).lower()
                 sensitive = lkey in SENSITIVE_FIELDS or (lkey in PRIVATE_JWK_MEMBERS and is_jwk)
                 if sensitive and value is not None and not isinstance(value, (bool, int, float)):
-                    out[key] = marker(value if isinstance(value, str) else json.dumps(value))
+                    out[key] = mask(value) if isinstance(value, str) else marker(json.dumps(value))
                 else:
                     out[key] = self._redact_json(value, in_jwk=is_jwk)
             return out
@@ -219,10 +255,14 @@ class Redactor:
             value = json.loads(f'"{raw}"')
         except ValueError:
             value = raw
-        return f'"{match["key"]}"{match["sep"]}"{marker(value)}"'
+        return f'"{match["key"]}"{match["sep"]}"{mask(value)}"'
 
     def _replace_known(self, text: str) -> str:
-        """Replace every known form of a secret, longest match first, in one pass over ``text``."""
+        """Replace every known form of a secret, longest match first, in one pass over ``text``.
+
+        A marker already in ``text`` is stepped over (a known value is never looked for inside
+        one), unless a known value starts where it starts.
+        """
         index = self._index
         if not index:
             return text
@@ -230,13 +270,17 @@ class Redactor:
         start = i = 0
         end = len(text) - MIN_SECRET_LENGTH
         while i <= end:
-            for form, mark in index.get(text[i : i + MIN_SECRET_LENGTH], ()):
+            head = text[i : i + MIN_SECRET_LENGTH]
+            for form, mark in index.get(head, ()):
                 if text.startswith(form, i):
                     out += (text[start:i], mark)
                     i = start = i + len(form)
                     break
             else:
-                i += 1
+                if head == "[red" and MARKER.match(text, i):
+                    i += _MARKER_LENGTH
+                else:
+                    i += 1
         out.append(text[start:])
         return "".join(out)
 
@@ -257,8 +301,10 @@ def _mask_authorization(value: str) -> str:
     """``Basic [redacted:..] (client_id=x)`` / ``Bearer [redacted:..]``: scheme kept, credentials masked."""
     match = _AUTH_SCHEME.match(value)
     if not match:
-        return marker(value)
+        return mask(value)
     scheme, creds = match["scheme"], match["creds"].strip()
+    if _MASKED_CREDS.fullmatch(creds):
+        return value  # masked already
     masked = f"{scheme} {marker(creds)}"
     if scheme.lower() == "basic":
         decoded = decode_basic(creds)

@@ -128,22 +128,27 @@ def _connect_error(cause: BaseException) -> httpx.ConnectError:
 
 
 @pytest.mark.parametrize(
-    "exc, expected",
+    "exc, expected, failure",
     [
-        (_connect_error(ConnectionRefusedError(111, "Connection refused")), "connection refused"),
-        (_connect_error(ssl.SSLError(1, "[SSL: TLSV13_ALERT_CERTIFICATE_REQUIRED] alert")), "TLS handshake refused"),
-        (httpx.ReadTimeout("read timed out"), "timed out after 5 s (waiting for the response)"),
-        (httpx.ConnectTimeout("connect timed out"), "timed out after 5 s (connecting)"),
-        (httpx.RemoteProtocolError("Server disconnected without sending a response."), "connection closed by the server"),
-        (httpx.ReadError(""), "ReadError"),
+        (_connect_error(ConnectionRefusedError(111, "Connection refused")), "connection refused", "connection"),
+        (_connect_error(ssl.SSLError(1, "[SSL: TLSV13_ALERT_CERTIFICATE_REQUIRED] alert")), "TLS handshake refused",
+         "tls"),
+        (httpx.ReadTimeout("read timed out"), "timed out after 5 s (waiting for the response)", "timeout"),
+        (httpx.ConnectTimeout("connect timed out"), "timed out after 5 s (connecting)", "timeout"),
+        (httpx.RemoteProtocolError("Server disconnected without sending a response."), "connection closed by the server",
+         "connection"),
+        (httpx.RemoteProtocolError("illegal status line: bytearray(b'SSH-2.0')"), "connection closed by the server",
+         "protocol"),
+        (httpx.LocalProtocolError("Illegal header value b'a\\nb'"), "LocalProtocolError", "protocol"),
+        (httpx.ReadError(""), "ReadError", "connection"),
     ],
 )
 @respx.mock
-def test_transport_errors_become_exchange_error(transport, exc, expected):
+def test_transport_errors_become_exchange_error(transport, exc, expected, failure):
     respx.post(URL).mock(side_effect=exc)
     ex = transport.send(RequestSpec("POST", URL, form={"client_secret": "s3cret-value"}))
     assert ex.response is None and ex.status is None and ex.reply is None
-    assert ex.error.startswith(expected)
+    assert ex.error.startswith(expected) and ex.failure == failure
     assert f"got no response: {expected}" in ex.describe() and "s3cret-value" not in ex.describe()
     assert ex.json() is None and ex.header("x") is None and ex.headers_all("x") == []
 
@@ -245,3 +250,91 @@ def test_transport_for_profile_knows_profile_secrets(profile):
 def test_exchange_repr_has_no_body():
     ex = Exchange(CapturedRequest("GET", URL, (), ""), response=None, error="connection refused", elapsed_s=0.01)
     assert repr(ex) == f"<Exchange GET {URL} -> connection refused in 10 ms>"
+
+
+# -- redact before cutting, bounds ----------------------------------------------------------------
+
+
+@respx.mock
+def test_a_long_token_is_redacted_whole_before_the_capture_is_cut(transport):
+    """The capture keeps 64 KB of a body; a 100 KB token in it must not show its first 64 KB."""
+    token = "T0k" * 40_000
+    respx.post(URL).respond(200, json={"access_token": token, "token_type": "Bearer"})
+    ex = transport.send(RequestSpec("POST", URL, form={"grant_type": "client_credentials"}))
+    assert ex.json()["access_token"] == token  # the raw response is whole for oracles
+    shown = ex.reply.body + ex.describe() + json.dumps(ex.to_dict())
+    assert "T0kT0k" not in shown and marker(token) in ex.reply.body
+
+
+@respx.mock
+def test_the_capture_is_cut_after_redaction_and_says_how_much(transport):
+    secret = "s3cret-" * 3
+    respx.get(URL).respond(500, text=("y" * 70_000) + secret)
+    transport.redactor.add_secret(secret)
+    ex = transport.send(RequestSpec("GET", URL))
+    assert ex.reply.body.endswith(f"… ({70_000 + len(marker(secret)) - 64 * 1024} more characters)")
+    assert len(ex.reply.body) < 64 * 1024 + 100
+
+
+@respx.mock
+def test_a_body_over_the_cap_keeps_status_and_headers_as_evidence():
+    respx.get(URL).respond(200, text="z" * 2000, headers={"X-Trace": "abc"})
+    with Transport(timeout_s=5, max_response_bytes=1000) as t:
+        ex = t.send(RequestSpec("GET", URL))
+    assert ex.error == "response larger than 1000 bytes (Content-Length: 2000; not read)"
+    assert ex.failure == "too-large" and ex.response is None and ex.status is None
+    assert ex.reply.status == 200 and ("X-Trace", "abc") in ex.reply.headers and ex.reply.body == ""
+    text = ex.describe()
+    assert "got 200 OK, then no usable body: response larger than 1000 bytes" in text and "X-Trace: abc" in text
+    assert ex.to_dict()["failure"] == "too-large"
+
+
+def test_install_deadline_refuses_a_transport_it_cannot_bound():
+    from conformance.client.bounds import install_deadline
+
+    with pytest.raises(RuntimeError, match="cannot bound"):
+        install_deadline(httpx.MockTransport(lambda request: httpx.Response(200)))
+
+
+def test_the_transport_asks_only_for_content_codings_it_can_bound(transport):
+    assert transport.client().headers["accept-encoding"] == "gzip, deflate"
+    assert "max_response_bytes=1048576" in repr(transport)
+
+
+@pytest.mark.parametrize("coding", ["gzip", "deflate", "raw-deflate"])
+@respx.mock
+def test_a_compressed_body_within_the_cap_is_decoded(transport, coding):
+    import zlib
+
+    data = json.dumps({"client_id": "c" * 3000}).encode()
+    wbits = {"gzip": 31, "deflate": 15, "raw-deflate": -15}[coding]
+    packer = zlib.compressobj(9, zlib.DEFLATED, wbits)
+    respx.get(URL).respond(200, content=packer.compress(data) + packer.flush(),
+                           headers={"Content-Encoding": coding.removeprefix("raw-"), "Content-Type": "application/json"})
+    ex = transport.send(RequestSpec("GET", URL))
+    assert ex.error is None and ex.json() == {"client_id": "c" * 3000}
+
+
+@respx.mock
+def test_a_body_that_decodes_past_the_cap_is_refused():
+    import gzip
+
+    respx.get(URL).respond(200, content=gzip.compress(b"\0" * 5000), headers={"Content-Encoding": "gzip"})
+    with Transport(timeout_s=5, max_response_bytes=4096) as t:
+        ex = t.send(RequestSpec("GET", URL))
+    assert ex.failure == "too-large" and "decode to more" in ex.error
+
+
+@respx.mock
+def test_a_body_that_cannot_be_decoded_is_a_protocol_failure(transport):
+    respx.get(URL).respond(200, stream=httpx.ByteStream(b"not gzip at all"), headers={"Content-Encoding": "gzip"})
+    ex = transport.send(RequestSpec("GET", URL))
+    assert ex.failure == "protocol" and ex.response is None and "incorrect header check" in ex.error, ex.error
+
+
+@respx.mock
+def test_a_head_answer_may_declare_any_length():
+    respx.head(URL).respond(200, headers={"Content-Length": str(10**12)})
+    with Transport(timeout_s=5, max_response_bytes=1000) as t:
+        ex = t.send(RequestSpec("HEAD", URL))
+    assert ex.error is None and ex.status == 200

@@ -7,7 +7,7 @@ import hashlib
 import json
 import threading
 
-from conformance.client.redact import Redactor, fingerprint, marker
+from conformance.client.redact import MARKER, Redactor, cut, fingerprint, is_redacted, marker
 
 
 def test_marker_is_sha256_prefix_and_differs_per_value():
@@ -130,3 +130,104 @@ def test_thread_safe_adds_and_redactions():
         t.join()
     text = " ".join(values)
     assert not any(v in r.redact_text(text) for v in values)
+
+
+# -- idempotence: redacting redacted text changes nothing, one value has one fingerprint --------
+
+_SECRET = "dyn-secret-0123456789abcdef"
+_BASIC = base64.b64encode(f"main-basic:{_SECRET}".encode()).decode()
+
+
+def _every_shape(r: Redactor) -> dict[str, str]:
+    """The same secret in every place the redactor masks, redacted once."""
+    return {
+        "text": r.redact_text(f"echo {_SECRET} and {json.dumps(_SECRET)}"),
+        "json text": r.redact_text(json.dumps({"client_secret": _SECRET, "nested": {"token": _SECRET}})),
+        "json": json.dumps(r.redact_json({"client_secret": _SECRET, "jwk": {"kty": "oct", "k": _SECRET}})),
+        "form": r.redact_form(f"client_secret={_SECRET}&scope=dcr"),
+        "url": r.redact_url(f"https://{_SECRET}@h.example/cb?code={_SECRET}&state=s"),
+        "headers": repr(r.redact_headers([("Authorization", f"Bearer {_SECRET}"), ("DPoP", _SECRET),
+                                          ("Set-Cookie", _SECRET), ("X-Echo", _SECRET)])),
+        "basic": repr(r.redact_headers([("Authorization", f"Basic {_BASIC}")])),
+    }
+
+
+def test_redacting_redacted_text_again_changes_nothing():
+    for learnt in (False, True):
+        r = Redactor([_SECRET] if learnt else [])
+        once = _every_shape(r)
+        for shape, text in once.items():
+            assert _SECRET not in text or (shape in ("text", "headers") and not learnt), shape  # echoes: once known
+            assert r.redact_text(text) == text, shape
+            assert r.redact_text(r.redact_text(text)) == text, shape
+        assert r.redact_form(once["form"]) == once["form"]
+        assert r.redact_url(once["url"]) == once["url"]
+        headers = r.redact_headers([("Authorization", f"Bearer {_SECRET}"), ("DPoP", _SECRET),
+                                    ("Authorization", f"Basic {_BASIC}"), ("Cookie", "a=b")])
+        assert r.redact_headers(headers) == headers
+        doc = r.redact_json({"client_secret": _SECRET, "keys": [{"kty": "EC", "d": _SECRET}]})
+        assert r.redact_json(doc) == doc
+
+
+def test_one_value_one_fingerprint_in_every_shape():
+    r = Redactor([_SECRET])
+    fingerprints = set()
+    for shape, text in _every_shape(r).items():
+        if shape == "basic":
+            continue  # Basic masks the base64 credentials as one value (and shows the client id)
+        found = {m[10:18] for m in MARKER.findall(r.redact_text(text))}
+        assert found, shape
+        fingerprints |= found
+    assert fingerprints == {fingerprint(_SECRET)}
+
+
+def test_a_marker_is_never_learnt_as_a_secret():
+    r = Redactor()
+    r.learn_json({"client_secret": marker(_SECRET)})
+    r.learn_form([("client_secret", marker(_SECRET))])
+    r.learn_authorization(f"Bearer {marker(_SECRET)}")
+    r.add_secret(f"{marker('a')} {marker('b')}")
+    assert repr(r) == "<Redactor with 0 known forms of secrets>"
+    text = f"the secret {marker(_SECRET)} again"
+    assert r.redact_text(text) == text
+
+
+def test_known_values_are_not_looked_for_inside_markers():
+    mark = marker(_SECRET)
+    inner = mark[1:-1]  # "redacted:xxxxxxxx": a (silly) known value that only occurs inside the marker
+    r = Redactor([inner, mark[10:16]])
+    assert r.redact_text(f"x {mark} y") == f"x {mark} y"
+
+
+def test_a_secret_that_contains_a_marker_is_still_masked_whole():
+    hostile = f"AAAA{marker('x-value')}BBBB-secret-tail"
+    r = Redactor()
+    r.learn_json({"client_secret": hostile})
+    out = r.redact_text(f'echo {hostile} and {{"client_secret": "{hostile}"}}')
+    assert "BBBB" not in out and "AAAA" not in out
+    assert out.count(marker(hostile)) == 2
+
+
+def test_is_redacted_only_for_nothing_but_markers():
+    assert is_redacted(marker("a")) and is_redacted(f" {marker('a')} {marker('b')} ")
+    assert not is_redacted(f"{marker('a')}x") and not is_redacted("[redacted:XYZ]") and not is_redacted("")
+
+
+def test_cut_never_splits_a_marker():
+    mark = marker(_SECRET)
+    text = "a" * 10 + mark + "b" * 10
+    for limit in range(len(text) + 2):
+        head, dropped = cut(text, limit)
+        assert head + text[len(head):] == text and dropped == len(text) - len(head)
+        assert "[redacted" not in head or mark in head, limit
+        assert len(head) <= max(limit, 10 + len(mark)), limit
+    assert cut("short", 10) == ("short", 0)
+
+
+def test_a_long_token_is_masked_whole_before_any_cut():
+    """The first 64 KB of a 100 KB token never show: redact the whole text, then cut."""
+    token = "T" * 100_000
+    r = Redactor()
+    body = json.dumps({"access_token": token, "token_type": "Bearer"})
+    head, _ = cut(r.redact_text(body), 64 * 1024)
+    assert "TTTT" not in head and marker(token) in head
