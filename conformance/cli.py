@@ -3,7 +3,9 @@
 ``run`` drives the checks through pytest (against the embedded reference server when no profile
 is given), ``serve`` runs the reference server alone (``--observe`` records an app's traffic),
 ``verify-client`` grades an app's recorded DCR fallback, ``requirements`` prints the registry. Exit status of ``run``: 0 every claimed MUST holds, 1 a check failed, 2 the profile or
-the command line is wrong, 3 the target could not be reached.
+the command line is wrong, 3 the target is unusable (unreachable, or its TLS certificate not
+trusted), 124 ``--max-run-time`` reached, 128 + N interrupted by signal N (130 SIGINT, 143 SIGTERM,
+129 SIGHUP); :mod:`conformance.harness.exitcodes`.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ import argparse
 import sys
 from pathlib import Path
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
+from conformance.harness.exitcodes import EXIT_FAILED, EXIT_OK, EXIT_USAGE, contract_status  # noqa: F401
+from conformance.harness.exitcodes import EXIT_UNUSABLE as EXIT_UNREACHABLE  # noqa: F401 (a name others use)
 
 
 def _run_parser(sub) -> None:
@@ -33,6 +36,14 @@ def _run_parser(sub) -> None:
     run.add_argument("--strict", action="store_true", help="SHOULD-level findings fail the run")
     run.add_argument("--expected-failures", metavar="FILE", help="known failures of this deployment")
     run.add_argument("--defect", metavar="NAME", help="embedded server only: switch on one deliberate defect")
+    run.add_argument("--max-response-bytes", type=int, metavar="N",
+                     help="a response body larger than N bytes fails its check (default 1048576 = 1 MiB)")
+    run.add_argument("--unresponsive-after", type=int, metavar="N",
+                     help="after N consecutive timeouts or connection failures of an endpoint, the checks "
+                          "still needing it fail at once (default 3)")
+    run.add_argument("--max-run-time", type=float, metavar="SECONDS",
+                     help="end the run after SECONDS with its reports written; the checks left are 'not run' "
+                          "(exit status 124)")
     run.add_argument("--html", action="store_true", help="also build the Allure HTML report (needs Node.js)")
     run.add_argument("pytest_args", nargs=argparse.REMAINDER, help="after --: passed to pytest as they are")
 
@@ -60,7 +71,13 @@ def pytest_arguments(args: argparse.Namespace) -> list[str]:
         argv += ["--dcr-profile", profile]
     argv += ["--junitxml", args.junitxml or str(report_dir / "junit.xml")]
     argv += ["--alluredir", args.alluredir or str(report_dir / "allure-results"), "--clean-alluredir"]
-    argv += ["--dcr-report-dir", str(report_dir)]
+    argv += ["--dcr-report-dir", str(report_dir), "--dcr-cli-exit-statuses"]
+    if args.max_response_bytes is not None:
+        argv += ["--dcr-max-response-bytes", str(args.max_response_bytes)]
+    if args.unresponsive_after is not None:
+        argv += ["--dcr-unresponsive-after", str(args.unresponsive_after)]
+    if args.max_run_time is not None:
+        argv += ["--dcr-max-run-time", str(args.max_run_time)]
     if args.keyword:
         argv += ["-k", args.keyword]
     if args.marker:
@@ -82,14 +99,8 @@ def pytest_arguments(args: argparse.Namespace) -> list[str]:
 
 
 def exit_status(pytest_code: int) -> int:
-    """Map pytest's exit code onto the contract's 0/1/2/3."""
-    import pytest
-
-    if pytest_code == EXIT_UNREACHABLE:
-        return EXIT_UNREACHABLE
-    return {pytest.ExitCode.OK: EXIT_OK, pytest.ExitCode.TESTS_FAILED: EXIT_FAILED,
-            pytest.ExitCode.USAGE_ERROR: EXIT_USAGE, pytest.ExitCode.NO_TESTS_COLLECTED: EXIT_USAGE,
-            pytest.ExitCode.INTERRUPTED: EXIT_FAILED}.get(pytest_code, EXIT_FAILED)
+    """Map pytest's exit code onto the README's table (the harness's 124 and 128 + N pass as they are)."""
+    return contract_status(pytest_code)
 
 
 def _run(args: argparse.Namespace) -> int:

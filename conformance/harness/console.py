@@ -1,23 +1,30 @@
-"""The run's summary on the console: one row per check, one column per main client, then the
+"""The run's summary on the console: first what made the run incomplete or slow (a signal,
+--max-run-time, unresponsive endpoints), then one row per check, one column per main client, the
 counts, the SHOULD findings and the clients the suite could not delete."""
 
 from __future__ import annotations
 
-from conformance.harness.outcomes import Outcome, count_verdicts
+from collections.abc import Callable
+
+from conformance.harness.outcomes import NOT_RUN, Outcome, count_verdicts
 
 _SYMBOL = {"passed": "pass", "not claimed": "n/c", "expected failure": "xfail", "warning": "WARN",
-           "unexpectedly passed": "XPASS", "failed": "FAIL", "error": "ERROR"}
+           "unexpectedly passed": "XPASS", NOT_RUN: "-run-", "failed": "FAIL", "error": "ERROR"}
 
 
-def write_terminal_summary(tr, outcomes: dict[tuple[str, str, str], Outcome], leftovers: list[dict]) -> None:
+def write_terminal_summary(tr, outcomes: dict[tuple[str, str, str], Outcome], leftovers: list[dict], *,
+                           incomplete: str | None = None, unresponsive: list[dict] = (),
+                           redact: Callable[[str], str] = lambda s: s) -> None:
     """``tr``: pytest's terminal reporter (``section``, ``write_line``)."""
+    write_headline(tr, outcomes, incomplete, unresponsive, redact)
     if outcomes:
         write_table(tr, outcomes)
         counts = count_verdicts(outcomes)
         tr.write_line(
             f"dcr-conformance: {counts['passed']} passed, {counts['failed'] + counts['error']} failed (MUST), "
             f"{counts['warning']} warnings (SHOULD), {counts['not claimed']} not claimed, "
-            f"{counts['expected failure']} expected failures, {counts['unexpectedly passed']} expected "
+            + (f"{counts[NOT_RUN]} not run, " if counts[NOT_RUN] else "")
+            + f"{counts['expected failure']} expected failures, {counts['unexpectedly passed']} expected "
             f"failures that now pass")
     warned = [o for o in outcomes.values() if o.verdict == "warning"]
     if warned:
@@ -28,6 +35,22 @@ def write_terminal_summary(tr, outcomes: dict[tuple[str, str, str], Outcome], le
         tr.section("clients the suite could not delete", sep="-", yellow=True)
         for entry in leftovers:
             tr.write_line(f"{entry['profile']}: {entry['client_id']}: {entry['reason']}")
+
+
+def write_headline(tr, outcomes: dict[tuple[str, str, str], Outcome], incomplete: str | None,
+                   unresponsive: list[dict], redact: Callable[[str], str]) -> None:
+    """What the reader must know before the table: the run is incomplete, endpoints did not answer."""
+    if not incomplete and not unresponsive:
+        return
+    tr.section("dcr-conformance: read this first", sep="=", red=True, bold=True)
+    if incomplete:
+        not_run = count_verdicts(outcomes)[NOT_RUN]
+        tr.write_line(f"RUN INCOMPLETE: {redact(incomplete)}; {not_run} result(s) not run (a check that did not "
+                      "finish is never counted as passed)", red=True, bold=True)
+    for entry in unresponsive:
+        tr.write_line(f"ENDPOINT UNRESPONSIVE: {redact(entry['endpoint'])} since {entry['since']} "
+                      f"({entry['failures']} consecutive timeouts or connection failures; last: "
+                      f"{redact(entry['last_error'])}); later requests to it failed at once", red=True)
 
 
 def write_table(tr, outcomes: dict[tuple[str, str, str], Outcome]) -> None:

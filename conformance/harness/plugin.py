@@ -18,7 +18,9 @@ import json
 import pytest
 
 from conformance.harness import hookspecs
+from conformance.harness.interrupts import RUN, RunInterrupted
 from conformance.harness.options import add_options
+from conformance.harness.outcomes import NOT_RUN_PROPERTY
 from conformance.harness.runstate import RUN_STATE, RunState, state_of
 from conformance.harness.targets import Target, TargetUnusable
 from conformance.oracles import failures
@@ -64,6 +66,7 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     state = config.stash.get(RUN_STATE, None)
     if state is not None:
+        state.interrupts.uninstall()
         state.close()
 
 
@@ -151,8 +154,15 @@ def _aged_fixtures(item: pytest.Item) -> list[str]:
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    """Remember the aged values (and of which profiles) the selected, claimed checks will need."""
+    """Remember the aged values (and of which profiles) the selected, claimed checks will need, and
+    the selected checks (those no process reports are "not run"); a run of checks handles signals."""
     needed = set()
+    state = state_of(session.config)
+    state.pytest_session = session
+    checks = {item.nodeid: list(item.user_properties) for item in session.items if _check_info(item) is not None}
+    if checks and not session.config.option.collectonly:
+        state.record_unreported(checks)
+        state.interrupts.install()
     for item in session.items:
         callspec = getattr(item, "callspec", None)
         target = callspec.params.get("target") if callspec else None
@@ -267,13 +277,41 @@ def aged_client(target: Target, dcr_state):
 def pytest_runtestloop(session: pytest.Session):
     """Before the first test (of each xdist worker too): the aged values start ageing."""
     needed = session.config.stash.get(_AGED_NEEDED, None)
-    if needed and not session.config.option.collectonly:
-        state_of(session.config).start_aged(needed)
+    state = state_of(session.config)
+    state.pytest_session = session
+    state.interrupts.phase = RUN
+    if needed and not session.config.option.collectonly and state.not_run_reason() is None:
+        state.start_aged(needed)
     return (yield)
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
     failures.reset_findings()
+    _skip_if_not_to_run(item)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    """A check's own code; the first signal cuts it off: "not run" (never passed)."""
+    state = state_of(item.config)
+    _skip_if_not_to_run(item)
+    state.interrupts.in_call = True
+    try:
+        return (yield)
+    except RunInterrupted as exc:
+        item.user_properties.append((NOT_RUN_PROPERTY, f"not run: {exc} while the check ran"))
+        pytest.skip(f"not run: {exc} while the check ran")
+    finally:
+        state.interrupts.in_call = False
+
+
+def _skip_if_not_to_run(item: pytest.Item) -> None:
+    """After a signal or past --dcr-max-run-time, a check is not started: "not run"."""
+    reason = state_of(item.config).not_run_reason()
+    if reason is not None and _check_info(item) is not None:
+        item.user_properties.append((NOT_RUN_PROPERTY, reason))
+        pytest.skip(reason)
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -321,13 +359,54 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state = state_of(session.config)
     state.cleanup_clients()
     workeroutput = getattr(session.config, "workeroutput", None)
-    if workeroutput is not None:  # an xdist worker: hand the leftovers to the controller
+    if workeroutput is not None:  # an xdist worker: hand what the controller reports over
         workeroutput["dcr_leftovers"] = json.dumps(state.leftovers)
+        workeroutput["dcr_unresponsive"] = json.dumps(state.watch.summary())
+        workeroutput["dcr_out_of_time"] = state.out_of_time
+        workeroutput["dcr_unreported"] = json.dumps(
+            {nodeid: props for nodeid, props in state.unreported.items() if nodeid not in state.reported})
+        return
+    state.add_not_run()
+    final = state.final_status(session.exitstatus)
+    if final != session.exitstatus:  # interrupted (128 + N) or out of time (124)
+        session.exitstatus = final
 
 
 def pytest_testnodedown(node, error) -> None:
-    leftovers = json.loads(getattr(node, "workeroutput", {}).get("dcr_leftovers", "[]"))
-    state_of(node.config).leftovers.extend(leftovers)
+    state = state_of(node.config)
+    output = getattr(node, "workeroutput", None) or {}
+    if not output or id(output) in state.nodes_down:  # xdist reports an interrupted worker twice
+        return
+    state.nodes_down.add(id(output))
+    state.leftovers.extend(json.loads(output.get("dcr_leftovers", "[]")))
+    state.unresponsive.extend(json.loads(output.get("dcr_unresponsive", "[]")))
+    state.out_of_time = state.out_of_time or bool(output.get("dcr_out_of_time"))
+    state.record_unreported(json.loads(output.get("dcr_unreported", "{}")))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node) -> None:
+    """xdist: the workers share the controller's --dcr-max-run-time deadline."""
+    deadline = state_of(node.config).deadline
+    if deadline is not None:
+        node.workerinput["dcr_deadline"] = deadline
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodeready(node) -> None:
+    """xdist: the controller forwards signals to its workers."""
+    try:
+        pid = node.gateway._rinfo().pid  # cached by xdist at the worker's setup
+    except Exception:  # noqa: BLE001 - an execnet without it: Ctrl-C still reaches the process group
+        return
+    state_of(node.config).interrupts.worker_pids.append(pid)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_node_collection_finished(node, ids) -> None:
+    """xdist controller: a run of checks handles signals (it collects nothing itself)."""
+    if any("::DCR-" in nodeid for nodeid in ids):
+        state_of(node.config).interrupts.install()
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:

@@ -55,7 +55,8 @@ class ReportingPlugin:
         self._item = None
         self._worker_envs: list[dict[str, str]] = []
         self._interruption: str | None = None
-        self._exitstatus: int | None = None
+        self._exitstatus: int | None = None  # the process's (RunState.process_status)
+        self._pytest_status: int | None = None
         self._written: tuple[Path, Path] | None = None
         self._summary: dict | None = None
 
@@ -120,7 +121,8 @@ class ReportingPlugin:
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         # A plain implementation: xdist's wrapper sends the workeroutput after it. The files are
         # written later (terminal summary, else unconfigure), once the client cleanup has run.
-        self._exitstatus = int(session.exitstatus)
+        self._pytest_status = int(exitstatus)
+        self._exitstatus = self.state.process_status(session.exitstatus)
         if self.is_worker and self.alluredir:
             from conformance.reporting.allure_results import environment
 
@@ -135,7 +137,8 @@ class ReportingPlugin:
     def pytest_terminal_summary(self, terminalreporter, exitstatus: int, config: pytest.Config) -> None:
         if self.is_worker:
             return
-        self._exitstatus = int(exitstatus)
+        self._pytest_status = int(exitstatus)
+        self._exitstatus = self.state.process_status(exitstatus)
         self._finish()
         if self._written and self._summary:
             summary = self._summary
@@ -176,11 +179,12 @@ class ReportingPlugin:
 
         state = self.state
         interruption = None
+        incomplete = state.incomplete_reason()
         if self._exitstatus == EXIT_UNREACHABLE:  # also pytest's INTERNAL_ERROR: pytest.exit() tells them apart
             interruption = (f"target unreachable: {self._interruption}" if self._interruption
                             else "internal error (exit status 3)")
-        elif self._exitstatus == pytest.ExitCode.INTERRUPTED:
-            interruption = f"run interrupted: {self._interruption or 'exit status 2'}"
+        elif incomplete is None and self._pytest_status == pytest.ExitCode.INTERRUPTED:
+            incomplete = f"run interrupted: {self._interruption or 'exit status 2'}"
         options = {
             "strict": state.strict,
             "defect": state.defect,
@@ -188,6 +192,9 @@ class ReportingPlugin:
             "keyword": option(self.config, "keyword") or None,
             "marker": option(self.config, "markexpr") or None,
             "workers": option(self.config, "numprocesses"),
+            "max_response_bytes": state.max_response_bytes,
+            "unresponsive_after": state.watch.after,
+            "max_run_time_s": state.max_run_time_s,
         }
         summary = build_summary(
             state.outcomes.values(), self.check_requirements,
@@ -195,7 +202,8 @@ class ReportingPlugin:
             profiles=self._profile_names(), exit_status=self._exitstatus or 0,
             target=("profiles: " + ", ".join(map(str, state.profile_paths))) if state.profile_paths
             else "embedded reference server" + (f" (defect {state.defect})" if state.defect else ""),
-            options=options, leftovers=state.leftovers, interruption=interruption, redact=state.redact,
+            options=options, leftovers=state.leftovers, interruption=interruption, incomplete=incomplete,
+            unresponsive=state.unresponsive_endpoints(), redact=state.redact,
         )
         self._written = write_summary(summary, Path(self.report_dir), state.redact)
         self._summary = summary
