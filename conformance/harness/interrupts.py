@@ -80,7 +80,23 @@ class Interrupts:
                 if signum is not None:
                     self._previous[signum] = signal.signal(signum, self._handle_forwarded)
 
+    def arm_deadline(self, seconds: float, on_deadline: Callable[[], str | None]) -> None:
+        """At ``seconds`` from now (SIGALRM), call ``on_deadline``; when a check's code is running and
+        it returns a reason, the check is cut off like by a signal ("not run"), the run goes on."""
+        if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+            return
+
+        def expire(signum, frame) -> None:
+            reason = on_deadline()
+            if reason and self.phase == RUN and self.in_call:
+                raise RunInterrupted(reason)
+
+        self._previous.setdefault(signal.SIGALRM, signal.signal(signal.SIGALRM, expire))
+        signal.setitimer(signal.ITIMER_REAL, max(0.01, seconds))
+
     def uninstall(self) -> None:
+        if getattr(signal, "SIGALRM", None) in self._previous:
+            signal.setitimer(signal.ITIMER_REAL, 0)
         for signum, handler in self._previous.items():
             try:
                 signal.signal(signum, handler)
@@ -131,7 +147,7 @@ class Interrupts:
         if self.phase == RUN:
             self.stop_session(self.reason)
             if self.in_call:
-                raise RunInterrupted(self.reason)
+                raise RunInterrupted(f"not run: {self.reason}")
             return
         if self.phase == CLEANUP:
             self.abandoned = True

@@ -14,6 +14,7 @@ its own) receives the run state through the hook ``pytest_dcr_run_state``
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -163,6 +164,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     if checks and not session.config.option.collectonly:
         state.record_unreported(checks)
         state.interrupts.install()
+        if state.deadline is not None:  # a check still running at the deadline is cut off
+            state.interrupts.arm_deadline(state.deadline - time.time(), state.deadline_reached)
     for item in session.items:
         callspec = getattr(item, "callspec", None)
         target = callspec.params.get("target") if callspec else None
@@ -300,8 +303,9 @@ def pytest_runtest_call(item: pytest.Item):
     try:
         return (yield)
     except RunInterrupted as exc:
-        item.user_properties.append((NOT_RUN_PROPERTY, f"not run: {exc} while the check ran"))
-        pytest.skip(f"not run: {exc} while the check ran")
+        reason = f"{exc} while the check ran"
+        item.user_properties.append((NOT_RUN_PROPERTY, reason))
+        pytest.skip(reason)
     finally:
         state.interrupts.in_call = False
 

@@ -220,6 +220,11 @@ class RunState:
             self.out_of_time = True
         return self.out_of_time
 
+    def deadline_reached(self) -> str | None:
+        """SIGALRM at --dcr-max-run-time: the check running is cut off with this reason."""
+        self.out_of_time = True
+        return self.not_run_reason()
+
     def not_run_reason(self) -> str | None:
         """Why a test about to start must not run: the run was interrupted or is out of time."""
         if self.interrupts.interrupted:
