@@ -110,7 +110,18 @@ def _run(args: argparse.Namespace) -> int:
         print("dcr-conformance: --defect applies to the embedded reference server; drop --profile", file=sys.stderr)
         return EXIT_USAGE
     Path(args.report_dir).mkdir(parents=True, exist_ok=True)
-    code = exit_status(int(pytest.main(pytest_arguments(args))))
+    # Until the harness takes the signals over (conformance.harness.interrupts), SIGTERM and SIGHUP
+    # end the start-up like Ctrl-C: nothing is registered yet, so nothing is left behind.
+    import signal
+
+    for signum in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+        if signum is not None:
+            signal.signal(signum, signal.default_int_handler)
+    try:
+        code = exit_status(int(pytest.main(pytest_arguments(args))))
+    except KeyboardInterrupt:
+        print("dcr-conformance: interrupted while starting; no check ran, no client was registered", file=sys.stderr)
+        return 128 + signal.SIGINT
     if args.html:
         from conformance.reporting.html import build_html_report
 

@@ -136,6 +136,8 @@ class Interrupts:
     def _first(self, signum: int) -> None:
         self.signum = signum
         name = signal.Signals(signum).name
+        if self.controller and not self.worker_pids:  # no worker ready yet: nothing registered either
+            raise KeyboardInterrupt(self.reason)
         if self.controller:
             self._out(f"\ndcr-conformance: {name} received: the workers stop, delete their clients and report "
                       "(a second signal stops the cleanup)")

@@ -60,6 +60,8 @@ def pytest_configure(config: pytest.Config) -> None:
     except Exception as exc:  # ProfileError and unreadable files: usage errors, exit status 2 in the CLI
         raise pytest.UsageError(str(exc)) from None
     config.stash[RUN_STATE] = state
+    if state.cli_exit_statuses or state.profile_paths or config.getoption("--dcr-report-dir"):
+        state.interrupts.install()  # a run of checks: signals during collection are handled too
     # The reports (and any plugin registered later: a historic hook) receive the state here.
     config.hook.pytest_dcr_run_state.call_historic(kwargs={"config": config, "state": state})
 
@@ -413,6 +415,7 @@ def pytest_xdist_node_collection_finished(node, ids) -> None:
         state_of(node.config).interrupts.install()
 
 
+@pytest.hookimpl(tryfirst=True)  # what made the run incomplete, then the table, then the reports' verdict line
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
     state = state_of(config)
     state.write_terminal_summary(terminalreporter)

@@ -43,6 +43,7 @@ from allure_commons.types import AttachmentType, LinkType
 
 from conformance import __version__
 from conformance.harness.options import option
+from conformance.harness.outcomes import NOT_RUN_PROPERTY
 from conformance.requirements import MUST, REQUIREMENTS
 
 #: Exchanges attached in full per test; beyond this the rest are summarised in one step.
@@ -248,6 +249,10 @@ def _status_of(reports: dict, excinfo: dict, info, state) -> tuple[str, str, str
     head = f"{info.id} {info.title}"
     if setup is not None and setup.failed:
         return Status.BROKEN, _prefixed(SUITE_ERROR + " (setup)", head, setup, excinfo.get("setup")), None
+    not_run = next((dict(r.user_properties).get(NOT_RUN_PROPERTY) for r in (setup, call) if r is not None
+                    and NOT_RUN_PROPERTY in dict(r.user_properties)), None)
+    if not_run is not None:  # cut off by a signal or --max-run-time, or never started: never passed
+        return Status.SKIPPED, f"{not_run}: {head}", None
     if setup is not None and setup.skipped:
         if hasattr(setup, "wasxfail"):
             return Status.SKIPPED, f"{EXPECTED}: {head}\n{setup.wasxfail}", None

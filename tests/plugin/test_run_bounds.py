@@ -125,3 +125,26 @@ def test_a_second_signal_during_the_cleanup_lists_every_client_left():
     assert left == [{"profile": "p", "client_id": "a", "reason": ABANDONED},
                     {"profile": "p", "client_id": "c", "reason": ABANDONED}]
     assert delete_clients(registered[:1], keep=False, redact=str, abandoned=lambda: True)[0]["reason"] == ABANDONED
+
+
+def test_sighup_cuts_a_check_off_and_a_second_signal_stops_the_cleanup():
+    import os
+    import signal
+
+    from conformance.harness.interrupts import CLEANUP, RUN, Interrupts, RunInterrupted
+
+    stopped, said = [], []
+    interrupts = Interrupts(stop_session=stopped.append, out=said.append)
+    interrupts.install()
+    try:
+        interrupts.phase, interrupts.in_call = RUN, True
+        with pytest.raises(RunInterrupted, match="not run: interrupted by SIGHUP"):
+            os.kill(os.getpid(), signal.SIGHUP)
+        assert stopped == ["interrupted by SIGHUP"] and interrupts.exit_status() == 129
+        interrupts.phase = CLEANUP
+        with pytest.raises(CleanupAbandoned):
+            os.kill(os.getpid(), signal.SIGTERM)
+        assert interrupts.abandoned and interrupts.exit_status() == 129  # the first signal names the status
+    finally:
+        interrupts.uninstall()
+    assert signal.getsignal(signal.SIGHUP) is not interrupts._handle
