@@ -66,6 +66,18 @@ def pytest_configure(config: pytest.Config) -> None:
     config.hook.pytest_dcr_run_state.call_historic(kwargs={"config": config, "state": state})
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection(session: pytest.Session) -> None:
+    """xdist controller (which collects nothing): an unusable target is found here, once (a worker
+    cannot end the run from its collection)."""
+    state = state_of(session.config)
+    if state.is_controller and state.profile_paths:
+        try:
+            state.profiles()
+        except TargetUnusable as exc:
+            pytest.exit(str(exc), returncode=exc.returncode)
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     state = config.stash.get(RUN_STATE, None)
     if state is not None:
