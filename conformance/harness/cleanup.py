@@ -7,8 +7,12 @@ from collections.abc import Callable
 from conformance.client import management
 from conformance.client.registration import DynamicClient
 from conformance.client.session import DcrSession
-from conformance.harness.interrupts import CleanupAbandoned
 from conformance.profile import Profile
+
+class CleanupAbandoned(BaseException):
+    """Raised into the cleanup by a second signal (:mod:`~conformance.harness.interrupts`): delete
+    no more clients (a BaseException so that no ``except Exception`` of a request swallows it)."""
+
 
 #: Why a client stays when a second signal stopped the cleanup.
 ABANDONED = "not deleted: a second signal stopped the cleanup"

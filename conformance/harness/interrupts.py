@@ -21,6 +21,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from conformance.harness.cleanup import CleanupAbandoned
 from conformance.harness.exitcodes import interrupted_status
 
 SIGNALS = tuple(s for s in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)) if s is not None)
@@ -32,11 +33,6 @@ COLLECT, RUN, CLEANUP, DONE = "collect", "run", "cleanup", "done"
 
 class RunInterrupted(KeyboardInterrupt):
     """Raised into a check's call by the first signal; the plugin reports the check "not run"."""
-
-
-class CleanupAbandoned(BaseException):
-    """Raised into the cleanup by a second signal: delete no more clients (a BaseException so that
-    no ``except Exception`` of a request swallows it)."""
 
 
 class Interrupts:
