@@ -114,14 +114,20 @@ def _run(args: argparse.Namespace) -> int:
     # end the start-up like Ctrl-C: nothing is registered yet, so nothing is left behind.
     import signal
 
-    for signum in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+    from conformance.harness.interrupts import startup_handler
+
+    for signum in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)):
         if signum is not None:
-            signal.signal(signum, signal.default_int_handler)
+            signal.signal(signum, startup_handler)
     try:
         code = exit_status(int(pytest.main(pytest_arguments(args))))
     except KeyboardInterrupt:
         print("dcr-conformance: interrupted while starting; no check ran, no client was registered", file=sys.stderr)
         return 128 + signal.SIGINT
+    finally:  # the run is over (its reports written): a late signal changes nothing
+        for signum in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+            if signum is not None:
+                signal.signal(signum, signal.SIG_IGN)
     if args.html:
         from conformance.reporting.html import build_html_report
 

@@ -14,6 +14,7 @@ group) has not reached them already.
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import sys
@@ -49,6 +50,7 @@ class Interrupts:
         self.abandoned = False  # a second signal: the cleanup stops
         self.worker_pids: list[int] = []
         self._forwarded_at: float | None = None  # a worker told by its controller, at this monotonic time
+        self._cut_pending = False  # the check is cut off once its request at hand has its answer
         self._previous: dict[int, object] = {}
         self._out = out or (lambda text: print(text, file=sys.stderr, flush=True))
 
@@ -103,6 +105,9 @@ class Interrupts:
     # ------------------------------------------------------------------ handlers
 
     def _handle(self, signum: int, frame) -> None:
+        if _unraisable(frame):
+            redeliver(signum)
+            return
         if self._forwarded_at is not None and time.monotonic() - self._forwarded_at < 1.0:
             self._forwarded_at = None  # the user's own signal, which the controller forwarded too
             return
@@ -112,15 +117,21 @@ class Interrupts:
                       "may be missing and registered clients may stay on the server")
             os._exit(self.exit_status() or interrupted_status(signum))
         if self.signum is None:
-            self._first(signum)
+            self._first(signum, frame)
         else:
             self._second(signal.Signals(signum).name)
 
     def _handle_forwarded(self, signum: int, frame) -> None:
+        if _unraisable(frame):
+            redeliver(signum)
+            return
+        if signum == FORWARD_STOP and self._cut_pending:
+            self._cut_off(frame)
+            return
         if signum == FORWARD_STOP and self.signum is None:
             self.count += 1
             self._forwarded_at = time.monotonic()
-            self._first(signal.SIGTERM)
+            self._first(signal.SIGTERM, frame)
         elif signum == FORWARD_ABANDON and not self.abandoned:
             self.count = max(self.count, 1) + 1
             self._second("a second signal")
@@ -129,7 +140,20 @@ class Interrupts:
     def reason(self) -> str:
         return f"interrupted by {self.name}"
 
-    def _first(self, signum: int) -> None:
+    def _cut_off(self, frame) -> None:
+        """Raise into the check's call, between two requests: never in the middle of one (a
+        registration whose answer is lost would leave a client no cleanup knows); each request is
+        bounded, so this waits at most ``timeout_s``."""
+        self._cut_pending = False
+        if not (self.in_call and self.phase == RUN):
+            return
+        if _in_request(frame) and FORWARD_STOP is not None:
+            self._cut_pending = True
+            redeliver(FORWARD_STOP)
+            return
+        raise RunInterrupted(f"not run: {self.reason}")
+
+    def _first(self, signum: int, frame=None) -> None:
         self.signum = signum
         name = signal.Signals(signum).name
         if self.controller and not self.worker_pids:  # no worker ready yet: nothing registered either
@@ -144,8 +168,7 @@ class Interrupts:
             raise KeyboardInterrupt(self.reason)
         if self.phase == RUN:
             self.stop_session(self.reason)
-            if self.in_call:
-                raise RunInterrupted(f"not run: {self.reason}")
+            self._cut_off(frame)
             return
         if self.phase == CLEANUP:
             self.abandoned = True
@@ -170,3 +193,41 @@ class Interrupts:
                 os.kill(pid, signum)
             except (OSError, TypeError):
                 pass
+
+
+def redeliver(signum: int, delay_s: float = 0.05) -> None:
+    """Send ``signum`` to this process again in a moment (the handler was called where it must not raise)."""
+    timer = threading.Timer(delay_s, os.kill, (os.getpid(), signum))
+    timer.daemon = True
+    timer.start()
+
+
+def _in_request(frame) -> bool:
+    """Whether ``frame`` is inside :meth:`conformance.client.http.Transport.send`."""
+    from conformance.client.http import Transport
+
+    send = Transport.send.__code__
+    while frame is not None:
+        if frame.f_code is send:
+            return True
+        frame = frame.f_back
+    return False
+
+
+def _unraisable(frame) -> bool:
+    """Whether ``frame`` runs where Python prints an exception and drops it (a gc callback, such as
+    Hypothesis's, or a ``__del__``): a handler must not raise there, or the signal is lost."""
+    callbacks = {getattr(cb, "__code__", None) for cb in gc.callbacks}
+    while frame is not None:
+        if frame.f_code in callbacks or frame.f_code.co_name == "__del__":
+            return True
+        frame = frame.f_back
+    return False
+
+
+def startup_handler(signum: int, frame) -> None:
+    """Before the harness takes over: end the start-up like Ctrl-C (never inside a gc callback)."""
+    if _unraisable(frame):
+        redeliver(signum)
+        return
+    raise KeyboardInterrupt(f"interrupted by {signal.Signals(signum).name}")
