@@ -47,6 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
     from conformance.sdk.cli import add_verify_client_arguments
 
     add_verify_client_arguments(sub.add_parser("verify-client", help="grade an app's recorded DCR traffic (SDK vendors)"))
+    from conformance.load.cli import add_load_arguments
+
+    add_load_arguments(sub.add_parser("load", help="launch day: a fleet of devices on Locust, with oracles"))
     req = sub.add_parser("requirements", help="print the requirement registry and the checks citing it")
     req.add_argument("--markdown", metavar="FILE", help="write docs/requirements.md-style Markdown to FILE")
     return parser
@@ -132,6 +135,10 @@ def main(argv: list[str] | None = None) -> int:
         from conformance.sdk.cli import run_verify_client
 
         return run_verify_client(args)
+    if args.command == "load":
+        from conformance.load.cli import run_load
+
+        return run_load(args)
     if args.command == "serve":
         from conformance.server.cli import run_serve
 
