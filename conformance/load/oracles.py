@@ -147,6 +147,7 @@ class OracleBook:
         self.race_devices = 0
         self.race_accepted_twice = 0
         self.should: dict[str, int] = {}
+        self.mains: dict[str, int] = {}  # main client label -> devices that used it
         self.counts: dict[str, int] = {o: 0 for o in ORACLES}
         self.evidence: dict[str, list[str]] = {o: [] for o in ORACLES}
 
@@ -169,6 +170,8 @@ class OracleBook:
         """A device's outcome: its violations, its request count, whether it raced."""
         self.devices_done += 1
         self.requests_fired += int(outcome.get("requests", 0))
+        if outcome.get("main"):
+            self.mains[outcome["main"]] = self.mains.get(outcome["main"], 0) + 1
         if outcome.get("client_id"):
             self.devices_with_client += 1
         if outcome.get("raced"):

@@ -20,6 +20,7 @@ from conformance.load.objectives import PERCENTILES, Objectives
 from conformance.load.oracles import Verdict
 
 SUMMARY_FILE, HTML_FILE, ALLURE_DIR = "load-summary.json", "locust-report.html", "allure-results"
+CONSOLE_EVIDENCE_LINES = 12
 
 
 def step_figures(stats) -> dict[str, dict[str, Any]]:
@@ -73,11 +74,15 @@ def console(summary: dict[str, Any], redact: Callable[[str], str]) -> str:
         lines.append(f"{name:<26}{f['requests']:>9}{f['failures']:>7}" + "".join(f"{c:>8}" for c in cells))
     reg = summary["registrations"]
     lines.append(f"registrations/s: {reg['per_s']:.1f} ({reg['ok']} registrations in {reg['seconds']:.1f} s)")
+    lines.append("main clients: " + ", ".join(f"{k} {v}" for k, v in summary["main_clients"].items()))
     lines.append("oracles:")
     for verdict in summary["oracles"]:
         lines.append(f"  {'PASS' if verdict['passed'] else 'FAIL'} {verdict['oracle']:<26} {verdict['summary']}")
-        for evidence in verdict["evidence"][:3]:
-            lines.append("       " + evidence.replace("\n", "\n       "))
+        for evidence in verdict["evidence"][:2]:  # all of it is in load-summary.json
+            shown = evidence.splitlines()
+            if len(shown) > CONSOLE_EVIDENCE_LINES:
+                shown = shown[:CONSOLE_EVIDENCE_LINES] + [f"... ({SUMMARY_FILE} has the rest)"]
+            lines += ["       " + line[:300] for line in shown]
     if summary.get("errors"):
         lines.append(f"suite errors ({len(summary['errors'])}):")
         lines += [f"  {text}" for text in summary["errors"][:5]]
