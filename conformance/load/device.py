@@ -25,12 +25,13 @@ import gevent
 from gevent.event import Event
 from locust import User, constant, task
 
-from conformance.client.http import Exchange, Transport
+from conformance.client.http import Exchange, RequestSpec, Transport
 from conformance.client.registration import DynamicClient
 from conformance.client.session import DcrSession
 from conformance.client.token import access_token_of
 from conformance.load import oracles as o
 
+WAIT_FACTOR = 4  # an httpx send may take its timeout once per phase (pool, connect, write, read)
 IDLE_S = 3600.0  # a finished device waits for the run to stop (it never runs its task twice)
 OPTION_PREFIX = "dcr_"  # fleet parameters travel in Locust's parsed options (master -> workers)
 
@@ -154,6 +155,8 @@ class Device:
                 dyn = None
         if dyn is None:
             return
+        for secret in dyn.secrets():  # a racer's connection registered it: this one must know them too
+            session.transport.redactor.add_secret(secret)
         self.outcome["client_id"] = dyn.client_id
         ex = session.use(dyn)
         if not self.record("device-token", ex, o.device_token_shape(self.profile)):
@@ -167,18 +170,24 @@ class Device:
             self.record("relaunch-token", relaunch.use(dyn), o.device_token_shape(self.profile))
 
     def _race(self, session: DcrSession, token: str) -> DynamicClient | None:
-        """The same initial token from ``race_connections`` connections at once (DCR-REG-007)."""
+        """The same initial token from ``race_connections`` connections at once (DCR-REG-007).
+
+        Each connection is opened first (a metadata read, timed as ``race-connect``), so that the
+        registrations leave together instead of queueing behind TLS handshakes."""
         self.outcome["raced"] = True
+        sessions = [self.session() for _ in range(self.fleet.race_connections)]
+        warm = [gevent.spawn(self._connect, s) for s in sessions]
+        gevent.joinall(warm, timeout=WAIT_FACTOR * session.transport.timeout_s)
         go = Event()
 
-        def one() -> tuple[DynamicClient | None, Exchange]:
-            go.wait(5)
-            return session.register(token, main_label=self.label)
+        def one(racer: DcrSession) -> tuple[DynamicClient | None, Exchange]:
+            go.wait(WAIT_FACTOR * racer.transport.timeout_s)
+            return racer.register(token, main_label=self.label)
 
-        greenlets = [gevent.spawn(one) for _ in range(self.fleet.race_connections)]
+        greenlets = [gevent.spawn(one, s) for s in sessions]
         gevent.sleep(0)
         go.set()
-        gevent.joinall(greenlets, timeout=session.transport.timeout_s + 5)
+        gevent.joinall(greenlets, timeout=WAIT_FACTOR * session.transport.timeout_s)
         results = [g.value for g in greenlets if g.successful() and g.value is not None]
         winners = [(dyn, ex) for dyn, ex in results if o.was_created(ex)]
         self.outcome["race_accepted"] = len(winners)
@@ -200,6 +209,15 @@ class Device:
             else:
                 self.record("register-replay", ex, o.replay_refused)
         return dyn
+
+    def _connect(self, racer: DcrSession) -> None:
+        """Open the racer's connection with a harmless request (the issuer's metadata, RFC 8414 §3,
+        else a GET of the token endpoint); any answer below 500 will do."""
+        issuer = self.profile.server.issuer
+        url = (issuer.rstrip("/") + "/.well-known/oauth-authorization-server") if issuer \
+            else self.profile.server.token_endpoint
+        ex = racer.transport.send(RequestSpec("GET", url, {"Accept": "application/json"}))
+        self.record("race-connect", ex, lambda _ex: None)
 
     def record(self, step: str, ex: Exchange, shape: Callable[[Exchange], Any]) -> bool:
         """Judge ``ex`` by the oracles, time it (and a ``use_dpop_nonce`` challenge before it)."""

@@ -13,7 +13,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 #: Steps of a device, as named in Locust's statistics and in the ``[load.latency_ms]`` table.
-STEPS = ("initial-token", "register", "register-replay", "device-token", "resource", "relaunch-token", "delete")
+STEPS = ("initial-token", "race-connect", "register", "register-replay", "device-token", "resource", "relaunch-token", "delete")
 
 DEFAULT_DEVICES, DEFAULT_RATE = 50, 10.0
 DEFAULT_MAX_DEVICES, DEFAULT_MAX_RATE = 1000, 100.0
