@@ -104,6 +104,9 @@ def run_fleet(options: LoadOptions, profile, objectives: Objectives, embedded=No
     for sig in (signal.SIGINT, signal.SIGTERM):
         gevent.signal_handler(sig, lambda s=sig: state.signals.append(s))
     history = gevent.spawn(stats_history, runner)
+    target = embedded.base_url if embedded else profile.server.token_endpoint
+    print(f"dcr-conformance load: {options.devices} devices at {options.rate:g}/s against {target} ({mode}); "
+          "Ctrl-C stops the fleet and deletes its clients", flush=True)
     started = time.time()
     try:
         if distributed and not _wait_for_workers(runner, expected, workers, state):
