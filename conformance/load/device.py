@@ -188,6 +188,10 @@ class Device:
         gevent.sleep(0)
         go.set()
         gevent.joinall(greenlets, timeout=WAIT_FACTOR * session.transport.timeout_s)
+        gevent.killall([g for g in greenlets if not g.ready()], block=False)  # bounded: never seen so far
+        for g in greenlets:
+            if g.exception is not None:
+                raise g.exception  # a suite-side error, reported as the device's error
         results = [g.value for g in greenlets if g.successful() and g.value is not None]
         winners = [(dyn, ex) for dyn, ex in results if o.was_created(ex)]
         self.outcome["race_accepted"] = len(winners)
