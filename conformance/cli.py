@@ -46,6 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_observe_argument(add_serve_arguments(sub.add_parser("serve", help="run the embedded reference server alone")))
     add_verify_client_command(sub)
+    from conformance.load.cli import add_load_arguments
+
+    add_load_arguments(sub.add_parser("load", help="launch day: a fleet of devices on Locust, with oracles"))
     req = sub.add_parser("requirements", help="print the requirement registry and the checks citing it")
     req.add_argument("--markdown", metavar="FILE", help="write docs/requirements.md-style Markdown to FILE")
     return parser
@@ -133,6 +136,10 @@ def main(argv: list[str] | None = None) -> int:
         from conformance.sdk.observer import run_observer  # the server itself knows no SDK
 
         return run_observer(args)
+    if args.command == "load":
+        from conformance.load.cli import run_load
+
+        return run_load(args)
     if args.command == "serve":
         from conformance.server.cli import run_serve
 

@@ -28,6 +28,7 @@ TOP_KEYS = {
     "management_client": ("table", "[management_client]"),
     "code_flow": ("table", "[code_flow]"),
     "graphql": ("table", "[graphql]"),
+    "load": ("table", "[load]"),  # read by ``dcr-conformance load`` (conformance.load.objectives)
 }
 SERVER_KEYS = {
     "issuer": ("url", 'issuer = "https://idsvr.example/oauth/v2/oauth-anonymous"'),
