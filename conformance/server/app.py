@@ -10,6 +10,7 @@ from .config import (AUTHN_PATH, AUTHORIZE_PATH, INTROSPECTION_PATH, METADATA_PA
                      REGISTRATION_PATH, RESOURCE_PATH, REVOCATION_PATH, TOKEN_PATH)
 from .context import Context
 from .errors import DefectCrash, OAuthError, Request, Response, json_response
+from .reshape import reshape
 
 log = logging.getLogger("conformance.server")
 
@@ -34,6 +35,9 @@ class App:
         }
 
     def __call__(self, request: Request) -> Response:
+        return reshape(self.ctx.variants, self._answer(request))  # conformant variants (.reshape)
+
+    def _answer(self, request: Request) -> Response:
         try:
             return self._route(request)
         except OAuthError as exc:
@@ -45,6 +49,11 @@ class App:
             return json_response(500, {"error": "server_error"})
 
     def _route(self, request: Request) -> Response:
+        if request.path == REGISTRATION_PATH and request.method != "POST" \
+                and self.ctx.variants.on("management-uri-query"):  # VARIANT: ?client_id=<id>
+            client_id = management.client_id_from_query(request.query)
+            if client_id:
+                return management.handle(self.ctx, request, client_id)
         handler = self._routes.get(request.path)
         if handler is not None:
             return handler(self.ctx, request)

@@ -164,6 +164,7 @@ class RunState:
         from conformance.server import ReferenceServer
 
         self._server = ReferenceServer(defect=self.defect, rotate_on_read=self.rotation,
+                                       variants=self.config.getoption("--dcr-variant") or (),
                                        initial_token_ttl_s=EMBEDDED_INITIAL_TOKEN_TTL_S,
                                        registration_token_read_write_ttl_s=EMBEDDED_READ_WRITE_TTL_S)
         self._server.__enter__()
