@@ -75,7 +75,8 @@ def _redirect_error(description: str) -> OAuthError:
     return OAuthError(400, "invalid_redirect_uri", description)
 
 
-def _check_redirect_uris(uris: list[str], template: Template) -> None:
+def _check_redirect_uris(uris: list[str], template: Template, *, listed: bool = True) -> None:
+    """Absolute, no fragment, https unless the template lists it; and (``listed``) in the template."""
     for uri in uris:
         try:
             parts = urlsplit(uri)
@@ -87,7 +88,7 @@ def _check_redirect_uris(uris: list[str], template: Template) -> None:
             raise _redirect_error("redirect URIs must not have a fragment")
         if parts.scheme.lower() not in ("https",) and uri not in template.redirect_uris:
             raise _redirect_error("redirect URIs must use https")
-        if uri not in template.redirect_uris:
+        if listed and uri not in template.redirect_uris:
             raise _redirect_error("the redirect URI is not allowed by the template")
 
 
@@ -136,12 +137,9 @@ def registered_metadata(ctx: Context, template: Template, body: dict, *,
         result["redirect_uris"] = list(template.redirect_uris)
     else:
         if not loose:
-            try:
-                _check_redirect_uris(uris, template)
-            except OAuthError:
-                if not variants.on("registration-inert-redirect-uris"):
-                    raise
-                inert = True
+            inert_allowed = variants.on("registration-inert-redirect-uris")
+            _check_redirect_uris(uris, template, listed=not inert_allowed)  # VARIANT: unlisted kept
+            inert = inert_allowed and any(uri not in template.redirect_uris for uri in uris)
         result["redirect_uris"] = list(dict.fromkeys(uris))
 
     for name, allowed in (("grant_types", template.grant_types),

@@ -85,7 +85,13 @@ def _caller(ctx: Context, request: Request, form: dict[str, str]) -> ClientIdent
                                   "client_assertion_type"))
     if not presents_credentials and ctx.defects.on("introspection-unauthenticated"):  # DEFECT
         return None  # treated like the introspector
-    return authenticate(ctx, request, form, ctx.config.introspection_endpoint)
+    try:
+        return authenticate(ctx, request, form, ctx.config.introspection_endpoint)
+    except OAuthError as exc:  # RFC 7662 §2.3: 401 here, also under the variant (token endpoint only)
+        if exc.error == "invalid_client" and exc.status == 400:
+            raise OAuthError(401, exc.error, exc.description,
+                             [("WWW-Authenticate", 'Basic realm="dcr-conformance"')]) from None
+        raise
 
 
 def handle_introspection(ctx: Context, request: Request) -> Response:

@@ -82,9 +82,10 @@ _ALL = (
        'MUST respond with an HTTP 401 (Unauthorized) status code"',
        "every failed client authentication is 401 invalid_client with WWW-Authenticate: Basic",
        "a failure without an Authorization header (client_secret_post, JWT assertions, mTLS) is "
-       "400 invalid_client without WWW-Authenticate",
+       "400 invalid_client without WWW-Authenticate, at the token and revocation endpoints "
+       "(introspection keeps 401: RFC 7662 §2.3)",
        "TOK-008 TOK-009 TOK-010 TOK-012 TOK-013 TOK-014 TOK-015 TOK-016 USE-010 MGT-002 MGT-011 "
-       "REV-009 FUZZ-002"),
+       "FUZZ-002"),
     _v("registered-auth-method-only", "RFC 6749 §2.3.1; RFC 7591 §2",
        'RFC 6749 §2.3.1: "Including the client credentials in the request-body using the two '
        'parameters is NOT RECOMMENDED and SHOULD be limited to clients unable to directly utilize '
