@@ -346,3 +346,17 @@ def test_serve_refuses_unknown_or_incompatible_variants():
                            "--variant", pair[0], "--variant", pair[1]], capture_output=True, text=True,
                           timeout=60)
     assert both.returncode == 2 and "cannot be combined" in both.stderr
+
+
+def test_run_passes_variants_to_the_embedded_server_and_refuses_them_with_a_profile(capsys):
+    from conformance import cli
+
+    args = cli.build_parser().parse_args(["run", "--variant", "token-type-lowercase",
+                                          "--variant", "revocation-json-body"])
+    argv = cli.pytest_arguments(args)
+    assert [argv[i + 1] for i, arg in enumerate(argv) if arg == "--dcr-variant"] == \
+        ["token-type-lowercase", "revocation-json-body"]
+    assert cli.main(["run", "--variant", "no-such-variant"]) == cli.EXIT_USAGE
+    assert "unknown variant 'no-such-variant'" in capsys.readouterr().err
+    assert cli.main(["run", "--variant", "token-type-lowercase", "--profile", "p.toml"]) == cli.EXIT_USAGE
+    assert "--variant apply to the embedded reference server" in capsys.readouterr().err
