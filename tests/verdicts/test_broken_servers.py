@@ -19,7 +19,7 @@ from broken_servers import KINDS, MAIN_CLIENTS, BrokenServer
 from conformance.catalogue import load_checks
 from conformance.pki import default_pki
 from conformance.server.profile_writer import PROFILE_LABELS
-from verdicts import FAILED, PASSED, SKIPPED, WARNED, by_check, run, shared, shared_directory
+from verdicts import FAILED, PASSED, SKIPPED, WARNED, verdict_runs
 
 #: Tests whose pass rests on a refusal at the transport, which no application can fake: check id ->
 #: the part of the test id naming that case (None: every test of the check).
@@ -55,16 +55,7 @@ KNOWN_PASSES: dict[tuple[str, str], str] = {
 @pytest.fixture(scope="module")
 def broken_runs(tmp_path_factory) -> dict[str, dict]:
     """The suite once against all four broken servers (one pytest session, four profiles)."""
-    def compute():
-        pki = default_pki()
-        servers = [BrokenServer(kind, pki, tmp_path_factory.mktemp(kind)).start() for kind in KINDS]
-        try:
-            outcomes = run([server.profile_path for server in servers], args=["--dcr-fuzz-examples", "5"])
-        finally:
-            for server in servers:
-                server.stop()
-        return {kind: by_check([o for o in outcomes if o["profile"] == f"broken-{kind}"]) for kind in KINDS}
-    return shared("broken-servers", shared_directory(tmp_path_factory), compute)
+    return verdict_runs(tmp_path_factory)["broken"]
 
 
 def _cases():

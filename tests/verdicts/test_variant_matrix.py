@@ -14,18 +14,9 @@ from __future__ import annotations
 
 import pytest
 
-from conformance import selftest
-from conformance.catalogue import load_checks
-from conformance.server.variants import VARIANTS, compatible_groups
-from verdicts import FAILED, WARNED, by_check, run, shared, shared_directory
+from conformance.server.variants import VARIANTS
+from verdicts import ALL_AT_ONCE, FAILED, GROUPS, JUDGED, THE_OTHERS, WARNED, verdict_runs
 
-ALL_AT_ONCE, THE_OTHERS = "all-compatible", "the-others"
-GROUPS = dict(zip((ALL_AT_ONCE, THE_OTHERS), compatible_groups()))
-#: The checks each run judges: all of them at once; the others' own checks.
-JUDGED = {ALL_AT_ONCE: sorted(load_checks()),
-          THE_OTHERS: sorted({c for name in GROUPS.get(THE_OTHERS, ()) for c in VARIANTS[name].checks})}
-
-#: (run, check id) -> the variant that makes the check fail or warn, and why the RFCs allow it.
 _EXPIRES_IN = ("token-expires-in-omitted: every check that obtains a token warns 'expires_in is None'; RFC 6749 "
                "§5.1 makes expires_in RECOMMENDED with the lifetime documented otherwise, and the warning "
                "belongs at most to the check about the token response, not to every check using a token")
@@ -57,20 +48,9 @@ EXPECTED_FAILURES: dict[tuple[str, str], str] = {
 }
 
 
-def _run_group(group: str) -> dict:
-    names = GROUPS[group]
-    args = [arg for name in names for arg in ("--dcr-variant", name)]
-    if group == ALL_AT_ONCE:
-        return by_check(run(args=args))
-    where = selftest.check_modules()
-    modules = sorted({m for c in JUDGED[group] for m in where.get(c, ())})
-    return by_check(run(args=args, only=set(JUDGED[group]), modules=modules))
-
-
 @pytest.fixture(scope="module")
 def variant_runs(tmp_path_factory) -> dict[str, dict]:
-    return shared("variant-runs", shared_directory(tmp_path_factory),
-                  lambda: {group: _run_group(group) for group in GROUPS})
+    return verdict_runs(tmp_path_factory)["variants"]
 
 
 def _cases():

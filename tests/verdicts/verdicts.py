@@ -1,5 +1,7 @@
 """Runs of the whole suite whose verdicts the tests of this directory judge, computed once per
-test run (shared by pytest-xdist workers through a file, as the defect matrix is).
+test run (shared by pytest-xdist workers through a file, as the defect matrix is): the suite
+against the four broken servers, and under the conformant variants. The two run side by side in
+two spawned processes, so the worker computing them uses both cores while the other waits.
 
 A run records, per check id and profile, the outcome of each of its tests: ``passed``, ``warned``
 (passed with a SHOULD finding), ``failed`` or ``skipped``, with the first line of the reason.
@@ -9,13 +11,17 @@ from __future__ import annotations
 
 import fcntl
 import json
+import multiprocessing
 import os
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from conformance import selftest
+from conformance.catalogue import load_checks
+from conformance.server.variants import VARIANTS, compatible_groups
 
 PASSED, WARNED, FAILED, SKIPPED = "passed", "warned", "failed", "skipped"
 
@@ -95,3 +101,53 @@ def by_check(outcomes: list[dict]) -> dict[str, dict[str, list[dict]]]:
     for record in outcomes:
         table.setdefault(record["check"], {}).setdefault(record["outcome"], []).append(record)
     return table
+
+
+# ------------------------------------------------------------------ the two runs
+
+ALL_AT_ONCE, THE_OTHERS = "all-compatible", "the-others"
+#: Every compatible variant at once; then the second member of each incompatible pair.
+GROUPS = dict(zip((ALL_AT_ONCE, THE_OTHERS), compatible_groups()))
+#: The checks each group is judged on: all of them at once; the others' own checks.
+JUDGED = {ALL_AT_ONCE: sorted(load_checks()),
+          THE_OTHERS: sorted({c for name in GROUPS.get(THE_OTHERS, ()) for c in VARIANTS[name].checks})}
+
+
+def variant_outcomes() -> dict[str, dict]:
+    """The suite on the reference server under each group of variants: ``{group: by_check(...)}``."""
+    results = {}
+    for group, names in GROUPS.items():
+        args = [arg for name in names for arg in ("--dcr-variant", name)]
+        if group == ALL_AT_ONCE:
+            results[group] = by_check(run(args=args))
+            continue
+        where = selftest.check_modules()
+        modules = sorted({m for c in JUDGED[group] for m in where.get(c, ())})
+        results[group] = by_check(run(args=args, only=set(JUDGED[group]), modules=modules))
+    return results
+
+
+def broken_outcomes(workdir: str) -> dict[str, dict]:
+    """The suite once against all four broken servers (one session, four profiles): ``{kind: by_check(...)}``."""
+    from broken_servers import KINDS, BrokenServer
+    from conformance.pki import default_pki
+
+    pki = default_pki()
+    servers = [BrokenServer(kind, pki, Path(workdir) / kind).start() for kind in KINDS]
+    try:
+        outcomes = run([server.profile_path for server in servers], args=["--dcr-fuzz-examples", "5"])
+    finally:
+        for server in servers:
+            server.stop()
+    return {kind: by_check([o for o in outcomes if o["profile"] == f"broken-{kind}"]) for kind in KINDS}
+
+
+def verdict_runs(tmp_path_factory) -> dict[str, dict]:
+    """``{"broken": broken_outcomes(), "variants": variant_outcomes()}``, once per test run."""
+    def compute() -> dict[str, dict]:
+        workdir = str(tmp_path_factory.mktemp("broken-servers"))
+        with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+            broken = pool.submit(broken_outcomes, workdir)
+            variants = pool.submit(variant_outcomes)
+            return {"broken": broken.result(), "variants": variants.result()}
+    return shared("runs", shared_directory(tmp_path_factory), compute)
