@@ -33,6 +33,8 @@ def _run_parser(sub) -> None:
     run.add_argument("--strict", action="store_true", help="SHOULD-level findings fail the run")
     run.add_argument("--expected-failures", metavar="FILE", help="known failures of this deployment")
     run.add_argument("--defect", metavar="NAME", help="embedded server only: switch on one deliberate defect")
+    run.add_argument("--variant", metavar="NAME", action="append", default=[],
+                     help="embedded server only: switch on a conformant variant (repeatable)")
     run.add_argument("--html", action="store_true", help="also build the Allure HTML report (needs Node.js)")
     run.add_argument("pytest_args", nargs=argparse.REMAINDER, help="after --: passed to pytest as they are")
 
@@ -78,6 +80,8 @@ def pytest_arguments(args: argparse.Namespace) -> list[str]:
         argv += ["--dcr-expected-failures", args.expected_failures]
     if args.defect:
         argv += ["--dcr-defect", args.defect]
+    for variant in args.variant:
+        argv += ["--dcr-variant", variant]
     extra = list(args.pytest_args)
     if extra and extra[0] == "--":
         extra = extra[1:]
@@ -98,9 +102,18 @@ def exit_status(pytest_code: int) -> int:
 def _run(args: argparse.Namespace) -> int:
     import pytest
 
-    if args.defect and args.profile:
-        print("dcr-conformance: --defect applies to the embedded reference server; drop --profile", file=sys.stderr)
+    if (args.defect or args.variant) and args.profile:
+        print("dcr-conformance: --defect and --variant apply to the embedded reference server; drop --profile",
+              file=sys.stderr)
         return EXIT_USAGE
+    if args.variant:
+        from conformance.server.variants import ActiveVariants
+
+        try:
+            ActiveVariants(args.variant)
+        except ValueError as exc:  # UnknownVariant, IncompatibleVariants
+            print(f"dcr-conformance: {exc}", file=sys.stderr)
+            return EXIT_USAGE
     Path(args.report_dir).mkdir(parents=True, exist_ok=True)
     code = exit_status(int(pytest.main(pytest_arguments(args))))
     if args.html:

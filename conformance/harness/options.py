@@ -19,6 +19,8 @@ def add_options(parser: pytest.Parser) -> None:
                     help="TOML/JSON file of known failures per check id and main-client label")
     group.addoption("--dcr-defect", metavar="NAME", default=None,
                     help="switch on one deliberate defect of the embedded reference server")
+    group.addoption("--dcr-variant", action="append", default=[], metavar="NAME",
+                    help="switch on a conformant variant of the embedded reference server (repeatable)")
     group.addoption("--dcr-embedded-rotation", choices=("on", "off"), default="on",
                     help="whether the embedded server rotates credentials on RFC 7592 GET/PUT")
     group.addoption("--dcr-keep-clients", action="store_true", default=False,

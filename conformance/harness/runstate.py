@@ -95,7 +95,8 @@ class RunState:
         return self._profiles
 
     def _start_embedded(self) -> Profile:
-        self._server = start_embedded_server(self.defect, self.rotation)
+        self._server = start_embedded_server(self.defect, self.rotation,
+                                             variants=self.config.getoption("--dcr-variant") or ())
         profile = load_profile(self._server.profile_path)
         for secret in profile.secrets():
             self.redactor.add_secret(secret)

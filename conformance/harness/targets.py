@@ -51,11 +51,11 @@ class Target:
         return f"Target({self.id})"
 
 
-def start_embedded_server(defect: str | None, rotate_on_read: bool):
+def start_embedded_server(defect: str | None, rotate_on_read: bool, variants=()):
     """The embedded reference server, started (the caller stops it with ``__exit__``)."""
     from conformance.server import ReferenceServer
 
-    server = ReferenceServer(defect=defect, rotate_on_read=rotate_on_read,
+    server = ReferenceServer(defect=defect, rotate_on_read=rotate_on_read, variants=variants,
                              initial_token_ttl_s=EMBEDDED_INITIAL_TOKEN_TTL_S,
                              registration_token_read_write_ttl_s=EMBEDDED_READ_WRITE_TTL_S)
     server.__enter__()

@@ -16,6 +16,7 @@ from pathlib import Path
 from ..pki import TestPKI
 from .defects import DEFECTS, UnknownDefect
 from .reference import ReferenceServer
+from .variants import INCOMPATIBLE, VARIANTS, ActiveVariants
 
 DEFAULT_PORT = 8443
 
@@ -25,6 +26,8 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
                         help=f"loopback port to listen on (default {DEFAULT_PORT}; 0 = any free)")
     parser.add_argument("--defect", metavar="NAME",
                         help="switch on one deliberate non-conformance (see --list-defects)")
+    parser.add_argument("--variant", metavar="NAME", action="append", default=[],
+                        help="switch on a conformant variant (repeatable; see --list-variants)")
     parser.add_argument("--write-profile", metavar="FILE",
                         help="write the profile for this server to FILE (secrets go to "
                              "FILE's directory/secrets/); default: a temporary directory")
@@ -42,6 +45,8 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
                              "(Curity read-write-ttl; default 2419200 = 28 days)")
     parser.add_argument("--list-defects", action="store_true",
                         help="print the catalogue of defects and exit")
+    parser.add_argument("--list-variants", action="store_true",
+                        help="print the catalogue of conformant variants and exit")
     return parser
 
 
@@ -58,6 +63,19 @@ def list_defects(out=None) -> None:
     for defect in DEFECTS.values():
         print(f"{defect.name:<{width}}  {' '.join(defect.breaks):<18} {defect.requirement:<18} "
               f"{defect.text}", file=out)
+
+
+def list_variants(out=None) -> None:
+    """The variants as a table: a header, then one aligned row per variant (checks last)."""
+    out = out or sys.stdout
+    rows = [("VARIANT", "ALLOWED BY", "CHECKS")]
+    rows += [(v.name, v.section, " ".join(c.removeprefix("DCR-") for c in v.checks))
+             for v in VARIANTS.values()]
+    widths = [max(len(row[i]) for row in rows) for i in range(2)]
+    for name, section, checks in rows:
+        print(f"{name:<{widths[0]}}  {section:<{widths[1]}}  {checks}", file=out)
+    pairs = ", ".join(" + ".join(sorted(pair)) for pair in sorted(INCOMPATIBLE, key=sorted))
+    print(f"\nnot combinable: {pairs}", file=out)
 
 
 def server_options(args: argparse.Namespace) -> dict:
@@ -88,9 +106,9 @@ def wait_for_stop() -> None:
 
 
 def run_serve(args: argparse.Namespace) -> int:
-    if args.list_defects:
+    if args.list_defects or args.list_variants:
         try:
-            list_defects()
+            list_defects() if args.list_defects else list_variants()
             sys.stdout.flush()
         except BrokenPipeError:  # e.g. piped into head
             sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (stdout stays open until exit)
@@ -98,7 +116,13 @@ def run_serve(args: argparse.Namespace) -> int:
     if args.defect is not None and args.defect not in DEFECTS:
         print(f"dcr-conformance serve: {UnknownDefect(args.defect)}", file=sys.stderr)
         return 2
-    server = ReferenceServer(defect=args.defect, dpop_nonce=not args.no_dpop_nonce, **server_options(args))
+    try:
+        ActiveVariants(args.variant)
+    except ValueError as exc:  # UnknownVariant, IncompatibleVariants
+        print(f"dcr-conformance serve: {exc}", file=sys.stderr)
+        return 2
+    server = ReferenceServer(defect=args.defect, dpop_nonce=not args.no_dpop_nonce,
+                             variants=args.variant, **server_options(args))
     try:
         server.start()
     except OSError as exc:
@@ -111,6 +135,8 @@ def run_serve(args: argparse.Namespace) -> int:
     print(f"CA certificate: {server.pki.ca_cert}", flush=True)
     if args.defect:
         print(f"defect: {args.defect} ({DEFECTS[args.defect].text})", flush=True)
+    for name in server.variants.names:
+        print(f"variant: {name} ({VARIANTS[name].instead})", flush=True)
     if args.state:
         print(f"state: {Path(args.state).resolve()}", flush=True)
     print("Ctrl-C or SIGTERM stops it.", flush=True)

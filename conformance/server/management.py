@@ -16,6 +16,7 @@ client without its credentials (nothing rotates), DELETE works as with the clien
 from __future__ import annotations
 
 import secrets
+from urllib.parse import parse_qs
 
 from .access import managers_token, presented_token
 from .client_metadata import metadata_error, parse_json_object, registered_metadata
@@ -58,6 +59,9 @@ def handle(ctx: Context, request: Request, client_id: str) -> Response:
         raise _unauthorized(ctx, "invalid_token", "the token is not valid for this client")
     if owner != client_id and not manager:
         if not (owner is not None and ctx.defects.on("management-cross-client-read")):  # DEFECT
+            if owner is not None and ctx.variants.on("management-foreign-token-403"):  # VARIANT
+                raise OAuthError(403, "insufficient_scope", "the token belongs to another client",
+                                 [("WWW-Authenticate", bearer_challenge("insufficient_scope"))])
             raise _unauthorized(ctx, "invalid_token", "the token is not valid for this client")
     template = ctx.config.templates.get(client.software_id)
     if template is None:  # the template left the configuration
@@ -77,9 +81,12 @@ def handle(ctx: Context, request: Request, client_id: str) -> Response:
         secret, rat = None, None
     elif RAT in chosen:  # only under put-forbidden-fields-accepted: the client's own RAT
         secret, rat = None, chosen[RAT]
+    elif request.method == "GET" and ctx.variants.on("rotate-on-put-only"):  # VARIANT: no rotation
+        secret, rat = None, presented.token
     else:
         secret, rat = _rotate(ctx, client, template, rat_hash, presented.token,
-                              rotate_secret=SECRET not in chosen)
+                              rotate_secret=SECRET not in chosen
+                              and not ctx.variants.on("rotate-token-only"))  # VARIANT: RAT only
     info = client_information(ctx, client, secret=secret, rat=rat, template=template)
     if request.method == "GET" and ctx.defects.on("management-read-broken"):  # DEFECT
         info["client_id"] = client.software_id
@@ -87,6 +94,12 @@ def handle(ctx: Context, request: Request, client_id: str) -> Response:
         for name in client.metadata:
             info.pop(name, None)
     return json_response(200, info, no_store=True)
+
+
+def client_id_from_query(query: str) -> str | None:
+    """The ``client_id`` of ``REGISTRATION_ENDPOINT?client_id=<id>`` (variant management-uri-query)."""
+    values = parse_qs(query, keep_blank_values=True).get("client_id") or []
+    return values[0] if len(values) == 1 and values[0] else None
 
 
 def _management_token(ctx: Context, record: TokenRecord | None) -> bool:
@@ -110,7 +123,7 @@ def _rotate(ctx: Context, client: DynamicClient, template, rat_hash: str,
     requires registration_access_token in the response; the secret is stored hashed only)."""
     if not ctx.settings.rotate_on_read:
         return None, presented
-    secret = new_secret(ctx, template) if rotate_secret else None
+    secret = new_secret(ctx, template, client.metadata) if rotate_secret else None
     rat = secrets.token_urlsafe(32)
     keep_old = ctx.defects.on("rotation-old-credentials-still-valid")  # DEFECT: old ones live on
     new = {SECRET: digest(secret) if secret else None, RAT: digest(rat)}

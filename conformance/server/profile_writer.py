@@ -76,8 +76,10 @@ def _code_flow(config: ServerConfig, directory: Path) -> list[str]:
                           {"password": _write_secret(directory, f"user-{username}", password)})
 
 
-def write_profile(path: Path, config: ServerConfig, pki: TestPKI, *, name: str) -> Path:
-    """Write the profile of this server to ``path``; secrets go beside it."""
+def write_profile(path: Path, config: ServerConfig, pki: TestPKI, *, name: str,
+                  claims: dict[str, object] | None = None) -> Path:
+    """Write the profile of this server to ``path``; secrets go beside it. ``claims`` overrides
+    entries of ``[claims]`` (a variant that changes what the server does, e.g. rotation)."""
     path = Path(path).resolve()
     directory = path.parent
     directory.mkdir(parents=True, exist_ok=True)
@@ -133,6 +135,6 @@ def write_profile(path: Path, config: ServerConfig, pki: TestPKI, *, name: str) 
         "code_flow": True,
         "refresh_token_dpop_bound": True,  # as Curity's token binding (RFC 9449 §5: public clients)
         "dcr_graphql_status": True,  # [graphql] defaults: registration_endpoint + "/graphql", scope dcrm
-    })
+    } | dict(claims or {}))
     path.write_text("\n".join(lines), encoding="utf-8")
     return path

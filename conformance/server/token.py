@@ -58,11 +58,17 @@ def _granted_scope(ctx: Context, client: ClientIdentity, requested: str | None) 
                 continue
             if scope in attested:
                 if not ctx.defects.on("attestation-not-enforced"):  # DEFECT: granted without
+                    if ctx.variants.on("token-scope-narrowed"):  # VARIANT: dropped, not refused
+                        continue
                     raise OAuthError(400, "unauthorized_client", f"{scope} needs client attestation")
             elif not _SCOPE_TOKEN.match(scope) or scope not in allowed:
+                if ctx.variants.on("token-scope-narrowed"):  # VARIANT: dropped, not refused
+                    continue
                 raise OAuthError(400, "invalid_scope", "the requested scope is not allowed")
             if scope not in granted:
                 granted.append(scope)
+        if not granted and ctx.variants.on("token-scope-narrowed"):  # VARIANT: nothing remained
+            granted = list(default)
     if client.role == "main" and DCR_SCOPE in allowed and DCR_SCOPE not in granted \
             and ctx.defects.on("dcr-scope-granted-without-request"):  # DEFECT
         granted.append(DCR_SCOPE)
@@ -117,6 +123,11 @@ def handle(ctx: Context, request: Request) -> Response:
         token_type = "Bearer"
     body = {"access_token": access_token, "token_type": token_type, "expires_in": ttl,
             "scope": " ".join(granted)}
+    requested = (form.get("scope") or "").split()
+    if requested and set(requested) == set(granted) \
+            and ctx.variants.on("token-scope-omitted-when-identical"):  # VARIANT: scope OPTIONAL
+        del body["scope"]
+    grants.shape_token_response(ctx, body)
     if ctx.defects.on("token-issues-refresh-token"):  # DEFECT: RFC 6749 §4.4.3 SHOULD NOT
         body["refresh_token"] = secrets.token_urlsafe(32)
     headers = _nonce_header(ctx) if jkt else []
