@@ -1,4 +1,4 @@
-"""DCR-FUZZ-001: fuzzed RFC 7591 registration payloads on top of the template's request.
+"""DCR-FUZZ-001: fuzzed RFC 7591 registration payloads on top of the profile's request.
 
 Each example is one registration attempt with its own fresh initial token (from a pool filled
 in the background). The oracle (:mod:`conformance.oracles.registration`) judges the answer; a
@@ -16,7 +16,7 @@ from conformance.client.registration import registration_request
 from conformance.fuzz.budget import Budget
 from conformance.fuzz.pool import TokenPool
 from conformance.fuzz.run import run_property
-from conformance.fuzz.strategies import registration_payloads
+from conformance.fuzz.strategies import profile_registration_payloads
 from conformance.oracles import registration
 from conformance.oracles.expect import expect
 from conformance.oracles.failures import CheckFailure
@@ -69,6 +69,8 @@ class RegistrationAttempt:
                f"{what}: the 201 holds no registration_client_uri / registration_access_token",
                "RFC 7592 §3 management credentials (the profile claims registration_management)", ex)
         registration.judge_read_back(body, self.dcr_session.read(dyn), what)
+        if not registration.usable_for_client_credentials(body, dyn):
+            return  # registered as the payload asked, for another grant or method: nothing to use
         # A client registered with part of the template's scope asks for what it holds (RFC 6749 §3.3).
         held = scopes(body.get("scope"))
         scope = None if not held or scopes(self.profile.use.scope) <= held else " ".join(sorted(held))
@@ -88,6 +90,6 @@ def test_fuzzed_registration_payloads(dcr_session, profile, target, request):
         def fuzzed_registration(payload: Payload) -> None:
             attempt(payload)
 
-        run_property(budget, fuzzed_registration, payload=registration_payloads(profile.template))
+        run_property(budget, fuzzed_registration, payload=profile_registration_payloads(profile))
     request.node.user_properties.append(("dcr_fuzz", f"{attempt.attempts} attempts, {attempt.created} clients "
                                                      f"created and deleted; {budget.describe()}"))
