@@ -28,7 +28,7 @@ class RegistrationReader(ProfileReader):
     """Reads ``[registration]`` and checks it against ``[template]``."""
 
     def registration(self, tbl: dict[str, Any] | None, template: TemplateSection | None) -> RegistrationSection:
-        tbl = dict(tbl or {})
+        present, tbl = tbl is not None, dict(tbl or {})
         for key, fix in REGISTRATION_REFUSED.items():
             if key in tbl:
                 self.error(f"registration.{key}", f"cannot be sent from the profile: {fix}")
@@ -49,7 +49,7 @@ class RegistrationReader(ProfileReader):
             values.pop("token_endpoint_auth_signing_alg")
         extensions = self.extensions(tbl.get("extensions"))
         section = RegistrationSection(**values, extensions=extensions)
-        if template is not None:
+        if template is not None and (present or template.declared):
             self.against_template(section, template, tbl)
         return section
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import secrets
 
+from . import open_registration
 from .access import managers_token, presented_token
 from .client_metadata import metadata_error, parse_json_object, registered_metadata
 from .context import Context
@@ -59,7 +60,7 @@ def handle(ctx: Context, request: Request, client_id: str) -> Response:
     if owner != client_id and not manager:
         if not (owner is not None and ctx.defects.on("management-cross-client-read")):  # DEFECT
             raise _unauthorized(ctx, "invalid_token", "the token is not valid for this client")
-    template = ctx.config.templates.get(client.software_id)
+    template = ctx.config.template_of(client)
     if template is None:  # the template left the configuration
         raise _unauthorized(ctx, "invalid_token", "the client's template is gone")
     if owner == client_id and _read_write_expired(ctx, rat_hash):
@@ -150,7 +151,10 @@ def _update(ctx: Context, request: Request, client: DynamicClient,
                 raise metadata_error("client_secret does not match the current secret")
             ctx.store.set_credential(client.client_id, SECRET, digest(secret), issued_at=ctx.now())
             chosen[SECRET] = secret
-    metadata = registered_metadata(ctx, template, body, update=True)
+    if ctx.config.open_registration is not None:  # no templates: RFC 7591 §2 rules (RFC 7592 §2.2)
+        metadata = open_registration.registered_metadata(ctx, ctx.config.open_registration, body)
+    else:
+        metadata = registered_metadata(ctx, template, body, update=True)
     ctx.store.update_metadata(client.client_id, metadata)
     return DynamicClient(client.client_id, client.software_id, client.initial_client,
                          client.issued_at, metadata), chosen

@@ -2,7 +2,7 @@
 
 ::
 
-    with ReferenceServer(defect=None) as srv:
+    with ReferenceServer(defect=None) as srv:      # templates=False: plain RFC 7591, no software_id
         srv.base_url        # https://127.0.0.1:PORT
         srv.profile_path    # a ready profile for the suite
         srv.pki, srv.store
@@ -64,8 +64,10 @@ class ReferenceServer:
                  state_file: str | Path | None = None, port: int = 0,
                  workdir: str | Path | None = None, pki: TestPKI | None = None,
                  host: str = "127.0.0.1", profile_path: str | Path | None = None,
-                 middleware: Callable[[App], Callable[[Request], Response]] | None = None) -> None:
+                 middleware: Callable[[App], Callable[[Request], Response]] | None = None,
+                 templates: bool = True) -> None:
         self.defects = ActiveDefects(defect)  # raises UnknownDefect early
+        self.templates = templates  # False: a server without templates (plain RFC 7591 registration)
         self.middleware = middleware  # optional: wraps the App (e.g. a recorder of the traffic of a client under test)
         self.settings = Settings(rotate_on_read=rotate_on_read, dpop_nonce=dpop_nonce,
                                  initial_token_ttl_s=initial_token_ttl_s,
@@ -116,7 +118,7 @@ class ReferenceServer:
                                 "registration-over-plain-http"))
         self._listener = listener
         self.store = SqliteStore(self.state_file) if self.state_file else MemoryStore()
-        self.config = build_config(self.pki, self.base_url, self.settings)
+        self.config = build_config(self.pki, self.base_url, self.settings, templates=self.templates)
         ca_cert = x509.load_pem_x509_certificate(self.pki.ca_cert.read_bytes())
         self.context = Context(self.config, self.store, self.defects, ca_cert,
                                NonceIssuer(self.settings.dpop_nonce_ttl_s))
@@ -124,6 +126,7 @@ class ReferenceServer:
         listener.app = app if self.middleware is None else self.middleware(app)
         target = self._profile_target or self.workdir / "profile.toml"
         name = "reference" if self.defect is None else f"reference-{self.defect}"
+        name += "" if self.templates else "-no-templates"
         self.profile_path = write_profile(target, self.config, self.pki, name=name)
         self._thread = threading.Thread(target=listener.serve_forever,
                                         kwargs={"poll_interval": 0.05},
