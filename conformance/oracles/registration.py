@@ -34,7 +34,6 @@ from conformance.oracles.failures import short
 from conformance.oracles.registration_faults import (MEDIA_TYPE, NOT_JSON, NOT_OBJECT, NULL, SERVER_MANAGED, TYPE,
                                                      UNKNOWN, Mutation, Payload)
 from conformance.oracles.token_response import scopes
-from conformance.vocabulary import DYNAMIC_AUTH_METHODS
 
 REDIRECT = "invalid_redirect_uri"
 METADATA = "invalid_client_metadata"
@@ -191,17 +190,6 @@ def _allowed_methods(template: Any) -> tuple[str, ...] | None:
     if getattr(template, "software_id", None) is None:
         return None
     return tuple(getattr(template, "allowed_auth_methods", None) or (template.token_endpoint_auth_method,))
-
-
-def usable_for_client_credentials(body: dict, dyn: Any) -> bool:
-    """The registered client may ask for a token with ``client_credentials``: a client whose
-    registered ``grant_types`` leave it out (RFC 7591 §2), or whose method the suite cannot
-    authenticate with (``none``, mTLS, ``private_key_jwt`` without the device key), is not used."""
-    grants = body.get("grant_types")
-    if isinstance(grants, list) and "client_credentials" not in grants:
-        return False
-    return dyn is not None and dyn.auth_method in DYNAMIC_AUTH_METHODS and (
-        dyn.auth_method != "private_key_jwt" or dyn.private_key is not None)
 
 
 def _split(uri: Any):

@@ -9,6 +9,8 @@ shrinks — and it is in the run's cleanup registry anyway (``DcrSession.registe
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from conformance.client.http import MISSING
@@ -23,6 +25,7 @@ from conformance.oracles.failures import CheckFailure
 from conformance.oracles.registration_faults import Payload
 from conformance.oracles.token_response import scopes
 from conformance.suite.check import check
+from conformance.vocabulary import DYNAMIC_AUTH_METHODS
 
 
 class RegistrationAttempt:
@@ -69,13 +72,24 @@ class RegistrationAttempt:
                f"{what}: the 201 holds no registration_client_uri / registration_access_token",
                "RFC 7592 §3 management credentials (the profile claims registration_management)", ex)
         registration.judge_read_back(body, self.dcr_session.read(dyn), what)
-        if not registration.usable_for_client_credentials(body, dyn):
+        if not usable_for_client_credentials(body, dyn):
             return  # registered as the payload asked, for another grant or method: nothing to use
         # A client registered with part of the template's scope asks for what it holds (RFC 6749 §3.3).
         held = scopes(body.get("scope"))
         scope = None if not held or scopes(self.profile.use.scope) <= held else " ".join(sorted(held))
         registration.judge_works(self.dcr_session.use(dyn, scope=scope), template, dpop=self.profile.use.dpop,
                                  what=f"{what}: token request of the new client")
+
+
+def usable_for_client_credentials(body: dict, dyn: Any) -> bool:
+    """The registered client may ask for a token with ``client_credentials``: a client whose
+    registered ``grant_types`` leave it out (RFC 7591 §2), or whose method the suite cannot
+    authenticate with (``none``, mTLS, ``private_key_jwt`` without the device key), is not used."""
+    grants = body.get("grant_types")
+    if isinstance(grants, list) and "client_credentials" not in grants:
+        return False
+    return dyn is not None and dyn.auth_method in DYNAMIC_AUTH_METHODS and (
+        dyn.auth_method != "private_key_jwt" or dyn.private_key is not None)
 
 
 @check("DCR-FUZZ-001", "RFC7591-2", "RFC7591-3", "RFC7591-3.2.1", "RFC7591-3.2.2", "CURITY-TEMPLATE-1",
