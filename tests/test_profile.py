@@ -802,6 +802,7 @@ def test_template_may_let_the_client_choose_its_method(keys):
          "registration.extensions.scope: is RFC 7591 metadata the suite knows; give it as registration.scope"),
         ('[registration.extensions]\nwhen = 2024-01-01',
          "registration.extensions.when: a TOML date has no JSON form; write it as a string"),
+        ('[registration.extensions]\nratio = nan', "registration.extensions.ratio: nan has no JSON form"),
     ],
 )
 def test_registration_problems(keys, table, expected):

@@ -11,6 +11,7 @@ is none: without ``grant_types`` a server assumes ``authorization_code``, which 
 from __future__ import annotations
 
 import datetime
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -73,9 +74,12 @@ class RegistrationReader(ProfileReader):
         return tuple(members)
 
     def json_value(self, value: Any, dotted: str) -> Any:
-        """A TOML value as JSON (``${VAR}`` expanded in strings); dates have no JSON type."""
+        """A TOML value as JSON (``${VAR}`` expanded in strings); dates, nan and inf have none."""
         if isinstance(value, (datetime.date, datetime.time)):
             self.error(dotted, "a TOML date has no JSON form; write it as a string")
+            return None
+        if isinstance(value, float) and not math.isfinite(value):
+            self.error(dotted, f"{value} has no JSON form; give a finite number")
             return None
         if isinstance(value, str):
             return self.expand(value, dotted)
