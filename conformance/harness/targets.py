@@ -117,6 +117,8 @@ def _need_reason(profile: Profile, need: str, main: ClientConfig | None = None) 
         return f"{NOT_CLAIMED}: no [management_client]"
     if need == "unlisted_client" and profile.unlisted_client is None:
         return f"{NOT_CLAIMED}: no [unlisted_client]"
+    if need == "template" and profile.template.software_id is None:
+        return f"{NOT_CLAIMED}: no [template] software_id (the server registers without templates)"
     if need == "unauthorized_software_id" and not profile.template.unauthorized_software_id:
         return f"{NOT_CLAIMED}: no [template] unauthorized_software_id"
     if need == "resource_url" and not (profile.use.resource_url or profile.server.resource_url):

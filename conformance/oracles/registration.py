@@ -156,12 +156,13 @@ def judge_registered(body: dict, template: Any, payload: Payload | None, ex: Exc
                f"{what}: registered {name} {body[name]!r} go beyond the template",
                f"{name} within {list(allowed)!r}", ex)
     method = body.get("token_endpoint_auth_method", body.get("token_endpoint_auth_methods"))
-    if method is not None:
-        ok = method == template.token_endpoint_auth_method or (
-            isinstance(method, list) and method == [template.token_endpoint_auth_method])
+    allowed_methods = _allowed_methods(template)
+    if method is not None and allowed_methods is not None:
+        ok = method in allowed_methods or (
+            isinstance(method, list) and bool(method) and set(map(str, method)) <= set(allowed_methods))
         expect(ok, f"{what}: registered token_endpoint_auth_method {method!r}",
-               f"the template's {template.token_endpoint_auth_method!r}", ex)
-    if "software_id" in body:
+               f"the template's {' or '.join(map(repr, allowed_methods))}", ex)
+    if "software_id" in body and getattr(template, "software_id", None) is not None:
         expect(body["software_id"] == template.software_id, f"{what}: registered software_id {body['software_id']!r}",
                f"the template {template.software_id!r}", ex)
     expect(not ("jwks" in body and "jwks_uri" in body), f"{what}: registered both jwks and jwks_uri",
@@ -181,6 +182,14 @@ def judge_registered(body: dict, template: Any, payload: Payload | None, ex: Exc
         if name in chosen and chosen[name] is not None:
             expect(body.get(name) != chosen[name], f"{what}: the server adopted the {name} the client chose",
                    f"a {name} issued by the server (RFC 7591 §3.2.1, RFC 7592 §3)", ex)
+
+
+def _allowed_methods(template: Any) -> tuple[str, ...] | None:
+    """The methods a dynamic client may be registered with: the template's (one, or the ones it
+    lets the client choose among); None without a template (RFC 7591 §3.2.1: the server chooses)."""
+    if getattr(template, "software_id", None) is None:
+        return None
+    return tuple(getattr(template, "allowed_auth_methods", None) or (template.token_endpoint_auth_method,))
 
 
 def _split(uri: Any):

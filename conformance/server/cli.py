@@ -43,6 +43,10 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
     parser.add_argument("--read-write-ttl", type=_positive, default=2_419_200, metavar="SECONDS",
                         help="age after which a registration access token may only DELETE "
                              "(Curity read-write-ttl; default 2419200 = 28 days)")
+    parser.add_argument("--no-templates", action="store_true",
+                        help="a server without templates: plain RFC 7591 registration of the "
+                             "requested metadata, no software_id needed (the profile then has a "
+                             "[registration] table and no [template])")
     parser.add_argument("--list-defects", action="store_true",
                         help="print the catalogue of defects and exit")
     parser.add_argument("--list-variants", action="store_true",
@@ -89,6 +93,7 @@ def server_options(args: argparse.Namespace) -> dict:
     return dict(rotate_on_read=not args.no_rotation, initial_token_ttl_s=args.initial_token_ttl,
                 registration_token_read_write_ttl_s=args.read_write_ttl,
                 state_file=args.state, port=args.port, pki=pki, profile_path=profile,
+                templates=not getattr(args, "no_templates", False),
                 workdir=profile.parent if profile else None)
 
 

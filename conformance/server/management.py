@@ -18,6 +18,7 @@ from __future__ import annotations
 import secrets
 from urllib.parse import parse_qs
 
+from . import open_registration
 from .access import managers_token, presented_token
 from .client_metadata import metadata_error, parse_json_object, registered_metadata
 from .context import Context
@@ -63,7 +64,7 @@ def handle(ctx: Context, request: Request, client_id: str) -> Response:
                 raise OAuthError(403, "insufficient_scope", "the token belongs to another client",
                                  [("WWW-Authenticate", bearer_challenge("insufficient_scope"))])
             raise _unauthorized(ctx, "invalid_token", "the token is not valid for this client")
-    template = ctx.config.templates.get(client.software_id)
+    template = ctx.config.template_of(client)
     if template is None:  # the template left the configuration
         raise _unauthorized(ctx, "invalid_token", "the client's template is gone")
     if owner == client_id and _read_write_expired(ctx, rat_hash):
@@ -163,7 +164,10 @@ def _update(ctx: Context, request: Request, client: DynamicClient,
                 raise metadata_error("client_secret does not match the current secret")
             ctx.store.set_credential(client.client_id, SECRET, digest(secret), issued_at=ctx.now())
             chosen[SECRET] = secret
-    metadata = registered_metadata(ctx, template, body, update=True)
+    if ctx.config.open_registration is not None:  # no templates: RFC 7591 §2 rules (RFC 7592 §2.2)
+        metadata = open_registration.registered_metadata(ctx, ctx.config.open_registration, body)
+    else:
+        metadata = registered_metadata(ctx, template, body, update=True)
     ctx.store.update_metadata(client.client_id, metadata)
     return DynamicClient(client.client_id, client.software_id, client.initial_client,
                          client.issued_at, metadata), chosen

@@ -1,4 +1,5 @@
-"""The registration endpoint: templatized RFC 7591 registration, step 2 of the fallback.
+"""The registration endpoint: templatized RFC 7591 registration, step 2 of the fallback (or, on
+a server without templates, plain RFC 7591: :mod:`.open_registration`).
 
 The endpoint is a protected resource (RFC 6750): ``Authorization: Bearer <initial token>``.
 No token: 401 with a bare ``WWW-Authenticate: Bearer`` (§3.1: no error code); an unknown,
@@ -18,7 +19,8 @@ from ..vocabulary import DCR_SCOPE
 from . import jose
 from .access import presented_token
 from .client_metadata import metadata_error, parse_json_object, registered_metadata
-from .config import Template
+from . import open_registration
+from .config import Template, client_policy
 from .context import Context
 from .dpop import DpopError, verify_proof
 from .errors import DefectCrash, OAuthError, bearer_challenge
@@ -169,9 +171,14 @@ def handle(ctx: Context, request: Request) -> Response:
     token, record = _initial_token(ctx, request)
     try:
         body = parse_json_object(ctx, request)
-        template = _template(ctx, body, record)
+        policy = ctx.config.open_registration
+        template = _template(ctx, body, record) if policy is None else None
         _check_software_statement(ctx, body)
-        metadata = registered_metadata(ctx, template, body)
+        if template is None:  # a server without templates: plain RFC 7591
+            metadata = open_registration.registered_metadata(ctx, policy, body)
+            template = client_policy(policy, metadata)
+        else:
+            metadata = registered_metadata(ctx, template, body)
     except OAuthError:
         if ctx.variants.on("initial-token-consumed-on-rejection"):  # VARIANT: any attempt uses it
             ctx.store.consume_token(digest(token), ctx.now())

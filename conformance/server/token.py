@@ -78,7 +78,7 @@ def _granted_scope(ctx: Context, client: ClientIdentity, requested: str | None) 
 def _dpop_required(ctx: Context, client: ClientIdentity) -> bool:
     if client.dynamic is None:
         return False
-    template = ctx.config.templates.get(client.dynamic.software_id)
+    template = ctx.config.template_of(client.dynamic)
     if template is None or not template.requires_dpop:
         return False
     return not ctx.defects.on("dpop-not-required")  # DEFECT: proof optional

@@ -1,4 +1,4 @@
-"""DCR-FUZZ-001: fuzzed RFC 7591 registration payloads on top of the template's request.
+"""DCR-FUZZ-001: fuzzed RFC 7591 registration payloads on top of the profile's request.
 
 Each example is one registration attempt with its own fresh initial token (from a pool filled
 in the background). The oracle (:mod:`conformance.oracles.registration`) judges the answer; a
@@ -9,6 +9,8 @@ shrinks — and it is in the run's cleanup registry anyway (``DcrSession.registe
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from conformance.client.http import MISSING
@@ -16,13 +18,14 @@ from conformance.client.registration import registration_request
 from conformance.fuzz.budget import Budget
 from conformance.fuzz.pool import TokenPool
 from conformance.fuzz.run import run_property
-from conformance.fuzz.strategies import registration_payloads
+from conformance.fuzz.strategies import profile_registration_payloads
 from conformance.oracles import registration
 from conformance.oracles.expect import expect
 from conformance.oracles.failures import CheckFailure
 from conformance.oracles.registration_faults import Payload
 from conformance.oracles.token_response import scopes
 from conformance.suite.check import check
+from conformance.vocabulary import DYNAMIC_AUTH_METHODS
 
 
 class RegistrationAttempt:
@@ -69,11 +72,24 @@ class RegistrationAttempt:
                f"{what}: the 201 holds no registration_client_uri / registration_access_token",
                "RFC 7592 §3 management credentials (the profile claims registration_management)", ex)
         registration.judge_read_back(body, self.dcr_session.read(dyn), what)
+        if not usable_for_client_credentials(body, dyn):
+            return  # registered as the payload asked, for another grant or method: nothing to use
         # A client registered with part of the template's scope asks for what it holds (RFC 6749 §3.3).
         held = scopes(body.get("scope"))
         scope = None if not held or scopes(self.profile.use.scope) <= held else " ".join(sorted(held))
         registration.judge_works(self.dcr_session.use(dyn, scope=scope), template, dpop=self.profile.use.dpop,
                                  what=f"{what}: token request of the new client")
+
+
+def usable_for_client_credentials(body: dict, dyn: Any) -> bool:
+    """The registered client may ask for a token with ``client_credentials``: a client whose
+    registered ``grant_types`` leave it out (RFC 7591 §2), or whose method the suite cannot
+    authenticate with (``none``, mTLS, ``private_key_jwt`` without the device key), is not used."""
+    grants = body.get("grant_types")
+    if isinstance(grants, list) and "client_credentials" not in grants:
+        return False
+    return dyn is not None and dyn.auth_method in DYNAMIC_AUTH_METHODS and (
+        dyn.auth_method != "private_key_jwt" or dyn.private_key is not None)
 
 
 @check("DCR-FUZZ-001", "RFC7591-2", "RFC7591-3", "RFC7591-3.2.1", "RFC7591-3.2.2", "CURITY-TEMPLATE-1",
@@ -88,6 +104,6 @@ def test_fuzzed_registration_payloads(dcr_session, profile, target, request):
         def fuzzed_registration(payload: Payload) -> None:
             attempt(payload)
 
-        run_property(budget, fuzzed_registration, payload=registration_payloads(profile.template))
+        run_property(budget, fuzzed_registration, payload=profile_registration_payloads(profile))
     request.node.user_properties.append(("dcr_fuzz", f"{attempt.attempts} attempts, {attempt.created} clients "
                                                      f"created and deleted; {budget.describe()}"))

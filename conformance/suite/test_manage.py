@@ -140,7 +140,7 @@ def test_update_cannot_set_server_fields(dcr_session, registered, field):
                attempt)
 
 
-@check("DCR-MGT-009", "RFC7592-2.2", "CURITY-TEMPLATE-1", claims=MANAGED)
+@check("DCR-MGT-009", "RFC7592-2.2", "CURITY-TEMPLATE-1", claims=MANAGED, needs=("template",))
 def test_update_cannot_widen_the_client(dcr_session, profile, registered):
     """PUT widening scope beyond the template is refused or clipped; never broader."""
     outside = "outside-" + secrets.token_hex(3)
