@@ -142,8 +142,10 @@ def coverage_markdown() -> str:
                          f"{_cell(statement.words)} | {_cell(verdict)} |")
     others = [rid for rid in REQUIREMENTS if rid not in STATEMENTS]
     lines += ["", "## Other requirements the checks cite", "",
-              "Requirements outside the inventoried sections (Curity's documented behaviour, other "
-              "specifications), in the registry's summary words.", "",
+              "Requirements outside the inventory, in the registry's summary words: Curity's "
+              "documented behaviour, other specifications, sections outside the inventoried ones, "
+              "and RFC sentences without a keyword that the suite holds servers to (RFC 7009 §2.2's "
+              "200 for an unknown token, RFC 7592 §2.3's invalidation on delete).", "",
               "| requirement | level | what it says | checks |", "|---|---|---|---|"]
     checks = load_checks().values()
     for rid in others:
