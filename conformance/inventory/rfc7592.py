@@ -10,9 +10,7 @@ _GONE = """If the client does not exist on this server, the server MUST respond 
 
 STATEMENTS = (
     must("RFC7592-2", """The client MUST use its registration access token in all calls to this
-         endpoint as an OAuth 2.0 Bearer Token [RFC6750].""",
-         reason=not_yet("PUT and DELETE on the client's URI without its registration access token "
-                        "(and with another client's), expecting 401 and the client unchanged")),
+         endpoint as an OAuth 2.0 Bearer Token [RFC6750].""", via=("RFC7592-2.1",)),
     must("RFC7592-2.1", _GONE),
     should("RFC7592-2.1-b", _GONE,
            reason=not_yet("a GET with client A's registration access token on the URI of a client "
@@ -37,9 +35,7 @@ STATEMENTS = (
     must("RFC7592-2.2-g", _GONE,
          reason=not_yet("a PUT on the URI of a client that does not exist, expecting 401")),
     must("RFC7592-2.2-h", """If the client does not have permission to update its record, the server
-         MUST return an HTTP 403 Forbidden.""",
-         reason=not_yet("a PUT with client B's registration access token on client A's URI, "
-                        "expecting 401 or 403 and A unchanged")),
+         MUST return an HTTP 403 Forbidden."""),
     must("RFC7592-2.3-b", _GONE, via=("RFC7592-2.3",)),
     should("RFC7592-2.3-S", """… SHOULD immediately invalidate all existing authorization grants and
            currently active access tokens, all refresh tokens, and all other tokens associated with

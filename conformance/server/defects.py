@@ -178,6 +178,8 @@ _ALL = (
        "The resource does not check ath nor the proof key against the token binding."),
     _d("dynamic-secret-not-checked", "USE-010", "RFC6749-5.2",
        "Dynamic clients authenticate with any secret."),
+    _d("secret-of-another-client-accepted", "USE-014", "RFC6749-4.4.2",
+       "A dynamic client authenticates with the secret of any dynamic client, not only its own."),
     _d("dynamic-client-gets-dcr", "USE-011", "CURITY-DCR-SCOPE",
        "A dynamic client asking for dcr gets it."),
     _d("introspection-wrong-client-id", "USE-013", "RFC7662-2.2",
@@ -226,6 +228,9 @@ _ALL = (
        "A registration access token older than read-write-ttl still reads and updates the client."),
     _d("read-write-ttl-blocks-delete", "MGT-014", "CURITY-DCRM-RWTTL",
        "A registration access token older than read-write-ttl cannot DELETE the client either."),
+    _d("management-write-without-token", "MGT-015", "RFC7592-2",
+       "PUT and DELETE act on the client without its registration access token (none, or another "
+       "client's); only GET checks it."),
     # --- Curity DCR GraphQL status API (protocol.md §5.3)
     _d("graphql-status-affects-other-clients", "REV-001", "CURITY-DCR-REVOKE",
        "Setting one client's status through the DCR GraphQL API sets it on every client of its template."),

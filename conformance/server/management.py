@@ -40,6 +40,10 @@ def handle(ctx: Context, request: Request, client_id: str) -> Response:
     if request.method not in ("GET", "PUT", "DELETE"):
         raise OAuthError(405, "invalid_request", "use GET, PUT or DELETE",
                          [("Allow", "GET, PUT, DELETE")])
+    if request.method != "GET" and ctx.defects.on("management-write-without-token"):  # DEFECT
+        unchecked = _write_without_token(ctx, request, client_id)
+        if unchecked is not None:
+            return unchecked
     presented = presented_token(request)
     if presented is None:
         raise _unauthorized(ctx, None, None)
@@ -86,6 +90,24 @@ def handle(ctx: Context, request: Request, client_id: str) -> Response:
     if request.method == "PUT" and ctx.defects.on("management-put-drops-metadata"):  # DEFECT
         for name in client.metadata:
             info.pop(name, None)
+    return json_response(200, info, no_store=True)
+
+
+def _write_without_token(ctx: Context, request: Request, client_id: str) -> Response | None:
+    """Only under the ``management-write-without-token`` defect: PUT and DELETE act on the client
+    whatever token they carry (none, or another client's); its own token takes the normal path."""
+    presented = presented_token(request)
+    if presented is not None and presented.token \
+            and ctx.store.client_for_rat(digest(presented.token)) == client_id:
+        return None
+    client = ctx.store.get_client(client_id)
+    template = ctx.config.templates.get(client.software_id) if client is not None else None
+    if template is None:
+        return None
+    if request.method == "DELETE":
+        return _delete(ctx, client)
+    client, _ = _update(ctx, request, client, template)
+    info = client_information(ctx, client, secret=None, rat=None, template=template)
     return json_response(200, info, no_store=True)
 
 
