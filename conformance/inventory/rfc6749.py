@@ -34,8 +34,7 @@ STATEMENTS = (
          formatted (per Appendix B) query component ([RFC3986] Section 3.4), which MUST be retained
          when adding additional query parameters.""", reason=client_side()),
     must("RFC6749-3.2-b", """The endpoint URI MUST NOT include a fragment component.""",
-         keyword="MUST NOT",
-         reason=not_yet("a metadata check that token_endpoint (and its mTLS alias) has no fragment")),
+         keyword="MUST NOT"),
     must("RFC6749-3.2-c", """Since requests to the token endpoint result in the transmission of
          clear-text credentials (in the HTTP request and response), the authorization server MUST
          require the use of TLS as described in Section 1.6 when sending requests to the token

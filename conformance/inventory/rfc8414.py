@@ -4,23 +4,17 @@ from conformance.inventory.model import (
     client_side, must, not_applicable, not_observable, not_yet, should,
 )
 
-_ALGS = ("a metadata check: when {0}_auth_methods_supported names private_key_jwt or "
-         "client_secret_jwt, {0}_auth_signing_alg_values_supported is present and excludes none")
-
 STATEMENTS = (
     must("RFC8414-2", """issuer REQUIRED. The authorization server's issuer identifier, which is a URL
          that uses the "https" scheme and has no query or fragment components.""",
          keyword="REQUIRED"),
     must("RFC8414-2-b", """URL of the authorization server's authorization endpoint [RFC6749]. This is
          REQUIRED unless no grant types are supported that use the authorization endpoint.""",
-         keyword="REQUIRED",
-         reason=not_yet("a metadata check: authorization_endpoint is present when "
-                        "grant_types_supported (or its default) names authorization_code or implicit")),
+         keyword="REQUIRED"),
     must("RFC8414-2-c", """URL of the authorization server's token endpoint [RFC6749]. This is
          REQUIRED unless only the implicit grant type is supported.""", keyword="REQUIRED",
          via=("RFC8414-2",)),
-    must("RFC8414-2-d", """This URL MUST use the "https" scheme.""",
-         reason=not_yet("a metadata check: jwks_uri, when present, is an https URL")),
+    must("RFC8414-2-d", """This URL MUST use the "https" scheme."""),
     must("RFC8414-2-e", """When both signing and encryption keys are made available, a "use" (public
          key use) parameter value is REQUIRED for all keys in the referenced JWK Set to indicate each
          key's intended usage.""", keyword="REQUIRED",
@@ -32,8 +26,7 @@ STATEMENTS = (
            reason=not_yet("a SHOULD finding when scopes_supported is absent or not an array")),
     must("RFC8414-2-g", """response_types_supported REQUIRED. JSON array containing a list of the
          OAuth 2.0 "response_type" values that this authorization server supports.""",
-         keyword="REQUIRED",
-         reason=not_yet("a metadata check: response_types_supported is a non-empty JSON array")),
+         keyword="REQUIRED"),
     must("RFC8414-2-h", """This metadata entry MUST be present if either of these authentication
          methods are specified in the "token_endpoint_auth_methods_supported" entry.""",
          via=("RFC8414-2",)),
@@ -43,18 +36,14 @@ STATEMENTS = (
     must("RFC8414-2-j", """The value "none" MUST NOT be used.""", keyword="MUST NOT",
          via=("RFC8414-2",)),
     must("RFC8414-2-k", """This metadata entry MUST be present if either of these authentication
-         methods are specified in the "revocation_endpoint_auth_methods_supported" entry.""",
-         reason=not_yet(_ALGS.format("revocation_endpoint"))),
-    must("RFC8414-2-l", """The value "none" MUST NOT be used.""", keyword="MUST NOT",
-         reason=not_yet(_ALGS.format("revocation_endpoint"))),
+         methods are specified in the "revocation_endpoint_auth_methods_supported" entry."""),
+    must("RFC8414-2-l", """The value "none" MUST NOT be used.""", keyword="MUST NOT"),
     must("RFC8414-2-m", """If omitted, the set of supported authentication methods MUST be determined
          by other means.""",
          reason=not_observable("the other means are documentation, not an answer")),
     must("RFC8414-2-n", """This metadata entry MUST be present if either of these authentication
-         methods are specified in the "introspection_endpoint_auth_methods_supported" entry.""",
-         reason=not_yet(_ALGS.format("introspection_endpoint"))),
-    must("RFC8414-2-o", """The value "none" MUST NOT be used.""", keyword="MUST NOT",
-         reason=not_yet(_ALGS.format("introspection_endpoint"))),
+         methods are specified in the "introspection_endpoint_auth_methods_supported" entry."""),
+    must("RFC8414-2-o", """The value "none" MUST NOT be used.""", keyword="MUST NOT"),
     should("RFC8414-2-p", """The registration process SHOULD display this URL to the person
            registering the client if it is given.""",
            reason=not_applicable("no person registers a client in this flow (op_policy_uri, op_tos_uri)")),
@@ -84,8 +73,7 @@ STATEMENTS = (
          JSON object using the "application/json" content type that contains a set of claims as its
          members that are a subset of the metadata values defined in Section 2.""",
          via=("RFC8414-2",)),
-    must("RFC8414-3.2-b", """Claims with zero elements MUST be omitted from the response …""",
-         reason=not_yet("a metadata check: no member of the document is an empty array")),
+    must("RFC8414-3.2-b", """Claims with zero elements MUST be omitted from the response …"""),
     must("RFC8414-3.3", """The "issuer" value returned MUST be identical to the authorization
          server's issuer identifier value into which the well-known URI string was inserted to
          create the URL used to retrieve the metadata."""),

@@ -54,6 +54,14 @@ def document(ctx: Context) -> dict:
         del doc["token_endpoint_auth_signing_alg_values_supported"]
     if defects.on("metadata-registration-endpoint-missing"):  # DEFECT
         del doc["registration_endpoint"]
+    if defects.on("metadata-response-types-missing"):  # DEFECT
+        del doc["response_types_supported"]
+    if defects.on("metadata-token-endpoint-fragment"):  # DEFECT
+        doc["token_endpoint"] += "#token"
+    if defects.on("metadata-revocation-algs-missing"):  # DEFECT
+        del doc["revocation_endpoint_auth_signing_alg_values_supported"]
+    if defects.on("metadata-empty-array"):  # DEFECT: zero elements not omitted
+        doc["ui_locales_supported"] = []
     return doc
 
 
