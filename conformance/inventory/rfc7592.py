@@ -2,7 +2,7 @@
 §2.1, §2.2 and §2.3 each repeat the sentence on a client that does not exist; it is recorded once
 per method, since each method answers it separately."""
 
-from conformance.inventory.model import client_side, must, not_yet, should
+from conformance.inventory.model import client_side, must, not_observable, not_yet, should
 
 _GONE = """If the client does not exist on this server, the server MUST respond with HTTP 401
         Unauthorized and the registration access token used to make this request SHOULD be
@@ -23,8 +23,9 @@ STATEMENTS = (
          client from a previous registration, read, or update operation.""", reason=client_side()),
     must("RFC7592-2.2-c", """Omitted fields MUST be treated as null or empty values by the server,
          indicating the client's request to delete them from the client's registration.""",
-         reason=not_yet("a PUT omitting an optional member the client registered (client_name), "
-                        "whose answer and a later GET no longer hold it")),
+         reason=not_observable("§2.2 also lets the server ignore a null or empty value like any "
+                               "other, so a member kept after the client omitted it is no "
+                               "violation a client can tell apart")),
     must("RFC7592-2.2-d", """The client MUST include its "client_id" field in the request, and it MUST
          be the same as its currently issued client identifier.""", via=("RFC7592-2.2",)),
     must("RFC7592-2.2-e", """If the client includes the "client_secret" field in the request, the
