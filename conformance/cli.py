@@ -53,6 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_load_arguments(sub.add_parser("load", help="launch day: a fleet of devices on Locust, with oracles"))
     req = sub.add_parser("requirements", help="print the requirement registry and the checks citing it")
     req.add_argument("--markdown", metavar="FILE", help="write docs/requirements.md-style Markdown to FILE")
+    req.add_argument("--coverage", metavar="FILE",
+                     help="write docs/coverage.md: every normative statement of the RFCs, its checks or why none")
     return parser
 
 
@@ -127,10 +129,14 @@ def _run(args: argparse.Namespace) -> int:
 def _requirements(args: argparse.Namespace) -> int:
     from conformance.catalogue import requirements_markdown
 
+    if args.coverage:
+        from conformance.coverage import coverage_markdown
+
+        Path(args.coverage).write_text(coverage_markdown())
     text = requirements_markdown()
     if args.markdown:
         Path(args.markdown).write_text(text)
-    else:
+    elif not args.coverage:
         print(text)
     return EXIT_OK
 

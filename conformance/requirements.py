@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from conformance.inventory import STATEMENTS
+
 MUST = "MUST"
 SHOULD = "SHOULD"
 LEVELS = (MUST, SHOULD)
@@ -56,7 +58,7 @@ class Requirement:
         return _BASE_URLS[doc]
 
 
-_ID = re.compile(r"^(?P<doc>RFC\d+|OIDC-CORE|CURITY-[A-Z]+)-(?P<section>[A-Z0-9.]+?)(?:-S)?$")
+_ID = re.compile(r"^(?P<doc>RFC\d+|OIDC-CORE|CURITY-[A-Z]+)-(?P<section>[A-Z0-9.]+?)(?:-S)?(?:-[a-z])?$")
 
 
 def _table(*rows: tuple[str, str, str]) -> dict[str, Requirement]:
@@ -135,6 +137,18 @@ REQUIREMENTS: dict[str, Requirement] = _table(
     ("CURITY-DCRGQL-STATUS", MUST, "A dynamic client set to inactive cannot get tokens; set to active again, it can."),
     ("CURITY-DCRGQL-REVOKE-S", SHOULD, "The access tokens a client held before it was revoked stop working at the resource (RFC 7592 §2.3 by analogy)."),
 )
+
+
+def _with_inventory(table: dict[str, Requirement]) -> dict[str, Requirement]:
+    """The registry grows into the inventory: every statement of :mod:`conformance.inventory` is a
+    requirement a check may cite; an id already above keeps its summary text."""
+    for statement in STATEMENTS.values():
+        if statement.id not in table:
+            table[statement.id] = Requirement(statement.id, statement.level, statement.words)
+    return table
+
+
+REQUIREMENTS = _with_inventory(REQUIREMENTS)
 
 
 def requirement(rid: str) -> Requirement:

@@ -42,6 +42,10 @@ def handle(ctx: Context, request: Request, client_id: str) -> Response:
     if request.method not in ("GET", "PUT", "DELETE"):
         raise OAuthError(405, "invalid_request", "use GET, PUT or DELETE",
                          [("Allow", "GET, PUT, DELETE")])
+    if request.method != "GET" and ctx.defects.on("management-write-without-token"):  # DEFECT
+        unchecked = _write_without_token(ctx, request, client_id)
+        if unchecked is not None:
+            return unchecked
     presented = presented_token(request)
     if presented is None:
         raise _unauthorized(ctx, None, None)
@@ -101,6 +105,24 @@ def client_id_from_query(query: str) -> str | None:
     """The ``client_id`` of ``REGISTRATION_ENDPOINT?client_id=<id>`` (variant management-uri-query)."""
     values = parse_qs(query, keep_blank_values=True).get("client_id") or []
     return values[0] if len(values) == 1 and values[0] else None
+
+
+def _write_without_token(ctx: Context, request: Request, client_id: str) -> Response | None:
+    """Only under the ``management-write-without-token`` defect: PUT and DELETE act on the client
+    whatever token they carry (none, or another client's); its own token takes the normal path."""
+    presented = presented_token(request)
+    if presented is not None and presented.token \
+            and ctx.store.client_for_rat(digest(presented.token)) == client_id:
+        return None
+    client = ctx.store.get_client(client_id)
+    template = ctx.config.template_of(client) if client is not None else None
+    if template is None:
+        return None
+    if request.method == "DELETE":
+        return _delete(ctx, client)
+    client, _ = _update(ctx, request, client, template)
+    info = client_information(ctx, client, secret=None, rat=None, template=template)
+    return json_response(200, info, no_store=True)
 
 
 def _management_token(ctx: Context, record: TokenRecord | None) -> bool:

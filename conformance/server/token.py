@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from urllib.parse import parse_qsl
 
 from ..vocabulary import DCR_SCOPE, DCRM_SCOPE
 from . import grants
@@ -88,10 +89,24 @@ def _nonce_header(ctx: Context) -> list[tuple[str, str]]:
     return [("DPoP-Nonce", ctx.nonces.issue(ctx.now()))] if ctx.settings.dpop_nonce else []
 
 
+_KNOWN_PARAMETERS = {"grant_type", "scope", "client_id", "client_secret", "client_assertion",
+                     "client_assertion_type", "code", "redirect_uri", "code_verifier", "refresh_token"}
+
+
+def _form(ctx: Context, request: Request) -> dict[str, str]:
+    """The form body (RFC 6749 §3.2), as it is read under the parameter defects."""
+    if ctx.defects.on("token-repeated-parameter-accepted"):  # DEFECT: the last value wins
+        return dict(parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True))
+    form = request.form()
+    if ctx.defects.on("token-unknown-parameter-refused") and set(form) - _KNOWN_PARAMETERS:  # DEFECT
+        raise OAuthError(400, "invalid_request", "unknown parameter")
+    return form
+
+
 def handle(ctx: Context, request: Request) -> Response:
     if request.method != "POST":
         raise OAuthError(405, "invalid_request", "use POST", [("Allow", "POST")])
-    form = request.form()
+    form = _form(ctx, request)
     grant_type = form.get("grant_type")
     if grant_type in grants.GRANTS:  # the code flow's grants (grants.py)
         return grants.handle(ctx, request, form, grant_type)
