@@ -25,7 +25,7 @@ EXPECTED_FAILURES: dict[tuple[str, str], str] = {
         "DCR-MGT-006", "DCR-MGT-007", "DCR-MGT-012", "DCR-MGT-013", "DCR-MGT-014", "DCR-REV-001", "DCR-REV-002",
         "DCR-REV-003", "DCR-REV-004", "DCR-REV-005", "DCR-REV-008", "DCR-TOK-001", "DCR-TOK-003", "DCR-TOK-009",
         "DCR-TOK-011", "DCR-TOK-012", "DCR-TOK-013", "DCR-TOK-016", "DCR-USE-001", "DCR-USE-004", "DCR-USE-005",
-        "DCR-USE-006", "DCR-USE-007", "DCR-USE-008", "DCR-USE-009", "DCR-USE-012", "DCR-USE-013")},
+        "DCR-USE-006", "DCR-USE-007", "DCR-USE-008", "DCR-USE-009", "DCR-USE-012", "DCR-USE-013", "DCR-TOK-018")},
     (ALL_AT_ONCE, "DCR-REV-007"): "revocation-foreign-token-200: RFC 7009 §2.2 answers 200 for a token the server "
     "will not revoke for this client ('invalid tokens do not cause an error response'); what matters is that B's "
     "token stays active, and the check demands a 4xx",
