@@ -380,3 +380,15 @@ def test_every_check_declares_its_allowed_and_forbidden_answers():
         assert all(a.source and a.words and a.behaviour for a in check.answers)
     scheme = " ".join(a.behaviour for a in SDK_CHECKS["DCR-SDK-006"].answers if a.verdict == ALLOWED)
     assert "Authorization: DPoP" in scheme and "Authorization: Bearer" in scheme
+
+
+def test_docs_show_the_declared_answers(capsys):
+    from pathlib import Path
+
+    from conformance.sdk.answers import answers_markdown
+    from conformance.sdk.cli import main as sdk_main
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "sdk.md").read_text()
+    shown = text.split("<!-- sdk-answers -->\n", 1)[1].split("<!-- /sdk-answers -->", 1)[0]
+    assert shown == answers_markdown(), "docs/sdk.md is stale: paste `python -m conformance.sdk answers`"
+    assert sdk_main(["answers"]) == 0 and capsys.readouterr().out == answers_markdown()
