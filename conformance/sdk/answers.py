@@ -48,6 +48,9 @@ SDK_ANSWERS: dict[str, tuple[Answer, ...]] = {
            "nonce challenges in between", "Curity HAAPI SDK", "the documented fallback order"),
         _a("a DPoP proof on the dcr token request as well (the initial token is then DPoP-bound)",
            "RFC 9449 §5", "a token request with a DPoP proof asks for a DPoP-bound token; any token request may"),
+        _a("the dynamic client's token request without a scope parameter (the server applies its default)",
+           "RFC 6749 §4.4.2, §3.3", "scope is OPTIONAL; the AS \"MUST either process the request using a "
+           "pre-defined default value or fail\""),
         _DISCOVERY, _AUTH, _HEADERS,
         _f("the dynamic client's token request without a DPoP proof", "Curity HAAPI SDK",
            "HAAPI access tokens are DPoP-bound (MUST)"),
@@ -69,6 +72,8 @@ SDK_ANSWERS: dict[str, tuple[Answer, ...]] = {
     "DCR-SDK-003": (
         _a("the cleared launch registers exactly once and uses the new client (token request or its token)",
            "Curity HAAPI SDK", "shouldClearExistingDCRClient forces a new registration"),
+        _a("deleting the old registration first (RFC 7592 DELETE with its registration access token)",
+           "RFC 7592 §2.3", "a client deprovisions itself with a DELETE to its client configuration endpoint"),
         _f("no new registration, several, or the old client_id kept", "Curity HAAPI SDK",
            "clearing forces a new registration (MUST)"),
     ),

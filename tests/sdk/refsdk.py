@@ -22,12 +22,13 @@ from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives import serialization
 
+from conformance.client.auth import authenticate
 from conformance.client.fields import OMIT
 from conformance.client.http import Exchange, RequestSpec, Transport
 from conformance.client.jose import DpopKey
 from conformance.client.registration import DynamicClient, registration_request
 from conformance.client.session import DcrSession
-from conformance.client.token import access_token_of, initial_token_request
+from conformance.client.token import access_token_of, client_credentials, initial_token_request
 from conformance.client.use import dynamic_token_request, resource_request, send_with_nonce_retry
 from conformance.profile import Profile
 
@@ -67,6 +68,10 @@ VARIANTS: dict[str, str] = {
                       "(RFC 9110 §12.5.1)",
     "new-connection-per-request": "open a new TLS connection for every request, the nonce retry included "
                                   "(RFC 9449 §8 names no connection)",
+    "omits-scope": "ask for the dynamic client's token without a scope parameter: the server applies the "
+                   "registered default (RFC 6749 §4.4.2 scope OPTIONAL, §3.3)",
+    "deletes-cleared-client": "when told to clear its client, delete the old registration first "
+                              "(RFC 7592 §2.3) and then register anew",
 }
 
 BACKOFF = (0.06, 0.12, 0.24, 0.48)  # 5 attempts at most; the tests grade with min_delay_s=0.05
@@ -124,6 +129,7 @@ class RefSdk:
         unknown = set(faults) - set(FAULTS) | set(variants) - set(VARIANTS)
         assert not unknown, f"unknown faults or variants {unknown}"
         self.variants = frozenset(variants)
+        self._nonce: str | None = None  # omits-scope: the latest DPoP-Nonce (RFC 9449 §8.2)
         self.profile = profile
         self.store = Path(store)
         self.attestation_url = attestation_url
@@ -181,6 +187,8 @@ class RefSdk:
                 return Outcome("attested")
             dyn = self._client_of(state)
             if clear_client and "keeps-cleared-client" not in self.faults:
+                if dyn is not None and "deletes-cleared-client" in self.variants:
+                    session.delete(dyn)  # RFC 7592 §2.3, with its registration access token
                 dyn = None
             if "reregisters-every-launch" in self.faults:
                 dyn = None
@@ -328,6 +336,18 @@ class RefSdk:
             return session.transport.send(dynamic_token_request(profile, dyn))
         if "ignores-dpop-nonce" in self.faults:
             return session.transport.send(dynamic_token_request(profile, dyn, dpop_key=key))
+        if "omits-scope" in self.variants:
+            url = profile.token_endpoint_for(dyn)
+
+            def build(nonce: str | None) -> RequestSpec:
+                spec = authenticate(client_credentials(url, None), dyn, audience=url)
+                spec.headers["DPoP"] = key.proof("POST", url, nonce=nonce)
+                return spec
+
+            exchange = send_with_nonce_retry(session.transport, build, self._nonce)
+            self._nonce = exchange.header("DPoP-Nonce") or self._nonce
+            session.transport.redactor.add_secret(access_token_of(exchange))
+            return exchange
         return session.use(dyn)
 
 
