@@ -8,6 +8,7 @@ Commands:
   1: a check failed; 2: wrong command line or recording; 3: the observer could not be reached.
 * ``use-scenario NAME --observer URL``: switch a running observer to another scenario.
 * ``scenarios``: the scenarios and what to do at each launch. ``checks``: the DCR-SDK checks.
+  ``answers``: per check, the answers the specs allow and forbid (the docs/sdk.md table).
 
 :func:`add_verify_client_command` is the one definition of ``verify-client`` (its options and
 its handler), used here and by ``dcr-conformance``; :func:`add_observe_argument` gives
@@ -215,6 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
     use.add_argument("--option", action="append", default=[], metavar="NAME=VALUE")
     sub.add_parser("scenarios", help="list the scenarios")
     sub.add_parser("checks", help="list the DCR-SDK checks")
+    sub.add_parser("answers", help="the allowed and forbidden answers of every DCR-SDK check (markdown)")
     return parser
 
 
@@ -229,7 +231,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "use-scenario":
         return _use_scenario(args)
     try:
-        code = _list_scenarios() if args.command == "scenarios" else _list_checks()
+        if args.command == "answers":
+            from .answers import answers_markdown
+
+            print(answers_markdown(), end="")
+            code = EXIT_OK
+        else:
+            code = _list_scenarios() if args.command == "scenarios" else _list_checks()
         sys.stdout.flush()
     except BrokenPipeError:  # e.g. piped into head
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (stdout stays open until exit)
