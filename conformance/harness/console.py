@@ -16,7 +16,7 @@ def write_terminal_summary(tr, outcomes: dict[tuple[str, str, str], Outcome], le
         counts = count_verdicts(outcomes)
         tr.write_line(
             f"dcr-conformance: {counts['passed']} passed, {counts['failed'] + counts['error']} failed (MUST), "
-            f"{counts['warning']} warnings (SHOULD), {counts['blocked']} blocked, {counts['not claimed']} not claimed, "
+            f"{counts['blocked']} blocked, {counts['warning']} warnings (SHOULD), {counts['not claimed']} not claimed, "
             f"{counts['expected failure']} expected failures, {counts['unexpectedly passed']} expected "
             f"failures that now pass")
     warned = [o for o in outcomes.values() if o.verdict == "warning"]
