@@ -185,7 +185,7 @@ def test_deleted_clients_tokens_stop_working(dcr_session, registered):
     token = steps.setup_use(dcr_session, registered)["access_token"]
     status_in(dcr_session.delete(registered), 204, "RFC 7592 delete", requirement="RFC7592-2.3")
     ex = dcr_session.introspect(token)
-    body = success(ex, 200, "introspection of a token of the deleted client")
+    body = success(ex, 200, "introspection of a token of the deleted client", requirement="RFC7662-2.2")
     expect(body.get("active") is False, f"active is {body.get('active')!r}", "active: false", ex)
 
 

@@ -76,7 +76,7 @@ def test_registration_returns_the_template_shape(dcr_session, profile, initial_t
     expect(isinstance(body.get("scope"), str), f"scope is {body.get('scope')!r}", "the registered scope", ex)
     if template.scope is not None:
         extra = scopes(body["scope"]) - scopes(template.scope)
-        expect(not extra, f"the registered scope adds {sorted(extra)}", f"within {template.scope!r}", ex)
+        expect(not extra, f"the registration response's scope adds {sorted(extra)}", f"within {template.scope!r}", ex)
 
 
 @check("DCR-REG-004", "RFC7591-3.2.1", "CURITY-DCR-REVOKE")
@@ -228,7 +228,7 @@ def test_scope_beyond_the_template_is_refused_or_clipped(dcr_session, profile, i
     granted = scopes((ex.json() or {}).get("scope"))
     allowed = scopes(profile.template.scope) if profile.template.scope is not None else set()
     expect(outside not in granted and (not allowed or granted <= allowed),
-           f"the registered scope is {sorted(granted)}", f"within the template's {sorted(allowed)}", ex)
+           f"the registration response's scope is {sorted(granted)}", f"within the template's {sorted(allowed)}", ex)
 
 
 @check("DCR-REG-013", "RFC7591-3.2.2", "CURITY-TEMPLATE-1")

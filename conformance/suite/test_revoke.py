@@ -17,15 +17,21 @@ from conformance.suite.check import check
 from conformance.suite.graphql_status import status_api
 
 
+#: RFC 7662 §2.2: introspection answers active (DCR-REV-008 owns it).
+INTROSPECTION = "RFC7662-2.2"
+
+
 def _token(dcr_session, dyn) -> str:
     """The dynamic client's access token (setup: a fault of its response blocks the check)."""
     return steps.setup_use(dcr_session, dyn)["access_token"]
 
 
 def _active(dcr_session, token: str, what: str) -> bool:
+    """What introspection says of ``token`` (an answer that is no RFC 7662 §2.2 answer blocks the check)."""
     ex = dcr_session.introspect(token)
-    body = success(ex, 200, what)
-    expect(isinstance(body.get("active"), bool), f"active is {body.get('active')!r}", "a boolean active", ex)
+    body = success(ex, 200, what, requirement=INTROSPECTION)
+    expect(isinstance(body.get("active"), bool), f"active is {body.get('active')!r}", "a boolean active", ex,
+           requirement=INTROSPECTION)
     return body["active"]
 
 
@@ -97,7 +103,7 @@ def test_revoked_access_token_is_inactive(dcr_session, registered):
     token = _token(dcr_session, registered)
     ex = dcr_session.revoke(registered, token, "access_token")
     status_in(ex, 200, "revocation of the dynamic client's access token")
-    expect(_active(dcr_session, token, "introspection after revocation") is False, "the revoked token is still active",
+    expect(_active(dcr_session, token, "introspection after revocation") is False, "the revoked token introspects as active",
            "active: false", ex)
 
 
@@ -111,7 +117,7 @@ def test_revoked_refresh_token_ends_its_grant(dcr_session, registered):
     refresh = dcr_session.refresh(registered, tokens["refresh_token"])
     refused(refresh, "refresh with the revoked refresh token", statuses={400}, errors={"invalid_grant"})
     expect(_active(dcr_session, tokens["access_token"], "introspection of the access token issued with it") is False,
-           "the access token issued with the revoked refresh token is still active",
+           "the access token issued with the revoked refresh token introspects as active",
            "active: false (RFC 7009 §2.1: SHOULD invalidate the access tokens of the same grant)", ex)
 
 
@@ -155,7 +161,8 @@ def test_inactive_token_introspects_as_only_active_false(dcr_session, profile, r
             pytest.skip("not claimed by profile: revocation (RFC 7009) with a revocation_endpoint")
         dyn = register()
         token = _token(dcr_session, dyn)
-        status_in(dcr_session.revoke(dyn, token, "access_token"), 200, "revocation of the dynamic client's access token")
+        status_in(dcr_session.revoke(dyn, token, "access_token"), 200, "revocation of the dynamic client's access token",
+                  requirement="RFC7009-2.2")
     _introspects_inactive(dcr_session, token, f"a {kind}")
 
 

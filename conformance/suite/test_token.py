@@ -18,6 +18,7 @@ from conformance.oracles.expect import (error_response, expect, no_store, refuse
                                         www_authenticate)
 from conformance.oracles.token_response import TOKEN_RESPONSE, scopes, token_success
 from conformance.requirements import SHOULD
+from conformance.suite import steps
 from conformance.suite.check import check
 from conformance.suite.forged import rogue_certificate_like, unknown_signing_key, unregistered_self_signed
 from conformance.vocabulary import JWT_METHODS, MTLS_METHODS, SECRET_METHODS
@@ -25,6 +26,12 @@ from conformance.vocabulary import JWT_METHODS, MTLS_METHODS, SECRET_METHODS
 
 def _initial(dcr_session, profile, main, **auth):
     return dcr_session.transport.send(initial_token_request(profile, main, **auth))
+
+
+def _valid_first(dcr_session, profile, main, vector: str) -> None:
+    """Send the unmutated request a negative vector changes in one respect: accepted, so the
+    refusal that follows is the mutation's doing (a fault here blocks the check)."""
+    steps.initial_token_answer(_initial(dcr_session, profile, main), f"the valid request the {vector} vector mutates")
 
 
 @check("DCR-TOK-001", "RFC6749-4.4.2", "RFC6749-5.1", "RFC6749-4.4.3")
@@ -60,6 +67,7 @@ def test_secret_is_form_encoded_before_base64(dcr_session, profile, main_client)
 @check("DCR-TOK-004", "RFC6749-5.2", methods=SECRET_METHODS)
 def test_wrong_secret_is_invalid_client(dcr_session, profile, main_client):
     """A wrong client secret gets invalid_client (401 with WWW-Authenticate after Basic)."""
+    _valid_first(dcr_session, profile, main_client, "wrong-secret")
     ex = _initial(dcr_session, profile, main_client, secret_override="wrong-" + (main_client.client_secret or "")[::-1])
     if main_client.auth_method == "client_secret_basic":
         error_response(ex, {401}, {"invalid_client"}, "wrong secret sent with HTTP Basic")
@@ -121,9 +129,11 @@ def test_unlisted_client_gets_no_dcr_scope(dcr_session, profile):
 @check("DCR-TOK-008", "RFC6749-4.4.2", "RFC6749-5.2")
 def test_main_client_without_credentials_is_refused(dcr_session, profile, main_client):
     """The main client id without any credential gets invalid_client and no token."""
-    spec = client_credentials(profile.server.token_endpoint, "dcr").with_form(client_id=main_client.client_id)
+    _valid_first(dcr_session, profile, main_client, "no-credentials")
+    # The same endpoint as the valid request (an mTLS alias may refuse the handshake without a certificate).
+    spec = client_credentials(profile.token_endpoint_for(main_client), "dcr").with_form(client_id=main_client.client_id)
     refused(dcr_session.transport.send(spec), "client_id without any client authentication",
-            statuses={400, 401}, errors={"invalid_client"})
+            statuses={400, 401}, errors={"invalid_client"}, tls_refusal_ok=True)
 
 
 @check("DCR-TOK-009", "RFC7521-4.2", "RFC7523-3", methods=("private_key_jwt",))
@@ -226,6 +236,7 @@ def test_tls_client_auth_is_accepted(dcr_session, profile, main_client):
 @check("DCR-TOK-014", "RFC8705-2", methods=MTLS_METHODS)
 def test_mtls_without_client_id_is_refused(dcr_session, profile, main_client):
     """A mutual-TLS request without the client_id parameter is refused."""
+    _valid_first(dcr_session, profile, main_client, "no-client-id")
     spec = initial_token_request(profile, main_client).without_form("client_id")
     refused(dcr_session.transport.send(spec), "mTLS token request without client_id", statuses={400, 401},
             errors={"invalid_request", "invalid_client"})
@@ -235,6 +246,7 @@ def test_mtls_without_client_id_is_refused(dcr_session, profile, main_client):
 @pytest.mark.parametrize("certificate", ["none", "untrusted-ca", "wrong-dn"])
 def test_mtls_certificate_binding_is_enforced(dcr_session, profile, main_client, certificate):
     """No certificate, one from an untrusted CA with the right DN, or a trusted one with another DN is refused."""
+    _valid_first(dcr_session, profile, main_client, f"{certificate} certificate")
     spec = initial_token_request(profile, main_client)
     if certificate == "none":
         spec.identity = None
