@@ -6,7 +6,8 @@ them, in the order of :data:`VERDICT_RANK`.
 **Blocked**: a check fails only for a broken requirement of its own (its ``@check`` ids). When a
 step it builds on breaks another requirement, or a prerequisite did not work, it is blocked
 (:func:`blocked_reason`): neither passed nor failed, "blocked by DCR-XXX-NNN: <one line>", naming
-the check that owns the broken requirement (:func:`owner_of`), which reports it. The plugin turns a
+the check that owns the broken requirement (:func:`owner_of`: MUST checks first, then by protocol
+step and id), which reports it. The plugin turns a
 blocked test into a skip carrying the reason (JUnit ``<skipped>``) and the user property
 ``dcr_blocked``; a run with a blocked check never passes (exit status 1, see the README).
 """
@@ -21,6 +22,7 @@ import pytest
 
 from conformance.catalogue import CheckInfo, checks_by_requirement
 from conformance.oracles.failures import CheckFailure, is_blocking
+from conformance.requirements import MUST
 
 VERDICT_RANK = {"passed": 0, "not claimed": 1, "expected failure": 2, "warning": 3, "blocked": 4,
                 "unexpectedly passed": 5, "failed": 6, "error": 7}
@@ -30,12 +32,24 @@ _WITH_DETAIL = ("failed", "error", "warning", "blocked", "unexpectedly passed", 
 BLOCKED_PROPERTY = "dcr_blocked"
 
 
+#: The protocol's steps in order: an owner is looked for in the earliest step first.
+_STEP_ORDER = ("token", "register", "use", "manage", "revoke")
+
+
+def _owner_rank(info: CheckInfo) -> tuple:
+    """Catalogue order for owners: MUST checks first (a SHOULD owner only warns), then by protocol
+    step, the example-based checks before the fuzzing properties, then by id."""
+    step = _STEP_ORDER.index(info.step) if info.step in _STEP_ORDER else len(_STEP_ORDER)
+    return info.level != MUST, step, info.id.startswith("DCR-FUZZ-"), info.id
+
+
 @lru_cache(maxsize=None)
 def owner_of(requirement_id: str, besides: str = "") -> str | None:
-    """The check that owns a requirement: the first citing it in catalogue order, other than
-    ``besides`` (None: no such check)."""
-    owners = [info.id for info in checks_by_requirement().get(requirement_id) or [] if info.id != besides]
-    return owners[0] if owners else None
+    """The check that owns a requirement: the first citing it in catalogue order
+    (:func:`_owner_rank`), other than ``besides`` (None: no such check)."""
+    owners = sorted((info for info in checks_by_requirement().get(requirement_id) or [] if info.id != besides),
+                    key=_owner_rank)
+    return owners[0].id if owners else None
 
 
 def blocked_reason(failure: CheckFailure, info: CheckInfo) -> str | None:

@@ -97,3 +97,18 @@ def test_blocked_checks_alone_do_not_let_a_run_pass(server):
     assert result.failures == [] and result.exit_code == 1
     assert all("blocked by DCR-TOK-002" in r for r in result.checks["DCR-REG-001"].skipped)
     assert f"0 failed (MUST), {len(LABELS)} blocked" in result.summary_line
+
+
+def test_a_refused_registration_blocks_the_checks_that_need_a_client(server):
+    """Registration answered 200, not 201 (RFC 7591 §3.2.1): DCR-REG-001 fails; the RFC 7592 read,
+    the use and the revocation checks, which only needed a client, are blocked by it."""
+    srv = server("registration-returns-200")
+    needs_a_client = {"DCR-MGT-001", "DCR-USE-001", "DCR-REV-003"}
+    result = run_suite(srv.profile_path, only=needs_a_client | {"DCR-REG-001"})
+    assert result.exit_code == 1
+    assert {c for c, o in result.checks.items() if o.caught} == {"DCR-REG-001"}
+    assert not [f for f in result.failures if "DCR-REG-001" not in f.nodeid], result.failures
+    for check_id in needs_a_client:
+        reasons = result.checks[check_id].skipped
+        assert reasons and all("blocked by DCR-REG-001: a registered dynamic client: registration: HTTP 200" in r
+                               and "[RFC7591-3.2.1]" in r for r in reasons), (check_id, reasons[:2])
