@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from conformance.client.http import Exchange
 from conformance.client.registration import DynamicClient
 from conformance.client.session import DcrSession
-from conformance.oracles.expect import expect, success
+from conformance.oracles.expect import expect, status_in, success
 from conformance.oracles.failures import CheckFailure, as_prerequisite
 from conformance.oracles.token_response import token_success
 from conformance.vocabulary import DCR_SCOPE
@@ -53,6 +53,21 @@ def setup_initial_token(dcr_session: DcrSession, label: str, scope: str | None =
 def initial_token_answer(ex: Exchange, what: str) -> dict:
     """An initial token response, judged as a prerequisite (RFC 6749 §4.4.3, §5.1)."""
     return prerequisite("an initial registration token", lambda: token_success(ex, what, requirement=INITIAL_TOKEN))
+
+
+def accepted_control(ex: Exchange, what: str, requirement=INITIAL_TOKEN) -> None:
+    """The valid request a negative vector mutates was accepted (200 with an access token), so the
+    refusal that follows is the mutation's doing. Only the acceptance is judged: the control is
+    evidence, not a step the check builds on (the rest of its answer is DCR-TOK-001's and
+    DCR-TOK-002's to judge). ``requirement`` names what a refusal breaks."""
+    def judge() -> None:
+        status_in(ex, 200, what, requirement=requirement)
+        body = ex.json() if isinstance(ex.json(), dict) else {}
+        expect(isinstance(body.get("access_token"), str) and body["access_token"],
+               f"{what}: access_token is missing or empty", "a non-empty access_token string", ex,
+               requirement=requirement)
+
+    prerequisite("the valid request of the negative vector", judge)
 
 
 def setup_registration(dcr_session: DcrSession, token: str, metadata: dict[str, Any] | None = None,
