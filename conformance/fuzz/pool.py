@@ -16,6 +16,9 @@ from dataclasses import dataclass, field
 
 from conformance.oracles.failures import PrerequisiteFailure
 
+#: RFC 6749 §4.4.2 / §5.1: the main client's client_credentials request answered with a token.
+INITIAL_TOKEN = ("RFC6749-4.4.2", "RFC6749-5.1")
+
 
 @dataclass(eq=False)
 class InitialToken:
@@ -60,6 +63,7 @@ class TokenPool:
         self._cond = threading.Condition()
         self._closed = False
         self._failure: str | None = None
+        self._failure_requirements: tuple[str, ...] = ()  # what the failed token answer broke
         self._counter = 0
         self._thread = threading.Thread(target=self._fill, name=f"dcr-token-pool-{main_label}", daemon=True)
         self.fetched = 0
@@ -86,7 +90,7 @@ class TokenPool:
         if not token:
             raise PrerequisiteFailure(
                 f"prerequisite: could not get an initial token for main client {self.main_label!r}\n  "
-                + exchange.describe().replace("\n", "\n  "))
+                + exchange.describe().replace("\n", "\n  "), INITIAL_TOKEN)
         with self._cond:
             self._counter += 1
             self.fetched += 1
@@ -104,7 +108,7 @@ class TokenPool:
                 token = self._fetch()
             except PrerequisiteFailure as exc:
                 with self._cond:
-                    self._failure = str(exc)
+                    self._failure, self._failure_requirements = str(exc), exc.requirements
                     self._cond.notify_all()
                 return
             except Exception as exc:  # the transport never raises for network errors; be safe
@@ -120,7 +124,7 @@ class TokenPool:
         """A fresh token: from the pool when one is ready and young enough, else fetched now."""
         with self._cond:
             if self._failure:
-                raise PrerequisiteFailure(self._failure)
+                raise PrerequisiteFailure(self._failure, self._failure_requirements)
             while self._ready:
                 token = self._ready.popleft()
                 self._cond.notify_all()

@@ -1,12 +1,12 @@
 """The run's summary on the console: one row per check, one column per main client, then the
-counts, the SHOULD findings and the clients the suite could not delete."""
+counts, the SHOULD findings, the blocked checks and the clients the suite could not delete."""
 
 from __future__ import annotations
 
 from conformance.harness.outcomes import Outcome, count_verdicts
 
 _SYMBOL = {"passed": "pass", "not claimed": "n/c", "expected failure": "xfail", "warning": "WARN",
-           "unexpectedly passed": "XPASS", "failed": "FAIL", "error": "ERROR"}
+           "blocked": "BLOCK", "unexpectedly passed": "XPASS", "failed": "FAIL", "error": "ERROR"}
 
 
 def write_terminal_summary(tr, outcomes: dict[tuple[str, str, str], Outcome], leftovers: list[dict]) -> None:
@@ -16,7 +16,7 @@ def write_terminal_summary(tr, outcomes: dict[tuple[str, str, str], Outcome], le
         counts = count_verdicts(outcomes)
         tr.write_line(
             f"dcr-conformance: {counts['passed']} passed, {counts['failed'] + counts['error']} failed (MUST), "
-            f"{counts['warning']} warnings (SHOULD), {counts['not claimed']} not claimed, "
+            f"{counts['blocked']} blocked, {counts['warning']} warnings (SHOULD), {counts['not claimed']} not claimed, "
             f"{counts['expected failure']} expected failures, {counts['unexpectedly passed']} expected "
             f"failures that now pass")
     warned = [o for o in outcomes.values() if o.verdict == "warning"]
@@ -24,6 +24,16 @@ def write_terminal_summary(tr, outcomes: dict[tuple[str, str, str], Outcome], le
         tr.section("SHOULD-level findings (warnings; failures under --dcr-strict)", sep="-", yellow=True)
         for o in sorted(warned, key=lambda o: (o.check_id, o.profile, o.client)):
             tr.write_line(f"{o.check_id}[{o.profile}-{o.client}]: {o.detail}")
+    blocked = [o for o in outcomes.values() if o.verdict == "blocked"]
+    if blocked:
+        tr.section("blocked checks (a step they build on broke another check's requirement)", sep="-", yellow=True)
+        by_check: dict[str, list[Outcome]] = {}
+        for o in sorted(blocked, key=lambda o: (o.check_id, o.profile, o.client)):
+            by_check.setdefault(o.check_id, []).append(o)
+        for check_id, cells in by_check.items():  # one line per check: its first cell's reason
+            first = cells[0]
+            more = f" (and {len(cells) - 1} more main clients)" if len(cells) > 1 else ""
+            tr.write_line(f"{check_id}[{first.profile}-{first.client}]: {first.detail}{more}")
     if leftovers:
         tr.section("clients the suite could not delete", sep="-", yellow=True)
         for entry in leftovers:

@@ -19,11 +19,13 @@ import pytest
 
 from conformance.harness import hookspecs
 from conformance.harness.options import add_options
+from conformance.harness.outcomes import BLOCKED_PROPERTY, blocked_reason
 from conformance.harness.runstate import RUN_STATE, RunState, state_of
 from conformance.harness.targets import Target, TargetUnusable
 from conformance.oracles import failures
 from conformance.requirements import SHOULD
 from conformance.catalogue import CheckInfo
+from conformance.suite import steps
 from conformance.suite.check import STEPS
 from conformance.suite.expiry import AGING_MARGIN_S
 from conformance.vocabulary import DCR_SCOPE
@@ -198,12 +200,7 @@ def dcr_session(target: Target):
 def new_initial_token(target: Target):
     """A factory of fresh initial registration tokens for the target's main client (step 1)."""
     def get(scope: str = DCR_SCOPE) -> str:
-        token, exchange = target.session.initial_token(target.label, scope=scope)
-        if not token:
-            raise failures.PrerequisiteFailure(
-                f"prerequisite: could not get an initial token for main client {target.label!r}\n  "
-                + exchange.describe().replace("\n", "\n  "))
-        return token
+        return steps.setup_initial_token(target.session, target.label, scope)  # blocks when it fails
     return get
 
 
@@ -222,10 +219,7 @@ def expired_initial_token(target: Target, dcr_state) -> str:
         pytest.skip(f"not claimed by profile: initial_token_ttl_s = {ttl} is longer than --dcr-max-wait")
     aged = dcr_state.expired_initial_token(target.profile)
     token, exchange = aged.value
-    if not token:
-        raise failures.PrerequisiteFailure(
-            "prerequisite: could not get an initial token for the profile's first main client\n  "
-            + exchange.describe().replace("\n", "\n  "))
+    steps.initial_token_answer(exchange, "the initial token request of the profile's first main client")
     aged.wait_until_older_than(ttl + AGING_MARGIN_S, dcr_state.max_wait_s, f"initial_token_ttl_s = {ttl}")
     return token
 
@@ -234,12 +228,7 @@ def expired_initial_token(target: Target, dcr_state) -> str:
 def register(target: Target, new_initial_token):
     """A factory registering a fresh dynamic client with a fresh initial token (steps 1 and 2)."""
     def do(metadata: dict | None = None):
-        dyn, exchange = target.session.register(new_initial_token(), metadata)
-        if dyn is None:
-            raise failures.PrerequisiteFailure(
-                "prerequisite: registration with a fresh initial token failed\n  "
-                + exchange.describe().replace("\n", "\n  "))
-        return dyn
+        return steps.setup_registration(target.session, new_initial_token(), metadata)  # blocks when it fails
     return do
 
 
@@ -283,6 +272,17 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     if info is None:
         return report
     state = state_of(item.config)
+    blocked = None
+    if call.excinfo is not None and call.excinfo.errisinstance(failures.CheckFailure) and report.failed:
+        blocked = blocked_reason(call.excinfo.value, info)
+    if blocked is not None:  # not its own requirement: neither passed nor failed (outcomes.py)
+        text = state.redact(blocked)
+        path, line = item.reportinfo()[:2]
+        report.outcome = "skipped"
+        report.longrepr = (str(path), (line or 0) + 1, text)
+        report.user_properties.append((BLOCKED_PROPERTY, text))
+        item.user_properties.append((BLOCKED_PROPERTY, text))  # JUnit writes the teardown report's
+        return report
     if report.longrepr is not None and not hasattr(report, "wasxfail"):
         if call.excinfo is not None and call.excinfo.errisinstance(failures.CheckFailure):
             report.longrepr = f"{info.id} {info.title}\n{call.excinfo.value}"
@@ -313,6 +313,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
 def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config):
     if report.when == "call" and report.passed and any(k == "dcr_warning" for k, _ in report.user_properties):
         return "warned", "W", ("WARN", {"yellow": True})
+    if report.skipped and any(k == BLOCKED_PROPERTY for k, _ in report.user_properties):
+        return "blocked", "b", ("BLOCKED", {"yellow": True})
     return None
 
 
@@ -323,6 +325,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     workeroutput = getattr(session.config, "workeroutput", None)
     if workeroutput is not None:  # an xdist worker: hand the leftovers to the controller
         workeroutput["dcr_leftovers"] = json.dumps(state.leftovers)
+    elif session.exitstatus == pytest.ExitCode.OK and state.counts().get("blocked"):
+        # A blocked check is no pass: the check owning the broken requirement fails the run; when
+        # it was not selected (or not claimed), the blocked checks do.
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_testnodedown(node, error) -> None:

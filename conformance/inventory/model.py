@@ -25,7 +25,7 @@ CLAIM = "left to a profile claim"
 NOT_YET = "not yet checked"
 REASON_KINDS = (NOT_APPLICABLE, CLIENT_SIDE, NOT_OBSERVABLE, CLAIM, NOT_YET)
 
-_ID = re.compile(r"^RFC(?P<rfc>\d+)-(?P<section>[0-9]+(?:\.[0-9]+)*)(?:-S)?(?:-[a-z])?$")
+_ID = re.compile(r"^RFC(?P<rfc>\d+)-(?P<section>[0-9]+(?:\.[0-9]+)*)(?:-S)?(?:-[a-z])?(?:-[A-Z]+)?$")
 
 
 @dataclass(frozen=True)

@@ -75,7 +75,7 @@ STATEMENTS = (
     must("RFC6749-4.4.2-c", """The client MUST authenticate with the authorization server as
          described in Section 3.2.1.""", reason=client_side()),
     should("RFC6749-4.4.3", """A refresh token SHOULD NOT be included.""", keyword="SHOULD NOT"),
-    must("RFC6749-5.1", """The authorization server MUST include the HTTP "Cache-Control" response
+    must("RFC6749-5.1-NOSTORE", """The authorization server MUST include the HTTP "Cache-Control" response
          header field [RFC2616] with a value of "no-store" in any response containing tokens,
          credentials, or other sensitive information, as well as the "Pragma" response header field
          [RFC2616] with a value of "no-cache"."""),

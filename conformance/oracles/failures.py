@@ -1,7 +1,10 @@
 """How a verdict is reported: the failure types, SHOULD findings, and how evidence is rendered.
 
-A MUST-level violation raises :class:`CheckFailure`; a step the check builds on that did not
-work raises :class:`PrerequisiteFailure`. A SHOULD-level finding (RFC 2119 §3) is recorded with
+A MUST-level violation raises :class:`CheckFailure`, naming the requirement ids (of
+:mod:`conformance.requirements`) the failed assertion enforces; a step the check builds on that did
+not work raises :class:`PrerequisiteFailure`. The harness fails a check only for a failure of one
+of its own requirements (an assertion naming none is the check's own); any other failure, and
+every prerequisite failure, *blocks* it (:func:`is_blocking`). A SHOULD-level finding (RFC 2119 §3) is recorded with
 :func:`record_finding` and the check goes on; the pytest harness collects :func:`findings` after
 each check and reports them as warnings (failures under ``--dcr-strict``). Messages are built
 from the redacted capture of each exchange (``Exchange.describe``), never from raw values.
@@ -16,12 +19,42 @@ from typing import Any, Iterable
 from conformance.client.http import Exchange
 
 
+Requirements = str | Iterable[str] | None
+
+
+def requirement_ids(requirement: Requirements) -> tuple[str, ...]:
+    """``"RFC6749-5.1"``, a tuple of ids or None, as a tuple of ids."""
+    if requirement is None:
+        return ()
+    return (requirement,) if isinstance(requirement, str) else tuple(requirement)
+
+
 class CheckFailure(AssertionError):
-    """A server answer that breaks the requirement a check enforces."""
+    """A server answer that breaks a requirement; ``requirements`` are the ids the failed
+    assertion enforces (empty: the requirements of the check that made it)."""
+
+    def __init__(self, message: str = "", requirements: Requirements = None) -> None:
+        super().__init__(message)
+        self.requirements = requirement_ids(requirements)
 
 
 class PrerequisiteFailure(CheckFailure):
-    """A step the check builds on did not work (for example, no initial token could be had)."""
+    """A step the check builds on did not work (for example, no initial token could be had);
+    ``requirements`` name what that step's answer broke, when the oracle knows."""
+
+
+def is_blocking(failure: CheckFailure, own: Iterable[str]) -> bool:
+    """Whether ``failure`` blocks a check citing ``own`` instead of failing it: a prerequisite
+    that did not work (a step the check builds on is not its subject, whatever it broke), or an
+    assertion of requirements none of which is the check's own."""
+    if isinstance(failure, PrerequisiteFailure):
+        return True
+    return bool(failure.requirements) and not set(failure.requirements) & set(own)
+
+
+def as_prerequisite(failure: CheckFailure, step: str) -> PrerequisiteFailure:
+    """``failure`` of a step a check builds on (its setup), keeping the requirements it names."""
+    return PrerequisiteFailure(f"prerequisite: {step}: {failure}", failure.requirements)
 
 
 _findings = threading.local()

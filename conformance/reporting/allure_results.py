@@ -43,6 +43,7 @@ from allure_commons.types import AttachmentType, LinkType
 
 from conformance import __version__
 from conformance.harness.options import option
+from conformance.harness.outcomes import BLOCKED_PROPERTY
 from conformance.requirements import MUST, REQUIREMENTS
 
 #: Exchanges attached in full per test; beyond this the rest are summarised in one step.
@@ -55,6 +56,7 @@ SUITE_ERROR = "Suite error"
 EXPECTED = "Expected failure"
 XPASS = "Unexpectedly passed"
 NOT_CLAIMED = "Not claimed"
+BLOCKED = "Blocked"
 _NO_ANSWER = ("no HTTP answer", "got no response", "connection refused", "timed out after")
 
 CATEGORIES = [
@@ -65,6 +67,8 @@ CATEGORIES = [
      "messageRegex": SHOULD_FAILED + r"[\s\S]*"},
     {"name": "SHOULD warnings", "matchedStatuses": ["passed"], "messageRegex": SHOULD_FAILED + r"[\s\S]*"},
     {"name": "Expected failures that now pass", "matchedStatuses": ["failed"], "messageRegex": XPASS + r"[\s\S]*"},
+    {"name": "Blocked by another check's failure", "matchedStatuses": ["broken"],
+     "messageRegex": BLOCKED + r"[\s\S]*"},
     {"name": "Suite errors", "matchedStatuses": ["broken"]},
     {"name": "Expected failures", "matchedStatuses": ["skipped"], "messageRegex": EXPECTED + r"[\s\S]*"},
 ]
@@ -246,6 +250,10 @@ def _status_of(reports: dict, excinfo: dict, info, state) -> tuple[str, str, str
     """(allure status, message, trace) from the final setup / call / teardown reports."""
     setup, call, teardown = reports.get("setup"), reports.get("call"), reports.get("teardown")
     head = f"{info.id} {info.title}"
+    for report in (setup, call):  # a step it builds on broke another check's requirement
+        blocked = dict(report.user_properties).get(BLOCKED_PROPERTY) if report is not None else None
+        if blocked:
+            return Status.BROKEN, f"{BLOCKED}: {head}\n{blocked}", None
     if setup is not None and setup.failed:
         return Status.BROKEN, _prefixed(SUITE_ERROR + " (setup)", head, setup, excinfo.get("setup")), None
     if setup is not None and setup.skipped:

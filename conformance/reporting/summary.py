@@ -34,11 +34,14 @@ from conformance.requirements import MUST, REQUIREMENTS
 
 SCHEMA = "dcr-conformance/summary/1"
 #: Verdicts of a result row, best first (the order of RunState's ranking).
-VERDICTS = ("passed", "not claimed", "expected failure", "warning", "unexpectedly passed", "failed", "error")
+VERDICTS = ("passed", "not claimed", "expected failure", "warning", "blocked", "unexpectedly passed", "failed",
+            "error")
 #: Verdicts that break a MUST requirement (the run's verdict is "fail" if a MUST row has one).
 BREAKING = ("failed", "error")
+#: A blocked row (a step it builds on broke another check's requirement) never lets the run pass.
+BLOCKED = "blocked"
 _RANK = {v: i for i, v in enumerate(VERDICTS)}
-_SYMBOL = {"passed": "pass", "not claimed": "n/c", "expected failure": "xfail", "warning": "WARN",
+_SYMBOL = {"passed": "pass", "not claimed": "n/c", "expected failure": "xfail", "warning": "WARN", "blocked": "BLOCK",
            "unexpectedly passed": "XPASS", "failed": "FAIL", "error": "ERROR"}
 #: Test-case counters, named as JUnit's <testsuite> attributes (plus passed and warnings).
 CASE_KEYS = ("tests", "passed", "failures", "errors", "skipped", "warnings")
@@ -129,6 +132,9 @@ def build_summary(
     if breaking:
         verdict = "fail"
         reasons.append(f"{len(breaking)} MUST result(s) failed or could not be checked")
+    if totals[BLOCKED]:
+        verdict = "fail"
+        reasons.append(f"{totals[BLOCKED]} result(s) blocked by another check's failed requirement")
     if interruption:
         verdict = "fail"
         reasons.append(redact(interruption))
@@ -239,7 +245,8 @@ def render_markdown(summary: dict) -> str:
     headers = [c if multi else c.split("/", 1)[1] for c in columns]
     lines += ["", "## Requirements × main clients", "",
               "`pass` held, `FAIL` broken, `WARN` SHOULD not met, `n/c` not claimed by the profile, "
-              "`xfail` known failure, `ERROR` could not be checked, blank: no check for this client.", "",
+              "`xfail` known failure, `BLOCK` blocked by another check's failed requirement, `ERROR` could not be "
+              "checked, blank: no check for this client.", "",
               "| requirement | level | " + " | ".join(headers) + " |",
               "|---|---|" + "---|" * len(headers)]
     for req in summary["requirements"]:
@@ -311,6 +318,8 @@ def verify(summary: dict) -> list[str]:
     breaking = any(r.get("level") == MUST and r.get("verdict") in BREAKING for r in rows)
     if breaking and summary.get("verdict") != "fail":
         problems.append("verdict says pass although a MUST row failed")
+    if totals.get(BLOCKED) and summary.get("verdict") != "fail":
+        problems.append("verdict says pass although a row is blocked")
     return problems
 
 

@@ -58,7 +58,8 @@ _ALL = (
     # --- token endpoint, step 1
     _d("token-issues-refresh-token", "TOK-001", "RFC6749-4.4.3",
        "client_credentials responses carry a refresh_token."),
-    _d("token-missing-no-store", "TOK-002 USE-001", "RFC6749-5.1",
+    # DCR-TOK-002 owns RFC6749-5.1-NOSTORE; the checks that only need a token are blocked by it.
+    _d("token-missing-no-store", "TOK-002", "RFC6749-5.1-NOSTORE",
        "Token responses lack Cache-Control: no-store and Pragma: no-cache."),
     _d("basic-not-form-decoded", "TOK-003", "RFC6749-2.3.1",
        "HTTP Basic credentials are not form-urldecoded after base64 (RFC 6749 App. B)."),

@@ -20,6 +20,7 @@ from conformance.oracles.expect import error_response, expect, refused, should, 
 from conformance.oracles.registration import not_created
 from conformance.oracles.token_response import scopes
 from conformance.requirements import SHOULD
+from conformance.suite import steps
 from conformance.suite.check import check
 from conformance.vocabulary import SHARED_SECRET_METHODS
 
@@ -77,7 +78,7 @@ def test_registration_returns_the_template_shape(dcr_session, profile, initial_t
     expect(isinstance(body.get("scope"), str), f"scope is {body.get('scope')!r}", "the registered scope", ex)
     if template.scope is not None:
         extra = scopes(body["scope"]) - scopes(template.scope)
-        expect(not extra, f"the registered scope adds {sorted(extra)}", f"within {template.scope!r}", ex)
+        expect(not extra, f"the registration response's scope adds {sorted(extra)}", f"within {template.scope!r}", ex)
 
 
 @check("DCR-REG-004", "RFC7591-3.2.1", "CURITY-DCR-REVOKE")
@@ -97,7 +98,7 @@ def test_each_registration_gets_distinct_credentials(dcr_session, new_initial_to
 def test_registration_returns_management_credentials(dcr_session, profile, initial_token):
     """The response holds a registration access token and a registration_client_uri ending in the client_id."""
     _, ex = dcr_session.register(initial_token)
-    body = success(ex, 201, "registration")
+    body = success(ex, 201, "registration", requirement=steps.REGISTERED)  # DCR-REG-001's: blocks this one
     expect(isinstance(body.get("registration_access_token"), str) and body["registration_access_token"],
            "registration_access_token is missing", "a registration_access_token (RFC 7592 §3)", ex)
     uri = body.get("registration_client_uri")
@@ -116,7 +117,7 @@ def test_registration_returns_management_credentials(dcr_session, profile, initi
 def test_initial_token_works_once(dcr_session, initial_token):
     """A second registration with the same initial token is refused (401 invalid_token expected)."""
     _, first = dcr_session.register(initial_token)
-    success(first, 201, "first registration with the token")
+    success(first, 201, "first registration with the token", requirement=steps.REGISTERED)
     _, again = dcr_session.register(initial_token)
     not_created(again, "second registration with the same initial token")
     refused(again, "second registration with the same initial token", statuses={400, 401, 403})
@@ -189,10 +190,8 @@ def test_token_without_dcr_scope_cannot_register(dcr_session, profile, main_clie
         token_type = "Bearer"
     else:
         dyn = register()
-        got = dcr_session.use(dyn)
-        token = access_token_of(got)
-        expect(token, "prerequisite: the dynamic client got no access token", "a token", got)
-        token_type, key = str(got.json().get("token_type") or "Bearer"), dcr_session.dpop_key(dyn)
+        body = steps.setup_use(dcr_session, dyn)
+        token, token_type, key = body["access_token"], str(body["token_type"]), dcr_session.dpop_key(dyn)
     # Presented as its type requires, so a refusal is about the scope, not about the token's binding.
     ex = _register_presenting(dcr_session, token, token_type, key)
     not_created(ex, f"registration with the {source} token, which lacks the dcr scope")
@@ -222,14 +221,16 @@ def test_template_of_other_clients_is_refused(dcr_session, profile, initial_toke
 def test_scope_beyond_the_template_is_refused_or_clipped(dcr_session, profile, initial_token):
     """A request for scopes outside the template is refused with invalid_client_metadata or clipped to the template."""
     outside = "outside-" + secrets.token_hex(3)
-    _, ex = dcr_session.register(initial_token, {"scope": f"openid profile {outside}"})
+    # One fault: the template's own scope (when the profile names it) plus one scope outside it.
+    asked = f"{profile.template.scope} {outside}" if profile.template.scope else outside
+    _, ex = dcr_session.register(initial_token, {"scope": asked})
     if ex.status != 201:
         error_response(ex, {400}, {"invalid_client_metadata"}, "registration asking for scopes beyond the template")
         return
     granted = scopes((ex.json() or {}).get("scope"))
     allowed = scopes(profile.template.scope) if profile.template.scope is not None else set()
     expect(outside not in granted and (not allowed or granted <= allowed),
-           f"the registered scope is {sorted(granted)}", f"within the template's {sorted(allowed)}", ex)
+           f"the registration response's scope is {sorted(granted)}", f"within the template's {sorted(allowed)}", ex)
 
 
 @check("DCR-REG-013", "RFC7591-3.2.2", "CURITY-TEMPLATE-1", needs=("template",))
@@ -244,7 +245,7 @@ def test_foreign_redirects_and_grants_are_refused_or_ignored(dcr_session, initia
         error_response(ex, {400}, errors, f"registration with {field} = {value!r}")
         return
     registered = (ex.json() or {}).get(field) or []
-    expect(value[0] not in registered, f"the client was registered with {field} {registered!r}",
+    expect(value[0] not in registered, f"the registration response lists {field} {registered!r}",
            f"a refusal, or {value[0]!r} not applied", ex)
 
 

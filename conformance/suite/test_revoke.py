@@ -12,21 +12,26 @@ from conformance.oracles.expect import error_response, expect, refused, should, 
 from conformance.oracles.failures import PrerequisiteFailure
 from conformance.oracles.token_response import token_success
 from conformance.requirements import SHOULD
-from conformance.suite import code_flow
+from conformance.suite import code_flow, steps
 from conformance.suite.check import check
 from conformance.suite.graphql_status import status_api
 
 
+#: RFC 7662 §2.2: introspection answers active (DCR-REV-008 owns it).
+INTROSPECTION = "RFC7662-2.2"
+
+
 def _token(dcr_session, dyn) -> str:
-    ex = dcr_session.use(dyn)
-    body = token_success(ex, "the dynamic client's token request", token_type="DPoP" if dcr_session.profile.use.dpop else "Bearer")
-    return body["access_token"]
+    """The dynamic client's access token (setup: a fault of its response blocks the check)."""
+    return steps.setup_use(dcr_session, dyn)["access_token"]
 
 
 def _active(dcr_session, token: str, what: str) -> bool:
+    """What introspection says of ``token`` (an answer that is no RFC 7662 §2.2 answer blocks the check)."""
     ex = dcr_session.introspect(token)
-    body = success(ex, 200, what)
-    expect(isinstance(body.get("active"), bool), f"active is {body.get('active')!r}", "a boolean active", ex)
+    body = success(ex, 200, what, requirement=INTROSPECTION)
+    expect(isinstance(body.get("active"), bool), f"active is {body.get('active')!r}", "a boolean active", ex,
+           requirement=INTROSPECTION)
     return body["active"]
 
 
@@ -48,7 +53,7 @@ def test_revoked_client_gets_no_token(dcr_session, register):
                    "token request by the revoked client")
     # Revoked individually (protocol.md §5.3): the other client is untouched.
     token_success(dcr_session.use(other), "token request by another client of the template after one was revoked",
-                  token_type="DPoP" if dcr_session.profile.use.dpop else "Bearer")
+                  token_type=steps.token_type(dcr_session.profile), requirement="CURITY-DCR-REVOKE")
 
 
 @check("DCR-REV-002", "CURITY-DCRGQL-STATUS", per_profile=True, claims=GRAPHQL, needs=("management_client",))
@@ -60,7 +65,7 @@ def test_inactive_client_is_refused_until_active_again(dcr_session, registered):
             errors={"invalid_client", "unauthorized_client"})
     api.set(registered.client_id, "active")
     token_success(dcr_session.use(registered), "token request by the client set active again",
-                  token_type="DPoP" if dcr_session.profile.use.dpop else "Bearer")
+                  token_type=steps.token_type(dcr_session.profile), requirement="CURITY-DCRGQL-STATUS")
 
 
 @check("DCR-REV-004", "CURITY-DCRGQL-REVOKE-S", level=SHOULD, per_profile=True, claims=GRAPHQL,
@@ -68,13 +73,13 @@ def test_inactive_client_is_refused_until_active_again(dcr_session, registered):
 def test_revoked_clients_tokens_stop_working(dcr_session, registered):
     """An access token issued before the client was revoked gets 401 at the resource."""
     api = status_api(dcr_session)
-    body = token_success(dcr_session.use(registered), "the dynamic client's token request",
-                         token_type="DPoP" if dcr_session.profile.use.dpop else "Bearer")
+    body = steps.setup_use(dcr_session, registered)
     token, token_type = body["access_token"], body["token_type"]
     before = dcr_session.call_resource(registered, token, token_type)
     if before.status != 200:
         raise PrerequisiteFailure("prerequisite: the resource refused the token before the revocation\n  "
-                                  + before.describe().replace("\n", "\n  "))
+                                  + before.describe().replace("\n", "\n  "),
+                                  "RFC9449-7.1" if dcr_session.profile.use.dpop else None)
     api.set(registered.client_id, "revoked")
     status_in(dcr_session.call_resource(registered, token, token_type), 401,
               "resource call with an access token issued before the client was revoked")
@@ -85,7 +90,8 @@ def test_deleting_one_client_spares_the_others(dcr_session, target, register):
     """Deleting dynamic client A leaves client B and the main client working."""
     a, b = register(), register()
     status_in(dcr_session.delete(a), 204, "delete of client A")
-    _token(dcr_session, b)
+    token_success(dcr_session.use(b), "token request by client B after client A was deleted",
+                  token_type=steps.token_type(dcr_session.profile), requirement="CURITY-DCR-REVOKE")
     token, ex = dcr_session.initial_token(target.label)
     expect(token, "the main client can no longer get an initial token", "a token for the main client", ex)
 
@@ -97,7 +103,7 @@ def test_revoked_access_token_is_inactive(dcr_session, registered):
     token = _token(dcr_session, registered)
     ex = dcr_session.revoke(registered, token, "access_token")
     status_in(ex, 200, "revocation of the dynamic client's access token")
-    expect(_active(dcr_session, token, "introspection after revocation") is False, "the revoked token is still active",
+    expect(_active(dcr_session, token, "introspection after revocation") is False, "the revoked token introspects as active",
            "active: false", ex)
 
 
@@ -111,7 +117,7 @@ def test_revoked_refresh_token_ends_its_grant(dcr_session, registered):
     refresh = dcr_session.refresh(registered, tokens["refresh_token"])
     refused(refresh, "refresh with the revoked refresh token", statuses={400}, errors={"invalid_grant"})
     expect(_active(dcr_session, tokens["access_token"], "introspection of the access token issued with it") is False,
-           "the access token issued with the revoked refresh token is still active",
+           "the access token issued with the revoked refresh token introspects as active",
            "active: false (RFC 7009 §2.1: SHOULD invalidate the access tokens of the same grant)", ex)
 
 
@@ -131,8 +137,8 @@ def test_client_cannot_revoke_another_clients_token(dcr_session, register):
     ex = dcr_session.revoke(a, token, "access_token")
     expect(ex.status is not None and 400 <= ex.status < 500,
            f"A's revocation of B's token answered HTTP {ex.status}", "a 4xx refusal (RFC 7009 §2.1)", ex)
-    expect(_active(dcr_session, token, "introspection of B's token") is True, "client A revoked client B's token",
-           "B's token still active", ex)
+    expect(_active(dcr_session, token, "introspection of B's token") is True,
+           "B's token introspects inactive after client A's revocation request", "B's token still active", ex)
 
 
 def _introspects_inactive(dcr_session, token: str, kind: str) -> None:
@@ -155,7 +161,8 @@ def test_inactive_token_introspects_as_only_active_false(dcr_session, profile, r
             pytest.skip("not claimed by profile: revocation (RFC 7009) with a revocation_endpoint")
         dyn = register()
         token = _token(dcr_session, dyn)
-        status_in(dcr_session.revoke(dyn, token, "access_token"), 200, "revocation of the dynamic client's access token")
+        status_in(dcr_session.revoke(dyn, token, "access_token"), 200, "revocation of the dynamic client's access token",
+                  requirement="RFC7009-2.2")
     _introspects_inactive(dcr_session, token, f"a {kind}")
 
 
@@ -169,6 +176,6 @@ def test_expired_token_introspects_as_only_active_false(dcr_session, expired_ini
 @check("DCR-REV-009", "RFC7662-2.1", claims=("introspection",), needs=("introspector",))
 def test_introspection_requires_authentication(dcr_session, profile, registered):
     """Introspection without caller authentication gets 401."""
-    token = access_token_of(dcr_session.use(registered)) or "some-token"
+    token = access_token_of(dcr_session.use(registered)) or "some-token"  # any token: the fault is the caller
     ex = dcr_session.transport.send(introspection_request(profile, None, token))
     status_in(ex, 401, "introspection without client authentication")

@@ -7,13 +7,18 @@ from dataclasses import replace
 
 import pytest
 
-from conformance.client.auth import authenticate
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from conformance.client.auth import authenticate, signing_key
 from conformance.client.fields import OMIT
 from conformance.client.http import TlsIdentity
+from conformance.client.jose import key_algs
 from conformance.client.token import client_credentials, initial_token_request
-from conformance.oracles.expect import error_response, expect, no_store, refused, should, success, www_authenticate
-from conformance.oracles.token_response import scopes, token_success
+from conformance.oracles.expect import (error_response, expect, no_store, refused, should, status_in, success,
+                                        www_authenticate)
+from conformance.oracles.token_response import TOKEN_RESPONSE, scopes, token_success
 from conformance.requirements import SHOULD
+from conformance.suite import steps
 from conformance.suite.check import check
 from conformance.suite.forged import rogue_certificate_like, unknown_signing_key, unregistered_self_signed
 from conformance.vocabulary import JWT_METHODS, MTLS_METHODS, SECRET_METHODS
@@ -21,6 +26,12 @@ from conformance.vocabulary import JWT_METHODS, MTLS_METHODS, SECRET_METHODS
 
 def _initial(dcr_session, profile, main, **auth):
     return dcr_session.transport.send(initial_token_request(profile, main, **auth))
+
+
+def _valid_first(dcr_session, profile, main, vector: str) -> None:
+    """Send the unmutated request a negative vector changes in one respect: accepted, so the
+    refusal that follows is the mutation's doing (a fault here blocks the check)."""
+    steps.accepted_control(_initial(dcr_session, profile, main), f"the valid request the {vector} vector mutates")
 
 
 @check("DCR-TOK-001", "RFC6749-4.4.2", "RFC6749-5.1", "RFC6749-4.4.3")
@@ -32,11 +43,11 @@ def test_initial_token_is_issued(dcr_session, profile, main_client):
            "no refresh_token (RFC 6749 §4.4.3)", ex)
 
 
-@check("DCR-TOK-002", "RFC6749-5.1")
+@check("DCR-TOK-002", "RFC6749-5.1-NOSTORE")
 def test_initial_token_response_is_not_cached(dcr_session, profile, main_client):
     """The token response is JSON with Cache-Control: no-store and Pragma: no-cache."""
     ex = _initial(dcr_session, profile, main_client)
-    success(ex, 200, "initial token request")
+    success(ex, 200, "initial token request", requirement=TOKEN_RESPONSE)  # DCR-TOK-001's: blocks this one
     no_store(ex, "initial token response")
 
 
@@ -48,12 +59,15 @@ def test_secret_is_form_encoded_before_base64(dcr_session, profile, main_client)
     if main_client.auth_method == "client_secret_basic":
         special = sorted(set(main_client.client_secret or "") & set(":+%&= /"))
         note = f" (the secret contains {''.join(special)!r}, encoded per RFC 6749 App. B)" if special else ""
-    token_success(ex, f"{main_client.auth_method} token request{note}")
+    what = f"{main_client.auth_method} token request{note}"
+    status_in(ex, 200, what)  # refused: the credentials were not read as RFC 6749 §2.3.1 encodes them
+    token_success(ex, what)
 
 
 @check("DCR-TOK-004", "RFC6749-5.2", methods=SECRET_METHODS)
 def test_wrong_secret_is_invalid_client(dcr_session, profile, main_client):
     """A wrong client secret gets invalid_client (401 with WWW-Authenticate after Basic)."""
+    _valid_first(dcr_session, profile, main_client, "wrong-secret")
     ex = _initial(dcr_session, profile, main_client, secret_override="wrong-" + (main_client.client_secret or "")[::-1])
     if main_client.auth_method == "client_secret_basic":
         error_response(ex, {401}, {"invalid_client"}, "wrong secret sent with HTTP Basic")
@@ -87,7 +101,7 @@ def test_dcr_scope_only_when_requested(dcr_session, profile, main_client, reques
     if not token:
         return  # refused (e.g. invalid_scope): nothing was granted
     dcr_session.transport.redactor.add_secret(token)
-    expect("dcr" not in scopes(body.get("scope")), f"the token's scope is {body.get('scope')!r}",
+    expect("dcr" not in scopes(body.get("scope")), f"the token response's scope is {body.get('scope')!r}",
            "no dcr scope unless requested", ex)
     _, reg = dcr_session.register(token)
     refused(reg, "registration with a token requested without the dcr scope",
@@ -105,7 +119,8 @@ def test_unlisted_client_gets_no_dcr_scope(dcr_session, profile):
         return
     token = body.get("access_token")
     dcr_session.transport.redactor.add_secret(token)
-    expect("dcr" not in scopes(body.get("scope")), f"the unlisted client was granted {body.get('scope')!r}",
+    expect("dcr" not in scopes(body.get("scope")),
+           f"the token response to the unlisted client names scope {body.get('scope')!r}",
            "invalid_scope, or a token without dcr", ex)
     _, reg = dcr_session.register(token)
     refused(reg, "registration with the unlisted client's token", statuses={400, 401, 403})
@@ -114,59 +129,83 @@ def test_unlisted_client_gets_no_dcr_scope(dcr_session, profile):
 @check("DCR-TOK-008", "RFC6749-4.4.2", "RFC6749-5.2")
 def test_main_client_without_credentials_is_refused(dcr_session, profile, main_client):
     """The main client id without any credential gets invalid_client and no token."""
-    spec = client_credentials(profile.server.token_endpoint, "dcr").with_form(client_id=main_client.client_id)
+    _valid_first(dcr_session, profile, main_client, "no-credentials")
+    # The same endpoint as the valid request (an mTLS alias may refuse the handshake without a certificate).
+    spec = client_credentials(profile.token_endpoint_for(main_client), "dcr").with_form(client_id=main_client.client_id)
     refused(dcr_session.transport.send(spec), "client_id without any client authentication",
-            statuses={400, 401}, errors={"invalid_client"})
+            statuses={400, 401}, errors={"invalid_client"}, tls_refusal_ok=True)
 
 
 @check("DCR-TOK-009", "RFC7521-4.2", "RFC7523-3", methods=("private_key_jwt",))
 def test_private_key_jwt_is_accepted(dcr_session, profile, main_client):
     """A private_key_jwt assertion (iss = sub = client_id, aud = token endpoint, exp, jti) is accepted."""
-    token_success(_initial(dcr_session, profile, main_client), f"private_key_jwt ({main_client.alg}) token request",
-                  scope_contains="dcr")
+    _accepted(_initial(dcr_session, profile, main_client), f"private_key_jwt ({main_client.alg}) token request")
+
+
+def _accepted(ex, what: str) -> dict:
+    """The check's own verdict is the acceptance (HTTP 200); the rest of the answer is RFC 6749
+    §5.1's (DCR-TOK-001 / DCR-TOK-002 own it: a fault there blocks the check)."""
+    status_in(ex, 200, what)
+    return token_success(ex, what, scope_contains="dcr")
 
 
 BAD_ASSERTIONS = ["expired", "no-exp", "wrong-aud", "sub-not-client", "iss-not-sub", "unknown-key",
                   "alg-none", "bad-signature", "crit-unknown", "client-id-mismatch", "two-assertions"]
 
 
-def _assertion_overrides(defect: str, client) -> dict:
-    """One RFC 7523 §3 violation on top of the valid assertion."""
-    now = int(time.time())
-    if defect == "unknown-key":
-        if client.auth_method == "private_key_jwt":
-            return {"sign_with": unknown_signing_key(), "alg": "ES256", "kid": "unknown-key"}
-        return {"sign_with": "an-unrelated-shared-secret-of-32-bytes!"}
-    return {
-        "expired": {"exp": now - 300, "iat": now - 600},
+def _unknown_key(client):
+    """A key of the client's kind the server never registered (same alg: only the key differs)."""
+    if client.auth_method == "private_key_jwt":
+        if (client.alg or key_algs(signing_key(client))[0]).startswith("ES"):
+            return unknown_signing_key()
+        return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return "an-unrelated-shared-secret-of-32-bytes!"
+
+
+def assertion_vector(profile, client, defect: str, *, now: float | None = None):
+    """``(valid, mutated)``: two token requests from one builder, the second with one RFC 7523 §3 /
+    RFC 7521 §4.2 fault. What both share (no body ``client_id`` for ``sub-not-client``, whose only
+    fault must be the ``sub``; an ``iat`` six minutes back for ``expired``) is in the valid one too."""
+    now = time.time() if now is None else now
+    common: dict = {"now": now}
+    auth: dict = {}
+    if defect == "sub-not-client":
+        auth["include_client_id"] = False  # RFC 7521 §4.2: client_id is OPTIONAL; a mismatch would be a second fault
+    if defect == "expired":
+        common["iat"] = int(now) - 360
+    mutation = {
+        "expired": {"exp": int(now) - 300},
         "no-exp": {"exp": OMIT},
         "wrong-aud": {"aud": "https://attacker.example/token"},
         "sub-not-client": {"sub": "someone-else"},
         "iss-not-sub": {"iss": "someone-else"},
+        "unknown-key": {"sign_with": _unknown_key(client)},
         "alg-none": {"alg": "none"},
         "bad-signature": {"signature": "broken"},
         # RFC 7515 §4.1.11: an extension the server cannot understand makes the JWS invalid.
         "crit-unknown": {"header": {"crit": ["urn:example:unknown"], "urn:example:unknown": True}},
-    }[defect]
+    }.get(defect, {})
+    valid = initial_token_request(profile, client, assertion_overrides=dict(common), **auth)
+    if defect == "client-id-mismatch":
+        return valid, initial_token_request(profile, client, assertion_overrides=dict(common)).with_form(
+            client_id="another-client")
+    if defect == "two-assertions":
+        mutated = initial_token_request(profile, client, assertion_overrides=dict(common))
+        second = initial_token_request(profile, client, assertion_overrides=dict(common)).form_value("client_assertion")
+        return valid, mutated.add_form("client_assertion", second)
+    return valid, initial_token_request(profile, client, assertion_overrides={**common, **mutation}, **auth)
 
 
 @check("DCR-TOK-010", "RFC7523-3", "RFC7521-4.2", "RFC7515-4.1.11", methods=JWT_METHODS)
 @pytest.mark.parametrize("defect", BAD_ASSERTIONS)
 def test_invalid_client_assertion_is_refused(dcr_session, profile, main_client, defect):
     """Each invalid client assertion is refused with invalid_client (invalid_request for two assertions)."""
-    errors = {"invalid_client"}
-    if defect == "client-id-mismatch":
-        spec = initial_token_request(profile, main_client).with_form(client_id="another-client")
-        errors |= {"invalid_request"}
-    elif defect == "two-assertions":
-        spec = initial_token_request(profile, main_client)
-        second = initial_token_request(profile, main_client).form_value("client_assertion")
-        spec = spec.add_form("client_assertion", second)
-        errors |= {"invalid_request"}
-    else:
-        spec = initial_token_request(profile, main_client,
-                                     assertion_overrides=_assertion_overrides(defect, main_client))
-    refused(dcr_session.transport.send(spec), f"client assertion with defect {defect!r}", statuses={400, 401},
+    errors = {"invalid_client"} | ({"invalid_request"} if defect in ("client-id-mismatch", "two-assertions") else set())
+    valid, mutated = assertion_vector(profile, main_client, defect)
+    # The unmutated request first: accepted, so the refusal below is the mutation's doing.
+    # RFC 7521 §4.2 / RFC 7523 §3, this check's own: a valid assertion (also without client_id) authenticates.
+    status_in(dcr_session.transport.send(valid), 200, f"the valid request the {defect!r} vector mutates")
+    refused(dcr_session.transport.send(mutated), f"client assertion with defect {defect!r}", statuses={400, 401},
             errors=errors)
 
 
@@ -183,18 +222,19 @@ def test_replayed_assertion_is_refused(dcr_session, profile, main_client):
 @check("DCR-TOK-012", "RFC7523-3", methods=("client_secret_jwt",))
 def test_client_secret_jwt_is_accepted(dcr_session, profile, main_client):
     """A client_secret_jwt assertion MACed with HS256 and the shared secret is accepted."""
-    token_success(_initial(dcr_session, profile, main_client), "client_secret_jwt token request", scope_contains="dcr")
+    _accepted(_initial(dcr_session, profile, main_client), "client_secret_jwt token request")
 
 
 @check("DCR-TOK-013", "RFC8705-2", methods=("tls_client_auth",))
 def test_tls_client_auth_is_accepted(dcr_session, profile, main_client):
     """A CA-issued client certificate with the registered subject, plus client_id, is accepted."""
-    token_success(_initial(dcr_session, profile, main_client), "tls_client_auth token request", scope_contains="dcr")
+    _accepted(_initial(dcr_session, profile, main_client), "tls_client_auth token request")
 
 
 @check("DCR-TOK-014", "RFC8705-2", methods=MTLS_METHODS)
 def test_mtls_without_client_id_is_refused(dcr_session, profile, main_client):
     """A mutual-TLS request without the client_id parameter is refused."""
+    _valid_first(dcr_session, profile, main_client, "no-client-id")
     spec = initial_token_request(profile, main_client).without_form("client_id")
     refused(dcr_session.transport.send(spec), "mTLS token request without client_id", statuses={400, 401},
             errors={"invalid_request", "invalid_client"})
@@ -204,6 +244,7 @@ def test_mtls_without_client_id_is_refused(dcr_session, profile, main_client):
 @pytest.mark.parametrize("certificate", ["none", "untrusted-ca", "wrong-dn"])
 def test_mtls_certificate_binding_is_enforced(dcr_session, profile, main_client, certificate):
     """No certificate, one from an untrusted CA with the right DN, or a trusted one with another DN is refused."""
+    _valid_first(dcr_session, profile, main_client, f"{certificate} certificate")
     spec = initial_token_request(profile, main_client)
     if certificate == "none":
         spec.identity = None
@@ -222,7 +263,7 @@ def test_mtls_certificate_binding_is_enforced(dcr_session, profile, main_client,
 @check("DCR-TOK-016", "RFC8705-2.2", methods=("self_signed_tls_client_auth",))
 def test_only_the_registered_self_signed_certificate_works(dcr_session, profile, main_client):
     """The pinned self-signed certificate is accepted and another self-signed certificate is refused."""
-    token_success(_initial(dcr_session, profile, main_client), "the registered self-signed certificate")
+    _accepted(_initial(dcr_session, profile, main_client), "the registered self-signed certificate")
     # The profile's other certificate may pass the TLS layer (a server that trusts several pinned
     # certificates there), so the application's match is tested; a forged one only tests TLS.
     others = [("a forged self-signed certificate", TlsIdentity(*unregistered_self_signed()))]

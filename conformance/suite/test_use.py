@@ -12,7 +12,7 @@ from conformance.client.use import dynamic_token_request, resource_request, send
 from conformance.oracles.expect import error_response, expect, json_object, refused, status_in, success, www_authenticate
 from conformance.oracles.token_response import scopes, token_success
 from conformance.requirements import SHOULD
-from conformance.suite import code_flow
+from conformance.suite import code_flow, steps
 from conformance.suite.check import check
 
 
@@ -20,21 +20,29 @@ def _token_type(profile) -> str:
     return "DPoP" if profile.use.dpop else "Bearer"
 
 
-def _send_proof(dcr_session, dyn, _two_headers=False, **overrides):
-    """The dynamic client's token request with a proof built with ``overrides`` (nonce retry once)."""
+def proof_vector(key: DpopKey, url: str, proof: str | None, nonce: str | None = None, *, now: float | None = None):
+    """The ``DPoP`` header value(s) of the dynamic client's token request: one valid proof when
+    ``proof`` is None, else the same proof with one fault of :data:`BAD_PROOFS`."""
+    overrides = dict(BAD_PROOFS[proof]) if proof is not None else {}
+    two = overrides.pop("_two_headers", False)
+    value = key.proof("POST", url, nonce=nonce, now=now, **overrides)
+    return [value, key.proof("POST", url, nonce=nonce, now=now)] if two else value
+
+
+def _send_proof(dcr_session, dyn, proof: str | None):
+    """The dynamic client's token request with :func:`proof_vector`'s proof (nonce retry once)."""
     key = dcr_session.dpop_key(dyn)
     url = dcr_session.profile.token_endpoint_for(dyn)
 
     def build(nonce):
         spec = dynamic_token_request(dcr_session.profile, dyn)
-        value = key.proof("POST", url, nonce=nonce, **overrides)
-        spec.headers["DPoP"] = [value, key.proof("POST", url, nonce=nonce)] if _two_headers else value
+        spec.headers["DPoP"] = proof_vector(key, url, proof, nonce)
         return spec
 
     return send_with_nonce_retry(dcr_session.transport, build)
 
 
-@check("DCR-USE-001", "RFC6749-5.1", "RFC9449-5", "RFC9449-8")
+@check("DCR-USE-001", "RFC6749-5.1", "RFC6749-5.1-NOSTORE", "RFC9449-5", "RFC9449-8")
 def test_dynamic_client_gets_tokens(dcr_session, profile, registered):
     """The dynamic client gets an access token for the template scope (DPoP-bound when DPoP is used)."""
     ex = dcr_session.use(registered)
@@ -68,7 +76,10 @@ BAD_PROOFS = {
 @pytest.mark.parametrize("proof", list(BAD_PROOFS))
 def test_invalid_dpop_proof_is_refused(dcr_session, registered, proof):
     """Each invalid DPoP proof gets 400 invalid_dpop_proof (invalid_request for two DPoP headers)."""
-    ex = _send_proof(dcr_session, registered, **BAD_PROOFS[proof])
+    # The unmutated request first: accepted, so the refusal below is the mutation's doing.
+    # RFC 9449 §4.3, this check's own: the valid proof is accepted.
+    status_in(_send_proof(dcr_session, registered, None), 200, f"the valid request the {proof!r} vector mutates")
+    ex = _send_proof(dcr_session, registered, proof)
     errors = {"invalid_dpop_proof"} | ({"invalid_request"} if proof == "two-headers" else set())
     refused(ex, f"DPoP proof with defect {proof!r}", statuses={400, 401}, errors=errors)
 
@@ -83,12 +94,13 @@ def test_server_nonce_is_required_and_honoured(dcr_session, registered):
     nonces = first.headers_all("dpop-nonce")
     expect(len(nonces) == 1, f"{len(nonces)} DPoP-Nonce headers", "exactly one DPoP-Nonce header", first)
     retry = dcr_session.transport.send(dynamic_token_request(dcr_session.profile, registered, dpop_key=key, nonce=nonces[0]))
+    status_in(retry, 200, "retry with the server's nonce")  # RFC 9449 §8: the proof with the nonce is accepted
     token_success(retry, "retry with the server's nonce", token_type="DPoP")
 
 
 def _bound_token(dcr_session, dyn):
-    ex = dcr_session.use(dyn)
-    body = token_success(ex, "the dynamic client's token request", token_type=_token_type(dcr_session.profile))
+    """The dynamic client's token (setup: a fault of its response blocks the check)."""
+    body = steps.setup_use(dcr_session, dyn)
     return body["access_token"], body["token_type"]
 
 
@@ -161,14 +173,24 @@ def test_only_the_dynamic_client_goes_without_attestation(dcr_session, profile, 
     wanted = scopes(profile.use.scope)
     if ex.status == 200:  # RFC 6749 §3.3: the scope may be narrowed instead of refused
         body = json_object(ex, "the main client's token request for the [use] scope")
-        granted = scopes(body["scope"]) if isinstance(body.get("scope"), str) else wanted
-        expect(not wanted & granted, f"the main client got {sorted(wanted & granted)} without attestation",
+        expect(not wanted & scopes(body.get("scope")) if "scope" in body else False,
+               _issued_scope(body, wanted, "to the main client without attestation"),
                "a refusal, or none of the attestation-only scopes", ex)
     else:
         error_response(ex, {400, 401, 403}, {"unauthorized_client", "invalid_client", "invalid_scope",
                                              "access_denied", "invalid_request"},
                        "the main client's token request for the [use] scope without attestation")
-    token_success(dcr_session.use(registered), "the dynamic client's token request", token_type=_token_type(profile))
+    token_success(dcr_session.use(registered), "the dynamic client's token request", token_type=_token_type(profile),
+                  requirement="CURITY-FALLBACK-ATTEST")
+
+
+def _issued_scope(body: dict, asked: set[str], whom: str) -> str:
+    """What a 200 token response says was issued (RFC 6749 §5.1): its scope, or, when omitted,
+    the requested scope, which the check cannot tell from what was really issued."""
+    if "scope" in body:
+        return f"the token response {whom} names scope {body.get('scope')!r}"
+    return (f"the token response {whom} omits scope, which RFC 6749 §5.1 reads as {' '.join(sorted(asked))!r} "
+            "issued as requested: scope omitted although the issued scope may differ (then it is REQUIRED)")
 
 
 @check("DCR-USE-010", "RFC6749-5.2")
@@ -192,8 +214,9 @@ def test_dynamic_client_gets_nothing_beyond_the_template(dcr_session, profile, r
                        f"the dynamic client asking for {scope!r}")
         return
     body = json_object(ex, f"the dynamic client asking for {scope!r}")
-    granted = scopes(body.get("scope")) if "scope" in body else {scope}  # RFC 6749 §3.3: absent = as requested
-    expect(scope not in granted, f"the dynamic client was granted {sorted(granted)}",
+    # RFC 6749 §5.1: an omitted scope means "identical to the scope requested".
+    expect("scope" in body and scope not in scopes(body.get("scope")),
+           _issued_scope(body, {scope}, f"to the dynamic client asking for {scope!r}"),
            f"no {scope!r} (outside the template)", ex)
     if asked == "dcr":
         _, reg = dcr_session.register(access_token_of(ex))
@@ -209,7 +232,7 @@ def test_code_flow_tokens_are_bound_to_the_dpop_key(dcr_session, profile, regist
            "the request's state, unchanged (RFC 6749 §4.1.2)", result.exchanges[-1])
     tokens = code_flow.exchange(dcr_session, registered, result, pkce, "code exchange with the HAAPI DPoP key")
     same = dcr_session.refresh(registered, tokens["refresh_token"])
-    refreshed = token_success(same, "refresh with the same DPoP key", token_type="DPoP")
+    refreshed = token_success(same, "refresh with the same DPoP key", token_type="DPoP", requirement="RFC6749-6")
     refresh_token = refreshed.get("refresh_token") or tokens["refresh_token"]  # rotated, or kept
     other = DpopKey.generate()
     ex = dcr_session.refresh(registered, refresh_token, key=other)
@@ -219,7 +242,7 @@ def test_code_flow_tokens_are_bound_to_the_dpop_key(dcr_session, profile, regist
         return
     # RFC 9449 §5: a confidential client's refresh token need not be bound; the new token is then
     # bound to the key of this refresh's proof.
-    body = token_success(ex, what, token_type="DPoP")
+    body = token_success(ex, what, token_type="DPoP", requirement="RFC9449-5")
     if profile.claims.introspection and profile.introspector is not None:
         introspection = dcr_session.introspect(body["access_token"])
         cnf = (introspection.json() or {}).get("cnf")

@@ -89,14 +89,18 @@ def test_statuses_and_messages_of_failures_and_warnings(report_runs):
     results = report_runs["no-store"].allure_results()
     failed = [r for r in results if r["status"] == "failed"]
     warned = [r for r in results if r["status"] == "passed" and "statusDetails" in r]
-    assert failed and warned
-    for result in failed:
+    broken = [r for r in results if r["status"] == "broken"]
+    assert failed and broken
+    for result in failed:  # only the check owning the broken requirement fails
         message = result["statusDetails"]["message"]
-        assert message.startswith("MUST requirement not met: DCR-"), message[:200]
+        assert message.startswith("MUST requirement not met: DCR-TOK-002 "), message[:200]
         assert "expected:" in message and "sent " in message and "got " in message
     for result in warned:
         assert result["statusDetails"]["message"].startswith("SHOULD recommendation not met (warning): DCR-")
-    assert not [r for r in results if r["status"] == "broken"]
+    for result in broken:  # the checks that needed a token are blocked, not failed (issue 13)
+        message = result["statusDetails"]["message"]
+        assert message.startswith("Blocked: DCR-") and "\nblocked by DCR-TOK-002: " in message, message[:200]
+        assert "[RFC6749-5.1-NOSTORE]" in message
 
 
 def test_run_level_files(report_runs):
@@ -136,5 +140,9 @@ def test_junit_test_cases_carry_requirement_and_level(report_runs):
             requirements = props["dcr_requirements"].split()
             assert requirements and all(r in REQUIREMENTS for r in requirements)
             assert props["dcr_profile"] and props["dcr_client"]
-    warned = [c for c in junit_cases(report_runs["no-store"].junit) if "dcr_warning" in c["props"]]
-    assert warned and all(c["outcome"] == "passed" and c["props"]["dcr_level"] == "SHOULD" for c in warned)
+    no_store = junit_cases(report_runs["no-store"].junit)
+    warned = [c for c in no_store if "dcr_warning" in c["props"]]
+    assert all(c["outcome"] == "passed" and c["props"]["dcr_level"] == "SHOULD" for c in warned)
+    blocked = [c for c in no_store if "dcr_blocked" in c["props"]]
+    assert blocked and all(c["outcome"] == "skipped" and c["props"]["dcr_blocked"].startswith("blocked by DCR-TOK-002: ")
+                           and c["message"].startswith("blocked by DCR-TOK-002: ") for c in blocked)
