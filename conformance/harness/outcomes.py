@@ -11,10 +11,13 @@ from dataclasses import dataclass
 
 import pytest
 
-VERDICT_RANK = {"passed": 0, "not claimed": 1, "expected failure": 2, "warning": 3,
-                "unexpectedly passed": 4, "failed": 5, "error": 6}
+VERDICT_RANK = {"passed": 0, "not applicable": 1, "not claimed": 2, "expected failure": 3, "warning": 4,
+                "unexpectedly passed": 5, "failed": 6, "error": 7}
 #: Verdicts whose first line of text is kept as the cell's detail.
-_WITH_DETAIL = ("failed", "error", "warning", "unexpectedly passed", "not claimed", "expected failure")
+_WITH_DETAIL = ("failed", "error", "warning", "unexpectedly passed", "not claimed", "not applicable",
+                "expected failure")
+#: A skip whose reason starts so observed nothing to judge (``conformance.suite.check.not_applicable``).
+NOT_APPLICABLE = "not applicable: "
 
 
 @dataclass
@@ -59,7 +62,8 @@ def _verdict(report: pytest.TestReport, props: dict) -> str | None:
     if hasattr(report, "wasxfail"):
         return "expected failure" if report.skipped else "unexpectedly passed"
     if report.skipped:
-        return "not claimed"
+        reason = str(report.longrepr[2]) if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        return "not applicable" if reason.removeprefix("Skipped: ").startswith(NOT_APPLICABLE) else "not claimed"
     if report.failed:
         if "XPASS" in str(report.longrepr):
             return "unexpectedly passed"

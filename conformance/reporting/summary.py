@@ -34,11 +34,11 @@ from conformance.requirements import MUST, REQUIREMENTS
 
 SCHEMA = "dcr-conformance/summary/1"
 #: Verdicts of a result row, best first (the order of RunState's ranking).
-VERDICTS = ("passed", "not claimed", "expected failure", "warning", "unexpectedly passed", "failed", "error")
+VERDICTS = ("passed", "not applicable", "not claimed", "expected failure", "warning", "unexpectedly passed", "failed", "error")
 #: Verdicts that break a MUST requirement (the run's verdict is "fail" if a MUST row has one).
 BREAKING = ("failed", "error")
 _RANK = {v: i for i, v in enumerate(VERDICTS)}
-_SYMBOL = {"passed": "pass", "not claimed": "n/c", "expected failure": "xfail", "warning": "WARN",
+_SYMBOL = {"passed": "pass", "not applicable": "n/a", "not claimed": "n/c", "expected failure": "xfail", "warning": "WARN",
            "unexpectedly passed": "XPASS", "failed": "FAIL", "error": "ERROR"}
 #: Test-case counters, named as JUnit's <testsuite> attributes (plus passed and warnings).
 CASE_KEYS = ("tests", "passed", "failures", "errors", "skipped", "warnings")
@@ -239,6 +239,8 @@ def render_markdown(summary: dict) -> str:
     headers = [c if multi else c.split("/", 1)[1] for c in columns]
     lines += ["", "## Requirements × main clients", "",
               "`pass` held, `FAIL` broken, `WARN` SHOULD not met, `n/c` not claimed by the profile, "
+              "`n/a` nothing to judge was observed, "
+              "`n/a` nothing to judge was observed, "
               "`xfail` known failure, `ERROR` could not be checked, blank: no check for this client.", "",
               "| requirement | level | " + " | ".join(headers) + " |",
               "|---|---|" + "---|" * len(headers)]
@@ -257,7 +259,7 @@ def render_markdown(summary: dict) -> str:
                 counts[row["verdict"]] += 1
         lines.append(f"| {column} | " + " | ".join(str(counts[v]) for v in VERDICTS) + " |")
 
-    findings = [r for r in summary["results"] if r["verdict"] not in ("passed", "not claimed")]
+    findings = [r for r in summary["results"] if r["verdict"] not in ("passed", "not claimed", "not applicable")]
     lines += ["", "## Findings", ""]
     if not findings:
         lines.append("None.")
