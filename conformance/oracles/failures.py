@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, Iterable
 
 from conformance.client.http import Exchange
@@ -22,6 +24,18 @@ class CheckFailure(AssertionError):
 
 class PrerequisiteFailure(CheckFailure):
     """A step the check builds on did not work (for example, no initial token could be had)."""
+
+
+@contextmanager
+def prerequisite() -> Iterator[None]:
+    """Within the block, a failed expectation is the check's prerequisite failing: an error of the
+    check whatever its level, never a SHOULD warning (only the SHOULD clause itself may warn)."""
+    try:
+        yield
+    except PrerequisiteFailure:
+        raise
+    except CheckFailure as failure:
+        raise PrerequisiteFailure(f"prerequisite: {failure}") from None
 
 
 _findings = threading.local()

@@ -9,7 +9,8 @@ present, holding what was asked for, and ``Cache-Control: no-store`` with ``Prag
 from __future__ import annotations
 
 from conformance.client.http import Exchange
-from conformance.oracles.expect import expect, no_store, should, success
+from conformance.oracles.failures import short
+from conformance.oracles.expect import expect, json_object, no_store, should, status_in, success
 
 
 def scopes(value: object) -> set[str]:
@@ -35,4 +36,14 @@ def token_success(ex: Exchange, what: str, *, token_type: str = "Bearer", scope_
         expect(scope_contains in scopes(body["scope"]), f"{what}: the granted scope is {body['scope']!r}",
                f"a scope containing {scope_contains!r}", ex)
     no_store(ex, what)
+    return body
+
+
+def granted(ex: Exchange, what: str) -> dict:
+    """A token was granted (RFC 6749 §5.1): 200 with a JSON object holding a non-empty ``access_token``
+    string. Only the grant is judged here (no caching or lifetime expectations)."""
+    status_in(ex, 200, what)
+    body = json_object(ex, what)
+    expect(isinstance(body.get("access_token"), str) and body["access_token"],
+           f"{what}: access_token is {short(body.get('access_token'))}", "a non-empty access_token string", ex)
     return body

@@ -49,7 +49,10 @@ class AssertionAttempt:
             if any(p.target == "replay" for p in case.perturbations):
                 again = self.dcr_session.transport.send(spec)
                 self.sent += 1
-                replay = client_assertion.replay_verdict(accepted, self.profile.claims.jwt_replay_rejected)
+                has_jti = not any(p.target == "jti" and p.variant in ("omit", "empty") for p in case.perturbations)
+                replay = client_assertion.replay_verdict(
+                    accepted, self.profile.claims.jwt_replay_rejected, has_jti=has_jti,
+                    oidc_client_authentication=self.profile.claims.oidc_client_authentication)
                 client_assertion.judge_assertion(replay, again, f"{what}, sent a second time")
         except CheckFailure as failure:
             shown = self.dcr_session.transport.redactor.redact_text(f"{case.describe()}\n  assertion: {_shown_assertion(spec)}")

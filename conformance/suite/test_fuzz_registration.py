@@ -16,7 +16,7 @@ from conformance.client.registration import registration_request
 from conformance.fuzz.budget import Budget
 from conformance.fuzz.pool import TokenPool
 from conformance.fuzz.run import run_property
-from conformance.fuzz.strategies import registration_payloads
+from conformance.fuzz.strategies import PUBLIC_JWK, private_key_for, registration_payloads
 from conformance.oracles import registration
 from conformance.oracles.expect import expect
 from conformance.oracles.failures import CheckFailure
@@ -65,6 +65,16 @@ class RegistrationAttempt:
             return
         template = self.profile.template
         registration.judge_registered(body, template, payload, ex, what)
+        bound = registration.device_key_binding(body, payload)
+        if bound is not None and body.get("token_endpoint_auth_method") != template.token_endpoint_auth_method \
+                and dyn is not None:
+            # Bound to the device's keys (RFC 7591 §2, §3.2.1): the key must work, and no secret may.
+            key = private_key_for(bound)
+            expect(key is not None, f"{what}: private_key_jwt bound to keys the suite did not send",
+                   "exactly the jwks sent", ex)
+            dyn.auth_method, dyn.private_key, dyn.alg, dyn.kid = "private_key_jwt", key, "ES256", PUBLIC_JWK["kid"]
+            expect(not dyn.client_secret, f"{what}: a client bound to the device's keys holds a client_secret",
+                   "no client_secret (the keys are its credential)", ex)
         expect(dyn is not None and dyn.registration_client_uri and dyn.registration_access_token,
                f"{what}: the 201 holds no registration_client_uri / registration_access_token",
                "RFC 7592 §3 management credentials (the profile claims registration_management)", ex)

@@ -15,10 +15,11 @@ from conformance.client.registration import registration_request
 from conformance.client.token import access_token_of, initial_token_request
 from conformance.client.use import nonce_challenge
 from conformance.oracles.expect import error_response, expect, refused, should, status_in, success, www_authenticate
-from conformance.oracles.registration import not_created
-from conformance.oracles.token_response import scopes
+from conformance.oracles.expect import token_refused
+from conformance.oracles.registration import not_created, redirect_capable
+from conformance.oracles.token_response import granted, scopes
 from conformance.requirements import SHOULD
-from conformance.suite.check import check
+from conformance.suite.check import check, not_applicable
 from conformance.vocabulary import SHARED_SECRET_METHODS
 
 RACE_WIDTH = 16  # default of --dcr-race-width
@@ -93,17 +94,22 @@ def test_each_registration_gets_distinct_credentials(dcr_session, new_initial_to
 
 @check("DCR-REG-005", "RFC7592-3", claims=("registration_management",))
 def test_registration_returns_management_credentials(dcr_session, profile, initial_token):
-    """The response holds a registration access token and a registration_client_uri ending in the client_id."""
-    _, ex = dcr_session.register(initial_token)
+    """The response holds a registration access token and a registration_client_uri that reads this client."""
+    dyn, ex = dcr_session.register(initial_token)
     body = success(ex, 201, "registration")
     expect(isinstance(body.get("registration_access_token"), str) and body["registration_access_token"],
            "registration_access_token is missing", "a registration_access_token (RFC 7592 §3)", ex)
     uri = body.get("registration_client_uri")
     expect(isinstance(uri, str) and urlsplit(uri).scheme == "https", f"registration_client_uri is {uri!r}",
            "an https registration_client_uri", ex)
-    should(urlsplit(uri).path.rstrip("/").rsplit("/", 1)[-1] == body.get("client_id"),
-           "the registration_client_uri does not end in the client_id",
-           f"{profile.server.registration_endpoint}/<client_id>", ex)
+    # RFC 7592 §3: "the fully qualified URL of the client configuration endpoint for this client"; its
+    # shape is the server's (a path ending in the client_id, a query, anything): what it must do is
+    # serve this client (RFC 7592 §2.1 read with the registration access token).
+    expect(dyn is not None, "client_id is missing", "a client_id (RFC 7591 §3.2.1: REQUIRED)", ex)
+    read = dcr_session.read(dyn)
+    expect(read.status == 200 and isinstance(read.json(), dict) and read.json().get("client_id") == dyn.client_id,
+           f"a read of the registration_client_uri {uri!r} answered HTTP {read.status}",
+           "200 with this client's information (RFC 7592 §3: the configuration endpoint for this client)", read)
     ttl = body.get("registration_access_token_expires_in")
     if ttl is not None:
         should(isinstance(ttl, int) and ttl > 0, f"registration_access_token_expires_in is {ttl!r}",
@@ -177,13 +183,15 @@ def test_token_without_dcr_scope_cannot_register(dcr_session, profile, main_clie
     key = None
     if source == "main-openid":
         got = dcr_session.transport.send(initial_token_request(profile, main_client, scope="openid"))
-        token = access_token_of(got) if got.status == 200 else None
-        if not token:
-            return  # no token without dcr is issued to the main client: nothing to register with
+        what = "the main client's token request for scope openid"
+        if got.status != 200:
+            token_refused(got, what)  # a real refusal (RFC 6749 §5.2), never a broken answer
+            not_applicable("the main client is refused a token without dcr: nothing to register with")
+        body = granted(got, what)
+        token = body["access_token"]
         dcr_session.transport.redactor.add_secret(token)
-        body = got.json()
         if "dcr" in scopes(body.get("scope")):
-            return  # a dcr token after all: DCR-TOK-006's finding, not a token without dcr
+            not_applicable("the openid token carries dcr after all (DCR-TOK-006's finding)")
         token_type = "Bearer"
     else:
         dyn = register()
@@ -193,9 +201,15 @@ def test_token_without_dcr_scope_cannot_register(dcr_session, profile, main_clie
         token_type, key = str(got.json().get("token_type") or "Bearer"), dcr_session.dpop_key(dyn)
     # Presented as its type requires, so a refusal is about the scope, not about the token's binding.
     ex = _register_presenting(dcr_session, token, token_type, key)
-    not_created(ex, f"registration with the {source} token, which lacks the dcr scope")
-    error_response(ex, {401, 403}, {"insufficient_scope", "invalid_token"},
-                   f"registration with the {source} token, which lacks the dcr scope")
+    what = f"registration with the {source} token, which lacks the dcr scope"
+    not_created(ex, what)
+    if ex.status == 400 and token_type.lower() != "bearer":
+        # RFC 6750 §3.1 invalid_request: "The request ... includes an unsupported parameter or
+        # parameter value ... or is otherwise malformed. The resource server SHOULD respond with the
+        # HTTP 400": a Bearer-only endpoint refusing the DPoP scheme.
+        error_response(ex, {400}, {"invalid_request"}, what)
+        return
+    error_response(ex, {401, 403}, {"insufficient_scope", "invalid_token"}, what)
 
 
 @check("DCR-REG-010", "RFC7591-3.2.2", "CURITY-TEMPLATE-1")
@@ -241,7 +255,16 @@ def test_foreign_redirects_and_grants_are_refused_or_ignored(dcr_session, initia
             else {"invalid_client_metadata"}
         error_response(ex, {400}, errors, f"registration with {field} = {value!r}")
         return
-    registered = (ex.json() or {}).get(field) or []
+    body = success(ex, 201, f"registration with {field} = {value!r}")
+    registered = body.get(field) or []
+    if field == "redirect_uris" and value[0] in registered:
+        # RFC 7591 §2: redirect URIs are "for use in redirect-based flows such as the authorization
+        # code and implicit flows"; §3.2.1: the server "MAY reject or replace" metadata. A URI stored
+        # for a client that has no such flow is inert: judge what the client can do, not what is stored.
+        expect(not redirect_capable(body), f"the client was registered with {field} {registered!r} and "
+               f"grant_types {body.get('grant_types')!r}, response_types {body.get('response_types')!r}",
+               f"a refusal, {value[0]!r} not applied, or a client without a redirect-based flow", ex)
+        return
     expect(value[0] not in registered, f"the client was registered with {field} {registered!r}",
            f"a refusal, or {value[0]!r} not applied", ex)
 
@@ -294,7 +317,10 @@ def test_garbage_software_statement_is_refused_or_ignored(dcr_session, initial_t
     """A garbage software_statement is refused with a software-statement error, or ignored; never a 5xx."""
     statement = "eyJhbGciOiJub25lIn0.eyJzb2Z0d2FyZV9pZCI6ImV2aWwifQ."  # alg none, unsigned
     _, ex = dcr_session.register(initial_token, {"software_statement": statement})
-    if ex.status == 201:
+    if ex.status == 201:  # ignored: then a real registration (RFC 7591 §3.2.1), not any 201
+        body = success(ex, 201, "registration with an unsigned software_statement")
+        expect(isinstance(body.get("client_id"), str) and body["client_id"], "client_id is missing",
+               "a client_id (RFC 7591 §3.2.1: REQUIRED)", ex)
         return
     error_response(ex, {400}, {"invalid_software_statement", "unapproved_software_statement"},
                    "registration with an unsigned software_statement")

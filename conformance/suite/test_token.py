@@ -11,8 +11,10 @@ from conformance.client.auth import authenticate
 from conformance.client.fields import OMIT
 from conformance.client.http import TlsIdentity
 from conformance.client.token import client_credentials, initial_token_request
-from conformance.oracles.expect import error_response, expect, no_store, refused, should, success, www_authenticate
-from conformance.oracles.token_response import scopes, token_success
+from conformance.oracles.expect import (error_response, expect, no_store, refused, should, success, token_refused,
+                                        www_authenticate)
+from conformance.oracles.failures import prerequisite
+from conformance.oracles.token_response import granted, scopes, token_success
 from conformance.requirements import SHOULD
 from conformance.suite.check import check
 from conformance.suite.forged import rogue_certificate_like, unknown_signing_key, unregistered_self_signed
@@ -82,10 +84,12 @@ def _as(client, method):
 def test_dcr_scope_only_when_requested(dcr_session, profile, main_client, requested):
     """A token requested without the dcr scope does not carry it and cannot register."""
     ex = dcr_session.transport.send(initial_token_request(profile, main_client, scope=requested))
-    body = ex.json() if isinstance(ex.json(), dict) else {}
-    token = body.get("access_token") if ex.status == 200 else None
-    if not token:
-        return  # refused (e.g. invalid_scope): nothing was granted
+    what = f"token request {'without a scope' if requested is None else f'for scope {requested!r}'}"
+    if ex.status != 200:  # refused (e.g. invalid_scope): nothing was granted, if it is a real refusal
+        token_refused(ex, what)
+        return
+    body = granted(ex, what)
+    token = body["access_token"]
     dcr_session.transport.redactor.add_secret(token)
     expect("dcr" not in scopes(body.get("scope")), f"the token's scope is {body.get('scope')!r}",
            "no dcr scope unless requested", ex)
@@ -98,12 +102,12 @@ def test_dcr_scope_only_when_requested(dcr_session, profile, main_client, reques
 def test_unlisted_client_gets_no_dcr_scope(dcr_session, profile):
     """A client no template names is refused the dcr scope, or gets a token that cannot register."""
     ex = _initial(dcr_session, profile, profile.unlisted_client)
-    body = ex.json() if isinstance(ex.json(), dict) else {}
     if ex.status != 200:
         error_response(ex, {400, 401, 403}, {"invalid_scope", "unauthorized_client", "invalid_client"},
                        "dcr requested by a client no template names")
         return
-    token = body.get("access_token")
+    body = granted(ex, "dcr requested by a client no template names")
+    token = body["access_token"]
     dcr_session.transport.redactor.add_secret(token)
     expect("dcr" not in scopes(body.get("scope")), f"the unlisted client was granted {body.get('scope')!r}",
            "invalid_scope, or a token without dcr", ex)
@@ -175,7 +179,8 @@ def test_replayed_assertion_is_refused(dcr_session, profile, main_client):
     """The same assertion (same jti) is accepted once and refused the second time."""
     spec = initial_token_request(profile, main_client)
     first = dcr_session.transport.send(spec)
-    token_success(first, "first use of the assertion")
+    with prerequisite():  # the legitimate first use; only the replay's refusal is the SHOULD
+        granted(first, "first use of the assertion")
     refused(dcr_session.transport.send(spec.copy()), "second use of the same assertion (same jti)",
             statuses={400, 401}, errors={"invalid_client", "invalid_grant"})
 

@@ -9,7 +9,8 @@ import pytest
 from conformance.client.jose import DpopKey
 from conformance.client.token import access_token_of, initial_token_request
 from conformance.client.use import dynamic_token_request, resource_request, send_with_nonce_retry
-from conformance.oracles.expect import error_response, expect, json_object, refused, status_in, success, www_authenticate
+from conformance.oracles.expect import (TOKEN_ERRORS, error_response, expect, json_object, refused, status_in, success,
+                                        www_authenticate)
 from conformance.oracles.token_response import scopes, token_success
 from conformance.requirements import SHOULD
 from conformance.suite import code_flow
@@ -45,8 +46,11 @@ def test_dynamic_client_gets_tokens(dcr_session, profile, registered):
 def test_token_request_without_proof_is_refused(dcr_session, registered):
     """Without a DPoP header the dynamic client's token request is refused."""
     spec = dynamic_token_request(dcr_session.profile, registered)
+    # RFC 9449 §5.2: the server "MUST reject token requests from the client that do not contain the
+    # DPoP header" and names no error code: any RFC 6749 §5.2 code (invalid_grant too: for this grant
+    # the client's credentials are the grant, §1.3.4), or RFC 9449 §5's invalid_dpop_proof.
     refused(dcr_session.transport.send(spec), "token request without a DPoP proof", statuses={400, 401},
-            errors={"invalid_request", "invalid_dpop_proof", "invalid_client", "unauthorized_client"})
+            errors=TOKEN_ERRORS | {"invalid_dpop_proof"})
 
 
 BAD_PROOFS = {
@@ -64,12 +68,31 @@ BAD_PROOFS = {
 }
 
 
+#: Proof defects a server nonce may stand in for (RFC 9449 §4.3 check 11, §11.1).
+NONCE_STANDS_FOR_IAT = ("iat-past", "iat-future")
+
+
+def _send_proof_once(dcr_session, dyn, **overrides):
+    """The dynamic client's token request with a proof built with ``overrides``, no nonce, no retry."""
+    key = dcr_session.dpop_key(dyn)
+    spec = dynamic_token_request(dcr_session.profile, dyn)
+    spec.headers["DPoP"] = key.proof("POST", dcr_session.profile.token_endpoint_for(dyn), **overrides)
+    return dcr_session.transport.send(spec)
+
+
 @check("DCR-USE-003", "RFC9449-4.3", "RFC9449-5", "RFC7515-4.1.11", needs=("dpop",))
 @pytest.mark.parametrize("proof", list(BAD_PROOFS))
 def test_invalid_dpop_proof_is_refused(dcr_session, registered, proof):
     """Each invalid DPoP proof gets 400 invalid_dpop_proof (invalid_request for two DPoP headers)."""
-    ex = _send_proof(dcr_session, registered, **BAD_PROOFS[proof])
     errors = {"invalid_dpop_proof"} | ({"invalid_request"} if proof == "two-headers" else set())
+    if proof in NONCE_STANDS_FOR_IAT and dcr_session.profile.claims.dpop_nonce:
+        # RFC 9449 §4.3 check 11: the creation time is "determined by either the iat claim or a server
+        # managed timestamp via the nonce claim": with a server nonce the proof is not retried with one
+        # (the nonce could make it acceptable); its refusal without one, use_dpop_nonce included, is the verdict.
+        ex = _send_proof_once(dcr_session, registered, **BAD_PROOFS[proof])
+        errors |= {"use_dpop_nonce"}
+    else:
+        ex = _send_proof(dcr_session, registered, **BAD_PROOFS[proof])
     refused(ex, f"DPoP proof with defect {proof!r}", statuses={400, 401}, errors=errors)
 
 
