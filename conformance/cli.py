@@ -53,6 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_load_arguments(sub.add_parser("load", help="launch day: a fleet of devices on Locust, with oracles"))
     req = sub.add_parser("requirements", help="print the requirement registry and the checks citing it")
     req.add_argument("--markdown", metavar="FILE", help="write docs/requirements.md-style Markdown to FILE")
+    req.add_argument("--catalogue", metavar="FILE",
+                     help="write docs/catalogue.md (the answers each check allows and forbids) to FILE")
     return parser
 
 
@@ -125,8 +127,12 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _requirements(args: argparse.Namespace) -> int:
-    from conformance.catalogue import requirements_markdown
+    from conformance.catalogue import catalogue_markdown, requirements_markdown
 
+    if args.catalogue:
+        Path(args.catalogue).write_text(catalogue_markdown(), encoding="utf-8")
+        if not args.markdown:
+            return EXIT_OK
     text = requirements_markdown()
     if args.markdown:
         Path(args.markdown).write_text(text)

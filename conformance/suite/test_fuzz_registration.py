@@ -23,6 +23,30 @@ from conformance.oracles.failures import CheckFailure
 from conformance.oracles.registration_faults import Payload
 from conformance.oracles.token_response import scopes
 from conformance.suite.check import check
+from conformance.catalogue import allowed as ok, declare_answers, forbidden as no
+
+
+# The answers the specs allow and forbid, per check (rendered into docs/catalogue.md).
+ANSWERS = declare_answers({
+    "DCR-FUZZ-001": (
+        ok("201 within the template: values dropped or replaced", "RFC 7591 §3.2.1", "MAY", "The authorization server "
+           "MAY reject or replace any of the client's requested metadata values"),
+        ok("redirect URIs beyond the template stored for a client without a redirect-based flow", "RFC 7591 §2", "MAY",
+           "redirect_uris: Array of redirection URI strings for use in redirect-based flows such as the authorization "
+           "code and implicit flows."),
+        ok("a device's public jwks on a secret template: private_key_jwt bound to exactly those keys, no secret "
+           "(the key then works)", "RFC 7591 §2", "MAY", "jwks: Client's JSON Web Key Set document value, which "
+           "contains the client's public keys."),
+        ok("400 with an RFC 7591 §3.2.2 code fitting the fault; invalid_request for a body too large, not a JSON "
+           "object, or a value of the wrong JSON type; 413 for a large body, 415 for another media type",
+           "RFC 6750 §3.1", "SHOULD", "invalid_request: The request ... includes an unsupported parameter or parameter "
+           "value ... or is otherwise malformed. The resource server SHOULD respond with the HTTP 400"),
+        no("a 5xx; a refusal of unknown members only", "RFC 7591 §2", "MUST", "The authorization server MUST ignore any "
+           "client metadata sent by the client that it does not understand"),
+        no("both jwks and jwks_uri, a private key, a fragment in a redirect URI, client-chosen credentials",
+           "RFC 7591 §2", "MUST NOT", "The \"jwks_uri\" and \"jwks\" parameters MUST NOT both be present"),
+    ),
+})
 
 
 class RegistrationAttempt:

@@ -17,6 +17,102 @@ from conformance.suite import code_flow
 from conformance.suite.check import check, not_applicable
 from conformance.suite.expiry import AGING_MARGIN_S
 from conformance.vocabulary import DCRM_SCOPE
+from conformance.catalogue import allowed as ok, declare_answers, forbidden as no
+
+
+# The answers the specs allow and forbid, per check (rendered into docs/catalogue.md).
+_MAY_DIFFER = ("RFC 7592 §2.1", "MAY", "Some values in the response, including the \"client_secret\" and "
+               "\"registration_access_token\", MAY be different from those in the initial registration response. If the "
+               "authorization server includes a new client secret and/or registration access token in its response, the "
+               "client MUST immediately discard its previous client secret and/or registration access token.")
+_UNKNOWN_401 = ("RFC 7592 §2.1", "MUST", "If the client does not exist on this server, the server MUST respond with "
+                "HTTP 401 Unauthorized and the registration access token used to make this request SHOULD be "
+                "immediately revoked.")
+_FORBIDDEN_403 = ("RFC 7592 §2.1", "MUST", "If the client does not have permission to read its record, the server MUST "
+                  "return an HTTP 403 Forbidden.")
+_DELETE_204 = ("RFC 7592 §2.3", "MUST", "If a client has been successfully deprovisioned, the authorization server MUST "
+               "respond with an HTTP 204 No Content message.")
+_NO_OVERWRITE = ("RFC 7592 §2.2", "MUST NOT", "The client MUST NOT be allowed to overwrite its existing client secret "
+                 "with its own chosen value.")
+ANSWERS = declare_answers({
+    "DCR-MGT-001": (
+        ok("200 with the client; new secret and/or token, or the same ones", *_MAY_DIFFER),
+        no("another client_id, another software_id", "RFC 7592 §2.1", "MUST", "the server responds with ... the client "
+           "information response (RFC 7591 §3.2.1: all registered metadata)"),
+        no("nothing rotated when the profile claims rotation on read", "[claims] rotates_credentials_on_read", "claim",
+           "a read returns a new client secret and/or registration access token"),
+    ),
+    "DCR-MGT-002": (
+        ok("the replaced token 401, the replaced secret invalid_client, the new secret working", *_MAY_DIFFER),
+        no("a replaced credential still working", "[claims] rotates_credentials_on_read", "claim",
+           "rotation replaces the old credentials"),
+    ),
+    "DCR-MGT-003": (
+        ok("401 with a Bearer challenge", "RFC 6750 §3", "MUST", "the resource server MUST include the HTTP "
+           "\"WWW-Authenticate\" response header field"),
+        no("200, or 401 without a challenge", "RFC 7592 §2.1", "MUST", "the client makes an HTTP GET request to the "
+           "client configuration endpoint, authenticating with its registration access token"),
+    ),
+    "DCR-MGT-004": (
+        ok("401 (the token is not valid for this client) or 403", *_FORBIDDEN_403),
+        no("200, or a refusal disclosing client A's data", *_FORBIDDEN_403),
+    ),
+    "DCR-MGT-005": (
+        ok("401 (403 tolerated) at the server's URI for the client with the client_id replaced", *_UNKNOWN_401),
+        ok("not applicable when the registration_client_uri does not hold the client_id", "RFC 7592 §2", "MUST",
+           "The location of this endpoint is communicated to the client through the \"registration_client_uri\" member"),
+        no("200 or 404 for an unknown client, the deleted client still readable", *_UNKNOWN_401),
+    ),
+    "DCR-MGT-006": (
+        ok("200 with the client (new secret and/or token allowed)", "RFC 7592 §2.2", "MUST", "the server responds with "
+           "an HTTP 200 OK ... and a payload ... same as the client information response"),
+        no("another client_id, metadata missing from the response, the client no longer working", "RFC 7591 §3.2.1",
+           "MUST", "the authorization server MUST return all registered metadata about the client"),
+    ),
+    "DCR-MGT-007": (
+        ok("400/401/403 refusal with an error, the client unchanged", "RFC 7592 §2.2", "MUST", "The client MUST include "
+           "its \"client_id\" field in the request, and it MUST be the same as its currently issued client identifier."),
+        no("200 for another client_id", "RFC 7592 §2.2", "MUST", "it MUST be the same as its currently issued client "
+           "identifier"),
+    ),
+    "DCR-MGT-008": (
+        ok("a refusal, or 200 with the field ignored", *_NO_OVERWRITE),
+        no("the chosen secret or token adopted, or the chosen secret authenticating", *_NO_OVERWRITE),
+    ),
+    "DCR-MGT-009": (
+        ok("a refusal with an error, or 200 with the scope clipped", "RFC 7591 §3.2.1", "MAY", "The authorization server "
+           "MAY reject or replace any of the client's requested metadata values"),
+        no("a scope outside the template", "[claims] (templates)", "claim", "the template bounds the scope "
+           "(CURITY-TEMPLATE-1)"),
+    ),
+    "DCR-MGT-010": (
+        ok("204 with no body", *_DELETE_204),
+        no("another status, or a body", *_DELETE_204),
+    ),
+    "DCR-MGT-011": (
+        ok("invalid_client for the deleted client; 401 for its registration access token", *_UNKNOWN_401),
+        no("the deleted client or its token still working", *_UNKNOWN_401),
+    ),
+    "DCR-MGT-012": (
+        ok("tokens of the deleted client inactive; its refresh token refused (invalid_grant or invalid_client)",
+           "RFC 7592 §2.3", "SHOULD", "the authorization server SHOULD immediately invalidate all existing authorization "
+           "grants and currently-active tokens associated with this client"),
+        no("a token of the deleted client still active (a warning)", "RFC 7592 §2.3", "SHOULD",
+           "SHOULD immediately invalidate ... currently-active tokens"),
+    ),
+    "DCR-MGT-013": (
+        ok("a refused dcrm request (invalid_scope, unauthorized_client) or a token without dcrm that cannot manage",
+           "RFC 6749 §3.3", "MAY", "The authorization server MAY fully or partially ignore the scope requested"),
+        no("a main client managing a client; a management client unable to", "[claims] management_clients", "claim",
+           "a management client's dcrm token reads and deletes any dynamic client (CURITY-DCRM-MANAGER)"),
+    ),
+    "DCR-MGT-014": (
+        ok("401 with a challenge for read and update, 204 for delete", "RFC 6750 §3", "MUST", "the resource server MUST "
+           "include the HTTP \"WWW-Authenticate\" response header field"),
+        no("a read or update accepted, credentials in the refusal, the delete refused",
+           "[claims] registration_token_read_write_ttl_s", "claim", "an older registration access token may only DELETE"),
+    ),
+})
 
 MANAGED = ("registration_management",)
 MANAGERS = MANAGED + ("management_clients",)

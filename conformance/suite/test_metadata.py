@@ -12,6 +12,52 @@ from conformance.oracles.metadata import metadata_document
 from conformance.requirements import SHOULD
 from conformance.suite.check import check, not_applicable
 from conformance.vocabulary import JWT_METHODS, MTLS_METHODS
+from conformance.catalogue import allowed as ok, declare_answers, forbidden as no
+
+
+# The answers the specs allow and forbid, per check (rendered into docs/catalogue.md).
+ANSWERS = declare_answers({
+    "DCR-META-001": (
+        ok("200 JSON at /.well-known/oauth-authorization-server or /.well-known/openid-configuration, issuer identical",
+           "RFC 8414 §3.3", "MUST", 'The "issuer" value returned MUST be identical to the authorization server\'s '
+           'issuer identifier value into which the well-known URI string was inserted'),
+        ok("extra members", "RFC 8414 §3.2", "MUST", "Claims that return multiple values are represented as JSON "
+           "arrays ... Additional metadata parameters MAY also be used"),
+        no("another issuer, no token_endpoint, a registration_endpoint that is not an absolute https URL",
+           "RFC 8414 §2", "REQUIRED", "issuer REQUIRED ... token_endpoint URL of the authorization server's token "
+           "endpoint ... This is REQUIRED unless only the implicit grant type is supported."),
+    ),
+    "DCR-META-002": (
+        ok("token_endpoint_auth_methods_supported listing the method, or omitted for client_secret_basic",
+           "RFC 8414 §2", "OPTIONAL", 'token_endpoint_auth_methods_supported OPTIONAL. JSON array ... If omitted, '
+           'the default is "client_secret_basic"'),
+        no("a JWT method without token_endpoint_auth_signing_alg_values_supported, or with none in it", "RFC 8414 §2",
+           "MUST", 'This metadata entry MUST be present if either of these authentication methods are specified ... '
+           'The value "none" MUST NOT be used.'),
+    ),
+    "DCR-META-003": (
+        ok("mtls_endpoint_aliases absent, or no mTLS method advertised (not applicable)", "RFC 8705 §5", "OPTIONAL",
+           "mtls_endpoint_aliases OPTIONAL. A JSON object containing alternative authorization server endpoints"),
+        no("mtls_endpoint_aliases not an object, or holding URLs that are not absolute https", "RFC 8705 §5", "MUST",
+           "A JSON object containing alternative authorization server endpoints ... endpoint parameters ... defined in "
+           "Section 2 of [RFC8414] (URLs; RFC 6749 §3.2: TLS MUST be used)"),
+        no("token_endpoint_auth_methods_supported that is not an array", "RFC 8414 §2", "MUST",
+           "token_endpoint_auth_methods_supported OPTIONAL. JSON array containing a list of client authentication "
+           "methods"),
+    ),
+    "DCR-META-004": (
+        ok("dpop_signing_alg_values_supported omitted, or an array of asymmetric algorithms", "RFC 9449 §5.1",
+           "OPTIONAL", "dpop_signing_alg_values_supported: A JSON array containing a list of the JWS alg values ... "
+           "supported by the authorization server for DPoP proof JWTs."),
+        no("none or an HS algorithm listed (a warning)", "RFC 9449 §4.2", "MUST NOT", "alg: ... It MUST NOT be none or "
+           "an identifier for a symmetric algorithm (MAC). (Listed in metadata: the check is SHOULD-level)"),
+        no("a claimed revocation or introspection endpoint not advertised (a warning)", "RFC 8414 §2", "OPTIONAL",
+           "revocation_endpoint OPTIONAL ... introspection_endpoint OPTIONAL (the profile claims the endpoint)"),
+        no("no metadata document, a member of the wrong type (an error, whatever the level)", "RFC 8414 §3.2", "MUST",
+           'A successful response MUST use the 200 OK HTTP status code and return a JSON object using the '
+           '"application/json" content type'),
+    ),
+})
 
 
 def _metadata(dcr_session, profile) -> tuple[dict, Exchange]:

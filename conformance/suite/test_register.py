@@ -21,6 +21,136 @@ from conformance.oracles.token_response import granted, scopes
 from conformance.requirements import SHOULD
 from conformance.suite.check import check, not_applicable
 from conformance.vocabulary import SHARED_SECRET_METHODS
+from conformance.catalogue import allowed as ok, declare_answers, forbidden as no
+
+
+# The answers the specs allow and forbid, per check (rendered into docs/catalogue.md).
+_REPLACE = ("RFC 7591 §3.2.1", "MAY", "The authorization server MAY reject or replace any of the client's requested "
+            "metadata values submitted during the registration and substitute them with suitable values.")
+_REG_ERROR = ("RFC 7591 §3.2.2", "MUST", "When a registration error condition occurs, the authorization server returns "
+              "an HTTP 400 status code (unless otherwise specified) with content type \"application/json\" consisting "
+              "of a JSON object describing the error in the response body.")
+_BEARER_401 = ("RFC 6750 §3", "MUST", "If the protected resource request does not include authentication credentials "
+               "or does not contain an access token that enables access to the protected resource, the resource server "
+               "MUST include the HTTP \"WWW-Authenticate\" response header field")
+_ONCE = ("[claims] initial_token_single_use", "claim", "an initial token registers one client (CURITY-DCR-ONCE)")
+ANSWERS = declare_answers({
+    "DCR-REG-001": (
+        ok("201 with a JSON client information response", "RFC 7591 §3.2.1", "MUST", "The server responds with an HTTP "
+           "201 Created status code and a body of type \"application/json\""),
+        no("200 or another status, a body that is not JSON", "RFC 7591 §3.2.1", "MUST", "HTTP 201 Created"),
+    ),
+    "DCR-REG-002": (
+        ok("client_id_issued_at omitted; client_secret_expires_at 0 or in the future", "RFC 7591 §3.2.1", "OPTIONAL",
+           "client_id_issued_at OPTIONAL ... client_secret_expires_at REQUIRED if \"client_secret\" is issued ... or 0 "
+           "if it will not expire"),
+        no("no client_id, the template's or the main client's id, a secret template without a secret, a secret "
+           "without client_secret_expires_at", "RFC 7591 §3.2.1", "REQUIRED", "client_id REQUIRED. OAuth 2.0 client "
+           "identifier string. ... client_secret_expires_at REQUIRED if \"client_secret\" is issued."),
+        no("no Cache-Control: no-store (a warning)", "RFC 7591 §3.2.1 / RFC 6749 §5.1", "SHOULD",
+           "credentials in a response: no-store (the check is SHOULD-level here)"),
+    ),
+    "DCR-REG-003": (
+        ok("extra server-set members, metadata in any order, grant types or scope narrowed", *_REPLACE),
+        no("software_id, method, grant types or scope beyond the template, or not returned", "RFC 7591 §3.2.1", "MUST",
+           "the authorization server MUST return all registered metadata about the client, including any fields "
+           "provisioned by the authorization server itself"),
+    ),
+    "DCR-REG-004": (
+        ok("two distinct client_ids and secrets", "RFC 7591 §3.2.1", "REQUIRED", "client_id REQUIRED. ... It SHOULD NOT "
+           "be currently valid for any other registered client"),
+        no("the same client_id or secret twice", "[claims] (the flow: one client per device)", "claim",
+           "each registration is its own client, revocable alone (CURITY-DCR-REVOKE)"),
+    ),
+    "DCR-REG-005": (
+        ok("any registration_client_uri shape (a path ending in the client_id, a query, another path) that serves "
+           "this client", "RFC 7592 §3", "REQUIRED", "registration_client_uri REQUIRED. String containing the fully "
+           "qualified URL of the client configuration endpoint for this client."),
+        no("no registration_access_token, no https registration_client_uri, or one that does not read this client",
+           "RFC 7592 §3", "REQUIRED", "registration_access_token REQUIRED. String containing the access token to be "
+           "used at the client configuration endpoint"),
+    ),
+    "DCR-REG-006": (
+        ok("401 invalid_token (or 400/403 with an error) for the second use", "RFC 6750 §3.1", "SHOULD",
+           "invalid_token ... The resource SHOULD respond with the HTTP 401 (Unauthorized) status code."),
+        no("a second client from one initial token", *_ONCE),
+    ),
+    "DCR-REG-007": (
+        ok("at most one 201 among concurrent registrations", *_ONCE),
+        no("two or more clients from one initial token", *_ONCE),
+    ),
+    "DCR-REG-008": (
+        ok("401 with a Bearer challenge (error=invalid_token for a garbage or expired token)", *_BEARER_401),
+        no("a registration, another status, or no challenge", "RFC 6750 §3.1", "MUST", "invalid_token: The access "
+           "token provided is expired, revoked, malformed, or invalid for other reasons."),
+    ),
+    "DCR-REG-009": (
+        ok("401 invalid_token or 403 insufficient_scope", "RFC 6750 §3.1", "SHOULD", "insufficient_scope: The request "
+           "requires higher privileges than provided by the access token. The resource server SHOULD respond with the "
+           "HTTP 403 (Forbidden) status code"),
+        ok("400 invalid_request for a DPoP token at a Bearer-only endpoint", "RFC 6750 §3.1", "SHOULD",
+           "invalid_request: The request ... includes an unsupported parameter or parameter value ... or is otherwise "
+           "malformed. The resource server SHOULD respond with the HTTP 400 (Bad Request) status code."),
+        ok("no openid token for the main client (a 400 RFC 6749 §5.2 refusal: not applicable)", "RFC 6749 §3.3",
+           "MAY", "The authorization server MAY fully or partially ignore the scope requested by the client"),
+        no("a registration with a token without dcr", "[claims] (the flow: dcr tokens register)", "claim",
+           "only a token with the dcr scope registers (CURITY-DCR-SCOPE)"),
+        no("a 5xx, an HTML page or a 200 without an access_token to the openid token request", "RFC 6749 §5.2", "MUST",
+           "error REQUIRED. A single ASCII error code from the following"),
+    ),
+    "DCR-REG-010": (
+        ok("400 invalid_client_metadata, or 401/403 with an error", *_REG_ERROR),
+        no("other than 400 invalid_client_metadata (a warning)", "RFC 7591 §3.2.2", "MAY", "invalid_client_metadata: "
+           "The value of one of the client metadata fields is invalid and the server has rejected this request."),
+        no("a client created from an unknown template", "[claims] (templates)", "claim",
+           "a software_id names a template; none, no client (CURITY-TEMPLATE-1)"),
+    ),
+    "DCR-REG-011": (
+        ok("400/401/403 refusal with an error", *_REG_ERROR),
+        no("a client from a template that does not name the main client", "[claims] (templates)", "claim",
+           "authenticate-client-by lists the clients that may use a template (CURITY-TEMPLATE-1)"),
+    ),
+    "DCR-REG-012": (
+        ok("400 invalid_client_metadata", *_REG_ERROR),
+        ok("201 with the scope clipped to the template", *_REPLACE),
+        no("a scope outside the template registered", "[claims] (templates)", "claim",
+           "the template bounds the client's scope (CURITY-TEMPLATE-1)"),
+    ),
+    "DCR-REG-013": (
+        ok("400 invalid_redirect_uri or invalid_client_metadata", *_REG_ERROR),
+        ok("201 with the value dropped or replaced", *_REPLACE),
+        ok("201 with the foreign redirect URI stored for a client without authorization_code/implicit grants and "
+           "response_types (inert)", "RFC 7591 §2", "MAY", 'redirect_uris: Array of redirection URI strings for use in '
+           'redirect-based flows such as the authorization code and implicit flows.'),
+        no("a foreign redirect URI on a client with a redirect-based flow, or the password grant", "[claims] (templates)",
+           "claim", "the template bounds grant types and redirect URIs (CURITY-TEMPLATE-1)"),
+    ),
+    "DCR-REG-014": (
+        ok("400 with a JSON error (malformed JSON); 400 or 415 (form body); 400 or a client without the object",
+           *_REG_ERROR),
+        no("a client from a body that is not JSON, a 5xx, an error body that is not JSON (a warning)", "RFC 7591 §3",
+           "SHOULD", "the client or developer sends an HTTP POST to the client registration endpoint with a content "
+           "type of \"application/json\" (the check is SHOULD-level)"),
+    ),
+    "DCR-REG-015": (
+        ok("400 invalid_client_metadata, or 201 storing at most one of them", *_REG_ERROR),
+        no("both jwks and jwks_uri registered", "RFC 7591 §2", "MUST NOT", 'The "jwks_uri" and "jwks" parameters MUST NOT '
+           'both be present in the same request or response.'),
+    ),
+    "DCR-REG-016": (
+        ok("400 invalid_software_statement or unapproved_software_statement", *_REG_ERROR),
+        ok("201: the statement ignored (a real registration with a client_id)", "RFC 7591 §2", "MUST",
+           "The authorization server MUST ignore any client metadata sent by the client that it does not understand"),
+        no("a 5xx, or another error code", "RFC 7591 §3.2.2", "MUST", "invalid_software_statement: The software "
+           "statement presented is invalid."),
+    ),
+    "DCR-REG-017": (
+        ok("a refused connection, a redirect to https, a refusal that does not evaluate the request", "RFC 7591 §3",
+           "MUST", "The client registration endpoint MUST be protected by a transport-layer security mechanism"),
+        no("a plain-HTTP request processed (201, 401, 403, a registration error)", "RFC 7591 §3", "MUST",
+           "MUST be protected by a transport-layer security mechanism"),
+    ),
+})
 
 RACE_WIDTH = 16  # default of --dcr-race-width
 

@@ -15,6 +15,100 @@ from conformance.oracles.token_response import scopes, token_success
 from conformance.requirements import SHOULD
 from conformance.suite import code_flow
 from conformance.suite.check import check
+from conformance.catalogue import allowed as ok, declare_answers, forbidden as no
+
+
+# The answers the specs allow and forbid, per check (rendered into docs/catalogue.md).
+_PROOF = ("RFC 9449 §4.3", "MUST", "To validate a DPoP proof, the receiving server MUST ensure the following: ... the "
+          "JWT signature verifies ... alg is not none ... typ is dpop+jwt ... htm ... htu ... the creation time of the "
+          "JWT, as determined by either the iat claim or a server managed timestamp via the nonce claim, is within an "
+          "acceptable window")
+_BOUND = ("RFC 9449 §7.1", "MUST", "the resource server MUST check that the public key in the DPoP proof matches the "
+          "public key to which the access token is bound (and the ath of the proof the hash of the token)")
+ANSWERS = declare_answers({
+    "DCR-USE-001": (
+        ok("200 with an access_token, token_type DPoP (DPoP) or Bearer, any case", "RFC 9449 §5", "MUST",
+           'the token_type ... "DPoP" ... to signal to the client that the access token was bound to its DPoP key'),
+        no("no access_token, or Bearer for a DPoP-bound token", "RFC 6749 §5.1", "REQUIRED",
+           "access_token REQUIRED ... token_type REQUIRED"),
+    ),
+    "DCR-USE-002": (
+        ok("400/401 with any RFC 6749 §5.2 error (invalid_grant included) or invalid_dpop_proof", "RFC 9449 §5.2",
+           "MUST", "If the value is true, the authorization server MUST reject token requests from the client that do "
+           "not contain the DPoP header (no error code is named)"),
+        no("a token without a proof", "RFC 9449 §5.2", "MUST", "MUST reject token requests from the client that do not "
+           "contain the DPoP header"),
+    ),
+    "DCR-USE-003": (
+        ok("400/401 invalid_dpop_proof (invalid_request for two DPoP headers)", *_PROOF),
+        ok("use_dpop_nonce for a proof with a stale or future iat and no nonce (the nonce stands for freshness; the "
+           "proof is not retried with one)", "RFC 9449 §4.3", "MUST", "as determined by either the iat claim or a server "
+           "managed timestamp via the nonce claim"),
+        no("a token for an invalid proof", *_PROOF),
+    ),
+    "DCR-USE-004": (
+        ok("400 use_dpop_nonce with one DPoP-Nonce; the retry with it succeeds", "RFC 9449 §8", "MUST",
+           'the authorization server ... responds with an error ... "use_dpop_nonce" ... and a DPoP-Nonce HTTP header'),
+        no("no use_dpop_nonce, several DPoP-Nonce headers, the retry refused", "[claims] dpop_nonce", "claim",
+           "the token endpoint requires server nonces"),
+    ),
+    "DCR-USE-005": (
+        ok("200 at the resource", *_BOUND),
+        no("a refusal of the bound token with a correct proof", *_BOUND),
+    ),
+    "DCR-USE-006": (
+        ok("401", "RFC 9449 §7.1", "MUST", "a DPoP-bound access token presented as a Bearer token without a proof is "
+           "refused"),
+        no("200 for the bound token as Bearer", *_BOUND),
+    ),
+    "DCR-USE-007": (
+        ok("401 for a proof by another key or with a wrong ath", *_BOUND),
+        no("200", *_BOUND),
+    ),
+    "DCR-USE-008": (
+        ok("401 use_dpop_nonce with one new DPoP-Nonce; the retry succeeds", "RFC 9449 §9", "MUST",
+           'the resource server ... responds with ... WWW-Authenticate: DPoP error="use_dpop_nonce" and a DPoP-Nonce'),
+        no("the call accepted without a current nonce", "[claims] resource_dpop_nonce", "claim",
+           "the resource requires server nonces"),
+    ),
+    "DCR-USE-009": (
+        ok("a refusal (400/401/403 with an error) or a token without the attestation-only scopes", "RFC 6749 §3.3",
+           "MAY", "The authorization server MAY fully or partially ignore the scope requested by the client"),
+        no("the main client granted the [use] scope without attestation", "[claims] main_client_requires_attestation",
+           "claim", "only the per-device client goes without attestation (CURITY-FALLBACK-ATTEST)"),
+    ),
+    "DCR-USE-010": (
+        ok("401 invalid_client (Basic), 400/401 invalid_client (other methods)", "RFC 6749 §5.2", "MUST",
+           "If the client attempted to authenticate via the \"Authorization\" request header field, the authorization "
+           "server MUST respond with an HTTP 401"),
+        no("a token, or another error code", "RFC 6749 §5.2", "MUST", "invalid_client: Client authentication failed"),
+    ),
+    "DCR-USE-011": (
+        ok("400/401/403 invalid_scope (or unauthorized_client, invalid_request)", "RFC 6749 §5.2", "MUST",
+           "invalid_scope: The requested scope is invalid, unknown, malformed, or exceeds the scope granted"),
+        ok("200 with a narrower scope, named in the response", "RFC 6749 §3.3", "MUST", "If the issued access token "
+           "scope is different from the one requested by the client, the authorization server MUST include the \"scope\" "
+           "response parameter"),
+        no("dcr or a scope outside the template granted, or scope omitted when it differs", "RFC 6749 §3.3", "MUST",
+           "MUST include the \"scope\" response parameter to inform the client of the actual scope granted"),
+    ),
+    "DCR-USE-012": (
+        ok("the refresh with another key refused, or (refresh tokens not bound) a token bound to that key",
+           "RFC 9449 §5", "MUST", "Refresh tokens issued to confidential clients ... are not bound to the DPoP proof "
+           "public key because they are already sender-constrained with a different existing mechanism."),
+        no("the state changed, the code exchange or the same-key refresh refused", "RFC 6749 §4.1.2", "REQUIRED",
+           "state REQUIRED if the \"state\" parameter was present in the client authorization request. The exact value "
+           "received from the client."),
+        no("a refresh by another key accepted when refresh tokens are claimed bound", "[claims] refresh_token_dpop_bound",
+           "claim", "refresh tokens are bound to the DPoP key"),
+    ),
+    "DCR-USE-013": (
+        ok("active true, client_id the client's or omitted, cnf.jkt the key's thumbprint or omitted", "RFC 7662 §2.2",
+           "OPTIONAL", "client_id OPTIONAL ... (cnf: RFC 9449 §6.2)"),
+        no("inactive, another client, another key (a warning)", "RFC 9449 §6.2", "SHOULD",
+           "the check is SHOULD-level: the introspection shows the binding"),
+    ),
+})
 
 
 def _token_type(profile) -> str:
