@@ -234,7 +234,7 @@ def test_update_cannot_set_server_fields(dcr_session, registered, field):
     ex = dcr_session.transport.send(management.update_request(registered, {field: chosen}))
     if ex.status == 200:
         management.adopt_rotation(registered, ex)
-        body = ex.json() or {}
+        body = success(ex, 200, f"update setting {field}")
         expect(body.get(field) != chosen, f"the server adopted the client's chosen {field}",
                f"a refusal, or {field} ignored", ex)
     else:
@@ -255,7 +255,7 @@ def test_update_cannot_widen_the_client(dcr_session, profile, registered):
         error_response(ex, {400, 401, 403}, {"invalid_client_metadata", "invalid_redirect_uri", "invalid_token",
                                                  "insufficient_scope"}, "update widening the scope")
         return
-    granted = scopes((ex.json() or {}).get("scope"))
+    granted = scopes(success(ex, 200, "update widening the scope").get("scope"))
     expect(outside not in granted, f"the updated client holds scope {sorted(granted)}",
            "no scope outside the template", ex)
 

@@ -368,7 +368,7 @@ def test_scope_beyond_the_template_is_refused_or_clipped(dcr_session, profile, i
     if ex.status != 201:
         error_response(ex, {400}, {"invalid_client_metadata"}, "registration asking for scopes beyond the template")
         return
-    granted = scopes((ex.json() or {}).get("scope"))
+    granted = scopes(success(ex, 201, "registration asking for scopes beyond the template").get("scope"))
     allowed = scopes(profile.template.scope) if profile.template.scope is not None else set()
     expect(outside not in granted and (not allowed or granted <= allowed),
            f"the registered scope is {sorted(granted)}", f"within the template's {sorted(allowed)}", ex)
@@ -409,7 +409,7 @@ def test_malformed_registration_bodies_are_400(dcr_session, profile, initial_tok
     if body == "wrong-type":
         _, ex = dcr_session.register(initial_token, WRONG_TYPE)
         if ex.status == 201:
-            registered = (ex.json() or {}).get("client_name")
+            registered = success(ex, 201, "registration with client_name as a JSON object").get("client_name")
             expect(not isinstance(registered, dict), f"client_name was registered as {registered!r}",
                    "a refusal, or the wrongly typed client_name not registered", ex)
             return
@@ -435,7 +435,7 @@ def test_jwks_and_jwks_uri_together_are_refused(dcr_session, initial_token):
     jwks = {"keys": [DpopKey.generate().public_jwk]}
     _, ex = dcr_session.register(initial_token, {"jwks": jwks, "jwks_uri": "https://app.example/jwks.json"})
     if ex.status == 201:
-        body = ex.json() or {}
+        body = success(ex, 201, "registration with jwks and jwks_uri")
         expect(not ("jwks" in body and "jwks_uri" in body), "the client was registered with jwks and jwks_uri",
                "never both (RFC 7591 §2)", ex)
         return
