@@ -200,7 +200,7 @@ def catalogue_markdown() -> str:
             lines += [f"### {info.id}: {_cell(info.title)}", "",
                       f"Level {info.level}. Requirements: "
                       + "; ".join(f"{rid} ({REQUIREMENTS[rid].spec} §{REQUIREMENTS[rid].section}, "
-                                  f"{REQUIREMENTS[rid].level}): {_cell(REQUIREMENTS[rid].text)}"
+                                  f"{REQUIREMENTS[rid].level}): {_cell(REQUIREMENTS[rid].text).rstrip('.')}"
                                   for rid in info.requirements) + ".", ""]
             answers = ANSWERS.get(info.id)
             if not answers:

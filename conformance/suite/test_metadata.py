@@ -21,7 +21,7 @@ ANSWERS = declare_answers({
         ok("200 JSON at /.well-known/oauth-authorization-server or /.well-known/openid-configuration, issuer identical",
            "RFC 8414 §3.3", "MUST", 'The "issuer" value returned MUST be identical to the authorization server\'s '
            'issuer identifier value into which the well-known URI string was inserted'),
-        ok("extra members", "RFC 8414 §3.2", "MUST", "Claims that return multiple values are represented as JSON "
+        ok("extra members", "RFC 8414 §3.2", "MAY", "Claims that return multiple values are represented as JSON "
            "arrays ... Additional metadata parameters MAY also be used"),
         no("another issuer, no token_endpoint, a registration_endpoint that is not an absolute https URL",
            "RFC 8414 §2", "REQUIRED", "issuer REQUIRED ... token_endpoint URL of the authorization server's token "
