@@ -55,6 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     req.add_argument("--markdown", metavar="FILE", help="write docs/requirements.md-style Markdown to FILE")
     req.add_argument("--coverage", metavar="FILE",
                      help="write docs/coverage.md: every normative statement of the RFCs, its checks or why none")
+    req.add_argument("--catalogue", metavar="FILE",
+                     help="write docs/catalogue.md (the answers each check allows and forbids) to FILE")
     return parser
 
 
@@ -127,12 +129,14 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _requirements(args: argparse.Namespace) -> int:
-    from conformance.catalogue import requirements_markdown
+    from conformance.catalogue import catalogue_markdown, requirements_markdown
 
     if args.coverage:
         from conformance.coverage import coverage_markdown
 
         Path(args.coverage).write_text(coverage_markdown())
+    if args.catalogue:
+        Path(args.catalogue).write_text(catalogue_markdown(), encoding="utf-8")
     text = requirements_markdown()
     if args.markdown:
         Path(args.markdown).write_text(text)

@@ -315,6 +315,13 @@ PUBLIC_JWK = public_jwk(_FUZZ_KEY, kid="fuzz-key", alg="ES256")
 PRIVATE_JWK = {**PUBLIC_JWK, "d": b64url(_FUZZ_KEY.private_numbers().private_value.to_bytes(32, "big"))}
 
 
+def private_key_for(jwks: object) -> ec.EllipticCurvePrivateKey | None:
+    """The private key of a JWK Set the strategies sent (every key is :data:`PUBLIC_JWK`), else None:
+    a client the server bound to the device's keys then authenticates with it."""
+    keys = jwks.get("keys") if isinstance(jwks, dict) else None
+    return _FUZZ_KEY if isinstance(keys, list) and keys and all(k == PUBLIC_JWK for k in keys) else None
+
+
 def _keys(template, device_jwks: bool | None = None) -> st.SearchStrategy[Mutation]:
     """jwks and jwks_uri. When the request carries the device key (``private_key_jwt``,
     ``[registration] device_jwks``) the session registers it as jwks itself, so only jwks_uri is

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from conformance.harness.outcomes import Outcome, count_verdicts
 
-_SYMBOL = {"passed": "pass", "not claimed": "n/c", "expected failure": "xfail", "warning": "WARN",
+_SYMBOL = {"passed": "pass", "not applicable": "n/a", "not claimed": "n/c", "expected failure": "xfail", "warning": "WARN",
            "blocked": "BLOCK", "unexpectedly passed": "XPASS", "failed": "FAIL", "error": "ERROR"}
 
 
@@ -18,7 +18,7 @@ def write_terminal_summary(tr, outcomes: dict[tuple[str, str, str], Outcome], le
             f"dcr-conformance: {counts['passed']} passed, {counts['failed'] + counts['error']} failed (MUST), "
             f"{counts['blocked']} blocked, {counts['warning']} warnings (SHOULD), {counts['not claimed']} not claimed, "
             f"{counts['expected failure']} expected failures, {counts['unexpectedly passed']} expected "
-            f"failures that now pass")
+            f"failures that now pass, {counts['not applicable']} not applicable")
     warned = [o for o in outcomes.values() if o.verdict == "warning"]
     if warned:
         tr.section("SHOULD-level findings (warnings; failures under --dcr-strict)", sep="-", yellow=True)

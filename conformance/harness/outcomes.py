@@ -24,10 +24,13 @@ from conformance.catalogue import CheckInfo, checks_by_requirement
 from conformance.oracles.failures import CheckFailure, is_blocking
 from conformance.requirements import MUST
 
-VERDICT_RANK = {"passed": 0, "not claimed": 1, "expected failure": 2, "warning": 3, "blocked": 4,
-                "unexpectedly passed": 5, "failed": 6, "error": 7}
+VERDICT_RANK = {"passed": 0, "not applicable": 1, "not claimed": 2, "expected failure": 3, "warning": 4,
+                "blocked": 5, "unexpectedly passed": 6, "failed": 7, "error": 8}
 #: Verdicts whose first line of text is kept as the cell's detail.
-_WITH_DETAIL = ("failed", "error", "warning", "blocked", "unexpectedly passed", "not claimed", "expected failure")
+_WITH_DETAIL = ("failed", "error", "warning", "blocked", "unexpectedly passed", "not claimed", "not applicable",
+                "expected failure")
+#: A skip whose reason starts so observed nothing to judge (``conformance.suite.check.not_applicable``).
+NOT_APPLICABLE = "not applicable: "
 #: The user property of a blocked test: its reason ("blocked by DCR-XXX-NNN: ...").
 BLOCKED_PROPERTY = "dcr_blocked"
 
@@ -114,7 +117,8 @@ def _verdict(report: pytest.TestReport, props: dict) -> str | None:
     if hasattr(report, "wasxfail"):
         return "expected failure" if report.skipped else "unexpectedly passed"
     if report.skipped:
-        return "not claimed"
+        reason = str(report.longrepr[2]) if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        return "not applicable" if reason.removeprefix("Skipped: ").startswith(NOT_APPLICABLE) else "not claimed"
     if report.failed:
         if "XPASS" in str(report.longrepr):
             return "unexpectedly passed"

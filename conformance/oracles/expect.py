@@ -85,9 +85,20 @@ def error_response(ex: Exchange, statuses: Iterable[int], errors: Iterable[str] 
     return body
 
 
+#: RFC 6749 §5.2: the error codes of a token endpoint's error response ("error REQUIRED. A single
+#: ASCII error code from the following").
+TOKEN_ERRORS = frozenset({"invalid_request", "invalid_client", "invalid_grant", "unauthorized_client",
+                          "unsupported_grant_type", "invalid_scope"})
+
+
 def refused(ex: Exchange, what: str, *, statuses: Iterable[int] = (400, 401),
             errors: Iterable[str] | None = None, tls_refusal_ok: bool = False) -> None:
-    """The request was refused: an error status (and code), or, where allowed, a refused TLS handshake."""
+    """The request was refused: an error status (and code), or, where allowed, a refused TLS handshake.
+
+    A refusal is a protocol answer, never broken infrastructure: a 400 carries its error as the
+    RFCs say (a JSON ``error``: RFC 6749 §5.2, RFC 7591 §3.2.2; or a challenge's ``error``: RFC 6750
+    §3), so an HTML page or a body without an error code is not a refusal even when ``errors`` is
+    not given."""
     statuses = set(statuses)
     if ex.error:
         if tls_refusal_ok and ex.error.startswith("TLS handshake refused"):
@@ -96,6 +107,18 @@ def refused(ex: Exchange, what: str, *, statuses: Iterable[int] = (400, 401),
     expect(not (200 <= ex.status < 300), f"{what}: the server accepted it (HTTP {ex.status})",
            f"a refusal, HTTP {_fmt(statuses)}", ex)
     error_response(ex, statuses, errors, what)
+    if errors is None and ex.status == 400:
+        body = ex.json()
+        coded = isinstance(body, dict) and isinstance(body.get("error"), str) and body["error"]
+        challenged = any("error=" in c.replace(" ", "") for c in ex.headers_all("www-authenticate"))
+        expect(coded or challenged, f"{what}: HTTP 400 without an error code",
+               'a JSON body with "error" (RFC 6749 §5.2, RFC 7591 §3.2.2) or a challenge naming the error '
+               "(RFC 6750 §3)", ex)
+
+
+def token_refused(ex: Exchange, what: str, errors: Iterable[str] = TOKEN_ERRORS) -> None:
+    """A token request refused as RFC 6749 §5.2 says: 400 (401 for ``invalid_client``), a JSON error body."""
+    refused(ex, what, statuses={400, 401}, errors=errors)
 
 
 def www_authenticate(ex: Exchange, scheme: str, what: str, *, error: str | None = None) -> str:

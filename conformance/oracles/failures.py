@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, Iterable
 
 from conformance.client.http import Exchange
@@ -55,6 +57,18 @@ def is_blocking(failure: CheckFailure, own: Iterable[str]) -> bool:
 def as_prerequisite(failure: CheckFailure, step: str) -> PrerequisiteFailure:
     """``failure`` of a step a check builds on (its setup), keeping the requirements it names."""
     return PrerequisiteFailure(f"prerequisite: {step}: {failure}", failure.requirements)
+
+
+@contextmanager
+def prerequisite() -> Iterator[None]:
+    """Within the block, a failed expectation is the check's prerequisite failing: the check is
+    blocked whatever its level, never a SHOULD warning (only the SHOULD clause itself may warn)."""
+    try:
+        yield
+    except PrerequisiteFailure:
+        raise
+    except CheckFailure as failure:
+        raise PrerequisiteFailure(f"prerequisite: {failure}", failure.requirements) from None
 
 
 _findings = threading.local()

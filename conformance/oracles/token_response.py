@@ -11,8 +11,8 @@ answer is its own subject), the caching headers ``RFC6749-5.1-NOSTORE``.
 from __future__ import annotations
 
 from conformance.client.http import Exchange
-from conformance.oracles.expect import NO_STORE, expect, no_store, should, success
-from conformance.oracles.failures import Requirements
+from conformance.oracles.expect import NO_STORE, expect, json_object, no_store, should, status_in, success
+from conformance.oracles.failures import Requirements, short
 
 #: RFC 6749 §5.1: a successful token response (200, JSON, access_token, token_type).
 TOKEN_RESPONSE = "RFC6749-5.1"
@@ -45,4 +45,14 @@ def token_success(ex: Exchange, what: str, *, token_type: str = "Bearer", scope_
         expect(scope_contains in scopes(body["scope"]), f"{what}: the token response's scope is {body['scope']!r}",
                f"a scope containing {scope_contains!r}", ex, requirement=requirement)
     no_store(ex, what, requirement=NO_STORE)
+    return body
+
+
+def granted(ex: Exchange, what: str) -> dict:
+    """A token was granted (RFC 6749 §5.1): 200 with a JSON object holding a non-empty ``access_token``
+    string. Only the grant is judged here (no caching or lifetime expectations)."""
+    status_in(ex, 200, what)
+    body = json_object(ex, what)
+    expect(isinstance(body.get("access_token"), str) and body["access_token"],
+           f"{what}: access_token is {short(body.get('access_token'))}", "a non-empty access_token string", ex)
     return body

@@ -149,6 +149,9 @@ class Claims:
     introspection: bool = False
     deleted_client_tokens_inactive: bool = True
     jwt_replay_rejected: bool = True
+    # OpenID Connect Core §9 client authentication: jti REQUIRED, so an assertion without one sent
+    # twice is a replay too (RFC 7523 §3 alone makes jti a MAY: then it is not)
+    oidc_client_authentication: bool = False
     dpop_nonce: bool = False
     resource_dpop_nonce: bool = False  # RFC 9449 §9 nonces at [use] resource_url
     main_client_requires_attestation: bool = False  # the main clients get the [use] scope only with attestation

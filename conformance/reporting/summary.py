@@ -34,14 +34,14 @@ from conformance.requirements import MUST, REQUIREMENTS
 
 SCHEMA = "dcr-conformance/summary/1"
 #: Verdicts of a result row, best first (the order of RunState's ranking).
-VERDICTS = ("passed", "not claimed", "expected failure", "warning", "blocked", "unexpectedly passed", "failed",
-            "error")
+VERDICTS = ("passed", "not applicable", "not claimed", "expected failure", "warning", "blocked",
+            "unexpectedly passed", "failed", "error")
 #: Verdicts that break a MUST requirement (the run's verdict is "fail" if a MUST row has one).
 BREAKING = ("failed", "error")
 #: A blocked row (a step it builds on broke another check's requirement) never lets the run pass.
 BLOCKED = "blocked"
 _RANK = {v: i for i, v in enumerate(VERDICTS)}
-_SYMBOL = {"passed": "pass", "not claimed": "n/c", "expected failure": "xfail", "warning": "WARN", "blocked": "BLOCK",
+_SYMBOL = {"passed": "pass", "not applicable": "n/a", "not claimed": "n/c", "expected failure": "xfail", "warning": "WARN", "blocked": "BLOCK",
            "unexpectedly passed": "XPASS", "failed": "FAIL", "error": "ERROR"}
 #: Test-case counters, named as JUnit's <testsuite> attributes (plus passed and warnings).
 CASE_KEYS = ("tests", "passed", "failures", "errors", "skipped", "warnings")
@@ -245,6 +245,7 @@ def render_markdown(summary: dict) -> str:
     headers = [c if multi else c.split("/", 1)[1] for c in columns]
     lines += ["", "## Requirements × main clients", "",
               "`pass` held, `FAIL` broken, `WARN` SHOULD not met, `n/c` not claimed by the profile, "
+              "`n/a` nothing to judge was observed, "
               "`xfail` known failure, `BLOCK` blocked by another check's failed requirement, `ERROR` could not be "
               "checked, blank: no check for this client.", "",
               "| requirement | level | " + " | ".join(headers) + " |",
@@ -264,7 +265,7 @@ def render_markdown(summary: dict) -> str:
                 counts[row["verdict"]] += 1
         lines.append(f"| {column} | " + " | ".join(str(counts[v]) for v in VERDICTS) + " |")
 
-    findings = [r for r in summary["results"] if r["verdict"] not in ("passed", "not claimed")]
+    findings = [r for r in summary["results"] if r["verdict"] not in ("passed", "not claimed", "not applicable")]
     lines += ["", "## Findings", ""]
     if not findings:
         lines.append("None.")

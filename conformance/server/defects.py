@@ -168,7 +168,7 @@ _ALL = (
     _d("dpop-htu-not-checked", "USE-003", "RFC9449-4.3",
        "The htu of DPoP proofs is not checked."),
     _d("dpop-iat-not-checked", "USE-003", "RFC9449-4.3",
-       "The iat of DPoP proofs is not checked."),
+       "The iat of DPoP proofs is not checked, and no server nonce stands in for it."),
     _d("dpop-private-jwk-accepted", "USE-003", "RFC9449-4.3",
        "A DPoP proof whose jwk holds private parts is accepted."),
     _d("dpop-multiple-headers-accepted", "USE-003", "RFC9449-4.3",

@@ -18,7 +18,7 @@ from conformance.client.registration import registration_request
 from conformance.fuzz.budget import Budget
 from conformance.fuzz.pool import TokenPool
 from conformance.fuzz.run import run_property
-from conformance.fuzz.strategies import profile_registration_payloads
+from conformance.fuzz.strategies import PUBLIC_JWK, private_key_for, profile_registration_payloads
 from conformance.oracles import registration
 from conformance.oracles.expect import expect
 from conformance.oracles.failures import CheckFailure
@@ -26,6 +26,30 @@ from conformance.oracles.registration_faults import Payload
 from conformance.oracles.token_response import scopes
 from conformance.suite.check import check
 from conformance.vocabulary import DYNAMIC_AUTH_METHODS
+from conformance.catalogue import allowed as ok, declare_answers, forbidden as no
+
+
+# The answers the specs allow and forbid, per check (rendered into docs/catalogue.md).
+ANSWERS = declare_answers({
+    "DCR-FUZZ-001": (
+        ok("201 within the template: values dropped or replaced", "RFC 7591 §3.2.1", "MAY", "The authorization server "
+           "MAY reject or replace any of the client's requested metadata values"),
+        ok("redirect URIs beyond the template stored for a client without a redirect-based flow", "RFC 7591 §2", "MAY",
+           "redirect_uris: Array of redirection URI strings for use in redirect-based flows such as the authorization "
+           "code and implicit flows."),
+        ok("a device's public jwks on a secret template: private_key_jwt bound to exactly those keys, no secret "
+           "(the key then works)", "RFC 7591 §2", "MAY", "jwks: Client's JSON Web Key Set document value, which "
+           "contains the client's public keys."),
+        ok("400 with an RFC 7591 §3.2.2 code fitting the fault; invalid_request for a body too large, not a JSON "
+           "object, or a value of the wrong JSON type; 413 for a large body, 415 for another media type",
+           "RFC 6750 §3.1", "SHOULD", "invalid_request: The request ... includes an unsupported parameter or parameter "
+           "value ... or is otherwise malformed. The resource server SHOULD respond with the HTTP 400"),
+        no("a 5xx; a refusal of unknown members only", "RFC 7591 §2", "MUST", "The authorization server MUST ignore any "
+           "client metadata sent by the client that it does not understand"),
+        no("both jwks and jwks_uri, a private key, a fragment in a redirect URI, client-chosen credentials",
+           "RFC 7591 §2", "MUST NOT", "The \"jwks_uri\" and \"jwks\" parameters MUST NOT both be present"),
+    ),
+})
 
 
 class RegistrationAttempt:
@@ -68,6 +92,16 @@ class RegistrationAttempt:
             return
         template = self.profile.template
         registration.judge_registered(body, template, payload, ex, what)
+        bound = registration.device_key_binding(body, payload)
+        if bound is not None and body.get("token_endpoint_auth_method") != template.token_endpoint_auth_method \
+                and dyn is not None:
+            # Bound to the device's keys (RFC 7591 §2, §3.2.1): the key must work, and no secret may.
+            key = private_key_for(bound)
+            expect(key is not None, f"{what}: private_key_jwt bound to keys the suite did not send",
+                   "exactly the jwks sent", ex)
+            dyn.auth_method, dyn.private_key, dyn.alg, dyn.kid = "private_key_jwt", key, "ES256", PUBLIC_JWK["kid"]
+            expect(not dyn.client_secret, f"{what}: a client bound to the device's keys holds a client_secret",
+                   "no client_secret (the keys are its credential)", ex)
         expect(dyn is not None and dyn.registration_client_uri and dyn.registration_access_token,
                f"{what}: the 201 holds no registration_client_uri / registration_access_token",
                "RFC 7592 §3 management credentials (the profile claims registration_management)", ex)

@@ -15,13 +15,142 @@ from conformance.client.http import TlsIdentity
 from conformance.client.jose import key_algs
 from conformance.client.token import client_credentials, initial_token_request
 from conformance.oracles.expect import (error_response, expect, no_store, refused, should, status_in, success,
-                                        www_authenticate)
-from conformance.oracles.token_response import TOKEN_RESPONSE, scopes, token_success
+                                        token_refused, www_authenticate)
+from conformance.oracles.failures import prerequisite
+from conformance.oracles.token_response import TOKEN_RESPONSE, granted, scopes, token_success
 from conformance.requirements import SHOULD
 from conformance.suite import steps
 from conformance.suite.check import check
 from conformance.suite.forged import rogue_certificate_like, unknown_signing_key, unregistered_self_signed
 from conformance.vocabulary import JWT_METHODS, MTLS_METHODS, SECRET_METHODS
+from conformance.catalogue import allowed as ok, declare_answers, forbidden as no
+
+
+# The answers the specs allow and forbid, per check (rendered into docs/catalogue.md).
+_NO_STORE = ("RFC 6749 §5.1", "MUST", 'The authorization server MUST include the HTTP "Cache-Control" response header '
+             'field with a value of "no-store" in any response containing tokens ... as well as the "Pragma" '
+             'response header field with a value of "no-cache".')
+_INVALID_CLIENT = ("RFC 6749 §5.2", "MUST", 'invalid_client: Client authentication failed ... The authorization server '
+                   'MAY return an HTTP 401 ... If the client attempted to authenticate via the "Authorization" request '
+                   'header field, the authorization server MUST respond with an HTTP 401 (Unauthorized) status code and '
+                   'include the "WWW-Authenticate" response header field')
+_ERROR_400 = ("RFC 6749 §5.2", "MUST", 'The authorization server responds with an HTTP 400 (Bad Request) status code '
+              '(unless specified otherwise) ... error REQUIRED. A single ASCII error code from the following')
+ANSWERS = declare_answers({
+    "DCR-TOK-001": (
+        ok("200 JSON with access_token, token_type Bearer (any case), scope holding dcr or omitted", "RFC 6749 §5.1",
+           "REQUIRED", 'access_token REQUIRED ... token_type REQUIRED ... Value is case insensitive ... scope OPTIONAL, '
+           'if identical to the scope requested by the client; otherwise, REQUIRED.'),
+        ok("expires_in omitted", "RFC 6749 §5.1", "RECOMMENDED", "expires_in RECOMMENDED. ... If omitted, the "
+           "authorization server SHOULD provide the expiration time via other means or document the default value."),
+        no("a refresh_token with the client_credentials token (a warning)", "RFC 6749 §4.4.3", "SHOULD NOT",
+           "A refresh token SHOULD NOT be included."),
+        no("no access_token, a token_type other than Bearer, a scope without dcr", "RFC 6749 §5.1", "REQUIRED",
+           "access_token REQUIRED. The access token issued by the authorization server."),
+    ),
+    "DCR-TOK-002": (
+        ok("Cache-Control holding no-store among other directives", "RFC 9111 §5.2", "MUST",
+           "Cache-Control = #cache-directive (a list)"),
+        no("no Cache-Control: no-store, or no Pragma: no-cache", *_NO_STORE),
+    ),
+    "DCR-TOK-003": (
+        ok("200 with a token for the client's method (Basic credentials form-urlencoded before base64)",
+           "RFC 6749 §2.3.1", "MUST", "The client identifier is encoded using the application/x-www-form-urlencoded "
+           "encoding algorithm per Appendix B, and the encoded value is used as the username"),
+        no("a refusal of correct credentials", "RFC 6749 §2.3.1", "MUST", "The authorization server MUST support the "
+           "HTTP Basic authentication scheme for authenticating clients that were issued a client password."),
+    ),
+    "DCR-TOK-004": (
+        ok("401 invalid_client with WWW-Authenticate: Basic (wrong secret in Basic)", *_INVALID_CLIENT),
+        ok("400 or 401 invalid_client (wrong secret in the body)", *_INVALID_CLIENT),
+        no("a token, another error code, 400 after Basic, a 5xx or a body that is not JSON", *_INVALID_CLIENT),
+    ),
+    "DCR-TOK-005": (
+        ok("400 invalid_request or 400/401 invalid_client", "RFC 6749 §2.3", "MUST NOT",
+           "The client MUST NOT use more than one authentication method in each request."),
+        no("a token", "RFC 6749 §5.2", "MUST", "invalid_request: The request ... utilizes more than one mechanism for "
+           "authenticating the client"),
+    ),
+    "DCR-TOK-006": (
+        ok("a token without dcr, which cannot register", "RFC 6749 §3.3", "MAY", "The authorization server MAY fully or "
+           "partially ignore the scope requested by the client"),
+        ok("400 invalid_scope (or another RFC 6749 §5.2 error in a JSON body)", *_ERROR_400),
+        no("a token with dcr, or one that registers", "[claims] (the flow: dcr only on request)", "claim",
+           "the dcr scope is granted only to main clients that ask for it (CURITY-DCR-SCOPE)"),
+        no("a 5xx, an HTML page, a 200 without an access_token string", *_ERROR_400),
+    ),
+    "DCR-TOK-007": (
+        ok("400/401 invalid_scope, unauthorized_client or invalid_client", *_ERROR_400),
+        ok("a token without dcr that cannot register", "RFC 6749 §3.3", "MAY",
+           "The authorization server MAY fully or partially ignore the scope requested by the client"),
+        no("a token with dcr, or one that registers", "[claims] (the template's authenticate-client-by)", "claim",
+           "only clients a template names may register from it (CURITY-TEMPLATE-1)"),
+    ),
+    "DCR-TOK-008": (
+        ok("400 or 401 invalid_client", *_INVALID_CLIENT),
+        no("a token, or another error code", "RFC 6749 §5.2", "MUST", 'invalid_client: Client authentication failed '
+           '(e.g., unknown client, no client authentication included, or unsupported authentication method).'),
+    ),
+    "DCR-TOK-009": (
+        ok("200 with a token", "RFC 7523 §3", "MUST", "the JWT MUST contain an iss ... sub ... aud ... exp claim"),
+        no("a refusal of a valid assertion", "RFC 7521 §4.2", "MUST", "client_assertion ... The assertion being used "
+           "to authenticate the client"),
+    ),
+    "DCR-TOK-010": (
+        ok("400/401 invalid_client; invalid_request for two assertions or a client_id mismatch", "RFC 7523 §3.2", "MUST",
+           'The value of the "error" parameter MUST be the "invalid_client" error code.'),
+        no("a token for an assertion RFC 7523 §3 makes invalid", "RFC 7523 §3", "MUST", "The authorization server MUST "
+           "reject any JWT with an expiration time that has passed ... MUST reject JWTs with an invalid signature"),
+        no("a token for a JWS with an unknown crit extension", "RFC 7515 §4.1.11", "MUST", "If any of the listed "
+           "extension Header Parameters are not understood and supported by the recipient, then the JWS is invalid."),
+        no("a token for a client_id that is not the assertion's client", "RFC 7521 §4.2", "MUST", 'If present, the value '
+           'of the "client_id" parameter MUST identify the same client as is identified by the client assertion.'),
+    ),
+    "DCR-TOK-011": (
+        ok("the first use accepted, the second refused with invalid_client or invalid_grant", "RFC 7523 §3", "MAY",
+           'The authorization server MAY ensure that JWTs are not replayed by maintaining the set of used "jti" values'),
+        no("the second use accepted (a warning; the profile claims jwt_replay_rejected)", "OpenID Connect Core §9",
+           "SHOULD", "jti ... The JWT ID ... MUST only be used once (the check is SHOULD-level: RFC 7523 makes it a MAY)"),
+        no("the first use refused (the check's prerequisite: an error, not a warning)", "RFC 7523 §3", "MUST",
+           "a valid assertion is accepted"),
+    ),
+    "DCR-TOK-012": (
+        ok("200 with a token", "RFC 7523 §3", "MUST", "The JWT MUST be digitally signed or have a Message "
+           "Authentication Code (MAC) applied by the issuer."),
+        no("a refusal of a valid HS256 assertion", "RFC 7523 §3", "MUST", "a JWT meeting the criteria is accepted"),
+    ),
+    "DCR-TOK-013": (
+        ok("200 with a token", "RFC 8705 §2", "MUST", "the client MUST include the client_id parameter ... the TLS "
+           "connection ... MUST have been established ... with mutual-TLS X.509 certificate authentication"),
+        no("a refusal of the registered certificate", "RFC 8705 §2.1", "MUST", "the subject of the certificate matches "
+           "the registered one"),
+    ),
+    "DCR-TOK-014": (
+        ok("400 invalid_request or 400/401 invalid_client", "RFC 8705 §2", "MUST", "For all requests to the "
+           "authorization server utilizing mutual-TLS client authentication, the client MUST include the client_id "
+           "parameter"),
+        no("a token", *_ERROR_400),
+    ),
+    "DCR-TOK-015": (
+        ok("400/401 invalid_client, or a refused TLS handshake", "RFC 8705 §2", "MUST", "In order to utilize TLS for "
+           "OAuth client authentication, the TLS connection ... MUST have been established or reestablished with "
+           "mutual-TLS X.509 certificate authentication"),
+        no("a token for no certificate, an untrusted CA or another subject", "RFC 8705 §2.1", "MUST",
+           "the client certificate chain is validated and its subject matches the registered tls_client_auth_subject_dn"),
+    ),
+    "DCR-TOK-016": (
+        ok("the registered certificate accepted; others 400/401 invalid_client or a refused handshake", "RFC 8705 §2.2",
+           "MUST", "the authorization server ... matches the certificate presented ... against the one registered"),
+        no("a token for an unregistered self-signed certificate", "RFC 8705 §2.2", "MUST",
+           "only the registered self-signed certificate authenticates the client"),
+    ),
+    "DCR-TOK-017": (
+        ok("200 active true, scope with dcr, client_id the main client's or omitted", "RFC 7662 §2.2", "REQUIRED",
+           "active REQUIRED ... scope OPTIONAL ... client_id OPTIONAL"),
+        no("active false or another client (a warning)", "RFC 7662 §2.2", "SHOULD",
+           "the check is SHOULD-level: introspection of a fresh token shows it"),
+    ),
+})
 
 
 def _initial(dcr_session, profile, main, **auth):
@@ -96,10 +225,12 @@ def _as(client, method):
 def test_dcr_scope_only_when_requested(dcr_session, profile, main_client, requested):
     """A token requested without the dcr scope does not carry it and cannot register."""
     ex = dcr_session.transport.send(initial_token_request(profile, main_client, scope=requested))
-    body = ex.json() if isinstance(ex.json(), dict) else {}
-    token = body.get("access_token") if ex.status == 200 else None
-    if not token:
-        return  # refused (e.g. invalid_scope): nothing was granted
+    what = f"token request {'without a scope' if requested is None else f'for scope {requested!r}'}"
+    if ex.status != 200:  # refused (e.g. invalid_scope): nothing was granted, if it is a real refusal
+        token_refused(ex, what)
+        return
+    body = granted(ex, what)
+    token = body["access_token"]
     dcr_session.transport.redactor.add_secret(token)
     expect("dcr" not in scopes(body.get("scope")), f"the token response's scope is {body.get('scope')!r}",
            "no dcr scope unless requested", ex)
@@ -112,12 +243,12 @@ def test_dcr_scope_only_when_requested(dcr_session, profile, main_client, reques
 def test_unlisted_client_gets_no_dcr_scope(dcr_session, profile):
     """A client no template names is refused the dcr scope, or gets a token that cannot register."""
     ex = _initial(dcr_session, profile, profile.unlisted_client)
-    body = ex.json() if isinstance(ex.json(), dict) else {}
     if ex.status != 200:
         error_response(ex, {400, 401, 403}, {"invalid_scope", "unauthorized_client", "invalid_client"},
                        "dcr requested by a client no template names")
         return
-    token = body.get("access_token")
+    body = granted(ex, "dcr requested by a client no template names")
+    token = body["access_token"]
     dcr_session.transport.redactor.add_secret(token)
     expect("dcr" not in scopes(body.get("scope")),
            f"the token response to the unlisted client names scope {body.get('scope')!r}",
@@ -214,7 +345,8 @@ def test_replayed_assertion_is_refused(dcr_session, profile, main_client):
     """The same assertion (same jti) is accepted once and refused the second time."""
     spec = initial_token_request(profile, main_client)
     first = dcr_session.transport.send(spec)
-    token_success(first, "first use of the assertion")
+    with prerequisite():  # the legitimate first use; only the replay's refusal is the SHOULD
+        granted(first, "first use of the assertion")
     refused(dcr_session.transport.send(spec.copy()), "second use of the same assertion (same jti)",
             statuses={400, 401}, errors={"invalid_client", "invalid_grant"})
 

@@ -17,7 +17,7 @@ from conformance.server.variants import (INCOMPATIBLE, VARIANTS, ActiveVariants,
                                          IncompatibleVariants, UnknownVariant, compatible_groups)
 from conformance.catalogue import load_checks
 from flow_kit import start
-from srv_kit import (HAAPI, JWT_BEARER, assertion, basic, dpop_proof, load_key, new_dpop_key,
+from srv_kit import (HAAPI, JWT_BEARER, assertion, dpop_proof, load_key, new_dpop_key,
                      public_jwk)
 
 PROBES = {}

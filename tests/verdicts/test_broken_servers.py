@@ -6,7 +6,7 @@ check passes only on a well-formed protocol answer, so none may pass, except whe
 really happened at the transport: plain HTTP is not served, and a client certificate from an
 untrusted CA is refused in the TLS handshake (the broken servers trust the test CA only).
 
-Checks that pass today are listed in ``KNOWN_PASSES`` with the finding (docs/variants-findings.md);
+Checks that pass today are listed in ``KNOWN_PASSES`` with the finding (none are left);
 they are strict expected failures, so fixing a check turns its entry into an error until the entry
 is deleted.
 """
@@ -38,17 +38,6 @@ def _transport_refusal(record: dict) -> bool:
 
 #: (broken server kind, check id) -> why it passes today although it must not (the finding).
 KNOWN_PASSES: dict[tuple[str, str], str] = {
-    **{(kind, "DCR-TOK-006"): "a token request that got no token (any status, any body) is taken as a "
-       "refusal: 'refused (e.g. invalid_scope): nothing was granted'" for kind in ("html-500", "html-200", "json-nulls")},
-    **{(kind, "DCR-REG-009"): "main-openid: no token without dcr issued (any status, any body) is 'nothing "
-       "to register with' and passes; it is not applicable, or a failure when the answer is broken"
-       for kind in KINDS},
-    **{(kind, "DCR-META-004"): "a SHOULD check: a broken metadata answer (no document, not JSON, wrong types, "
-       "nulls) becomes a SHOULD warning instead of a failure or error" for kind in KINDS},
-    ("json-wrong-types", "DCR-META-003"): "token_endpoint_auth_methods_supported as a string is iterated as "
-    "characters, so no mTLS method is 'advertised' and the check passes",
-    **{(kind, "DCR-TOK-011"): "a SHOULD check: the first use of the assertion got no token (its prerequisite) "
-       "and this becomes a SHOULD warning instead of a failure" for kind in ("json-wrong-types", "json-nulls")},
 }
 
 

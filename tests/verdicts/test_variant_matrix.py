@@ -6,7 +6,7 @@ checks see all the allowed answers together), and the variants left out of that 
 member of each incompatible pair) against the checks they concern. Each variant alone against its
 own checks is ``python -m tests.selftest.defect_matrix``'s job in a later round; here a failure names its
 check, and ``EXPECTED_FAILURES`` says which variant causes it and why the RFCs allow the answer
-(docs/variants-findings.md). They are strict expected failures: when the check is fixed, delete
+(the answers each check allows are in docs/catalogue.md). They are strict expected failures: when the check is fixed, delete
 the entry.
 """
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 import pytest
 
 from conformance.server.variants import VARIANTS
-from verdicts import ALL_AT_ONCE, FAILED, GROUPS, JUDGED, THE_OTHERS, WARNED, verdict_runs
+from verdicts import ALL_AT_ONCE, FAILED, GROUPS, JUDGED, WARNED, verdict_runs
 
 _EXPIRES_IN = ("token-expires-in-omitted: every check that obtains a token warns 'expires_in is None'; RFC 6749 "
                "§5.1 makes expires_in RECOMMENDED with the lifetime documented otherwise, and the warning "
@@ -23,28 +23,9 @@ _EXPIRES_IN = ("token-expires-in-omitted: every check that obtains a token warns
 EXPECTED_FAILURES: dict[tuple[str, str], str] = {
     **{(ALL_AT_ONCE, check_id): _EXPIRES_IN for check_id in (
         "DCR-MGT-006", "DCR-MGT-007", "DCR-MGT-012", "DCR-MGT-013", "DCR-MGT-014", "DCR-REV-001", "DCR-REV-002",
-        "DCR-REV-003", "DCR-REV-004", "DCR-REV-005", "DCR-REV-008", "DCR-TOK-001", "DCR-TOK-003", "DCR-TOK-009",
-        "DCR-TOK-011", "DCR-TOK-012", "DCR-TOK-013", "DCR-TOK-016", "DCR-USE-001", "DCR-USE-004", "DCR-USE-005",
+        "DCR-REV-003", "DCR-REV-004", "DCR-REV-005", "DCR-REV-007", "DCR-REV-008", "DCR-TOK-001", "DCR-TOK-003", "DCR-TOK-009",
+        "DCR-TOK-012", "DCR-TOK-013", "DCR-TOK-016", "DCR-USE-001", "DCR-USE-004", "DCR-USE-005",
         "DCR-USE-006", "DCR-USE-007", "DCR-USE-008", "DCR-USE-009", "DCR-USE-012", "DCR-USE-013", "DCR-TOK-018")},
-    (ALL_AT_ONCE, "DCR-REV-007"): "revocation-foreign-token-200: RFC 7009 §2.2 answers 200 for a token the server "
-    "will not revoke for this client ('invalid tokens do not cause an error response'); what matters is that B's "
-    "token stays active, and the check demands a 4xx",
-    (ALL_AT_ONCE, "DCR-REG-013"): "registration-inert-redirect-uris: a foreign redirect URI stored for a client "
-    "without authorization_code and response_types is inert (RFC 7591 §2: redirect URIs are for redirect-based "
-    "flows; §3.2.1 MAY replace); the check fails any stored foreign URI",
-    (ALL_AT_ONCE, "DCR-FUZZ-001"): "registration-inert-redirect-uris (and registration-device-jwks-binds-key, "
-    "alone): the fuzz oracle wants redirect_uris within the template and the template's auth method whatever the "
-    "client can do with them; a device jwks binding a private_key_jwt client is the flow's own idea",
-    (ALL_AT_ONCE, "DCR-FUZZ-002"): "assertion-jti-optional: RFC 7523 §3 item 7 makes jti a MAY, so a jti-less "
-    "assertion sent twice is not a replay the server can see; the property treats it as one (OIDC Core §9 "
-    "makes jti REQUIRED: only a profile claiming OIDC client authentication may demand it)",
-    (ALL_AT_ONCE, "DCR-MGT-005"): "management-uri-query: the check builds the unknown client's URL by cutting "
-    "registration_client_uri at its last '/' (RFC 7592 §2: the URL is communicated by the server, the client "
-    "does not construct it) and gets the 404 of an unrelated path",
-    (ALL_AT_ONCE, "DCR-REG-005"): "management-uri-query: a SHOULD warning 'registration_client_uri does not end "
-    "in the client_id' that no RFC words back (RFC 7592 §3: 'the fully qualified URL')",
-    (THE_OTHERS, "DCR-MGT-001"): "rotate-token-only: with rotation claimed the check demands a new client_secret "
-    "too; RFC 7592 §2.1 allows 'a new client secret and/or registration access token'",
 }
 
 
