@@ -61,7 +61,7 @@ CATEGORIES = [
     {"name": "Target unreachable", "matchedStatuses": ["failed", "broken"],
      "messageRegex": UNREACHABLE + r"[\s\S]*"},
     {"name": "MUST failures", "matchedStatuses": ["failed"], "messageRegex": MUST_FAILED + r"[\s\S]*"},
-    {"name": "SHOULD failures (--dcr-strict)", "matchedStatuses": ["failed"],
+    {"name": "SHOULD failures (strict mode)", "matchedStatuses": ["failed"],
      "messageRegex": SHOULD_FAILED + r"[\s\S]*"},
     {"name": "SHOULD warnings", "matchedStatuses": ["passed"], "messageRegex": SHOULD_FAILED + r"[\s\S]*"},
     {"name": "Expected failures that now pass", "matchedStatuses": ["failed"], "messageRegex": XPASS + r"[\s\S]*"},
@@ -269,7 +269,7 @@ def _status_of(reports: dict, excinfo: dict, info, state) -> tuple[str, str, str
                 status, message = Status.BROKEN, f"{SUITE_ERROR}: {head}\n{text}"
                 trace = text
             else:
-                kind = MUST_FAILED if info.level == MUST else SHOULD_FAILED + " (failing under --dcr-strict)"
+                kind = MUST_FAILED if info.level == MUST else SHOULD_FAILED + " (failing in strict mode)"
                 status, message = Status.FAILED, _prefixed(kind, head, call, exc)
         elif "dcr_warning" in props:
             status, message = Status.PASSED, f"{SHOULD_FAILED} (warning): {head}\n{props['dcr_warning']}"

@@ -55,7 +55,7 @@ def test_should_warning_and_strict_failure():
     assert status == "passed" and message.startswith("SHOULD recommendation not met (warning): DCR-REG-099")
     status, message, _ = _status([_report("setup"), _report("call", "failed", "DCR-REG-099 t\nwhy")],
                                  {"call": _Exc(value=AssertionError())}, SHOULD_INFO)
-    assert status == "failed" and message.startswith("SHOULD recommendation not met (failing under --dcr-strict)")
+    assert status == "failed" and message.startswith("SHOULD recommendation not met (failing in strict mode)")
 
 
 def test_unreachable_target_errors_and_skips():

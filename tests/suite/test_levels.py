@@ -43,7 +43,7 @@ def test_should_finding_inside_a_must_check_is_a_warning(server):
     assert f"0 passed, 0 failed (MUST), {len(LABELS)} warnings (SHOULD)" in lenient.summary_line
     strict = run_suite(srv.profile_path, only={"DCR-TOK-001"}, strict=True)
     assert strict.exit_code == 1 and len(strict.checks["DCR-TOK-001"].caught) == len(LABELS)
-    assert all(f.message.startswith("DCR-TOK-001 ") and "(SHOULD, failing under --dcr-strict)" in f.message
+    assert all(f.message.startswith("DCR-TOK-001 ") and "(SHOULD, failing in strict mode)" in f.message
                and "refresh_token" in f.message for f in strict.failures)
 
 
