@@ -195,6 +195,11 @@ class ReportingPlugin:
         allure_results.write_environment(directory, allure_results.merge_environments(envs))
         if self._exitstatus == EXIT_UNREACHABLE and self._interruption and not self.state.outcomes:
             allure_results.write_unreachable_result(self._interruption, self.state.redact)
+        elif self._exitstatus == pytest.ExitCode.USAGE_ERROR and self._interruption and not self.state.outcomes:
+            # pytest.exit() of a target that answers but cannot be discovered (harness.targets)
+            allure_results.write_unreachable_result(self._interruption, self.state.redact, allure_results.UNUSABLE)
+        elif self._exitstatus == pytest.ExitCode.INTERRUPTED:
+            allure_results.write_interrupted_result(self._interruption or "interrupted", self.state.redact)
 
     def _write_summary(self) -> None:
         from conformance.reporting.summary import build_summary, write_summary

@@ -89,7 +89,7 @@ def test_categories_sort_the_messages():
 
     assert category("failed", "MUST requirement not met: X\nmore") == "MUST failures"
     assert category("passed", "SHOULD recommendation not met (warning): X\nmore") == "SHOULD warnings"
-    assert category("failed", "Target unreachable (MUST requirement not met): X") == "Target unreachable"
+    assert category("failed", "Target unreachable (MUST requirement not met): X") == "Target unreachable or unusable"
     assert category("broken", "Suite error: X") == "Suite errors"
     assert category("passed", "") is None
     for cat in ar.CATEGORIES:  # Allure 3 compiles them as JavaScript regexes: no inline flags
