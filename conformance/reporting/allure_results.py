@@ -154,6 +154,9 @@ class AllureDecorator:
             self._decorate(item, info)
         elif report.when == "teardown":
             test = self._current_test()
+            # allure-pytest's module-derived label ("package": test_register), added at teardown,
+            # would give a second tree by Python module.
+            test.labels[:] = [label for label in test.labels if label.name != "package"]
             self._add_steps(test)
             self._set_status(test, info, item)
 
@@ -184,8 +187,6 @@ class AllureDecorator:
                 dynamic.link(req.url, link_type=LinkType.LINK, name=f"{rid}: {req.spec} §{req.section}")
         test = self._current_test()
         test.parameters[:] = [p for p in test.parameters if p.name != "target"]
-        # allure-pytest's module-derived label ("package": test_register) would add a second tree.
-        test.labels[:] = [label for label in test.labels if label.name != "package"]
         dynamic.parameter("profile", profile)
         dynamic.parameter("main client", client)
 

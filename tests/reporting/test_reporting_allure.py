@@ -57,7 +57,7 @@ def test_each_check_reads_as_its_catalogue_entry(clean_run):
         assert title in titles[info.id]
         # The tree: profile > step > check (not the Python modules the checks live in).
         assert _label(result, "parentSuite") == ["reference"] and _label(result, "suite") == [info.step]
-        assert _label(result, "subSuite") == [f"{info.id} {info.title}"]
+        assert _label(result, "subSuite") == [f"{info.id} {title}"]
         assert _label(result, "package") == []
         assert _label(result, "epic") == ["reference"]
         assert _label(result, "feature") == [info.step]
