@@ -51,6 +51,8 @@ def allure_command(package: str | None = None) -> list[str] | None:
 _NPM_FETCH_ERRORS = ("ENOTCACHED", "ENOTFOUND", "EAI_AGAIN", "ECONNREFUSED", "ECONNRESET", "ETIMEDOUT",
                      "ENETUNREACH", "request to https://registry", "network", "EACCES", "EPERM", "ENOSPC")
 HISTORY_FILE = "history.jsonl"
+#: The labels of the report's tree (allure_results sets them on every check's result).
+TREE = ("parentSuite", "suite", "subSuite")
 
 
 def build_html_report(results: str | os.PathLike[str], out: str | os.PathLike[str], *,
@@ -157,9 +159,11 @@ def _node_major() -> int | None:
 
 
 def _allure3_config(results: Path, scratch: Path, history_file: Path | None = None) -> str:
-    """An ``allurerc.json`` with the report name, the run's categories (``categories.json``) and
-    the history file the report reads and extends (``historyPath``)."""
-    config: dict = {"name": "dcr-conformance"}
+    """An ``allurerc.json`` with the report name, its tree (:data:`TREE`), the run's categories
+    (``categories.json``) and the history file the report reads and extends (``historyPath``)."""
+    config: dict = {"name": "dcr-conformance",
+                    # the tree a certification is read by: profile > step > check (not the Python modules)
+                    "plugins": {"awesome": {"options": {"groupBy": list(TREE)}}}}
     if history_file is not None:
         config["historyPath"] = str(history_file.resolve())
     try:

@@ -191,6 +191,10 @@ class ReportingPlugin:
 
         directory = Path(self.alluredir)
         self._start_allure()  # the xdist controller of a run no --dcr-* option asked for
+        # Again at the end: xdist workers start after the controller and --clean-alluredir empties
+        # the directory in each of them, removing what the controller wrote at the start.
+        allure_results.write_categories(directory)
+        allure_results.write_executor(directory, ", ".join(self._profile_names()))
         envs = [allure_results.environment(self.config, self.state), *self._worker_envs]
         allure_results.write_environment(directory, allure_results.merge_environments(envs))
         if self._exitstatus == EXIT_UNREACHABLE and self._interruption and not self.state.outcomes:

@@ -129,6 +129,10 @@ def test_run_level_files(report_runs):
     assert env["target"] == "embedded reference server (defect registration-omits-secret-expiry)"
     assert env["profile.reference-registration-omits-secret-expiry.registration_endpoint"].startswith("https://")
     assert env["selection.keyword"] == "DCR-REG-001 or DCR-REG-002 or DCR-REG-005"
+    # ... and the categories and executor survive the workers' --clean-alluredir.
+    xdist = report_runs["secret-expiry"].alluredir
+    assert json.loads((xdist / "categories.json").read_text()) == categories
+    assert json.loads((xdist / "executor.json").read_text())["name"] == "dcr-conformance"
 
 
 def _properties(path: Path) -> dict[str, str]:

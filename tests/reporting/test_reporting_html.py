@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -164,3 +165,12 @@ def test_history_of_allure2_is_copied_into_the_results(tmp_path, monkeypatch):
     results = _results(tmp_path)
     assert html.build_html_report(results, tmp_path / "allure-report", history=previous) is not None
     assert (results / "history" / "history-trend.json").read_text() == "[]"
+
+
+def test_the_allure3_configuration_groups_by_profile_step_and_check(tmp_path):
+    results = _results(tmp_path)
+    (results / "categories.json").write_text('[{"name": "MUST failures", "matchedStatuses": ["failed"]}]')
+    config = json.loads(Path(html._allure3_config(results, tmp_path, tmp_path / "h.jsonl")).read_text())
+    assert config["plugins"]["awesome"]["options"]["groupBy"] == ["parentSuite", "suite", "subSuite"]
+    assert config["categories"][0]["name"] == "MUST failures"
+    assert config["historyPath"] == str((tmp_path / "h.jsonl").resolve())
