@@ -202,3 +202,25 @@ def test_the_plugin_is_silent_and_inert_in_an_unrelated_project(tmp_path):
     written = sorted(p.name for p in (tmp_path / "allure").iterdir())
     assert written and all(name.endswith(("-result.json", "-container.json")) for name in written), written
     assert not (tmp_path / "reports").exists()
+
+
+def test_run_prints_the_profile_target_and_the_literal_secret_warning(tmp_path):
+    """With a profile, ``run`` first names it, its issuer and main clients, and warns about a
+    literal secret in it (before: only under plain pytest, whose -q hid its report header)."""
+    from conformance.harness.targets import describe_target
+    from conformance.server import ReferenceServer
+
+    with ReferenceServer() as server:
+        text = server.profile_path.read_text()
+        literal = server.profile_path.with_name("literal.toml")
+        literal.write_text(text.replace('client_secret_file = "secrets/basic.txt"',
+                                        'client_secret = "a-literal-secret-value"', 1))
+        lines = describe_target([str(literal)])
+        assert lines[0] == f"dcr-conformance: target = profile 'reference' ({literal})"
+        assert lines[1] == f"  issuer: {server.base_url}"
+        assert any(line.startswith("  main clients: basic (client_secret_basic), ") for line in lines)
+        assert any(line.startswith("  warning: ") and "literal secret" in line for line in lines)
+        assert "a-literal-secret-value" not in "\n".join(lines)
+        result = run_cli("run", "--profile", str(literal), "-k", "DCR-NONE-999", cwd=tmp_path)
+    assert result.stdout.splitlines()[:len(lines)] == lines
+    assert result.returncode == 2 and "a-literal-secret-value" not in result.stdout + result.stderr
