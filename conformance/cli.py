@@ -56,7 +56,8 @@ def _run_parser(sub) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="dcr-conformance", description=__doc__.splitlines()[0],
+    parser = argparse.ArgumentParser(prog="dcr-conformance", description="Conformance checks of OAuth 2.0 "
+                                     "Dynamic Client Registration as mobile apps use it when attestation fails.",
                                      epilog=EXIT_STATUS_HELP)
     parser.add_argument("--version", action="version", version=f"dcr-conformance {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
