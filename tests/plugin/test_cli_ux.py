@@ -58,7 +58,7 @@ def test_each_failure_is_one_block_headed_by_check_profile_and_client(failing_ru
     assert not [line for line in lines if line.startswith("DCR-REG-006 ") and len(line) == 50]
 
 
-def test_the_table_fits_the_terminal_without_cutting_check_ids(failing_run):
+def test_the_table_fits_the_terminal_without_cutting_check_ids(failing_run, tmp_path):
     result, _ = failing_run
     lines = result.stdout.splitlines()
     start = lines.index(next(line for line in lines if line.startswith("check ")))
@@ -67,7 +67,7 @@ def test_the_table_fits_the_terminal_without_cutting_check_ids(failing_run):
     assert [line.split()[0] for line in table] == ["check", "DCR-META-001", "DCR-REG-006"]
     assert table[1].split()[1:4] == ["The", "metadata", "document"]
     assert "…" in table[1]  # 100 columns do not hold this title and eight client columns
-    wide = run_cli("run", "-k", "DCR-META-001", cwd=failing_run[1], columns=250).stdout
+    wide = run_cli("run", "-k", "DCR-META-001", cwd=tmp_path, columns=250).stdout  # not the shared run's reports
     assert "The metadata document names its own issuer" in wide and "…" not in wide
 
 

@@ -117,7 +117,8 @@ def test_summary_counts_every_kind_of_outcome_apart(server, tmp_path):
     result = run_suite(profile, only=only, args=["--dcr-expected-failures", str(known)], keep_output=True)
     assert result.exit_code == 1
     assert result.summary_line == (
-        "dcr-conformance: 7 passed, 8 failed (MUST), 8 warnings (SHOULD), 8 not claimed, "
+        "dcr-conformance: 40 results (one per check and main client): 7 passed, 8 failed (MUST), "
+        "8 warnings (SHOULD), 8 not claimed, "
         "8 expected failures, 1 expected failures that now pass")
     table = {line.split()[0]: line for line in result.output.splitlines() if line.startswith("DCR-")
              and "[" not in line.split()[0]}
