@@ -44,3 +44,22 @@ def option(config: pytest.Config, name: str):
         return config.getoption(name)
     except (ValueError, AttributeError):
         return None
+
+
+#: Every --dcr-* option with its default: a run that changes none of them did not ask for the suite.
+DEFAULTS = {"--dcr-profile": [], "--dcr-strict": False, "--dcr-expected-failures": None, "--dcr-defect": None,
+            "--dcr-embedded-rotation": "on", "--dcr-keep-clients": False, "--dcr-max-wait": 10.0,
+            "--dcr-report-dir": None, "--dcr-fuzz-examples": None, "--dcr-fuzz-seed": None,
+            "--dcr-race-width": 16}
+#: How a command line names the suite's checks (``--pyargs conformance.suite``, a path into it).
+_SUITE_NAMES = ("conformance.suite", "conformance/suite")
+
+
+def requested(config: pytest.Config) -> bool:
+    """Whether this run asked for dcr-conformance: a --dcr-* option differs from its default, or
+    the arguments name the suite. The plugin is installed in every pytest run of the environment;
+    in the others it stays silent and writes nothing (until a check is collected)."""
+    if any(option(config, name) not in (None, default) and option(config, name) != default
+           for name, default in DEFAULTS.items()):
+        return True
+    return any(name in str(arg) for arg in config.invocation_params.args for name in _SUITE_NAMES)

@@ -18,10 +18,10 @@ import json
 import pytest
 
 from conformance.harness import hookspecs
-from conformance.harness.options import add_options
+from conformance.harness.options import add_options, requested
 from conformance.harness.outcomes import BLOCKED_PROPERTY, blocked_reason
 from conformance.harness.runstate import RUN_STATE, RunState, state_of
-from conformance.harness.targets import Target, TargetUnusable
+from conformance.harness.targets import Target, TargetUnusable, describe_target
 from conformance.oracles import failures
 from conformance.requirements import SHOULD
 from conformance.catalogue import CheckInfo
@@ -54,6 +54,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "dcr_check(info): the catalogue entry a test enforces")
     config.addinivalue_line("markers", "fuzz: Hypothesis-driven properties")
     state = RunState(config)
+    state.requested = requested(config)
     try:
         state.load_profiles()
     except Exception as exc:  # ProfileError and unreadable files: usage errors, exit status 2 in the CLI
@@ -70,21 +71,11 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
+    """The target, when the run asked for the suite (silent in other projects' runs)."""
     state = state_of(config)
-    if not state.profile_paths:
-        return ["dcr-conformance: target = embedded reference server (started when a check needs it)"
-                + (f", defect = {state.defect}" if state.defect else "")]
-    lines = []
-    for profile in state.loaded_profiles:  # as read; discovery happens at collection
-        lines.append(f"dcr-conformance: profile {profile.name!r} ({profile.path})")
-        for key in ("issuer", "token_endpoint", "registration_endpoint"):
-            value = getattr(profile.server, key, None)
-            if value:
-                lines.append(f"  {key}: {value}")
-        lines.append("  main clients: " + ", ".join(
-            f"{label} ({c.auth_method})" for label, c in profile.main_clients.items()))
-        lines += [f"  warning: {warning}" for warning in profile.warnings]
-    return lines
+    if not state.requested:
+        return []
+    return describe_target(state.profile_paths, state.defect)
 
 
 # ---------------------------------------------------------------- parametrisation
@@ -125,6 +116,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         info = _check_info(item)
         if info is None:
             continue
+        state.checks_collected = True
         callspec = getattr(item, "callspec", None)
         param_id = callspec.id if callspec else ""
         # DCR-REG-001[staging-mtls]: the check id leads, so JUnit readers find the requirement.
@@ -283,9 +275,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         report.user_properties.append((BLOCKED_PROPERTY, text))
         item.user_properties.append((BLOCKED_PROPERTY, text))  # JUnit writes the teardown report's
         return report
+    head = _failure_head(item, info)
     if report.longrepr is not None and not hasattr(report, "wasxfail"):
         if call.excinfo is not None and call.excinfo.errisinstance(failures.CheckFailure):
-            report.longrepr = f"{info.id} {info.title}\n{call.excinfo.value}"
+            report.longrepr = f"{head}\n{call.excinfo.value}"
         if report.skipped and isinstance(report.longrepr, tuple):  # (path, line, reason): pytest reads it as such
             path, line, reason = report.longrepr
             report.longrepr = (path, line, state.redact(str(reason)))
@@ -304,10 +297,20 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         text = state.redact("\n".join(notes))
         if state.strict:
             report.outcome = "failed"
-            report.longrepr = f"{info.id} {info.title} (SHOULD, failing under --dcr-strict)\n{text}"
+            report.longrepr = f"{head} (SHOULD, failing in strict mode)\n{text}"
         else:
             report.user_properties.append(("dcr_warning", text))
     return report
+
+
+def _failure_head(item: pytest.Item, info: CheckInfo) -> str:
+    """First line of a failure: the check id, where it ran (profile, main client) and its title."""
+    callspec = getattr(item, "callspec", None)
+    target = callspec.params.get("target") if callspec else None
+    if target is None:
+        return f"{info.id} {info.title}"
+    where = f"profile {target.profile.name}" + ("" if target.per_profile else f", main client {target.label}")
+    return f"{info.id} ({where}): {info.title}"
 
 
 def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config):
@@ -336,7 +339,9 @@ def pytest_testnodedown(node, error) -> None:
     state_of(node.config).leftovers.extend(leftovers)
 
 
+@pytest.hookimpl(tryfirst=True)  # the table first, then the reports' lines (summary file, digest)
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
     state = state_of(config)
-    state.write_terminal_summary(terminalreporter)
+    if state.requested or state.checks_collected or state.outcomes:
+        state.write_terminal_summary(terminalreporter, int(exitstatus))
 

@@ -9,7 +9,7 @@ from conformance.client.discovery import DiscoveryError, discover
 from conformance.client.http import RequestSpec, Transport
 from conformance.client.redact import Redactor
 from conformance.client.session import DcrSession
-from conformance.profile import ClientConfig, Profile
+from conformance.profile import ClientConfig, Profile, load_profile
 from conformance.catalogue import CheckInfo
 
 EXIT_UNREACHABLE = 3
@@ -132,3 +132,29 @@ def _need_reason(profile: Profile, need: str, main: ClientConfig | None = None) 
     if need == "other_certificate" and main is not None and main.other_certificate is None:
         return f"{NOT_CLAIMED}: main client {main.label!r} has no other_certificate"
     return None
+
+
+def describe_target(profile_paths: list[str], defect: str | None = None) -> list[str]:
+    """What a run tests, in a few lines, for the start of its output: the embedded server (and its
+    defect), or per profile its name, issuer or endpoints, main clients and the profile's warnings
+    (a literal secret in the file). A profile that cannot be read is left to the run's own error."""
+    from conformance.profile import ProfileError
+
+    if not profile_paths:
+        return ["dcr-conformance: target = embedded reference server (HTTPS on loopback, started when a "
+                "check needs it)" + (f", defect = {defect}" if defect else "")]
+    lines = []
+    for path in profile_paths:
+        try:
+            profile = load_profile(path)
+        except (ProfileError, OSError, ValueError):
+            continue
+        lines.append(f"dcr-conformance: target = profile {profile.name!r} ({profile.path})")
+        for key in ("issuer", "token_endpoint", "registration_endpoint"):
+            value = getattr(profile.server, key, None)
+            if value:
+                lines.append(f"  {key}: {value}")
+        lines.append("  main clients: " + ", ".join(
+            f"{label} ({c.auth_method})" for label, c in profile.main_clients.items()))
+        lines += [f"  warning: {warning}" for warning in profile.warnings]
+    return lines

@@ -117,11 +117,13 @@ def build_summary(
     redact: Callable[[str], str] = lambda s: s,
     now: _dt.datetime | None = None,
     requirements: Mapping[str, Any] = REQUIREMENTS,
+    selection: tuple[int, int] | None = None,
 ) -> dict:
     """The summary document (see the module docstring). ``outcomes`` have the attributes of
     RunState's ``Outcome`` (``check_id``, ``title``, ``level``, ``profile``, ``client``,
     ``verdict``, ``detail``); ``requirements`` describes the ids they cite (``level``, ``text``,
-    ``url``, and ``spec`` / ``section`` where known)."""
+    ``url``, and ``spec`` / ``section`` where known). ``selection``: (checks selected, checks in
+    the catalogue) when -k / -m narrowed the run: the summary then says it is a partial run."""
     rows = sorted((_row(o, check_requirements, redact) for o in outcomes),
                   key=lambda r: (r["check"], r["profile"], r["client"]))
     totals = {v: 0 for v in VERDICTS}
@@ -141,6 +143,8 @@ def build_summary(
     if not rows:
         verdict = "fail"
         reasons.append("no check produced a result")
+    if selection is not None:
+        reasons.insert(0, partial_run(selection))
     if verdict == "pass":
         reasons.append("no MUST-level check failed")
         if totals["expected failure"]:
@@ -156,6 +160,8 @@ def build_summary(
         "main_clients": sorted({f"{r['profile']}/{r['client']}" for r in rows}),
         "options": {k: (redact(v) if isinstance(v, str) else v) for k, v in (options or {}).items()},
         "exit_status": exit_status,
+        "selection": ({"partial": True, "checks_selected": selection[0], "checks_total": selection[1]}
+                      if selection is not None else {"partial": False}),
         "verdict": verdict,
         "verdict_reasons": reasons,
         "totals": totals,
@@ -166,6 +172,10 @@ def build_summary(
                    "value": results_digest(rows)},
         "results": rows,
     }
+
+
+def partial_run(selection: tuple[int, int]) -> str:
+    return f"partial run ({selection[0]} of {selection[1]} checks selected)"
 
 
 def _row(outcome: Any, check_requirements: Mapping[str, tuple[str, ...]], redact: Callable[[str], str]) -> dict:

@@ -60,7 +60,7 @@ CURITY_PATHS = {"token": "/oauth/v2/oauth-token", "registration": "/token-servic
                 "resource": "/api/resource"}
 #: RFC 8414 §3 and OpenID Connect Discovery 1.0 §4: where the metadata document is.
 METADATA_PATHS = ("/.well-known/oauth-authorization-server", "/.well-known/openid-configuration")
-#: The profile keys naming each endpoint (shared/docs/profiles.md).
+#: The profile keys naming each endpoint (docs/profiles.md).
 _PROFILE_KEYS = {"token": ("server", "token_endpoint"), "registration": ("server", "registration_endpoint"),
                  "revocation": ("server", "revocation_endpoint"),
                  "introspection": ("server", "introspection_endpoint"), "resource": ("use", "resource_url")}

@@ -25,12 +25,14 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
     parser.add_argument("--port", type=int, default=DEFAULT_PORT,
                         help=f"loopback port to listen on (default {DEFAULT_PORT}; 0 = any free)")
     parser.add_argument("--defect", metavar="NAME",
-                        help="switch on one deliberate non-conformance (see --list-defects)")
+                        help="switch on one deliberate non-conformance: " + ", ".join(DEFECTS)
+                             + " (--list-defects says what each does)")
     parser.add_argument("--variant", metavar="NAME", action="append", default=[],
                         help="switch on a conformant variant (repeatable; see --list-variants)")
     parser.add_argument("--write-profile", metavar="FILE",
-                        help="write the profile for this server to FILE (secrets go to "
-                             "FILE's directory/secrets/); default: a temporary directory")
+                        help="write the profile for this server to FILE (secrets go to FILE's "
+                             "directory/secrets/, certificates and keys to its pki/: they stay after "
+                             "the server stops); default: a temporary directory, removed on stop")
     parser.add_argument("--state", metavar="FILE",
                         help="keep dynamic clients in this SQLite file across restarts (the "
                              "test PKI is kept beside it, in FILE.pki/)")
@@ -62,11 +64,13 @@ def _positive(text: str) -> int:
 
 
 def list_defects(out=None) -> None:
+    """The defects as a table: a header, then one aligned row per defect."""
     out = out or sys.stdout  # looked up at call time (tests and pipes replace sys.stdout)
-    width = max(len(name) for name in DEFECTS)
-    for defect in DEFECTS.values():
-        print(f"{defect.name:<{width}}  {' '.join(defect.breaks):<18} {defect.requirement:<18} "
-              f"{defect.text}", file=out)
+    rows = [("defect", "fails check(s)", "requirement", "what the server then does wrong")]
+    rows += [(d.name, " ".join(d.breaks), d.requirement, d.text) for d in DEFECTS.values()]
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[3], file=out)
 
 
 def list_variants(out=None) -> None:
@@ -86,10 +90,12 @@ def server_options(args: argparse.Namespace) -> dict:
     """ReferenceServer keywords from the serve options (``dcr-conformance serve --observe``, which
     wraps this server, reuses them)."""
     pki = None
+    profile = Path(args.write_profile).resolve() if args.write_profile else None
     if args.state:
         state = Path(args.state).resolve()
         pki = TestPKI.load_or_generate(state.parent / f"{state.name}.pki")  # the CA survives restarts
-    profile = Path(args.write_profile).resolve() if args.write_profile else None
+    elif profile is not None:  # the written profile outlives the server: so do the keys it names
+        pki = TestPKI.load_or_generate(profile.parent / "pki")
     return dict(rotate_on_read=not args.no_rotation, initial_token_ttl_s=args.initial_token_ttl,
                 registration_token_read_write_ttl_s=args.read_write_ttl,
                 state_file=args.state, port=args.port, pki=pki, profile_path=profile,

@@ -1,4 +1,4 @@
-"""Write the profile TOML (README "Writing a profile") for a server.
+"""Write the profile TOML (docs/profiles.md) for a server.
 
 Secrets are never literal in the profile: each goes to ``secrets/<label>.txt`` (mode 0600)
 under the profile's directory and is named by ``client_secret_file``.

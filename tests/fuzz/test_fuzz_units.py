@@ -195,7 +195,7 @@ def test_budget_modes(tmp_path):
     ci = Budget.from_config(_config(tmp_path), environ={"CI": "true"})
     assert ci.derandomize and ci.database is None and ci.settings().derandomize
     seeded = Budget.from_config(_config(tmp_path, **{"--dcr-fuzz-seed": 7}), environ={"CI": "true"})
-    assert seeded.seed == 7 and not seeded.derandomize and "--dcr-fuzz-seed 7" in seeded.describe()
+    assert seeded.seed == 7 and not seeded.derandomize and "--dcr-fuzz-seed 7" in seeded.describe() and "run --fuzz-seed 7" in seeded.describe()
     sized = Budget.from_config(_config(tmp_path, **{"--dcr-fuzz-examples": 12, "--dcr-report-dir": str(tmp_path / "r")}),
                                environ={})
     assert sized.examples == 12 and sized.machine_runs >= 10 and sized.database == tmp_path / "r" / "hypothesis"

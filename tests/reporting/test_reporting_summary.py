@@ -183,3 +183,12 @@ def test_details_are_redacted_once_more():
                             cases={}, profiles=["p"], exit_status=1, target="x",
                             redact=lambda s: s.replace("SECRETSECRET", "[redacted:x]"))
     assert summary["results"][0]["detail"] == "got token [redacted:x]"
+
+
+def test_a_partial_run_says_so_in_both_files():
+    summary = _summary(Outcome("DCR-A", "t", "MUST", "p", "c"), selection=(1, 77))
+    assert summary["selection"] == {"partial": True, "checks_selected": 1, "checks_total": 77}
+    assert summary["verdict_reasons"][0] == "partial run (1 of 77 checks selected)"
+    assert "partial run (1 of 77 checks selected)" in render_markdown(summary).splitlines()[2]
+    assert _summary(Outcome("DCR-A", "t", "MUST", "p", "c"))["selection"] == {"partial": False}
+    assert not verify(summary)

@@ -43,7 +43,7 @@ def test_should_finding_inside_a_must_check_is_a_warning(server):
     assert f"0 passed, 0 failed (MUST), 0 blocked, {len(LABELS)} warnings (SHOULD)" in lenient.summary_line
     strict = run_suite(srv.profile_path, only={"DCR-TOK-001"}, strict=True)
     assert strict.exit_code == 1 and len(strict.checks["DCR-TOK-001"].caught) == len(LABELS)
-    assert all(f.message.startswith("DCR-TOK-001 ") and "(SHOULD, failing under --dcr-strict)" in f.message
+    assert all(f.message.startswith("DCR-TOK-001 ") and "(SHOULD, failing in strict mode)" in f.message
                and "refresh_token" in f.message for f in strict.failures)
 
 
@@ -117,7 +117,8 @@ def test_summary_counts_every_kind_of_outcome_apart(server, tmp_path):
     result = run_suite(profile, only=only, args=["--dcr-expected-failures", str(known)], keep_output=True)
     assert result.exit_code == 1
     assert result.summary_line == (
-        "dcr-conformance: 7 passed, 8 failed (MUST), 0 blocked, 8 warnings (SHOULD), 8 not claimed, "
+        "dcr-conformance: 40 results (one per check and main client): 7 passed, 8 failed (MUST), "
+        "0 blocked, 8 warnings (SHOULD), 8 not claimed, "
         "8 expected failures, 1 expected failures that now pass, 0 not applicable")
     table = {line.split()[0]: line for line in result.output.splitlines() if line.startswith("DCR-")
              and "[" not in line.split()[0]}
