@@ -286,7 +286,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
             report.longrepr = state.redact(str(report.longrepr))
     if call.when != "call":
         return report
-    notes = failures.findings()
+    notes = failures.findings(info.requirements)
     failed_check = call.excinfo is not None and call.excinfo.errisinstance(failures.CheckFailure) \
         and not call.excinfo.errisinstance(failures.PrerequisiteFailure)
     if report.failed and info.level == SHOULD and failed_check and not state.strict:

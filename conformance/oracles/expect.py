@@ -35,10 +35,12 @@ def expect(condition: Any, what: str, expected: str, *exchanges: Exchange | None
         fail(what, expected, *exchanges, requirement=requirement)
 
 
-def should(condition: Any, what: str, expected: str, *exchanges: Exchange | None) -> bool:
-    """Record a SHOULD-level finding unless ``condition`` holds; the check goes on."""
+def should(condition: Any, what: str, expected: str, *exchanges: Exchange | None,
+           requirement: Requirements = None) -> bool:
+    """Record a SHOULD-level finding (of ``requirement``; none: the check's own) unless
+    ``condition`` holds; the check goes on."""
     if not condition:
-        record_finding(render(what, expected, exchanges))
+        record_finding(render(what, expected, exchanges), requirement)
     return bool(condition)
 
 

@@ -79,14 +79,21 @@ def reset_findings() -> None:
     _findings.items = []
 
 
-def findings() -> list[str]:
-    """The SHOULD findings recorded on this thread since :func:`reset_findings`."""
-    return list(getattr(_findings, "items", []))
+def findings(own: Iterable[str] | None = None) -> list[str]:
+    """The SHOULD findings recorded on this thread since :func:`reset_findings`; with ``own`` (a
+    check's requirement ids) only those of its own requirements, or naming none: a finding about
+    another requirement (``expires_in`` omitted in the token response a check only builds on)
+    belongs to the check that owns that requirement, which reports it."""
+    items = getattr(_findings, "items", [])
+    if own is None:
+        return [text for text, _ in items]
+    own = set(own)
+    return [text for text, requirements in items if not requirements or set(requirements) & own]
 
 
-def record_finding(text: str) -> None:
-    """Record a SHOULD-level finding; the check goes on."""
-    _findings.__dict__.setdefault("items", []).append(text)
+def record_finding(text: str, requirements: Requirements = None) -> None:
+    """Record a SHOULD-level finding (of ``requirements``: none, the check's own); the check goes on."""
+    _findings.__dict__.setdefault("items", []).append((text, requirement_ids(requirements)))
 
 
 def render(what: str, expected: str, exchanges: Iterable[Exchange | None]) -> str:

@@ -12,6 +12,25 @@ from conformance.client import management
 from conformance.oracles.expect import error_response, expect, status_in, success, www_authenticate
 from conformance.suite.check import check
 
+from conformance.catalogue import allowed as ok, declare_answers, forbidden as no
+
+# The answers the specs allow and forbid, per check (rendered into docs/catalogue.md).
+ANSWERS = declare_answers({
+    "DCR-MGT-015": (
+        ok("401 (or 403 for another client's token) with a Bearer challenge, the client unchanged", "RFC 7592 §2",
+           "MUST", "the client MUST use its registration access token ... as an OAuth 2.0 Bearer token"),
+        no("a PUT or DELETE without the client's own registration access token that succeeds or changes the client",
+           "RFC 7592 §2", "MUST", "the authorization server MUST ... verify the registration access token"),
+    ),
+    "DCR-USE-014": (
+        ok("401 invalid_client (400 without an Authorization header)", "RFC 6749 §5.2", "MUST",
+           "invalid_client: Client authentication failed (e.g., unknown client, no client authentication included, "
+           "or unsupported authentication method)."),
+        no("a token for client A authenticated with client B's secret", "RFC 6749 §4.4.2", "MUST",
+           "The authorization server MUST authenticate the client."),
+    ),
+})
+
 MANAGED = ("registration_management",)
 
 

@@ -10,6 +10,19 @@ from conformance.client.discovery import metadata_answer
 from conformance.oracles.expect import expect
 from conformance.oracles.metadata import metadata_document
 from conformance.suite.check import check
+
+from conformance.catalogue import allowed as ok, declare_answers, forbidden as no
+
+# The answers the specs allow and forbid, per check (rendered into docs/catalogue.md).
+ANSWERS = declare_answers({
+    "DCR-META-005": (
+        ok("the REQUIRED members present; optional members omitted rather than empty; extra members", "RFC 8414 §2",
+           "MAY", "Additional authorization server metadata parameters MAY also be used."),
+        no("response_types_supported missing, an endpoint URL with a fragment, an empty array, the signing algorithms "
+           "of a JWT method at the revocation endpoint missing", "RFC 8414 §2 / §3.2", "MUST",
+           "response_types_supported REQUIRED ... Claims with zero elements MUST be omitted from the response."),
+    ),
+})
 from conformance.vocabulary import JWT_METHODS
 
 _CODE_GRANTS = {"authorization_code", "implicit"}

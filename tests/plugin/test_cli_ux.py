@@ -108,7 +108,7 @@ def test_strict_counts_should_findings_apart_and_names_no_pytest_option(tmp_path
     result = run_cli("run", "--defect", "metadata-dpop-algs-include-none", "-k", "DCR-META-004", "--strict",
                      cwd=tmp_path)
     assert result.returncode == 1
-    assert ": 0 passed, 0 failed (MUST), 1 failed (SHOULD, strict mode), 0 warnings (SHOULD)" in result.stdout
+    assert ": 0 passed, 0 failed (MUST), 1 failed (SHOULD, strict mode), 0 blocked, 0 warnings (SHOULD)" in result.stdout
     assert "--dcr-strict" not in result.stdout + result.stderr
 
 

@@ -18,7 +18,7 @@ from conformance.server.profile_writer import PROFILE_LABELS as LABELS
 from tests.selftest.runner import run_suite
 
 #: Checks that need a token (from a fixture or a step of their own) but do not own no-store.
-NEEDS_A_TOKEN = {"DCR-REG-001", "DCR-MGT-001", "DCR-USE-005", "DCR-TOK-011", "DCR-REV-006"}
+NEEDS_A_TOKEN = {"DCR-REG-001", "DCR-MGT-001", "DCR-USE-005", "DCR-REV-006"}
 
 
 def _info(*requirements: str) -> CheckInfo:
