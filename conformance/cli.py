@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
+#: pytest11 plugins of dependencies (anyio via httpx, respx and Locust from the extras) the run never uses.
+UNUSED_PYTEST_PLUGINS = ("anyio", "respx", "locust")
 
 
 def _run_parser(sub) -> None:
@@ -39,20 +41,34 @@ def _run_parser(sub) -> None:
     run.add_argument("pytest_args", nargs=argparse.REMAINDER, help="after --: passed to pytest as they are")
 
 
-def build_parser() -> argparse.ArgumentParser:
+COMMANDS = ("run", "serve", "verify-client", "load", "requirements")
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The command line; with ``only``, just that subcommand (``run`` then imports neither the
+    reference server nor the SDK grader: start-up is the time to the first request)."""
     parser = argparse.ArgumentParser(prog="dcr-conformance", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    _run_parser(sub)
-    from conformance.sdk.cli import add_observe_argument, add_verify_client_command
-    from conformance.server.cli import add_serve_arguments
+    wanted = set(COMMANDS) if only not in COMMANDS else {only}
+    if "run" in wanted:
+        _run_parser(sub)
+    if "serve" in wanted or "verify-client" in wanted:
+        from conformance.sdk.cli import add_observe_argument, add_verify_client_command
 
-    add_observe_argument(add_serve_arguments(sub.add_parser("serve", help="run the embedded reference server alone")))
-    add_verify_client_command(sub)
-    from conformance.load.cli import add_load_arguments
+        if "serve" in wanted:
+            from conformance.server.cli import add_serve_arguments
 
-    add_load_arguments(sub.add_parser("load", help="launch day: a fleet of devices on Locust, with oracles"))
-    req = sub.add_parser("requirements", help="print the requirement registry and the checks citing it")
-    req.add_argument("--markdown", metavar="FILE", help="write docs/requirements.md-style Markdown to FILE")
+            add_observe_argument(add_serve_arguments(
+                sub.add_parser("serve", help="run the embedded reference server alone")))
+        if "verify-client" in wanted:
+            add_verify_client_command(sub)
+    if "load" in wanted:
+        from conformance.load.cli import add_load_arguments
+
+        add_load_arguments(sub.add_parser("load", help="launch day: a fleet of devices on Locust, with oracles"))
+    if "requirements" in wanted:
+        req = sub.add_parser("requirements", help="print the requirement registry and the checks citing it")
+        req.add_argument("--markdown", metavar="FILE", help="write docs/requirements.md-style Markdown to FILE")
     return parser
 
 
@@ -61,6 +77,9 @@ def pytest_arguments(args: argparse.Namespace) -> list[str]:
     report_dir = Path(args.report_dir)
     # Checks never use bare asserts (conformance/oracles/expect.py), so rewriting them would only cost start-up time.
     argv = ["--pyargs", "conformance.suite", "-q", "-p", "no:cacheprovider", "--assert=plain", "--tb=line", "-rfE"]
+    # Plugins of other installed packages that the checks never use: importing them only delays the first request.
+    for plugin in UNUSED_PYTEST_PLUGINS:
+        argv += ["-p", f"no:{plugin}"]
     for profile in args.profile:
         argv += ["--dcr-profile", profile]
     argv += ["--junitxml", args.junitxml or str(report_dir / "junit.xml")]
@@ -136,7 +155,8 @@ def _requirements(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(argv[0] if argv else None)
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse: 2 on a wrong command line, as the contract wants

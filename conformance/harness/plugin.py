@@ -161,6 +161,20 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     session.config.stash[_AGED_NEEDED] = needed
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection(session: pytest.Session) -> None:
+    """Reach the targets (discovery, probe; the embedded server starts) before the check modules
+    are imported: start-up is the time to the first request. Not on an xdist controller, which
+    runs no checks; a target found unusable is reported after collection, as before."""
+    config = session.config
+    if getattr(config.option, "numprocesses", None) and not hasattr(config, "workerinput"):
+        return
+    try:
+        state_of(config).profiles()
+    except TargetUnusable as exc:
+        state_of(config).unusable = exc
+
+
 def _rename(item: pytest.Item, name: str) -> None:
     """Give a collected check the id ``DCR-XXX-NNN[params]`` (pytest 9 keeps ids in ``_id``, 8 in ``_nodeid``)."""
     if hasattr(item, "_id") and hasattr(item.parent, "id"):
