@@ -152,7 +152,7 @@ def main() -> int:
             row: dict = {"round": number}
             recorder.reset(keep=number == 1)
             cpu = child_cpu()
-            started, code = run_suite(server.profile_path, Path(tmp) / "reports", extra, args.timeout)
+            started, code = run_suite(server.profile_path, Path(tmp) / f"reports-{number}", extra, args.timeout)
             row.update(startup=min(recorder.times) - started, suite=span(recorder.times), requests=len(recorder.times),
                        status=code, suite_cpu=child_cpu() - cpu)
             if number == 1:
@@ -160,7 +160,7 @@ def main() -> int:
             if not args.no_allure_side:
                 recorder.reset(keep=False)
                 cpu = child_cpu()
-                run_suite(server.profile_path, Path(tmp) / "reports-plain", extra, args.timeout, allure=False)
+                run_suite(server.profile_path, Path(tmp) / f"reports-plain-{number}", extra, args.timeout, allure=False)
                 row.update(no_allure=span(recorder.times), no_allure_cpu=child_cpu() - cpu)
             recorder.reset(keep=False)
             cpu = child_cpu()
