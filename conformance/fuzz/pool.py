@@ -137,14 +137,14 @@ class Deleter:
     delete that fails, or is still queued when the wait ends, is retried by the run's cleanup
     registry, as an inline eager delete would be."""
 
-    def __init__(self, dcr_session, *, drain_timeout_s: float = 30.0) -> None:
+    def __init__(self, dcr_session, *, drain_timeout_s: float = 60.0) -> None:
         self.dcr_session = dcr_session
         self.drain_timeout_s = drain_timeout_s
         self._queue: deque = deque()
         self._cond = threading.Condition()
         self._closed = False
         self._busy = False
-        self._thread = threading.Thread(target=self._work, name="dcr-fuzz-deleter", daemon=True)
+        self._thread = threading.Thread(target=self._work, name=f"dcr-fuzz-deleter", daemon=True)  # noqa: F541
         self.deleted = 0
 
     def __enter__(self) -> Deleter:
@@ -158,7 +158,7 @@ class Deleter:
         """Queue ``dyn`` for its ``DELETE`` (with its registration access token)."""
         with self._cond:
             if self._closed:
-                raise RuntimeError("deleter is closed")
+                raise RuntimeError(f"{self!r}: closed")
             self._queue.append(dyn)
             self._cond.notify_all()
 
