@@ -24,6 +24,8 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
 MARKERS = ("token", "register", "use", "manage", "revoke", "must", "should", "fuzz")
 EXIT_STATUS_HELP = ("exit status: 0 every claimed MUST holds; 1 a check failed; 2 the profile or the "
                     "command line is wrong, or no check was selected; 3 the target could not be reached")
+#: pytest11 plugins of dependencies (anyio via httpx, respx and Locust from the extras) the run never uses.
+UNUSED_PYTEST_PLUGINS = ("anyio", "respx", "locust")
 
 
 def _run_parser(sub) -> None:
@@ -93,6 +95,9 @@ def pytest_arguments(args: argparse.Namespace) -> list[str]:
     # Checks never use bare asserts (conformance/oracles/expect.py), so rewriting them would only cost start-up time.
     # --tb=short: one block per failure, headed by its test id (check, profile, main client).
     argv = ["--pyargs", "conformance.suite", "-q", "-p", "no:cacheprovider", "--assert=plain", "--tb=short", "-rfE"]
+    # Plugins of other installed packages that the checks never use: importing them only delays the first request.
+    for plugin in UNUSED_PYTEST_PLUGINS:
+        argv += ["-p", f"no:{plugin}"]
     for profile in args.profile:
         argv += ["--dcr-profile", profile]
     argv += ["--junitxml", args.junitxml or str(report_dir / "junit.xml")]

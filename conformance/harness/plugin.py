@@ -155,6 +155,28 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     session.config.stash[_AGED_NEEDED] = needed
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection(session: pytest.Session) -> None:
+    """Reach the targets (discovery, probe; the embedded server starts) before the check modules
+    are imported: start-up is the time to the first request. Not on an xdist controller, which
+    runs no checks, nor in sessions that do not collect the suite (the project's own tests); a
+    target found unusable is reported after collection, as before."""
+    config = session.config
+    if getattr(config.option, "numprocesses", None) and not hasattr(config, "workerinput"):
+        return
+    if not any(_names_the_suite(arg) for arg in config.args):
+        return
+    try:
+        state_of(config).profiles()
+    except TargetUnusable as exc:
+        state_of(config).unusable = exc
+
+
+def _names_the_suite(arg: str) -> bool:
+    """A command-line argument naming the checks (``--pyargs conformance.suite[...]`` or their path)."""
+    return arg.startswith("conformance.suite") or "conformance/suite" in arg.replace("\\", "/")
+
+
 def _rename(item: pytest.Item, name: str) -> None:
     """Give a collected check the id ``DCR-XXX-NNN[params]`` (pytest 9 keeps ids in ``_id``, 8 in ``_nodeid``)."""
     if hasattr(item, "_id") and hasattr(item.parent, "id"):

@@ -2,9 +2,9 @@
 
 Each example is one registration attempt with its own fresh initial token (from a pool filled
 in the background). The oracle (:mod:`conformance.oracles.registration`) judges the answer; a
-created client is read back (RFC 7592), used, and deleted at once — also while Hypothesis
-shrinks — and it is in the run's cleanup registry anyway (``DcrSession.register`` /
-``DcrSession.send_registration``).
+created client is read back (RFC 7592), used, and deleted at once (the ``DELETE`` on a background
+thread while the next example is generated) — also while Hypothesis shrinks — and it is in the
+run's cleanup registry anyway (``DcrSession.register`` / ``DcrSession.send_registration``).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import pytest
 from conformance.client.http import MISSING
 from conformance.client.registration import registration_request
 from conformance.fuzz.budget import Budget
-from conformance.fuzz.pool import TokenPool
+from conformance.fuzz.pool import Deleter, TokenPool
 from conformance.fuzz.run import run_property
 from conformance.fuzz.strategies import PUBLIC_JWK, private_key_for, profile_registration_payloads
 from conformance.oracles import registration
@@ -55,8 +55,8 @@ ANSWERS = declare_answers({
 class RegistrationAttempt:
     """One fuzzed registration: send, judge, read back, use, delete."""
 
-    def __init__(self, dcr_session, profile, pool: TokenPool) -> None:
-        self.dcr_session, self.profile, self.pool = dcr_session, profile, pool
+    def __init__(self, dcr_session, profile, pool: TokenPool, deleter: Deleter | None = None) -> None:
+        self.dcr_session, self.profile, self.pool, self.deleter = dcr_session, profile, pool, deleter
         self.attempts = self.created = 0
 
     def send(self, payload: Payload, token: str):
@@ -83,7 +83,8 @@ class RegistrationAttempt:
             if dyn is not None:
                 self.created += 1
                 if dyn.registration_client_uri and dyn.registration_access_token:
-                    self.dcr_session.delete(dyn)  # eager; the registry retries what fails
+                    # eager (in the background with a deleter); the registry retries what fails
+                    (self.deleter or self.dcr_session).delete(dyn)
 
     def judge(self, payload: Payload, dyn, ex, body_size: int) -> None:
         what = "fuzzed registration"
@@ -132,8 +133,9 @@ def usable_for_client_credentials(body: dict, dyn: Any) -> bool:
 def test_fuzzed_registration_payloads(dcr_session, profile, target, request):
     """Fuzzed RFC 7591 payloads get 201 within the template (a working client) or a fitting 400, never a 5xx."""
     budget = Budget.from_config(request.config)
-    with TokenPool(dcr_session, target.label, depth=min(8, budget.examples)) as pool:
-        attempt = RegistrationAttempt(dcr_session, profile, pool)
+    with TokenPool(dcr_session, target.label, depth=min(8, budget.examples)) as pool, \
+            Deleter(dcr_session) as deleter:
+        attempt = RegistrationAttempt(dcr_session, profile, pool, deleter)
 
         def fuzzed_registration(payload: Payload) -> None:
             attempt(payload)

@@ -215,3 +215,24 @@ def test_the_pool_hands_out_fresh_distinct_tokens(reference):
         token = pool.get()
     assert token.value and pool.discarded >= 0
     dcr_session.transport.close()
+
+
+def test_the_deleter_deletes_every_queued_client_before_it_closes(reference):
+    from conformance.client.http import Transport
+    from conformance.client.session import DcrSession
+    from conformance.fuzz.pool import Deleter
+
+    _, profile = reference
+    dcr_session = DcrSession(profile, Transport.for_profile(profile))
+    with TokenPool(dcr_session, "basic", depth=2) as pool:
+        clients = [dcr_session.register(pool.get().value)[0] for _ in range(4)]
+    assert all(dyn is not None for dyn in clients)
+    with Deleter(dcr_session) as deleter:
+        for dyn in clients:
+            deleter.delete(dyn)
+    assert deleter.deleted == 4 and all(dyn.deleted for dyn in clients)
+    for dyn in clients:  # gone on the server: RFC 7592 §2.3 (a deleted client's RAT is refused)
+        assert dcr_session.read(dyn).status in (401, 403, 404)
+    with pytest.raises(RuntimeError):
+        deleter.delete(clients[0])
+    dcr_session.transport.close()
