@@ -13,7 +13,8 @@ client side does not share its GIL with the server. Each round has two phases, s
    per attempt an initial token, the recorded registration body, and for a 201 the same
    follow-ups (RFC 7592 read, the client's DPoP token request with the server nonce, delete).
 
-It prints attempts and requests per second of both, and their ratio. Bounded in time: the
+It prints attempts and requests per second of both, their ratio, and the client CPU per attempt
+(the process's, token pool and deleter threads included). Bounded in time: the
 rounds stop once ``--max-seconds`` have passed (setup included), and every request has a timeout.
 """
 
@@ -41,7 +42,7 @@ from jwt.algorithms import ECAlgorithm
 from conformance.client.http import Transport
 from conformance.client.session import DcrSession
 from conformance.fuzz.budget import Budget
-from conformance.fuzz.pool import TokenPool
+from conformance.fuzz.pool import Deleter, TokenPool
 from conformance.fuzz.run import run_property
 from conformance.fuzz.strategies import registration_payloads
 from conformance.oracles.registration_faults import Payload
@@ -97,9 +98,9 @@ def fuzz_phase(dcr_session: DcrSession, examples: int) -> dict:
     budget = Budget(examples=examples, derandomize=True)
     label = next(iter(dcr_session.profile.main_clients))
     before = len(dcr_session.transport.exchanges)
-    started = time.perf_counter()
-    with TokenPool(dcr_session, label, depth=min(8, examples)) as pool:
-        attempt = RecordingAttempt(dcr_session, dcr_session.profile, pool)
+    started, cpu = time.perf_counter(), time.process_time()
+    with TokenPool(dcr_session, label, depth=min(8, examples)) as pool, Deleter(dcr_session) as deleter:
+        attempt = RecordingAttempt(dcr_session, dcr_session.profile, pool, deleter)
 
         def fuzzed_registration(payload: Payload) -> None:
             attempt(payload)
@@ -107,6 +108,7 @@ def fuzz_phase(dcr_session: DcrSession, examples: int) -> dict:
         run_property(budget, fuzzed_registration, payload=registration_payloads(dcr_session.profile.template))
     seconds = time.perf_counter() - started
     return {"attempts": attempt.attempts, "created": attempt.created, "seconds": seconds,
+            "cpu": time.process_time() - cpu,
             "requests": len(dcr_session.transport.exchanges) - before, "sequence": attempt.sequence}
 
 
@@ -133,7 +135,7 @@ def bare_phase(profile, sequence: list[tuple[bytes, str | None]]) -> dict:
             claims["nonce"] = value
         return jwt.encode(claims, key, algorithm="ES256", headers={"typ": "dpop+jwt", "jwk": jwk})
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     with httpx.Client(verify=str(server.ca_bundle), timeout=10, trust_env=False) as client:
         for body, ctype in sequence:
             token = client.post(token_url, data={"grant_type": "client_credentials", "scope": "dcr"},
@@ -163,7 +165,7 @@ def bare_phase(profile, sequence: list[tuple[bytes, str | None]]) -> dict:
             client.delete(uri, headers={"Authorization": f"Bearer {rat}"})
             requests += 1
     return {"attempts": len(sequence), "created": created, "seconds": time.perf_counter() - started,
-            "requests": requests}
+            "cpu": time.process_time() - cpu, "requests": requests}
 
 
 def main() -> int:
@@ -196,18 +198,21 @@ def main() -> int:
             stop_server(proc)
 
     print(f"{'round':>5} {'attempts':>8} {'201s':>5} {'fuzz att/s':>10} {'fuzz req/s':>10} "
-          f"{'bare att/s':>10} {'bare req/s':>10} {'fuzz/bare':>9}")
-    ratios = []
+          f"{'bare att/s':>10} {'bare req/s':>10} {'fuzz/bare':>9} {'CPU ms/att fuzz':>15} {'bare':>5}")
+    ratios, rates = [], []
     for number, fuzz, bare in rows:
         f_rate, b_rate = fuzz["attempts"] / fuzz["seconds"], bare["attempts"] / bare["seconds"]
         ratios.append(f_rate / b_rate)
+        rates.append(f_rate)
         print(f"{number:>5} {fuzz['attempts']:>8} {fuzz['created']:>5} {f_rate:>10.0f} "
               f"{fuzz['requests'] / fuzz['seconds']:>10.0f} {b_rate:>10.0f} "
-              f"{bare['requests'] / bare['seconds']:>10.0f} {ratios[-1]:>9.2f}")
+              f"{bare['requests'] / bare['seconds']:>10.0f} {ratios[-1]:>9.2f} "
+              f"{fuzz['cpu'] / fuzz['attempts'] * 1000:>15.1f} {bare['cpu'] / bare['attempts'] * 1000:>5.1f}")
     if ratios:
         median = statistics.median(ratios)
         print(f"median fuzz/bare ratio {median:.2f}: the fuzzing machinery runs at {median:.0%} of a bare "
-              f"httpx loop sending the same registrations ({1 / median:.1f}x the time)")
+              f"httpx loop sending the same registrations ({1 / median:.1f}x the time); median "
+              f"{statistics.median(rates):.0f} fuzzed registrations/s")
     return 0
 
 

@@ -2,13 +2,17 @@
 
 One table feeds check ids, markers, Allure links, JUnit properties, the certification summary and
 ``docs/requirements.md``. Ids are ``<SPEC><NUMBER>-<SECTION>`` (``RFC7591-3.2.1``), as the OpenID
-Foundation suite names its references; ``CURITY-*`` ids cite Curity's documented behaviour.
+Foundation suite names its references; ``CURITY-*`` ids cite Curity's documented behaviour. A
+suffix tells apart clauses of one section: ``-S`` its SHOULD, a word its other MUSTs
+(``RFC6749-5.1-NOSTORE``).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+
+from conformance.inventory import STATEMENTS
 
 MUST = "MUST"
 SHOULD = "SHOULD"
@@ -56,7 +60,7 @@ class Requirement:
         return _BASE_URLS[doc]
 
 
-_ID = re.compile(r"^(?P<doc>RFC\d+|OIDC-CORE|CURITY-[A-Z]+)-(?P<section>[A-Z0-9.]+?)(?:-S)?$")
+_ID = re.compile(r"^(?P<doc>RFC\d+|OIDC-CORE|CURITY-[A-Z]+)-(?P<section>[A-Z0-9.]+?)(?:-S)?(?:-[a-z])?(?:-[A-Z]+)?$")
 
 
 def _table(*rows: tuple[str, str, str]) -> dict[str, Requirement]:
@@ -81,7 +85,10 @@ REQUIREMENTS: dict[str, Requirement] = _table(
     ("RFC6749-4.1.3", MUST, "The client a code was issued to exchanges it once, with the same redirect_uri and its PKCE verifier, for tokens."),
     ("RFC6749-6", MUST, "The client a refresh token was issued to refreshes it for a new access token."),
     ("RFC6749-4.4.3", SHOULD, "No refresh token is issued for the client_credentials grant."),
-    ("RFC6749-5.1", MUST, "A token response is 200 JSON with access_token, token_type and no-store caching headers."),
+    ("RFC6749-5.1", MUST, "A token response is 200 JSON with access_token and token_type."),
+    ("RFC6749-5.1-NOSTORE", MUST, 'The authorization server MUST include the HTTP "Cache-Control" response header field '
+     'with a value of "no-store" in any response containing tokens, credentials, or other sensitive information, '
+     'as well as the "Pragma" response header field with a value of "no-cache".'),
     ("RFC6749-5.2", MUST, "Token errors are 400 (401 with WWW-Authenticate after a failed Authorization header) with an RFC 6749 error code."),
     # RFC 7521 / 7523 / OIDC Core: JWT client assertions
     ("RFC7521-4.2", MUST, "client_assertion_type and one client_assertion are sent; a body client_id names the same client."),
@@ -135,6 +142,18 @@ REQUIREMENTS: dict[str, Requirement] = _table(
     ("CURITY-DCRGQL-STATUS", MUST, "A dynamic client set to inactive cannot get tokens; set to active again, it can."),
     ("CURITY-DCRGQL-REVOKE-S", SHOULD, "The access tokens a client held before it was revoked stop working at the resource (RFC 7592 §2.3 by analogy)."),
 )
+
+
+def _with_inventory(table: dict[str, Requirement]) -> dict[str, Requirement]:
+    """The registry grows into the inventory: every statement of :mod:`conformance.inventory` is a
+    requirement a check may cite; an id already above keeps its summary text."""
+    for statement in STATEMENTS.values():
+        if statement.id not in table:
+            table[statement.id] = Requirement(statement.id, statement.level, statement.words)
+    return table
+
+
+REQUIREMENTS = _with_inventory(REQUIREMENTS)
 
 
 def requirement(rid: str) -> Requirement:

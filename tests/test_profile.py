@@ -733,3 +733,108 @@ def test_graphql_errors_name_the_key_and_the_fix(keys, extra, expected):
 def test_graphql_claim_with_management_clients_reports_the_missing_table_once(keys):
     found = problems(keys, BASE + "\n[claims]\nmanagement_clients = true\ndcr_graphql_status = true\n")
     assert [m for m in found if m.startswith("management_client: missing")] == [found[0]] and len(found) == 1
+
+
+# -- [registration]: what the app sends besides software_id (RFC 7591 §2) ----------------------
+
+TEMPLATE_LESS = BASE.replace('[template]\nsoftware_id = "haapi-template"\nscope = "urn:se:curity:scopes:haapi"\n',
+                             '[registration]\nredirect_uris = ["https://app.example/cb"]\n'
+                             'grant_types = ["authorization_code", "client_credentials"]\n'
+                             'scope = "openid"\n')
+
+
+def test_template_less_profile(keys):
+    p = load_profile(write(keys, TEMPLATE_LESS))
+    assert p.template.software_id is None and not p.template.declared
+    assert p.registration.members() == {"redirect_uris": ["https://app.example/cb"],
+                                        "grant_types": ["authorization_code", "client_credentials"], "scope": "openid"}
+    assert p.use.scope == "openid" and p.dynamic_auth_method == "client_secret_basic" and not p.sends_device_jwks
+
+
+def test_registration_body_with_extensions_and_device_key(keys):
+    text = BASE + textwrap.dedent("""
+        [registration]
+        client_name = "Example App"
+        token_endpoint_auth_method = "client_secret_basic"
+        device_jwks = true
+        [registration.extensions]
+        dpop_bound_access_tokens = true
+        x_app = { flavour = "${DCR_T_SECRET}", tiers = [1, 2] }
+        """)
+    p = load_profile(write(keys, text))
+    assert p.registration.members() == {"client_name": "Example App", "token_endpoint_auth_method": "client_secret_basic",
+                                        "dpop_bound_access_tokens": True,
+                                        "x_app": {"flavour": "env-secret-value", "tiers": [1, 2]}}
+    assert p.sends_device_jwks and p.dynamic_auth_method == "client_secret_basic"
+    assert p.template.software_id == "haapi-template"
+
+
+def test_template_may_let_the_client_choose_its_method(keys):
+    text = BASE.replace('scope = "urn', 'token_endpoint_auth_methods = ["client_secret_basic", "private_key_jwt"]\nscope = "urn', 1)
+    msg = one_problem(keys, text)
+    assert msg.startswith("registration.token_endpoint_auth_method: missing while template.token_endpoint_auth_methods "
+                          'lets the client choose; add token_endpoint_auth_method = "client_secret_basic"')
+    p = load_profile(write(keys, text + '\n[registration]\ntoken_endpoint_auth_method = "private_key_jwt"\n'))
+    assert p.template.allowed_auth_methods == ("client_secret_basic", "private_key_jwt")
+    assert p.dynamic_auth_method == "private_key_jwt" and p.sends_device_jwks
+    chosen = text.replace("token_endpoint_auth_methods", 'token_endpoint_auth_method = "private_key_jwt"\ntoken_endpoint_auth_methods')
+    assert load_profile(write(keys, chosen)).dynamic_auth_method == "private_key_jwt"
+
+
+@pytest.mark.parametrize(
+    "table, expected",
+    [
+        ('jwks = "x"', "registration.jwks: cannot be sent from the profile: the suite must hold each client's private "
+                       "key; set device_jwks = true"),
+        ('software_id = "x"', "registration.software_id: cannot be sent from the profile: the template is named in "
+                              "one place; move it to [template] software_id"),
+        ('redirect_uri = ["https://a.example/cb"]', "registration.redirect_uri: unknown key; did you mean 'redirect_uris'?"),
+        ('client_name = 1', 'registration.client_name: expected a string, got an integer; e.g. client_name = "Example App"'),
+        ('token_endpoint_auth_method = "tls_client_auth"',
+         "registration.token_endpoint_auth_method: unsupported 'tls_client_auth'; use one of: client_secret_basic"),
+        ('token_endpoint_auth_method = "private_key_jwt"',
+         "registration.token_endpoint_auth_method: 'private_key_jwt' is not a method the template allows "
+         "(client_secret_basic); choose one of them, or list it in template.token_endpoint_auth_methods"),
+        ('scope = "openid urn:se:curity:scopes:haapi"',
+         "registration.scope: ['openid'] not in template.scope 'urn:se:curity:scopes:haapi'; ask only for the template's scopes"),
+        ('extensions = 3', "registration.extensions: expected a table ([registration.extensions] dpop_bound_access_tokens = true), got an integer"),
+        ('[registration.extensions]\nscope = "openid"',
+         "registration.extensions.scope: is RFC 7591 metadata the suite knows; give it as registration.scope"),
+        ('[registration.extensions]\nwhen = 2024-01-01',
+         "registration.extensions.when: a TOML date has no JSON form; write it as a string"),
+        ('[registration.extensions]\nratio = nan', "registration.extensions.ratio: nan has no JSON form"),
+    ],
+)
+def test_registration_problems(keys, table, expected):
+    assert one_problem(keys, BASE + "\n[registration]\n" + table + "\n").startswith(expected)
+
+
+def test_registration_within_the_template(keys):
+    text = BASE.replace('scope = "urn', 'grant_types = ["client_credentials"]\nscope = "urn', 1)
+    msg = one_problem(keys, text + '\n[registration]\ngrant_types = ["client_credentials", "password"]\n')
+    assert msg == ("registration.grant_types: ['password'] not in template.grant_types ['client_credentials']; "
+                   "send only what the template allows")
+
+
+def test_template_less_registration_needs_redirect_uris_for_redirect_grants(keys):
+    msg = one_problem(keys, TEMPLATE_LESS.replace('redirect_uris = ["https://app.example/cb"]\n', ""))
+    assert msg.startswith("registration.redirect_uris: missing while the registration's grant_types redirect the user "
+                          '(RFC 7591 §2); add redirect_uris = ["https://app.example/callback"], or grant_types = ')
+    no_grants = TEMPLATE_LESS.replace('redirect_uris = ["https://app.example/cb"]\n', "").replace(
+        'grant_types = ["authorization_code", "client_credentials"]\n', "")
+    assert "grant_types default (authorization_code)" in one_problem(keys, no_grants)
+    only_cc = no_grants.replace('scope = "openid"', 'grant_types = ["client_credentials"]')
+    assert load_profile(write(keys, only_cc)).registration.grant_types == ("client_credentials",)
+
+
+def test_private_key_jwt_needs_the_device_key(keys):
+    text = TEMPLATE_LESS.replace('scope = "openid"\n',
+                                 'scope = "openid"\ntoken_endpoint_auth_method = "private_key_jwt"\ndevice_jwks = false\n')
+    assert one_problem(keys, text).startswith("registration.device_jwks: is false while the dynamic client uses "
+                                              "private_key_jwt")
+
+
+def test_neither_template_nor_registration(keys):
+    text = BASE.replace('[template]\nsoftware_id = "haapi-template"\nscope = "urn:se:curity:scopes:haapi"\n', "")
+    assert one_problem(keys, text).startswith("template: missing; add a [template] table (software_id = "
+                                              '"haapi-template"), or a [registration] table')

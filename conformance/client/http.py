@@ -499,8 +499,10 @@ class Transport:
         head: httpx.Response | None = None,
     ) -> Exchange:
         red = self.redactor
+        parsed: Any = MISSING
         if response is not None:
-            red.learn_json(_json_or_none(response))
+            parsed = _json_or_none(response)
+            red.learn_json(parsed)
         sent_headers = _raw_headers(request.headers) if request is not None else headers
         content_type = next((v for k, v in sent_headers if k.lower() == "content-type"), None)
         captured_request = CapturedRequest(
@@ -521,7 +523,10 @@ class Transport:
                 body=_capture_text(red.redact_body(_decode(response.content), response.headers.get("content-type")))
                 if response is not None else "",
             )
-        return Exchange(captured_request, response if error is None else None, error, elapsed, reply, spec)
+        exchange = Exchange(captured_request, response if error is None else None, error, elapsed, reply, spec)
+        if error is None and parsed is not MISSING:
+            exchange._json = parsed  # parsed once, for the redactor and for Exchange.json()
+        return exchange
 
 
 def _raw_headers(headers: httpx.Headers) -> list[tuple[str, str]]:

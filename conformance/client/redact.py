@@ -114,9 +114,10 @@ class Redactor:
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self._lock = threading.Lock()
         self._variants: dict[str, str] = {}  # text as it may appear -> marker of the original value
-        # First MIN_SECRET_LENGTH characters -> [(form, marker)], longest first. Lists are replaced,
-        # never mutated, so a reader needs no lock; lookup cost does not grow with the secrets.
-        self._index: dict[str, list[tuple[str, str]]] = {}
+        # First MIN_SECRET_LENGTH characters -> the lengths of the known forms starting so, longest
+        # first. Tuples are replaced, never mutated, so a reader needs no lock; a lookup costs one
+        # dict probe per distinct length, however many secrets share a head (JWTs all start "eyJ").
+        self._index: dict[str, tuple[int, ...]] = {}
         for value in secrets:
             self.add_secret(value)
 
@@ -138,8 +139,9 @@ class Redactor:
             for form in new:
                 self._variants[form] = mark
                 head = form[:MIN_SECRET_LENGTH]
-                entries = [*self._index.get(head, ()), (form, mark)]
-                self._index[head] = sorted(entries, key=lambda entry: len(entry[0]), reverse=True)
+                lengths = self._index.get(head, ())
+                if len(form) not in lengths:
+                    self._index[head] = tuple(sorted((*lengths, len(form)), reverse=True))
 
     def learn_json(self, obj: object) -> None:
         """Learn the string values found under sensitive keys anywhere in a JSON document."""
@@ -262,25 +264,40 @@ class Redactor:
 
         A marker already in ``text`` is stepped over (a known value is never looked for inside
         one), unless a known value starts where it starts.
+
+        Only the positions where a known form may start (its first ``MIN_SECRET_LENGTH``
+        characters occur there) and where a marker starts are visited; the text between them is
+        copied as it is. Most texts hold no known secret: they cost one set of their substrings.
         """
-        index = self._index
-        if not index:
+        index, variants = self._index, self._variants
+        size = MIN_SECRET_LENGTH
+        if not index or len(text) < size:
             return text
+        heads = index.keys() & {text[i : i + size] for i in range(len(text) - size + 1)}
+        if not heads:
+            return text
+        stops: set[int] = set()
+        for head in heads:
+            at = text.find(head)
+            while at >= 0:
+                stops.add(at)
+                at = text.find(head, at + 1)
+        markers = {found.start(): found.end() for found in MARKER.finditer(text)}
         out: list[str] = []
-        start = i = 0
-        end = len(text) - MIN_SECRET_LENGTH
-        while i <= end:
-            head = text[i : i + MIN_SECRET_LENGTH]
-            for form, mark in index.get(head, ()):
-                if text.startswith(form, i):
-                    out += (text[start:i], mark)
-                    i = start = i + len(form)
+        start = 0  # text[start:] is not copied yet, and no replacement starts before it
+        for at in sorted(stops | markers.keys()):
+            if at < start:
+                continue
+            for length in index.get(text[at : at + size], ()):
+                mark = variants.get(text[at : at + length])
+                if mark is not None:
+                    out += (text[start:at], mark)
+                    start = at + length
                     break
             else:
-                if head == "[red" and MARKER.match(text, i):
-                    i += _MARKER_LENGTH
-                else:
-                    i += 1
+                if at in markers:
+                    out.append(text[start : markers[at]])
+                    start = markers[at]
         out.append(text[start:])
         return "".join(out)
 

@@ -1,9 +1,12 @@
-"""Step 2: RFC 7591 registration from a template, and the resulting :class:`DynamicClient`.
+"""Step 2: RFC 7591 registration, and the resulting :class:`DynamicClient`.
 
 The request is ``POST {registration_endpoint}`` with ``Authorization: Bearer <initial token>``
-(RFC 6750 §2.1) and the JSON body ``{"software_id": <template>}`` (RFC 7591 §3.1; Curity
-templatized DCR). The response (RFC 7591 §3.2.1, RFC 7592 §3) carries the client's credentials
-and, with management, ``registration_access_token`` and ``registration_client_uri``.
+(RFC 6750 §2.1) and the JSON body the app sends (RFC 7591 §3.1): the template's ``software_id``
+(Curity templatized DCR) when the profile names one, the ``[registration]`` metadata (RFC 7591
+§2), and ``jwks`` with a fresh per-device public key when the body asks for one or the client
+authenticates with ``private_key_jwt``. The response (RFC 7591 §3.2.1, RFC 7592 §3) carries the
+client's credentials and, with management, ``registration_access_token`` and
+``registration_client_uri``.
 """
 
 from __future__ import annotations
@@ -12,22 +15,61 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from conformance.client.fields import merged
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from conformance.client.fields import OMIT, merged
 from conformance.client.http import Exchange, RequestSpec
-from conformance.client.jose import PrivateKey
+from conformance.client.jose import PrivateKey, public_jwk
 from conformance.profile import Profile
 from conformance.vocabulary import DYNAMIC_AUTH_METHODS
 
 
+def registration_body(
+    profile: Profile, metadata: dict[str, Any] | None = None, device_key: PrivateKey | None = None
+) -> dict[str, Any]:
+    """The JSON body the app sends: ``software_id`` (with a template), the ``[registration]``
+    members, then ``metadata`` (a value of ``OMIT`` removes a member), and ``jwks`` holding
+    ``device_key``'s public JWK when given (unless ``metadata`` names ``jwks`` itself)."""
+    base: dict[str, Any] = {}
+    if profile.template.software_id is not None:
+        base["software_id"] = profile.template.software_id
+    base.update(profile.registration.members())
+    if device_key is not None and "jwks" not in (metadata or {}):
+        base["jwks"] = {"keys": [public_jwk(device_key, alg="ES256")]}
+        if profile.dynamic_auth_method == "private_key_jwt":
+            base.setdefault("token_endpoint_auth_method", "private_key_jwt")
+    return merged(base, metadata)
+
+
+def needs_device_key(profile: Profile, metadata: dict[str, Any] | None = None) -> bool:
+    """A registration with ``metadata`` sends a per-device key: the profile asks for one
+    (``device_jwks``, or ``private_key_jwt``) or the metadata chooses ``private_key_jwt``, and
+    the metadata does not give (or drop) ``jwks`` itself."""
+    metadata = metadata or {}
+    if "jwks" in metadata:
+        return False
+    method = metadata.get("token_endpoint_auth_method")
+    return profile.sends_device_jwks or (method is not OMIT and method == "private_key_jwt")
+
+
+def new_device_key() -> PrivateKey:
+    """A fresh EC P-256 key for one registration (the device's key, RFC 7591 §2 ``jwks``)."""
+    return ec.generate_private_key(ec.SECP256R1())
+
+
 def registration_request(
-    profile: Profile, initial_token: str | None, metadata: dict[str, Any] | None = None
+    profile: Profile, initial_token: str | None, metadata: dict[str, Any] | None = None,
+    *, device_key: PrivateKey | None = None,
 ) -> RequestSpec:
-    """``POST`` the template's ``software_id`` (plus ``metadata``; a value of ``OMIT`` removes a
-    member, e.g. ``software_id``). ``initial_token=None`` sends no ``Authorization`` header."""
+    """``POST`` :func:`registration_body`. ``initial_token=None`` sends no ``Authorization``
+    header. When the body needs a device key and none is given, a fresh one is made (and
+    forgotten: pass ``device_key`` to keep it, as :meth:`DcrSession.register` does)."""
     endpoint = profile.server.registration_endpoint
     if endpoint is None:
         raise ValueError(f"profile {profile.name!r} has no registration_endpoint yet: run discover() first")
-    body = merged({"software_id": profile.template.software_id}, metadata)
+    if device_key is None and needs_device_key(profile, metadata):
+        device_key = new_device_key()
+    body = registration_body(profile, metadata, device_key)
     headers = {"Accept": "application/json", "Content-Type": "application/json"}
     if initial_token is not None:
         headers["Authorization"] = f"Bearer {initial_token}"
@@ -38,8 +80,8 @@ def registration_request(
 class DynamicClient:
     """A registered client. Mutable: RFC 7592 rotation replaces its secret and token in place.
 
-    ``metadata`` is the last full client information response. ``private_key`` is the key
-    registered in ``jwks`` when the template asks for ``private_key_jwt`` (bring your own key).
+    ``metadata`` is the last full client information response. ``private_key`` is the device key
+    registered in ``jwks`` (bring your own key: ``private_key_jwt``, or ``[registration] device_jwks``).
     """
 
     client_id: str

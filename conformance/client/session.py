@@ -4,7 +4,7 @@
 :class:`~conformance.client.http.Transport`:
 
 1. :meth:`~DcrSession.initial_token`: the main client's ``scope=dcr`` token (RFC 6749 §4.4);
-2. :meth:`~DcrSession.register`: RFC 7591 registration from the template
+2. :meth:`~DcrSession.register`: RFC 7591 registration with the profile's body
    (:meth:`~DcrSession.send_registration` sends a request a check built itself);
 3. :meth:`~DcrSession.use`: the dynamic client's token request (DPoP when ``[use] dpop``,
    one retry on ``use_dpop_nonce``, RFC 9449 §8); :meth:`~DcrSession.haapi_login`,
@@ -25,15 +25,13 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from cryptography.hazmat.primitives.asymmetric import ec
-
 from conformance.client import haapi, management
 from conformance.client.code_flow import (Pkce, authorization_url, code_token_request, refresh_token_of,
                                           refresh_token_request)
 from conformance.client.haapi import HaapiResult
 from conformance.client.http import Exchange, RequestSpec, Transport
-from conformance.client.jose import DpopKey, public_jwk
-from conformance.client.registration import DynamicClient, registration_request
+from conformance.client.jose import DpopKey
+from conformance.client.registration import DynamicClient, needs_device_key, new_device_key, registration_request
 from conformance.client.revocation import introspection_request, revocation_request
 from conformance.client.token import access_token_of, initial_token_request
 from conformance.client.use import dynamic_token_request, resource_request, send_with_nonce_retry
@@ -99,16 +97,11 @@ class DcrSession:
     def register(
         self, token: str | None, metadata: dict[str, Any] | None = None, *, main_label: str | None = None
     ) -> tuple[DynamicClient | None, Exchange]:
-        """Register from the template. For a ``private_key_jwt`` template a fresh EC key is
-        generated and its public JWK sent as ``jwks`` (RFC 7591 §2)."""
-        template = self.profile.template
-        metadata = dict(metadata or {})
-        private_key = None
-        if template.token_endpoint_auth_method == "private_key_jwt" and "jwks" not in metadata:
-            private_key = ec.generate_private_key(ec.SECP256R1())
-            metadata["jwks"] = {"keys": [public_jwk(private_key, alg="ES256")]}
-            metadata.setdefault("token_endpoint_auth_method", "private_key_jwt")
-        spec = registration_request(self.profile, token, metadata)
+        """Register with the profile's body (``software_id``, ``[registration]``) plus ``metadata``.
+        When the body needs a device key (``device_jwks``, ``private_key_jwt``) a fresh EC key is
+        generated and its public JWK sent as ``jwks`` (RFC 7591 §2); the client keeps it."""
+        private_key = new_device_key() if needs_device_key(self.profile, metadata) else None
+        spec = registration_request(self.profile, token, metadata, device_key=private_key)
         return self.send_registration(spec, private_key=private_key, main_label=main_label)
 
     def send_registration(
@@ -120,7 +113,7 @@ class DcrSession:
         exchange = self.transport.send(spec)
         dyn = DynamicClient.from_response(
             exchange,
-            default_auth_method=self.profile.template.token_endpoint_auth_method,
+            default_auth_method=_requested_method(spec) or self.profile.dynamic_auth_method,
             private_key=private_key,
             main_label=main_label,
         )
@@ -281,6 +274,13 @@ class DcrSession:
         if caller is None:
             raise ValueError(f"profile {self.profile.name!r} has no [introspector]")
         return self.transport.send(introspection_request(self.profile, caller, token, **auth))
+
+
+def _requested_method(spec: RequestSpec) -> str | None:
+    """The ``token_endpoint_auth_method`` a registration request asked for, if any."""
+    body = spec.json if isinstance(spec.json, dict) else {}
+    method = body.get("token_endpoint_auth_method")
+    return method if isinstance(method, str) else None
 
 
 def _origin(url: str) -> str:

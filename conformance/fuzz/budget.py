@@ -106,9 +106,10 @@ class Budget:
     def describe(self) -> str:
         """One line for failure messages: how to get this run again."""
         if self.seed is not None:
-            return f"fuzz seed {self.seed} (this exact run: --dcr-fuzz-seed {self.seed})"
+            return (f"fuzz seed {self.seed} (this exact run: dcr-conformance run --fuzz-seed {self.seed}; "
+                    f"under pytest --dcr-fuzz-seed {self.seed})")
         if self.derandomize:
             return "derandomized (CI=true): every CI run tries the same examples"
         where = self.database or "no example database"
         return (f"random run; the failing example is kept in {where} and replayed first next time "
-                "(or fix the run with --dcr-fuzz-seed N)")
+                "(or fix the run with dcr-conformance run --fuzz-seed N; under pytest --dcr-fuzz-seed N)")

@@ -16,6 +16,9 @@ from dataclasses import dataclass, field
 
 from conformance.oracles.failures import PrerequisiteFailure
 
+#: RFC 6749 §4.4.2 / §5.1: the main client's client_credentials request answered with a token.
+INITIAL_TOKEN = ("RFC6749-4.4.2", "RFC6749-5.1")
+
 
 @dataclass(eq=False)
 class InitialToken:
@@ -60,6 +63,7 @@ class TokenPool:
         self._cond = threading.Condition()
         self._closed = False
         self._failure: str | None = None
+        self._failure_requirements: tuple[str, ...] = ()  # what the failed token answer broke
         self._counter = 0
         self._thread = threading.Thread(target=self._fill, name=f"dcr-token-pool-{main_label}", daemon=True)
         self.fetched = 0
@@ -86,7 +90,7 @@ class TokenPool:
         if not token:
             raise PrerequisiteFailure(
                 f"prerequisite: could not get an initial token for main client {self.main_label!r}\n  "
-                + exchange.describe().replace("\n", "\n  "))
+                + exchange.describe().replace("\n", "\n  "), INITIAL_TOKEN)
         with self._cond:
             self._counter += 1
             self.fetched += 1
@@ -104,7 +108,7 @@ class TokenPool:
                 token = self._fetch()
             except PrerequisiteFailure as exc:
                 with self._cond:
-                    self._failure = str(exc)
+                    self._failure, self._failure_requirements = str(exc), exc.requirements
                     self._cond.notify_all()
                 return
             except Exception as exc:  # the transport never raises for network errors; be safe
@@ -120,7 +124,7 @@ class TokenPool:
         """A fresh token: from the pool when one is ready and young enough, else fetched now."""
         with self._cond:
             if self._failure:
-                raise PrerequisiteFailure(self._failure)
+                raise PrerequisiteFailure(self._failure, self._failure_requirements)
             while self._ready:
                 token = self._ready.popleft()
                 self._cond.notify_all()
@@ -128,3 +132,70 @@ class TokenPool:
                     return token
                 self.discarded += 1
         return self._fetch()
+
+
+class Deleter:
+    """Deletes the clients a fuzzed example created (RFC 7592 §2.3) on a background thread, so the
+    next example is generated and sent while the ``DELETE`` is on the wire. Use as a context
+    manager: leaving it waits (bounded) until every queued client was sent its ``DELETE``. A
+    delete that fails, or is still queued when the wait ends, is retried by the run's cleanup
+    registry, as an inline eager delete would be."""
+
+    def __init__(self, dcr_session, *, drain_timeout_s: float = 60.0) -> None:
+        self.dcr_session = dcr_session
+        self.drain_timeout_s = drain_timeout_s
+        self._queue: deque = deque()
+        self._cond = threading.Condition()
+        self._closed = False
+        self._busy = False
+        self._thread = threading.Thread(target=self._work, name=f"dcr-fuzz-deleter", daemon=True)  # noqa: F541
+        self.deleted = 0
+
+    def __enter__(self) -> Deleter:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def delete(self, dyn) -> None:
+        """Queue ``dyn`` for its ``DELETE`` (with its registration access token)."""
+        with self._cond:
+            if self._closed:
+                raise RuntimeError(f"{self!r}: closed")
+            self._queue.append(dyn)
+            self._cond.notify_all()
+
+    def close(self) -> None:
+        """Wait until the queue is empty (at most ``drain_timeout_s``), then stop the thread."""
+        deadline = time.monotonic() + self.drain_timeout_s
+        with self._cond:
+            while (self._queue or self._busy) and self._thread.is_alive():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self._cond.wait(min(left, 0.5))
+            self._closed = True
+            self._cond.notify_all()
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
+
+    def _work(self) -> None:
+        while True:
+            with self._cond:
+                while not self._queue and not self._closed:
+                    self._cond.wait(0.5)
+                if not self._queue:
+                    return
+                dyn = self._queue.popleft()
+                self._busy = True
+            try:
+                exchange = self.dcr_session.delete(dyn)
+                if exchange.status is not None and 200 <= exchange.status < 300:
+                    self.deleted += 1
+            except Exception:  # noqa: BLE001 - the transport does not raise; the cleanup registry retries
+                pass
+            finally:
+                with self._cond:
+                    self._busy = False
+                    self._cond.notify_all()

@@ -1,7 +1,9 @@
 """Hypothesis strategies: RFC 7591 registration payloads and RFC 7523 assertion perturbations.
 
-Registration payloads (:func:`registration_payloads`) start from the template's request
-(``{"software_id": <template>}``, what the HAAPI SDK sends) and add up to four *mutations*, one
+Registration payloads (:func:`registration_payloads`, :func:`profile_registration_payloads`)
+start from the profile's request (the template's ``{"software_id": <template>}``, what the HAAPI
+SDK sends, plus the ``[registration]`` metadata; for a server without templates that metadata
+alone) and add up to four *mutations*, one
 per field group, over every RFC 7591 §2 member: ``redirect_uris``, ``token_endpoint_auth_method``,
 ``grant_types``, ``response_types``, ``client_name``, ``client_uri``, ``logo_uri``, ``scope``,
 ``contacts``, ``tos_uri``, ``policy_uri``, ``jwks_uri``, ``jwks``, ``software_id``,
@@ -35,6 +37,7 @@ from hypothesis import strategies as st
 
 from conformance.client.fields import OMIT
 from conformance.client.jose import b64url, public_jwk, sign_jws
+from conformance.client.registration import registration_body
 from conformance.oracles.client_assertion import Perturbation
 from conformance.oracles.registration_faults import (CONFLICT, DEEP, ENCODING, FIELD_OK, LENIENT, MEDIA_TYPE,
                                                      NOT_JSON, NOT_OBJECT, NULL, ODD, OMITTED, OUTSIDE,
@@ -166,9 +169,9 @@ def _contacts() -> st.SearchStrategy[Mutation]:
     )
 
 
-def _redirect_uris(template) -> st.SearchStrategy[Mutation]:
+def _redirect_uris(template, sent: tuple[str, ...] = ()) -> st.SearchStrategy[Mutation]:
     field = "redirect_uris"
-    allowed = list(template.redirect_uris or ())
+    allowed = list(template.redirect_uris or sent or ())
     first = allowed[0] if allowed else "https://app.example/callback"
     parts = urlsplit(first)
     host_path = urlunsplit(("", parts.netloc or "app.example", parts.path or "/callback", "", ""))
@@ -284,13 +287,23 @@ def _scope(template) -> st.SearchStrategy[Mutation]:
     return _pick(*choices)
 
 
-def _auth_method(template) -> st.SearchStrategy[Mutation]:
+def _auth_method(template, own: str | None = None) -> st.SearchStrategy[Mutation]:
+    """The method the app asks for, another the template allows (RFC 7591 §2: the client may
+    choose), one beyond the template (or, without a template, one the server may not support)."""
     field = "token_endpoint_auth_method"
-    own = template.token_endpoint_auth_method
-    others = [m for m in REGISTRABLE_AUTH_METHODS if m != own]
+    own = own or template.token_endpoint_auth_method
+    declared = template.software_id is not None
+    allowed = [m for m in template.allowed_auth_methods if m != own] if declared else []
+    others = [m for m in REGISTRABLE_AUTH_METHODS if m != own and m not in allowed]
+    choices = [st.just(_m(field, field, own, FIELD_OK, "the authentication method the app asks for"))]
+    if allowed:
+        choices.append(st.sampled_from(allowed).map(
+            lambda v: _m(field, field, v, FIELD_OK, f"authentication method {v!r}, another the template allows")))
     return _pick(
-        st.just(_m(field, field, own, FIELD_OK, "the template's authentication method")),
-        st.sampled_from(others).map(lambda v: _m(field, field, v, OUTSIDE, f"authentication method {v!r} beyond the template")),
+        *choices,
+        st.sampled_from(others).map(lambda v: _m(field, field, v, OUTSIDE if declared else ODD,
+                                                 f"authentication method {v!r} beyond the template" if declared
+                                                 else f"authentication method {v!r}")),
         st.sampled_from(["x-fuzz-auth", "", own.upper(), own + " "]).map(
             lambda v: _m(field, field, v, SYNTAX, "an unknown authentication method")),
         _typed(field, field, _wrong_for_string(own)),
@@ -302,13 +315,23 @@ PUBLIC_JWK = public_jwk(_FUZZ_KEY, kid="fuzz-key", alg="ES256")
 PRIVATE_JWK = {**PUBLIC_JWK, "d": b64url(_FUZZ_KEY.private_numbers().private_value.to_bytes(32, "big"))}
 
 
-def _keys(template) -> st.SearchStrategy[Mutation]:
-    """jwks and jwks_uri. For a private_key_jwt template the session registers the device key as
-    jwks itself, so only jwks_uri is added (making the request carry both)."""
+def private_key_for(jwks: object) -> ec.EllipticCurvePrivateKey | None:
+    """The private key of a JWK Set the strategies sent (every key is :data:`PUBLIC_JWK`), else None:
+    a client the server bound to the device's keys then authenticates with it."""
+    keys = jwks.get("keys") if isinstance(jwks, dict) else None
+    return _FUZZ_KEY if isinstance(keys, list) and keys and all(k == PUBLIC_JWK for k in keys) else None
+
+
+def _keys(template, device_jwks: bool | None = None) -> st.SearchStrategy[Mutation]:
+    """jwks and jwks_uri. When the request carries the device key (``private_key_jwt``,
+    ``[registration] device_jwks``) the session registers it as jwks itself, so only jwks_uri is
+    added (making the request carry both)."""
     uri = "https://app.example/jwks.json"
     both = Mutation("keys", "jwks", (("jwks", {"keys": [PUBLIC_JWK]}), ("jwks_uri", uri)), CONFLICT,
                     "jwks together with jwks_uri (RFC 7591 §2: MUST NOT)")
-    if template.token_endpoint_auth_method == "private_key_jwt":
+    if device_jwks is None:
+        device_jwks = template.token_endpoint_auth_method == "private_key_jwt"
+    if device_jwks:
         return st.just(Mutation("keys", "jwks", (("jwks_uri", uri),), CONFLICT,
                                 "jwks_uri added to the device's jwks (RFC 7591 §2: MUST NOT)"))
     return _pick(
@@ -329,8 +352,15 @@ def _keys(template) -> st.SearchStrategy[Mutation]:
 
 
 def _software_id(template) -> st.SearchStrategy[Mutation]:
+    """Without a template ``software_id`` is plain RFC 7591 §2 metadata: any string may be kept."""
     field = "software_id"
     own = template.software_id
+    if own is None:
+        return _pick(
+            st.sampled_from(["dcr-fuzz-app", "", "no-such-template"]).map(
+                lambda v: _m(field, field, v, ODD, "a software_id (the server names no templates)")),
+            _typed(field, field, _wrong_for_string("dcr-fuzz-app")),
+        )
     unknown = [("no-such-template", "an unknown software_id"), (own + " ", "the software_id with a trailing space"),
                (own.upper() if own.upper() != own else own + "X", "the software_id in another case"),
                ("", "an empty software_id")]
@@ -380,21 +410,37 @@ def _unknown() -> st.SearchStrategy[Mutation]:
         "unknown:" + p[0], p[0], ((p[0], p[1]),), UNKNOWN, f"unknown member {p[0]!r}"))
 
 
-def mutations(template) -> st.SearchStrategy[Mutation]:
+def mutations(template, *, method: str | None = None, body: dict[str, Any] | None = None,
+              device_jwks: bool | None = None) -> st.SearchStrategy[Mutation]:
     """One mutation of any group; the groups with a MUST of their own (the template's scope, grant
     and response types, redirect URIs and authentication method; jwks with jwks_uri) are drawn
-    three times as often as the others."""
-    core = [_redirect_uris(template), _types(template), _scope(template), _auth_method(template), _keys(template)]
+    three times as often as the others. ``method``, ``body`` and ``device_jwks``: what the app's
+    request holds (default: the template's)."""
+    sent = tuple((body or {}).get("redirect_uris") or ())
+    core = [_redirect_uris(template, sent), _types(template), _scope(template), _auth_method(template, method),
+            _keys(template, device_jwks)]
     others = [_software_id(template), _software_statement(), _text_field("client_name"),
               _text_field("software_version"), _uri_field("client_uri"), _uri_field("logo_uri"),
               _uri_field("tos_uri"), _uri_field("policy_uri"), _contacts(), _server_managed(), _unknown(), _unknown()]
     return _pick(*core, *others, *core, *core)
 
 
-def raw_bodies(template) -> st.SearchStrategy[RawBody]:
-    base = json.dumps({"software_id": template.software_id})
-    sid = template.software_id
+def _with_member(base: str, member: str) -> str:
+    """``base`` (a JSON object's text) with ``member`` (``"name": value`` text) added last."""
+    return base[:-1] + (", " if base.strip() != "{}" else "") + member + "}"
+
+
+def _default_body(template) -> dict[str, Any]:
+    return {"software_id": template.software_id} if template.software_id is not None else {}
+
+
+def raw_bodies(template, body: dict[str, Any] | None = None) -> st.SearchStrategy[RawBody]:
+    """Bodies that are not the JSON object ``body`` (default: the template's request) in one way."""
+    body = _default_body(template) if body is None else body
+    base = json.dumps(body)
+    first = next(iter(body), "software_id")
     ctype = "application/json"
+    form = "&".join(f"{k}={v if isinstance(v, str) else json.dumps(v)}" for k, v in body.items())
 
     def not_json_object(data: bytes) -> bool:
         try:
@@ -403,46 +449,54 @@ def raw_bodies(template) -> st.SearchStrategy[RawBody]:
             return True
 
     lenient = [
-        ("{'software_id': '%s'}" % sid, "single quotes (JSON5)"),
-        ('{"software_id": "%s",}' % sid, "a trailing comma"),
-        ('{software_id: "%s"}' % sid, "an unquoted member name"),
-        ('{"software_id": "%s"} trailing' % sid, "text after the object"),
-        ('{"software_id": "%s" /* comment */}' % sid, "a comment"),
-        ('{"software_id": "%s", "x_fuzz": NaN}' % sid, "NaN"),
-        ('{"software_id": "%s", "x_fuzz": -Infinity}' % sid, "-Infinity"),
-        ('{"software_id": "%s", "x_fuzz": 01}' % sid, "a number with a leading zero"),
+        (base.replace('"', "'") if body else "{'x_fuzz': 'x'}", "single quotes (JSON5)"),
+        (base[:-1] + ",}" if body else '{"x_fuzz": 1,}', "a trailing comma"),
+        ("{x_fuzz: 1" + (", " + base[1:] if body else "}"), "an unquoted member name"),
+        (base + " trailing", "text after the object"),
+        (base[:-1] + " /* comment */}", "a comment"),
+        (_with_member(base, '"x_fuzz": NaN'), "NaN"),
+        (_with_member(base, '"x_fuzz": -Infinity'), "-Infinity"),
+        (_with_member(base, '"x_fuzz": 01'), "a number with a leading zero"),
         ('\ufeff' + base, "a byte order mark"),
-        ('{"software_id": "%s", "software_id": "no-such-template"}' % sid, "a duplicated member"),
+        (_with_member(base, f'"{first}": "no-such-template"'), "a duplicated member"),
     ]
     return _pick(
         st.integers(0, len(base) - 1).map(lambda k: RawBody(base[:k].encode(), ctype, NOT_JSON, "truncated JSON")),
         st.binary(min_size=1, max_size=48).filter(not_json_object).map(
             lambda b: RawBody(b, ctype, NOT_JSON, "garbage bytes")),
-        st.sampled_from(["[]", "null", "1", '"%s"' % sid, "true", '[{"software_id": "%s"}]' % sid]).map(
+        st.sampled_from(["[]", "null", "1", '"x-fuzz"', "true", "[" + base + "]"]).map(
             lambda b: RawBody(b.encode(), ctype, NOT_OBJECT, "JSON that is not an object")),
         st.sampled_from(lenient).map(lambda p: RawBody(p[0].encode("utf-8"), ctype, LENIENT, f"not JSON: {p[1]}")),
         st.integers(200, 20_000).map(lambda n: RawBody(
-            ('{"software_id": "%s", "x_fuzz": ' % sid + "[" * n + "]" * n + "}").encode(), ctype, DEEP,
+            _with_member(base, '"x_fuzz": ' + "[" * n + "]" * n).encode(), ctype, DEEP,
             f"an unknown member nested {n} levels deep")),
-        st.just(RawBody(b'{"software_id": "' + sid.encode() + b'", "client_name": "\xff\xfe\xc3"}', ctype, ENCODING,
-                        "invalid UTF-8")),
+        st.just(RawBody(_with_member(base, '"client_name": "@@"').encode().replace(b"@@", b"\xff\xfe\xc3"), ctype,
+                        ENCODING, "invalid UTF-8")),
         st.just(RawBody(base.encode("utf-16"), ctype, ENCODING, "UTF-16")),
-        st.sampled_from([("text/plain", base), (None, base), ("application/x-www-form-urlencoded", f"software_id={sid}"),
+        st.sampled_from([("text/plain", base), (None, base), ("application/x-www-form-urlencoded", form),
                          ("application/json; charset=utf-8", base), ("Application/JSON", base),
                          ("application/jsonx", base), ("multipart/form-data; boundary=x", base)]).map(
             lambda p: RawBody(p[1].encode(), p[0], MEDIA_TYPE, f"media type {p[0]!r}")),
     )
 
 
-def registration_payloads(template) -> st.SearchStrategy[Payload]:
-    """Registration attempts on top of the template's request: half of them change one member
-    (the most telling failures), two in seven change two to four, one in seven is not a JSON
-    object."""
-    one = mutations(template)
+def registration_payloads(template, *, method: str | None = None, body: dict[str, Any] | None = None,
+                          device_jwks: bool | None = None) -> st.SearchStrategy[Payload]:
+    """Registration attempts on top of the app's request (``body``; default: the template's):
+    half of them change one member (the most telling failures), two in seven change two to
+    four, one in seven is not a JSON object."""
+    one = mutations(template, method=method, body=body, device_jwks=device_jwks)
     single = one.map(lambda m: Payload((m,)))
     several = st.lists(one, min_size=2, max_size=4, unique_by=lambda m: m.group).map(lambda ms: Payload(tuple(ms)))
-    raw = raw_bodies(template).map(lambda r: Payload(raw=r))
+    raw = raw_bodies(template, body).map(lambda r: Payload(raw=r))
     return _pick(single, several, single, several, single, raw, single)
+
+
+def profile_registration_payloads(profile) -> st.SearchStrategy[Payload]:
+    """:func:`registration_payloads` on top of the profile's own registration request (its
+    template, its ``[registration]`` body, the method it asks for, its device key)."""
+    return registration_payloads(profile.template, method=profile.dynamic_auth_method,
+                                 body=registration_body(profile), device_jwks=profile.sends_device_jwks)
 
 
 # ---------------------------------------------------------------------------- assertions

@@ -24,6 +24,8 @@ def add_options(parser: pytest.Parser) -> None:
                     help="TOML/JSON file of known failures per check id and main-client label")
     group.addoption("--dcr-defect", metavar="NAME", default=None,
                     help="switch on one deliberate defect of the embedded reference server")
+    group.addoption("--dcr-variant", action="append", default=[], metavar="NAME",
+                    help="switch on a conformant variant of the embedded reference server (repeatable)")
     group.addoption("--dcr-embedded-rotation", choices=("on", "off"), default="on",
                     help="whether the embedded server rotates credentials on RFC 7592 GET/PUT")
     group.addoption("--dcr-keep-clients", action="store_true", default=False,
@@ -66,3 +68,24 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
     return value
+
+
+#: Every --dcr-* option with its default: a run that changes none of them did not ask for the suite.
+DEFAULTS = {"--dcr-profile": [], "--dcr-strict": False, "--dcr-expected-failures": None, "--dcr-defect": None,
+            "--dcr-embedded-rotation": "on", "--dcr-keep-clients": False, "--dcr-max-wait": 10.0,
+            "--dcr-report-dir": None, "--dcr-fuzz-examples": None, "--dcr-fuzz-seed": None,
+            "--dcr-race-width": 16, "--dcr-max-response-bytes": DEFAULT_MAX_RESPONSE_BYTES,
+            "--dcr-unresponsive-after": DEFAULT_UNRESPONSIVE_AFTER, "--dcr-max-run-time": None,
+            "--dcr-cli-exit-statuses": False}
+#: How a command line names the suite's checks (``--pyargs conformance.suite``, a path into it).
+_SUITE_NAMES = ("conformance.suite", "conformance/suite")
+
+
+def requested(config: pytest.Config) -> bool:
+    """Whether this run asked for dcr-conformance: a --dcr-* option differs from its default, or
+    the arguments name the suite. The plugin is installed in every pytest run of the environment;
+    in the others it stays silent and writes nothing (until a check is collected)."""
+    if any(option(config, name) not in (None, default) and option(config, name) != default
+           for name, default in DEFAULTS.items()):
+        return True
+    return any(name in str(arg) for arg in config.invocation_params.args for name in _SUITE_NAMES)

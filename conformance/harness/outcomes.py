@@ -3,24 +3,80 @@
 A cell (check, profile, main client) may hold several tests; it shows the worst verdict among
 them, in the order of :data:`VERDICT_RANK`. A test that started but never reported its call (cut
 off by a signal), or never started (the run ended first), is "not run": never passed.
+
+**Blocked**: a check fails only for a broken requirement of its own (its ``@check`` ids). When a
+step it builds on breaks another requirement, or a prerequisite did not work, it is blocked
+(:func:`blocked_reason`): neither passed nor failed, "blocked by DCR-XXX-NNN: <one line>", naming
+the check that owns the broken requirement (:func:`owner_of`: MUST checks first, then by protocol
+step and id), which reports it. The plugin turns a
+blocked test into a skip carrying the reason (JUnit ``<skipped>``) and the user property
+``dcr_blocked``; a run with a blocked check never passes (exit status 1, see the README).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import pytest
 
+from conformance.catalogue import CheckInfo, checks_by_requirement
+from conformance.oracles.failures import CheckFailure, is_blocking
+from conformance.requirements import MUST
+
 NOT_RUN = "not run"
-VERDICT_RANK = {"passed": 0, "not claimed": 1, "expected failure": 2, "warning": 3,
-                "unexpectedly passed": 4, NOT_RUN: 5, "failed": 6, "error": 7}
+VERDICT_RANK = {"passed": 0, "not applicable": 1, "not claimed": 2, "expected failure": 3, "warning": 4,
+                "blocked": 5, NOT_RUN: 6, "unexpectedly passed": 7, "failed": 8, "error": 9}
 #: Verdicts whose first line of text is kept as the cell's detail.
-_WITH_DETAIL = ("failed", "error", "warning", "unexpectedly passed", "not claimed", "expected failure", NOT_RUN)
+_WITH_DETAIL = ("failed", "error", "warning", "blocked", "unexpectedly passed", "not claimed", "not applicable",
+                "expected failure", NOT_RUN)
 #: The user property of a test the harness did not run (``--dcr-max-run-time``): its reason.
 NOT_RUN_PROPERTY = "dcr_not_run"
 #: The detail of a test cut off before its result.
 CUT_OFF = "did not finish: the run was interrupted"
+#: A skip whose reason starts so observed nothing to judge (``conformance.suite.check.not_applicable``).
+NOT_APPLICABLE = "not applicable: "
+#: The user property of a blocked test: its reason ("blocked by DCR-XXX-NNN: ...").
+BLOCKED_PROPERTY = "dcr_blocked"
+
+
+#: The protocol's steps in order: an owner is looked for in the earliest step first.
+_STEP_ORDER = ("token", "register", "use", "manage", "revoke")
+
+
+def _owner_rank(info: CheckInfo) -> tuple:
+    """Catalogue order for owners: MUST checks first (a SHOULD owner only warns), then by protocol
+    step, the example-based checks before the fuzzing properties, then by id."""
+    step = _STEP_ORDER.index(info.step) if info.step in _STEP_ORDER else len(_STEP_ORDER)
+    return info.level != MUST, step, info.id.startswith("DCR-FUZZ-"), info.id
+
+
+@lru_cache(maxsize=None)
+def owner_of(requirement_id: str, besides: str = "") -> str | None:
+    """The check that owns a requirement: the first citing it in catalogue order
+    (:func:`_owner_rank`), other than ``besides`` (None: no such check)."""
+    owners = sorted((info for info in checks_by_requirement().get(requirement_id) or [] if info.id != besides),
+                    key=_owner_rank)
+    return owners[0].id if owners else None
+
+
+def blocked_reason(failure: CheckFailure, info: CheckInfo) -> str | None:
+    """"blocked by DCR-XXX-NNN: <one line>" when ``failure`` blocks the check ``info`` instead
+    of failing it (:func:`~conformance.oracles.failures.is_blocking`); None when it fails it."""
+    if not is_blocking(failure, info.requirements):
+        return None
+    lines = [line.strip() for line in str(failure).splitlines() if line.strip()]
+    line = lines[0].removeprefix("prerequisite: ") if lines else "a prerequisite failed"
+    owners = [(rid, owner_of(rid, info.id)) for rid in failure.requirements]
+    owned = [(rid, owner) for rid, owner in owners if owner is not None]
+    if owned:
+        rid, owner = owned[0]
+        return f"blocked by {owner}: {line} [{rid}]"
+    if set(failure.requirements) & set(info.requirements):
+        return None  # a step broke a requirement only this check owns: it reports it, failing
+    named = f" [{', '.join(failure.requirements)}]" if failure.requirements else ""
+    return f"blocked: {line}{named}"
 
 
 @dataclass
@@ -92,10 +148,13 @@ def count_verdicts(outcomes: dict[tuple[str, str, str], Outcome]) -> dict[str, i
 def _verdict(report: pytest.TestReport, props: dict) -> str | None:
     if NOT_RUN_PROPERTY in props:
         return NOT_RUN
+    if BLOCKED_PROPERTY in props:
+        return "blocked"
     if hasattr(report, "wasxfail"):
         return "expected failure" if report.skipped else "unexpectedly passed"
     if report.skipped:
-        return "not claimed"
+        reason = str(report.longrepr[2]) if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        return "not applicable" if reason.removeprefix("Skipped: ").startswith(NOT_APPLICABLE) else "not claimed"
     if report.failed:
         if "XPASS" in str(report.longrepr):
             return "unexpectedly passed"
@@ -110,6 +169,8 @@ def _first_line(report: pytest.TestReport, props: dict, redact: Callable[[str], 
     (a secret split over lines, or masked by its key on an earlier line, is masked first)."""
     if NOT_RUN_PROPERTY in props:
         return redact(props[NOT_RUN_PROPERTY])
+    if BLOCKED_PROPERTY in props:
+        return redact(props[BLOCKED_PROPERTY])
     if "dcr_warning" in props:
         return (redact(props["dcr_warning"]).splitlines() or [""])[0]
     if report.skipped and isinstance(report.longrepr, tuple):

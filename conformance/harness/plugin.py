@@ -20,13 +20,14 @@ import pytest
 
 from conformance.harness import hookspecs
 from conformance.harness.interrupts import RUN, RunInterrupted
-from conformance.harness.options import add_options
-from conformance.harness.outcomes import NOT_RUN_PROPERTY
+from conformance.harness.options import add_options, requested
+from conformance.harness.outcomes import BLOCKED_PROPERTY, NOT_RUN_PROPERTY, blocked_reason
 from conformance.harness.runstate import RUN_STATE, RunState, state_of
-from conformance.harness.targets import Target, TargetUnusable
+from conformance.harness.targets import Target, TargetUnusable, describe_target
 from conformance.oracles import failures
 from conformance.requirements import SHOULD
 from conformance.catalogue import CheckInfo
+from conformance.suite import steps
 from conformance.suite.check import STEPS
 from conformance.suite.expiry import AGING_MARGIN_S
 from conformance.vocabulary import DCR_SCOPE
@@ -55,6 +56,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "dcr_check(info): the catalogue entry a test enforces")
     config.addinivalue_line("markers", "fuzz: Hypothesis-driven properties")
     state = RunState(config)
+    state.requested = requested(config)
     try:
         state.load_profiles()
     except Exception as exc:  # ProfileError and unreadable files: usage errors, exit status 2 in the CLI
@@ -66,18 +68,6 @@ def pytest_configure(config: pytest.Config) -> None:
     config.hook.pytest_dcr_run_state.call_historic(kwargs={"config": config, "state": state})
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection(session: pytest.Session) -> None:
-    """xdist controller (which collects nothing): an unusable target is found here, once (a worker
-    cannot end the run from its collection)."""
-    state = state_of(session.config)
-    if state.is_controller and state.profile_paths:
-        try:
-            state.profiles()
-        except TargetUnusable as exc:
-            pytest.exit(str(exc), returncode=exc.returncode)
-
-
 def pytest_unconfigure(config: pytest.Config) -> None:
     state = config.stash.get(RUN_STATE, None)
     if state is not None:
@@ -86,21 +76,11 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
+    """The target, when the run asked for the suite (silent in other projects' runs)."""
     state = state_of(config)
-    if not state.profile_paths:
-        return ["dcr-conformance: target = embedded reference server (started when a check needs it)"
-                + (f", defect = {state.defect}" if state.defect else "")]
-    lines = []
-    for profile in state.loaded_profiles:  # as read; discovery happens at collection
-        lines.append(f"dcr-conformance: profile {profile.name!r} ({profile.path})")
-        for key in ("issuer", "token_endpoint", "registration_endpoint"):
-            value = getattr(profile.server, key, None)
-            if value:
-                lines.append(f"  {key}: {value}")
-        lines.append("  main clients: " + ", ".join(
-            f"{label} ({c.auth_method})" for label, c in profile.main_clients.items()))
-        lines += [f"  warning: {warning}" for warning in profile.warnings]
-    return lines
+    if not state.requested:
+        return []
+    return describe_target(state.profile_paths, state.defect)
 
 
 # ---------------------------------------------------------------- parametrisation
@@ -141,6 +121,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         info = _check_info(item)
         if info is None:
             continue
+        state.checks_collected = True
         callspec = getattr(item, "callspec", None)
         param_id = callspec.id if callspec else ""
         # DCR-REG-001[staging-mtls]: the check id leads, so JUnit readers find the requirement.
@@ -188,6 +169,36 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     session.config.stash[_AGED_NEEDED] = needed
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection(session: pytest.Session) -> None:
+    """Reach the targets (discovery, probe; the embedded server starts) before the check modules
+    are imported: start-up is the time to the first request. Not on an xdist controller, which
+    runs no checks, nor in sessions that do not collect the suite (the project's own tests); a
+    target found unusable is reported after collection, as before. The xdist controller (which
+    collects nothing) reaches a profile's target here only to find it unusable, once: a worker
+    cannot end the run from its collection."""
+    config = session.config
+    state = state_of(config)
+    if state.is_controller and state.profile_paths:
+        try:
+            state.profiles()
+        except TargetUnusable as exc:
+            pytest.exit(str(exc), returncode=exc.returncode)
+    if getattr(config.option, "numprocesses", None) and not hasattr(config, "workerinput"):
+        return
+    if not any(_names_the_suite(arg) for arg in config.args):
+        return
+    try:
+        state_of(config).profiles()
+    except TargetUnusable as exc:
+        state_of(config).unusable = exc
+
+
+def _names_the_suite(arg: str) -> bool:
+    """A command-line argument naming the checks (``--pyargs conformance.suite[...]`` or their path)."""
+    return arg.startswith("conformance.suite") or "conformance/suite" in arg.replace("\\", "/")
+
+
 def _rename(item: pytest.Item, name: str) -> None:
     """Give a collected check the id ``DCR-XXX-NNN[params]`` (pytest 9 keeps ids in ``_id``, 8 in ``_nodeid``)."""
     if hasattr(item, "_id") and hasattr(item.parent, "id"):
@@ -225,12 +236,7 @@ def dcr_session(target: Target):
 def new_initial_token(target: Target):
     """A factory of fresh initial registration tokens for the target's main client (step 1)."""
     def get(scope: str = DCR_SCOPE) -> str:
-        token, exchange = target.session.initial_token(target.label, scope=scope)
-        if not token:
-            raise failures.PrerequisiteFailure(
-                f"prerequisite: could not get an initial token for main client {target.label!r}\n  "
-                + exchange.describe().replace("\n", "\n  "))
-        return token
+        return steps.setup_initial_token(target.session, target.label, scope)  # blocks when it fails
     return get
 
 
@@ -249,10 +255,7 @@ def expired_initial_token(target: Target, dcr_state) -> str:
         pytest.skip(f"not claimed by profile: initial_token_ttl_s = {ttl} is longer than --dcr-max-wait")
     aged = dcr_state.expired_initial_token(target.profile)
     token, exchange = aged.value
-    if not token:
-        raise failures.PrerequisiteFailure(
-            "prerequisite: could not get an initial token for the profile's first main client\n  "
-            + exchange.describe().replace("\n", "\n  "))
+    steps.initial_token_answer(exchange, "the initial token request of the profile's first main client")
     aged.wait_until_older_than(ttl + AGING_MARGIN_S, dcr_state.max_wait_s, f"initial_token_ttl_s = {ttl}")
     return token
 
@@ -261,12 +264,7 @@ def expired_initial_token(target: Target, dcr_state) -> str:
 def register(target: Target, new_initial_token):
     """A factory registering a fresh dynamic client with a fresh initial token (steps 1 and 2)."""
     def do(metadata: dict | None = None):
-        dyn, exchange = target.session.register(new_initial_token(), metadata)
-        if dyn is None:
-            raise failures.PrerequisiteFailure(
-                "prerequisite: registration with a fresh initial token failed\n  "
-                + exchange.describe().replace("\n", "\n  "))
-        return dyn
+        return steps.setup_registration(target.session, new_initial_token(), metadata)  # blocks when it fails
     return do
 
 
@@ -339,9 +337,21 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     if info is None:
         return report
     state = state_of(item.config)
+    blocked = None
+    if call.excinfo is not None and call.excinfo.errisinstance(failures.CheckFailure) and report.failed:
+        blocked = blocked_reason(call.excinfo.value, info)
+    if blocked is not None:  # not its own requirement: neither passed nor failed (outcomes.py)
+        text = state.redact(blocked)
+        path, line = item.reportinfo()[:2]
+        report.outcome = "skipped"
+        report.longrepr = (str(path), (line or 0) + 1, text)
+        report.user_properties.append((BLOCKED_PROPERTY, text))
+        item.user_properties.append((BLOCKED_PROPERTY, text))  # JUnit writes the teardown report's
+        return report
+    head = _failure_head(item, info)
     if report.longrepr is not None and not hasattr(report, "wasxfail"):
         if call.excinfo is not None and call.excinfo.errisinstance(failures.CheckFailure):
-            report.longrepr = f"{info.id} {info.title}\n{call.excinfo.value}"
+            report.longrepr = f"{head}\n{call.excinfo.value}"
         if report.skipped and isinstance(report.longrepr, tuple):  # (path, line, reason): pytest reads it as such
             path, line, reason = report.longrepr
             report.longrepr = (path, line, state.redact(str(reason)))
@@ -349,7 +359,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
             report.longrepr = state.redact(str(report.longrepr))
     if call.when != "call":
         return report
-    notes = failures.findings()
+    notes = failures.findings(info.requirements)
     failed_check = call.excinfo is not None and call.excinfo.errisinstance(failures.CheckFailure) \
         and not call.excinfo.errisinstance(failures.PrerequisiteFailure)
     if report.failed and info.level == SHOULD and failed_check and not state.strict:
@@ -360,15 +370,27 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         text = state.redact("\n".join(notes))
         if state.strict:
             report.outcome = "failed"
-            report.longrepr = f"{info.id} {info.title} (SHOULD, failing under --dcr-strict)\n{text}"
+            report.longrepr = f"{head} (SHOULD, failing in strict mode)\n{text}"
         else:
             report.user_properties.append(("dcr_warning", text))
     return report
 
 
+def _failure_head(item: pytest.Item, info: CheckInfo) -> str:
+    """First line of a failure: the check id, where it ran (profile, main client) and its title."""
+    callspec = getattr(item, "callspec", None)
+    target = callspec.params.get("target") if callspec else None
+    if target is None:
+        return f"{info.id} {info.title}"
+    where = f"profile {target.profile.name}" + ("" if target.per_profile else f", main client {target.label}")
+    return f"{info.id} ({where}): {info.title}"
+
+
 def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config):
     if report.when == "call" and report.passed and any(k == "dcr_warning" for k, _ in report.user_properties):
         return "warned", "W", ("WARN", {"yellow": True})
+    if report.skipped and any(k == BLOCKED_PROPERTY for k, _ in report.user_properties):
+        return "blocked", "b", ("BLOCKED", {"yellow": True})
     return None
 
 
@@ -384,7 +406,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         workeroutput["dcr_unreported"] = json.dumps(
             {nodeid: props for nodeid, props in state.unreported.items() if nodeid not in state.reported})
         return
-    state.add_not_run()
+    if session.exitstatus != pytest.ExitCode.USAGE_ERROR:  # a wrong command line (-k) selected nothing to run
+        state.add_not_run()
+    if session.exitstatus == pytest.ExitCode.OK and state.counts().get("blocked"):
+        # A blocked check is no pass: the check owning the broken requirement fails the run; when
+        # it was not selected (or not claimed), the blocked checks do.
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
     final = state.final_status(session.exitstatus)
     if final != session.exitstatus:  # interrupted (128 + N) or out of time (124)
         session.exitstatus = final
@@ -430,5 +457,6 @@ def pytest_xdist_node_collection_finished(node, ids) -> None:
 @pytest.hookimpl(tryfirst=True)  # what made the run incomplete, then the table, then the reports' verdict line
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
     state = state_of(config)
-    state.write_terminal_summary(terminalreporter)
+    if state.requested or state.checks_collected or state.outcomes:
+        state.write_terminal_summary(terminalreporter, int(exitstatus))
 

@@ -20,10 +20,11 @@ from conformance.client.registration import DynamicClient
 from conformance.client.session import DcrSession
 from conformance.harness.aging import AgedValues
 from conformance.harness.cleanup import ABANDONED, delete_clients
-from conformance.harness.console import write_terminal_summary
+from conformance.harness.console import write_not_started, write_terminal_summary
 from conformance.harness.expected_failures import is_expected, read_expected_failures
 from conformance.harness.exitcodes import EXIT_OUT_OF_TIME, contract_status
 from conformance.harness.interrupts import CLEANUP, DONE, CleanupAbandoned, Interrupts
+from conformance.harness.options import option
 from conformance.harness.outcomes import Outcome, count_verdicts, record_not_run, record_report
 from conformance.harness.unresponsive import EndpointWatch
 from conformance.harness.targets import Target, TargetUnusable, reach, start_embedded_server, targets_for
@@ -64,6 +65,10 @@ class RunState:
         self._expected: dict[str, set[str]] = {}
         self.leftovers: list[dict] = []
         self.unusable: TargetUnusable | None = None
+        #: The run asked for the suite (a --dcr-* option, the suite named); set by the plugin.
+        self.requested: bool = False
+        #: A check was collected in this process (the suite's modules are part of the run).
+        self.checks_collected: bool = False
         self.outcomes: dict[tuple[str, str, str], Outcome] = {}
         self.aged = AgedValues()  # tokens that expiry checks share (conformance.harness.aging)
         # Bounds of the run (issue: a hostile server cannot stall, exhaust or litter a run).
@@ -117,7 +122,8 @@ class RunState:
         return self._profiles
 
     def _start_embedded(self) -> Profile:
-        self._server = start_embedded_server(self.defect, self.rotation)
+        self._server = start_embedded_server(self.defect, self.rotation,
+                                             variants=self.config.getoption("--dcr-variant") or ())
         profile = load_profile(self._server.profile_path)
         for secret in profile.secrets():
             self.redactor.add_secret(secret)
@@ -296,6 +302,36 @@ class RunState:
     def counts(self) -> dict[str, int]:
         return count_verdicts(self.outcomes)
 
-    def write_terminal_summary(self, tr) -> None:
-        write_terminal_summary(tr, self.outcomes, self.leftovers, incomplete=self.incomplete_reason(),
-                               unresponsive=self.unresponsive_endpoints(), redact=self.redact)
+    def selection(self) -> tuple[int, int] | None:
+        """(checks with a result, checks in the catalogue) when -k or -m narrowed the run, else None."""
+        if not (option(self.config, "keyword") or option(self.config, "markexpr")):
+            return None
+        from conformance.catalogue import load_checks
+
+        return len({o.check_id for o in self.outcomes.values()}), len(load_checks())
+
+    def not_started(self, exitstatus: int) -> tuple[str, str] | None:
+        """(why, hint) when no check ran because of the command line (a usage error, or -k / -m
+        selecting nothing): such a run has no verdict. None when the run started."""
+        if self.outcomes or exitstatus not in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.NO_TESTS_COLLECTED):
+            return None
+        keyword, marker = option(self.config, "keyword"), option(self.config, "markexpr")
+        markers = "token, register, use, manage, revoke, must, should, fuzz"
+        if exitstatus == pytest.ExitCode.USAGE_ERROR:
+            return ("the command line is wrong (the error follows)",
+                    f"-k takes check ids and words joined by and / or / not (e.g. -k \"DCR-REG and not DCR-REG-008\"); "
+                    f"-m takes {markers}")
+        chosen = " and ".join(f"{flag} {value!r}" for flag, value in (("-k", keyword), ("-m", marker)) if value)
+        if chosen:
+            return (f"{chosen} selected none of the checks",
+                    f"check ids look like DCR-REG-006 (dcr-conformance requirements lists them); -m takes {markers}")
+        return ("no check was collected", "the checks are the module conformance.suite (--pyargs conformance.suite)")
+
+    def write_terminal_summary(self, tr, exitstatus: int = 0) -> None:
+        why = self.not_started(exitstatus)
+        if why is not None:
+            write_not_started(tr, *why)
+            return
+        write_terminal_summary(tr, self.outcomes, self.leftovers, selection=self.selection(),
+                               incomplete=self.incomplete_reason(), unresponsive=self.unresponsive_endpoints(),
+                               redact=self.redact)

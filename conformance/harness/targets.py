@@ -12,7 +12,7 @@ from conformance.client.redact import Redactor
 from conformance.client.session import DcrSession
 from conformance.harness.exitcodes import EXIT_UNUSABLE
 from conformance.harness.unresponsive import EndpointWatch, GuardedTransport
-from conformance.profile import ClientConfig, Profile
+from conformance.profile import ClientConfig, Profile, load_profile
 from conformance.catalogue import CheckInfo
 
 EXIT_UNREACHABLE = EXIT_UNUSABLE
@@ -55,11 +55,11 @@ class Target:
         return f"Target({self.id})"
 
 
-def start_embedded_server(defect: str | None, rotate_on_read: bool):
+def start_embedded_server(defect: str | None, rotate_on_read: bool, variants=()):
     """The embedded reference server, started (the caller stops it with ``__exit__``)."""
     from conformance.server import ReferenceServer
 
-    server = ReferenceServer(defect=defect, rotate_on_read=rotate_on_read,
+    server = ReferenceServer(defect=defect, rotate_on_read=rotate_on_read, variants=variants,
                              initial_token_ttl_s=EMBEDDED_INITIAL_TOKEN_TTL_S,
                              registration_token_read_write_ttl_s=EMBEDDED_READ_WRITE_TTL_S)
     server.__enter__()
@@ -136,6 +136,8 @@ def _need_reason(profile: Profile, need: str, main: ClientConfig | None = None) 
         return f"{NOT_CLAIMED}: no [management_client]"
     if need == "unlisted_client" and profile.unlisted_client is None:
         return f"{NOT_CLAIMED}: no [unlisted_client]"
+    if need == "template" and profile.template.software_id is None:
+        return f"{NOT_CLAIMED}: no [template] software_id (the server registers without templates)"
     if need == "unauthorized_software_id" and not profile.template.unauthorized_software_id:
         return f"{NOT_CLAIMED}: no [template] unauthorized_software_id"
     if need == "resource_url" and not (profile.use.resource_url or profile.server.resource_url):
@@ -149,3 +151,29 @@ def _need_reason(profile: Profile, need: str, main: ClientConfig | None = None) 
     if need == "other_certificate" and main is not None and main.other_certificate is None:
         return f"{NOT_CLAIMED}: main client {main.label!r} has no other_certificate"
     return None
+
+
+def describe_target(profile_paths: list[str], defect: str | None = None) -> list[str]:
+    """What a run tests, in a few lines, for the start of its output: the embedded server (and its
+    defect), or per profile its name, issuer or endpoints, main clients and the profile's warnings
+    (a literal secret in the file). A profile that cannot be read is left to the run's own error."""
+    from conformance.profile import ProfileError
+
+    if not profile_paths:
+        return ["dcr-conformance: target = embedded reference server (HTTPS on loopback, started when a "
+                "check needs it)" + (f", defect = {defect}" if defect else "")]
+    lines = []
+    for path in profile_paths:
+        try:
+            profile = load_profile(path)
+        except (ProfileError, OSError, ValueError):
+            continue
+        lines.append(f"dcr-conformance: target = profile {profile.name!r} ({profile.path})")
+        for key in ("issuer", "token_endpoint", "registration_endpoint"):
+            value = getattr(profile.server, key, None)
+            if value:
+                lines.append(f"  {key}: {value}")
+        lines.append("  main clients: " + ", ".join(
+            f"{label} ({c.auth_method})" for label, c in profile.main_clients.items()))
+        lines += [f"  warning: {warning}" for warning in profile.warnings]
+    return lines

@@ -164,10 +164,18 @@ def assertion_verdict(perturbations: Iterable[Perturbation]) -> AssertionVerdict
     return AssertionVerdict(outcome, tuple(reasons))
 
 
-def replay_verdict(first_accepted: bool, replay_rejected: bool) -> AssertionVerdict:
-    """The second send of the same assertion (RFC 7523 §3 item 7 MAY; OIDC Core §9 single use)."""
-    if first_accepted and replay_rejected:
+def replay_verdict(first_accepted: bool, replay_rejected: bool, *, has_jti: bool = True,
+                   oidc_client_authentication: bool = False) -> AssertionVerdict:
+    """The second send of the same assertion (RFC 7523 §3 item 7 MAY; OIDC Core §9 single use).
+
+    RFC 7523 §3: 'The JWT MAY contain a "jti" (JWT ID) claim ... The authorization server MAY ensure
+    that JWTs are not replayed by maintaining the set of used "jti" values': without a jti there is
+    nothing to recognise, so a jti-less assertion sent twice is a replay only when the profile claims
+    OpenID Connect client authentication (OIDC Core §9: jti REQUIRED, used once)."""
+    if first_accepted and replay_rejected and (has_jti or oidc_client_authentication):
         return AssertionVerdict(REJECT, ("the same jti again, and the profile claims replays are rejected",))
+    if first_accepted and replay_rejected:
+        return AssertionVerdict(EITHER, ("the same assertion again, without a jti (RFC 7523 §3: MAY)",))
     return AssertionVerdict(EITHER, ("the same assertion again",))
 
 

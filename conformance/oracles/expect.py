@@ -2,8 +2,9 @@
 
 Checks never use bare ``assert`` on protocol values (pytest would print the values, secrets
 included): they call these helpers, which raise :class:`~conformance.oracles.failures.CheckFailure`
-with a message built from the redacted capture of the exchange. Expectations are sets wherever
-the specs allow several answers. ``should(...)`` records a SHOULD-level finding and lets the
+with a message built from the redacted capture of the exchange, and with the ids of the
+requirements the assertion enforces (``requirement=``; none: the check's own requirements).
+Expectations are sets wherever the specs allow several answers. ``should(...)`` records a SHOULD-level finding and lets the
 check go on.
 
 Spec sources: HTTP status and JSON error bodies (RFC 6749 §5.2, RFC 7591 §3.2.2, RFC 6750 §3),
@@ -16,24 +17,30 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from conformance.client.http import Exchange
-from conformance.oracles.failures import CheckFailure, record_finding, render
+from conformance.oracles.failures import CheckFailure, Requirements, record_finding, render
+
+#: RFC 6749 §5.1: Cache-Control: no-store and Pragma: no-cache on responses carrying tokens.
+NO_STORE = "RFC6749-5.1-NOSTORE"
 
 
-def fail(what: str, expected: str, *exchanges: Exchange | None) -> None:
-    """Fail the check."""
-    raise CheckFailure(render(what, expected, exchanges))
+def fail(what: str, expected: str, *exchanges: Exchange | None, requirement: Requirements = None) -> None:
+    """Fail the check (on ``requirement``, default: the check's own)."""
+    raise CheckFailure(render(what, expected, exchanges), requirement)
 
 
-def expect(condition: Any, what: str, expected: str, *exchanges: Exchange | None) -> None:
+def expect(condition: Any, what: str, expected: str, *exchanges: Exchange | None,
+           requirement: Requirements = None) -> None:
     """Fail the check with ``what`` unless ``condition`` holds."""
     if not condition:
-        fail(what, expected, *exchanges)
+        fail(what, expected, *exchanges, requirement=requirement)
 
 
-def should(condition: Any, what: str, expected: str, *exchanges: Exchange | None) -> bool:
-    """Record a SHOULD-level finding unless ``condition`` holds; the check goes on."""
+def should(condition: Any, what: str, expected: str, *exchanges: Exchange | None,
+           requirement: Requirements = None) -> bool:
+    """Record a SHOULD-level finding (of ``requirement``; none: the check's own) unless
+    ``condition`` holds; the check goes on."""
     if not condition:
-        record_finding(render(what, expected, exchanges))
+        record_finding(render(what, expected, exchanges), requirement)
     return bool(condition)
 
 
@@ -42,28 +49,30 @@ def _fmt(values: Iterable[Any]) -> str:
     return str(values[0]) if len(values) == 1 else "one of " + ", ".join(map(str, values))
 
 
-def status_in(ex: Exchange, allowed: int | Iterable[int], what: str) -> None:
+def status_in(ex: Exchange, allowed: int | Iterable[int], what: str, *, requirement: Requirements = None) -> None:
     """The server answered with an HTTP status in ``allowed``."""
     allowed = {allowed} if isinstance(allowed, int) else set(allowed)
     if ex.error:
-        fail(f"{what}: no HTTP answer ({ex.error})", f"HTTP status {_fmt(allowed)}", ex)
-    expect(ex.status in allowed, f"{what}: HTTP {ex.status}", f"HTTP status {_fmt(allowed)}", ex)
+        fail(f"{what}: no HTTP answer ({ex.error})", f"HTTP status {_fmt(allowed)}", ex, requirement=requirement)
+    expect(ex.status in allowed, f"{what}: HTTP {ex.status}", f"HTTP status {_fmt(allowed)}", ex,
+           requirement=requirement)
 
 
-def json_object(ex: Exchange, what: str) -> dict:
+def json_object(ex: Exchange, what: str, *, requirement: Requirements = None) -> dict:
     """The body is a JSON object (the RFCs' error and success bodies all are)."""
     body = ex.json()
     content_type = (ex.header("content-type") or "").split(";")[0].strip().lower()
-    expect(isinstance(body, dict), f"{what}: the body is not a JSON object", "a JSON object", ex)
+    expect(isinstance(body, dict), f"{what}: the body is not a JSON object", "a JSON object", ex,
+           requirement=requirement)
     expect(content_type == "application/json" or content_type.endswith("+json"),
-           f"{what}: Content-Type is {content_type or 'missing'}", "application/json", ex)
+           f"{what}: Content-Type is {content_type or 'missing'}", "application/json", ex, requirement=requirement)
     return body
 
 
-def success(ex: Exchange, status: int | Iterable[int], what: str) -> dict:
+def success(ex: Exchange, status: int | Iterable[int], what: str, *, requirement: Requirements = None) -> dict:
     """A successful JSON answer with the given status."""
-    status_in(ex, status, what)
-    return json_object(ex, what)
+    status_in(ex, status, what, requirement=requirement)
+    return json_object(ex, what, requirement=requirement)
 
 
 def error_response(ex: Exchange, statuses: Iterable[int], errors: Iterable[str] | None, what: str) -> dict:
@@ -78,9 +87,20 @@ def error_response(ex: Exchange, statuses: Iterable[int], errors: Iterable[str] 
     return body
 
 
+#: RFC 6749 §5.2: the error codes of a token endpoint's error response ("error REQUIRED. A single
+#: ASCII error code from the following").
+TOKEN_ERRORS = frozenset({"invalid_request", "invalid_client", "invalid_grant", "unauthorized_client",
+                          "unsupported_grant_type", "invalid_scope"})
+
+
 def refused(ex: Exchange, what: str, *, statuses: Iterable[int] = (400, 401),
             errors: Iterable[str] | None = None, tls_refusal_ok: bool = False) -> None:
-    """The request was refused: an error status (and code), or, where allowed, a refused TLS handshake."""
+    """The request was refused: an error status (and code), or, where allowed, a refused TLS handshake.
+
+    A refusal is a protocol answer, never broken infrastructure: a 400 carries its error as the
+    RFCs say (a JSON ``error``: RFC 6749 §5.2, RFC 7591 §3.2.2; or a challenge's ``error``: RFC 6750
+    §3), so an HTML page or a body without an error code is not a refusal even when ``errors`` is
+    not given."""
     statuses = set(statuses)
     if ex.error:
         if tls_refusal_ok and ex.error.startswith("TLS handshake refused"):
@@ -89,6 +109,18 @@ def refused(ex: Exchange, what: str, *, statuses: Iterable[int] = (400, 401),
     expect(not (200 <= ex.status < 300), f"{what}: the server accepted it (HTTP {ex.status})",
            f"a refusal, HTTP {_fmt(statuses)}", ex)
     error_response(ex, statuses, errors, what)
+    if errors is None and ex.status == 400:
+        body = ex.json()
+        coded = isinstance(body, dict) and isinstance(body.get("error"), str) and body["error"]
+        challenged = any("error=" in c.replace(" ", "") for c in ex.headers_all("www-authenticate"))
+        expect(coded or challenged, f"{what}: HTTP 400 without an error code",
+               'a JSON body with "error" (RFC 6749 §5.2, RFC 7591 §3.2.2) or a challenge naming the error '
+               "(RFC 6750 §3)", ex)
+
+
+def token_refused(ex: Exchange, what: str, errors: Iterable[str] = TOKEN_ERRORS) -> None:
+    """A token request refused as RFC 6749 §5.2 says: 400 (401 for ``invalid_client``), a JSON error body."""
+    refused(ex, what, statuses={400, 401}, errors=errors)
 
 
 def www_authenticate(ex: Exchange, scheme: str, what: str, *, error: str | None = None) -> str:
@@ -103,11 +135,14 @@ def www_authenticate(ex: Exchange, scheme: str, what: str, *, error: str | None 
     return matching[0]
 
 
-def no_store(ex: Exchange, what: str, *, pragma: bool = True) -> None:
-    """``Cache-Control: no-store`` (and ``Pragma: no-cache``) on a response carrying credentials."""
+def no_store(ex: Exchange, what: str, *, pragma: bool = True, requirement: Requirements = NO_STORE) -> None:
+    """``Cache-Control: no-store`` (and ``Pragma: no-cache``) on a response carrying credentials
+    (RFC 6749 §5.1, requirement ``RFC6749-5.1-NOSTORE``)."""
     cache_control = ",".join(ex.headers_all("cache-control")).lower()
     expect("no-store" in [d.strip() for d in cache_control.split(",")],
-           f"{what}: Cache-Control is {cache_control or 'missing'}", "Cache-Control: no-store", ex)
+           f"{what}: Cache-Control is {cache_control or 'missing'}", "Cache-Control: no-store", ex,
+           requirement=requirement)
     if pragma:
-        expect("no-cache" in ",".join(ex.headers_all("pragma")).lower(),
-               f"{what}: Pragma no-cache is missing", "Pragma: no-cache", ex)
+        pragma_value = ",".join(ex.headers_all("pragma"))
+        expect("no-cache" in pragma_value.lower(),
+               f"{what}: Pragma is {pragma_value or 'missing'}", "Pragma: no-cache", ex, requirement=requirement)

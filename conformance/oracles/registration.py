@@ -16,7 +16,8 @@ inputs, see :mod:`conformance.oracles.registration_faults`.
 * a refusal is **400** with an RFC 7591 §3.2.2 code that fits the fault: ``invalid_redirect_uri``
   only when a redirect URI was touched, ``invalid_software_statement`` /
   ``unapproved_software_statement`` only for a statement, ``invalid_client_metadata`` for
-  metadata, ``invalid_request`` only for a body that is not a JSON object (RFC 6750 §3.1);
+  metadata, ``invalid_request`` for a body that is not a JSON object, too large, or with a value of
+  the wrong JSON type (RFC 6750 §3.1 "or is otherwise malformed");
   413 is allowed for a large body and 415 for another media type;
 * a request whose only additions are unknown members must succeed: the server MUST ignore
   metadata it does not understand (§2); a body that no JSON parser reads must be refused.
@@ -84,7 +85,8 @@ def _errors_for(mutation: Mutation) -> set[str]:
 def expectation(payload: Payload, body_size: int) -> Expectation:
     """The answers RFC 7591 allows to ``payload`` (sent as ``body_size`` bytes)."""
     statuses = {400}
-    if body_size > LARGE_BODY:
+    large = body_size > LARGE_BODY
+    if large:
         statuses.add(413)
     if payload.raw is not None:
         raw = payload.raw
@@ -92,16 +94,24 @@ def expectation(payload: Payload, body_size: int) -> Expectation:
             statuses.add(415)
         return Expectation(False, raw.fault in (NOT_JSON, NOT_OBJECT), frozenset(statuses),
                            frozenset({REQUEST, METADATA}), (raw.note,))
+    malformed = large  # a body the server may refuse to read: RFC 6750 §3.1 / RFC 6749 §5.2 invalid_request
     errors: set[str] = set()
     for mutation in payload.mutations:
         if mutation.fault == UNKNOWN:
             continue
         errors |= _errors_for(mutation)
+        malformed = malformed or mutation.fault in (TYPE, NULL)
         if mutation.field == "software_id":  # the template selector: REG-010 / REG-011 tolerate 401/403
             statuses |= {401, 403}
             errors |= {"invalid_token", "insufficient_scope", "access_denied", "unauthorized_client"}
     must_accept = not errors and 413 not in statuses
-    return Expectation(must_accept, False, frozenset(statuses), frozenset(errors or {METADATA}),
+    codes = set(errors or {METADATA})
+    if malformed:
+        # RFC 7591 §3.2.2 "defines the following error codes" without closing the list; a request
+        # body that is too large or carries a value of the wrong JSON type "is otherwise malformed"
+        # (RFC 6750 §3.1 / RFC 6749 §5.2 invalid_request) as much as its metadata is invalid.
+        codes.add(REQUEST)
+    return Expectation(must_accept, False, frozenset(statuses), frozenset(codes),
                        tuple(m.note for m in payload.mutations))
 
 
@@ -139,9 +149,42 @@ def _as_list(value: Any) -> list | None:
     return value if isinstance(value, list) else None
 
 
+#: RFC 7591 §2: the grant and response types of "redirect-based flows such as the authorization
+#: code and implicit flows", the only ones a redirect URI is for.
+REDIRECT_GRANTS = frozenset({"authorization_code", "implicit"})
+
+
+def redirect_capable(body: dict) -> bool:
+    """Whether the registered client has a flow that redirects (RFC 7591 §2; the defaults when a
+    member is absent: ``grant_types`` "authorization_code", ``response_types`` "code")."""
+    grants = body.get("grant_types", ["authorization_code"])
+    responses = body.get("response_types", ["code"])
+    grants = grants if isinstance(grants, list) else [grants]
+    responses = responses if isinstance(responses, list) else [responses]
+    return bool(REDIRECT_GRANTS & set(map(str, grants))) or any(str(r).strip() for r in responses)
+
+
+def device_key_binding(body: dict, payload: Payload | None) -> dict | None:
+    """The JWK Set the client sent when the server bound it as a ``private_key_jwt`` client to
+    exactly those keys (RFC 7591 §2 ``jwks``: "the client's public keys"; §3.2.1: the server "MAY
+    reject or replace any of the client's requested metadata values"), else None."""
+    sent = dict(payload.metadata()) if payload is not None and payload.raw is None else {}
+    jwks = sent.get("jwks")
+    if body.get("token_endpoint_auth_method") != "private_key_jwt" or not isinstance(jwks, dict):
+        return None
+    if "jwks_uri" in sent or body.get("jwks") != jwks:
+        return None
+    return jwks
+
+
 def judge_registered(body: dict, template: Any, payload: Payload | None, ex: Exchange, what: str) -> None:
     """A 201's metadata stays within the template and holds nothing RFC 7591 forbids (``payload``:
-    what the client asked for, None when it chose nothing)."""
+    what the client asked for, None when it chose nothing).
+
+    Two answers beyond the template's values are allowed because they add no capability: redirect
+    URIs stored for a client without a redirect-based flow (inert, RFC 7591 §2), and a
+    ``private_key_jwt`` method bound to exactly the public keys the device sent, with no secret
+    issued (:func:`device_key_binding`)."""
     if template.scope is not None and "scope" in body:
         extra = scopes(body["scope"]) - scopes(template.scope)
         expect(isinstance(body["scope"], str) and not extra,
@@ -151,17 +194,25 @@ def judge_registered(body: dict, template: Any, payload: Payload | None, ex: Exc
                           ("redirect_uris", template.redirect_uris)):
         if allowed is None or name not in body:
             continue
+        if name == "redirect_uris" and isinstance(body[name], list) and not redirect_capable(body):
+            continue  # inert: no flow of this client can redirect there
         values = _as_list(body[name])
         expect(values is not None and set(map(str, values)) <= set(allowed),
                f"{what}: registered {name} {body[name]!r} go beyond the template",
                f"{name} within {list(allowed)!r}", ex)
     method = body.get("token_endpoint_auth_method", body.get("token_endpoint_auth_methods"))
-    if method is not None:
-        ok = method == template.token_endpoint_auth_method or (
-            isinstance(method, list) and method == [template.token_endpoint_auth_method])
-        expect(ok, f"{what}: registered token_endpoint_auth_method {method!r}",
-               f"the template's {template.token_endpoint_auth_method!r}", ex)
-    if "software_id" in body:
+    allowed_methods = _allowed_methods(template)
+    if method is not None and allowed_methods is not None:
+        ok = method in allowed_methods or (
+            isinstance(method, list) and bool(method) and set(map(str, method)) <= set(allowed_methods))
+        bound = not ok and device_key_binding(body, payload) is not None
+        if bound:
+            expect("client_secret" not in body, f"{what}: a client bound to the device's keys also got a secret",
+                   "private_key_jwt bound to the keys sent, and no client_secret", ex)
+        expect(ok or bound, f"{what}: registered token_endpoint_auth_method {method!r}",
+               f"the template's {' or '.join(map(repr, allowed_methods))}, or private_key_jwt bound to exactly "
+               "the jwks sent (RFC 7591 §2, §3.2.1)", ex)
+    if "software_id" in body and getattr(template, "software_id", None) is not None:
         expect(body["software_id"] == template.software_id, f"{what}: registered software_id {body['software_id']!r}",
                f"the template {template.software_id!r}", ex)
     expect(not ("jwks" in body and "jwks_uri" in body), f"{what}: registered both jwks and jwks_uri",
@@ -181,6 +232,14 @@ def judge_registered(body: dict, template: Any, payload: Payload | None, ex: Exc
         if name in chosen and chosen[name] is not None:
             expect(body.get(name) != chosen[name], f"{what}: the server adopted the {name} the client chose",
                    f"a {name} issued by the server (RFC 7591 §3.2.1, RFC 7592 §3)", ex)
+
+
+def _allowed_methods(template: Any) -> tuple[str, ...] | None:
+    """The methods a dynamic client may be registered with: the template's (one, or the ones it
+    lets the client choose among); None without a template (RFC 7591 §3.2.1: the server chooses)."""
+    if getattr(template, "software_id", None) is None:
+        return None
+    return tuple(getattr(template, "allowed_auth_methods", None) or (template.token_endpoint_auth_method,))
 
 
 def _split(uri: Any):

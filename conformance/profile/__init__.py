@@ -11,15 +11,15 @@ This package is shared by the client, the checks and the reference server, so it
 nothing else in the package but :mod:`conformance.vocabulary`. Its modules: ``model`` (the
 dataclasses and :class:`ProfileError`), ``schema`` (the keys of each table, their kinds and fix
 hints), ``reader`` (typed values, ``${VAR}``, URLs, paths), ``keys`` (PEM certificates, PEM keys,
-private JWKs), ``clients`` (the client tables), ``loader`` (:func:`load_profile` and the sections).
+private JWKs), ``clients`` (the client tables), ``registration`` (``[registration]``: what the app sends), ``loader`` (:func:`load_profile` and the sections).
 """
 
 from .loader import load_profile
 from .model import (Claims, ClientConfig, CodeFlowSection, GraphqlSection, Profile, ProfileError, ProfileProblem,
-                    ServerSection, TemplateSection, UseSection)
+                    RegistrationSection, ServerSection, TemplateSection, UseSection)
 from .schema import CLIENT_SECRET_JWT_ALGS, PRIVATE_KEY_JWT_ALGS
 
 __all__ = [
     "CLIENT_SECRET_JWT_ALGS", "PRIVATE_KEY_JWT_ALGS", "Claims", "ClientConfig", "CodeFlowSection", "GraphqlSection",
-    "Profile", "ProfileError", "ProfileProblem", "ServerSection", "TemplateSection", "UseSection", "load_profile",
+    "Profile", "ProfileError", "ProfileProblem", "RegistrationSection", "ServerSection", "TemplateSection", "UseSection", "load_profile",
 ]

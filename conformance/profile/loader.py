@@ -16,8 +16,9 @@ from typing import Any
 from conformance.vocabulary import DYNAMIC_AUTH_METHODS
 
 from .clients import ClientReader
-from .model import (Claims, ClientConfig, CodeFlowSection, GraphqlSection, Profile, ProfileError, ServerSection,
-                    TemplateSection, UseSection)
+from .model import (Claims, ClientConfig, CodeFlowSection, GraphqlSection, Profile, ProfileError,
+                    RegistrationSection, ServerSection, TemplateSection, UseSection)
+from .registration import RegistrationReader
 from .schema import (CLAIMS_KEYS, CODE_FLOW_KEYS, GRAPHQL_KEYS, GRAPHQL_NAME, SERVER_KEYS, TEMPLATE_KEYS, TOP_KEYS,
                      USE_KEYS, toml_type)
 
@@ -27,7 +28,7 @@ def load_profile(path: str | Path) -> Profile:
     return ProfileLoader(Path(path)).load()
 
 
-class ProfileLoader(ClientReader):
+class ProfileLoader(ClientReader, RegistrationReader):
     """Reads one profile file into a :class:`Profile`, section by section."""
 
     def load(self) -> Profile:
@@ -45,14 +46,20 @@ class ProfileLoader(ClientReader):
         self.check_keys(data, "", TOP_KEYS)
         name = self.get(data, "", "name", TOP_KEYS) or self.path.stem
         server = self.server(self.table(data, "server", required=True))
-        template = self.template(self.table(data, "template", required=True))
+        template_table, registration_table = self.table(data, "template"), self.table(data, "registration")
+        if "template" not in data and "registration" not in data:
+            self.error("template", f"missing; add a [template] table ({TEMPLATE_KEYS['software_id'][1]}), or a "
+                                   "[registration] table with what the app sends to a server without templates "
+                                   "(RFC 7591 §2)")
+        template = self.template(template_table)
+        registration = self.registration(registration_table, template)
         clients = self.main_clients(data)
         introspector = self.client(self.table(data, "introspector"), "introspector", "introspector")
         unlisted = self.client(self.table(data, "unlisted_client"), "unlisted_client", "unlisted_client")
         manager = self.client(self.table(data, "management_client"), "management_client", "management_client")
-        use = self.use(self.table(data, "use"), template, server)
+        use = self.use(self.table(data, "use"), template, server, registration)
         claims = self.claims(self.table(data, "claims"))
-        code_flow = self.code_flow(self.table(data, "code_flow"), template, server, claims)
+        code_flow = self.code_flow(self.table(data, "code_flow"), template, server, claims, registration)
         graphql = self.graphql(self.table(data, "graphql"))
         if server is not None:
             server = replace(server, resource_url=use.resource_url)
@@ -66,6 +73,7 @@ class ProfileLoader(ClientReader):
             server=server,
             template=template,
             main_clients=clients,
+            registration=registration,
             introspector=introspector,
             unlisted_client=unlisted,
             management_client=manager,
@@ -102,9 +110,11 @@ class ProfileLoader(ClientReader):
         return ServerSection(**{k: v for k, v in values.items() if v is not None})
 
     def template(self, tbl: dict[str, Any] | None) -> TemplateSection | None:
+        """``[template]``; absent: no template (a plain RFC 7591 server), an empty section."""
         if tbl is None:
-            return None
+            return TemplateSection()
         self.check_keys(tbl, "template", TEMPLATE_KEYS)
+        self.template_keys = frozenset(tbl)
         values = {k: self.get(tbl, "template", k, TEMPLATE_KEYS, required=(k == "software_id")) for k in TEMPLATE_KEYS}
         method = values.get("token_endpoint_auth_method")
         if method is not None and method not in DYNAMIC_AUTH_METHODS:
@@ -114,6 +124,20 @@ class ProfileLoader(ClientReader):
                 f"use one of: {', '.join(DYNAMIC_AUTH_METHODS)}",
             )
             values["token_endpoint_auth_method"] = None
+        choices = values.get("token_endpoint_auth_methods")
+        if choices is not None:
+            wrong = [m for m in choices if m not in DYNAMIC_AUTH_METHODS]
+            if wrong or not choices:
+                problem = f"unsupported {wrong!r}" if wrong else "is empty"
+                self.error("template.token_endpoint_auth_methods",
+                           f"{problem}; list methods among: {', '.join(DYNAMIC_AUTH_METHODS)}")
+                values["token_endpoint_auth_methods"] = None
+            elif method is not None and method not in choices:
+                self.error("template.token_endpoint_auth_method",
+                           f"{method!r} is not in template.token_endpoint_auth_methods {list(choices)}; "
+                           "add it there, or remove one of the two keys")
+            elif method is None:
+                values["token_endpoint_auth_method"] = choices[0]
         if values.get("unauthorized_software_id") and values["unauthorized_software_id"] == values.get("software_id"):
             self.error(
                 "template.unauthorized_software_id",
@@ -125,7 +149,8 @@ class ProfileLoader(ClientReader):
         return TemplateSection(**{k: v for k, v in values.items() if v is not None})
 
     def use(
-        self, tbl: dict[str, Any] | None, template: TemplateSection | None, server: ServerSection | None
+        self, tbl: dict[str, Any] | None, template: TemplateSection | None, server: ServerSection | None,
+        registration: RegistrationSection,
     ) -> UseSection:
         tbl = tbl or {}
         self.check_keys(tbl, "use", USE_KEYS)
@@ -136,14 +161,14 @@ class ProfileLoader(ClientReader):
         if resource and server_resource and resource != server_resource:
             self.error("use.resource_url", "differs from server.resource_url; give it in one place")
         return UseSection(
-            scope=scope if scope is not None else (template.scope if template else None),
+            scope=scope if scope is not None else ((template.scope if template else None) or registration.scope),
             dpop=bool(dpop),
             resource_url=resource or server_resource,
         )
 
     def code_flow(
         self, tbl: dict[str, Any] | None, template: TemplateSection | None, server: ServerSection | None,
-        claims: Claims,
+        claims: Claims, registration: RegistrationSection,
     ) -> CodeFlowSection:
         tbl = tbl or {}
         self.check_keys(tbl, "code_flow", CODE_FLOW_KEYS)
@@ -155,6 +180,8 @@ class ProfileLoader(ClientReader):
         fields = self.form_fields(tbl)
         if redirect is None and template is not None and template.redirect_uris:
             redirect = template.redirect_uris[0]
+        if redirect is None and registration.redirect_uris:
+            redirect = registration.redirect_uris[0]
         if claims.code_flow:
             if endpoint is None and (server is None or server.issuer is None) and "authorization_endpoint" not in tbl:
                 self.error(

@@ -62,15 +62,72 @@ class ServerSection:
 
 @dataclass(frozen=True)
 class TemplateSection:
-    """What every dynamic client must inherit. ``None``: not declared, so not compared."""
+    """What every dynamic client must inherit. ``None``: not declared, so not compared.
 
-    software_id: str
+    ``software_id`` None: the profile declares no template (a plain RFC 7591 server), so the
+    template-shape checks are not claimed. ``token_endpoint_auth_methods``: the methods the
+    template lets a client choose among (RFC 7591 §2: the client may request one); empty when
+    the template fixes ``token_endpoint_auth_method``.
+    """
+
+    software_id: str | None = None
     scope: str | None = None
     grant_types: tuple[str, ...] | None = None
     token_endpoint_auth_method: str = "client_secret_basic"  # RFC 7591 §2 default
     unauthorized_software_id: str | None = None
     redirect_uris: tuple[str, ...] | None = None
     response_types: tuple[str, ...] | None = None
+    token_endpoint_auth_methods: tuple[str, ...] = ()
+
+    @property
+    def declared(self) -> bool:
+        """The profile names a template (``[template] software_id``)."""
+        return self.software_id is not None
+
+    @property
+    def allowed_auth_methods(self) -> tuple[str, ...]:
+        """The methods a dynamic client of this template may have."""
+        return self.token_endpoint_auth_methods or (self.token_endpoint_auth_method,)
+
+
+#: ``[registration]`` keys that are RFC 7591 §2 client metadata members, sent as given.
+REGISTRATION_MEMBERS = ("redirect_uris", "grant_types", "response_types", "token_endpoint_auth_method", "scope",
+                        "client_name", "client_uri", "logo_uri", "tos_uri", "policy_uri", "contacts",
+                        "software_version", "token_endpoint_auth_signing_alg")
+
+
+@dataclass(frozen=True)
+class RegistrationSection:
+    """What the app sends in its registration request besides ``software_id`` (``[registration]``,
+    RFC 7591 §2 client metadata). ``None``: not sent. ``device_jwks``: a fresh key per registration,
+    its public JWK sent as ``jwks`` (always so for ``private_key_jwt``). ``extensions``: other
+    members (e.g. ``dpop_bound_access_tokens``, RFC 9449 §5.2), sent as given."""
+
+    redirect_uris: tuple[str, ...] | None = None
+    grant_types: tuple[str, ...] | None = None
+    response_types: tuple[str, ...] | None = None
+    token_endpoint_auth_method: str | None = None
+    scope: str | None = None
+    client_name: str | None = None
+    client_uri: str | None = None
+    logo_uri: str | None = None
+    tos_uri: str | None = None
+    policy_uri: str | None = None
+    contacts: tuple[str, ...] | None = None
+    software_version: str | None = None
+    token_endpoint_auth_signing_alg: str | None = None
+    device_jwks: bool = False
+    extensions: tuple[tuple[str, Any], ...] = ()
+
+    def members(self) -> dict[str, Any]:
+        """The JSON members the app sends (``jwks`` apart: it is generated per registration)."""
+        body: dict[str, Any] = {}
+        for name in REGISTRATION_MEMBERS:
+            value = getattr(self, name)
+            if value is not None:
+                body[name] = list(value) if isinstance(value, tuple) else value
+        body.update(dict(self.extensions))
+        return body
 
 
 @dataclass(frozen=True)
@@ -92,6 +149,9 @@ class Claims:
     introspection: bool = False
     deleted_client_tokens_inactive: bool = True
     jwt_replay_rejected: bool = True
+    # OpenID Connect Core §9 client authentication: jti REQUIRED, so an assertion without one sent
+    # twice is a replay too (RFC 7523 §3 alone makes jti a MAY: then it is not)
+    oidc_client_authentication: bool = False
     dpop_nonce: bool = False
     resource_dpop_nonce: bool = False  # RFC 9449 §9 nonces at [use] resource_url
     main_client_requires_attestation: bool = False  # the main clients get the [use] scope only with attestation
@@ -135,6 +195,7 @@ class Profile:
     server: ServerSection
     template: TemplateSection
     main_clients: dict[str, ClientConfig]
+    registration: RegistrationSection = field(default_factory=RegistrationSection)
     introspector: ClientConfig | None = None
     unlisted_client: ClientConfig | None = None
     management_client: ClientConfig | None = None  # its dcrm token manages any dynamic client
@@ -148,6 +209,17 @@ class Profile:
     def secrets(self) -> list[str]:
         """Every secret value the profile holds (client secrets, private key texts), for redaction."""
         return list(self.secret_values)
+
+    @property
+    def dynamic_auth_method(self) -> str:
+        """How a dynamic client authenticates: the method the registration asks for, else the
+        template's, else ``client_secret_basic`` (RFC 7591 §2 default)."""
+        return self.registration.token_endpoint_auth_method or self.template.token_endpoint_auth_method
+
+    @property
+    def sends_device_jwks(self) -> bool:
+        """A fresh per-device key goes with every registration (``jwks``, RFC 7591 §2)."""
+        return self.registration.device_jwks or self.dynamic_auth_method == "private_key_jwt"
 
     def token_endpoint_for(self, client: ClientConfig | Any) -> str:
         """The token endpoint a client posts to: the mTLS alias for mTLS clients (RFC 8705 §5)."""

@@ -20,6 +20,7 @@ TOP_KEYS = {
     "name": ("string", 'name = "staging"'),
     "server": ("table", "[server]"),
     "template": ("table", "[template]"),
+    "registration": ("table", "[registration]"),
     "main_clients": ("table", "[main_clients.secret]"),
     "use": ("table", "[use]"),
     "claims": ("table", "[claims]"),
@@ -28,6 +29,7 @@ TOP_KEYS = {
     "management_client": ("table", "[management_client]"),
     "code_flow": ("table", "[code_flow]"),
     "graphql": ("table", "[graphql]"),
+    "load": ("table", "[load]"),  # read by ``dcr-conformance load`` (conformance.load.objectives)
 }
 SERVER_KEYS = {
     "issuer": ("url", 'issuer = "https://idsvr.example/oauth/v2/oauth-anonymous"'),
@@ -51,6 +53,34 @@ TEMPLATE_KEYS = {
     "unauthorized_software_id": ("string", 'unauthorized_software_id = "other-template"'),
     "redirect_uris": ("strings", 'redirect_uris = ["app:/callback"]'),
     "response_types": ("strings", 'response_types = ["code"]'),
+    "token_endpoint_auth_methods": ("strings", 'token_endpoint_auth_methods = ["client_secret_basic", "private_key_jwt"]'),
+}
+#: ``[registration]``: RFC 7591 §2 client metadata the app sends, and the per-device key flag.
+REGISTRATION_KEYS = {
+    "redirect_uris": ("strings", 'redirect_uris = ["https://app.example/callback"]'),
+    "grant_types": ("strings", 'grant_types = ["authorization_code", "refresh_token"]'),
+    "response_types": ("strings", 'response_types = ["code"]'),
+    "token_endpoint_auth_method": ("string", 'token_endpoint_auth_method = "private_key_jwt"'),
+    "scope": ("string", 'scope = "openid"'),
+    "client_name": ("string", 'client_name = "Example App"'),
+    "client_uri": ("string", 'client_uri = "https://app.example"'),
+    "logo_uri": ("string", 'logo_uri = "https://app.example/logo.png"'),
+    "tos_uri": ("string", 'tos_uri = "https://app.example/tos"'),
+    "policy_uri": ("string", 'policy_uri = "https://app.example/privacy"'),
+    "contacts": ("strings", 'contacts = ["ops@app.example"]'),
+    "software_version": ("string", 'software_version = "1.0.0"'),
+    "token_endpoint_auth_signing_alg": ("string", 'token_endpoint_auth_signing_alg = "ES256"'),
+    "device_jwks": ("boolean", "device_jwks = true"),
+    "extensions": ("table", "[registration.extensions] dpop_bound_access_tokens = true"),
+}
+#: ``[registration]`` keys the suite cannot send as given, and the fix.
+REGISTRATION_REFUSED = {
+    "software_id": "the template is named in one place; move it to [template] software_id",
+    "jwks": "the suite must hold each client's private key; set device_jwks = true "
+            "(a fresh key per registration, its public JWK sent as jwks)",
+    "jwks_uri": "the suite must hold each client's private key; set device_jwks = true "
+                "(a fresh key per registration, sent as jwks) instead",
+    "software_statement": "a signed statement is not supported yet; remove it",
 }
 CLIENT_KEYS = {
     "client_id": ("string", 'client_id = "main-secret"'),

@@ -2,17 +2,21 @@
 
 For every check (a test carrying the ``dcr_check`` marker):
 
-* title: the check's one-sentence title; description: check id, level and the requirements'
-  texts; labels: epic = profile, feature = protocol step, story = requirement id(s),
-  severity MUST → critical / SHOULD → normal, tag = check id, suites profile › step › check;
+* title: check id, main-client label and the check's one-sentence title (``DCR-REG-006 [mtls]
+  A second registration ...``); description: check id, level and the requirements' texts;
+  labels: suites profile › step › check id and title (the tree a certification is read by),
+  epic = profile, feature = protocol step, story = requirement id(s), severity MUST → critical /
+  SHOULD → normal, tag = check id; the module-derived ``package`` label is dropped;
   one link per requirement (its RFC section); parameters ``profile`` and ``main client`` (the
   ``target`` parameter object is dropped: labels, never secrets);
 * one step per HTTP exchange the test made (setup and call), titled with method, path, status and
-  duration, timed from the capture log, with the redacted capture (``Exchange.to_dict``) attached;
+  duration, timed from the capture log, with the redacted capture attached as readable text
+  (request line, one header per line, pretty JSON body; then the status line and the response);
 * the status from the *final* report (after SHOULD findings became warnings and messages were
   redacted), with a message whose first words say what it is, so ``categories.json`` can sort:
   ``MUST requirement not met``, ``SHOULD recommendation not met``, ``Target unreachable``,
-  ``Suite error``, ``Expected failure``, ``Unexpectedly passed``, ``Not claimed``;
+  ``Target unusable``, ``Run interrupted``, ``Suite error``, ``Expected failure``,
+  ``Unexpectedly passed``, ``Not claimed``;
 * a Hypothesis failure attaches its minimal (falsifying) example.
 
 Beside the results: ``environment.properties``, ``categories.json`` and ``executor.json``.
@@ -43,7 +47,7 @@ from allure_commons.types import AttachmentType, LinkType
 
 from conformance import __version__
 from conformance.harness.options import option
-from conformance.harness.outcomes import NOT_RUN_PROPERTY
+from conformance.harness.outcomes import BLOCKED_PROPERTY, NOT_RUN_PROPERTY
 from conformance.requirements import MUST, REQUIREMENTS
 
 #: Exchanges attached in full per test; beyond this the rest are summarised in one step.
@@ -52,20 +56,27 @@ MAX_EXCHANGE_STEPS = 200
 MUST_FAILED = "MUST requirement not met"
 SHOULD_FAILED = "SHOULD recommendation not met"
 UNREACHABLE = "Target unreachable"
+UNUSABLE = "Target unusable"
+INTERRUPTED = "Run interrupted"
 SUITE_ERROR = "Suite error"
 EXPECTED = "Expected failure"
 XPASS = "Unexpectedly passed"
 NOT_CLAIMED = "Not claimed"
+BLOCKED = "Blocked"
 _NO_ANSWER = ("no HTTP answer", "got no response", "connection refused", "timed out after")
 
 CATEGORIES = [
-    {"name": "Target unreachable", "matchedStatuses": ["failed", "broken"],
-     "messageRegex": UNREACHABLE + r"[\s\S]*"},
+    {"name": "Target unreachable or unusable", "matchedStatuses": ["failed", "broken"],
+     "messageRegex": f"({UNREACHABLE}|{UNUSABLE})" + r"[\s\S]*"},
+    {"name": "Interrupted runs", "matchedStatuses": ["broken", "failed", "skipped", "unknown"],
+     "messageRegex": INTERRUPTED + r"[\s\S]*"},
     {"name": "MUST failures", "matchedStatuses": ["failed"], "messageRegex": MUST_FAILED + r"[\s\S]*"},
-    {"name": "SHOULD failures (--dcr-strict)", "matchedStatuses": ["failed"],
+    {"name": "SHOULD failures (strict mode)", "matchedStatuses": ["failed"],
      "messageRegex": SHOULD_FAILED + r"[\s\S]*"},
     {"name": "SHOULD warnings", "matchedStatuses": ["passed"], "messageRegex": SHOULD_FAILED + r"[\s\S]*"},
     {"name": "Expected failures that now pass", "matchedStatuses": ["failed"], "messageRegex": XPASS + r"[\s\S]*"},
+    {"name": "Blocked by another check's failure", "matchedStatuses": ["broken"],
+     "messageRegex": BLOCKED + r"[\s\S]*"},
     {"name": "Suite errors", "matchedStatuses": ["broken"]},
     {"name": "Expected failures", "matchedStatuses": ["skipped"], "messageRegex": EXPECTED + r"[\s\S]*"},
 ]
@@ -147,6 +158,9 @@ class AllureDecorator:
             self._decorate(item, info)
         elif report.when == "teardown":
             test = self._current_test()
+            # allure-pytest's module-derived label ("package": test_register), added at teardown,
+            # would give a second tree by Python module.
+            test.labels[:] = [label for label in test.labels if label.name != "package"]
             self._add_steps(test)
             self._set_status(test, info, item)
 
@@ -155,7 +169,8 @@ class AllureDecorator:
         profile = target.profile.name if target is not None else dict(item.user_properties).get("dcr_profile", "")
         client = target.label if target is not None else "-"
         dynamic = allure.dynamic
-        dynamic.title(info.title)
+        per_profile = target is not None and target.per_profile
+        dynamic.title(f"{info.id} [{client}{', once per profile' if per_profile else ''}] {info.title}")
         lines = [f"**{info.id}** ({info.level}, step {info.step})", "", info.title, "", "Requirements:", ""]
         for rid in info.requirements:
             req = REQUIREMENTS.get(rid)
@@ -226,12 +241,48 @@ def _exchange_step(test, exchange, ended_at: float | None, phase: str | None) ->
     if phase:
         title = f"{phase}: {title}"
     with allure.step(title):
-        allure.attach(PreRedacted(json.dumps(exchange.to_dict(), indent=1, ensure_ascii=False)),
-                      name=f"{request.method} {path} (redacted)", attachment_type=AttachmentType.JSON)
+        allure.attach(PreRedacted(exchange_text(exchange.to_dict())),
+                      name=f"{request.method} {path} (redacted)", attachment_type=AttachmentType.TEXT)
     step = test.steps[-1] if test.steps else None
     if step is not None and ended_at is not None:
         step.stop = int(ended_at * 1000)
         step.start = int((ended_at - exchange.elapsed_s) * 1000)
+
+
+def exchange_text(capture: dict) -> str:
+    """A captured exchange (``Exchange.to_dict``, already redacted) as an HTTP transcript: the
+    request line, one header per line, the body (JSON pretty-printed, form fields one per line),
+    then the status line, headers and body of the response (or why there was none)."""
+    request = capture["request"]
+    lines = [f"{request['method']} {request['url']}"]
+    if request.get("client_certificate"):
+        lines.append(f"(TLS client certificate: {request['client_certificate']})")
+    lines += [f"{name}: {value}" for name, value in request.get("headers") or []]
+    lines += _body_lines(request.get("body"), request.get("headers"))
+    lines.append("")
+    response = capture.get("response")
+    elapsed = capture.get("elapsed_ms")
+    if response is None:
+        lines.append(f"no response: {capture.get('error') or 'none'} (after {elapsed} ms)")
+    else:
+        version = response.get("http_version") or "HTTP/1.1"
+        lines.append(f"{version} {response['status']} {response.get('reason') or ''}".rstrip() + f"  ({elapsed} ms)")
+        lines += [f"{name}: {value}" for name, value in response.get("headers") or []]
+        lines += _body_lines(response.get("body"), response.get("headers"))
+    return "\n".join(lines) + "\n"
+
+
+def _body_lines(body: str | None, headers) -> list[str]:
+    if not body:
+        return []
+    content_type = next((v for k, v in headers or [] if k.lower() == "content-type"), "").lower()
+    try:
+        return ["", json.dumps(json.loads(body), indent=2, ensure_ascii=False)]
+    except (ValueError, TypeError):
+        pass
+    if "x-www-form-urlencoded" in content_type:
+        return ["", *body.split("&")]
+    return ["", body]
 
 
 def _first_lines(report) -> str:
@@ -247,6 +298,10 @@ def _status_of(reports: dict, excinfo: dict, info, state) -> tuple[str, str, str
     """(allure status, message, trace) from the final setup / call / teardown reports."""
     setup, call, teardown = reports.get("setup"), reports.get("call"), reports.get("teardown")
     head = f"{info.id} {info.title}"
+    for report in (setup, call):  # a step it builds on broke another check's requirement
+        blocked = dict(report.user_properties).get(BLOCKED_PROPERTY) if report is not None else None
+        if blocked:
+            return Status.BROKEN, f"{BLOCKED}: {head}\n{blocked}", None
     if setup is not None and setup.failed:
         return Status.BROKEN, _prefixed(SUITE_ERROR + " (setup)", head, setup, excinfo.get("setup")), None
     not_run = next((dict(r.user_properties).get(NOT_RUN_PROPERTY) for r in (setup, call) if r is not None
@@ -274,7 +329,7 @@ def _status_of(reports: dict, excinfo: dict, info, state) -> tuple[str, str, str
                 status, message = Status.BROKEN, f"{SUITE_ERROR}: {head}\n{text}"
                 trace = text
             else:
-                kind = MUST_FAILED if info.level == MUST else SHOULD_FAILED + " (failing under --dcr-strict)"
+                kind = MUST_FAILED if info.level == MUST else SHOULD_FAILED + " (failing in strict mode)"
                 status, message = Status.FAILED, _prefixed(kind, head, call, exc)
         elif "dcr_warning" in props:
             status, message = Status.PASSED, f"{SHOULD_FAILED} (warning): {head}\n{props['dcr_warning']}"
@@ -407,18 +462,29 @@ def _ci_build_url() -> str | None:
     return env.get("CI_JOB_URL") or env.get("BUILD_URL") or None
 
 
-def write_unreachable_result(message: str, redact: Callable[[str], str]) -> None:
-    """One result saying the target could not be reached (the run stopped before any check)."""
+def write_unreachable_result(message: str, redact: Callable[[str], str], kind: str = UNREACHABLE) -> None:
+    """One result saying the target could not be used (the run stopped before any check):
+    ``kind`` is :data:`UNREACHABLE` or :data:`UNUSABLE` (not discoverable)."""
+    _write_run_result("The target under test can be reached", "target", f"{kind}: {message}", redact)
+
+
+def write_interrupted_result(message: str, redact: Callable[[str], str]) -> None:
+    """One result saying the run was interrupted (Ctrl-C, SIGTERM): its results are incomplete."""
+    _write_run_result("The run finished", "run", f"{INTERRUPTED}: {message}", redact)
+
+
+def _write_run_result(name: str, what: str, message: str, redact: Callable[[str], str]) -> None:
     from allure_commons.model2 import Label, TestResult
 
     now = int(time.time() * 1000)
     result = TestResult(
-        uuid=str(uuid.uuid4()), name="The target under test can be reached", fullName="dcr-conformance#target",
+        uuid=str(uuid.uuid4()), name=name, fullName=f"dcr-conformance#{what}",
         status=Status.BROKEN, start=now, stop=now,
-        statusDetails=StatusDetails(message=redact(f"{UNREACHABLE}: {message}")),
-        labels=[Label(name="suite", value="target"), Label(name="framework", value="pytest")],
+        statusDetails=StatusDetails(message=redact(message)),
+        labels=[Label(name="parentSuite", value="dcr-conformance"), Label(name="suite", value=what),
+                Label(name="framework", value="pytest")],
     )
-    result.historyId = result.testCaseId = "dcr-conformance-target"
+    result.historyId = result.testCaseId = f"dcr-conformance-{what}"
     allure_commons.plugin_manager.hook.report_result(result=result)
 
 
@@ -479,7 +545,8 @@ class RedactingFileLogger(AllureFileLogger):
         body = self._redact_body(body)
         # One write, no temporary file and rename: attachments are only read after the run.
         with open(self._report_dir / file_name, "wb") as handle:
-            handle.write(body.encode("utf-8") if isinstance(body, str) else body)
+            # A text may hold lone surrogates (bytes a server sent that are not UTF-8): kept as escapes.
+            handle.write(body.encode("utf-8", "backslashreplace") if isinstance(body, str) else body)
 
     @allure_commons.hookimpl
     def report_attached_file(self, source, file_name):

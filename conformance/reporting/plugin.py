@@ -59,12 +59,27 @@ class ReportingPlugin:
         self._pytest_status: int | None = None
         self._written: tuple[Path, Path] | None = None
         self._summary: dict | None = None
+        self._allure_started = False
 
     # ------------------------------------------------------------------ start
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
-        if not self.alluredir:
+        if self.state.requested:
+            self._start_allure()
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        if self.state.checks_collected:  # the suite runs, although no --dcr-* option asked for it
+            self._start_allure()
+
+    def _active(self) -> bool:
+        """Whether this run is a conformance run: else nothing of it is written (another project's run)."""
+        return self.state.requested or self.state.checks_collected or bool(self.state.outcomes)
+
+    def _start_allure(self) -> None:
+        """The redacting writer, ``categories.json`` and ``executor.json`` (once)."""
+        if not self.alluredir or self._allure_started:
             return
+        self._allure_started = True
         from conformance.reporting import allure_results
 
         allure_results.install_redacting_writer(self.config, self.state.redact)
@@ -142,9 +157,10 @@ class ReportingPlugin:
         self._finish()
         if self._written and self._summary:
             summary = self._summary
+            partial = summary["selection"].get("partial")
             terminalreporter.write_line(
-                f"dcr-conformance: certification summary {self._written[1]}: verdict {summary['verdict'].upper()}, "
-                f"results SHA-256 {summary['digest']['value']}")
+                f"dcr-conformance: certification summary {self._written[1]}: verdict {summary['verdict'].upper()}"
+                + (" (partial run)" if partial else "") + f", results SHA-256 {summary['digest']['value']}")
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_unconfigure(self, config: pytest.Config) -> None:
@@ -153,6 +169,14 @@ class ReportingPlugin:
 
     def _finish(self) -> None:
         if self._written is not None or self._summary is not None or self.config.option.collectonly:
+            return
+        if not self._active():
+            return
+        if self.state.not_started(self._pytest_status or 0) is not None:
+            self._summary = {}  # no check ran: no verdict, and no stale one left behind
+            for name in ("summary.json", "summary.md"):
+                if self.report_dir:
+                    (Path(self.report_dir) / name).unlink(missing_ok=True)
             return
         self._summary = {}  # once, even if writing fails below
         try:
@@ -169,10 +193,20 @@ class ReportingPlugin:
         from conformance.reporting import allure_results
 
         directory = Path(self.alluredir)
+        self._start_allure()  # the xdist controller of a run no --dcr-* option asked for
+        # Again at the end: xdist workers start after the controller and --clean-alluredir empties
+        # the directory in each of them, removing what the controller wrote at the start.
+        allure_results.write_categories(directory)
+        allure_results.write_executor(directory, ", ".join(self._profile_names()))
         envs = [allure_results.environment(self.config, self.state), *self._worker_envs]
         allure_results.write_environment(directory, allure_results.merge_environments(envs))
         if self._exitstatus == EXIT_UNREACHABLE and self._interruption and not self.state.outcomes:
             allure_results.write_unreachable_result(self._interruption, self.state.redact)
+        elif self._pytest_status == pytest.ExitCode.USAGE_ERROR and self._interruption and not self.state.outcomes:
+            # pytest.exit() of a target that answers but cannot be discovered (harness.targets)
+            allure_results.write_unreachable_result(self._interruption, self.state.redact, allure_results.UNUSABLE)
+        elif self._pytest_status == pytest.ExitCode.INTERRUPTED:
+            allure_results.write_interrupted_result(self._interruption or "interrupted", self.state.redact)
 
     def _write_summary(self) -> None:
         from conformance.reporting.summary import build_summary, write_summary
@@ -203,7 +237,7 @@ class ReportingPlugin:
             target=("profiles: " + ", ".join(map(str, state.profile_paths))) if state.profile_paths
             else "embedded reference server" + (f" (defect {state.defect})" if state.defect else ""),
             options=options, leftovers=state.leftovers, interruption=interruption, incomplete=incomplete,
-            unresponsive=state.unresponsive_endpoints(), redact=state.redact,
+            unresponsive=state.unresponsive_endpoints(), redact=state.redact, selection=state.selection(),
         )
         self._written = write_summary(summary, Path(self.report_dir), state.redact)
         self._summary = summary

@@ -34,13 +34,16 @@ from conformance.requirements import MUST, REQUIREMENTS
 
 SCHEMA = "dcr-conformance/summary/1"
 #: Verdicts of a result row, best first (the order of RunState's ranking).
-VERDICTS = ("passed", "not claimed", "expected failure", "warning", "unexpectedly passed", "not run", "failed",
-            "error")
+VERDICTS = ("passed", "not applicable", "not claimed", "expected failure", "warning", "blocked", "not run",
+            "unexpectedly passed", "failed", "error")
 #: Verdicts that break a MUST requirement (the run's verdict is "fail" if a MUST row has one).
 BREAKING = ("failed", "error")
+#: A blocked row (a step it builds on broke another check's requirement) never lets the run pass.
+BLOCKED = "blocked"
 _RANK = {v: i for i, v in enumerate(VERDICTS)}
-_SYMBOL = {"passed": "pass", "not claimed": "n/c", "expected failure": "xfail", "warning": "WARN",
-           "unexpectedly passed": "XPASS", "not run": "-run-", "failed": "FAIL", "error": "ERROR"}
+_SYMBOL = {"passed": "pass", "not applicable": "n/a", "not claimed": "n/c", "expected failure": "xfail",
+           "warning": "WARN", "blocked": "BLOCK", "not run": "-run-", "unexpectedly passed": "XPASS",
+           "failed": "FAIL", "error": "ERROR"}
 #: Test-case counters, named as JUnit's <testsuite> attributes (plus passed and warnings).
 CASE_KEYS = ("tests", "passed", "failures", "errors", "skipped", "warnings")
 
@@ -117,6 +120,7 @@ def build_summary(
     redact: Callable[[str], str] = lambda s: s,
     now: _dt.datetime | None = None,
     requirements: Mapping[str, Any] = REQUIREMENTS,
+    selection: tuple[int, int] | None = None,
 ) -> dict:
     """The summary document (see the module docstring). ``outcomes`` have the attributes of
     RunState's ``Outcome`` (``check_id``, ``title``, ``level``, ``profile``, ``client``,
@@ -124,7 +128,9 @@ def build_summary(
     ``url``, and ``spec`` / ``section`` where known). ``interruption``: the run could not start (the
     target unusable), a failure; ``incomplete``: it stopped early (a signal, --max-run-time), its
     verdict is at best "incomplete": a result "not run" never counts as passed. ``unresponsive``:
-    endpoints whose later requests failed at once (:mod:`conformance.harness.unresponsive`)."""
+    endpoints whose later requests failed at once (:mod:`conformance.harness.unresponsive`).
+    ``selection``: (checks selected, checks in the catalogue) when -k / -m narrowed the run: the
+    summary then says it is a partial run."""
     rows = sorted((_row(o, check_requirements, redact) for o in outcomes),
                   key=lambda r: (r["check"], r["profile"], r["client"]))
     totals = {v: 0 for v in VERDICTS}
@@ -135,12 +141,17 @@ def build_summary(
     if breaking:
         verdict = "fail"
         reasons.append(f"{len(breaking)} MUST result(s) failed or could not be checked")
+    if totals[BLOCKED]:
+        verdict = "fail"
+        reasons.append(f"{totals[BLOCKED]} result(s) blocked by another check's failed requirement")
     if interruption:
         verdict = "fail"
         reasons.append(redact(interruption))
     if not rows:
         verdict = "fail"
         reasons.append("no check produced a result")
+    if selection is not None:
+        reasons.insert(0, partial_run(selection))
     if incomplete or totals["not run"]:
         reasons.insert(0, f"{redact(incomplete or 'run incomplete')}: {totals['not run']} result(s) not run")
         verdict = "incomplete" if verdict == "pass" else verdict
@@ -162,6 +173,8 @@ def build_summary(
         "main_clients": sorted({f"{r['profile']}/{r['client']}" for r in rows}),
         "options": {k: (redact(v) if isinstance(v, str) else v) for k, v in (options or {}).items()},
         "exit_status": exit_status,
+        "selection": ({"partial": True, "checks_selected": selection[0], "checks_total": selection[1]}
+                      if selection is not None else {"partial": False}),
         "verdict": verdict,
         "verdict_reasons": reasons,
         "totals": totals,
@@ -174,6 +187,10 @@ def build_summary(
                    "value": results_digest(rows)},
         "results": rows,
     }
+
+
+def partial_run(selection: tuple[int, int]) -> str:
+    return f"partial run ({selection[0]} of {selection[1]} checks selected)"
 
 
 def _row(outcome: Any, check_requirements: Mapping[str, tuple[str, ...]], redact: Callable[[str], str]) -> dict:
@@ -257,7 +274,9 @@ def render_markdown(summary: dict) -> str:
     headers = [c if multi else c.split("/", 1)[1] for c in columns]
     lines += ["", "## Requirements × main clients", "",
               "`pass` held, `FAIL` broken, `WARN` SHOULD not met, `n/c` not claimed by the profile, "
-              "`xfail` known failure, `-run-` not run (the run stopped first), `ERROR` could not be checked, "
+              "`n/a` nothing to judge was observed, "
+              "`xfail` known failure, `BLOCK` blocked by another check's failed requirement, "
+              "`-run-` not run (the run stopped first), `ERROR` could not be checked, "
               "blank: no check for this client.", "",
               "| requirement | level | " + " | ".join(headers) + " |",
               "|---|---|" + "---|" * len(headers)]
@@ -276,7 +295,7 @@ def render_markdown(summary: dict) -> str:
                 counts[row["verdict"]] += 1
         lines.append(f"| {column} | " + " | ".join(str(counts[v]) for v in VERDICTS) + " |")
 
-    findings = [r for r in summary["results"] if r["verdict"] not in ("passed", "not claimed")]
+    findings = [r for r in summary["results"] if r["verdict"] not in ("passed", "not claimed", "not applicable")]
     lines += ["", "## Findings", ""]
     if not findings:
         lines.append("None.")
@@ -330,6 +349,8 @@ def verify(summary: dict) -> list[str]:
     breaking = any(r.get("level") == MUST and r.get("verdict") in BREAKING for r in rows)
     if breaking and summary.get("verdict") != "fail":
         problems.append("verdict says pass although a MUST row failed")
+    if totals.get(BLOCKED) and summary.get("verdict") != "fail":
+        problems.append("verdict says pass although a row is blocked")
     return problems
 
 

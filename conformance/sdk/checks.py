@@ -20,6 +20,7 @@ from typing import Any, Callable, Iterable
 from conformance.catalogue import SDK_CHECKS, SDK_STEP, CheckInfo, register
 from conformance.requirements import MUST, REQUIREMENTS
 
+from .answers import SDK_ANSWERS, Answer
 from .recording import Call, Recording
 from .scenarios import ACCEPTED, Scenario, get_scenario
 
@@ -56,8 +57,9 @@ SDK_REQUIREMENTS: dict[str, SdkRequirement] = {r.id: r for r in (
                    "A stored client rejected with invalid_client is discarded and replaced by one new "
                    "registration, without retry loops.", _IOS_BUILDER, inferred=True),
     SdkRequirement("RFC6750-2.1", MUST,
-                   "The initial access token is sent in the Authorization header with the Bearer scheme "
-                   "(Curity: the registration endpoint is a bearer-protected resource).",
+                   "The initial access token is sent in the Authorization header: the Bearer scheme for a "
+                   "bearer token (RFC 6750 §2.1), the DPoP scheme with a proof for a DPoP-bound one "
+                   "(RFC 9449 §7.1).",
                    "https://www.rfc-editor.org/rfc/rfc6750#section-2.1"),
     SdkRequirement("SUITE-SDK-RETRY", MUST,
                    "A client never hammers a failing server: retries after a 5xx pause (and honour "
@@ -102,6 +104,11 @@ class SdkCheck(CheckInfo):
     def inferred(self) -> bool:
         return any(requirement_info(r).inferred for r in self.requirements)
 
+    @property
+    def answers(self) -> tuple[Answer, ...]:
+        """What the specs allow and forbid here (:data:`~conformance.sdk.answers.SDK_ANSWERS`)."""
+        return SDK_ANSWERS[self.id]
+
 
 def sdk_check(check_id: str, *requirement_ids: str, level: str = MUST) -> Callable:
     """Register a client-side check; its docstring's first line is the title."""
@@ -116,6 +123,8 @@ def sdk_check(check_id: str, *requirement_ids: str, level: str = MUST) -> Callab
             raise ValueError(f"{check_id} has no docstring")
         if check_id in SDK_CHECKS:
             raise ValueError(f"{check_id} is declared twice")
+        if check_id not in SDK_ANSWERS:
+            raise ValueError(f"{check_id} declares no allowed answers (conformance.sdk.answers)")
         register(SdkCheck(check_id, title, tuple(requirement_ids), level, function=function))
         return function
 
@@ -252,6 +261,7 @@ def later_launch_reuses_client(ctx: CheckContext) -> Outcome:
     if ctx.last_launch < 2:
         return _fail(f"only {ctx.last_launch} launch(es) observed; restart the app (a launch starts "
                      f"with a call to the attestation stand-in)", *ctx.calls[-3:])
+    cached = 0
     for number in range(2, ctx.last_launch + 1):
         traffic = [c for c in ctx.launch(number) if not c.marker]
         again = [c for c in traffic if c.dcr_token_request or c.kind == "register"]
@@ -260,9 +270,17 @@ def later_launch_reuses_client(ctx: CheckContext) -> Outcome:
                          *again)
         stored = [c for c in traffic if c.kind == "token" and c.client_role == "dynamic"
                   and ctx.registered_before(c.client_id, number)]
-        if not stored:
-            return _fail(f"launch {number} made no token request with the stored client", *traffic)
-    return _pass(f"launches 2..{ctx.last_launch} used the stored client without registering", *ctx.traffic[-2:])
+        # RFC 6749 §5.1: a token is usable until it expires; one kept from an earlier launch is the
+        # stored client in use (the server's 2xx says it was still valid)
+        kept = [c for c in traffic if c.token_role == "access" and c.ok and c.token_client
+                and ctx.registered_before(c.token_client, number)]
+        if not stored and not kept:
+            return _fail(f"launch {number} made no token request with the stored client and presented "
+                         f"no still-valid token of it", *traffic)
+        cached += not stored
+    how = f" ({cached} by a still-valid cached token)" if cached else ""
+    return _pass(f"launches 2..{ctx.last_launch} used the stored client without registering{how}",
+                 *ctx.traffic[-2:])
 
 
 @sdk_check("DCR-SDK-003", "CURITY-SDK-STORE")
@@ -335,29 +353,41 @@ def nonce_retry(ctx: CheckContext) -> Outcome:
 
 @sdk_check("DCR-SDK-006", "CURITY-DCR-ONCE", "RFC6750-2.1")
 def initial_token_once_as_bearer(ctx: CheckContext) -> Outcome:
-    """Each initial token is presented once, to the registration endpoint, as Authorization: Bearer."""
+    """Each initial token is presented once, to the registration endpoint, in the Authorization header."""
     issued = [c for c in ctx.traffic if c.dcr_token_request and c.ok and c.issued_token]
     if not issued:
         if ctx.expects_registration:
             return _fail("no initial (dcr) token was obtained", *ctx.traffic[:3])
         return _pass("no initial token in this scenario")
+    schemes = set()
     for grant in issued:
+        bound = (grant.token_type or "").lower() == "dpop"  # RFC 9449 §5: token_type DPoP
         uses = [c for c in ctx.after(grant) if grant.issued_token in (c.token, c.token_elsewhere)]
         for use in uses:
             if use.token_elsewhere == grant.issued_token:
                 return _fail("the initial token was sent in the body or query (only the Authorization "
                              "header may carry it)", grant, use)
-            if use.auth_scheme != "bearer":
-                return _fail(f"the initial token was sent with the {use.auth_scheme!r} scheme, not Bearer",
+            allowed = ("bearer", "dpop") if bound else ("bearer",)  # SDK_ANSWERS["DCR-SDK-006"]
+            if use.auth_scheme not in allowed:
+                why = ("not Bearer or DPoP" if bound else
+                       "not Bearer (the token is not DPoP-bound: the server issued token_type "
+                       f"{grant.token_type or 'Bearer'!r})")
+                return _fail(f"the initial token was sent with the {use.auth_scheme!r} scheme, {why}",
                              grant, use)
+            if use.auth_scheme == "dpop" and not (use.dpop and use.dpop_ath):
+                return _fail("the DPoP-bound initial token came without a DPoP proof carrying ath "
+                             "(RFC 9449 §7, §4.2)", grant, use)
             if use.kind != "register":
                 return _fail(f"the initial token was used at {use.path}, not at the registration endpoint",
                              grant, use)
+            schemes.add(use.auth_scheme)
         answered = [u for u in uses if u.status is not None and not u.server_error]
         if len(answered) > 1 or (answered and uses[-1].seq > answered[0].seq):
             return _fail("the initial token was presented again after the server had answered its first "
                          "use (single use)", grant, *uses)
-    return _pass(f"{len(issued)} initial token(s), each used once as a Bearer token", *issued[:2])
+    shown = " or ".join({"bearer": "Bearer", "dpop": "DPoP"}[s] for s in sorted(schemes)) or "Bearer"
+    return _pass(f"{len(issued)} initial token(s), each used once in the Authorization header ({shown})",
+                 *issued[:2])
 
 
 @sdk_check("DCR-SDK-007", "CURITY-TEMPLATE-1", "RFC7591-3")

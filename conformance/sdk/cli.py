@@ -1,6 +1,7 @@
-"""``python -m conformance.sdk``: grade an app's DCR behaviour recorded by the observer.
+"""``dcr-conformance sdk``: grade an app's DCR behaviour recorded by the observer.
 
-Commands:
+Also ``python -m conformance.sdk`` (the same commands), and ``dcr-conformance verify-client``
+(an alias of ``dcr-conformance sdk verify-client``). Commands:
 
 * ``verify-client --scenario NAME [--observer URL | --recording FILE]``: fetch the recording
   from a running observer (``dcr-conformance serve --observe``) or read a saved one, grade it,
@@ -8,9 +9,10 @@ Commands:
   1: a check failed; 2: wrong command line or recording; 3: the observer could not be reached.
 * ``use-scenario NAME --observer URL``: switch a running observer to another scenario.
 * ``scenarios``: the scenarios and what to do at each launch. ``checks``: the DCR-SDK checks.
+  ``answers``: per check, the answers the specs allow and forbid (the docs/sdk.md table).
 
-:func:`add_verify_client_command` is the one definition of ``verify-client`` (its options and
-its handler), used here and by ``dcr-conformance``; :func:`add_observe_argument` gives
+:func:`add_sdk_commands` is the one definition of these commands (options and handlers), used
+here and by ``dcr-conformance sdk``; :func:`add_observe_argument` gives
 ``dcr-conformance serve`` its ``--observe`` option.
 """
 
@@ -54,8 +56,15 @@ def add_observe_argument(parser: argparse.ArgumentParser) -> argparse.ArgumentPa
     return parser
 
 
+def _scenario_names() -> str:
+    from .scenarios import SCENARIOS
+
+    return ", ".join(SCENARIOS)
+
+
 def add_verify_client_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    parser.add_argument("--scenario", required=True, metavar="NAME", help="the scenario the app ran")
+    parser.add_argument("--scenario", required=True, metavar="NAME",
+                        help=f"the scenario the app ran: one of {_scenario_names()}")
     _observer_arguments(parser)
     parser.add_argument("--recording", metavar="FILE", help="grade a saved recording (JSON) instead")
     parser.add_argument("--save-recording", metavar="FILE", help="also save the fetched recording")
@@ -71,11 +80,42 @@ def add_verify_client_arguments(parser: argparse.ArgumentParser) -> argparse.Arg
     return parser
 
 
-def add_verify_client_command(sub) -> argparse.ArgumentParser:
+_EXIT_HELP = ("exit status: 0 every check passed; 1 a check failed; 2 wrong command line or recording; "
+              "3 the observer could not be reached")
+
+
+def add_verify_client_command(sub, help_text: str = "grade an app's recorded DCR traffic (SDK vendors)"
+                              ) -> argparse.ArgumentParser:
     """Add the ``verify-client`` sub-command (``args.handler`` runs it) to a sub-parser set."""
-    parser = sub.add_parser("verify-client", help="grade an app's recorded DCR traffic (SDK vendors)")
+    parser = sub.add_parser("verify-client", help=help_text, epilog=_EXIT_HELP,
+                            description="Grade the DCR fallback an app took under a scenario, from the "
+                                        "observer's recording (or a saved one).")
     add_verify_client_arguments(parser).set_defaults(handler=run_verify_client)
     return parser
+
+
+def add_sdk_commands(sub) -> None:
+    """``verify-client``, ``use-scenario``, ``scenarios``, ``checks``: each with ``args.handler``."""
+    add_verify_client_command(sub)
+    use = sub.add_parser("use-scenario", help="switch a running observer to a scenario",
+                         description="Switch a running observer to another scenario.")
+    use.add_argument("name", metavar="NAME", help=f"one of {_scenario_names()}")
+    _observer_arguments(use)
+    use.add_argument("--option", action="append", default=[], metavar="NAME=VALUE",
+                     help="a grading option (min_delay_s, max_attempts, max_rejected_retries, software_id)")
+    use.set_defaults(handler=_use_scenario)
+    sub.add_parser("scenarios", help="list the scenarios and what to do at each launch").set_defaults(
+        handler=lambda args: _list_scenarios())
+    sub.add_parser("checks", help="list the DCR-SDK checks").set_defaults(handler=lambda args: _list_checks())
+    sub.add_parser("answers", help="the allowed and forbidden answers of every DCR-SDK check (markdown)").set_defaults(
+        handler=_print_answers)
+
+
+def _print_answers(args) -> int:
+    from .answers import answers_markdown
+
+    print(answers_markdown(), end="")
+    return EXIT_OK
 
 
 def _verify(url: str, ca_bundle: str | None) -> object:
@@ -206,15 +246,9 @@ def _list_checks() -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m conformance.sdk", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True)
-    add_verify_client_command(sub)
-    use = sub.add_parser("use-scenario", help="switch a running observer to a scenario")
-    use.add_argument("name", metavar="NAME")
-    _observer_arguments(use)
-    use.add_argument("--option", action="append", default=[], metavar="NAME=VALUE")
-    sub.add_parser("scenarios", help="list the scenarios")
-    sub.add_parser("checks", help="list the DCR-SDK checks")
+    parser = argparse.ArgumentParser(prog="python -m conformance.sdk", description=__doc__.splitlines()[0],
+                                     epilog="the same commands as: dcr-conformance sdk ...")
+    add_sdk_commands(parser.add_subparsers(dest="command", required=True, metavar="COMMAND"))
     return parser
 
 
@@ -224,12 +258,8 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return int(exc.code or 0)
-    if args.command == "verify-client":
-        return args.handler(args)
-    if args.command == "use-scenario":
-        return _use_scenario(args)
     try:
-        code = _list_scenarios() if args.command == "scenarios" else _list_checks()
+        code = args.handler(args)
         sys.stdout.flush()
     except BrokenPipeError:  # e.g. piped into head
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (stdout stays open until exit)

@@ -12,6 +12,11 @@ It answers what a client of the HAAPI DCR fallback needs, following the RFCs, an
 * ``GET | PUT | DELETE {registration}/{client_id}``: RFC 7592 with the registration access
   token; GET and PUT rotate ``client_secret`` and ``registration_access_token`` (as Curity does
   with ``reuse=false``) unless ``rotate_on_read=False``; DELETE answers 204.
+* ``POST {registration}`` also takes a DPoP-bound initial token (one whose token request carried
+  a DPoP proof) as ``Authorization: DPoP`` with a proof by the bound key (RFC 9449 §7.1) and
+  refuses it as a Bearer token (§7.2).
+* ``GET {resource}``: a protected resource taking the dynamic clients' access tokens (Bearer,
+  or DPoP with a proof for DPoP-bound ones): an app may keep a still-valid token across launches.
 * ``GET /.well-known/oauth-authorization-server``: RFC 8414 metadata.
 
 The scenario behaviours (attestation stand-in, revocation, nonces, 5xx) are played in front of
@@ -23,7 +28,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import secrets
 import threading
 import time
@@ -36,7 +40,8 @@ from conformance.client.redact import decode_basic
 from conformance.vocabulary import DCR_SCOPE, HAAPI_SCOPE
 
 from .recording import Paths
-from .http_messages import WireRequest, WireResponse, json_response, jwt_parts, oauth_error, parse_authorization
+from .http_messages import (WireRequest, WireResponse, json_response, jwk_thumbprint, jwt_parts, oauth_error,
+                            parse_authorization)
 
 DPOP_ALGS = ("ES256", "ES384", "RS256", "PS256")
 _PRIVATE_JWK_MEMBERS = ("d", "p", "q", "dp", "dq", "qi", "k")
@@ -48,6 +53,7 @@ class EmulatorConfig:
     main_client_id: str = "haapi-main-client"
     main_client_secret: str = "main-client-secret-for-tests-only"
     template: str = "haapi-template"
+    template_auth_method: str = "client_secret_basic"  # or client_secret_post (both are accepted)
     scope: str = HAAPI_SCOPE
     rotate_on_read: bool = True
     require_dpop: bool = True
@@ -96,15 +102,6 @@ def _error(status: int, error: str, description: str, headers: list[tuple[str, s
     return _Fail(oauth_error(status, error, description, headers or []))
 
 
-def jwk_thumbprint(jwk: dict) -> str:
-    """RFC 7638 thumbprint (SHA-256) of a public EC or RSA JWK."""
-    members = {"EC": ("crv", "kty", "x", "y"), "RSA": ("e", "kty", "n")}.get(jwk.get("kty"))
-    if members is None or any(not isinstance(jwk.get(m), str) for m in members):
-        raise ValueError("unsupported jwk")
-    canonical = json.dumps({m: jwk[m] for m in members}, separators=(",", ":"), sort_keys=True)
-    return base64.urlsafe_b64encode(hashlib.sha256(canonical.encode()).digest()).rstrip(b"=").decode()
-
-
 def _htu(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme.lower()}://{parts.netloc.lower()}{parts.path or '/'}"
@@ -131,6 +128,8 @@ class Emulator:
                 return self._manage(request, unquote(request.path[len(paths.registration) + 1:]))
             if request.path in paths.metadata:
                 return self._metadata(request)
+            if request.path == paths.resource:
+                return self._resource(request)
         except _Fail as failure:
             return failure.response
         return oauth_error(404, "not_found", "no such endpoint")
@@ -247,16 +246,17 @@ class Emulator:
         if request.method != "POST":
             raise _error(405, "invalid_request", "use POST", [("Allow", "POST")])
         auth = parse_authorization(request.header("Authorization"))
-        if auth is None or auth[0] != "bearer":
+        if auth is None or auth[0] not in ("bearer", "dpop"):
             raise _Fail(WireResponse(401, [("WWW-Authenticate", 'Bearer realm="dcr-emulator"')]))
         challenge = [("WWW-Authenticate", 'Bearer realm="dcr-emulator", error="invalid_token"')]
         with self._lock:
             record = self.tokens.get(auth[1])
             if record is None or record.used or record.expires_at <= time.time():
                 raise _error(401, "invalid_token", "the initial access token is not valid", challenge)
-            if DCR_SCOPE not in record.scope.split():
-                raise _error(403, "insufficient_scope", "the token lacks the dcr scope",
-                             [("WWW-Authenticate", f'Bearer error="insufficient_scope", scope="{DCR_SCOPE}"')])
+        if DCR_SCOPE not in record.scope.split():
+            raise _error(403, "insufficient_scope", "the token lacks the dcr scope",
+                         [("WWW-Authenticate", f'Bearer error="insufficient_scope", scope="{DCR_SCOPE}"')])
+        self._check_binding(request, auth, record, challenge)
         body = request.json()
         if request.content_type != "application/json" or not isinstance(body, dict):
             raise _error(400, "invalid_client_metadata", "the body must be a JSON object")
@@ -271,9 +271,45 @@ class Emulator:
             self.clients[client.client_id] = client
         return json_response(201, self._information(client, rotated=True))
 
+    def _check_binding(self, request: WireRequest, auth: tuple[str, str], record: _Token,
+                       challenge: list[tuple[str, str]]) -> None:
+        """RFC 9449 §7.1: a DPoP-bound token comes with the DPoP scheme and a proof by the bound key
+        (with ``ath``); §7.2: a DPoP-bound token presented as a Bearer token is refused."""
+        if record.jkt is None:
+            if auth[0] != "bearer":
+                raise _error(401, "invalid_token", "the token is not DPoP-bound", challenge)
+            return
+        if auth[0] != "dpop":
+            raise _error(401, "invalid_token", "a DPoP-bound token needs the DPoP scheme", challenge)
+        try:
+            jkt = self._verify_dpop(request, access_token=auth[1])
+        except _Fail:
+            raise _error(401, "invalid_dpop_proof", "the DPoP proof is not valid",
+                         [("WWW-Authenticate", 'DPoP error="invalid_dpop_proof"')]) from None
+        if jkt != record.jkt:
+            raise _error(401, "invalid_token", "the proof key is not the bound key",
+                         [("WWW-Authenticate", 'DPoP error="invalid_token"')])
+
+    # -- a protected resource ------------------------------------------------------------------
+
+    def _resource(self, request: WireRequest) -> WireResponse:
+        """A resource accepting the dynamic clients' access tokens (RFC 6750 §2.1, RFC 9449 §7.1)."""
+        auth = parse_authorization(request.header("Authorization"))
+        challenge = [("WWW-Authenticate", 'Bearer realm="dcr-emulator", error="invalid_token"')]
+        if auth is None or auth[0] not in ("bearer", "dpop"):
+            raise _Fail(WireResponse(401, [("WWW-Authenticate", 'Bearer realm="dcr-emulator"')]))
+        with self._lock:
+            record = self.tokens.get(auth[1])
+        if record is None or record.used or record.expires_at <= time.time() \
+                or DCR_SCOPE in record.scope.split():
+            raise _error(401, "invalid_token", "the access token is not valid", challenge)
+        self._check_binding(request, auth, record, challenge)
+        return json_response(200, {"client_id": record.client_id, "scope": record.scope})
+
     def _metadata_of_template(self) -> dict:
         return {"software_id": self.config.template, "scope": self.config.scope,
-                "grant_types": ["client_credentials"], "token_endpoint_auth_method": "client_secret_basic"}
+                "grant_types": ["client_credentials"],
+                "token_endpoint_auth_method": self.config.template_auth_method}
 
     # -- management (RFC 7592) -----------------------------------------------------------------
 

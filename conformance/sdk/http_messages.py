@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -137,3 +138,12 @@ def json_strings(value: object) -> list[str]:
     if isinstance(value, list):
         return [s for v in value for s in json_strings(v)]
     return []
+
+
+def jwk_thumbprint(jwk: dict) -> str:
+    """RFC 7638 thumbprint (SHA-256) of a public EC or RSA JWK; ValueError for anything else."""
+    members = {"EC": ("crv", "kty", "x", "y"), "RSA": ("e", "kty", "n")}.get(jwk.get("kty"))
+    if members is None or any(not isinstance(jwk.get(m), str) for m in members):
+        raise ValueError("unsupported jwk")
+    canonical = json.dumps({m: jwk[m] for m in members}, separators=(",", ":"), sort_keys=True)
+    return base64.urlsafe_b64encode(hashlib.sha256(canonical.encode()).digest()).rstrip(b"=").decode()

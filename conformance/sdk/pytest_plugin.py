@@ -72,6 +72,10 @@ class KitServer(ScenarioDriven):
         return self.config.attestation_endpoint
 
     @property
+    def resource_url(self) -> str:
+        return self.base_url + self.config.paths.resource
+
+    @property
     def metadata_url(self) -> str:
         return self.base_url + self.config.paths.metadata[0]
 

@@ -8,15 +8,26 @@ their SHA-256, the same ``[redacted:xxxxxxxx]`` markers as :class:`~conformance.
 so a recording can be written to disk, sent over HTTP and graded anywhere; equal fingerprints
 mean equal values. Each call also carries a redacted human description (``text``) for evidence.
 
-**Installations.** A request belongs to the installation named by its ``X-Installation-Id``
-header; without one, to the installation that credentials it presents were issued to (initial
-token, dynamic client id, dynamic secret, registration access token); otherwise to the
-installation of the latest attestation call (the device that just launched); otherwise to
-``default``.
+**Installations** (the rule does not depend on the order of an SDK's requests). A request
+belongs to, in this order:
+
+1. the installation its ``X-Installation-Id`` header names (or, on the attestation stand-in, the
+   ``installation_id`` of its JSON body);
+2. the installation that a credential it presents is tied to: an initial token, an access token
+   or a registration access token issued to that installation, a dynamic client id or secret
+   registered by it, or the DPoP key (RFC 7638 thumbprint of the proof's ``jwk``) it used before;
+3. otherwise the installation identified last (by 1 or 2, or by a launch mark), else ``default``.
+
+An attestation call that names no installation is attributed provisionally (rule 3); the next
+request that rule 1 or 2 attributes to another installation takes it over, with the launch it
+opened. The main client's credentials are shared by every installation, so they identify none.
 
 **Launches.** Every call to the attestation stand-in (and every explicit launch mark) starts a
-new launch of its installation, unless the current launch has seen nothing else yet. Calls made
-before any mark belong to launch 1.
+new launch of its installation, unless the current launch has seen nothing but discovery yet.
+Discovery and other unrecognised requests (RFC 8414 metadata, ``/.well-known/...``) never open or
+occupy a launch: those made while a launch is idle belong to the launch the next mark opens, so
+an SDK that fetches metadata before attesting is counted the same as one that does not. Calls
+made before any mark belong to launch 1.
 """
 
 from __future__ import annotations
@@ -34,12 +45,14 @@ from urllib.parse import unquote, urlsplit
 from conformance.client.redact import Redactor, decode_basic, fingerprint
 from conformance.vocabulary import DCR_SCOPE
 
-from .http_messages import WireRequest, WireResponse, json_strings, jwt_parts, parse_authorization
+from .http_messages import WireRequest, WireResponse, json_strings, jwk_thumbprint, jwt_parts, parse_authorization
 
 INSTALLATION_HEADER = "X-Installation-Id"
 ATTESTATION_PATH = "/attestation"
 DEFAULT_INSTALLATION = "default"
 MARKERS = ("attestation", "launch")
+#: Requests that neither open nor occupy a launch (discovery, unrecognised paths).
+PREAMBLE = ("metadata", "other")
 #: Curity's default endpoint paths (the emulator serves these; the observer takes its server's
 #: from the profile that server wrote, :meth:`Paths.from_profile`).
 CURITY_PATHS = {"token": "/oauth/v2/oauth-token", "registration": "/token-service/oauth-registration",
@@ -47,7 +60,7 @@ CURITY_PATHS = {"token": "/oauth/v2/oauth-token", "registration": "/token-servic
                 "resource": "/api/resource"}
 #: RFC 8414 §3 and OpenID Connect Discovery 1.0 §4: where the metadata document is.
 METADATA_PATHS = ("/.well-known/oauth-authorization-server", "/.well-known/openid-configuration")
-#: The profile keys naming each endpoint (shared/docs/profiles.md).
+#: The profile keys naming each endpoint (docs/profiles.md).
 _PROFILE_KEYS = {"token": ("server", "token_endpoint"), "registration": ("server", "registration_endpoint"),
                  "revocation": ("server", "revocation_endpoint"),
                  "introspection": ("server", "introspection_endpoint"), "resource": ("use", "resource_url")}
@@ -126,6 +139,7 @@ class Call:
     token: str | None = None  # fingerprint of a Bearer / DPoP token
     token_role: str | None = None  # "initial" | "rat" | "access"
     token_elsewhere: str | None = None  # fingerprint of an initial token found in the body or query
+    token_client: str | None = None  # the client the presented access token was issued to
     # what was asked
     grant_type: str | None = None
     scope: str | None = None
@@ -134,16 +148,20 @@ class Call:
     target_client: str | None = None  # RFC 7592: the client id in the path
     dpop: bool = False
     dpop_nonce: str | None = None  # the nonce claim of the DPoP proof (not a secret)
+    dpop_jkt: str | None = None  # RFC 7638 thumbprint of the proof's public jwk (not a secret)
+    dpop_ath: bool = False  # the proof carries an ath claim (RFC 9449 §4.2, required with a token)
     # what was answered
     issued_token: str | None = None
     issued_scope: str | None = None
     token_type: str | None = None
+    expires_in: int | None = None  # of the issued access token (RFC 6749 §5.1)
     issued_client_id: str | None = None
     issued_secret: str | None = None
     issued_rat: str | None = None
     nonce_challenge: str | None = None  # DPoP-Nonce header of the answer
     retry_after: str | None = None
     attestation: str | None = None  # what the attestation stand-in answered
+    attributed_by: str = "default"  # header | credential | latest | default (rule of the installation)
     text: str = ""  # redacted description, for evidence
 
     # -- derived -------------------------------------------------------------------------------
@@ -257,8 +275,13 @@ class Recorder:
         self._bindings: dict[str, str] = {}  # "token:<fp>" / "client:<id>" / "secret:<fp>" -> installation
         self._launch: dict[str, int] = {}
         self._launch_busy: dict[str, bool] = {}  # the current launch has seen a non-marker call
-        self._current: str | None = None  # installation of the latest marker
+        self._current: str | None = None  # installation identified last (rule 3)
+        self._preamble: list[Call] = []  # discovery calls since the last launch traffic
+        #: an attestation call that named no installation, with the launch state it changed
+        self._pending: tuple[Call, int, bool, list[Call]] | None = None
         self.initial_tokens: set[str] = set()
+        #: access token fingerprint -> (client it was issued to, token_type)
+        self.issued_tokens: dict[str, tuple[str | None, str | None]] = {}
         self.rats: set[str] = set()
         #: dynamic client id -> (installation, launch it was registered in)
         self.dynamic: dict[str, tuple[str, int]] = {}
@@ -290,8 +313,12 @@ class Recorder:
             call = Call(self._seq, DEFAULT_INSTALLATION, 0, kind, request.method.upper(), request.path,
                         round(self.now(), 6))
             self._request_facts(call, request)
-            call.installation = self._installation(call, request)
+            call.installation, call.attributed_by = self._installation(call, request)
+            self._take_over_pending(call)
             call.launch = self._advance_launch(call)
+            for key in self._keys(call):
+                if key.startswith("jkt:"):
+                    self._bindings.setdefault(key, call.installation)
             return call
 
     def finish(self, call: Call, request: WireRequest, response: WireResponse,
@@ -342,6 +369,7 @@ class Recorder:
         if call.token is not None:
             call.token_role = ("initial" if call.token in self.initial_tokens
                                else "rat" if call.token in self.rats else "access")
+            call.token_client = self.issued_tokens.get(call.token, (None, None))[0]
         values = list(form.values()) + list(request.query_params().values()) + json_strings(body_json)
         for value in values:
             if isinstance(value, str) and fingerprint(value) in self.initial_tokens:
@@ -360,37 +388,88 @@ class Recorder:
             parts = jwt_parts(proofs[0].strip())
             nonce = parts[1].get("nonce") if parts else None
             call.dpop_nonce = nonce if isinstance(nonce, str) else None
+            call.dpop_ath = bool(parts and isinstance(parts[1].get("ath"), str))
+            jwk = parts[0].get("jwk") if parts else None
+            try:
+                call.dpop_jkt = jwk_thumbprint(jwk) if isinstance(jwk, dict) else None
+            except ValueError:
+                call.dpop_jkt = None
 
-    def _installation(self, call: Call, request: WireRequest) -> str:
+    @staticmethod
+    def _keys(call: Call) -> list[str]:
+        """The binding keys of the credentials ``call`` presents (rule 2)."""
+        keys = [f"token:{call.token}" if call.token else None,
+                f"client:{call.client_id}" if call.client_role == "dynamic" else None,
+                f"client:{call.target_client}" if call.target_client else None,
+                f"secret:{call.secret}" if call.secret else None,
+                f"jkt:{call.dpop_jkt}" if call.dpop_jkt else None]
+        return [k for k in keys if k]
+
+    def _installation(self, call: Call, request: WireRequest) -> tuple[str, str]:
+        """(installation, the rule that chose it): see the module docstring."""
         named = request.header(INSTALLATION_HEADER)
         if not named and call.kind == "attestation":
             body = request.json()
             if isinstance(body, dict) and isinstance(body.get("installation_id"), str):
                 named = body["installation_id"]
         if named:
-            return named.strip()[:128] or DEFAULT_INSTALLATION
-        keys = [f"token:{call.token}" if call.token else None,
-                f"client:{call.client_id}" if call.client_role == "dynamic" else None,
-                f"client:{call.target_client}" if call.target_client else None,
-                f"secret:{call.secret}" if call.secret else None]
-        for key in keys:
-            if key and key in self._bindings:
-                return self._bindings[key]
-        return self._current or DEFAULT_INSTALLATION
+            return named.strip()[:128] or DEFAULT_INSTALLATION, "header"
+        for key in self._keys(call):
+            if key in self._bindings:
+                return self._bindings[key], "credential"
+        if self._current is not None:
+            return self._current, "latest"
+        return DEFAULT_INSTALLATION, "default"
+
+    def _take_over_pending(self, call: Call) -> None:
+        """An unnamed attestation call belongs to the installation of the next identified request."""
+        if call.marker or call.kind in PREAMBLE or self._pending is None:
+            return
+        marker, old_launch, old_busy, preamble = self._pending
+        self._pending = None
+        if call.attributed_by not in ("header", "credential") or call.installation == marker.installation:
+            return
+        self._launch[marker.installation] = old_launch  # undo what the marker did there
+        self._launch_busy[marker.installation] = old_busy
+        target = call.installation
+        current = self._launch.get(target, 0)
+        if current == 0 or self._launch_busy.get(target, False):
+            current = self._launch[target] = current + 1
+            self._launch_busy[target] = False
+        for moving in [marker, *preamble]:
+            self._relabel(moving, target, current)
+
+    @staticmethod
+    def _relabel(call: Call, installation: str, launch: int) -> None:
+        old = f"#{call.seq} {call.installation} launch {call.launch}:"
+        call.text = call.text.replace(old, f"#{call.seq} {installation} launch {launch}:", 1)
+        call.installation, call.launch = installation, launch
 
     def _advance_launch(self, call: Call) -> int:
         inst = call.installation
         current = self._launch.get(inst, 0)
         if call.marker:
+            before = (current, self._launch_busy.get(inst, False))
             if current == 0 or self._launch_busy.get(inst, False):
                 current += 1
                 self._launch[inst] = current
                 self._launch_busy[inst] = False
+            waiting = [c for c in self._preamble if c.installation == inst or c.attributed_by == "default"]
+            for earlier in waiting:  # discovery made just before this launch belongs to it
+                self._relabel(earlier, inst, current)
+            self._preamble = [c for c in self._preamble if c not in waiting]
             self._current = inst
+            self._pending = (call, *before, waiting) if call.attributed_by != "header" else None
         else:
             if current == 0:
                 current = self._launch[inst] = 1
-            self._launch_busy[inst] = True
+            if call.kind in PREAMBLE:
+                self._preamble.append(call)
+            else:
+                self._launch_busy[inst] = True
+                self._preamble = [c for c in self._preamble if c.installation != inst]
+                if call.attributed_by in ("header", "credential"):
+                    self._current = inst
         return current
 
     def _bind(self, key: str, installation: str) -> None:
@@ -414,6 +493,9 @@ class Recorder:
             scope = body.get("scope") if isinstance(body.get("scope"), str) else call.scope
             call.issued_scope = scope
             call.token_type = body.get("token_type") if isinstance(body.get("token_type"), str) else None
+            expires_in = body.get("expires_in")
+            call.expires_in = expires_in if isinstance(expires_in, int) and not isinstance(expires_in, bool) else None
+            self.issued_tokens[call.issued_token] = (call.client_id, call.token_type)
             if DCR_SCOPE in (scope or "").split():
                 self.initial_tokens.add(call.issued_token)
             self._bind(f"token:{call.issued_token}", inst)

@@ -108,15 +108,15 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
     Scenario(
         "revoked-client", "A stored client rejected with invalid_client is replaced by one new registration.",
         ("Launch the freshly installed app (attestation 'rejected').",
-         "Launch it again: the stored client is now revoked (401 invalid_client); the app must "
-         "register again, once."),
+         "Launch it again: the stored client is now revoked (401 invalid_client; its tokens get "
+         "401 invalid_token); the app must register again, once."),
         ("DCR-SDK-001", "DCR-SDK-009") + _ALWAYS, launches=2, revoke_from_launch=2),
     Scenario(
         "rotation", "Credentials rotated by an RFC 7592 read are adopted at once and kept across launches.",
         ("Launch the freshly installed app (attestation 'rejected').",
          "Launch it again and make it read its client configuration (RFC 7592 GET on "
          "registration_client_uri, which rotates client_secret and registration_access_token), "
-         "then request a token.",
+         "then request a token (also when a cached one is still valid).",
          "Launch it a third time (it must use the rotated secret)."),
         ("DCR-SDK-001", "DCR-SDK-010", "DCR-SDK-008"), launches=3, read_in_launch=2),
     Scenario(
@@ -255,7 +255,8 @@ class ScenarioEngine:
 
     @staticmethod
     def _revoked(scenario: Scenario, recorder: Recorder, call: Call) -> WireResponse | None:
-        """invalid_client for clients registered before ``revoke_from_launch`` (RFC 6749 §5.2)."""
+        """invalid_client for clients registered before ``revoke_from_launch`` (RFC 6749 §5.2);
+        their access tokens and registration tokens are refused too (invalid_token, RFC 6750 §3.1)."""
         def registered_before(client_id: str | None) -> bool:
             origin = recorder.dynamic.get(client_id or "")
             return origin is not None and origin[1] < scenario.revoke_from_launch
@@ -265,6 +266,10 @@ class ScenarioEngine:
             headers = [("WWW-Authenticate", 'Basic realm="dcr-conformance"')] \
                 if call.auth_method == "client_secret_basic" else []
             return oauth_error(401, "invalid_client", "the client has been revoked", headers)
+        if call.kind == "resource" and registered_before(call.token_client):
+            scheme = "DPoP" if call.auth_scheme == "dpop" else "Bearer"  # RFC 6750 §3.1, RFC 9449 §7.1
+            return oauth_error(401, "invalid_token", "the client has been revoked",
+                               [("WWW-Authenticate", f'{scheme} error="invalid_token"')])
         if call.kind == "manage" and registered_before(call.target_client):
             return oauth_error(401, "invalid_token", "the client has been revoked",
                                [("WWW-Authenticate", 'Bearer error="invalid_token"')])

@@ -11,6 +11,7 @@ from .config import (AUTHN_PATH, AUTHORIZE_PATH, INTROSPECTION_PATH, METADATA_PA
 from .context import Context
 from .errors import DefectCrash, OAuthError
 from .http_messages import Request, Response, json_response
+from .reshape import reshape
 
 log = logging.getLogger("conformance.server")
 
@@ -35,6 +36,9 @@ class App:
         }
 
     def __call__(self, request: Request) -> Response:
+        return reshape(self.ctx.variants, self._answer(request))  # conformant variants (.reshape)
+
+    def _answer(self, request: Request) -> Response:
         try:
             return self._route(request)
         except OAuthError as exc:
@@ -46,6 +50,11 @@ class App:
             return json_response(500, {"error": "server_error"})
 
     def _route(self, request: Request) -> Response:
+        if request.path == REGISTRATION_PATH and request.method != "POST" \
+                and self.ctx.variants.on("management-uri-query"):  # VARIANT: ?client_id=<id>
+            client_id = management.client_id_from_query(request.query)
+            if client_id:
+                return management.handle(self.ctx, request, client_id)
         handler = self._routes.get(request.path)
         if handler is not None:
             return handler(self.ctx, request)

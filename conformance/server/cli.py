@@ -16,6 +16,7 @@ from pathlib import Path
 from ..pki import TestPKI
 from .defects import DEFECTS, UnknownDefect
 from .reference import ReferenceServer
+from .variants import INCOMPATIBLE, VARIANTS, ActiveVariants
 
 DEFAULT_PORT = 8443
 
@@ -24,10 +25,14 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
     parser.add_argument("--port", type=int, default=DEFAULT_PORT,
                         help=f"loopback port to listen on (default {DEFAULT_PORT}; 0 = any free)")
     parser.add_argument("--defect", metavar="NAME",
-                        help="switch on one deliberate non-conformance (see --list-defects)")
+                        help="switch on one deliberate non-conformance: " + ", ".join(DEFECTS)
+                             + " (--list-defects says what each does)")
+    parser.add_argument("--variant", metavar="NAME", action="append", default=[],
+                        help="switch on a conformant variant (repeatable; see --list-variants)")
     parser.add_argument("--write-profile", metavar="FILE",
-                        help="write the profile for this server to FILE (secrets go to "
-                             "FILE's directory/secrets/); default: a temporary directory")
+                        help="write the profile for this server to FILE (secrets go to FILE's "
+                             "directory/secrets/, certificates and keys to its pki/: they stay after "
+                             "the server stops); default: a temporary directory, removed on stop")
     parser.add_argument("--state", metavar="FILE",
                         help="keep dynamic clients in this SQLite file across restarts (the "
                              "test PKI is kept beside it, in FILE.pki/)")
@@ -40,8 +45,14 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
     parser.add_argument("--read-write-ttl", type=_positive, default=2_419_200, metavar="SECONDS",
                         help="age after which a registration access token may only DELETE "
                              "(Curity read-write-ttl; default 2419200 = 28 days)")
+    parser.add_argument("--no-templates", action="store_true",
+                        help="a server without templates: plain RFC 7591 registration of the "
+                             "requested metadata, no software_id needed (the profile then has a "
+                             "[registration] table and no [template])")
     parser.add_argument("--list-defects", action="store_true",
                         help="print the catalogue of defects and exit")
+    parser.add_argument("--list-variants", action="store_true",
+                        help="print the catalogue of conformant variants and exit")
     return parser
 
 
@@ -53,24 +64,42 @@ def _positive(text: str) -> int:
 
 
 def list_defects(out=None) -> None:
+    """The defects as a table: a header, then one aligned row per defect."""
     out = out or sys.stdout  # looked up at call time (tests and pipes replace sys.stdout)
-    width = max(len(name) for name in DEFECTS)
-    for defect in DEFECTS.values():
-        print(f"{defect.name:<{width}}  {' '.join(defect.breaks):<18} {defect.requirement:<18} "
-              f"{defect.text}", file=out)
+    rows = [("defect", "fails check(s)", "requirement", "what the server then does wrong")]
+    rows += [(d.name, " ".join(d.breaks), d.requirement, d.text) for d in DEFECTS.values()]
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[3], file=out)
+
+
+def list_variants(out=None) -> None:
+    """The variants as a table: a header, then one aligned row per variant (checks last)."""
+    out = out or sys.stdout
+    rows = [("VARIANT", "ALLOWED BY", "CHECKS")]
+    rows += [(v.name, v.section, " ".join(c.removeprefix("DCR-") for c in v.checks))
+             for v in VARIANTS.values()]
+    widths = [max(len(row[i]) for row in rows) for i in range(2)]
+    for name, section, checks in rows:
+        print(f"{name:<{widths[0]}}  {section:<{widths[1]}}  {checks}", file=out)
+    pairs = ", ".join(" + ".join(sorted(pair)) for pair in sorted(INCOMPATIBLE, key=sorted))
+    print(f"\nnot combinable: {pairs}", file=out)
 
 
 def server_options(args: argparse.Namespace) -> dict:
     """ReferenceServer keywords from the serve options (``dcr-conformance serve --observe``, which
     wraps this server, reuses them)."""
     pki = None
+    profile = Path(args.write_profile).resolve() if args.write_profile else None
     if args.state:
         state = Path(args.state).resolve()
         pki = TestPKI.load_or_generate(state.parent / f"{state.name}.pki")  # the CA survives restarts
-    profile = Path(args.write_profile).resolve() if args.write_profile else None
+    elif profile is not None:  # the written profile outlives the server: so do the keys it names
+        pki = TestPKI.load_or_generate(profile.parent / "pki")
     return dict(rotate_on_read=not args.no_rotation, initial_token_ttl_s=args.initial_token_ttl,
                 registration_token_read_write_ttl_s=args.read_write_ttl,
                 state_file=args.state, port=args.port, pki=pki, profile_path=profile,
+                templates=not getattr(args, "no_templates", False),
                 workdir=profile.parent if profile else None)
 
 
@@ -88,9 +117,9 @@ def wait_for_stop() -> None:
 
 
 def run_serve(args: argparse.Namespace) -> int:
-    if args.list_defects:
+    if args.list_defects or args.list_variants:
         try:
-            list_defects()
+            list_defects() if args.list_defects else list_variants()
             sys.stdout.flush()
         except BrokenPipeError:  # e.g. piped into head
             sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (stdout stays open until exit)
@@ -98,7 +127,13 @@ def run_serve(args: argparse.Namespace) -> int:
     if args.defect is not None and args.defect not in DEFECTS:
         print(f"dcr-conformance serve: {UnknownDefect(args.defect)}", file=sys.stderr)
         return 2
-    server = ReferenceServer(defect=args.defect, dpop_nonce=not args.no_dpop_nonce, **server_options(args))
+    try:
+        ActiveVariants(args.variant)
+    except ValueError as exc:  # UnknownVariant, IncompatibleVariants
+        print(f"dcr-conformance serve: {exc}", file=sys.stderr)
+        return 2
+    server = ReferenceServer(defect=args.defect, dpop_nonce=not args.no_dpop_nonce,
+                             variants=args.variant, **server_options(args))
     try:
         server.start()
     except OSError as exc:
@@ -111,6 +146,8 @@ def run_serve(args: argparse.Namespace) -> int:
     print(f"CA certificate: {server.pki.ca_cert}", flush=True)
     if args.defect:
         print(f"defect: {args.defect} ({DEFECTS[args.defect].text})", flush=True)
+    for name in server.variants.names:
+        print(f"variant: {name} ({VARIANTS[name].instead})", flush=True)
     if args.state:
         print(f"state: {Path(args.state).resolve()}", flush=True)
     print("Ctrl-C or SIGTERM stops it.", flush=True)

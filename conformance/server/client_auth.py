@@ -48,6 +48,8 @@ def invalid_client(ctx: Context, description: str, *, basic: bool = False) -> OA
     headers = [("WWW-Authenticate", 'Basic realm="dcr-conformance"')]
     if basic and ctx.defects.on("basic-failure-without-www-authenticate"):  # DEFECT: no header
         headers = []
+    if not basic and ctx.variants.on("invalid-client-400-without-authorization-header"):
+        return OAuthError(400, "invalid_client", description)  # VARIANT: 401 is a MAY here
     return OAuthError(401, "invalid_client", description, headers)
 
 
@@ -101,6 +103,11 @@ def authenticate(ctx: Context, request: Request, form: dict[str, str],
 def _check_secret(ctx: Context, client_id: str, secret: str, method: str, *,
                   basic: bool) -> ClientIdentity:
     configured, dynamic = _lookup(ctx, client_id)
+    if ctx.variants.on("registered-auth-method-only"):  # VARIANT: only the registered method
+        registered = configured.auth_method if configured is not None else \
+            _dynamic_method(ctx, dynamic) if dynamic is not None else None
+        if registered in SECRET_METHODS and registered != method:
+            raise invalid_client(ctx, f"this client authenticates by {registered}", basic=basic)
     if configured is not None and configured.auth_method in SECRET_METHODS:
         if configured.secret is not None and hmac.compare_digest(
                 configured.secret.encode("utf-8", "surrogatepass"),
@@ -110,6 +117,9 @@ def _check_secret(ctx: Context, client_id: str, secret: str, method: str, *,
         if ctx.defects.on("dynamic-secret-not-checked"):  # DEFECT: any secret works
             return ClientIdentity(client_id, method, dynamic=dynamic)
         if ctx.store.has_credential(client_id, SECRET, digest(secret)):
+            return ClientIdentity(client_id, method, dynamic=dynamic)
+        if ctx.defects.on("secret-of-another-client-accepted") and any(  # DEFECT: any client's secret
+                ctx.store.has_credential(other, SECRET, digest(secret)) for other in ctx.store.client_ids()):
             return ClientIdentity(client_id, method, dynamic=dynamic)
     raise invalid_client(ctx, "client authentication failed", basic=basic)
 
@@ -219,6 +229,8 @@ def _assertion(ctx: Context, form: dict[str, str], endpoint_url: str) -> ClientI
         if value is not None and (not _is_number(value) or value > now + settings.clock_skew_s):
             raise invalid_client(ctx, f"{name} is in the future")
     jti = claims.get("jti")
+    if jti is None and ctx.variants.on("assertion-jti-optional"):  # VARIANT: RFC 7523 §3: MAY
+        return ClientIdentity(client_id, method, configured=configured, dynamic=dynamic)
     if not isinstance(jti, str) or not jti or len(jti) > 256:
         raise invalid_client(ctx, "jti is required")
     if not defects.on("jwt-replay-accepted"):  # DEFECT: jti may be reused

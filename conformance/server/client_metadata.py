@@ -76,7 +76,8 @@ def _redirect_error(description: str) -> OAuthError:
     return OAuthError(400, "invalid_redirect_uri", description)
 
 
-def _check_redirect_uris(uris: list[str], template: Template) -> None:
+def _check_redirect_uris(uris: list[str], template: Template, *, listed: bool = True) -> None:
+    """Absolute, no fragment, https unless the template lists it; and (``listed``) in the template."""
     for uri in uris:
         try:
             parts = urlsplit(uri)
@@ -88,7 +89,7 @@ def _check_redirect_uris(uris: list[str], template: Template) -> None:
             raise _redirect_error("redirect URIs must not have a fragment")
         if parts.scheme.lower() not in ("https",) and uri not in template.redirect_uris:
             raise _redirect_error("redirect URIs must use https")
-        if uri not in template.redirect_uris:
+        if listed and uri not in template.redirect_uris:
             raise _redirect_error("the redirect URI is not allowed by the template")
 
 
@@ -110,7 +111,7 @@ def registered_metadata(ctx: Context, template: Template, body: dict, *,
 
     ``update`` selects the RFC 7592 PUT variant of the scope defects.
     """
-    defects = ctx.defects
+    defects, variants = ctx.defects, ctx.variants
     check_types(ctx, body)
     lax = defects.on("put-scope-not-enforced") if update else False  # DEFECT (PUT only)
     result: dict = {"software_id": template.software_id}
@@ -124,16 +125,22 @@ def registered_metadata(ctx: Context, template: Template, body: dict, *,
         if outside and not (lax or defects.on("template-scope-not-enforced")):  # DEFECT
             if defects.on("wrong-error-code"):  # DEFECT: the wrong RFC 7591 code
                 raise _redirect_error("the scope is not allowed by the template")
-            raise metadata_error("the scope is not allowed by the template")
+            if not variants.on("registration-scope-narrowed"):
+                raise metadata_error("the scope is not allowed by the template")
+            # VARIANT: RFC 7591 §3.2.1 MAY replace: narrowed to the template (its scope if empty)
+            requested = [s for s in requested if s in template.scopes] or template.scope.split()
         result["scope"] = " ".join(dict.fromkeys(requested))
 
     loose = lax or defects.on("redirect-uri-not-validated")  # DEFECT: redirects/grants free
     uris = body.get("redirect_uris")
+    inert = False  # VARIANT registration-inert-redirect-uris: foreign URIs kept, but unusable
     if uris is None:
         result["redirect_uris"] = list(template.redirect_uris)
     else:
         if not loose:
-            _check_redirect_uris(uris, template)
+            inert_allowed = variants.on("registration-inert-redirect-uris")
+            _check_redirect_uris(uris, template, listed=not inert_allowed)  # VARIANT: unlisted kept
+            inert = inert_allowed and any(uri not in template.redirect_uris for uri in uris)
         result["redirect_uris"] = list(dict.fromkeys(uris))
 
     for name, allowed in (("grant_types", template.grant_types),
@@ -143,18 +150,32 @@ def registered_metadata(ctx: Context, template: Template, body: dict, *,
             result[name] = list(allowed)
             continue
         if not loose and any(v not in allowed for v in values):
-            raise metadata_error(f"{name} is not allowed by the template")
+            if not variants.on("registration-grant-types-replaced"):
+                raise metadata_error(f"{name} is not allowed by the template")
+            # VARIANT: RFC 7591 §3.2.1 MAY replace: values beyond the template dropped
+            values = [v for v in values if v in allowed] or list(allowed)
         result[name] = list(dict.fromkeys(values))
+    if inert:  # VARIANT: no grant or response type that would ever use a redirect URI
+        result["grant_types"] = [g for g in result["grant_types"]
+                                 if g not in ("authorization_code", "refresh_token")] or ["client_credentials"]
+        result["response_types"] = []
 
     method = body.get("token_endpoint_auth_method", template.token_endpoint_auth_method)
-    if method != template.token_endpoint_auth_method:
+    both = "jwks" in body and "jwks_uri" in body
+    # VARIANT registration-device-jwks-binds-key: a device's public jwks on a secret template
+    # registers a private_key_jwt client bound to that key (RFC 7591 §3.2.1 MAY replace).
+    device_key = not template.device_keys and "jwks" in body and "jwks_uri" not in body \
+        and method in (template.token_endpoint_auth_method, "private_key_jwt") \
+        and variants.on("registration-device-jwks-binds-key")
+    if device_key:
+        method = "private_key_jwt"
+    elif method != template.token_endpoint_auth_method:
         raise metadata_error("token_endpoint_auth_method is fixed by the template")
     result["token_endpoint_auth_method"] = method
 
-    both = "jwks" in body and "jwks_uri" in body
     if both and not defects.on("jwks-and-jwks-uri-accepted"):  # DEFECT: both kept
         raise metadata_error("jwks and jwks_uri must not both be present")
-    if template.device_keys:
+    if template.device_keys or device_key:
         if "jwks_uri" in body and not both:
             raise metadata_error("this template needs jwks, not jwks_uri")
         if "jwks" not in body:

@@ -82,7 +82,8 @@ class ConfiguredClient:
 
 @dataclass(frozen=True)
 class Template:
-    """A DCR template client (Curity ``dynamic-client-registration-template``)."""
+    """A DCR template client (Curity ``dynamic-client-registration-template``); for a server
+    without templates, the policy every registration meets (``ServerConfig.open_registration``)."""
 
     software_id: str
     scope: str
@@ -107,6 +108,9 @@ class ServerConfig:
     templates: dict[str, Template] = field(default_factory=dict)
     default_template: str = "haapi-template"
     users: dict[str, str] = field(default_factory=dict)  # the HAAPI login: username -> password
+    # A server without templates (plain RFC 7591, :mod:`.open_registration`): what it supports,
+    # which clients may get dcr; None = templatized registration from ``templates``.
+    open_registration: Template | None = None
 
     @property
     def authorization_endpoint(self) -> str:
@@ -146,7 +150,22 @@ class ServerConfig:
         raise KeyError(label)
 
     def templates_naming(self, client_id: str) -> list[Template]:
-        return [t for t in self.templates.values() if client_id in t.authenticate_client_by]
+        policies = [*self.templates.values(), *([self.open_registration] if self.open_registration else [])]
+        return [t for t in policies if client_id in t.authenticate_client_by]
+
+    def template_of(self, client) -> Template | None:
+        """What a registered client's template (or, without templates, the policy) says of it."""
+        if self.open_registration is None:
+            return self.templates.get(client.software_id)
+        return client_policy(self.open_registration, client.metadata)
+
+
+def client_policy(policy: Template, metadata: dict) -> Template:
+    """A server without templates: its policy as it applies to one client (whose registered
+    method decides whether it holds a secret or its device's keys)."""
+    method = metadata.get("token_endpoint_auth_method", "client_secret_basic")
+    return replace(policy, software_id=metadata.get("software_id", ""), token_endpoint_auth_method=method,
+                   device_keys=method == "private_key_jwt")
 
 
 def _secret(seed: bytes, label: str, special: bool = False) -> str:
@@ -160,9 +179,11 @@ def _cert(path) -> x509.Certificate:
     return x509.load_pem_x509_certificate(path.read_bytes())
 
 
-def build_config(pki: TestPKI, base_url: str, settings: Settings) -> ServerConfig:
-    """The reference deployment: main clients for all six methods, three templates."""
+def build_config(pki: TestPKI, base_url: str, settings: Settings, *, templates: bool = True) -> ServerConfig:
+    """The reference deployment: main clients for all six methods, three templates; or, with
+    ``templates=False``, no template and open RFC 7591 registration for the main clients' dcr tokens."""
     seed = pki.seed()
+    open_registration = not templates
 
     clients = [
         ConfiguredClient("basic", "main-basic", "client_secret_basic",
@@ -207,6 +228,11 @@ def build_config(pki: TestPKI, base_url: str, settings: Settings) -> ServerConfi
         Template("other-template", token_endpoint_auth_method="client_secret_basic",
                  authenticate_client_by=("other-app",), **common),
     ]
+    users = {TEST_USER: _secret(seed, f"user:{TEST_USER}")}
+    if open_registration:
+        policy = Template("", token_endpoint_auth_method="client_secret_basic", authenticate_client_by=main_ids,
+                          **{**common, "redirect_uris": ()})
+        return ServerConfig(base_url=base_url, settings=settings, clients=by_id, users=users,
+                            open_registration=policy)
     return ServerConfig(base_url=base_url, settings=settings, clients=by_id,
-                        templates={t.software_id: t for t in templates},
-                        users={TEST_USER: _secret(seed, f"user:{TEST_USER}")})
+                        templates={t.software_id: t for t in templates}, users=users)

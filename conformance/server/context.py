@@ -1,5 +1,5 @@
-"""What every endpoint module works with: configuration, store, active defect, clock, nonces,
-and the HAAPI flows in progress."""
+"""What every endpoint module works with: configuration, store, active defect and variants, clock,
+nonces, and the HAAPI flows in progress."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from .defects import ActiveDefects
 from .dpop import NonceIssuer
 from .flows import FlowState
 from .store import Store
+from .variants import ActiveVariants
 
 
 @dataclass
@@ -29,6 +30,7 @@ class Context:
     shared_secrets: dict[str, str] = field(default_factory=dict)
     flows: FlowState = field(default_factory=FlowState)  # HAAPI logins and authorization codes
     lock: threading.Lock = field(default_factory=threading.Lock)
+    variants: ActiveVariants = field(default_factory=ActiveVariants)  # conformant variants (.variants)
 
     @property
     def settings(self):

@@ -163,6 +163,8 @@ def verify_proof(ctx: Context, request: Request, *, access_token: str | None = N
     window = ctx.settings.dpop_iat_window_s
     if abs(now - iat) > window and not defects.on("dpop-iat-not-checked"):  # DEFECT: any iat
         raise DpopError(INVALID_PROOF, "iat is outside the accepted window")
+    # DEFECT dpop-iat-not-checked: no server nonce stands in for iat either (RFC 9449 §4.3 check 11)
+    require_nonce = require_nonce and not defects.on("dpop-iat-not-checked")
     if require_nonce and not ctx.nonces.valid(claims.get("nonce"), now):
         at_resource = access_token is not None and "nonce" in claims
         if not (at_resource and defects.on("resource-any-nonce-accepted")):  # DEFECT: any nonce

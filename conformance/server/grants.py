@@ -136,22 +136,36 @@ def _refresh(ctx: Context, request: Request, form: dict[str, str], client_id: st
         if not set(requested) <= record.scopes:
             raise OAuthError(400, "invalid_scope", "the scope exceeds the original grant")
         scope = " ".join(dict.fromkeys(requested))
+    if ctx.variants.on("refresh-token-not-rotated"):  # VARIANT: the refresh token stays valid
+        return _issue(ctx, client_id, scope, record.grant_id, proof.jkt if proof else None,
+                      record.jkt, new_refresh_token=False)
     if not ctx.store.consume_token(record.token_hash, now):
         raise _grant_error("the refresh token was used concurrently")
     return _issue(ctx, client_id, scope, record.grant_id, proof.jkt if proof else None, record.jkt)
 
 
 def _issue(ctx: Context, client_id: str, scope: str, grant_id: str | None,
-           access_jkt: str | None, refresh_jkt: str | None) -> Response:
+           access_jkt: str | None, refresh_jkt: str | None, *, new_refresh_token: bool = True) -> Response:
     """An access token (DPoP-bound to ``access_jkt``) and a refresh token bound to ``refresh_jkt``."""
     now, settings, store = int(ctx.now()), ctx.settings, ctx.store
     access, refresh = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     token_type = "DPoP" if access_jkt else "Bearer"
     store.add_token(TokenRecord(digest(access), client_id, scope, now, now + settings.access_token_ttl_s,
                                 token_type=token_type, jkt=access_jkt, grant_id=grant_id))
-    store.add_token(TokenRecord(refresh_hash(refresh), client_id, scope, now,
-                                now + settings.refresh_token_ttl_s, token_type=REFRESH,
-                                jkt=refresh_jkt, grant_id=grant_id))
     body = {"access_token": access, "token_type": token_type, "expires_in": settings.access_token_ttl_s,
-            "scope": scope, "refresh_token": refresh}
+            "scope": scope}
+    if new_refresh_token:
+        store.add_token(TokenRecord(refresh_hash(refresh), client_id, scope, now,
+                                    now + settings.refresh_token_ttl_s, token_type=REFRESH,
+                                    jkt=refresh_jkt, grant_id=grant_id))
+        body["refresh_token"] = refresh
+    shape_token_response(ctx, body)
     return json_response(200, body, _nonce_header(ctx) if access_jkt else [], no_store=True)
+
+
+def shape_token_response(ctx: Context, body: dict) -> None:
+    """Variants of every token response (RFC 6749 §5.1): expires_in omitted, token_type's case."""
+    if ctx.variants.on("token-expires-in-omitted"):  # VARIANT: expires_in is RECOMMENDED only
+        del body["expires_in"]
+    if ctx.variants.on("token-type-lowercase"):  # VARIANT: token_type is case insensitive
+        body["token_type"] = body["token_type"].lower()

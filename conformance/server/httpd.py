@@ -136,12 +136,13 @@ class Listener(ThreadingHTTPServer):
 
     def __init__(self, address: tuple[str, int], app: Callable[[Request], Response] | None,
                  ssl_context: ssl.SSLContext, *, io_timeout_s: float, max_body_bytes: int,
-                 serve_plain_http: Callable[[], bool]) -> None:
+                 serve_plain_http: Callable[[], bool], plain_http_redirect: bool = False) -> None:
         self.app = app
         self.ssl_context = ssl_context
         self.io_timeout_s = io_timeout_s
         self.max_body_bytes = max_body_bytes
         self.serve_plain_http = serve_plain_http
+        self.plain_http_redirect = plain_http_redirect  # VARIANT plain-http-redirect
         self._open: set[socket.socket] = set()
         self._open_lock = threading.Lock()
         super().__init__(address, Handler)
@@ -175,6 +176,11 @@ class Listener(ThreadingHTTPServer):
                 return self.ssl_context.wrap_socket(request, server_side=True)
             if self.serve_plain_http():  # DEFECT: registration-over-plain-http
                 return request
+            if self.plain_http_redirect:  # VARIANT: 301 to https, the request is not read
+                host, port = self.server_address[:2]
+                request.sendall(b"HTTP/1.1 301 Moved Permanently\r\nLocation: https://%s:%d/\r\n"
+                                b"Connection: close\r\nContent-Length: 0\r\n\r\n" % (host.encode(), port))
+                return None
             request.sendall(_PLAIN_REFUSAL)
         except (OSError, ssl.SSLError) as exc:
             # An unverifiable client certificate fails here, as RFC 8705 negatives allow.

@@ -16,7 +16,9 @@ client without its credentials (nothing rotates), DELETE works as with the clien
 from __future__ import annotations
 
 import secrets
+from urllib.parse import parse_qs
 
+from . import open_registration
 from .access import managers_token, presented_token
 from .client_metadata import metadata_error, parse_json_object, registered_metadata
 from .context import Context
@@ -40,6 +42,10 @@ def handle(ctx: Context, request: Request, client_id: str) -> Response:
     if request.method not in ("GET", "PUT", "DELETE"):
         raise OAuthError(405, "invalid_request", "use GET, PUT or DELETE",
                          [("Allow", "GET, PUT, DELETE")])
+    if request.method != "GET" and ctx.defects.on("management-write-without-token"):  # DEFECT
+        unchecked = _write_without_token(ctx, request, client_id)
+        if unchecked is not None:
+            return unchecked
     presented = presented_token(request)
     if presented is None:
         raise _unauthorized(ctx, None, None)
@@ -58,8 +64,11 @@ def handle(ctx: Context, request: Request, client_id: str) -> Response:
         raise _unauthorized(ctx, "invalid_token", "the token is not valid for this client")
     if owner != client_id and not manager:
         if not (owner is not None and ctx.defects.on("management-cross-client-read")):  # DEFECT
+            if owner is not None and ctx.variants.on("management-foreign-token-403"):  # VARIANT
+                raise OAuthError(403, "insufficient_scope", "the token belongs to another client",
+                                 [("WWW-Authenticate", bearer_challenge("insufficient_scope"))])
             raise _unauthorized(ctx, "invalid_token", "the token is not valid for this client")
-    template = ctx.config.templates.get(client.software_id)
+    template = ctx.config.template_of(client)
     if template is None:  # the template left the configuration
         raise _unauthorized(ctx, "invalid_token", "the client's template is gone")
     if owner == client_id and _read_write_expired(ctx, rat_hash):
@@ -77,15 +86,42 @@ def handle(ctx: Context, request: Request, client_id: str) -> Response:
         secret, rat = None, None
     elif RAT in chosen:  # only under put-forbidden-fields-accepted: the client's own RAT
         secret, rat = None, chosen[RAT]
+    elif request.method == "GET" and ctx.variants.on("rotate-on-put-only"):  # VARIANT: no rotation
+        secret, rat = None, presented.token
     else:
         secret, rat = _rotate(ctx, client, template, rat_hash, presented.token,
-                              rotate_secret=SECRET not in chosen)
+                              rotate_secret=SECRET not in chosen
+                              and not ctx.variants.on("rotate-token-only"))  # VARIANT: RAT only
     info = client_information(ctx, client, secret=secret, rat=rat, template=template)
     if request.method == "GET" and ctx.defects.on("management-read-broken"):  # DEFECT
         info["client_id"] = client.software_id
     if request.method == "PUT" and ctx.defects.on("management-put-drops-metadata"):  # DEFECT
         for name in client.metadata:
             info.pop(name, None)
+    return json_response(200, info, no_store=True)
+
+
+def client_id_from_query(query: str) -> str | None:
+    """The ``client_id`` of ``REGISTRATION_ENDPOINT?client_id=<id>`` (variant management-uri-query)."""
+    values = parse_qs(query, keep_blank_values=True).get("client_id") or []
+    return values[0] if len(values) == 1 and values[0] else None
+
+
+def _write_without_token(ctx: Context, request: Request, client_id: str) -> Response | None:
+    """Only under the ``management-write-without-token`` defect: PUT and DELETE act on the client
+    whatever token they carry (none, or another client's); its own token takes the normal path."""
+    presented = presented_token(request)
+    if presented is not None and presented.token \
+            and ctx.store.client_for_rat(digest(presented.token)) == client_id:
+        return None
+    client = ctx.store.get_client(client_id)
+    template = ctx.config.template_of(client) if client is not None else None
+    if template is None:
+        return None
+    if request.method == "DELETE":
+        return _delete(ctx, client)
+    client, _ = _update(ctx, request, client, template)
+    info = client_information(ctx, client, secret=None, rat=None, template=template)
     return json_response(200, info, no_store=True)
 
 
@@ -110,7 +146,7 @@ def _rotate(ctx: Context, client: DynamicClient, template, rat_hash: str,
     requires registration_access_token in the response; the secret is stored hashed only)."""
     if not ctx.settings.rotate_on_read:
         return None, presented
-    secret = new_secret(ctx, template) if rotate_secret else None
+    secret = new_secret(ctx, template, client.metadata) if rotate_secret else None
     rat = secrets.token_urlsafe(32)
     keep_old = ctx.defects.on("rotation-old-credentials-still-valid")  # DEFECT: old ones live on
     new = {SECRET: digest(secret) if secret else None, RAT: digest(rat)}
@@ -150,7 +186,10 @@ def _update(ctx: Context, request: Request, client: DynamicClient,
                 raise metadata_error("client_secret does not match the current secret")
             ctx.store.set_credential(client.client_id, SECRET, digest(secret), issued_at=ctx.now())
             chosen[SECRET] = secret
-    metadata = registered_metadata(ctx, template, body, update=True)
+    if ctx.config.open_registration is not None:  # no templates: RFC 7591 §2 rules (RFC 7592 §2.2)
+        metadata = open_registration.registered_metadata(ctx, ctx.config.open_registration, body)
+    else:
+        metadata = registered_metadata(ctx, template, body, update=True)
     ctx.store.update_metadata(client.client_id, metadata)
     return DynamicClient(client.client_id, client.software_id, client.initial_client,
                          client.issued_at, metadata), chosen

@@ -54,6 +54,20 @@ def document(ctx: Context) -> dict:
         del doc["token_endpoint_auth_signing_alg_values_supported"]
     if defects.on("metadata-registration-endpoint-missing"):  # DEFECT
         del doc["registration_endpoint"]
+    variants = ctx.variants
+    if variants.on("metadata-mtls-aliases-omitted"):  # VARIANT: both are OPTIONAL (RFC 8705 §5)
+        del doc["mtls_endpoint_aliases"], doc["tls_client_certificate_bound_access_tokens"]
+    if variants.on("metadata-extra-members"):  # VARIANT: RFC 8414 §2 additional parameters
+        doc.update(service_documentation=config.base_url + "/docs", ui_locales_supported=["en"],
+                   claims_parameter_supported=False, x_vendor_build="reference-1")
+    if defects.on("metadata-response-types-missing"):  # DEFECT
+        del doc["response_types_supported"]
+    if defects.on("metadata-token-endpoint-fragment"):  # DEFECT
+        doc["token_endpoint"] += "#token"
+    if defects.on("metadata-revocation-algs-missing"):  # DEFECT
+        del doc["revocation_endpoint_auth_signing_alg_values_supported"]
+    if defects.on("metadata-empty-array"):  # DEFECT: zero elements not omitted
+        doc["ui_locales_supported"] = []
     return doc
 
 

@@ -1,4 +1,4 @@
-"""Write the profile TOML (shared/docs/profiles.md + docs/design.md additions) for a server.
+"""Write the profile TOML (docs/profiles.md) for a server.
 
 Secrets are never literal in the profile: each goes to ``secrets/<label>.txt`` (mode 0600)
 under the profile's directory and is named by ``client_secret_file``.
@@ -14,6 +14,8 @@ from ..pki import TestPKI
 from ..vocabulary import HAAPI_SCOPE
 from .config import ConfiguredClient, ServerConfig
 
+#: What the app registers on a server without templates (the default template's redirect URIs).
+OPEN_REDIRECT_URIS = ("https://app.example/callback", "com.example.app:/callback")
 PROFILE_LABELS = ("basic", "post", "hs256", "es256", "rs256", "ps256", "mtls", "selfsigned")
 
 
@@ -69,20 +71,51 @@ def _code_flow(config: ServerConfig, directory: Path) -> list[str]:
     """The HAAPI login: the authorization endpoint, and the user (the password in a secret file)."""
     username, password = next(iter(config.users.items()))
     lines = _table("code_flow", {"authorization_endpoint": config.authorization_endpoint,
-                                 "redirect_uri": config.templates[config.default_template].redirect_uris[0],
-                                 "scope": "openid"})
+                                 "redirect_uri": _redirect_uris(config)[0], "scope": "openid"})
     lines += _table("code_flow.fields", {"userName": username})
     return lines + _table("code_flow.field_files",
                           {"password": _write_secret(directory, f"user-{username}", password)})
 
 
-def write_profile(path: Path, config: ServerConfig, pki: TestPKI, *, name: str) -> Path:
-    """Write the profile of this server to ``path``; secrets go beside it."""
+def _redirect_uris(config: ServerConfig) -> tuple[str, ...]:
+    """The app's redirect URIs: the default template's (also what a template-less app registers)."""
+    if config.open_registration is not None:
+        return OPEN_REDIRECT_URIS
+    return config.templates[config.default_template].redirect_uris
+
+
+def _template_or_registration(config: ServerConfig) -> list[str]:
+    """``[template]`` for a templatized server; for one without templates, ``[registration]``:
+    what the app sends (RFC 7591 §2), with no software_id."""
+    policy = config.open_registration
+    if policy is not None:
+        return _table("registration", {
+            "redirect_uris": list(OPEN_REDIRECT_URIS),
+            "grant_types": list(policy.grant_types),
+            "response_types": list(policy.response_types),
+            "scope": policy.scope,
+            "client_name": "dcr-conformance app",
+        })
+    template = config.templates[config.default_template]
+    return _table("template", {
+        "software_id": template.software_id,
+        "scope": template.scope,
+        "grant_types": list(template.grant_types),
+        "token_endpoint_auth_method": template.token_endpoint_auth_method,
+        "redirect_uris": list(template.redirect_uris),
+        "response_types": list(template.response_types),
+        "unauthorized_software_id": "other-template",
+    })
+
+
+def write_profile(path: Path, config: ServerConfig, pki: TestPKI, *, name: str,
+                  claims: dict[str, object] | None = None) -> Path:
+    """Write the profile of this server to ``path``; secrets go beside it. ``claims`` overrides
+    entries of ``[claims]`` (a variant that changes what the server does, e.g. rotation)."""
     path = Path(path).resolve()
     directory = path.parent
     directory.mkdir(parents=True, exist_ok=True)
     settings = config.settings
-    template = config.templates[config.default_template]
     lines = [f"# Profile of the dcr-conformance reference server at {config.base_url}",
              f"name = {_value(name)}", ""]
     lines += _table("server", {
@@ -95,15 +128,7 @@ def write_profile(path: Path, config: ServerConfig, pki: TestPKI, *, name: str) 
         "ca_bundle": str(pki.ca_cert),
         "timeout_s": 10,
     })
-    lines += _table("template", {
-        "software_id": template.software_id,
-        "scope": template.scope,
-        "grant_types": list(template.grant_types),
-        "token_endpoint_auth_method": template.token_endpoint_auth_method,
-        "redirect_uris": list(template.redirect_uris),
-        "response_types": list(template.response_types),
-        "unauthorized_software_id": "other-template",
-    })
+    lines += _template_or_registration(config)
     for label in PROFILE_LABELS:
         client = config.client_by_label(label)
         lines += _table(f"main_clients.{label}", _client_entries(client, pki, directory))
@@ -133,6 +158,6 @@ def write_profile(path: Path, config: ServerConfig, pki: TestPKI, *, name: str) 
         "code_flow": True,
         "refresh_token_dpop_bound": True,  # as Curity's token binding (RFC 9449 §5: public clients)
         "dcr_graphql_status": True,  # [graphql] defaults: registration_endpoint + "/graphql", scope dcrm
-    })
+    } | dict(claims or {}))
     path.write_text("\n".join(lines), encoding="utf-8")
     return path

@@ -2,7 +2,7 @@
 
 ::
 
-    with ReferenceServer(defect=None) as srv:
+    with ReferenceServer(defect=None, variants=()) as srv:      # templates=False: plain RFC 7591, no software_id
         srv.base_url        # https://127.0.0.1:PORT
         srv.profile_path    # a ready profile for the suite
         srv.pki, srv.store
@@ -18,7 +18,7 @@ import shutil
 import ssl
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from cryptography import x509
@@ -34,6 +34,7 @@ from .httpd import Listener
 from .profile_writer import write_profile
 from .sqlite_store import SqliteStore
 from .store import MemoryStore, Store
+from .variants import ActiveVariants
 
 
 def tls_context(pki: TestPKI, defects: ActiveDefects) -> ssl.SSLContext:
@@ -64,8 +65,11 @@ class ReferenceServer:
                  state_file: str | Path | None = None, port: int = 0,
                  workdir: str | Path | None = None, pki: TestPKI | None = None,
                  host: str = "127.0.0.1", profile_path: str | Path | None = None,
-                 middleware: Callable[[App], Callable[[Request], Response]] | None = None) -> None:
+                 middleware: Callable[[App], Callable[[Request], Response]] | None = None,
+                 variants: Iterable[str] = (), templates: bool = True) -> None:
         self.defects = ActiveDefects(defect)  # raises UnknownDefect early
+        self.variants = ActiveVariants(variants)  # raises UnknownVariant / IncompatibleVariants early
+        self.templates = templates  # False: a server without templates (plain RFC 7591 registration)
         self.middleware = middleware  # optional: wraps the App (e.g. a recorder of the traffic of a client under test)
         self.settings = Settings(rotate_on_read=rotate_on_read, dpop_nonce=dpop_nonce,
                                  initial_token_ttl_s=initial_token_ttl_s,
@@ -113,18 +117,22 @@ class ReferenceServer:
                             ssl_context=ssl_context, io_timeout_s=self.settings.io_timeout_s,
                             max_body_bytes=self.settings.max_body_bytes,
                             serve_plain_http=lambda: self.defects.on(
-                                "registration-over-plain-http"))
+                                "registration-over-plain-http"),
+                            plain_http_redirect=self.variants.on("plain-http-redirect"))
         self._listener = listener
         self.store = SqliteStore(self.state_file) if self.state_file else MemoryStore()
-        self.config = build_config(self.pki, self.base_url, self.settings)
+        self.config = build_config(self.pki, self.base_url, self.settings, templates=self.templates)
         ca_cert = x509.load_pem_x509_certificate(self.pki.ca_cert.read_bytes())
         self.context = Context(self.config, self.store, self.defects, ca_cert,
-                               NonceIssuer(self.settings.dpop_nonce_ttl_s))
+                               NonceIssuer(self.settings.dpop_nonce_ttl_s), variants=self.variants)
         app = App(self.context)
         listener.app = app if self.middleware is None else self.middleware(app)
         target = self._profile_target or self.workdir / "profile.toml"
         name = "reference" if self.defect is None else f"reference-{self.defect}"
-        self.profile_path = write_profile(target, self.config, self.pki, name=name)
+        claims = {"rotates_credentials_on_read": False} \
+            if self.variants.on("rotate-on-put-only") else {}  # VARIANT: GET does not rotate
+        name += "" if self.templates else "-no-templates"
+        self.profile_path = write_profile(target, self.config, self.pki, name=name, claims=claims)
         self._thread = threading.Thread(target=listener.serve_forever,
                                         kwargs={"poll_interval": 0.05},
                                         name=f"dcr-reference-{self.port}", daemon=True)
@@ -151,4 +159,4 @@ class ReferenceServer:
 
     def __repr__(self) -> str:
         state = self.base_url if self._listener else "stopped"
-        return f"ReferenceServer({state}, defect={self.defect!r})"
+        return f"ReferenceServer({state}, defect={self.defect!r}, variants={list(self.variants.names)!r})"

@@ -1,4 +1,5 @@
-"""The registration endpoint: templatized RFC 7591 registration, step 2 of the fallback.
+"""The registration endpoint: templatized RFC 7591 registration, step 2 of the fallback (or, on
+a server without templates, plain RFC 7591: :mod:`.open_registration`).
 
 The endpoint is a protected resource (RFC 6750): ``Authorization: Bearer <initial token>``.
 No token: 401 with a bare ``WWW-Authenticate: Bearer`` (§3.1: no error code); an unknown,
@@ -18,7 +19,8 @@ from ..vocabulary import DCR_SCOPE
 from . import jose
 from .access import presented_token
 from .client_metadata import metadata_error, parse_json_object, registered_metadata
-from .config import Template
+from . import open_registration
+from .config import Template, client_policy
 from .context import Context
 from .dpop import DpopError, verify_proof
 from .errors import DefectCrash, OAuthError, bearer_challenge
@@ -26,6 +28,7 @@ from .http_messages import Request, Response, json_response
 from .store import RAT, SECRET, DynamicClient, TokenRecord, digest
 
 RACE_WINDOW_S = 0.2  # the initial-token-race defect's gap between check and mark
+SECRET_LIFETIME_S = 31_536_000  # the registration-secret-expires variant: one year
 
 
 def _unauthorized(ctx: Context, error: str | None, description: str | None) -> OAuthError:
@@ -60,7 +63,8 @@ def _initial_token(ctx: Context, request: Request) -> tuple[str, TokenRecord]:
     if DCR_SCOPE not in record.scopes and not ctx.defects.on("registration-ignores-token-scope"):
         headers = [("WWW-Authenticate",
                     bearer_challenge("insufficient_scope", None, scope=DCR_SCOPE))]
-        raise OAuthError(403, "insufficient_scope", "the token lacks the dcr scope", headers)
+        status = 401 if ctx.variants.on("registration-missing-scope-401") else 403  # VARIANT: SHOULD
+        raise OAuthError(status, "insufficient_scope", "the token lacks the dcr scope", headers)
     return presented.token, record
 
 
@@ -104,21 +108,37 @@ def _check_software_statement(ctx: Context, body: dict) -> None:
 def client_information(ctx: Context, client: DynamicClient, *, secret: str | None,
                        rat: str | None, template: Template) -> dict:
     """RFC 7591 §3.2.1 / RFC 7592 §3 client information (secret and RAT when known)."""
+    variants = ctx.variants
     info: dict = {"client_id": client.client_id, "client_id_issued_at": client.issued_at}
+    if variants.on("registration-issued-at-omitted"):  # VARIANT: client_id_issued_at is OPTIONAL
+        del info["client_id_issued_at"]
     if secret is not None:
         info["client_secret"] = secret
-    if not template.device_keys:
+    if has_secret(template, client.metadata):
         info["client_secret_expires_at"] = 0  # REQUIRED with a secret; 0 = never
+        if variants.on("registration-secret-expires"):  # VARIANT: a year after issue
+            info["client_secret_expires_at"] = client.issued_at + SECRET_LIFETIME_S
     if rat is not None:
         info["registration_access_token"] = rat
     info["registration_client_uri"] = f"{ctx.config.registration_endpoint}/{client.client_id}"
-    info["registration_access_token_expires_in"] = ctx.settings.registration_token_ttl_s
+    if variants.on("management-uri-query"):  # VARIANT: the client_id as a query parameter
+        info["registration_client_uri"] = f"{ctx.config.registration_endpoint}?client_id={client.client_id}"
+    if not variants.on("registration-rat-expires-in-omitted"):  # VARIANT: Curity's member dropped
+        info["registration_access_token_expires_in"] = ctx.settings.registration_token_ttl_s
     info.update(client.metadata)
+    if variants.on("registration-extra-server-members"):  # VARIANT: server-provisioned members
+        info.update(application_type="native", id_token_signed_response_alg="RS256",
+                    x_vendor_client_class="dcr-fallback")
     return info
 
 
-def new_secret(ctx: Context, template: Template) -> str | None:
-    if template.device_keys:
+def has_secret(template: Template, metadata: dict) -> bool:
+    """Whether the client authenticates by a secret (not a device-key client, RFC 7523)."""
+    return not template.device_keys and metadata.get("token_endpoint_auth_method") != "private_key_jwt"
+
+
+def new_secret(ctx: Context, template: Template, metadata: dict | None = None) -> str | None:
+    if not has_secret(template, metadata or {}):
         return None  # BYOK: the device authenticates with private_key_jwt
     if ctx.defects.on("registration-secret-reused"):  # DEFECT: one secret per template
         with ctx.lock:
@@ -149,14 +169,24 @@ def handle(ctx: Context, request: Request) -> Response:
     if request.method != "POST":
         raise OAuthError(405, "invalid_request", "use POST", [("Allow", "POST")])
     token, record = _initial_token(ctx, request)
-    body = parse_json_object(ctx, request)
-    template = _template(ctx, body, record)
-    _check_software_statement(ctx, body)
-    metadata = registered_metadata(ctx, template, body)
+    try:
+        body = parse_json_object(ctx, request)
+        policy = ctx.config.open_registration
+        template = _template(ctx, body, record) if policy is None else None
+        _check_software_statement(ctx, body)
+        if template is None:  # a server without templates: plain RFC 7591
+            metadata = open_registration.registered_metadata(ctx, policy, body)
+            template = client_policy(policy, metadata)
+        else:
+            metadata = registered_metadata(ctx, template, body)
+    except OAuthError:
+        if ctx.variants.on("initial-token-consumed-on-rejection"):  # VARIANT: any attempt uses it
+            ctx.store.consume_token(digest(token), ctx.now())
+        raise
 
     _consume(ctx, digest(token))
     client_id = "dyn-" + secrets.token_urlsafe(16)
-    secret, rat = new_secret(ctx, template), secrets.token_urlsafe(32)
+    secret, rat = new_secret(ctx, template, metadata), secrets.token_urlsafe(32)
     now = ctx.now()
     client = DynamicClient(client_id, template.software_id, record.client_id, int(now), metadata)
     ctx.store.add_client(client, {SECRET: digest(secret) if secret else None, RAT: digest(rat)},

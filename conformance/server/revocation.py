@@ -58,9 +58,11 @@ def handle_revocation(ctx: Context, request: Request) -> Response:
     if record is None:
         if defects.on("revocation-unknown-token-400"):  # DEFECT: RFC 7009 §2.2 says 200
             raise OAuthError(400, "invalid_request", "unknown token")
-        return Response(200, headers=[("Cache-Control", "no-store")])
+        return _revoked(ctx)
     if record.client_id != client.client_id \
             and not defects.on("revocation-cross-client"):  # DEFECT: anyone revokes anything
+        if ctx.variants.on("revocation-foreign-token-200"):  # VARIANT: an invalid token for it
+            return _revoked(ctx)
         raise OAuthError(400, "unauthorized_client", "the token was not issued to this client")
     if defects.on("revocation-not-effective"):  # DEFECT: 200, but nothing happens
         pass
@@ -68,6 +70,13 @@ def handle_revocation(ctx: Context, request: Request) -> Response:
         _revoke_refresh(ctx, record)
     else:
         ctx.store.revoke_token(record.token_hash)
+    return _revoked(ctx)
+
+
+def _revoked(ctx: Context) -> Response:
+    """200 (RFC 7009 §2.2): empty, or with a JSON body the client ignores (variant)."""
+    if ctx.variants.on("revocation-json-body"):  # VARIANT: a body, ignored by the client
+        return json_response(200, {"revoked": True}, no_store=True)
     return Response(200, headers=[("Cache-Control", "no-store")])
 
 
@@ -77,7 +86,13 @@ def _caller(ctx: Context, request: Request, form: dict[str, str]) -> ClientIdent
                                   "client_assertion_type"))
     if not presents_credentials and ctx.defects.on("introspection-unauthenticated"):  # DEFECT
         return None  # treated like the introspector
-    return authenticate(ctx, request, form, ctx.config.introspection_endpoint)
+    try:
+        return authenticate(ctx, request, form, ctx.config.introspection_endpoint)
+    except OAuthError as exc:  # RFC 7662 §2.3: 401 here, also under the variant (token endpoint only)
+        if exc.error == "invalid_client" and exc.status == 400:
+            raise OAuthError(401, exc.error, exc.description,
+                             [("WWW-Authenticate", 'Basic realm="dcr-conformance"')]) from None
+        raise
 
 
 def handle_introspection(ctx: Context, request: Request) -> Response:
@@ -111,4 +126,10 @@ def handle_introspection(ctx: Context, request: Request) -> Response:
         body["cnf"] = {"jkt": record.jkt}  # RFC 9449 §6.2
     if defects.on("introspection-omits-scope"):  # DEFECT
         del body["scope"]
+    if ctx.variants.on("introspection-minimal"):  # VARIANT: every member but active is OPTIONAL
+        for name in ("token_type", "iat", "sub", "iss"):
+            body.pop(name, None)
+    if ctx.variants.on("introspection-extra-members"):  # VARIANT: service-specific members
+        body.update(aud=ctx.config.issuer, nbf=record.issued_at, jti=record.token_hash[:16],
+                    x_vendor_grant="client_credentials" if record.grant_id is None else "code")
     return json_response(200, body, no_store=True)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from urllib.parse import parse_qsl
 
 from ..vocabulary import DCR_SCOPE, DCRM_SCOPE
 from . import grants
@@ -58,11 +59,17 @@ def _granted_scope(ctx: Context, client: ClientIdentity, requested: str | None) 
                 continue
             if scope in attested:
                 if not ctx.defects.on("attestation-not-enforced"):  # DEFECT: granted without
+                    if ctx.variants.on("token-scope-narrowed"):  # VARIANT: dropped, not refused
+                        continue
                     raise OAuthError(400, "unauthorized_client", f"{scope} needs client attestation")
             elif not _SCOPE_TOKEN.match(scope) or scope not in allowed:
+                if ctx.variants.on("token-scope-narrowed"):  # VARIANT: dropped, not refused
+                    continue
                 raise OAuthError(400, "invalid_scope", "the requested scope is not allowed")
             if scope not in granted:
                 granted.append(scope)
+        if not granted and ctx.variants.on("token-scope-narrowed"):  # VARIANT: nothing remained
+            granted = list(default)
     if client.role == "main" and DCR_SCOPE in allowed and DCR_SCOPE not in granted \
             and ctx.defects.on("dcr-scope-granted-without-request"):  # DEFECT
         granted.append(DCR_SCOPE)
@@ -72,7 +79,7 @@ def _granted_scope(ctx: Context, client: ClientIdentity, requested: str | None) 
 def _dpop_required(ctx: Context, client: ClientIdentity) -> bool:
     if client.dynamic is None:
         return False
-    template = ctx.config.templates.get(client.dynamic.software_id)
+    template = ctx.config.template_of(client.dynamic)
     if template is None or not template.requires_dpop:
         return False
     return not ctx.defects.on("dpop-not-required")  # DEFECT: proof optional
@@ -82,10 +89,24 @@ def _nonce_header(ctx: Context) -> list[tuple[str, str]]:
     return [("DPoP-Nonce", ctx.nonces.issue(ctx.now()))] if ctx.settings.dpop_nonce else []
 
 
+_KNOWN_PARAMETERS = {"grant_type", "scope", "client_id", "client_secret", "client_assertion",
+                     "client_assertion_type", "code", "redirect_uri", "code_verifier", "refresh_token"}
+
+
+def _form(ctx: Context, request: Request) -> dict[str, str]:
+    """The form body (RFC 6749 §3.2), as it is read under the parameter defects."""
+    if ctx.defects.on("token-repeated-parameter-accepted"):  # DEFECT: the last value wins
+        return dict(parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True))
+    form = request.form()
+    if ctx.defects.on("token-unknown-parameter-refused") and set(form) - _KNOWN_PARAMETERS:  # DEFECT
+        raise OAuthError(400, "invalid_request", "unknown parameter")
+    return form
+
+
 def handle(ctx: Context, request: Request) -> Response:
     if request.method != "POST":
         raise OAuthError(405, "invalid_request", "use POST", [("Allow", "POST")])
-    form = request.form()
+    form = _form(ctx, request)
     grant_type = form.get("grant_type")
     if grant_type in grants.GRANTS:  # the code flow's grants (grants.py)
         return grants.handle(ctx, request, form, grant_type)
@@ -117,6 +138,11 @@ def handle(ctx: Context, request: Request) -> Response:
         token_type = "Bearer"
     body = {"access_token": access_token, "token_type": token_type, "expires_in": ttl,
             "scope": " ".join(granted)}
+    requested = (form.get("scope") or "").split()
+    if requested and set(requested) == set(granted) \
+            and ctx.variants.on("token-scope-omitted-when-identical"):  # VARIANT: scope OPTIONAL
+        del body["scope"]
+    grants.shape_token_response(ctx, body)
     if ctx.defects.on("token-issues-refresh-token"):  # DEFECT: RFC 6749 §4.4.3 SHOULD NOT
         body["refresh_token"] = secrets.token_urlsafe(32)
     headers = _nonce_header(ctx) if jkt else []

@@ -16,7 +16,7 @@ import pytest
 from conformance.catalogue import SERVER_CHECKS, CheckInfo, register
 from conformance.requirements import MUST, SHOULD, requirement
 
-__all__ = ["CHECKS", "STEPS", "CheckInfo", "check"]
+__all__ = ["CHECKS", "NOT_APPLICABLE", "STEPS", "CheckInfo", "check", "not_applicable"]
 
 STEPS = ("token", "register", "use", "manage", "revoke")
 _STEP_OF_PREFIX = {"META": "token", "TOK": "token", "REG": "register", "USE": "use", "MGT": "manage", "REV": "revoke"}
@@ -24,6 +24,15 @@ _STEP_OF_PREFIX = {"META": "token", "TOK": "token", "REG": "register", "USE": "u
 
 #: The server-side checks of the catalogue's one registry, by id.
 CHECKS = SERVER_CHECKS
+
+#: The prefix of a skip reason that says the check observed nothing to judge (the harness shows it
+#: as ``n/a``, apart from ``not claimed``).
+NOT_APPLICABLE = "not applicable: "
+
+
+def not_applicable(what: str) -> None:
+    """End the test as "not applicable": nothing to judge was observed (never "passed")."""
+    pytest.skip(NOT_APPLICABLE + what)
 
 
 def check(

@@ -18,12 +18,14 @@ from conformance.oracles.failures import CheckFailure, PrerequisiteFailure
 from conformance.oracles.token_response import token_success
 
 PREREQUISITE = "prerequisite: "
+#: RFC 6749 §4.1.3: the code is exchanged for tokens (DCR-USE-012 owns it).
+CODE_EXCHANGE = "RFC6749-4.1.3"
 
 
-def _stop(message: str, exchange, prerequisite: bool) -> None:
+def _stop(message: str, exchange, prerequisite: bool, requirement: str | None = None) -> None:
     if prerequisite:
         detail = "" if exchange is None else "\n  " + exchange.describe().replace("\n", "\n  ")
-        raise PrerequisiteFailure(PREREQUISITE + message + detail)
+        raise PrerequisiteFailure(PREREQUISITE + message + detail, requirement)
     fail(message, "the HAAPI flow to end in an oauth-authorization-response with a code", exchange)
 
 
@@ -32,7 +34,7 @@ def authorize(dcr_session, dyn, *, prerequisite: bool = False) -> tuple[HaapiRes
     haapi = dcr_session.use(dyn)
     token = access_token_of(haapi)
     if token is None or haapi.status != 200:
-        _stop("the dynamic client got no HAAPI access token", haapi, prerequisite=True)
+        _stop("the dynamic client got no HAAPI access token", haapi, prerequisite=True, requirement="RFC6749-5.1")
     pkce, state = Pkce.generate(), secrets.token_urlsafe(12)
     try:
         result = dcr_session.haapi_login(dyn, token, pkce, state)
@@ -45,9 +47,10 @@ def authorize(dcr_session, dyn, *, prerequisite: bool = False) -> tuple[HaapiRes
 def exchange(dcr_session, dyn, result: HaapiResult, pkce: Pkce, what: str) -> dict:
     """The code exchange with the client's DPoP key: a DPoP-bound token and a refresh token."""
     ex = dcr_session.exchange_code(dyn, result.code, pkce)
-    body = token_success(ex, what, token_type="DPoP")
+    body = token_success(ex, what, token_type="DPoP", requirement=CODE_EXCHANGE)
     expect(isinstance(body.get("refresh_token"), str) and body["refresh_token"],
-           f"{what}: no refresh_token", "a refresh_token to refresh the user's tokens with (RFC 6749 §5.1)", ex)
+           f"{what}: no refresh_token", "a refresh_token to refresh the user's tokens with (RFC 6749 §5.1)", ex,
+           requirement=CODE_EXCHANGE)
     return body
 
 
@@ -57,4 +60,4 @@ def user_tokens(dcr_session, dyn) -> dict:
     try:
         return exchange(dcr_session, dyn, result, pkce, "code exchange")
     except CheckFailure as exc:
-        raise PrerequisiteFailure(PREREQUISITE + str(exc)) from None
+        raise PrerequisiteFailure(PREREQUISITE + str(exc), exc.requirements) from None

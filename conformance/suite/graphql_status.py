@@ -49,7 +49,7 @@ def status_api(dcr_session: DcrSession) -> StatusApi:
     token, got = dcr_session.management_token(settings.scope)  # added to the redactor by the session
     if token is None:
         raise PrerequisiteFailure(f"prerequisite: the management client got no token for scope "
-                                  f"{settings.scope!r}\n  " + got.describe().replace("\n", "\n  "))
+                                  f"{settings.scope!r}\n  " + got.describe().replace("\n", "\n  "), "CURITY-DCRM-MANAGER")
     endpoint = profile.graphql_endpoint
     ex = dcr_session.transport.send(dcr_graphql.introspection_request(endpoint, token))
     data = graphql_data(ex, "introspection of the DCR GraphQL schema")

@@ -20,6 +20,24 @@ from conformance.oracles import client_assertion
 from conformance.oracles.failures import CheckFailure
 from conformance.suite.check import check
 from conformance.vocabulary import JWT_METHODS
+from conformance.catalogue import allowed as ok, declare_answers, forbidden as no
+
+
+# The answers the specs allow and forbid, per check (rendered into docs/catalogue.md).
+ANSWERS = declare_answers({
+    "DCR-FUZZ-002": (
+        ok("accept or refuse an assertion RFC 7523 leaves open (no jti, unknown claims or headers: accept)",
+           "RFC 7523 §3", "MAY", "The JWT MAY contain a \"jti\" (JWT ID) claim that provides a unique identifier for the "
+           "token."),
+        ok("a jti-less assertion accepted twice (a replay only when the profile claims OIDC client authentication)",
+           "RFC 7523 §3", "MAY", "The authorization server MAY ensure that JWTs are not replayed by maintaining the set "
+           "of used \"jti\" values"),
+        no("an invalid assertion accepted; a refusal with a status other than 400/401 or a code other than "
+           "invalid_client / invalid_request", "RFC 7523 §3.2", "MUST", "The value of the \"error\" parameter MUST be "
+           "the \"invalid_client\" error code."),
+        no("the same jti accepted twice", "[claims] jwt_replay_rejected", "claim", "assertions are single use"),
+    ),
+})
 
 
 def _shown_assertion(spec) -> str:
@@ -49,7 +67,10 @@ class AssertionAttempt:
             if any(p.target == "replay" for p in case.perturbations):
                 again = self.dcr_session.transport.send(spec)
                 self.sent += 1
-                replay = client_assertion.replay_verdict(accepted, self.profile.claims.jwt_replay_rejected)
+                has_jti = not any(p.target == "jti" and p.variant in ("omit", "empty") for p in case.perturbations)
+                replay = client_assertion.replay_verdict(
+                    accepted, self.profile.claims.jwt_replay_rejected, has_jti=has_jti,
+                    oidc_client_authentication=self.profile.claims.oidc_client_authentication)
                 client_assertion.judge_assertion(replay, again, f"{what}, sent a second time")
         except CheckFailure as failure:
             shown = self.dcr_session.transport.redactor.redact_text(f"{case.describe()}\n  assertion: {_shown_assertion(spec)}")

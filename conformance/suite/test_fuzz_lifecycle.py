@@ -9,6 +9,22 @@ from conformance.fuzz.lifecycle import LifecycleContext, bind
 from conformance.fuzz.pool import TokenPool
 from conformance.fuzz.run import run_machine
 from conformance.suite.check import check
+from conformance.catalogue import allowed as ok, declare_answers, forbidden as no
+
+
+# The answers the specs allow and forbid, per check (rendered into docs/catalogue.md).
+ANSWERS = declare_answers({
+    "DCR-FUZZ-003": (
+        ok("any order of registrations, reads, updates, deletes answered as RFC 7591 / RFC 7592 allow",
+           "RFC 7592 §2.1", "MAY", "Some values in the response ... MAY be different from those in the initial "
+           "registration response."),
+        no("two clients from one initial token; a deleted client working again or taking another with it; a scope "
+           "outside the template", "[claims] registration_management", "claim",
+           "CURITY-DCR-ONCE, CURITY-DCR-REVOKE, the template's bounds"),
+        no("a deleted client readable", "RFC 7592 §2.1", "MUST", "If the client does not exist on this server, the "
+           "server MUST respond with HTTP 401 Unauthorized"),
+    ),
+})
 
 
 @check("DCR-FUZZ-003", "CURITY-DCR-ONCE", "RFC7592-2.1", "RFC7592-2.2", "RFC7592-2.3", "CURITY-DCR-REVOKE",

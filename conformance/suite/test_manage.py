@@ -13,10 +13,106 @@ from conformance.oracles.expect import error_response, expect, refused, status_i
 from conformance.oracles.failures import PrerequisiteFailure
 from conformance.oracles.token_response import scopes, token_success
 from conformance.requirements import SHOULD
-from conformance.suite import code_flow
-from conformance.suite.check import check
+from conformance.suite import code_flow, steps
+from conformance.suite.check import check, not_applicable
 from conformance.suite.expiry import AGING_MARGIN_S
 from conformance.vocabulary import DCRM_SCOPE
+from conformance.catalogue import allowed as ok, declare_answers, forbidden as no
+
+
+# The answers the specs allow and forbid, per check (rendered into docs/catalogue.md).
+_MAY_DIFFER = ("RFC 7592 §2.1", "MAY", "Some values in the response, including the \"client_secret\" and "
+               "\"registration_access_token\", MAY be different from those in the initial registration response. If the "
+               "authorization server includes a new client secret and/or registration access token in its response, the "
+               "client MUST immediately discard its previous client secret and/or registration access token.")
+_UNKNOWN_401 = ("RFC 7592 §2.1", "MUST", "If the client does not exist on this server, the server MUST respond with "
+                "HTTP 401 Unauthorized and the registration access token used to make this request SHOULD be "
+                "immediately revoked.")
+_FORBIDDEN_403 = ("RFC 7592 §2.1", "MUST", "If the client does not have permission to read its record, the server MUST "
+                  "return an HTTP 403 Forbidden.")
+_DELETE_204 = ("RFC 7592 §2.3", "MUST", "If a client has been successfully deprovisioned, the authorization server MUST "
+               "respond with an HTTP 204 No Content message.")
+_NO_OVERWRITE = ("RFC 7592 §2.2", "MUST NOT", "The client MUST NOT be allowed to overwrite its existing client secret "
+                 "with its own chosen value.")
+ANSWERS = declare_answers({
+    "DCR-MGT-001": (
+        ok("200 with the client; new secret and/or token, or the same ones", *_MAY_DIFFER),
+        no("another client_id, another software_id", "RFC 7592 §2.1", "MUST", "the server responds with ... the client "
+           "information response (RFC 7591 §3.2.1: all registered metadata)"),
+        no("nothing rotated when the profile claims rotation on read", "[claims] rotates_credentials_on_read", "claim",
+           "a read returns a new client secret and/or registration access token"),
+    ),
+    "DCR-MGT-002": (
+        ok("the replaced token 401, the replaced secret invalid_client, the new secret working", *_MAY_DIFFER),
+        no("a replaced credential still working", "[claims] rotates_credentials_on_read", "claim",
+           "rotation replaces the old credentials"),
+    ),
+    "DCR-MGT-003": (
+        ok("401 with a Bearer challenge", "RFC 6750 §3", "MUST", "the resource server MUST include the HTTP "
+           "\"WWW-Authenticate\" response header field"),
+        no("200, or 401 without a challenge", "RFC 7592 §2.1", "MUST", "the client makes an HTTP GET request to the "
+           "client configuration endpoint, authenticating with its registration access token"),
+    ),
+    "DCR-MGT-004": (
+        ok("401 (the token is not valid for this client) or 403", *_FORBIDDEN_403),
+        no("200, or a refusal disclosing client A's data", *_FORBIDDEN_403),
+    ),
+    "DCR-MGT-005": (
+        ok("401 (403 tolerated) at the server's URI for the client with the client_id replaced", *_UNKNOWN_401),
+        ok("not applicable when the registration_client_uri does not hold the client_id", "RFC 7592 §2", "MUST",
+           "The location of this endpoint is communicated to the client through the \"registration_client_uri\" member"),
+        no("200 or 404 for an unknown client, the deleted client still readable", *_UNKNOWN_401),
+    ),
+    "DCR-MGT-006": (
+        ok("200 with the client (new secret and/or token allowed)", "RFC 7592 §2.2", "MUST", "the server responds with "
+           "an HTTP 200 OK ... and a payload ... same as the client information response"),
+        no("another client_id, metadata missing from the response, the client no longer working", "RFC 7591 §3.2.1",
+           "MUST", "the authorization server MUST return all registered metadata about the client"),
+    ),
+    "DCR-MGT-007": (
+        ok("400/401/403 refusal with an error, the client unchanged", "RFC 7592 §2.2", "MUST", "The client MUST include "
+           "its \"client_id\" field in the request, and it MUST be the same as its currently issued client identifier."),
+        no("200 for another client_id", "RFC 7592 §2.2", "MUST", "it MUST be the same as its currently issued client "
+           "identifier"),
+    ),
+    "DCR-MGT-008": (
+        ok("a refusal, or 200 with the field ignored", *_NO_OVERWRITE),
+        no("the chosen secret or token adopted, or the chosen secret authenticating", *_NO_OVERWRITE),
+    ),
+    "DCR-MGT-009": (
+        ok("a refusal with an error, or 200 with the scope clipped", "RFC 7591 §3.2.1", "MAY", "The authorization server "
+           "MAY reject or replace any of the client's requested metadata values"),
+        no("a scope outside the template", "[claims] (templates)", "claim", "the template bounds the scope "
+           "(CURITY-TEMPLATE-1)"),
+    ),
+    "DCR-MGT-010": (
+        ok("204 with no body", *_DELETE_204),
+        no("another status, or a body", *_DELETE_204),
+    ),
+    "DCR-MGT-011": (
+        ok("invalid_client for the deleted client; 401 for its registration access token", *_UNKNOWN_401),
+        no("the deleted client or its token still working", *_UNKNOWN_401),
+    ),
+    "DCR-MGT-012": (
+        ok("tokens of the deleted client inactive; its refresh token refused (invalid_grant or invalid_client)",
+           "RFC 7592 §2.3", "SHOULD", "the authorization server SHOULD immediately invalidate all existing authorization "
+           "grants and currently-active tokens associated with this client"),
+        no("a token of the deleted client still active (a warning)", "RFC 7592 §2.3", "SHOULD",
+           "SHOULD immediately invalidate ... currently-active tokens"),
+    ),
+    "DCR-MGT-013": (
+        ok("a refused dcrm request (invalid_scope, unauthorized_client) or a token without dcrm that cannot manage",
+           "RFC 6749 §3.3", "MAY", "The authorization server MAY fully or partially ignore the scope requested"),
+        no("a main client managing a client; a management client unable to", "[claims] management_clients", "claim",
+           "a management client's dcrm token reads and deletes any dynamic client (CURITY-DCRM-MANAGER)"),
+    ),
+    "DCR-MGT-014": (
+        ok("401 with a challenge for read and update, 204 for delete", "RFC 6750 §3", "MUST", "the resource server MUST "
+           "include the HTTP \"WWW-Authenticate\" response header field"),
+        no("a read or update accepted, credentials in the refusal, the delete refused",
+           "[claims] registration_token_read_write_ttl_s", "claim", "an older registration access token may only DELETE"),
+    ),
+})
 
 MANAGED = ("registration_management",)
 MANAGERS = MANAGED + ("management_clients",)
@@ -29,8 +125,11 @@ def _get(dcr_session, uri: str, token: str | None) -> object:
     return dcr_session.transport.send(RequestSpec("GET", uri, headers))
 
 
-def _works(dcr_session, dyn, what: str) -> None:
-    token_success(dcr_session.use(dyn), what, token_type="DPoP" if dcr_session.profile.use.dpop else "Bearer")
+def _works(dcr_session, dyn, what: str, requirement: str) -> None:
+    """The client still gets tokens: a refusal is the check's own ``requirement``; a fault of the
+    answer otherwise (RFC 6749 §5.1) is another check's and blocks this one."""
+    token_success(dcr_session.use(dyn), what, token_type=steps.token_type(dcr_session.profile),
+                  requirement=requirement)
 
 
 @check("DCR-MGT-001", "RFC7592-2.1", claims=MANAGED)
@@ -44,11 +143,14 @@ def test_read_returns_the_client(dcr_session, profile, registered):
     expect(body.get("software_id") in (None, profile.template.software_id), "software_id changed",
            "the registered metadata", ex)
     if profile.claims.rotates_credentials_on_read:
-        expect(body.get("registration_access_token") not in (None, old_rat),
-               "no new registration_access_token", "a rotated registration access token (claimed)", ex)
-        if old_secret:
-            expect(body.get("client_secret") not in (None, old_secret), "no new client_secret",
-                   "a rotated client_secret (claimed)", ex)
+        # RFC 7592 §2.1: "If the authorization server includes a new client secret and/or registration
+        # access token in its response, the client MUST immediately discard its previous client secret
+        # and/or registration access token": either one rotating is rotation.
+        new_rat, new_secret = body.get("registration_access_token"), body.get("client_secret")
+        rat_rotated = isinstance(new_rat, str) and new_rat != "" and new_rat != old_rat
+        secret_rotated = bool(old_secret) and isinstance(new_secret, str) and new_secret not in ("", old_secret)
+        expect(rat_rotated or secret_rotated, "neither a new registration_access_token nor a new client_secret",
+               "a rotated registration access token and/or client_secret (claimed; RFC 7592 §2.1)", ex)
 
 
 @check("DCR-MGT-002", "RFC7592-2.1", claims=MANAGED + ("rotates_credentials_on_read",))
@@ -64,7 +166,7 @@ def test_rotated_credentials_replace_the_old(dcr_session, registered):
     if rotation.secret_rotated:
         stale = dcr_session.use(registered, secret_override=rotation.old_client_secret)
         error_response(stale, {400, 401}, {"invalid_client"}, "token request with the secret replaced by rotation")
-    _works(dcr_session, registered, "token request with the rotated secret")
+    _works(dcr_session, registered, "token request with the rotated secret", "RFC7592-2.1")
 
 
 @check("DCR-MGT-003", "RFC7592-2.1", "RFC6750-3", claims=MANAGED)
@@ -90,9 +192,15 @@ def test_unknown_client_is_401(dcr_session, registered):
     """GET on the URI of a client that does not exist gets 401 (403 tolerated), also with a once-valid token."""
     # RFC 7592 §2.1 lets the server revoke the token used here, so it is a deleted client's token:
     # probing with a live client's token could leave that client undeletable.
-    status_in(dcr_session.delete(registered), 204, "RFC 7592 delete of the probe client")
-    base = registered.registration_client_uri.rsplit("/", 1)[0]
-    ex = _get(dcr_session, f"{base}/no-such-client-{secrets.token_hex(4)}", registered.registration_access_token)
+    # RFC 7592 §2: the endpoint's location "is communicated to the client through the
+    # "registration_client_uri" member"; its shape is the server's. The unknown client's URI is the
+    # one the server gave with the client_id replaced, so the answer is the server's for an unknown client.
+    uri, client_id = registered.registration_client_uri, registered.client_id
+    if client_id not in uri:
+        not_applicable("the registration_client_uri does not hold the client_id: no unknown client's URI to build")
+    status_in(dcr_session.delete(registered), 204, "RFC 7592 delete of the probe client", requirement="RFC7592-2.3")
+    head, _, tail = uri.rpartition(client_id)
+    ex = _get(dcr_session, f"{head}no-such-client-{secrets.token_hex(4)}{tail}", registered.registration_access_token)
     status_in(ex, {401, 403}, "read of a client that does not exist")
     own = _get(dcr_session, registered.registration_client_uri, registered.registration_access_token)
     status_in(own, 401, "read of the deleted client with its registration access token")
@@ -108,7 +216,7 @@ def test_update_with_full_metadata(dcr_session, registered):
     for key in ("grant_types", "token_endpoint_auth_method", "scope"):
         expect(key in body or (key == "token_endpoint_auth_method" and "token_endpoint_auth_methods" in body),
                f"{key} is missing from the update response", "all registered metadata", ex)
-    _works(dcr_session, registered, "token request after the update")
+    _works(dcr_session, registered, "token request after the update", "RFC7592-2.2")
 
 
 @check("DCR-MGT-007", "RFC7592-2.2", claims=MANAGED)
@@ -117,7 +225,7 @@ def test_update_with_another_client_id_is_refused(dcr_session, registered):
     spec = management.update_request(registered, {"client_id": "another-" + secrets.token_hex(4)})
     ex = dcr_session.transport.send(spec)
     refused(ex, "update naming another client_id", statuses={400, 401, 403})
-    _works(dcr_session, registered, "token request after the refused update")
+    _works(dcr_session, registered, "token request after the refused update", "RFC7592-2.2")
 
 
 @check("DCR-MGT-008", "RFC7592-2.2", claims=MANAGED)
@@ -129,8 +237,8 @@ def test_update_cannot_set_server_fields(dcr_session, registered, field):
     ex = dcr_session.transport.send(management.update_request(registered, {field: chosen}))
     if ex.status == 200:
         management.adopt_rotation(registered, ex)
-        body = ex.json() or {}
-        expect(body.get(field) != chosen, f"the server adopted the client's chosen {field}",
+        body = success(ex, 200, f"update setting {field}")
+        expect(body.get(field) != chosen, f"the update response returns the client's chosen {field}",
                f"a refusal, or {field} ignored", ex)
     else:
         refused(ex, f"update setting {field}", statuses={400, 401, 403})
@@ -140,7 +248,7 @@ def test_update_cannot_set_server_fields(dcr_session, registered, field):
                attempt)
 
 
-@check("DCR-MGT-009", "RFC7592-2.2", "CURITY-TEMPLATE-1", claims=MANAGED)
+@check("DCR-MGT-009", "RFC7592-2.2", "CURITY-TEMPLATE-1", claims=MANAGED, needs=("template",))
 def test_update_cannot_widen_the_client(dcr_session, profile, registered):
     """PUT widening scope beyond the template is refused or clipped; never broader."""
     outside = "outside-" + secrets.token_hex(3)
@@ -150,8 +258,8 @@ def test_update_cannot_widen_the_client(dcr_session, profile, registered):
         error_response(ex, {400, 401, 403}, {"invalid_client_metadata", "invalid_redirect_uri", "invalid_token",
                                                  "insufficient_scope"}, "update widening the scope")
         return
-    granted = scopes((ex.json() or {}).get("scope"))
-    expect(outside not in granted, f"the updated client holds scope {sorted(granted)}",
+    granted = scopes(success(ex, 200, "update widening the scope").get("scope"))
+    expect(outside not in granted, f"the update response registers scope {sorted(granted)}",
            "no scope outside the template", ex)
 
 
@@ -179,11 +287,10 @@ def test_deleted_client_is_gone(dcr_session, registered):
        claims=MANAGED + ("deleted_client_tokens_inactive", "introspection"), needs=("introspector",))
 def test_deleted_clients_tokens_stop_working(dcr_session, registered):
     """Access tokens issued before DELETE introspect as inactive afterwards."""
-    token = access_token_of(dcr_session.use(registered))
-    expect(token, "prerequisite: the dynamic client got no token", "a token", None)
-    status_in(dcr_session.delete(registered), 204, "RFC 7592 delete")
+    token = steps.setup_use(dcr_session, registered)["access_token"]
+    status_in(dcr_session.delete(registered), 204, "RFC 7592 delete", requirement="RFC7592-2.3")
     ex = dcr_session.introspect(token)
-    body = success(ex, 200, "introspection of a token of the deleted client")
+    body = success(ex, 200, "introspection of a token of the deleted client", requirement="RFC7662-2.2")
     expect(body.get("active") is False, f"active is {body.get('active')!r}", "active: false", ex)
 
 
@@ -192,7 +299,7 @@ def test_deleted_clients_tokens_stop_working(dcr_session, registered):
 def test_deleted_clients_refresh_tokens_stop_working(dcr_session, registered):
     """A refresh token issued before DELETE is refused afterwards with invalid_grant or invalid_client."""
     tokens = code_flow.user_tokens(dcr_session, registered)
-    status_in(dcr_session.delete(registered), 204, "RFC 7592 delete")
+    status_in(dcr_session.delete(registered), 204, "RFC 7592 delete", requirement="RFC7592-2.3")
     ex = dcr_session.refresh(registered, tokens["refresh_token"])
     refused(ex, "refresh with a refresh token of the deleted client", statuses={400, 401},
             errors={"invalid_grant", "invalid_client"})
@@ -203,6 +310,7 @@ def test_deleted_clients_refresh_tokens_stop_working(dcr_session, registered):
 def test_management_client_manages_any_client(dcr_session, registered):
     """A management client's dcrm token reads and deletes any dynamic client, whose credentials then stop working."""
     token, got = dcr_session.management_token()
+    status_in(got, 200, "the management client's token request for scope dcrm")  # CURITY-DCRM-MANAGER
     token_success(got, "the management client's token request for scope dcrm", scope_contains=DCRM_SCOPE)
     read = _get(dcr_session, registered.registration_client_uri, token)
     management.adopt_rotation(registered, read)  # were the client's credentials rotated, keep up
@@ -227,7 +335,7 @@ def test_main_client_gets_no_dcrm(dcr_session, profile, main_client, register):
         return
     dcr_session.transport.redactor.add_secret(token)
     granted = (got.json() or {}).get("scope")
-    expect(DCRM_SCOPE not in scopes(granted), f"a main client was granted scope {granted!r}",
+    expect(DCRM_SCOPE not in scopes(granted), f"the token response to a main client names scope {granted!r}",
            "no dcrm scope for a client that is not a management client", got)
     victim = register()
     probe = _get(dcr_session, victim.registration_client_uri, token)
@@ -246,9 +354,10 @@ def _no_credentials(ex, what: str) -> None:
 def test_old_registration_token_can_only_delete(dcr_session, dcr_state, profile, aged_client):
     """A registration access token older than read-write-ttl cannot read or update the client, but still deletes it."""
     dyn, exchanges = aged_client.value
-    if dyn is None:
-        raise PrerequisiteFailure("prerequisite: the registration of the client to age failed\n  " + "\n  ".join(
-            ex.describe().replace("\n", "\n  ") for ex in exchanges))
+    steps.initial_token_answer(exchanges[0], "the initial token request for the client to age")
+    if len(exchanges) < 2:
+        raise PrerequisiteFailure("prerequisite: no registration of the client to age was sent")
+    steps.registration_answer(dcr_session, dyn, exchanges[1])
     ttl = profile.claims.registration_token_read_write_ttl_s
     aged_client.wait_until_older_than(ttl + AGING_MARGIN_S, dcr_state.max_wait_s,
                                       f"registration_token_read_write_ttl_s = {ttl}")
@@ -260,7 +369,8 @@ def test_old_registration_token_can_only_delete(dcr_session, dcr_state, profile,
     update = dcr_session.update(dyn, {"client_name": "dcr-conformance aged " + secrets.token_hex(4)})
     status_in(update, 401, f"update with {what}")
     _no_credentials(update, f"update with {what}")
-    _works(dcr_session, dyn, "token request after the refused read and update (nothing may have rotated)")
+    _works(dcr_session, dyn, "token request after the refused read and update (nothing may have rotated)",
+           "CURITY-DCRM-RWTTL")
     status_in(dcr_session.delete(dyn), 204, f"delete with {what}")
     ex = dcr_session.use(dyn)
     error_response(ex, {400, 401}, {"invalid_client"}, "token request by the client deleted with its old token")

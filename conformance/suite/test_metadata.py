@@ -7,10 +7,57 @@ from urllib.parse import urlsplit
 from conformance.client.discovery import metadata_answer
 from conformance.client.http import Exchange
 from conformance.oracles.expect import expect
+from conformance.oracles.failures import prerequisite
 from conformance.oracles.metadata import metadata_document
 from conformance.requirements import SHOULD
-from conformance.suite.check import check
+from conformance.suite.check import check, not_applicable
 from conformance.vocabulary import JWT_METHODS, MTLS_METHODS
+from conformance.catalogue import allowed as ok, declare_answers, forbidden as no
+
+
+# The answers the specs allow and forbid, per check (rendered into docs/catalogue.md).
+ANSWERS = declare_answers({
+    "DCR-META-001": (
+        ok("200 JSON at /.well-known/oauth-authorization-server or /.well-known/openid-configuration, issuer identical",
+           "RFC 8414 §3.3", "MUST", 'The "issuer" value returned MUST be identical to the authorization server\'s '
+           'issuer identifier value into which the well-known URI string was inserted'),
+        ok("extra members", "RFC 8414 §3.2", "MAY", "Claims that return multiple values are represented as JSON "
+           "arrays ... Additional metadata parameters MAY also be used"),
+        no("another issuer, no token_endpoint, a registration_endpoint that is not an absolute https URL",
+           "RFC 8414 §2", "REQUIRED", "issuer REQUIRED ... token_endpoint URL of the authorization server's token "
+           "endpoint ... This is REQUIRED unless only the implicit grant type is supported."),
+    ),
+    "DCR-META-002": (
+        ok("token_endpoint_auth_methods_supported listing the method, or omitted for client_secret_basic",
+           "RFC 8414 §2", "OPTIONAL", 'token_endpoint_auth_methods_supported OPTIONAL. JSON array ... If omitted, '
+           'the default is "client_secret_basic"'),
+        no("a JWT method without token_endpoint_auth_signing_alg_values_supported, or with none in it", "RFC 8414 §2",
+           "MUST", 'This metadata entry MUST be present if either of these authentication methods are specified ... '
+           'The value "none" MUST NOT be used.'),
+    ),
+    "DCR-META-003": (
+        ok("mtls_endpoint_aliases absent, or no mTLS method advertised (not applicable)", "RFC 8705 §5", "OPTIONAL",
+           "mtls_endpoint_aliases OPTIONAL. A JSON object containing alternative authorization server endpoints"),
+        no("mtls_endpoint_aliases not an object, or holding URLs that are not absolute https", "RFC 8705 §5", "MUST",
+           "A JSON object containing alternative authorization server endpoints ... endpoint parameters ... defined in "
+           "Section 2 of [RFC8414] (URLs; RFC 6749 §3.2: TLS MUST be used)"),
+        no("token_endpoint_auth_methods_supported that is not an array", "RFC 8414 §2", "MUST",
+           "token_endpoint_auth_methods_supported OPTIONAL. JSON array containing a list of client authentication "
+           "methods"),
+    ),
+    "DCR-META-004": (
+        ok("dpop_signing_alg_values_supported omitted, or an array of asymmetric algorithms", "RFC 9449 §5.1",
+           "OPTIONAL", "dpop_signing_alg_values_supported: A JSON array containing a list of the JWS alg values ... "
+           "supported by the authorization server for DPoP proof JWTs."),
+        no("none or an HS algorithm listed (a warning)", "RFC 9449 §4.2", "MUST NOT", "alg: ... It MUST NOT be none or "
+           "an identifier for a symmetric algorithm (MAC). (Listed in metadata: the check is SHOULD-level)"),
+        no("a claimed revocation or introspection endpoint not advertised (a warning)", "RFC 8414 §2", "OPTIONAL",
+           "revocation_endpoint OPTIONAL ... introspection_endpoint OPTIONAL (the profile claims the endpoint)"),
+        no("no metadata document, a member of the wrong type (an error, whatever the level)", "RFC 8414 §3.2", "MUST",
+           'A successful response MUST use the 200 OK HTTP status code and return a JSON object using the '
+           '"application/json" content type'),
+    ),
+})
 
 
 def _metadata(dcr_session, profile) -> tuple[dict, Exchange]:
@@ -53,15 +100,26 @@ def test_metadata_advertises_the_main_client_method(dcr_session, profile, main_c
                "no 'none' in the list", ex)
 
 
+def _typed(doc: dict, key: str, kind: type, ex: Exchange) -> None:
+    """A member, when present, has its RFC type (RFC 8414 §2 / RFC 8705 §5 / RFC 9449 §5.1): a member
+    of the wrong type is a broken document, never "not advertised"."""
+    if key in doc:
+        expect(isinstance(doc[key], kind), f"{key} is {doc[key]!r}",
+               f"a JSON {'array' if kind is list else 'object' if kind is dict else 'string'}", ex)
+
+
 @check("DCR-META-003", "RFC8705-5", per_profile=True, needs=("issuer",))
 def test_mtls_endpoint_aliases_are_absolute_https(dcr_session, profile):
     """When mTLS methods are advertised, mtls_endpoint_aliases (if present) is an object of absolute https URLs."""
     doc, ex = _metadata(dcr_session, profile)
+    _typed(doc, "token_endpoint_auth_methods_supported", list, ex)
+    _typed(doc, "mtls_endpoint_aliases", dict, ex)
     methods = set(doc.get("token_endpoint_auth_methods_supported", []))
     aliases = doc.get("mtls_endpoint_aliases")
-    if not (set(MTLS_METHODS) & methods) or aliases is None:
-        return
-    expect(isinstance(aliases, dict), f"mtls_endpoint_aliases is {type(aliases).__name__}", "a JSON object", ex)
+    if not set(MTLS_METHODS) & methods:
+        not_applicable("no mTLS authentication method is advertised")
+    if aliases is None:
+        not_applicable("no mtls_endpoint_aliases in the metadata (RFC 8705 §5: OPTIONAL)")
     bad = {k: v for k, v in aliases.items() if not _absolute_https(v)}
     expect(not bad, f"mtls_endpoint_aliases has entries that are not absolute https URLs: {bad!r}",
            "absolute https URLs only", ex)
@@ -70,11 +128,14 @@ def test_mtls_endpoint_aliases_are_absolute_https(dcr_session, profile):
 @check("DCR-META-004", "RFC9449-5.1", level=SHOULD, step="use", per_profile=True, needs=("issuer",))
 def test_dpop_algorithms_and_optional_endpoints(dcr_session, profile):
     """DPoP algorithms are asymmetric, and the revocation and introspection endpoints the profile claims are advertised."""
-    doc, ex = _metadata(dcr_session, profile)
+    with prerequisite():  # a broken document is an error of the check, not a SHOULD finding
+        doc, ex = _metadata(dcr_session, profile)
+        _typed(doc, "dpop_signing_alg_values_supported", list, ex)
+        for key in ("revocation_endpoint", "introspection_endpoint"):
+            _typed(doc, key, str, ex)
     algs = doc.get("dpop_signing_alg_values_supported")
     if algs is not None:
-        expect(isinstance(algs, list) and "ES256" in algs,
-               f"dpop_signing_alg_values_supported is {algs!r}", "a list containing ES256", ex)
+        expect(algs, "dpop_signing_alg_values_supported is empty", "the JWS algorithms supported (RFC 9449 §5.1)", ex)
         weak = [a for a in algs if a == "none" or str(a).startswith("HS")]
         expect(not weak, f"dpop_signing_alg_values_supported lists {weak!r}", "asymmetric algorithms only", ex)
     for claim, key in (("revocation", "revocation_endpoint"), ("introspection", "introspection_endpoint")):

@@ -12,21 +12,98 @@ from conformance.oracles.expect import error_response, expect, refused, should, 
 from conformance.oracles.failures import PrerequisiteFailure
 from conformance.oracles.token_response import token_success
 from conformance.requirements import SHOULD
-from conformance.suite import code_flow
+from conformance.suite import code_flow, steps
 from conformance.suite.check import check
 from conformance.suite.graphql_status import status_api
+from conformance.catalogue import allowed as ok, declare_answers, forbidden as no
+
+
+# The answers the specs allow and forbid, per check (rendered into docs/catalogue.md).
+_REVOKED_200 = ("RFC 7009 §2.2", "MUST", "The authorization server responds with HTTP status code 200 if the token "
+                "has been revoked successfully or if the client submitted an invalid token.")
+ANSWERS = declare_answers({
+    "DCR-REV-001": (
+        ok("400/401 invalid_client for the revoked client; the other client still gets tokens", "RFC 6749 §5.2", "MUST",
+           "invalid_client: Client authentication failed (e.g., unknown client ...)"),
+        no("a token for the revoked client, or the other client refused", "[claims] dcr_graphql_status", "claim",
+           "a client set to revoked through the DCR GraphQL API gets no token; others are untouched"),
+    ),
+    "DCR-REV-002": (
+        ok("400/401 invalid_client or unauthorized_client while inactive; a token once active again", "RFC 6749 §5.2",
+           "MUST", "invalid_client ... unauthorized_client: The authenticated client is not authorized to use this "
+           "authorization grant type."),
+        no("a token while inactive, or none once active", "[claims] dcr_graphql_status", "claim",
+           "an inactive client is refused until set active again"),
+    ),
+    "DCR-REV-003": (
+        ok("204 for A; B and the main client keep working", "RFC 7592 §2.3", "MUST", "If a client has been "
+           "successfully deprovisioned, the authorization server MUST respond with an HTTP 204 No Content message."),
+        no("B or the main client refused after A's deletion", "[claims] registration_management", "claim",
+           "deleting one per-device client spares the others (CURITY-DCR-REVOKE)"),
+    ),
+    "DCR-REV-004": (
+        ok("401 at the resource for a token issued before the revocation", "RFC 6750 §3.1", "SHOULD",
+           "invalid_token ... The resource SHOULD respond with the HTTP 401 (Unauthorized) status code."),
+        no("the token still works (a warning)", "Curity DCR GraphQL API", "SHOULD",
+           "a revoked client's tokens stop working (CURITY-DCRGQL-REVOKE-S)"),
+    ),
+    "DCR-REV-005": (
+        ok("200 to the revocation, any body", *_REVOKED_200),
+        no("the revoked token still active, the refresh still working, its access token still active (a warning)",
+           "RFC 7009 §2.1", "SHOULD", "If the particular token is a refresh token and the authorization server "
+           "supports the revocation of access tokens, then the authorization server SHOULD also invalidate all access "
+           "tokens based on the same authorization grant"),
+    ),
+    "DCR-REV-006": (
+        ok("200, any body", *_REVOKED_200),
+        no("an error status for an unknown token", "RFC 7009 §2.2", "MUST", "Note: invalid tokens do not cause an error "
+           "response since the client cannot handle such an error in a reasonable way."),
+    ),
+    "DCR-REV-007": (
+        ok("200 (a token A may not revoke is an invalid token for A), B's token still active", *_REVOKED_200),
+        ok("a refusal: 400/401/403 with an error code (RFC 6749 §5.2, e.g. unauthorized_client)", "RFC 7009 §2.1",
+           "MUST", "If this validation fails, the request is refused and the client is informed of the error by the "
+           "authorization server as described below."),
+        no("B's token inactive afterwards", "RFC 7009 §2.1", "MUST", "The authorization server first validates the "
+           "client credentials ... and then verifies whether the token was issued to the client making the revocation "
+           "request. If this validation fails, the request is refused"),
+        no("a 5xx, or a 400 without an error code", "RFC 6749 §5.2", "MUST", "error REQUIRED. A single ASCII error code"),
+    ),
+    "DCR-REV-008": (
+        ok('200 {"active": false}', "RFC 7662 §2.2", "MUST", 'the authorization server MUST return an introspection '
+           'response with the "active" field set to "false"'),
+        no("other members in the inactive answer (a warning)", "RFC 7662 §2.2", "SHOULD NOT", "the authorization server "
+           "SHOULD NOT include any additional information about an inactive token, including why the token is inactive"),
+        no("active true, or no active boolean", "RFC 7662 §2.2", "REQUIRED", 'active REQUIRED. Boolean indicator'),
+    ),
+    "DCR-REV-009": (
+        ok("401 (invalid_client, or a challenge)", "RFC 7662 §2.3", "MUST", "If the protected resource uses OAuth 2.0 "
+           "client credentials to authenticate to the introspection endpoint and its credentials are invalid, the "
+           "authorization server responds with an HTTP 401 (Unauthorized) as described in Section 5.2 of OAuth 2.0"),
+        ok("400 invalid_request or invalid_client when no credentials were sent", "RFC 6749 §5.2", "MAY",
+           "invalid_client: Client authentication failed (e.g., unknown client, no client authentication included ...). "
+           "The authorization server MAY return an HTTP 401"),
+        no("200, any member about the token, a 5xx, a body without an error code", "RFC 7662 §2.1", "MUST",
+           "the endpoint MUST also require some form of authorization to access this endpoint"),
+    ),
+})
+
+
+#: RFC 7662 §2.2: introspection answers active (DCR-REV-008 owns it).
+INTROSPECTION = "RFC7662-2.2"
 
 
 def _token(dcr_session, dyn) -> str:
-    ex = dcr_session.use(dyn)
-    body = token_success(ex, "the dynamic client's token request", token_type="DPoP" if dcr_session.profile.use.dpop else "Bearer")
-    return body["access_token"]
+    """The dynamic client's access token (setup: a fault of its response blocks the check)."""
+    return steps.setup_use(dcr_session, dyn)["access_token"]
 
 
 def _active(dcr_session, token: str, what: str) -> bool:
+    """What introspection says of ``token`` (an answer that is no RFC 7662 §2.2 answer blocks the check)."""
     ex = dcr_session.introspect(token)
-    body = success(ex, 200, what)
-    expect(isinstance(body.get("active"), bool), f"active is {body.get('active')!r}", "a boolean active", ex)
+    body = success(ex, 200, what, requirement=INTROSPECTION)
+    expect(isinstance(body.get("active"), bool), f"active is {body.get('active')!r}", "a boolean active", ex,
+           requirement=INTROSPECTION)
     return body["active"]
 
 
@@ -48,7 +125,7 @@ def test_revoked_client_gets_no_token(dcr_session, register):
                    "token request by the revoked client")
     # Revoked individually (protocol.md §5.3): the other client is untouched.
     token_success(dcr_session.use(other), "token request by another client of the template after one was revoked",
-                  token_type="DPoP" if dcr_session.profile.use.dpop else "Bearer")
+                  token_type=steps.token_type(dcr_session.profile), requirement="CURITY-DCR-REVOKE")
 
 
 @check("DCR-REV-002", "CURITY-DCRGQL-STATUS", per_profile=True, claims=GRAPHQL, needs=("management_client",))
@@ -60,7 +137,7 @@ def test_inactive_client_is_refused_until_active_again(dcr_session, registered):
             errors={"invalid_client", "unauthorized_client"})
     api.set(registered.client_id, "active")
     token_success(dcr_session.use(registered), "token request by the client set active again",
-                  token_type="DPoP" if dcr_session.profile.use.dpop else "Bearer")
+                  token_type=steps.token_type(dcr_session.profile), requirement="CURITY-DCRGQL-STATUS")
 
 
 @check("DCR-REV-004", "CURITY-DCRGQL-REVOKE-S", level=SHOULD, per_profile=True, claims=GRAPHQL,
@@ -68,13 +145,13 @@ def test_inactive_client_is_refused_until_active_again(dcr_session, registered):
 def test_revoked_clients_tokens_stop_working(dcr_session, registered):
     """An access token issued before the client was revoked gets 401 at the resource."""
     api = status_api(dcr_session)
-    body = token_success(dcr_session.use(registered), "the dynamic client's token request",
-                         token_type="DPoP" if dcr_session.profile.use.dpop else "Bearer")
+    body = steps.setup_use(dcr_session, registered)
     token, token_type = body["access_token"], body["token_type"]
     before = dcr_session.call_resource(registered, token, token_type)
     if before.status != 200:
         raise PrerequisiteFailure("prerequisite: the resource refused the token before the revocation\n  "
-                                  + before.describe().replace("\n", "\n  "))
+                                  + before.describe().replace("\n", "\n  "),
+                                  "RFC9449-7.1" if dcr_session.profile.use.dpop else None)
     api.set(registered.client_id, "revoked")
     status_in(dcr_session.call_resource(registered, token, token_type), 401,
               "resource call with an access token issued before the client was revoked")
@@ -85,7 +162,8 @@ def test_deleting_one_client_spares_the_others(dcr_session, target, register):
     """Deleting dynamic client A leaves client B and the main client working."""
     a, b = register(), register()
     status_in(dcr_session.delete(a), 204, "delete of client A")
-    _token(dcr_session, b)
+    token_success(dcr_session.use(b), "token request by client B after client A was deleted",
+                  token_type=steps.token_type(dcr_session.profile), requirement="CURITY-DCR-REVOKE")
     token, ex = dcr_session.initial_token(target.label)
     expect(token, "the main client can no longer get an initial token", "a token for the main client", ex)
 
@@ -97,7 +175,7 @@ def test_revoked_access_token_is_inactive(dcr_session, registered):
     token = _token(dcr_session, registered)
     ex = dcr_session.revoke(registered, token, "access_token")
     status_in(ex, 200, "revocation of the dynamic client's access token")
-    expect(_active(dcr_session, token, "introspection after revocation") is False, "the revoked token is still active",
+    expect(_active(dcr_session, token, "introspection after revocation") is False, "the revoked token introspects as active",
            "active: false", ex)
 
 
@@ -111,7 +189,7 @@ def test_revoked_refresh_token_ends_its_grant(dcr_session, registered):
     refresh = dcr_session.refresh(registered, tokens["refresh_token"])
     refused(refresh, "refresh with the revoked refresh token", statuses={400}, errors={"invalid_grant"})
     expect(_active(dcr_session, tokens["access_token"], "introspection of the access token issued with it") is False,
-           "the access token issued with the revoked refresh token is still active",
+           "the access token issued with the revoked refresh token introspects as active",
            "active: false (RFC 7009 §2.1: SHOULD invalidate the access tokens of the same grant)", ex)
 
 
@@ -125,14 +203,19 @@ def test_revoking_an_unknown_token_is_200(dcr_session, registered):
 @check("DCR-REV-007", "RFC7009-2.1", "CURITY-DCR-REVOKE", claims=("revocation", "introspection"),
        needs=("introspector", "revocation_endpoint"))
 def test_client_cannot_revoke_another_clients_token(dcr_session, register):
-    """Client A cannot revoke client B's token: the request is refused and B's token stays active."""
+    """Client A cannot revoke client B's token: the answer is 200 or a refusal, and B's token stays active."""
     a, b = register(), register()
     token = _token(dcr_session, b)
     ex = dcr_session.revoke(a, token, "access_token")
-    expect(ex.status is not None and 400 <= ex.status < 500,
-           f"A's revocation of B's token answered HTTP {ex.status}", "a 4xx refusal (RFC 7009 §2.1)", ex)
+    # RFC 7009 §2.1: the server "verifies whether the token was issued to the client making the
+    # revocation request. If this validation fails, the request is refused and the client is informed
+    # of the error"; §2.2: "responds with HTTP status code 200 if ... the client submitted an invalid
+    # token. Note: invalid tokens do not cause an error response": 200 or an error response (§2.2.1:
+    # RFC 6749 §5.2, e.g. unauthorized_client), and B's token stays active either way.
+    if ex.status != 200:
+        refused(ex, "A's revocation of B's token", statuses={400, 401, 403})
     expect(_active(dcr_session, token, "introspection of B's token") is True, "client A revoked client B's token",
-           "B's token still active", ex)
+           "B's token still active (RFC 7009 §2.1)", ex)
 
 
 def _introspects_inactive(dcr_session, token: str, kind: str) -> None:
@@ -155,7 +238,8 @@ def test_inactive_token_introspects_as_only_active_false(dcr_session, profile, r
             pytest.skip("not claimed by profile: revocation (RFC 7009) with a revocation_endpoint")
         dyn = register()
         token = _token(dcr_session, dyn)
-        status_in(dcr_session.revoke(dyn, token, "access_token"), 200, "revocation of the dynamic client's access token")
+        status_in(dcr_session.revoke(dyn, token, "access_token"), 200, "revocation of the dynamic client's access token",
+                  requirement="RFC7009-2.2")
     _introspects_inactive(dcr_session, token, f"a {kind}")
 
 
@@ -168,7 +252,18 @@ def test_expired_token_introspects_as_only_active_false(dcr_session, expired_ini
 
 @check("DCR-REV-009", "RFC7662-2.1", claims=("introspection",), needs=("introspector",))
 def test_introspection_requires_authentication(dcr_session, profile, registered):
-    """Introspection without caller authentication gets 401."""
-    token = access_token_of(dcr_session.use(registered)) or "some-token"
+    """Introspection without caller authentication is refused (401, or 400 invalid_request) and discloses nothing."""
+    token = access_token_of(dcr_session.use(registered)) or "some-token"  # any token: the fault is the caller
     ex = dcr_session.transport.send(introspection_request(profile, None, token))
-    status_in(ex, 401, "introspection without client authentication")
+    what = "introspection without client authentication"
+    # RFC 7662 §2.1: the endpoint "MUST also require some form of authorization"; §2.3's 401 is for
+    # invalid credentials. With none at all, RFC 6749 §5.2 invalid_client ("no client authentication
+    # included") says the server "MAY return an HTTP 401", and invalid_request ("is otherwise
+    # malformed") is 400: 400 or 401, invalid_client or invalid_request, or a 401 challenge.
+    refused(ex, what, statuses={400, 401})
+    body = ex.json() if isinstance(ex.json(), dict) else {}
+    challenged = ex.status == 401 and bool(ex.headers_all("www-authenticate"))
+    expect(challenged or body.get("error") in ("invalid_client", "invalid_request", "invalid_token"),
+           f"{what}: error {body.get('error')!r}", "invalid_client or invalid_request (RFC 6749 §5.2), "
+           "or a 401 challenge (RFC 6750 §3)", ex)
+    expect("active" not in body, f"{what}: the answer discloses the token's state", "nothing about the token", ex)

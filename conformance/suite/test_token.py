@@ -7,20 +7,160 @@ from dataclasses import replace
 
 import pytest
 
-from conformance.client.auth import authenticate
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from conformance.client.auth import authenticate, signing_key
 from conformance.client.fields import OMIT
 from conformance.client.http import TlsIdentity
+from conformance.client.jose import key_algs
 from conformance.client.token import client_credentials, initial_token_request
-from conformance.oracles.expect import error_response, expect, no_store, refused, should, success, www_authenticate
-from conformance.oracles.token_response import scopes, token_success
+from conformance.oracles.expect import (error_response, expect, no_store, refused, should, status_in, success,
+                                        token_refused, www_authenticate)
+from conformance.oracles.failures import prerequisite
+from conformance.oracles.token_response import TOKEN_RESPONSE, granted, scopes, token_success
 from conformance.requirements import SHOULD
+from conformance.suite import steps
 from conformance.suite.check import check
 from conformance.suite.forged import rogue_certificate_like, unknown_signing_key, unregistered_self_signed
 from conformance.vocabulary import JWT_METHODS, MTLS_METHODS, SECRET_METHODS
+from conformance.catalogue import allowed as ok, declare_answers, forbidden as no
+
+
+# The answers the specs allow and forbid, per check (rendered into docs/catalogue.md).
+_NO_STORE = ("RFC 6749 §5.1", "MUST", 'The authorization server MUST include the HTTP "Cache-Control" response header '
+             'field with a value of "no-store" in any response containing tokens ... as well as the "Pragma" '
+             'response header field with a value of "no-cache".')
+_INVALID_CLIENT = ("RFC 6749 §5.2", "MUST", 'invalid_client: Client authentication failed ... The authorization server '
+                   'MAY return an HTTP 401 ... If the client attempted to authenticate via the "Authorization" request '
+                   'header field, the authorization server MUST respond with an HTTP 401 (Unauthorized) status code and '
+                   'include the "WWW-Authenticate" response header field')
+_ERROR_400 = ("RFC 6749 §5.2", "MUST", 'The authorization server responds with an HTTP 400 (Bad Request) status code '
+              '(unless specified otherwise) ... error REQUIRED. A single ASCII error code from the following')
+ANSWERS = declare_answers({
+    "DCR-TOK-001": (
+        ok("200 JSON with access_token, token_type Bearer (any case), scope holding dcr or omitted", "RFC 6749 §5.1",
+           "REQUIRED", 'access_token REQUIRED ... token_type REQUIRED ... Value is case insensitive ... scope OPTIONAL, '
+           'if identical to the scope requested by the client; otherwise, REQUIRED.'),
+        ok("expires_in omitted", "RFC 6749 §5.1", "RECOMMENDED", "expires_in RECOMMENDED. ... If omitted, the "
+           "authorization server SHOULD provide the expiration time via other means or document the default value."),
+        no("a refresh_token with the client_credentials token (a warning)", "RFC 6749 §4.4.3", "SHOULD NOT",
+           "A refresh token SHOULD NOT be included."),
+        no("no access_token, a token_type other than Bearer, a scope without dcr", "RFC 6749 §5.1", "REQUIRED",
+           "access_token REQUIRED. The access token issued by the authorization server."),
+    ),
+    "DCR-TOK-002": (
+        ok("Cache-Control holding no-store among other directives", "RFC 9111 §5.2", "MUST",
+           "Cache-Control = #cache-directive (a list)"),
+        no("no Cache-Control: no-store, or no Pragma: no-cache", *_NO_STORE),
+    ),
+    "DCR-TOK-003": (
+        ok("200 with a token for the client's method (Basic credentials form-urlencoded before base64)",
+           "RFC 6749 §2.3.1", "MUST", "The client identifier is encoded using the application/x-www-form-urlencoded "
+           "encoding algorithm per Appendix B, and the encoded value is used as the username"),
+        no("a refusal of correct credentials", "RFC 6749 §2.3.1", "MUST", "The authorization server MUST support the "
+           "HTTP Basic authentication scheme for authenticating clients that were issued a client password."),
+    ),
+    "DCR-TOK-004": (
+        ok("401 invalid_client with WWW-Authenticate: Basic (wrong secret in Basic)", *_INVALID_CLIENT),
+        ok("400 or 401 invalid_client (wrong secret in the body)", *_INVALID_CLIENT),
+        no("a token, another error code, 400 after Basic, a 5xx or a body that is not JSON", *_INVALID_CLIENT),
+    ),
+    "DCR-TOK-005": (
+        ok("400 invalid_request or 400/401 invalid_client", "RFC 6749 §2.3", "MUST NOT",
+           "The client MUST NOT use more than one authentication method in each request."),
+        no("a token", "RFC 6749 §5.2", "MUST", "invalid_request: The request ... utilizes more than one mechanism for "
+           "authenticating the client"),
+    ),
+    "DCR-TOK-006": (
+        ok("a token without dcr, which cannot register", "RFC 6749 §3.3", "MAY", "The authorization server MAY fully or "
+           "partially ignore the scope requested by the client"),
+        ok("400 invalid_scope (or another RFC 6749 §5.2 error in a JSON body)", *_ERROR_400),
+        no("a token with dcr, or one that registers", "[claims] (the flow: dcr only on request)", "claim",
+           "the dcr scope is granted only to main clients that ask for it (CURITY-DCR-SCOPE)"),
+        no("a 5xx, an HTML page, a 200 without an access_token string", *_ERROR_400),
+    ),
+    "DCR-TOK-007": (
+        ok("400/401 invalid_scope, unauthorized_client or invalid_client", *_ERROR_400),
+        ok("a token without dcr that cannot register", "RFC 6749 §3.3", "MAY",
+           "The authorization server MAY fully or partially ignore the scope requested by the client"),
+        no("a token with dcr, or one that registers", "[claims] (the template's authenticate-client-by)", "claim",
+           "only clients a template names may register from it (CURITY-TEMPLATE-1)"),
+    ),
+    "DCR-TOK-008": (
+        ok("400 or 401 invalid_client", *_INVALID_CLIENT),
+        no("a token, or another error code", "RFC 6749 §5.2", "MUST", 'invalid_client: Client authentication failed '
+           '(e.g., unknown client, no client authentication included, or unsupported authentication method).'),
+    ),
+    "DCR-TOK-009": (
+        ok("200 with a token", "RFC 7523 §3", "MUST", "the JWT MUST contain an iss ... sub ... aud ... exp claim"),
+        no("a refusal of a valid assertion", "RFC 7521 §4.2", "MUST", "client_assertion ... The assertion being used "
+           "to authenticate the client"),
+    ),
+    "DCR-TOK-010": (
+        ok("400/401 invalid_client; invalid_request for two assertions or a client_id mismatch", "RFC 7523 §3.2", "MUST",
+           'The value of the "error" parameter MUST be the "invalid_client" error code.'),
+        no("a token for an assertion RFC 7523 §3 makes invalid", "RFC 7523 §3", "MUST", "The authorization server MUST "
+           "reject any JWT with an expiration time that has passed ... MUST reject JWTs with an invalid signature"),
+        no("a token for a JWS with an unknown crit extension", "RFC 7515 §4.1.11", "MUST", "If any of the listed "
+           "extension Header Parameters are not understood and supported by the recipient, then the JWS is invalid."),
+        no("a token for a client_id that is not the assertion's client", "RFC 7521 §4.2", "MUST", 'If present, the value '
+           'of the "client_id" parameter MUST identify the same client as is identified by the client assertion.'),
+    ),
+    "DCR-TOK-011": (
+        ok("the first use accepted, the second refused with invalid_client or invalid_grant", "RFC 7523 §3", "MAY",
+           'The authorization server MAY ensure that JWTs are not replayed by maintaining the set of used "jti" values'),
+        no("the second use accepted (a warning; the profile claims jwt_replay_rejected)", "OpenID Connect Core §9",
+           "SHOULD", "jti ... The JWT ID ... MUST only be used once (the check is SHOULD-level: RFC 7523 makes it a MAY)"),
+        no("the first use refused (the check's prerequisite: an error, not a warning)", "RFC 7523 §3", "MUST",
+           "a valid assertion is accepted"),
+    ),
+    "DCR-TOK-012": (
+        ok("200 with a token", "RFC 7523 §3", "MUST", "The JWT MUST be digitally signed or have a Message "
+           "Authentication Code (MAC) applied by the issuer."),
+        no("a refusal of a valid HS256 assertion", "RFC 7523 §3", "MUST", "a JWT meeting the criteria is accepted"),
+    ),
+    "DCR-TOK-013": (
+        ok("200 with a token", "RFC 8705 §2", "MUST", "the client MUST include the client_id parameter ... the TLS "
+           "connection ... MUST have been established ... with mutual-TLS X.509 certificate authentication"),
+        no("a refusal of the registered certificate", "RFC 8705 §2.1", "MUST", "the subject of the certificate matches "
+           "the registered one"),
+    ),
+    "DCR-TOK-014": (
+        ok("400 invalid_request or 400/401 invalid_client", "RFC 8705 §2", "MUST", "For all requests to the "
+           "authorization server utilizing mutual-TLS client authentication, the client MUST include the client_id "
+           "parameter"),
+        no("a token", *_ERROR_400),
+    ),
+    "DCR-TOK-015": (
+        ok("400/401 invalid_client, or a refused TLS handshake", "RFC 8705 §2", "MUST", "In order to utilize TLS for "
+           "OAuth client authentication, the TLS connection ... MUST have been established or reestablished with "
+           "mutual-TLS X.509 certificate authentication"),
+        no("a token for no certificate, an untrusted CA or another subject", "RFC 8705 §2.1", "MUST",
+           "the client certificate chain is validated and its subject matches the registered tls_client_auth_subject_dn"),
+    ),
+    "DCR-TOK-016": (
+        ok("the registered certificate accepted; others 400/401 invalid_client or a refused handshake", "RFC 8705 §2.2",
+           "MUST", "the authorization server ... matches the certificate presented ... against the one registered"),
+        no("a token for an unregistered self-signed certificate", "RFC 8705 §2.2", "MUST",
+           "only the registered self-signed certificate authenticates the client"),
+    ),
+    "DCR-TOK-017": (
+        ok("200 active true, scope with dcr, client_id the main client's or omitted", "RFC 7662 §2.2", "REQUIRED",
+           "active REQUIRED ... scope OPTIONAL ... client_id OPTIONAL"),
+        no("active false or another client (a warning)", "RFC 7662 §2.2", "SHOULD",
+           "the check is SHOULD-level: introspection of a fresh token shows it"),
+    ),
+})
 
 
 def _initial(dcr_session, profile, main, **auth):
     return dcr_session.transport.send(initial_token_request(profile, main, **auth))
+
+
+def _valid_first(dcr_session, profile, main, vector: str) -> None:
+    """Send the unmutated request a negative vector changes in one respect: accepted, so the
+    refusal that follows is the mutation's doing (a fault here blocks the check)."""
+    steps.accepted_control(_initial(dcr_session, profile, main), f"the valid request the {vector} vector mutates")
 
 
 @check("DCR-TOK-001", "RFC6749-4.4.2", "RFC6749-5.1", "RFC6749-4.4.3")
@@ -32,11 +172,11 @@ def test_initial_token_is_issued(dcr_session, profile, main_client):
            "no refresh_token (RFC 6749 §4.4.3)", ex)
 
 
-@check("DCR-TOK-002", "RFC6749-5.1")
+@check("DCR-TOK-002", "RFC6749-5.1-NOSTORE")
 def test_initial_token_response_is_not_cached(dcr_session, profile, main_client):
     """The token response is JSON with Cache-Control: no-store and Pragma: no-cache."""
     ex = _initial(dcr_session, profile, main_client)
-    success(ex, 200, "initial token request")
+    success(ex, 200, "initial token request", requirement=TOKEN_RESPONSE)  # DCR-TOK-001's: blocks this one
     no_store(ex, "initial token response")
 
 
@@ -48,12 +188,15 @@ def test_secret_is_form_encoded_before_base64(dcr_session, profile, main_client)
     if main_client.auth_method == "client_secret_basic":
         special = sorted(set(main_client.client_secret or "") & set(":+%&= /"))
         note = f" (the secret contains {''.join(special)!r}, encoded per RFC 6749 App. B)" if special else ""
-    token_success(ex, f"{main_client.auth_method} token request{note}")
+    what = f"{main_client.auth_method} token request{note}"
+    status_in(ex, 200, what)  # refused: the credentials were not read as RFC 6749 §2.3.1 encodes them
+    token_success(ex, what)
 
 
 @check("DCR-TOK-004", "RFC6749-5.2", methods=SECRET_METHODS)
 def test_wrong_secret_is_invalid_client(dcr_session, profile, main_client):
     """A wrong client secret gets invalid_client (401 with WWW-Authenticate after Basic)."""
+    _valid_first(dcr_session, profile, main_client, "wrong-secret")
     ex = _initial(dcr_session, profile, main_client, secret_override="wrong-" + (main_client.client_secret or "")[::-1])
     if main_client.auth_method == "client_secret_basic":
         error_response(ex, {401}, {"invalid_client"}, "wrong secret sent with HTTP Basic")
@@ -82,12 +225,14 @@ def _as(client, method):
 def test_dcr_scope_only_when_requested(dcr_session, profile, main_client, requested):
     """A token requested without the dcr scope does not carry it and cannot register."""
     ex = dcr_session.transport.send(initial_token_request(profile, main_client, scope=requested))
-    body = ex.json() if isinstance(ex.json(), dict) else {}
-    token = body.get("access_token") if ex.status == 200 else None
-    if not token:
-        return  # refused (e.g. invalid_scope): nothing was granted
+    what = f"token request {'without a scope' if requested is None else f'for scope {requested!r}'}"
+    if ex.status != 200:  # refused (e.g. invalid_scope): nothing was granted, if it is a real refusal
+        token_refused(ex, what)
+        return
+    body = granted(ex, what)
+    token = body["access_token"]
     dcr_session.transport.redactor.add_secret(token)
-    expect("dcr" not in scopes(body.get("scope")), f"the token's scope is {body.get('scope')!r}",
+    expect("dcr" not in scopes(body.get("scope")), f"the token response's scope is {body.get('scope')!r}",
            "no dcr scope unless requested", ex)
     _, reg = dcr_session.register(token)
     refused(reg, "registration with a token requested without the dcr scope",
@@ -98,14 +243,15 @@ def test_dcr_scope_only_when_requested(dcr_session, profile, main_client, reques
 def test_unlisted_client_gets_no_dcr_scope(dcr_session, profile):
     """A client no template names is refused the dcr scope, or gets a token that cannot register."""
     ex = _initial(dcr_session, profile, profile.unlisted_client)
-    body = ex.json() if isinstance(ex.json(), dict) else {}
     if ex.status != 200:
         error_response(ex, {400, 401, 403}, {"invalid_scope", "unauthorized_client", "invalid_client"},
                        "dcr requested by a client no template names")
         return
-    token = body.get("access_token")
+    body = granted(ex, "dcr requested by a client no template names")
+    token = body["access_token"]
     dcr_session.transport.redactor.add_secret(token)
-    expect("dcr" not in scopes(body.get("scope")), f"the unlisted client was granted {body.get('scope')!r}",
+    expect("dcr" not in scopes(body.get("scope")),
+           f"the token response to the unlisted client names scope {body.get('scope')!r}",
            "invalid_scope, or a token without dcr", ex)
     _, reg = dcr_session.register(token)
     refused(reg, "registration with the unlisted client's token", statuses={400, 401, 403})
@@ -114,59 +260,83 @@ def test_unlisted_client_gets_no_dcr_scope(dcr_session, profile):
 @check("DCR-TOK-008", "RFC6749-4.4.2", "RFC6749-5.2")
 def test_main_client_without_credentials_is_refused(dcr_session, profile, main_client):
     """The main client id without any credential gets invalid_client and no token."""
-    spec = client_credentials(profile.server.token_endpoint, "dcr").with_form(client_id=main_client.client_id)
+    _valid_first(dcr_session, profile, main_client, "no-credentials")
+    # The same endpoint as the valid request (an mTLS alias may refuse the handshake without a certificate).
+    spec = client_credentials(profile.token_endpoint_for(main_client), "dcr").with_form(client_id=main_client.client_id)
     refused(dcr_session.transport.send(spec), "client_id without any client authentication",
-            statuses={400, 401}, errors={"invalid_client"})
+            statuses={400, 401}, errors={"invalid_client"}, tls_refusal_ok=True)
 
 
 @check("DCR-TOK-009", "RFC7521-4.2", "RFC7523-3", methods=("private_key_jwt",))
 def test_private_key_jwt_is_accepted(dcr_session, profile, main_client):
     """A private_key_jwt assertion (iss = sub = client_id, aud = token endpoint, exp, jti) is accepted."""
-    token_success(_initial(dcr_session, profile, main_client), f"private_key_jwt ({main_client.alg}) token request",
-                  scope_contains="dcr")
+    _accepted(_initial(dcr_session, profile, main_client), f"private_key_jwt ({main_client.alg}) token request")
+
+
+def _accepted(ex, what: str) -> dict:
+    """The check's own verdict is the acceptance (HTTP 200); the rest of the answer is RFC 6749
+    §5.1's (DCR-TOK-001 / DCR-TOK-002 own it: a fault there blocks the check)."""
+    status_in(ex, 200, what)
+    return token_success(ex, what, scope_contains="dcr")
 
 
 BAD_ASSERTIONS = ["expired", "no-exp", "wrong-aud", "sub-not-client", "iss-not-sub", "unknown-key",
                   "alg-none", "bad-signature", "crit-unknown", "client-id-mismatch", "two-assertions"]
 
 
-def _assertion_overrides(defect: str, client) -> dict:
-    """One RFC 7523 §3 violation on top of the valid assertion."""
-    now = int(time.time())
-    if defect == "unknown-key":
-        if client.auth_method == "private_key_jwt":
-            return {"sign_with": unknown_signing_key(), "alg": "ES256", "kid": "unknown-key"}
-        return {"sign_with": "an-unrelated-shared-secret-of-32-bytes!"}
-    return {
-        "expired": {"exp": now - 300, "iat": now - 600},
+def _unknown_key(client):
+    """A key of the client's kind the server never registered (same alg: only the key differs)."""
+    if client.auth_method == "private_key_jwt":
+        if (client.alg or key_algs(signing_key(client))[0]).startswith("ES"):
+            return unknown_signing_key()
+        return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return "an-unrelated-shared-secret-of-32-bytes!"
+
+
+def assertion_vector(profile, client, defect: str, *, now: float | None = None):
+    """``(valid, mutated)``: two token requests from one builder, the second with one RFC 7523 §3 /
+    RFC 7521 §4.2 fault. What both share (no body ``client_id`` for ``sub-not-client``, whose only
+    fault must be the ``sub``; an ``iat`` six minutes back for ``expired``) is in the valid one too."""
+    now = time.time() if now is None else now
+    common: dict = {"now": now}
+    auth: dict = {}
+    if defect == "sub-not-client":
+        auth["include_client_id"] = False  # RFC 7521 §4.2: client_id is OPTIONAL; a mismatch would be a second fault
+    if defect == "expired":
+        common["iat"] = int(now) - 360
+    mutation = {
+        "expired": {"exp": int(now) - 300},
         "no-exp": {"exp": OMIT},
         "wrong-aud": {"aud": "https://attacker.example/token"},
         "sub-not-client": {"sub": "someone-else"},
         "iss-not-sub": {"iss": "someone-else"},
+        "unknown-key": {"sign_with": _unknown_key(client)},
         "alg-none": {"alg": "none"},
         "bad-signature": {"signature": "broken"},
         # RFC 7515 §4.1.11: an extension the server cannot understand makes the JWS invalid.
         "crit-unknown": {"header": {"crit": ["urn:example:unknown"], "urn:example:unknown": True}},
-    }[defect]
+    }.get(defect, {})
+    valid = initial_token_request(profile, client, assertion_overrides=dict(common), **auth)
+    if defect == "client-id-mismatch":
+        return valid, initial_token_request(profile, client, assertion_overrides=dict(common)).with_form(
+            client_id="another-client")
+    if defect == "two-assertions":
+        mutated = initial_token_request(profile, client, assertion_overrides=dict(common))
+        second = initial_token_request(profile, client, assertion_overrides=dict(common)).form_value("client_assertion")
+        return valid, mutated.add_form("client_assertion", second)
+    return valid, initial_token_request(profile, client, assertion_overrides={**common, **mutation}, **auth)
 
 
 @check("DCR-TOK-010", "RFC7523-3", "RFC7521-4.2", "RFC7515-4.1.11", methods=JWT_METHODS)
 @pytest.mark.parametrize("defect", BAD_ASSERTIONS)
 def test_invalid_client_assertion_is_refused(dcr_session, profile, main_client, defect):
     """Each invalid client assertion is refused with invalid_client (invalid_request for two assertions)."""
-    errors = {"invalid_client"}
-    if defect == "client-id-mismatch":
-        spec = initial_token_request(profile, main_client).with_form(client_id="another-client")
-        errors |= {"invalid_request"}
-    elif defect == "two-assertions":
-        spec = initial_token_request(profile, main_client)
-        second = initial_token_request(profile, main_client).form_value("client_assertion")
-        spec = spec.add_form("client_assertion", second)
-        errors |= {"invalid_request"}
-    else:
-        spec = initial_token_request(profile, main_client,
-                                     assertion_overrides=_assertion_overrides(defect, main_client))
-    refused(dcr_session.transport.send(spec), f"client assertion with defect {defect!r}", statuses={400, 401},
+    errors = {"invalid_client"} | ({"invalid_request"} if defect in ("client-id-mismatch", "two-assertions") else set())
+    valid, mutated = assertion_vector(profile, main_client, defect)
+    # The unmutated request first: accepted, so the refusal below is the mutation's doing.
+    # RFC 7521 §4.2 / RFC 7523 §3, this check's own: a valid assertion (also without client_id) authenticates.
+    status_in(dcr_session.transport.send(valid), 200, f"the valid request the {defect!r} vector mutates")
+    refused(dcr_session.transport.send(mutated), f"client assertion with defect {defect!r}", statuses={400, 401},
             errors=errors)
 
 
@@ -175,7 +345,8 @@ def test_replayed_assertion_is_refused(dcr_session, profile, main_client):
     """The same assertion (same jti) is accepted once and refused the second time."""
     spec = initial_token_request(profile, main_client)
     first = dcr_session.transport.send(spec)
-    token_success(first, "first use of the assertion")
+    with prerequisite():  # the legitimate first use; only the replay's refusal is the SHOULD
+        granted(first, "first use of the assertion")
     refused(dcr_session.transport.send(spec.copy()), "second use of the same assertion (same jti)",
             statuses={400, 401}, errors={"invalid_client", "invalid_grant"})
 
@@ -183,18 +354,19 @@ def test_replayed_assertion_is_refused(dcr_session, profile, main_client):
 @check("DCR-TOK-012", "RFC7523-3", methods=("client_secret_jwt",))
 def test_client_secret_jwt_is_accepted(dcr_session, profile, main_client):
     """A client_secret_jwt assertion MACed with HS256 and the shared secret is accepted."""
-    token_success(_initial(dcr_session, profile, main_client), "client_secret_jwt token request", scope_contains="dcr")
+    _accepted(_initial(dcr_session, profile, main_client), "client_secret_jwt token request")
 
 
 @check("DCR-TOK-013", "RFC8705-2", methods=("tls_client_auth",))
 def test_tls_client_auth_is_accepted(dcr_session, profile, main_client):
     """A CA-issued client certificate with the registered subject, plus client_id, is accepted."""
-    token_success(_initial(dcr_session, profile, main_client), "tls_client_auth token request", scope_contains="dcr")
+    _accepted(_initial(dcr_session, profile, main_client), "tls_client_auth token request")
 
 
 @check("DCR-TOK-014", "RFC8705-2", methods=MTLS_METHODS)
 def test_mtls_without_client_id_is_refused(dcr_session, profile, main_client):
     """A mutual-TLS request without the client_id parameter is refused."""
+    _valid_first(dcr_session, profile, main_client, "no-client-id")
     spec = initial_token_request(profile, main_client).without_form("client_id")
     refused(dcr_session.transport.send(spec), "mTLS token request without client_id", statuses={400, 401},
             errors={"invalid_request", "invalid_client"})
@@ -204,6 +376,7 @@ def test_mtls_without_client_id_is_refused(dcr_session, profile, main_client):
 @pytest.mark.parametrize("certificate", ["none", "untrusted-ca", "wrong-dn"])
 def test_mtls_certificate_binding_is_enforced(dcr_session, profile, main_client, certificate):
     """No certificate, one from an untrusted CA with the right DN, or a trusted one with another DN is refused."""
+    _valid_first(dcr_session, profile, main_client, f"{certificate} certificate")
     spec = initial_token_request(profile, main_client)
     if certificate == "none":
         spec.identity = None
@@ -222,7 +395,7 @@ def test_mtls_certificate_binding_is_enforced(dcr_session, profile, main_client,
 @check("DCR-TOK-016", "RFC8705-2.2", methods=("self_signed_tls_client_auth",))
 def test_only_the_registered_self_signed_certificate_works(dcr_session, profile, main_client):
     """The pinned self-signed certificate is accepted and another self-signed certificate is refused."""
-    token_success(_initial(dcr_session, profile, main_client), "the registered self-signed certificate")
+    _accepted(_initial(dcr_session, profile, main_client), "the registered self-signed certificate")
     # The profile's other certificate may pass the TLS layer (a server that trusts several pinned
     # certificates there), so the application's match is tested; a forged one only tests TLS.
     others = [("a forged self-signed certificate", TlsIdentity(*unregistered_self_signed()))]

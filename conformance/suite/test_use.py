@@ -9,32 +9,135 @@ import pytest
 from conformance.client.jose import DpopKey
 from conformance.client.token import access_token_of, initial_token_request
 from conformance.client.use import dynamic_token_request, resource_request, send_with_nonce_retry
-from conformance.oracles.expect import error_response, expect, json_object, refused, status_in, success, www_authenticate
+from conformance.oracles.expect import (TOKEN_ERRORS, error_response, expect, json_object, refused, status_in, success,
+                                        www_authenticate)
 from conformance.oracles.token_response import scopes, token_success
 from conformance.requirements import SHOULD
-from conformance.suite import code_flow
+from conformance.suite import code_flow, steps
 from conformance.suite.check import check
+from conformance.catalogue import allowed as ok, declare_answers, forbidden as no
+
+
+# The answers the specs allow and forbid, per check (rendered into docs/catalogue.md).
+_PROOF = ("RFC 9449 §4.3", "MUST", "To validate a DPoP proof, the receiving server MUST ensure the following: ... the "
+          "JWT signature verifies ... alg is not none ... typ is dpop+jwt ... htm ... htu ... the creation time of the "
+          "JWT, as determined by either the iat claim or a server managed timestamp via the nonce claim, is within an "
+          "acceptable window")
+_BOUND = ("RFC 9449 §7.1", "MUST", "the resource server MUST check that the public key in the DPoP proof matches the "
+          "public key to which the access token is bound (and the ath of the proof the hash of the token)")
+ANSWERS = declare_answers({
+    "DCR-USE-001": (
+        ok("200 with an access_token, token_type DPoP (DPoP) or Bearer, any case", "RFC 9449 §5", "MUST",
+           'the token_type ... "DPoP" ... to signal to the client that the access token was bound to its DPoP key'),
+        no("no access_token, or Bearer for a DPoP-bound token", "RFC 6749 §5.1", "REQUIRED",
+           "access_token REQUIRED ... token_type REQUIRED"),
+    ),
+    "DCR-USE-002": (
+        ok("400/401 with any RFC 6749 §5.2 error (invalid_grant included) or invalid_dpop_proof", "RFC 9449 §5.2",
+           "MUST", "If the value is true, the authorization server MUST reject token requests from the client that do "
+           "not contain the DPoP header (no error code is named)"),
+        no("a token without a proof", "RFC 9449 §5.2", "MUST", "MUST reject token requests from the client that do not "
+           "contain the DPoP header"),
+    ),
+    "DCR-USE-003": (
+        ok("400/401 invalid_dpop_proof (invalid_request for two DPoP headers)", *_PROOF),
+        ok("use_dpop_nonce for a proof with a stale or future iat and no nonce (the nonce stands for freshness; the "
+           "proof is not retried with one)", "RFC 9449 §4.3", "MUST", "as determined by either the iat claim or a server "
+           "managed timestamp via the nonce claim"),
+        no("a token for an invalid proof", *_PROOF),
+    ),
+    "DCR-USE-004": (
+        ok("400 use_dpop_nonce with one DPoP-Nonce; the retry with it succeeds", "RFC 9449 §8", "MUST",
+           'the authorization server ... responds with an error ... "use_dpop_nonce" ... and a DPoP-Nonce HTTP header'),
+        no("no use_dpop_nonce, several DPoP-Nonce headers, the retry refused", "[claims] dpop_nonce", "claim",
+           "the token endpoint requires server nonces"),
+    ),
+    "DCR-USE-005": (
+        ok("200 at the resource", *_BOUND),
+        no("a refusal of the bound token with a correct proof", *_BOUND),
+    ),
+    "DCR-USE-006": (
+        ok("401", "RFC 9449 §7.1", "MUST", "a DPoP-bound access token presented as a Bearer token without a proof is "
+           "refused"),
+        no("200 for the bound token as Bearer", *_BOUND),
+    ),
+    "DCR-USE-007": (
+        ok("401 for a proof by another key or with a wrong ath", *_BOUND),
+        no("200", *_BOUND),
+    ),
+    "DCR-USE-008": (
+        ok("401 use_dpop_nonce with one new DPoP-Nonce; the retry succeeds", "RFC 9449 §9", "MUST",
+           'the resource server ... responds with ... WWW-Authenticate: DPoP error="use_dpop_nonce" and a DPoP-Nonce'),
+        no("the call accepted without a current nonce", "[claims] resource_dpop_nonce", "claim",
+           "the resource requires server nonces"),
+    ),
+    "DCR-USE-009": (
+        ok("a refusal (400/401/403 with an error) or a token without the attestation-only scopes", "RFC 6749 §3.3",
+           "MAY", "The authorization server MAY fully or partially ignore the scope requested by the client"),
+        no("the main client granted the [use] scope without attestation", "[claims] main_client_requires_attestation",
+           "claim", "only the per-device client goes without attestation (CURITY-FALLBACK-ATTEST)"),
+    ),
+    "DCR-USE-010": (
+        ok("401 invalid_client (Basic), 400/401 invalid_client (other methods)", "RFC 6749 §5.2", "MUST",
+           "If the client attempted to authenticate via the \"Authorization\" request header field, the authorization "
+           "server MUST respond with an HTTP 401"),
+        no("a token, or another error code", "RFC 6749 §5.2", "MUST", "invalid_client: Client authentication failed"),
+    ),
+    "DCR-USE-011": (
+        ok("400/401/403 invalid_scope (or unauthorized_client, invalid_request)", "RFC 6749 §5.2", "MUST",
+           "invalid_scope: The requested scope is invalid, unknown, malformed, or exceeds the scope granted"),
+        ok("200 with a narrower scope, named in the response", "RFC 6749 §3.3", "MUST", "If the issued access token "
+           "scope is different from the one requested by the client, the authorization server MUST include the \"scope\" "
+           "response parameter"),
+        no("dcr or a scope outside the template granted, or scope omitted when it differs", "RFC 6749 §3.3", "MUST",
+           "MUST include the \"scope\" response parameter to inform the client of the actual scope granted"),
+    ),
+    "DCR-USE-012": (
+        ok("the refresh with another key refused, or (refresh tokens not bound) a token bound to that key",
+           "RFC 9449 §5", "MUST", "Refresh tokens issued to confidential clients ... are not bound to the DPoP proof "
+           "public key because they are already sender-constrained with a different existing mechanism."),
+        no("the state changed, the code exchange or the same-key refresh refused", "RFC 6749 §4.1.2", "REQUIRED",
+           "state REQUIRED if the \"state\" parameter was present in the client authorization request. The exact value "
+           "received from the client."),
+        no("a refresh by another key accepted when refresh tokens are claimed bound", "[claims] refresh_token_dpop_bound",
+           "claim", "refresh tokens are bound to the DPoP key"),
+    ),
+    "DCR-USE-013": (
+        ok("active true, client_id the client's or omitted, cnf.jkt the key's thumbprint or omitted", "RFC 7662 §2.2",
+           "OPTIONAL", "client_id OPTIONAL ... (cnf: RFC 9449 §6.2)"),
+        no("inactive, another client, another key (a warning)", "RFC 9449 §6.2", "SHOULD",
+           "the check is SHOULD-level: the introspection shows the binding"),
+    ),
+})
 
 
 def _token_type(profile) -> str:
     return "DPoP" if profile.use.dpop else "Bearer"
 
 
-def _send_proof(dcr_session, dyn, _two_headers=False, **overrides):
-    """The dynamic client's token request with a proof built with ``overrides`` (nonce retry once)."""
+def proof_vector(key: DpopKey, url: str, proof: str | None, nonce: str | None = None, *, now: float | None = None):
+    """The ``DPoP`` header value(s) of the dynamic client's token request: one valid proof when
+    ``proof`` is None, else the same proof with one fault of :data:`BAD_PROOFS`."""
+    overrides = dict(BAD_PROOFS[proof]) if proof is not None else {}
+    two = overrides.pop("_two_headers", False)
+    value = key.proof("POST", url, nonce=nonce, now=now, **overrides)
+    return [value, key.proof("POST", url, nonce=nonce, now=now)] if two else value
+
+
+def _send_proof(dcr_session, dyn, proof: str | None):
+    """The dynamic client's token request with :func:`proof_vector`'s proof (nonce retry once)."""
     key = dcr_session.dpop_key(dyn)
     url = dcr_session.profile.token_endpoint_for(dyn)
 
     def build(nonce):
         spec = dynamic_token_request(dcr_session.profile, dyn)
-        value = key.proof("POST", url, nonce=nonce, **overrides)
-        spec.headers["DPoP"] = [value, key.proof("POST", url, nonce=nonce)] if _two_headers else value
+        spec.headers["DPoP"] = proof_vector(key, url, proof, nonce)
         return spec
 
     return send_with_nonce_retry(dcr_session.transport, build)
 
 
-@check("DCR-USE-001", "RFC6749-5.1", "RFC9449-5", "RFC9449-8")
+@check("DCR-USE-001", "RFC6749-5.1", "RFC6749-5.1-NOSTORE", "RFC9449-5", "RFC9449-8")
 def test_dynamic_client_gets_tokens(dcr_session, profile, registered):
     """The dynamic client gets an access token for the template scope (DPoP-bound when DPoP is used)."""
     ex = dcr_session.use(registered)
@@ -45,8 +148,11 @@ def test_dynamic_client_gets_tokens(dcr_session, profile, registered):
 def test_token_request_without_proof_is_refused(dcr_session, registered):
     """Without a DPoP header the dynamic client's token request is refused."""
     spec = dynamic_token_request(dcr_session.profile, registered)
+    # RFC 9449 §5.2: the server "MUST reject token requests from the client that do not contain the
+    # DPoP header" and names no error code: any RFC 6749 §5.2 code (invalid_grant too: for this grant
+    # the client's credentials are the grant, §1.3.4), or RFC 9449 §5's invalid_dpop_proof.
     refused(dcr_session.transport.send(spec), "token request without a DPoP proof", statuses={400, 401},
-            errors={"invalid_request", "invalid_dpop_proof", "invalid_client", "unauthorized_client"})
+            errors=TOKEN_ERRORS | {"invalid_dpop_proof"})
 
 
 BAD_PROOFS = {
@@ -64,12 +170,34 @@ BAD_PROOFS = {
 }
 
 
+#: Proof defects a server nonce may stand in for (RFC 9449 §4.3 check 11, §11.1).
+NONCE_STANDS_FOR_IAT = ("iat-past", "iat-future")
+
+
+def _send_proof_once(dcr_session, dyn, proof: str):
+    """The dynamic client's token request with :func:`proof_vector`'s proof, no nonce, no retry."""
+    key = dcr_session.dpop_key(dyn)
+    spec = dynamic_token_request(dcr_session.profile, dyn)
+    spec.headers["DPoP"] = proof_vector(key, dcr_session.profile.token_endpoint_for(dyn), proof)
+    return dcr_session.transport.send(spec)
+
+
 @check("DCR-USE-003", "RFC9449-4.3", "RFC9449-5", "RFC7515-4.1.11", needs=("dpop",))
 @pytest.mark.parametrize("proof", list(BAD_PROOFS))
 def test_invalid_dpop_proof_is_refused(dcr_session, registered, proof):
     """Each invalid DPoP proof gets 400 invalid_dpop_proof (invalid_request for two DPoP headers)."""
-    ex = _send_proof(dcr_session, registered, **BAD_PROOFS[proof])
+    # The unmutated request first: accepted, so the refusal below is the mutation's doing.
+    # RFC 9449 §4.3, this check's own: the valid proof is accepted.
+    status_in(_send_proof(dcr_session, registered, None), 200, f"the valid request the {proof!r} vector mutates")
     errors = {"invalid_dpop_proof"} | ({"invalid_request"} if proof == "two-headers" else set())
+    if proof in NONCE_STANDS_FOR_IAT and dcr_session.profile.claims.dpop_nonce:
+        # RFC 9449 §4.3 check 11: the creation time is "determined by either the iat claim or a server
+        # managed timestamp via the nonce claim": with a server nonce the proof is not retried with one
+        # (the nonce could make it acceptable); its refusal without one, use_dpop_nonce included, is the verdict.
+        ex = _send_proof_once(dcr_session, registered, proof)
+        errors |= {"use_dpop_nonce"}
+    else:
+        ex = _send_proof(dcr_session, registered, proof)
     refused(ex, f"DPoP proof with defect {proof!r}", statuses={400, 401}, errors=errors)
 
 
@@ -83,12 +211,13 @@ def test_server_nonce_is_required_and_honoured(dcr_session, registered):
     nonces = first.headers_all("dpop-nonce")
     expect(len(nonces) == 1, f"{len(nonces)} DPoP-Nonce headers", "exactly one DPoP-Nonce header", first)
     retry = dcr_session.transport.send(dynamic_token_request(dcr_session.profile, registered, dpop_key=key, nonce=nonces[0]))
+    status_in(retry, 200, "retry with the server's nonce")  # RFC 9449 §8: the proof with the nonce is accepted
     token_success(retry, "retry with the server's nonce", token_type="DPoP")
 
 
 def _bound_token(dcr_session, dyn):
-    ex = dcr_session.use(dyn)
-    body = token_success(ex, "the dynamic client's token request", token_type=_token_type(dcr_session.profile))
+    """The dynamic client's token (setup: a fault of its response blocks the check)."""
+    body = steps.setup_use(dcr_session, dyn)
     return body["access_token"], body["token_type"]
 
 
@@ -161,14 +290,24 @@ def test_only_the_dynamic_client_goes_without_attestation(dcr_session, profile, 
     wanted = scopes(profile.use.scope)
     if ex.status == 200:  # RFC 6749 §3.3: the scope may be narrowed instead of refused
         body = json_object(ex, "the main client's token request for the [use] scope")
-        granted = scopes(body["scope"]) if isinstance(body.get("scope"), str) else wanted
-        expect(not wanted & granted, f"the main client got {sorted(wanted & granted)} without attestation",
+        expect(not wanted & scopes(body.get("scope")) if "scope" in body else False,
+               _issued_scope(body, wanted, "to the main client without attestation"),
                "a refusal, or none of the attestation-only scopes", ex)
     else:
         error_response(ex, {400, 401, 403}, {"unauthorized_client", "invalid_client", "invalid_scope",
                                              "access_denied", "invalid_request"},
                        "the main client's token request for the [use] scope without attestation")
-    token_success(dcr_session.use(registered), "the dynamic client's token request", token_type=_token_type(profile))
+    token_success(dcr_session.use(registered), "the dynamic client's token request", token_type=_token_type(profile),
+                  requirement="CURITY-FALLBACK-ATTEST")
+
+
+def _issued_scope(body: dict, asked: set[str], whom: str) -> str:
+    """What a 200 token response says was issued (RFC 6749 §5.1): its scope, or, when omitted,
+    the requested scope, which the check cannot tell from what was really issued."""
+    if "scope" in body:
+        return f"the token response {whom} names scope {body.get('scope')!r}"
+    return (f"the token response {whom} omits scope, which RFC 6749 §5.1 reads as {' '.join(sorted(asked))!r} "
+            "issued as requested: scope omitted although the issued scope may differ (then it is REQUIRED)")
 
 
 @check("DCR-USE-010", "RFC6749-5.2")
@@ -192,8 +331,9 @@ def test_dynamic_client_gets_nothing_beyond_the_template(dcr_session, profile, r
                        f"the dynamic client asking for {scope!r}")
         return
     body = json_object(ex, f"the dynamic client asking for {scope!r}")
-    granted = scopes(body.get("scope")) if "scope" in body else {scope}  # RFC 6749 §3.3: absent = as requested
-    expect(scope not in granted, f"the dynamic client was granted {sorted(granted)}",
+    # RFC 6749 §5.1: an omitted scope means "identical to the scope requested".
+    expect("scope" in body and scope not in scopes(body.get("scope")),
+           _issued_scope(body, {scope}, f"to the dynamic client asking for {scope!r}"),
            f"no {scope!r} (outside the template)", ex)
     if asked == "dcr":
         _, reg = dcr_session.register(access_token_of(ex))
@@ -209,7 +349,7 @@ def test_code_flow_tokens_are_bound_to_the_dpop_key(dcr_session, profile, regist
            "the request's state, unchanged (RFC 6749 §4.1.2)", result.exchanges[-1])
     tokens = code_flow.exchange(dcr_session, registered, result, pkce, "code exchange with the HAAPI DPoP key")
     same = dcr_session.refresh(registered, tokens["refresh_token"])
-    refreshed = token_success(same, "refresh with the same DPoP key", token_type="DPoP")
+    refreshed = token_success(same, "refresh with the same DPoP key", token_type="DPoP", requirement="RFC6749-6")
     refresh_token = refreshed.get("refresh_token") or tokens["refresh_token"]  # rotated, or kept
     other = DpopKey.generate()
     ex = dcr_session.refresh(registered, refresh_token, key=other)
@@ -219,7 +359,7 @@ def test_code_flow_tokens_are_bound_to_the_dpop_key(dcr_session, profile, regist
         return
     # RFC 9449 §5: a confidential client's refresh token need not be bound; the new token is then
     # bound to the key of this refresh's proof.
-    body = token_success(ex, what, token_type="DPoP")
+    body = token_success(ex, what, token_type="DPoP", requirement="RFC9449-5")
     if profile.claims.introspection and profile.introspector is not None:
         introspection = dcr_session.introspect(body["access_token"])
         cnf = (introspection.json() or {}).get("cnf")

@@ -231,3 +231,15 @@ def test_a_long_token_is_masked_whole_before_any_cut():
     body = json.dumps({"access_token": token, "token_type": "Bearer"})
     head, _ = cut(r.redact_text(body), 64 * 1024)
     assert "TTTT" not in head and marker(token) in head
+
+
+def test_secrets_sharing_a_head_are_each_masked_longest_first():
+    """JWTs all start with "eyJ": each known one is found, the longest form where two overlap."""
+    # f-strings: Hypothesis draws on the plain constants of every loaded local module.
+    head = f"eyJhbGciOiJIUzI1NiJ9"  # noqa: F541
+    short, long = f"{head}.aaa", f"{head}.aaa.bbbbbbbb"
+    others = [f"{head}.{i:04d}" for i in range(len(long) * 6)]
+    red = Redactor([short, long, *others])
+    text = f"a={long}; b={short}, c={others[7]} d={head}.unknown {marker(long)}"
+    assert red.redact_text(text) == (f"a={marker(long)}; b={marker(short)}, c={marker(others[7])} "
+                                     f"d={head}.unknown {marker(long)}")

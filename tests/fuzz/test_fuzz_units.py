@@ -195,7 +195,7 @@ def test_budget_modes(tmp_path):
     ci = Budget.from_config(_config(tmp_path), environ={"CI": "true"})
     assert ci.derandomize and ci.database is None and ci.settings().derandomize
     seeded = Budget.from_config(_config(tmp_path, **{"--dcr-fuzz-seed": 7}), environ={"CI": "true"})
-    assert seeded.seed == 7 and not seeded.derandomize and "--dcr-fuzz-seed 7" in seeded.describe()
+    assert seeded.seed == 7 and not seeded.derandomize and "--dcr-fuzz-seed 7" in seeded.describe() and "run --fuzz-seed 7" in seeded.describe()
     sized = Budget.from_config(_config(tmp_path, **{"--dcr-fuzz-examples": 12, "--dcr-report-dir": str(tmp_path / "r")}),
                                environ={})
     assert sized.examples == 12 and sized.machine_runs >= 10 and sized.database == tmp_path / "r" / "hypothesis"
@@ -214,4 +214,25 @@ def test_the_pool_hands_out_fresh_distinct_tokens(reference):
     with TokenPool(dcr_session, "basic", depth=2, max_age_s=0.0) as pool:  # every pooled token too old
         token = pool.get()
     assert token.value and pool.discarded >= 0
+    dcr_session.transport.close()
+
+
+def test_the_deleter_deletes_every_queued_client_before_it_closes(reference):
+    from conformance.client.http import Transport
+    from conformance.client.session import DcrSession
+    from conformance.fuzz.pool import Deleter
+
+    _, profile = reference
+    dcr_session = DcrSession(profile, Transport.for_profile(profile))
+    with TokenPool(dcr_session, "basic", depth=2) as pool:
+        clients = [dcr_session.register(pool.get().value)[0] for _ in range(4)]
+    assert all(dyn is not None for dyn in clients)
+    with Deleter(dcr_session) as deleter:
+        for dyn in clients:
+            deleter.delete(dyn)
+    assert deleter.deleted == 4 and all(dyn.deleted for dyn in clients)
+    for dyn in clients:  # gone on the server: RFC 7592 §2.3 (a deleted client's RAT is refused)
+        assert dcr_session.read(dyn).status in (401, 403, 404)
+    with pytest.raises(RuntimeError):
+        deleter.delete(clients[0])
     dcr_session.transport.close()

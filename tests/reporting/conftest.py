@@ -1,8 +1,9 @@
 """Conformance runs shared by the reporting tests, started together (they mostly wait on I/O).
 
 * ``clean``: the whole suite against the correct embedded server (10 examples per fuzz property);
-* ``no-store``: ``--defect token-missing-no-store`` over some token and use checks (MUST
-  failures and SHOULD warnings, client assertions and DPoP proofs on the wire), with ``--html``;
+* ``no-store``: ``--defect token-missing-no-store`` over some token and use checks (DCR-TOK-002
+  fails on RFC6749-5.1-NOSTORE, the others, needing a token, are blocked by it; client assertions
+  and DPoP proofs on the wire), with ``--html``;
 * ``secret-expiry``: ``--defect registration-omits-secret-expiry`` over some registration checks,
   under xdist (``-n 1``: the controller writes the summary and the merged environment).
 

@@ -204,7 +204,7 @@ def junit_totals(path: Path) -> dict[str, int]:
     return {k: int(suite.get(k)) for k in ("tests", "failures", "errors", "skipped")}
 
 
-_RANK = ("passed", "not claimed", "expected failure", "warning", "unexpectedly passed", "failed", "error")
+_RANK = ("passed", "not applicable", "not claimed", "expected failure", "warning", "blocked", "unexpectedly passed", "failed", "error")
 
 
 def junit_verdicts(cases: list[dict]) -> dict[tuple[str, str, str], str]:
@@ -217,7 +217,9 @@ def junit_verdicts(cases: list[dict]) -> dict[tuple[str, str, str], str]:
         if outcome == "passed":
             verdict = "warning" if "dcr_warning" in p else "passed"
         elif outcome == "skipped":
-            verdict = "expected failure" if case["type"] == "pytest.xfail" else "not claimed"
+            verdict = ("expected failure" if case["type"] == "pytest.xfail" else
+                       "blocked" if "dcr_blocked" in p else
+                       "not applicable" if "not applicable: " in case["message"] else "not claimed")
         elif outcome == "failure":
             verdict = "unexpectedly passed" if "XPASS" in case["message"] else "failed"
         else:

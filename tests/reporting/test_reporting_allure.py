@@ -49,7 +49,16 @@ def test_each_check_reads_as_its_catalogue_entry(clean_run):
     assert results
     for result in results:
         info = checks[_check_id(result)]
-        assert result["name"] in titles[info.id]
+        params = {p["name"]: p["value"] for p in result.get("parameters", [])}
+        client = params["main client"].strip("'")
+        # The check id and the main client lead every title: eight results of one check read apart.
+        head, _, title = result["name"].partition("] ")
+        assert head in (f"{info.id} [{client}", f"{info.id} [{client}, once per profile"), result["name"]
+        assert title in titles[info.id]
+        # The tree: profile > step > check (not the Python modules the checks live in).
+        assert _label(result, "parentSuite") == ["reference"] and _label(result, "suite") == [info.step]
+        assert _label(result, "subSuite") == [f"{info.id} {title}"]
+        assert _label(result, "package") == []
         assert _label(result, "epic") == ["reference"]
         assert _label(result, "feature") == [info.step]
         assert _label(result, "story") == list(info.requirements)
@@ -57,7 +66,6 @@ def test_each_check_reads_as_its_catalogue_entry(clean_run):
         assert {link["url"] for link in result["links"]} == {REQUIREMENTS[r].url for r in info.requirements}
         assert all(link["url"].startswith(("https://www.rfc-editor.org/rfc/rfc", "https://openid.net/",
                                            "https://curity.io/")) for link in result["links"])
-        params = {p["name"]: p["value"] for p in result.get("parameters", [])}
         assert "target" not in params
         assert params["profile"] == "'reference'" and params["main client"].strip("'") in (
             "basic", "post", "hs256", "es256", "rs256", "ps256", "mtls", "selfsigned")
@@ -73,13 +81,19 @@ def test_http_exchanges_are_steps_with_redacted_attachments(clean_run):
     assert step["name"].startswith("POST /oauth/v2/oauth-token → 200 OK (") and step["name"].endswith(" ms)")
     assert 0 <= step["stop"] - step["start"] < 5000
     attachment = step["attachments"][0]
-    assert attachment["type"] == "application/json"
-    exchange = json.loads((clean_run.alluredir / attachment["source"]).read_text())
-    assert exchange["request"]["method"] == "POST" and exchange["response"]["status"] == 200
-    body = json.loads(exchange["response"]["body"])
+    assert attachment["type"] == "text/plain"
+    # A readable HTTP transcript: request line, one header per line, pretty JSON, status line.
+    text = (clean_run.alluredir / attachment["source"]).read_text()
+    request, _, response = text.partition("\n\n" + "HTTP/")
+    lines = request.splitlines()
+    assert lines[0].startswith("POST https://127.0.0.1:") and lines[0].endswith("/oauth/v2/oauth-token")
+    assert any(line.lower().startswith("content-type: application/x-www-form-urlencoded") for line in lines)
+    assert "grant_type=client_credentials" in lines
+    assert "[redacted:" in request  # the Authorization header, the secret or the client assertion
+    assert response.startswith(("1.1 200 OK", "2 200 OK")), response[:80]
+    body = json.loads(response[response.index("\n{"):])  # pretty-printed: one member per line
     assert body["access_token"].startswith("[redacted:")
-    headers = dict((k.lower(), v) for k, v in exchange["request"]["headers"])
-    assert "[redacted:" in headers.get("authorization", "[redacted:") or "client_assertion" in exchange["request"]["body"]
+    assert '\n  "access_token": "[redacted:' in response
     # Exchanges the fixtures made before the check ran are marked as set-up steps.
     registered = [r for r in with_steps if _check_id(r) == "DCR-MGT-001"]
     assert any(s["name"].startswith("setup: ") for r in registered for s in r["steps"])
@@ -89,21 +103,25 @@ def test_statuses_and_messages_of_failures_and_warnings(report_runs):
     results = report_runs["no-store"].allure_results()
     failed = [r for r in results if r["status"] == "failed"]
     warned = [r for r in results if r["status"] == "passed" and "statusDetails" in r]
-    assert failed and warned
-    for result in failed:
+    broken = [r for r in results if r["status"] == "broken"]
+    assert failed and broken
+    for result in failed:  # only the check owning the broken requirement fails
         message = result["statusDetails"]["message"]
-        assert message.startswith("MUST requirement not met: DCR-"), message[:200]
+        assert message.startswith("MUST requirement not met: DCR-TOK-002 "), message[:200]
         assert "expected:" in message and "sent " in message and "got " in message
     for result in warned:
         assert result["statusDetails"]["message"].startswith("SHOULD recommendation not met (warning): DCR-")
-    assert not [r for r in results if r["status"] == "broken"]
+    for result in broken:  # the checks that needed a token are blocked, not failed (issue 13)
+        message = result["statusDetails"]["message"]
+        assert message.startswith("Blocked: DCR-") and "\nblocked by DCR-TOK-002: " in message, message[:200]
+        assert "[RFC6749-5.1-NOSTORE]" in message
 
 
 def test_run_level_files(report_runs):
     clean = report_runs["clean"].alluredir
     categories = json.loads((clean / "categories.json").read_text())
     names = [c["name"] for c in categories]
-    assert {"MUST failures", "SHOULD warnings", "Target unreachable", "Suite errors"} <= set(names)
+    assert {"MUST failures", "SHOULD warnings", "Target unreachable or unusable", "Interrupted runs", "Suite errors"} <= set(names)
     executor = json.loads((clean / "executor.json").read_text())
     assert executor["name"] == "dcr-conformance" and executor["buildName"].startswith("dcr-conformance ")
     env = _properties(clean / "environment.properties")
@@ -115,6 +133,10 @@ def test_run_level_files(report_runs):
     assert env["target"] == "embedded reference server (defect registration-omits-secret-expiry)"
     assert env["profile.reference-registration-omits-secret-expiry.registration_endpoint"].startswith("https://")
     assert env["selection.keyword"] == "DCR-REG-001 or DCR-REG-002 or DCR-REG-005"
+    # ... and the categories and executor survive the workers' --clean-alluredir.
+    xdist = report_runs["secret-expiry"].alluredir
+    assert json.loads((xdist / "categories.json").read_text()) == categories
+    assert json.loads((xdist / "executor.json").read_text())["name"] == "dcr-conformance"
 
 
 def _properties(path: Path) -> dict[str, str]:
@@ -136,5 +158,9 @@ def test_junit_test_cases_carry_requirement_and_level(report_runs):
             requirements = props["dcr_requirements"].split()
             assert requirements and all(r in REQUIREMENTS for r in requirements)
             assert props["dcr_profile"] and props["dcr_client"]
-    warned = [c for c in junit_cases(report_runs["no-store"].junit) if "dcr_warning" in c["props"]]
-    assert warned and all(c["outcome"] == "passed" and c["props"]["dcr_level"] == "SHOULD" for c in warned)
+    no_store = junit_cases(report_runs["no-store"].junit)
+    warned = [c for c in no_store if "dcr_warning" in c["props"]]
+    assert all(c["outcome"] == "passed" and c["props"]["dcr_level"] == "SHOULD" for c in warned)
+    blocked = [c for c in no_store if "dcr_blocked" in c["props"]]
+    assert blocked and all(c["outcome"] == "skipped" and c["props"]["dcr_blocked"].startswith("blocked by DCR-TOK-002: ")
+                           and c["message"].startswith("blocked by DCR-TOK-002: ") for c in blocked)

@@ -6,7 +6,6 @@ found in the Allure results."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 

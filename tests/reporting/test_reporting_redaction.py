@@ -42,7 +42,7 @@ def test_the_scan_covers_every_kind_of_secret(report_runs, kind):
         return  # never on the wire as such: nothing to mark
     seen = False
     for run in report_runs.values():
-        for path in run.alluredir.glob("*-attachment.json"):
+        for path in run.alluredir.glob("*-attachment.*"):
             text = path.read_text(encoding="utf-8")
             if any(m in text for m in markers):
                 seen = True

@@ -45,7 +45,14 @@ def test_summary_files_and_verdicts(report_runs):
     no_store = report_runs["no-store"].summary()
     assert no_store["verdict"] == "fail"
     failed = {r["check"] for r in no_store["results"] if r["verdict"] == "failed"}
-    assert "DCR-TOK-002" in failed
+    assert failed == {"DCR-TOK-002"}  # the owner of RFC6749-5.1-NOSTORE; the others only needed a token
+    blocked = [r for r in no_store["results"] if r["verdict"] == "blocked"]
+    assert blocked and no_store["totals"]["blocked"] == len(blocked)
+    assert all(r["detail"].startswith("blocked by DCR-TOK-002: ") for r in blocked)
+    assert any("blocked by another check" in reason for reason in no_store["verdict_reasons"])
+    assert not verify(no_store)
+    md = (report_runs["no-store"].report_dir / "summary.md").read_text(encoding="utf-8")
+    assert "| blocked |" in md and "BLOCK" in md
     assert all(r["check"].startswith(("DCR-TOK", "DCR-USE")) for r in no_store["results"])
     assert no_store["options"]["defect"] == "token-missing-no-store"
     assert no_store["options"]["keyword"] == " or ".join(NO_STORE_CHECKS)
@@ -168,7 +175,8 @@ def test_requirements_table_counts_per_client():
     assert list(reqs) == ["RFC6749-5.1", "RFC7591-3.2.1"]  # registry order
     md = render_markdown(summary)
     assert "| [RFC7591-3.2.1](https://www.rfc-editor.org/rfc/rfc7591#section-3.2.1) | MUST | FAIL | n/c |" in md
-    assert "| p/c1 | 1 | 0 | 0 | 0 | 0 | 0 | 1 | 0 |" in md  # ... unexpectedly passed, not run, failed, error
+    # passed, not applicable, not claimed, xfail, warning, blocked, not run, XPASS, failed, error
+    assert "| p/c1 | 1 | 0 | 0 | 0 | 0 | 0 | 0 | 0 | 1 | 0 |" in md
 
 
 def test_details_are_redacted_once_more():
@@ -176,3 +184,12 @@ def test_details_are_redacted_once_more():
                             cases={}, profiles=["p"], exit_status=1, target="x",
                             redact=lambda s: s.replace("SECRETSECRET", "[redacted:x]"))
     assert summary["results"][0]["detail"] == "got token [redacted:x]"
+
+
+def test_a_partial_run_says_so_in_both_files():
+    summary = _summary(Outcome("DCR-A", "t", "MUST", "p", "c"), selection=(1, 77))
+    assert summary["selection"] == {"partial": True, "checks_selected": 1, "checks_total": 77}
+    assert summary["verdict_reasons"][0] == "partial run (1 of 77 checks selected)"
+    assert "partial run (1 of 77 checks selected)" in render_markdown(summary).splitlines()[2]
+    assert _summary(Outcome("DCR-A", "t", "MUST", "p", "c"))["selection"] == {"partial": False}
+    assert not verify(summary)

@@ -55,7 +55,7 @@ def test_should_warning_and_strict_failure():
     assert status == "passed" and message.startswith("SHOULD recommendation not met (warning): DCR-REG-099")
     status, message, _ = _status([_report("setup"), _report("call", "failed", "DCR-REG-099 t\nwhy")],
                                  {"call": _Exc(value=AssertionError())}, SHOULD_INFO)
-    assert status == "failed" and message.startswith("SHOULD recommendation not met (failing under --dcr-strict)")
+    assert status == "failed" and message.startswith("SHOULD recommendation not met (failing in strict mode)")
 
 
 def test_unreachable_target_errors_and_skips():
@@ -89,7 +89,7 @@ def test_categories_sort_the_messages():
 
     assert category("failed", "MUST requirement not met: X\nmore") == "MUST failures"
     assert category("passed", "SHOULD recommendation not met (warning): X\nmore") == "SHOULD warnings"
-    assert category("failed", "Target unreachable (MUST requirement not met): X") == "Target unreachable"
+    assert category("failed", "Target unreachable (MUST requirement not met): X") == "Target unreachable or unusable"
     assert category("broken", "Suite error: X") == "Suite errors"
     assert category("passed", "") is None
     for cat in ar.CATEGORIES:  # Allure 3 compiles them as JavaScript regexes: no inline flags
@@ -196,3 +196,61 @@ def test_only_containers_of_fixtures_that_went_wrong_are_written(tmp_path):
     (written,) = [json.loads(p.read_text()) for p in tmp_path.glob("*-container.json")]
     assert written["uuid"] == "c2"
     assert written["befores"][0]["statusDetails"]["message"] == f"no token {marker(SECRET)}"
+
+
+def test_interrupted_runs_and_unusable_targets_have_their_category():
+    def category(status, message):
+        return next((c["name"] for c in ar.CATEGORIES if status in c["matchedStatuses"]
+                     and re.fullmatch(c.get("messageRegex", r"[\s\S]*"), message)), None)
+
+    assert category("broken", "Run interrupted: KeyboardInterrupt") == "Interrupted runs"
+    assert category("broken", "Target unusable: profile 'x': no metadata") == "Target unreachable or unusable"
+    assert category("broken", "Target unreachable: refused") == "Target unreachable or unusable"
+
+
+def test_an_exchange_reads_as_an_http_transcript():
+    text = ar.exchange_text({
+        "request": {"method": "POST", "url": "https://idsvr.example/reg", "client_certificate": "CN=main",
+                    "headers": [["Content-Type", "application/json"], ["Authorization", "Bearer [redacted:0a1b2c3d]"]],
+                    "body": '{"software_id":"haapi-template","scope":"a b"}'},
+        "elapsed_ms": 3.2, "error": None,
+        "response": {"status": 201, "reason": "Created", "http_version": "HTTP/1.1",
+                     "headers": [["Content-Type", "application/json"]], "body": '{"client_id":"dyn-1"}'}})
+    assert text.splitlines() == [
+        "POST https://idsvr.example/reg", "(TLS client certificate: CN=main)",
+        "Content-Type: application/json", "Authorization: Bearer [redacted:0a1b2c3d]", "",
+        "{", '  "software_id": "haapi-template",', '  "scope": "a b"', "}", "",
+        "HTTP/1.1 201 Created  (3.2 ms)", "Content-Type: application/json", "",
+        "{", '  "client_id": "dyn-1"', "}"]
+    refused = ar.exchange_text({"request": {"method": "GET", "url": "https://x/", "headers": [], "body": None},
+                                "elapsed_ms": 1.0, "error": "connection refused", "response": None})
+    assert refused.splitlines()[-1] == "no response: connection refused (after 1.0 ms)"
+
+
+def test_the_console_table_fits_the_width_and_keeps_check_ids():
+    from conformance.harness.console import write_table
+    from conformance.harness.outcomes import Outcome
+
+    class Terminal:
+        def __init__(self):
+            self.lines = []
+
+        def section(self, title, **kwargs):
+            self.lines.append(f"== {title}")
+
+        def write_line(self, line):
+            self.lines.append(line)
+
+    title = "A second registration with the same initial token is refused (401 invalid_token expected)."
+    outcomes = {("DCR-FUZZ-003", "p", c): Outcome("DCR-FUZZ-003", title, "MUST", "p", c)
+                for c in ("basic", "post", "selfsigned")}
+    for width, shortened in ((60, True), (200, False)):
+        tr = Terminal()
+        write_table(tr, outcomes, width)
+        rows = tr.lines[1:]
+        assert all(len(row) <= width for row in rows), rows
+        assert rows[1].startswith("DCR-FUZZ-003 A second") and rows[1].endswith("pass  pass  pass")
+        assert ("…" in rows[1]) is shortened and (title in rows[1]) is not shortened
+    tr = Terminal()
+    write_table(tr, outcomes, 30)  # too narrow for titles: ids and verdicts stay whole
+    assert tr.lines[2].split() == ["DCR-FUZZ-003", "pass", "pass", "pass"]

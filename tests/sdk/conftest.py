@@ -35,19 +35,19 @@ def observer_profile(observer) -> Profile:
 @pytest.fixture
 def network_sdk(observer, observer_profile, tmp_path):
     """``network_sdk(scenario, faults=...)``: switch the observer, return an SDK for it."""
-    def make(scenario: str, faults: frozenset[str] = frozenset()) -> RefSdk:
+    def make(scenario: str, faults: frozenset[str] = frozenset(), variants: frozenset[str] = frozenset()) -> RefSdk:
         observer.use_scenario(scenario, **FAST)
         return RefSdk(observer_profile, tmp_path / "device.json", attestation_url=observer.attestation_url,
-                      installation=f"device-{uuid.uuid4().hex[:8]}", faults=faults)
+                      installation=f"device-{uuid.uuid4().hex[:8]}", faults=faults, variants=variants)
     return make
 
 
 @pytest.fixture
 def kit_sdk(dcr_server, tmp_path):  # noqa: F811 (the kit's fixture)
-    def make(scenario: str, faults: frozenset[str] = frozenset()) -> RefSdk:
+    def make(scenario: str, faults: frozenset[str] = frozenset(), variants: frozenset[str] = frozenset()) -> RefSdk:
         dcr_server.use_scenario(scenario, **FAST)
         return RefSdk(kit_profile(dcr_server, tmp_path), tmp_path / "device.json",
                       attestation_url=dcr_server.attestation_endpoint,
-                      installation=f"device-{uuid.uuid4().hex[:8]}", faults=faults)
+                      installation=f"device-{uuid.uuid4().hex[:8]}", faults=faults, variants=variants)
     return make
 

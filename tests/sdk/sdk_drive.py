@@ -34,6 +34,7 @@ def kit_profile(server: KitServer, directory: Path) -> Profile:
         client_secret = "{server.main_client_secret}"
         [use]
         dpop = true
+        resource_url = "{server.resource_url}"
     """))
     return load_profile(path)
 

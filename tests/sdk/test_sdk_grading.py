@@ -129,8 +129,9 @@ def test_metadata_only_installations_are_not_graded():
     device = Device()
     device.engine.handle(WireRequest("GET", "/.well-known/oauth-authorization-server"))  # "default"
     assert {r.installation for r in device.grade()} == {"(none)"}  # nothing to grade is a failure
-    device.attest("phone")
-    assert device.engine.recording.installations() == ["default", "phone"]
+    device.attest("phone")  # discovery before the first attestation belongs to that launch
+    assert device.engine.recording.installations() == ["phone"]
+    assert [(c.kind, c.launch) for c in device.engine.recording.calls] == [("metadata", 1), ("attestation", 1)]
     assert {r.installation for r in device.grade()} == {"phone"}
 
 
@@ -233,3 +234,161 @@ def test_grading_knows_nothing_of_the_reference_server():
             "bad = [m for m in sys.modules if m.startswith('conformance.server')]; assert not bad, bad")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
     assert result.returncode == 0, result.stderr
+
+
+# -- attribution that does not depend on one SDK's order of requests ------------------------------
+
+
+def test_discovery_before_attestation_opens_no_launch():
+    device = Device("second-launch", installation_header="phone")
+    for _ in range(2):
+        device.send(WireRequest("GET", "/.well-known/oauth-authorization-server"))
+        device.attest("phone")
+        if device.engine.recording.calls[-1].launch == 1:
+            client = device.register(device.initial_token())
+        device.use(client["client_id"], client["client_secret"])
+    assert [(c.kind, c.launch) for c in device.engine.recording.calls] == [
+        ("metadata", 1), ("attestation", 1), ("token", 1), ("register", 1), ("token", 1),
+        ("metadata", 2), ("attestation", 2), ("token", 2)]
+    assert not failed(device.grade()) - {"DCR-SDK-001"}  # 001 wants DPoP, which Device does not send
+
+
+def test_an_unnamed_attestation_is_taken_over_by_the_installation_its_credentials_name():
+    device = Device("second-launch")
+    device.attest()  # no header anywhere: the first installation is "default"
+    client = device.register(device.initial_token())
+    device.use(client["client_id"], client["client_secret"])
+    device.attest("tablet")  # another device, named, runs in between
+    device.engine.handle(form(device.paths.token, {"grant_type": "client_credentials", "scope": "dcr"},
+                              basic(*MAIN), ("X-Installation-Id", "tablet")))
+    device.attest()  # unnamed: provisionally the tablet's (identified last)...
+    device.use(client["client_id"], client["client_secret"])  # ...until its client id names it
+    calls = device.engine.recording.calls
+    assert [(c.kind, c.installation, c.launch) for c in calls] == [
+        ("attestation", "default", 1), ("token", "default", 1), ("register", "default", 1), ("token", "default", 1),
+        ("attestation", "tablet", 1), ("token", "tablet", 1),
+        ("attestation", "default", 2), ("token", "default", 2)]
+    assert calls[6].text.startswith("#7 default launch 2:")  # the evidence is relabelled too
+    assert calls[7].attributed_by == "credential"
+    result = next(r for r in grade("second-launch", device.engine.recording, installation="default")
+                  if r.id == "DCR-SDK-002")
+    assert result.passed, result
+
+
+def test_the_dpop_key_identifies_an_installation():
+    from conformance.client.jose import DpopKey
+
+    device = Device()
+    key = DpopKey.generate()
+    device.attest("phone")
+    proof = key.proof("POST", CONFIG.base_url + device.paths.token)
+    device.send(form(device.paths.token, {"grant_type": "client_credentials", "scope": "dcr"}, basic(*MAIN),
+                     ("DPoP", proof)))
+    device.attest("other")
+    call = device.engine.handle(form(device.paths.token, {"grant_type": "client_credentials", "scope": "dcr"},
+                                     basic(*MAIN), ("DPoP", key.proof("POST", CONFIG.base_url + device.paths.token))))
+    assert call.status == 200
+    last = device.engine.recording.calls[-1]
+    assert (last.installation, last.attributed_by, last.dpop_jkt) == ("phone", "credential", key.thumbprint)
+
+
+# -- accepted answers ----------------------------------------------------------------------------
+
+
+def _dpop_bound_registration(device: Device, scheme: str, with_proof: bool = True):
+    from conformance.client.jose import DpopKey
+
+    key = DpopKey.generate()
+    token_url = CONFIG.base_url + device.paths.token
+    answer = device.send(form(device.paths.token, {"grant_type": "client_credentials", "scope": "dcr"},
+                              basic(*MAIN), ("DPoP", key.proof("POST", token_url))))
+    assert answer.json()["token_type"] == "DPoP"
+    token = answer.json()["access_token"]
+    headers = [("Content-Type", "application/json"), ("Authorization", f"{scheme} {token}")]
+    if with_proof:
+        headers.append(("DPoP", key.proof("POST", CONFIG.base_url + device.paths.registration, access_token=token)))
+    return device.send(WireRequest("POST", device.paths.registration, "", headers,
+                                   json.dumps({"software_id": CONFIG.template}).encode()))
+
+
+def test_a_dpop_bound_initial_token_with_the_dpop_scheme_passes_006():
+    device = Device()
+    device.attest("p")
+    assert _dpop_bound_registration(device, "DPoP").status == 201
+    result = next(r for r in device.grade() if r.id == "DCR-SDK-006")
+    assert result.passed and "(DPoP)" in result.message
+
+    device = Device()  # RFC 9449 §7.2: a conformant server refuses it as Bearer; 006 leaves that to 001
+    device.attest("p")
+    assert _dpop_bound_registration(device, "Bearer").status == 401
+    assert next(r for r in device.grade() if r.id == "DCR-SDK-006").passed
+
+    device = Device()  # the DPoP scheme without a proof
+    device.attest("p")
+    assert _dpop_bound_registration(device, "DPoP", with_proof=False).status == 401
+    result = next(r for r in device.grade() if r.id == "DCR-SDK-006")
+    assert not result.passed and "without a DPoP proof" in result.message
+
+
+def _access_token(device: Device, client: dict) -> str:
+    answer = device.send(form(device.paths.token, {"grant_type": "client_credentials", "scope": CONFIG.scope},
+                              basic(client["client_id"], client["client_secret"])))
+    return answer.json()["access_token"]
+
+
+def _resource(device: Device, token: str) -> WireRequest:
+    return device.send(WireRequest("GET", device.paths.resource, "", [("Authorization", f"Bearer {token}")]))
+
+
+def test_a_still_valid_cached_token_passes_002_and_an_unknown_one_does_not():
+    device = Device("second-launch")
+    device.attest("p")
+    client = device.register(device.initial_token())
+    token = _access_token(device, client)
+    device.attest("p")
+    assert _resource(device, token).status == 200  # no token request in launch 2
+    result = next(r for r in device.grade() if r.id == "DCR-SDK-002")
+    assert result.passed and "still-valid cached token" in result.message
+
+    device = Device("second-launch")
+    device.attest("p")
+    client = device.register(device.initial_token())
+    device.use(client["client_id"], client["client_secret"])
+    device.attest("p")
+    assert _resource(device, "made-up").status == 401
+    result = next(r for r in device.grade() if r.id == "DCR-SDK-002")
+    assert not result.passed and "no still-valid token" in result.message
+
+
+def test_a_revoked_clients_cached_token_is_refused_at_the_resource():
+    device = Device("revoked-client")
+    device.attest("p")
+    client = device.register(device.initial_token())
+    token = _access_token(device, client)
+    device.attest("p")
+    refused = _resource(device, token)
+    assert refused.status == 401 and refused.json()["error"] == "invalid_token"
+
+
+def test_every_check_declares_its_allowed_and_forbidden_answers():
+    from conformance.sdk.answers import ALLOWED, FORBIDDEN, SDK_ANSWERS
+
+    assert set(SDK_ANSWERS) == set(SDK_CHECKS)
+    for check_id, check in SDK_CHECKS.items():
+        verdicts = {a.verdict for a in check.answers}
+        assert verdicts == {ALLOWED, FORBIDDEN}, check_id
+        assert all(a.source and a.words and a.behaviour for a in check.answers)
+    scheme = " ".join(a.behaviour for a in SDK_CHECKS["DCR-SDK-006"].answers if a.verdict == ALLOWED)
+    assert "Authorization: DPoP" in scheme and "Authorization: Bearer" in scheme
+
+
+def test_docs_show_the_declared_answers(capsys):
+    from pathlib import Path
+
+    from conformance.sdk.answers import answers_markdown
+    from conformance.sdk.cli import main as sdk_main
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "sdk.md").read_text()
+    shown = text.split("<!-- sdk-answers -->\n", 1)[1].split("<!-- /sdk-answers -->", 1)[0]
+    assert shown == answers_markdown(), "docs/sdk.md is stale: paste `python -m conformance.sdk answers`"
+    assert sdk_main(["answers"]) == 0 and capsys.readouterr().out == answers_markdown()

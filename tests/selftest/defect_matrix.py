@@ -18,7 +18,7 @@ Command line::
     python -m tests.selftest.defect_matrix                 # run the matrix, print it, exit 1 on a gap
     python -m tests.selftest.defect_matrix --defect NAME   # only these defects (repeatable)
     python -m tests.selftest.defect_matrix --every-test    # every test of every named check (slower)
-    python -m tests.selftest.defect_matrix --write-docs    # regenerate docs/defect-matrix.md, docs/requirements.md
+    python -m tests.selftest.defect_matrix --write-docs    # regenerate docs/defect-matrix.md, docs/requirements.md, docs/coverage.md
     python -m tests.selftest.defect_matrix --check-docs    # exit 1 when the committed docs are stale
 """
 
@@ -280,7 +280,7 @@ def _print_matrix(results: dict[str | None, RunResult], *, complete: bool, out=s
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.selftest.defect_matrix",
                                      description=__doc__.splitlines()[0])
-    parser.add_argument("--write-docs", action="store_true", help="regenerate docs/defect-matrix.md and docs/requirements.md")
+    parser.add_argument("--write-docs", action="store_true", help="regenerate docs/defect-matrix.md, docs/requirements.md and docs/coverage.md")
     parser.add_argument("--check-docs", action="store_true", help="exit 1 when the generated docs are stale")
     parser.add_argument("--docs-dir", type=Path, default=DOCS_DIR)
     parser.add_argument("--defect", action="append", metavar="NAME", help="run only these defects (repeatable)")

@@ -1,5 +1,6 @@
 """The generated documents: ``docs/defect-matrix.md`` (per defect, the checks it proves can fail)
-and ``docs/requirements.md`` (:func:`conformance.catalogue.requirements_markdown`).
+``docs/requirements.md`` (:func:`conformance.catalogue.requirements_markdown`) and
+``docs/coverage.md`` (:func:`conformance.coverage.coverage_markdown`).
 
 Written and checked by ``python -m tests.selftest.defect_matrix --write-docs`` / ``--check-docs``;
 ``tests/selftest/test_docs.py`` fails when the committed text is stale.
@@ -68,9 +69,11 @@ def defect_matrix_markdown() -> str:
 
 def rendered_docs(docs_dir: Path = DOCS_DIR) -> dict[Path, str]:
     from conformance.catalogue import requirements_markdown
+    from conformance.coverage import coverage_markdown
 
     return {docs_dir / "defect-matrix.md": defect_matrix_markdown(),
-            docs_dir / "requirements.md": requirements_markdown()}
+            docs_dir / "requirements.md": requirements_markdown(),
+            docs_dir / "coverage.md": coverage_markdown()}
 
 
 def write_docs(docs_dir: Path = DOCS_DIR) -> list[Path]:

@@ -21,7 +21,7 @@ def test_committed_docs_are_up_to_date():
 def test_cli_writes_and_checks_the_docs(tmp_path, capsys):
     assert defect_matrix.main(["--check-docs", "--docs-dir", str(tmp_path)]) == 1  # nothing written yet
     assert defect_matrix.main(["--write-docs", "--docs-dir", str(tmp_path)]) == 0
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["defect-matrix.md", "requirements.md"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["coverage.md", "defect-matrix.md", "requirements.md"]
     assert defect_matrix.main(["--check-docs", "--docs-dir", str(tmp_path)]) == 0
     assert "stale" in capsys.readouterr().out
 

@@ -128,3 +128,32 @@ def test_no_server_module_imports_the_other_side_even_lazily():
             found += [(path.name, n) for n in names
                       if n.split(".")[:2] in [["conformance", f] for f in forbidden]]
     assert not found, found
+
+
+def test_list_defects_is_a_table_with_a_header_and_aligned_columns():
+    listed = subprocess.run([sys.executable, "-m", "conformance.server", "--list-defects"],
+                            capture_output=True, text=True, timeout=30)
+    header, *rows = listed.stdout.splitlines()
+    assert header.split()[:2] == ["defect", "fails"] and "requirement" in header
+    starts = [header.index(word) for word in ("fails check(s)", "requirement", "what the server")]
+    for row in rows:
+        for start in starts:  # every column starts where its heading does, after a blank
+            assert row[start - 1] == " " and row[start] != " ", row
+
+
+def test_a_written_profile_outlives_the_server(tmp_path):
+    """Without --state, the profile of --write-profile names certificates and keys kept beside it,
+    not in a temporary folder removed when the server stops."""
+    from conformance.profile import load_profile
+
+    profile = tmp_path / "out" / "profile.toml"
+    proc = _start(tmp_path, "--write-profile", str(profile))
+    try:
+        assert _read_banner(proc)["profile"] == str(profile)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=10)
+    assert proc.returncode == 0
+    loaded = load_profile(profile)  # reads every certificate and key the profile names
+    assert loaded.server.ca_bundle is not None and loaded.server.ca_bundle.is_file()
+    assert str(loaded.server.ca_bundle).startswith(str(tmp_path / "out"))

@@ -585,3 +585,36 @@ def test_defect_changes_behaviour(name, kit, make_server):
     assert check(kit) is True, f"the correct server fails the probe for {name}"
     broken = make_server(defect=name)
     assert check(broken) is False, f"{name} does not change the probed behaviour"
+
+
+# -- credential binding, metadata members, token parameters (the coverage issue's checks) -----------
+
+probe("metadata-response-types-missing")(lambda k: bool(_doc(k).get("response_types_supported")))
+probe("metadata-token-endpoint-fragment")(lambda k: "#" not in _doc(k)["token_endpoint"])
+probe("metadata-revocation-algs-missing")(
+    lambda k: "revocation_endpoint_auth_signing_alg_values_supported" in _doc(k))
+probe("metadata-empty-array")(lambda k: [] not in _doc(k).values())
+probe("token-unknown-parameter-refused")(lambda k: k.token(probe_parameter="1").status_code == 200)
+
+
+@probe("token-repeated-parameter-accepted")
+def _(k):
+    secret = k.client("basic").secret
+    return k.http().post(k.token_url, headers={**basic("main-basic", secret),
+                                               "Content-Type": "application/x-www-form-urlencoded"},
+                         content=b"grant_type=client_credentials&grant_type=client_credentials&scope=dcr"
+                         ).status_code == 400
+
+
+@probe("secret-of-another-client-accepted")
+def _(k):
+    a, b = k.new_client(), k.new_client()
+    return k.dyn_token(a, secret=b.secret).status_code == 401
+
+
+@probe("management-write-without-token")
+def _(k):
+    a, b = k.new_client(), k.new_client()
+    return (k.manage("PUT", a, rat="", json=_put_body(a, client_name="x")).status_code == 401
+            and k.manage("DELETE", a, rat=b.rat).status_code == 401
+            and k.manage("DELETE", a, rat="").status_code == 401)

@@ -1,0 +1,53 @@
+"""RFC 7592 (Dynamic Client Registration Management): the normative sentences the inventory holds.
+§2.1, §2.2 and §2.3 each repeat the sentence on a client that does not exist; it is recorded once
+per method, since each method answers it separately."""
+
+from conformance.inventory.model import client_side, must, not_observable, not_yet, should
+
+_GONE = """If the client does not exist on this server, the server MUST respond with HTTP 401
+        Unauthorized and the registration access token used to make this request SHOULD be
+        immediately revoked."""
+
+STATEMENTS = (
+    must("RFC7592-2", """The client MUST use its registration access token in all calls to this
+         endpoint as an OAuth 2.0 Bearer Token [RFC6750].""", via=("RFC7592-2.1",)),
+    must("RFC7592-2.1", _GONE),
+    should("RFC7592-2.1-b", _GONE,
+           reason=not_yet("a GET with client A's registration access token on the URI of a client "
+                          "that does not exist, then A's token on A's URI, expecting 401")),
+    must("RFC7592-2.1-c", """If the client does not have permission to read its record, the server
+         MUST return an HTTP 403 Forbidden.""", via=("RFC7592-2.1",)),
+    must("RFC7592-2.2", """Valid values of client metadata fields in this request MUST replace, not
+         augment, the values previously associated with this client."""),
+    must("RFC7592-2.2-b", """This request MUST include all client metadata fields as returned to the
+         client from a previous registration, read, or update operation.""", reason=client_side()),
+    must("RFC7592-2.2-c", """Omitted fields MUST be treated as null or empty values by the server,
+         indicating the client's request to delete them from the client's registration.""",
+         reason=not_observable("§2.2 also lets the server ignore a null or empty value like any "
+                               "other, so a member kept after the client omitted it is no "
+                               "violation a client can tell apart")),
+    must("RFC7592-2.2-d", """The client MUST include its "client_id" field in the request, and it MUST
+         be the same as its currently issued client identifier.""", via=("RFC7592-2.2",)),
+    must("RFC7592-2.2-e", """If the client includes the "client_secret" field in the request, the
+         value of this field MUST match the currently issued client secret for that client.""",
+         via=("RFC7592-2.2",)),
+    must("RFC7592-2.2-f", """The client MUST NOT be allowed to overwrite its existing client secret
+         with its own chosen value.""", keyword="MUST NOT", via=("RFC7592-2.2",)),
+    must("RFC7592-2.2-g", _GONE,
+         reason=not_yet("a PUT on the URI of a client that does not exist, expecting 401")),
+    must("RFC7592-2.2-h", """If the client does not have permission to update its record, the server
+         MUST return an HTTP 403 Forbidden."""),
+    must("RFC7592-2.3-b", _GONE, via=("RFC7592-2.3",)),
+    should("RFC7592-2.3-S", """… SHOULD immediately invalidate all existing authorization grants and
+           currently active access tokens, all refresh tokens, and all other tokens associated with
+           this client."""),
+    must("RFC7592-3", """registration_client_uri REQUIRED. String containing the fully qualified URL
+         of the client configuration endpoint for this client.""", keyword="REQUIRED"),
+    must("RFC7592-3-b", """registration_access_token REQUIRED. String containing the access token to
+         be used at the client configuration endpoint …""", keyword="REQUIRED", via=("RFC7592-3",)),
+    must("RFC7592-5", """If a client is deprovisioned from a server, any outstanding registration
+         access token for that client MUST be invalidated …""", via=("RFC7592-2.3",)),
+    must("RFC7592-5-b", """… the registration access token is a Bearer Token and acts as the sole
+         authentication for use at the client configuration endpoint, it MUST be protected by the
+         developer or client …""", reason=client_side()),
+)
