@@ -25,6 +25,7 @@ inputs, see :mod:`conformance.oracles.registration_faults`.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -164,11 +165,19 @@ def redirect_capable(body: dict) -> bool:
     return bool(REDIRECT_GRANTS & set(map(str, grants))) or any(str(r).strip() for r in responses)
 
 
-def device_key_binding(body: dict, payload: Payload | None) -> dict | None:
+def device_key_binding(body: dict, payload: Payload | None, ex: Exchange | None = None) -> dict | None:
     """The JWK Set the client sent when the server bound it as a ``private_key_jwt`` client to
     exactly those keys (RFC 7591 §2 ``jwks``: "the client's public keys"; §3.2.1: the server "MAY
-    reject or replace any of the client's requested metadata values"), else None."""
+    reject or replace any of the client's requested metadata values"), else None. What was sent is
+    the payload's metadata or, for the device key the session adds itself, the request's JSON body."""
     sent = dict(payload.metadata()) if payload is not None and payload.raw is None else {}
+    if "jwks" not in sent and ex is not None and ex.request is not None:
+        try:
+            request_body = json.loads(ex.request.body or "null")
+        except ValueError:
+            request_body = None
+        if isinstance(request_body, dict):
+            sent.update({k: request_body[k] for k in ("jwks", "jwks_uri") if k in request_body})
     jwks = sent.get("jwks")
     if body.get("token_endpoint_auth_method") != "private_key_jwt" or not isinstance(jwks, dict):
         return None
@@ -205,7 +214,7 @@ def judge_registered(body: dict, template: Any, payload: Payload | None, ex: Exc
     if method is not None and allowed_methods is not None:
         ok = method in allowed_methods or (
             isinstance(method, list) and bool(method) and set(map(str, method)) <= set(allowed_methods))
-        bound = not ok and device_key_binding(body, payload) is not None
+        bound = not ok and device_key_binding(body, payload, ex) is not None
         if bound:
             expect("client_secret" not in body, f"{what}: a client bound to the device's keys also got a secret",
                    "private_key_jwt bound to the keys sent, and no client_secret", ex)

@@ -103,17 +103,20 @@ def server_options(args: argparse.Namespace) -> dict:
                 workdir=profile.parent if profile else None)
 
 
-def wait_for_stop() -> None:
-    """Block until Ctrl-C or SIGTERM (the previous SIGTERM handler is restored)."""
-    stop = threading.Event()
-    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+def wait_for_stop(stop: threading.Event | None = None) -> None:
+    """Block until Ctrl-C or SIGTERM. Without ``stop``, SIGTERM is caught here (the previous
+    handler restored after); with it, the caller caught SIGTERM earlier (before its banner) into it."""
+    own = stop is None
+    stop = threading.Event() if stop is None else stop
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set()) if own else None
     try:
         while not stop.wait(0.5):
             pass
     except KeyboardInterrupt:
         pass
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        if own:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def run_serve(args: argparse.Namespace) -> int:
@@ -134,9 +137,13 @@ def run_serve(args: argparse.Namespace) -> int:
         return 2
     server = ReferenceServer(defect=args.defect, dpop_nonce=not args.no_dpop_nonce,
                              variants=args.variant, **server_options(args))
+    # SIGTERM is caught before the banner: whoever reads it may stop the server at once.
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
         server.start()
     except OSError as exc:
+        signal.signal(signal.SIGTERM, previous)
         print(f"dcr-conformance serve: cannot listen on port {args.port}: {exc.strerror}",
               file=sys.stderr)
         return 2
@@ -152,9 +159,10 @@ def run_serve(args: argparse.Namespace) -> int:
         print(f"state: {Path(args.state).resolve()}", flush=True)
     print("Ctrl-C or SIGTERM stops it.", flush=True)
     try:
-        wait_for_stop()
+        wait_for_stop(stop)
     finally:
         server.stop()
+        signal.signal(signal.SIGTERM, previous)
         print("stopped", flush=True)
     return 0
 

@@ -93,14 +93,15 @@ class RegistrationAttempt:
             return
         template = self.profile.template
         registration.judge_registered(body, template, payload, ex, what)
-        bound = registration.device_key_binding(body, payload)
+        bound = registration.device_key_binding(body, payload, ex)
         if bound is not None and body.get("token_endpoint_auth_method") != template.token_endpoint_auth_method \
                 and dyn is not None:
             # Bound to the device's keys (RFC 7591 §2, §3.2.1): the key must work, and no secret may.
             key = private_key_for(bound)
-            expect(key is not None, f"{what}: private_key_jwt bound to keys the suite did not send",
+            if key is not None:  # the fuzzed payload's key (else the session's own device key, which dyn holds)
+                dyn.auth_method, dyn.private_key, dyn.alg, dyn.kid = "private_key_jwt", key, "ES256", PUBLIC_JWK["kid"]
+            expect(dyn.private_key is not None, f"{what}: private_key_jwt bound to keys the suite did not send",
                    "exactly the jwks sent", ex)
-            dyn.auth_method, dyn.private_key, dyn.alg, dyn.kid = "private_key_jwt", key, "ES256", PUBLIC_JWK["kid"]
             expect(not dyn.client_secret, f"{what}: a client bound to the device's keys holds a client_secret",
                    "no client_secret (the keys are its credential)", ex)
         expect(dyn is not None and dyn.registration_client_uri and dyn.registration_access_token,
