@@ -278,7 +278,7 @@ def _body_lines(body: str | None, headers) -> list[str]:
     content_type = next((v for k, v in headers or [] if k.lower() == "content-type"), "").lower()
     try:
         return ["", json.dumps(json.loads(body), indent=2, ensure_ascii=False)]
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, RecursionError):  # not JSON, or nested too deep (fuzzing): as sent
         pass
     if "x-www-form-urlencoded" in content_type:
         return ["", *body.split("&")]
