@@ -6,8 +6,9 @@ is given), ``serve`` runs the reference server alone (``--observe`` records an a
 ``verify-client`` is also a top-level alias), ``requirements`` prints the registry.
 
 Exit status of ``run`` (README, "Exit status"): 0 every claimed MUST holds, 1 a check failed,
-2 the profile or the command line is wrong (or no check was selected), 3 the target could not be
-reached.
+2 the profile or the command line is wrong (or no check was selected), 3 the target is unusable
+(unreachable, or its TLS certificate not trusted), 124 ``--max-run-time`` reached, 128 + N
+interrupted by signal N (130 SIGINT, 143 SIGTERM, 129 SIGHUP); :mod:`conformance.harness.exitcodes`.
 """
 
 from __future__ import annotations
@@ -18,12 +19,15 @@ import sys
 from pathlib import Path
 
 from conformance import __version__
+from conformance.harness.exitcodes import EXIT_FAILED, EXIT_OK, EXIT_USAGE, contract_status  # noqa: F401
+from conformance.harness.exitcodes import EXIT_UNUSABLE as EXIT_UNREACHABLE  # noqa: F401 (a name others use)
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
 #: The pytest markers ``-m`` selects with (one per protocol step, the level, fuzzing).
 MARKERS = ("token", "register", "use", "manage", "revoke", "must", "should", "fuzz")
 EXIT_STATUS_HELP = ("exit status: 0 every claimed MUST holds; 1 a check failed; 2 the profile or the "
-                    "command line is wrong, or no check was selected; 3 the target could not be reached")
+                    "command line is wrong, or no check was selected; 3 the target is unusable (unreachable, "
+                    "or its TLS certificate not trusted); 124 --max-run-time reached; 128+N interrupted by "
+                    "signal N (130 SIGINT, 143 SIGTERM, 129 SIGHUP)")
 #: pytest11 plugins of dependencies (anyio via httpx, respx and Locust from the extras) the run never uses.
 UNUSED_PYTEST_PLUGINS = ("anyio", "respx", "locust")
 
@@ -52,6 +56,14 @@ def _run_parser(sub) -> None:
                      "(dcr-conformance serve --list-defects lists them)")
     run.add_argument("--variant", metavar="NAME", action="append", default=[],
                      help="embedded server only: switch on a conformant variant (repeatable; serve --list-variants lists them)")
+    run.add_argument("--max-response-bytes", type=int, metavar="N",
+                     help="a response body larger than N bytes fails its check (default 1048576 = 1 MiB)")
+    run.add_argument("--unresponsive-after", type=int, metavar="N",
+                     help="after N consecutive timeouts or connection failures of an endpoint, the checks "
+                          "still needing it fail at once (default 3)")
+    run.add_argument("--max-run-time", type=float, metavar="SECONDS",
+                     help="end the run after SECONDS with its reports written; the checks left are 'not run' "
+                          "(exit status 124)")
     run.add_argument("--html", action="store_true",
                      help="also build the Allure HTML report into REPORT_DIR/allure-report (needs Node.js: npx)")
     run.add_argument("--history", metavar="DIR",
@@ -102,7 +114,13 @@ def pytest_arguments(args: argparse.Namespace) -> list[str]:
         argv += ["--dcr-profile", profile]
     argv += ["--junitxml", args.junitxml or str(report_dir / "junit.xml")]
     argv += ["--alluredir", args.alluredir or str(report_dir / "allure-results"), "--clean-alluredir"]
-    argv += ["--dcr-report-dir", str(report_dir)]
+    argv += ["--dcr-report-dir", str(report_dir), "--dcr-cli-exit-statuses"]
+    if args.max_response_bytes is not None:
+        argv += ["--dcr-max-response-bytes", str(args.max_response_bytes)]
+    if args.unresponsive_after is not None:
+        argv += ["--dcr-unresponsive-after", str(args.unresponsive_after)]
+    if args.max_run_time is not None:
+        argv += ["--dcr-max-run-time", str(args.max_run_time)]
     if args.keyword:
         argv += ["-k", args.keyword]
     if args.marker:
@@ -128,14 +146,8 @@ def pytest_arguments(args: argparse.Namespace) -> list[str]:
 
 
 def exit_status(pytest_code: int) -> int:
-    """Map pytest's exit code onto the contract's 0/1/2/3."""
-    import pytest
-
-    if pytest_code == EXIT_UNREACHABLE:
-        return EXIT_UNREACHABLE
-    return {pytest.ExitCode.OK: EXIT_OK, pytest.ExitCode.TESTS_FAILED: EXIT_FAILED,
-            pytest.ExitCode.USAGE_ERROR: EXIT_USAGE, pytest.ExitCode.NO_TESTS_COLLECTED: EXIT_USAGE,
-            pytest.ExitCode.INTERRUPTED: EXIT_FAILED}.get(pytest_code, EXIT_FAILED)
+    """Map pytest's exit code onto the README's table (the harness's 124 and 128 + N pass as they are)."""
+    return contract_status(pytest_code)
 
 
 class _OnceNodesLine:
@@ -179,7 +191,24 @@ def _run(args: argparse.Namespace) -> int:
     for line in describe_target(args.profile, args.defect):
         print(line, flush=True)
     Path(args.report_dir).mkdir(parents=True, exist_ok=True)
-    code = exit_status(int(pytest.main(pytest_arguments(args), plugins=[_OnceNodesLine()])))
+    # Until the harness takes the signals over (conformance.harness.interrupts), SIGTERM and SIGHUP
+    # end the start-up like Ctrl-C: nothing is registered yet, so nothing is left behind.
+    import signal
+
+    from conformance.harness.interrupts import startup_handler
+
+    for signum in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+        if signum is not None:
+            signal.signal(signum, startup_handler)
+    try:
+        code = exit_status(int(pytest.main(pytest_arguments(args), plugins=[_OnceNodesLine()])))
+    except KeyboardInterrupt:
+        print("dcr-conformance: interrupted while starting; no check ran, no client was registered", file=sys.stderr)
+        return 128 + signal.SIGINT
+    finally:  # the run is over (its reports written): a late signal changes nothing
+        for signum in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+            if signum is not None:
+                signal.signal(signum, signal.SIG_IGN)
     if args.html:
         from conformance.reporting.html import build_html_report
 

@@ -579,7 +579,8 @@ def perturbations(method: str, alg: str) -> st.SearchStrategy[Perturbation]:
 def decisive_perturbations(method: str) -> st.SearchStrategy[Perturbation]:
     """The changes a server must never let through (RFC 7523 §3 items 1-4, 9-10; RFC 7521 §4.2),
     each as likely as the others: expired, not yet valid, for another audience, of another client,
-    unsigned or with an algorithm trick, badly signed, a mismatching client_id, replayed."""
+    unsigned or with an algorithm trick, badly signed, a mismatching client_id, replayed, or naming
+    an unknown extension in ``crit`` (RFC 7515 §4.1.11: the recipient MUST reject it)."""
     algs = ["none", "header_mismatch"] + (["hmac_with_public_key"] if method == "private_key_jwt" else [])
     return _pick(
         st.integers(-10 ** 8, -600).map(lambda n: Perturbation("exp", "offset", n)),
@@ -590,6 +591,7 @@ def decisive_perturbations(method: str) -> st.SearchStrategy[Perturbation]:
         st.sampled_from(["broken", "unknown_key", "empty"]).map(lambda v: Perturbation("signature", v)),
         st.just(Perturbation("client_id", "other_client")),
         st.just(Perturbation("replay", "twice")),
+        st.just(Perturbation("crit", "unknown_extension")),
     )
 
 

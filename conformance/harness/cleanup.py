@@ -9,33 +9,54 @@ from conformance.client.registration import DynamicClient
 from conformance.client.session import DcrSession
 from conformance.profile import Profile
 
+class CleanupAbandoned(BaseException):
+    """Raised into the cleanup by a second signal (:mod:`~conformance.harness.interrupts`): delete
+    no more clients (a BaseException so that no ``except Exception`` of a request swallows it)."""
+
+
+#: Why a client stays when a second signal stopped the cleanup.
+ABANDONED = "not deleted: a second signal stopped the cleanup"
+
 
 def delete_clients(registered: list[tuple[DcrSession, Profile, DynamicClient]], *, keep: bool,
-                   redact: Callable[[str], str]) -> list[dict]:
-    """Delete the clients; return the leftovers, ``{"profile", "client_id", "reason"}`` each."""
+                   redact: Callable[[str], str], abandoned: Callable[[], bool] = lambda: False) -> list[dict]:
+    """Delete the clients; return the leftovers, ``{"profile", "client_id", "reason"}`` each. When
+    ``abandoned()`` turns true, or :class:`CleanupAbandoned` is raised, the rest stay (:data:`ABANDONED`)."""
     leftovers: list[dict] = []
     managers: dict[str, str | None] = {}  # profile name -> a management client's dcrm token
-    for session, profile, dyn in registered:
-        entry = {"profile": profile.name, "client_id": dyn.client_id}
-        if keep:
-            leftovers.append({**entry, "reason": "kept (--dcr-keep-clients)"})
-            continue
-        if not profile.claims.registration_management or not dyn.registration_client_uri:
-            leftovers.append({**entry, "reason": "the profile does not claim RFC 7592 management"})
-            continue
-        # A 2xx DELETE, by a check or here, is checked: the client's own token must not read it any more.
-        exchange = None if dyn.deleted else session.delete(dyn)
-        if exchange is None or exchange.status == 204:
-            if _still_readable(session, dyn):
-                leftovers.append({**entry, "reason": "DELETE answered 2xx, yet the client's registration "
-                                                     "access token still reads it"})
-            continue
-        if exchange.status in (401, 404) and session.was_deleted(dyn):
-            continue
-        if exchange.status in (401, 403) and _delete_as_manager(session, profile, dyn, managers):
-            continue
-        leftovers.append({**entry, "reason": redact(exchange.error or f"DELETE answered HTTP {exchange.status}")})
+    for index in range(len(registered)):
+        try:
+            if abandoned():
+                raise CleanupAbandoned
+            leftovers.extend(_delete_one(registered[index], keep, redact, managers))
+        except CleanupAbandoned:
+            leftovers.extend({"profile": profile.name, "client_id": dyn.client_id, "reason": ABANDONED}
+                             for _, profile, dyn in registered[index:] if not dyn.deleted)
+            break
     return leftovers
+
+
+def _delete_one(registered: tuple[DcrSession, Profile, DynamicClient], keep: bool, redact: Callable[[str], str],
+                managers: dict[str, str | None]) -> list[dict]:
+    """Delete one client; the leftover entry (none or one) it leaves."""
+    session, profile, dyn = registered
+    entry = {"profile": profile.name, "client_id": dyn.client_id}
+    if keep:
+        return [{**entry, "reason": "kept (--dcr-keep-clients)"}]
+    if not profile.claims.registration_management or not dyn.registration_client_uri:
+        return [{**entry, "reason": "the profile does not claim RFC 7592 management"}]
+    # A 2xx DELETE, by a check or here, is checked: the client's own token must not read it any more.
+    exchange = None if dyn.deleted else session.delete(dyn)
+    if exchange is None or exchange.status == 204:
+        if _still_readable(session, dyn):
+            return [{**entry, "reason": "DELETE answered 2xx, yet the client's registration "
+                                        "access token still reads it"}]
+        return []
+    if exchange.status in (401, 404) and session.was_deleted(dyn):
+        return []
+    if exchange.status in (401, 403) and _delete_as_manager(session, profile, dyn, managers):
+        return []
+    return [{**entry, "reason": redact(exchange.error or f"DELETE answered HTTP {exchange.status}")}]
 
 
 def _delete_as_manager(session: DcrSession, profile: Profile, dyn: DynamicClient,

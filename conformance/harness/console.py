@@ -1,4 +1,5 @@
-"""The run's summary on the console: one row per check, one column per main client, then the
+"""The run's summary on the console: first what made the run incomplete or slow (a signal,
+--max-run-time, unresponsive endpoints), then one row per check, one column per main client, the
 counts, the SHOULD findings, the blocked checks and the clients the suite could not delete.
 
 The table fits the terminal: check ids and the verdict columns are never cut; titles are shortened
@@ -7,19 +8,25 @@ The table fits the terminal: check ids and the verdict columns are never cut; ti
 
 from __future__ import annotations
 
-from conformance.harness.outcomes import Outcome, count_verdicts
+from collections.abc import Callable
+
+from conformance.harness.outcomes import NOT_RUN, Outcome, count_verdicts
 from conformance.requirements import SHOULD
 
-_SYMBOL = {"passed": "pass", "not applicable": "n/a", "not claimed": "n/c", "expected failure": "xfail", "warning": "WARN",
-           "blocked": "BLOCK", "unexpectedly passed": "XPASS", "failed": "FAIL", "error": "ERROR"}
+_SYMBOL = {"passed": "pass", "not applicable": "n/a", "not claimed": "n/c", "expected failure": "xfail",
+           "warning": "WARN", "blocked": "BLOCK", NOT_RUN: "-run-", "unexpectedly passed": "XPASS",
+           "failed": "FAIL", "error": "ERROR"}
 #: Narrowest title column worth showing; below it the titles are left out.
 _MIN_TITLE = 12
 
 
 def write_terminal_summary(tr, outcomes: dict[tuple[str, str, str], Outcome], leftovers: list[dict], *,
-                           selection: tuple[int, int] | None = None) -> None:
+                           selection: tuple[int, int] | None = None, incomplete: str | None = None,
+                           unresponsive: list[dict] = (), redact: Callable[[str], str] = lambda s: s) -> None:
     """``tr``: pytest's terminal reporter (``section``, ``write_line``). ``selection``: (checks
-    selected, checks in the catalogue) when -k / -m narrowed the run."""
+    selected, checks in the catalogue) when -k / -m narrowed the run; ``incomplete``: why the run
+    stopped early; ``unresponsive``: endpoints that stopped answering."""
+    write_headline(tr, outcomes, incomplete, unresponsive, redact)
     if outcomes:
         write_table(tr, outcomes, _width(tr))
         counts = count_verdicts(outcomes)
@@ -29,7 +36,9 @@ def write_terminal_summary(tr, outcomes: dict[tuple[str, str, str], Outcome], le
             f"dcr-conformance: {len(outcomes)} results (one per check and main client): "
             f"{counts['passed']} passed, {len(broken) - should_failed} failed (MUST), "
             + (f"{should_failed} failed (SHOULD, strict mode), " if should_failed else "")
-            + f"{counts['blocked']} blocked, {counts['warning']} warnings (SHOULD), {counts['not claimed']} not claimed, "
+            + f"{counts['blocked']} blocked, "
+            + (f"{counts[NOT_RUN]} not run, " if counts[NOT_RUN] else "")
+            + f"{counts['warning']} warnings (SHOULD), {counts['not claimed']} not claimed, "
             f"{counts['expected failure']} expected failures, {counts['unexpectedly passed']} expected "
             f"failures that now pass, {counts['not applicable']} not applicable")
         tr.write_line("(pytest's own count below is of test cases: a result may fold several of them)")
@@ -55,6 +64,22 @@ def write_terminal_summary(tr, outcomes: dict[tuple[str, str, str], Outcome], le
         tr.section("clients the suite could not delete", sep="-", yellow=True)
         for entry in leftovers:
             tr.write_line(f"{entry['profile']}: {entry['client_id']}: {entry['reason']}")
+
+
+def write_headline(tr, outcomes: dict[tuple[str, str, str], Outcome], incomplete: str | None,
+                   unresponsive: list[dict], redact: Callable[[str], str]) -> None:
+    """What the reader must know before the table: the run is incomplete, endpoints did not answer."""
+    if not incomplete and not unresponsive:
+        return
+    tr.section("dcr-conformance: read this first", sep="=", red=True, bold=True)
+    if incomplete:
+        not_run = count_verdicts(outcomes)[NOT_RUN]
+        tr.write_line(f"RUN INCOMPLETE: {redact(incomplete)}; {not_run} result(s) not run (a check that did not "
+                      "finish is never counted as passed)", red=True, bold=True)
+    for entry in unresponsive:
+        tr.write_line(f"ENDPOINT UNRESPONSIVE: {redact(entry['endpoint'])} since {entry['since']} "
+                      f"({entry['failures']} consecutive timeouts or connection failures; last: "
+                      f"{redact(entry['last_error'])}); later requests to it failed at once", red=True)
 
 
 def write_not_started(tr, reason: str, hint: str) -> None:

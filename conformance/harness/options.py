@@ -6,7 +6,12 @@ fuzzing ones are read where they are used.
 
 from __future__ import annotations
 
+import argparse
+
 import pytest
+
+from conformance.client.bounds import DEFAULT_MAX_RESPONSE_BYTES
+from conformance.harness.unresponsive import DEFAULT_UNRESPONSIVE_AFTER
 
 
 def add_options(parser: pytest.Parser) -> None:
@@ -34,6 +39,18 @@ def add_options(parser: pytest.Parser) -> None:
     group.addoption("--dcr-fuzz-seed", type=int, default=None, metavar="N",
                     help="run the fuzzing checks with this seed (CI=true: derandomized; default: random, "
                          "failing examples kept in reports/hypothesis)")
+    group.addoption("--dcr-max-response-bytes", type=_positive_int, default=DEFAULT_MAX_RESPONSE_BYTES, metavar="N",
+                    help="a response body larger than N bytes is read no further and fails its check "
+                         f"(default {DEFAULT_MAX_RESPONSE_BYTES} = 1 MiB)")
+    group.addoption("--dcr-unresponsive-after", type=_positive_int, default=DEFAULT_UNRESPONSIVE_AFTER, metavar="N",
+                    help="after N consecutive timeouts or connection failures of one endpoint, the checks that "
+                         f"still need it fail at once (default {DEFAULT_UNRESPONSIVE_AFTER})")
+    group.addoption("--dcr-max-run-time", type=float, default=None, metavar="SECONDS",
+                    help="end the run after SECONDS: the checks left are 'not run', the reports are written "
+                         "and the exit status is 124")
+    group.addoption("--dcr-cli-exit-statuses", action="store_true", default=False,
+                    help="report the exit statuses of 'dcr-conformance run' (README) in summary.json instead of "
+                         "pytest's (set by dcr-conformance run)")
     group.addoption("--dcr-race-width", type=int, default=16, metavar="N",
                     help="concurrent registrations with one initial token (DCR-REG-007, DCR-FUZZ-003; default 16)")
 
@@ -46,11 +63,20 @@ def option(config: pytest.Config, name: str):
         return None
 
 
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 #: Every --dcr-* option with its default: a run that changes none of them did not ask for the suite.
 DEFAULTS = {"--dcr-profile": [], "--dcr-strict": False, "--dcr-expected-failures": None, "--dcr-defect": None,
             "--dcr-embedded-rotation": "on", "--dcr-keep-clients": False, "--dcr-max-wait": 10.0,
             "--dcr-report-dir": None, "--dcr-fuzz-examples": None, "--dcr-fuzz-seed": None,
-            "--dcr-race-width": 16}
+            "--dcr-race-width": 16, "--dcr-max-response-bytes": DEFAULT_MAX_RESPONSE_BYTES,
+            "--dcr-unresponsive-after": DEFAULT_UNRESPONSIVE_AFTER, "--dcr-max-run-time": None,
+            "--dcr-cli-exit-statuses": False}
 #: How a command line names the suite's checks (``--pyargs conformance.suite``, a path into it).
 _SUITE_NAMES = ("conformance.suite", "conformance/suite")
 

@@ -14,12 +14,14 @@ its own) receives the run state through the hook ``pytest_dcr_run_state``
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
 from conformance.harness import hookspecs
+from conformance.harness.interrupts import RUN, RunInterrupted
 from conformance.harness.options import add_options, requested
-from conformance.harness.outcomes import BLOCKED_PROPERTY, blocked_reason
+from conformance.harness.outcomes import BLOCKED_PROPERTY, NOT_RUN_PROPERTY, blocked_reason
 from conformance.harness.runstate import RUN_STATE, RunState, state_of
 from conformance.harness.targets import Target, TargetUnusable, describe_target
 from conformance.oracles import failures
@@ -60,6 +62,8 @@ def pytest_configure(config: pytest.Config) -> None:
     except Exception as exc:  # ProfileError and unreadable files: usage errors, exit status 2 in the CLI
         raise pytest.UsageError(str(exc)) from None
     config.stash[RUN_STATE] = state
+    if state.cli_exit_statuses or state.profile_paths or config.getoption("--dcr-report-dir"):
+        state.interrupts.install()  # a run of checks: signals during collection are handled too
     # The reports (and any plugin registered later: a historic hook) receive the state here.
     config.hook.pytest_dcr_run_state.call_historic(kwargs={"config": config, "state": state})
 
@@ -67,6 +71,7 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     state = config.stash.get(RUN_STATE, None)
     if state is not None:
+        state.interrupts.uninstall()
         state.close()
 
 
@@ -145,8 +150,17 @@ def _aged_fixtures(item: pytest.Item) -> list[str]:
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    """Remember the aged values (and of which profiles) the selected, claimed checks will need."""
+    """Remember the aged values (and of which profiles) the selected, claimed checks will need, and
+    the selected checks (those no process reports are "not run"); a run of checks handles signals."""
     needed = set()
+    state = state_of(session.config)
+    state.pytest_session = session
+    checks = {item.nodeid: list(item.user_properties) for item in session.items if _check_info(item) is not None}
+    if checks and not session.config.option.collectonly:
+        state.record_unreported(checks)
+        state.interrupts.install()
+        if state.deadline is not None:  # a check still running at the deadline is cut off
+            state.interrupts.arm_deadline(state.deadline - time.time(), state.deadline_reached)
     for item in session.items:
         callspec = getattr(item, "callspec", None)
         target = callspec.params.get("target") if callspec else None
@@ -160,8 +174,16 @@ def pytest_collection(session: pytest.Session) -> None:
     """Reach the targets (discovery, probe; the embedded server starts) before the check modules
     are imported: start-up is the time to the first request. Not on an xdist controller, which
     runs no checks, nor in sessions that do not collect the suite (the project's own tests); a
-    target found unusable is reported after collection, as before."""
+    target found unusable is reported after collection, as before. The xdist controller (which
+    collects nothing) reaches a profile's target here only to find it unusable, once: a worker
+    cannot end the run from its collection."""
     config = session.config
+    state = state_of(config)
+    if state.is_controller and state.profile_paths:
+        try:
+            state.profiles()
+        except TargetUnusable as exc:
+            pytest.exit(str(exc), returncode=exc.returncode)
     if getattr(config.option, "numprocesses", None) and not hasattr(config, "workerinput"):
         return
     if not any(_names_the_suite(arg) for arg in config.args):
@@ -270,13 +292,42 @@ def aged_client(target: Target, dcr_state):
 def pytest_runtestloop(session: pytest.Session):
     """Before the first test (of each xdist worker too): the aged values start ageing."""
     needed = session.config.stash.get(_AGED_NEEDED, None)
-    if needed and not session.config.option.collectonly:
-        state_of(session.config).start_aged(needed)
+    state = state_of(session.config)
+    state.pytest_session = session
+    state.interrupts.phase = RUN
+    if needed and not session.config.option.collectonly and state.not_run_reason() is None:
+        state.start_aged(needed)
     return (yield)
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
     failures.reset_findings()
+    _skip_if_not_to_run(item)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    """A check's own code; the first signal cuts it off: "not run" (never passed)."""
+    state = state_of(item.config)
+    _skip_if_not_to_run(item)
+    state.interrupts.in_call = True
+    try:
+        return (yield)
+    except RunInterrupted as exc:
+        reason = f"{exc} while the check ran"
+        item.user_properties.append((NOT_RUN_PROPERTY, reason))
+        pytest.skip(reason)
+    finally:
+        state.interrupts.in_call = False
+
+
+def _skip_if_not_to_run(item: pytest.Item) -> None:
+    """After a signal or past --dcr-max-run-time, a check is not started: "not run"."""
+    reason = state_of(item.config).not_run_reason()
+    if reason is not None and _check_info(item) is not None:
+        item.user_properties.append((NOT_RUN_PROPERTY, reason))
+        pytest.skip(reason)
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -348,20 +399,62 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state = state_of(session.config)
     state.cleanup_clients()
     workeroutput = getattr(session.config, "workeroutput", None)
-    if workeroutput is not None:  # an xdist worker: hand the leftovers to the controller
+    if workeroutput is not None:  # an xdist worker: hand what the controller reports over
         workeroutput["dcr_leftovers"] = json.dumps(state.leftovers)
-    elif session.exitstatus == pytest.ExitCode.OK and state.counts().get("blocked"):
+        workeroutput["dcr_unresponsive"] = json.dumps(state.watch.summary())
+        workeroutput["dcr_out_of_time"] = state.out_of_time
+        workeroutput["dcr_unreported"] = json.dumps(
+            {nodeid: props for nodeid, props in state.unreported.items() if nodeid not in state.reported})
+        return
+    if session.exitstatus != pytest.ExitCode.USAGE_ERROR:  # a wrong command line (-k) selected nothing to run
+        state.add_not_run()
+    if session.exitstatus == pytest.ExitCode.OK and state.counts().get("blocked"):
         # A blocked check is no pass: the check owning the broken requirement fails the run; when
         # it was not selected (or not claimed), the blocked checks do.
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    final = state.final_status(session.exitstatus)
+    if final != session.exitstatus:  # interrupted (128 + N) or out of time (124)
+        session.exitstatus = final
 
 
 def pytest_testnodedown(node, error) -> None:
-    leftovers = json.loads(getattr(node, "workeroutput", {}).get("dcr_leftovers", "[]"))
-    state_of(node.config).leftovers.extend(leftovers)
+    state = state_of(node.config)
+    output = getattr(node, "workeroutput", None) or {}
+    if not output or id(output) in state.nodes_down:  # xdist reports an interrupted worker twice
+        return
+    state.nodes_down.add(id(output))
+    state.leftovers.extend(json.loads(output.get("dcr_leftovers", "[]")))
+    state.unresponsive.extend(json.loads(output.get("dcr_unresponsive", "[]")))
+    state.out_of_time = state.out_of_time or bool(output.get("dcr_out_of_time"))
+    state.record_unreported(json.loads(output.get("dcr_unreported", "{}")))
 
 
-@pytest.hookimpl(tryfirst=True)  # the table first, then the reports' lines (summary file, digest)
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node) -> None:
+    """xdist: the workers share the controller's --dcr-max-run-time deadline."""
+    deadline = state_of(node.config).deadline
+    if deadline is not None:
+        node.workerinput["dcr_deadline"] = deadline
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodeready(node) -> None:
+    """xdist: the controller forwards signals to its workers."""
+    try:
+        pid = node.gateway._rinfo().pid  # cached by xdist at the worker's setup
+    except Exception:  # noqa: BLE001 - an execnet without it: Ctrl-C still reaches the process group
+        return
+    state_of(node.config).interrupts.worker_pids.append(pid)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_node_collection_finished(node, ids) -> None:
+    """xdist controller: a run of checks handles signals (it collects nothing itself)."""
+    if any("::DCR-" in nodeid for nodeid in ids):
+        state_of(node.config).interrupts.install()
+
+
+@pytest.hookimpl(tryfirst=True)  # what made the run incomplete, then the table, then the reports' verdict line
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
     state = state_of(config)
     if state.requested or state.checks_collected or state.outcomes:

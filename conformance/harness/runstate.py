@@ -10,6 +10,7 @@ targets), :mod:`~conformance.harness.cleanup`, :mod:`~conformance.harness.expect
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -18,11 +19,14 @@ from conformance.client.redact import Redactor
 from conformance.client.registration import DynamicClient
 from conformance.client.session import DcrSession
 from conformance.harness.aging import AgedValues
-from conformance.harness.cleanup import delete_clients
+from conformance.harness.cleanup import ABANDONED, delete_clients
 from conformance.harness.console import write_not_started, write_terminal_summary
 from conformance.harness.expected_failures import is_expected, read_expected_failures
-from conformance.harness.outcomes import Outcome, count_verdicts, record_report
+from conformance.harness.exitcodes import EXIT_OUT_OF_TIME, contract_status
+from conformance.harness.interrupts import CLEANUP, DONE, CleanupAbandoned, Interrupts
 from conformance.harness.options import option
+from conformance.harness.outcomes import Outcome, count_verdicts, record_not_run, record_report
+from conformance.harness.unresponsive import EndpointWatch
 from conformance.harness.targets import Target, TargetUnusable, reach, start_embedded_server, targets_for
 from conformance.profile import Profile, load_profile
 from conformance.catalogue import CheckInfo
@@ -67,6 +71,24 @@ class RunState:
         self.checks_collected: bool = False
         self.outcomes: dict[tuple[str, str, str], Outcome] = {}
         self.aged = AgedValues()  # tokens that expiry checks share (conformance.harness.aging)
+        # Bounds of the run (issue: a hostile server cannot stall, exhaust or litter a run).
+        self.max_response_bytes: int = int(opt("--dcr-max-response-bytes"))
+        self.watch = EndpointWatch(opt("--dcr-unresponsive-after"))
+        self.unresponsive: list[dict] = []  # marked endpoints of the xdist workers
+        self.cli_exit_statuses: bool = bool(opt("--dcr-cli-exit-statuses"))
+        workerinput = getattr(config, "workerinput", None)
+        max_run_time = opt("--dcr-max-run-time")
+        self.max_run_time_s: float | None = float(max_run_time) if max_run_time else None
+        self.deadline: float | None = (workerinput or {}).get("dcr_deadline") or (
+            time.time() + self.max_run_time_s if self.max_run_time_s else None)  # wall clock, shared with workers
+        self.out_of_time = False  # a test was not run because the deadline had passed
+        self.pytest_session: pytest.Session | None = None
+        self.is_controller = workerinput is None and getattr(config.option, "numprocesses", None) not in (None, 0) \
+            and getattr(config.option, "dist", "no") != "no"
+        self.interrupts = Interrupts(controller=self.is_controller, stop_session=self._stop_session)
+        self.reported: set[str] = set()  # nodeids with a report
+        self.unreported: dict[str, list] = {}  # nodeid -> user properties of selected tests no one reported
+        self.nodes_down: set[int] = set()  # xdist workers whose output was read
         config.pluginmanager.register(self, "dcr_run_state")
 
     # ------------------------------------------------------------ profiles and targets
@@ -108,7 +130,7 @@ class RunState:
         return profile
 
     def _prepare(self, profile: Profile) -> Profile:
-        profile, transport = reach(profile, self.redactor)
+        profile, transport = reach(profile, self.redactor, max_response_bytes=self.max_response_bytes, watch=self.watch)
         self._sessions[profile.name] = DcrSession(profile, transport, on_registered=self._on_registered(profile))
         return profile
 
@@ -168,10 +190,101 @@ class RunState:
     # ------------------------------------------------------------ cleanup (leave no litter)
 
     def cleanup_clients(self) -> None:
-        """Delete every client the suite registered (RFC 7592 §2.3); list the ones that stay."""
+        """Delete every client the suite registered (RFC 7592 §2.3); list the ones that stay. A
+        second signal stops it (:mod:`~conformance.harness.interrupts`): the rest is listed and printed."""
         with self._lock:
             registered, self._registered = self._registered, []
-        self.leftovers.extend(delete_clients(registered, keep=self.keep_clients, redact=self.redact))
+        interrupts = self.interrupts
+        try:
+            interrupts.phase = CLEANUP
+            left = delete_clients(registered, keep=self.keep_clients, redact=self.redact,
+                                  abandoned=lambda: interrupts.abandoned)
+        except CleanupAbandoned:  # between two clients
+            left = [{"profile": p.name, "client_id": d.client_id, "reason": ABANDONED} for _, p, d in registered if not d.deleted]
+        finally:
+            interrupts.phase = DONE
+        self.leftovers.extend(left)
+        if interrupts.abandoned:
+            stopped = [e for e in left if e["reason"] == ABANDONED]
+            ids = ", ".join(self.redact(e["client_id"]) for e in stopped[:20]) + (" ..." if len(stopped) > 20 else "")
+            interrupts._out(f"\ndcr-conformance: cleanup stopped: {len(stopped)} registered client(s) left on the "
+                            f"server{': ' + ids if ids else ''} (listed in the reports)")
+
+    # ------------------------------------------------------------ the end of a run: signals, time, status
+
+    def _stop_session(self, reason: str) -> None:
+        if self.is_controller:
+            dsession = self.config.pluginmanager.getplugin("dsession")
+            if dsession is not None and not dsession.shouldstop:
+                dsession.shouldstop = reason
+        elif self.pytest_session is not None:
+            self.pytest_session.shouldstop = reason
+
+    def past_deadline(self) -> bool:
+        """Whether --dcr-max-run-time has passed (remembered: the run is then incomplete)."""
+        if self.deadline is not None and time.time() >= self.deadline:
+            self.out_of_time = True
+        return self.out_of_time
+
+    def deadline_reached(self) -> str | None:
+        """SIGALRM at --dcr-max-run-time: the check running is cut off with this reason."""
+        self.out_of_time = True
+        return self.not_run_reason()
+
+    def not_run_reason(self) -> str | None:
+        """Why a test about to start must not run: the run was interrupted or is out of time."""
+        if self.interrupts.interrupted:
+            return f"not run: {self.interrupts.reason}"
+        if self.past_deadline():
+            return f"not run: --dcr-max-run-time of {self.max_run_time_s:g} s reached"
+        return None
+
+    def incomplete_reason(self) -> str | None:
+        """Why the run did not run every selected check (None: it did)."""
+        if self.interrupts.interrupted:
+            return f"run {self.interrupts.reason}"
+        if self.out_of_time:
+            return f"run stopped at --dcr-max-run-time ({self.max_run_time_s:g} s)"
+        return None
+
+    def final_status(self, code: int) -> int:
+        """The run's exit status: an interrupted run 128 + N, an out-of-time run 124, else ``code``."""
+        if self.interrupts.interrupted:
+            return self.interrupts.exit_status()
+        if self.out_of_time:
+            return EXIT_OUT_OF_TIME
+        return int(code)
+
+    def process_status(self, code: int) -> int:
+        """What the process exits with (``dcr-conformance run`` maps pytest's codes, README)."""
+        final = self.final_status(code)
+        return contract_status(final) if self.cli_exit_statuses else final
+
+    def record_unreported(self, items: dict[str, list]) -> None:
+        """Selected tests of a worker (or of this process) that may not have run: kept until the end."""
+        for nodeid, props in items.items():
+            self.unreported.setdefault(nodeid, props)
+
+    def add_not_run(self) -> None:
+        """Every selected check no process reported becomes a "not run" result."""
+        if self.interrupts.interrupted:
+            reason = f"not run: {self.interrupts.reason}"
+        elif self.out_of_time:
+            reason = f"not run: --dcr-max-run-time of {self.max_run_time_s:g} s reached"
+        else:
+            reason = "not run: the run ended before it (-x, --maxfail or a crashed worker)"
+        for nodeid, props in self.unreported.items():
+            if nodeid not in self.reported and any(k == "dcr_check" for k, _ in props):
+                record_not_run(self.outcomes, nodeid, [tuple(p) for p in props], reason)
+                self.reported.add(nodeid)
+
+    def unresponsive_endpoints(self) -> list[dict]:
+        seen, out = set(), []
+        for entry in [*self.watch.summary(), *self.unresponsive]:
+            if entry["endpoint"] not in seen:
+                seen.add(entry["endpoint"])
+                out.append(entry)
+        return out
 
     def close(self) -> None:
         for session in self._sessions.values():
@@ -183,6 +296,7 @@ class RunState:
     # ------------------------------------------------------------ outcomes and summary
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self.reported.add(report.nodeid)
         record_report(self.outcomes, report, self.redact)
 
     def counts(self) -> dict[str, int]:
@@ -218,4 +332,6 @@ class RunState:
         if why is not None:
             write_not_started(tr, *why)
             return
-        write_terminal_summary(tr, self.outcomes, self.leftovers, selection=self.selection())
+        write_terminal_summary(tr, self.outcomes, self.leftovers, selection=self.selection(),
+                               incomplete=self.incomplete_reason(), unresponsive=self.unresponsive_endpoints(),
+                               redact=self.redact)

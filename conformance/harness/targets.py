@@ -6,13 +6,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from conformance.client.discovery import DiscoveryError, discover
-from conformance.client.http import RequestSpec, Transport
+from conformance.client.bounds import DEFAULT_MAX_RESPONSE_BYTES
+from conformance.client.http import Exchange, RequestSpec, Transport
 from conformance.client.redact import Redactor
 from conformance.client.session import DcrSession
+from conformance.harness.exitcodes import EXIT_UNUSABLE
+from conformance.harness.unresponsive import EndpointWatch, GuardedTransport
 from conformance.profile import ClientConfig, Profile, load_profile
 from conformance.catalogue import CheckInfo
 
-EXIT_UNREACHABLE = 3
+EXIT_UNREACHABLE = EXIT_UNUSABLE
 EXIT_USAGE = 4  # pytest's usage-error status; the CLI maps it to 2
 NOT_CLAIMED = "not claimed by profile"
 #: Short enough that DCR-REG-008 can watch an initial token expire within --dcr-max-wait.
@@ -26,7 +29,8 @@ EMBEDDED_READ_WRITE_TTL_S = 8
 
 
 class TargetUnusable(Exception):
-    """A profile's target cannot be used at all: unreachable (exit 3) or undiscoverable (exit 2)."""
+    """A profile's target cannot be used at all: unreachable or its TLS certificate not trusted
+    (exit 3), or undiscoverable (exit 2)."""
 
     def __init__(self, message: str, returncode: int) -> None:
         super().__init__(message)
@@ -62,22 +66,37 @@ def start_embedded_server(defect: str | None, rotate_on_read: bool, variants=())
     return server
 
 
-def reach(profile: Profile, redactor: Redactor) -> tuple[Profile, Transport]:
+def reach(profile: Profile, redactor: Redactor, *, max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+          watch: EndpointWatch | None = None) -> tuple[Profile, Transport]:
     """Discover the profile's endpoints (RFC 8414) and probe its token endpoint once; raise
-    :class:`TargetUnusable` when the target cannot be used."""
-    transport = Transport(profile.server.ca_bundle, profile.server.timeout_s, redactor)
+    :class:`TargetUnusable` when the target cannot be used: unreachable, or a server certificate
+    the profile's CA bundle does not validate (expired, unknown issuer, wrong host: no check could
+    tell anything but that)."""
+    transport = GuardedTransport(profile.server.ca_bundle, profile.server.timeout_s, redactor,
+                                 max_response_bytes=max_response_bytes, watch=watch or EndpointWatch())
     try:
         profile = discover(profile, transport)
     except DiscoveryError as exc:
+        _raise_if_certificate_rejected(profile, exc.exchanges)
         code = EXIT_UNREACHABLE if exc.unreachable else EXIT_USAGE
         hint = "" if exc.unreachable else " (set the endpoints in the profile's [server] table)"
         raise TargetUnusable(f"dcr-conformance: profile {profile.name!r} ({profile.path}): "
                              f"{redactor.redact_text(str(exc))}{hint}", code) from None
     probe = transport.send(RequestSpec(method="GET", url=profile.server.token_endpoint, headers={}))
+    _raise_if_certificate_rejected(profile, [probe])
     if probe.error and "TLS" not in probe.error:
         raise TargetUnusable(f"dcr-conformance: the target of profile {profile.name!r} is unreachable: "
                              f"{profile.server.token_endpoint}: {probe.error}", EXIT_UNREACHABLE)
     return profile, transport
+
+
+def _raise_if_certificate_rejected(profile: Profile, exchanges: list[Exchange]) -> None:
+    """One message naming the certificate problem, when the CA bundle rejected the server's certificate."""
+    reason = next((e.target_unusable for e in exchanges if e.target_unusable), None)
+    if reason:
+        bundle = profile.server.ca_bundle or "the default CA bundle (certifi)"
+        raise TargetUnusable(f"dcr-conformance: the target of profile {profile.name!r} is unusable: {reason} "
+                             f"(CA bundle: {bundle})", EXIT_UNREACHABLE)
 
 
 def targets_for(profile: Profile, session: DcrSession,

@@ -47,7 +47,7 @@ from allure_commons.types import AttachmentType, LinkType
 
 from conformance import __version__
 from conformance.harness.options import option
-from conformance.harness.outcomes import BLOCKED_PROPERTY
+from conformance.harness.outcomes import BLOCKED_PROPERTY, NOT_RUN_PROPERTY
 from conformance.requirements import MUST, REQUIREMENTS
 
 #: Exchanges attached in full per test; beyond this the rest are summarised in one step.
@@ -278,7 +278,7 @@ def _body_lines(body: str | None, headers) -> list[str]:
     content_type = next((v for k, v in headers or [] if k.lower() == "content-type"), "").lower()
     try:
         return ["", json.dumps(json.loads(body), indent=2, ensure_ascii=False)]
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, RecursionError):  # not JSON, or nested too deep (fuzzing): as sent
         pass
     if "x-www-form-urlencoded" in content_type:
         return ["", *body.split("&")]
@@ -304,6 +304,10 @@ def _status_of(reports: dict, excinfo: dict, info, state) -> tuple[str, str, str
             return Status.BROKEN, f"{BLOCKED}: {head}\n{blocked}", None
     if setup is not None and setup.failed:
         return Status.BROKEN, _prefixed(SUITE_ERROR + " (setup)", head, setup, excinfo.get("setup")), None
+    not_run = next((dict(r.user_properties).get(NOT_RUN_PROPERTY) for r in (setup, call) if r is not None
+                    and NOT_RUN_PROPERTY in dict(r.user_properties)), None)
+    if not_run is not None:  # cut off by a signal or --max-run-time, or never started: never passed
+        return Status.SKIPPED, f"{not_run}: {head}", None
     if setup is not None and setup.skipped:
         if hasattr(setup, "wasxfail"):
             return Status.SKIPPED, f"{EXPECTED}: {head}\n{setup.wasxfail}", None
@@ -541,7 +545,8 @@ class RedactingFileLogger(AllureFileLogger):
         body = self._redact_body(body)
         # One write, no temporary file and rename: attachments are only read after the run.
         with open(self._report_dir / file_name, "wb") as handle:
-            handle.write(body.encode("utf-8") if isinstance(body, str) else body)
+            # A text may hold lone surrogates (bytes a server sent that are not UTF-8): kept as escapes.
+            handle.write(body.encode("utf-8", "backslashreplace") if isinstance(body, str) else body)
 
     @allure_commons.hookimpl
     def report_attached_file(self, source, file_name):

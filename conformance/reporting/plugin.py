@@ -55,7 +55,8 @@ class ReportingPlugin:
         self._item = None
         self._worker_envs: list[dict[str, str]] = []
         self._interruption: str | None = None
-        self._exitstatus: int | None = None
+        self._exitstatus: int | None = None  # the process's (RunState.process_status)
+        self._pytest_status: int | None = None
         self._written: tuple[Path, Path] | None = None
         self._summary: dict | None = None
         self._allure_started = False
@@ -135,7 +136,8 @@ class ReportingPlugin:
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         # A plain implementation: xdist's wrapper sends the workeroutput after it. The files are
         # written later (terminal summary, else unconfigure), once the client cleanup has run.
-        self._exitstatus = int(session.exitstatus)
+        self._pytest_status = int(exitstatus)
+        self._exitstatus = self.state.process_status(session.exitstatus)
         if self.is_worker and self.alluredir:
             from conformance.reporting.allure_results import environment
 
@@ -150,7 +152,8 @@ class ReportingPlugin:
     def pytest_terminal_summary(self, terminalreporter, exitstatus: int, config: pytest.Config) -> None:
         if self.is_worker:
             return
-        self._exitstatus = int(exitstatus)
+        self._pytest_status = int(exitstatus)
+        self._exitstatus = self.state.process_status(exitstatus)
         self._finish()
         if self._written and self._summary:
             summary = self._summary
@@ -169,7 +172,7 @@ class ReportingPlugin:
             return
         if not self._active():
             return
-        if self.state.not_started(self._exitstatus or 0) is not None:
+        if self.state.not_started(self._pytest_status or 0) is not None:
             self._summary = {}  # no check ran: no verdict, and no stale one left behind
             for name in ("summary.json", "summary.md"):
                 if self.report_dir:
@@ -199,10 +202,10 @@ class ReportingPlugin:
         allure_results.write_environment(directory, allure_results.merge_environments(envs))
         if self._exitstatus == EXIT_UNREACHABLE and self._interruption and not self.state.outcomes:
             allure_results.write_unreachable_result(self._interruption, self.state.redact)
-        elif self._exitstatus == pytest.ExitCode.USAGE_ERROR and self._interruption and not self.state.outcomes:
+        elif self._pytest_status == pytest.ExitCode.USAGE_ERROR and self._interruption and not self.state.outcomes:
             # pytest.exit() of a target that answers but cannot be discovered (harness.targets)
             allure_results.write_unreachable_result(self._interruption, self.state.redact, allure_results.UNUSABLE)
-        elif self._exitstatus == pytest.ExitCode.INTERRUPTED:
+        elif self._pytest_status == pytest.ExitCode.INTERRUPTED:
             allure_results.write_interrupted_result(self._interruption or "interrupted", self.state.redact)
 
     def _write_summary(self) -> None:
@@ -210,11 +213,12 @@ class ReportingPlugin:
 
         state = self.state
         interruption = None
+        incomplete = state.incomplete_reason()
         if self._exitstatus == EXIT_UNREACHABLE:  # also pytest's INTERNAL_ERROR: pytest.exit() tells them apart
             interruption = (f"target unreachable: {self._interruption}" if self._interruption
                             else "internal error (exit status 3)")
-        elif self._exitstatus == pytest.ExitCode.INTERRUPTED:
-            interruption = f"run interrupted: {self._interruption or 'exit status 2'}"
+        elif incomplete is None and self._pytest_status == pytest.ExitCode.INTERRUPTED:
+            incomplete = f"run interrupted: {self._interruption or 'exit status 2'}"
         options = {
             "strict": state.strict,
             "defect": state.defect,
@@ -222,6 +226,9 @@ class ReportingPlugin:
             "keyword": option(self.config, "keyword") or None,
             "marker": option(self.config, "markexpr") or None,
             "workers": option(self.config, "numprocesses"),
+            "max_response_bytes": state.max_response_bytes,
+            "unresponsive_after": state.watch.after,
+            "max_run_time_s": state.max_run_time_s,
         }
         summary = build_summary(
             state.outcomes.values(), self.check_requirements,
@@ -229,8 +236,8 @@ class ReportingPlugin:
             profiles=self._profile_names(), exit_status=self._exitstatus or 0,
             target=("profiles: " + ", ".join(map(str, state.profile_paths))) if state.profile_paths
             else "embedded reference server" + (f" (defect {state.defect})" if state.defect else ""),
-            options=options, leftovers=state.leftovers, interruption=interruption, redact=state.redact,
-            selection=state.selection(),
+            options=options, leftovers=state.leftovers, interruption=interruption, incomplete=incomplete,
+            unresponsive=state.unresponsive_endpoints(), redact=state.redact, selection=state.selection(),
         )
         self._written = write_summary(summary, Path(self.report_dir), state.redact)
         self._summary = summary

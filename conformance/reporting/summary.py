@@ -34,15 +34,16 @@ from conformance.requirements import MUST, REQUIREMENTS
 
 SCHEMA = "dcr-conformance/summary/1"
 #: Verdicts of a result row, best first (the order of RunState's ranking).
-VERDICTS = ("passed", "not applicable", "not claimed", "expected failure", "warning", "blocked",
+VERDICTS = ("passed", "not applicable", "not claimed", "expected failure", "warning", "blocked", "not run",
             "unexpectedly passed", "failed", "error")
 #: Verdicts that break a MUST requirement (the run's verdict is "fail" if a MUST row has one).
 BREAKING = ("failed", "error")
 #: A blocked row (a step it builds on broke another check's requirement) never lets the run pass.
 BLOCKED = "blocked"
 _RANK = {v: i for i, v in enumerate(VERDICTS)}
-_SYMBOL = {"passed": "pass", "not applicable": "n/a", "not claimed": "n/c", "expected failure": "xfail", "warning": "WARN", "blocked": "BLOCK",
-           "unexpectedly passed": "XPASS", "failed": "FAIL", "error": "ERROR"}
+_SYMBOL = {"passed": "pass", "not applicable": "n/a", "not claimed": "n/c", "expected failure": "xfail",
+           "warning": "WARN", "blocked": "BLOCK", "not run": "-run-", "unexpectedly passed": "XPASS",
+           "failed": "FAIL", "error": "ERROR"}
 #: Test-case counters, named as JUnit's <testsuite> attributes (plus passed and warnings).
 CASE_KEYS = ("tests", "passed", "failures", "errors", "skipped", "warnings")
 
@@ -114,6 +115,8 @@ def build_summary(
     options: Mapping[str, Any] | None = None,
     leftovers: list[dict] | None = None,
     interruption: str | None = None,
+    incomplete: str | None = None,
+    unresponsive: list[dict] | None = None,
     redact: Callable[[str], str] = lambda s: s,
     now: _dt.datetime | None = None,
     requirements: Mapping[str, Any] = REQUIREMENTS,
@@ -122,8 +125,12 @@ def build_summary(
     """The summary document (see the module docstring). ``outcomes`` have the attributes of
     RunState's ``Outcome`` (``check_id``, ``title``, ``level``, ``profile``, ``client``,
     ``verdict``, ``detail``); ``requirements`` describes the ids they cite (``level``, ``text``,
-    ``url``, and ``spec`` / ``section`` where known). ``selection``: (checks selected, checks in
-    the catalogue) when -k / -m narrowed the run: the summary then says it is a partial run."""
+    ``url``, and ``spec`` / ``section`` where known). ``interruption``: the run could not start (the
+    target unusable), a failure; ``incomplete``: it stopped early (a signal, --max-run-time), its
+    verdict is at best "incomplete": a result "not run" never counts as passed. ``unresponsive``:
+    endpoints whose later requests failed at once (:mod:`conformance.harness.unresponsive`).
+    ``selection``: (checks selected, checks in the catalogue) when -k / -m narrowed the run: the
+    summary then says it is a partial run."""
     rows = sorted((_row(o, check_requirements, redact) for o in outcomes),
                   key=lambda r: (r["check"], r["profile"], r["client"]))
     totals = {v: 0 for v in VERDICTS}
@@ -145,6 +152,12 @@ def build_summary(
         reasons.append("no check produced a result")
     if selection is not None:
         reasons.insert(0, partial_run(selection))
+    if incomplete or totals["not run"]:
+        reasons.insert(0, f"{redact(incomplete or 'run incomplete')}: {totals['not run']} result(s) not run")
+        verdict = "incomplete" if verdict == "pass" else verdict
+    for entry in unresponsive or []:
+        reasons.append(f"endpoint {redact(entry['endpoint'])} unresponsive since {entry['since']} "
+                       f"({entry['failures']} timeouts or connection failures)")
     if verdict == "pass":
         reasons.append("no MUST-level check failed")
         if totals["expected failure"]:
@@ -167,6 +180,8 @@ def build_summary(
         "totals": totals,
         "test_cases": {k: int(cases.get(k, 0)) for k in CASE_KEYS},
         "requirements": _by_requirement(rows, requirements),
+        "unresponsive_endpoints": [{k: (redact(v) if isinstance(v, str) else v) for k, v in e.items()}
+                                   for e in (unresponsive or [])],
         "leftover_clients": [{k: redact(str(v)) for k, v in e.items()} for e in (leftovers or [])],
         "digest": {"algorithm": "SHA-256", "over": "canonical JSON of results (sorted keys, no whitespace, UTF-8)",
                    "value": results_digest(rows)},
@@ -235,6 +250,10 @@ def render_markdown(summary: dict) -> str:
         "",
         f"**Verdict: {verdict}** ({'; '.join(summary['verdict_reasons'])})",
         "",
+        *[f"**Endpoint unresponsive**: {e['endpoint']} since {e['since']} ({e['failures']} timeouts or "
+          f"connection failures; last: {_md_escape(e['last_error'])}); later requests to it failed at once."
+          for e in summary.get("unresponsive_endpoints", [])],
+        *([""] if summary.get("unresponsive_endpoints") else []),
         f"- Suite: dcr-conformance {summary['suite_version']}",
         f"- Profiles: {', '.join(summary['profiles']) or '(none)'}",
         f"- Target: {summary['target']}",
@@ -256,8 +275,9 @@ def render_markdown(summary: dict) -> str:
     lines += ["", "## Requirements × main clients", "",
               "`pass` held, `FAIL` broken, `WARN` SHOULD not met, `n/c` not claimed by the profile, "
               "`n/a` nothing to judge was observed, "
-              "`xfail` known failure, `BLOCK` blocked by another check's failed requirement, `ERROR` could not be "
-              "checked, blank: no check for this client.", "",
+              "`xfail` known failure, `BLOCK` blocked by another check's failed requirement, "
+              "`-run-` not run (the run stopped first), `ERROR` could not be checked, "
+              "blank: no check for this client.", "",
               "| requirement | level | " + " | ".join(headers) + " |",
               "|---|---|" + "---|" * len(headers)]
     for req in summary["requirements"]:

@@ -102,7 +102,7 @@ def test_unknown_option_is_a_usage_error(capsys):
     assert main(["run", "--no-such-option"]) == 2
 
 
-@pytest.mark.parametrize("code,expected", [(0, 0), (1, 1), (4, 2), (5, 2), (3, 3), (2, 1)])
+@pytest.mark.parametrize("code,expected", [(0, 0), (1, 1), (4, 2), (5, 2), (3, 3), (2, 1), (124, 124), (130, 130), (143, 143), (129, 129)])
 def test_pytest_exit_codes_map_onto_the_contract(code, expected):
     assert exit_status(code) == expected
 

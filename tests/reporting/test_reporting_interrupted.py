@@ -1,5 +1,5 @@
 """An interrupted run (Ctrl-C) leaves an Allure result saying so, sorted into "Interrupted runs",
-and a summary that does not pass."""
+and a summary that does not pass (verdict "incomplete": its check is "not run")."""
 
 from __future__ import annotations
 
@@ -31,4 +31,4 @@ def test_an_interrupted_run_has_its_result_and_category(tmp_path):
                 and run["status"] in c["matchedStatuses"] and re.fullmatch(c["messageRegex"], message))
     assert ar.INTERRUPTED == "Run interrupted"
     summary = json.loads((reports / "summary.json").read_text())
-    assert summary["verdict"] == "fail" and any(r.startswith("run interrupted") for r in summary["verdict_reasons"])
+    assert summary["verdict"] == "incomplete" and any(r.startswith("run interrupted") for r in summary["verdict_reasons"])

@@ -47,8 +47,8 @@ def test_not_applicable_is_shown_apart_from_not_claimed():
     def report(reason: str, client: str):
         props = [("dcr_check", "DCR-A-001"), ("dcr_profile", "p"), ("dcr_client", client), ("dcr_title", "t"),
                  ("dcr_level", "MUST")]
-        return SimpleNamespace(user_properties=props, skipped=True, failed=False, when="call",
-                               longrepr=("f", 1, f"Skipped: {reason}"))
+        return SimpleNamespace(nodeid=f"DCR-A-001[p-{client}]", user_properties=props, skipped=True, failed=False,
+                               passed=False, when="call", longrepr=("f", 1, f"Skipped: {reason}"))
 
     outcomes: dict = {}
     record_report(outcomes, report("not applicable: no mTLS method is advertised", "basic"), str)
