@@ -55,14 +55,7 @@ class HostileProxy(HostileServer):
         except (Stopped, OSError, ValueError, http.client.HTTPException):
             pass
         finally:
-            for s in {sock, conn_sock}:
-                try:
-                    s.close()
-                except OSError:
-                    pass
-            with self._lock:
-                self._open.discard(sock)
-                self._open.discard(conn_sock)
+            self._release(sock, conn_sock)
 
     def _forward(self, conn: Connection, method: str, path: str, headers: list[tuple[str, str]], body: bytes) -> None:
         host = self.upstream_url.split("://", 1)[1]

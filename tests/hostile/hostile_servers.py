@@ -290,14 +290,18 @@ class HostileServer:
         except (Stopped, OSError, ValueError):
             pass  # the client went away, the handshake failed (bad certificates), or we stop
         finally:
-            for s in {sock, conn_sock}:
-                try:
-                    s.close()
-                except OSError:
-                    pass
-            with self._lock:
-                self._open.discard(sock)
-                self._open.discard(conn_sock)
+            self._release(sock, conn_sock)
+
+
+    def _release(self, *sockets: socket.socket) -> None:
+        """Close a connection's sockets (raw and TLS-wrapped) and forget them."""
+        for s in set(sockets):
+            try:
+                s.close()
+            except OSError:
+                pass
+        with self._lock:
+            self._open.difference_update(sockets)
 
 
 def _read_request(sock: socket.socket) -> str:
