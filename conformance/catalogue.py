@@ -29,7 +29,7 @@ SDK_STEP = "sdk"  # the step of a client-side (DCR-SDK) check
 
 @dataclass(frozen=True)
 class CheckInfo:
-    """What the catalogue says of one check (protocol.md §9)."""
+    """What the catalogue says of one check (docs/catalogue.md)."""
 
     id: str
     title: str

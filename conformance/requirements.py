@@ -134,10 +134,10 @@ REQUIREMENTS: dict[str, Requirement] = _table(
     # Isolation of per-device clients
     ("CURITY-FALLBACK-ATTEST", MUST, "A main client configured for attestation gets the HAAPI scope only with attestation; the template's dynamic client gets it without."),
     ("CURITY-DCR-REVOKE", MUST, "Each dynamic client can be revoked individually without affecting the others."),
-    # Curity DCR management extensions (client-management, protocol.md §5.1)
+    # Curity DCR management extensions (client-management)
     ("CURITY-DCRM-MANAGER", MUST, "Only a configured management client gets the dcrm scope; its token reads and deletes any dynamic client."),
     ("CURITY-DCRM-RWTTL", MUST, "A registration access token older than read-write-ttl can no longer GET or PUT, but can still DELETE."),
-    # Curity DCR management GraphQL API: client status active / inactive / revoked (protocol.md §5.3)
+    # Curity DCR management GraphQL API: client status active / inactive / revoked 
     ("CURITY-DCRGQL-REVOKE", MUST, "A dynamic client whose status is set to revoked can no longer authenticate: its token requests get invalid_client."),
     ("CURITY-DCRGQL-STATUS", MUST, "A dynamic client set to inactive cannot get tokens; set to active again, it can."),
     ("CURITY-DCRGQL-REVOKE-S", SHOULD, "The access tokens a client held before it was revoked stop working at the resource (RFC 7592 §2.3 by analogy)."),

@@ -1,8 +1,8 @@
-"""Curity's DCR management GraphQL API (protocol.md §5.3): requests and schema discovery.
+"""Curity's DCR management GraphQL API: requests and schema discovery.
 
 The API is at ``{registration_endpoint}/graphql``, behind a Bearer token (the management client's
 ``dcrm`` token). Curity names the status values (enum ``DynamicallyRegisteredClientStatus``:
-active / inactive / revoked) but not the mutation (protocol.md §8 item 5), so the mutation is found
+active / inactive / revoked) but not the mutation (no public source names it), so the mutation is found
 by introspection: :func:`discover_status_mutation` looks, over a standard introspection result,
 for a mutation whose arguments, or whose input object, carry a client id and a status of an enum
 holding active, inactive and revoked (case-insensitive). The profile may name it (``[graphql]

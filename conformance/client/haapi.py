@@ -2,7 +2,7 @@
 
 Curity's Hypermedia Authentication API answers each request with a representation
 (``application/vnd.auth+json``) whose ``type`` says what it is and whose ``actions`` say what to do
-next (protocol.md §4). :func:`walk` starts with ``GET`` of the authorization URL and then:
+next (the HAAPI code flow, docs/sdk.md). :func:`walk` starts with ``GET`` of the authorization URL and then:
 
 * ``oauth-authorization-response``: done, the code is ``properties.code``;
 * a step with a ``form`` action (or a ``selector`` of forms): fill its ``fields`` by name from the

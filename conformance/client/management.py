@@ -2,7 +2,7 @@
 
 Every request goes to ``registration_client_uri`` with ``Authorization: Bearer
 <registration_access_token>`` (RFC 7592 §2), or another Bearer token given as ``token`` (a
-Curity management client's ``dcrm`` token, protocol.md §5.1). A read or update MAY return a new
+Curity management client's ``dcrm`` token). A read or update MAY return a new
 ``client_secret`` and/or ``registration_access_token``; the client MUST then discard the old
 ones (§2.1) — :func:`adopt_rotation` does that, and returns what changed so checks can show the
 old values are rejected.

@@ -84,7 +84,7 @@ class DcrSession:
 
     def management_token(self, scope: str | None = DCRM_SCOPE) -> tuple[str | None, Exchange]:
         """The ``[management_client]``'s token for managing every dynamic client (Curity
-        ``management-clients``, protocol.md §5.1); None if none came back."""
+        ``management-clients``, a Curity extension); None if none came back."""
         if self.profile.management_client is None:
             raise ValueError(f"profile {self.profile.name!r} has no [management_client]")
         exchange = self.transport.send(initial_token_request(self.profile, self.profile.management_client, scope))
@@ -166,7 +166,7 @@ class DcrSession:
 
         return self._send_dpop(target, build, key)
 
-    # -- step 3: the HAAPI code flow (protocol.md §4) -----------------------------------------
+    # -- step 3: the HAAPI code flow -----------------------------------------
 
     def haapi_login(self, dyn: DynamicClient, haapi_token: str, pkce: Pkce, state: str) -> HaapiResult:
         """Walk the HAAPI flow from the authorization URL to a code with the client's DPoP key

@@ -2,7 +2,7 @@
 
 Hypothesis writes programs of these steps and shrinks a failing one to the shortest:
 
-* obtain an initial token (Curity: single use, protocol.md §2.3);
+* obtain an initial token (Curity: single use);
 * register with a token — a fresh one, or one that already registered (reuse);
 * register ``race_width`` times concurrently with one fresh token (at most one 201);
 * use a client (client_credentials, RFC 6749 §4.4), also after it was deleted;

@@ -1,7 +1,7 @@
 """A pool of fresh initial access tokens, fetched ahead on a background thread.
 
 Every fuzzed registration attempt needs its own initial token (Curity's token is single use,
-protocol.md §2.3): fetching it inline would double the number of round trips on the critical
+Curity's DCR fallback): fetching it inline would double the number of round trips on the critical
 path. The pool keeps ``depth`` tokens ready, each with the time it was fetched; a token older
 than ``max_age_s`` (a fraction of the profile's ``initial_token_ttl_s``) is dropped unused, so a
 test never sees a token expire under it. Unused tokens are harmless: they expire.

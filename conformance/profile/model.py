@@ -164,7 +164,7 @@ class Claims:
 
 @dataclass(frozen=True)
 class GraphqlSection:
-    """Curity's DCR management GraphQL API (``[graphql]``, protocol.md §5.3). The status mutation
+    """Curity's DCR management GraphQL API (``[graphql]``). The status mutation
     is found by schema introspection; the three names override that where it is ambiguous."""
 
     endpoint: str | None = None  # default: registration_endpoint + "/graphql"

@@ -1,6 +1,6 @@
 """Client-side checks ``DCR-SDK-*`` and :func:`grade`: recorded traffic in, verdicts out.
 
-protocol.md §9 lists DCR-SDK-001…005; this module extends the list to 012. Each check is a
+docs/catalogue.md lists DCR-SDK-001…005; this module extends the list to 012. Each check is a
 function of one installation's calls under one scenario; it returns an :class:`Outcome` (passed,
 a message, the calls that show it). :func:`grade` runs the checks the scenario names for every
 installation of a recording and returns :class:`Result` s: id, verdict, message and redacted
@@ -39,7 +39,7 @@ class SdkRequirement:
     level: str
     text: str
     url: str
-    inferred: bool = False  # [INFER] in protocol.md: no public source states it
+    inferred: bool = False  # [INFER] in the catalogue: no public source states it
 
 
 SDK_REQUIREMENTS: dict[str, SdkRequirement] = {r.id: r for r in (

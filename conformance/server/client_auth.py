@@ -58,7 +58,7 @@ def _lookup(ctx: Context, client_id: str) -> tuple[ConfiguredClient | None, Dyna
     if configured is not None:
         return configured, None
     dynamic = ctx.store.get_client(client_id)
-    # An inactive or revoked client (DCR GraphQL status, protocol.md §5.3) is as unknown: invalid_client.
+    # An inactive or revoked client (Curity's DCR GraphQL status) is as unknown: invalid_client.
     if dynamic is not None and dynamic.status != ACTIVE \
             and not ctx.defects.on("graphql-status-ignored"):  # DEFECT: the status is not checked
         return None, None

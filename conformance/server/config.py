@@ -1,10 +1,10 @@
 """What the reference server is configured with: endpoints, settings, clients and templates.
 
 The configured (non-dynamic) clients mirror a Curity deployment of the DCR fallback
-(protocol.md §1.1): one main client per authentication method of RFC 6749 §2.3.1, RFC 7523 and
+(docs/profiles.md): one main client per authentication method of RFC 6749 §2.3.1, RFC 7523 and
 RFC 8705, an introspector, an ``unlisted`` client that no template names, ``other-app``, the
 only client named by ``other-template``, and ``dcr-manager``, a management client (Curity
-``management-clients``, protocol.md §5.1) whose ``dcrm`` tokens manage every dynamic client.
+``management-clients``, a Curity extension) whose ``dcrm`` tokens manage every dynamic client.
 Secrets are derived from the PKI's seed, so a restart on the same PKI directory keeps them.
 """
 
@@ -76,7 +76,7 @@ class ConfiguredClient:
     pinned_cert_der: bytes | None = None  # self_signed_tls_client_auth
     scopes: tuple[str, ...] = MAIN_SCOPES
     # Scopes granted only with client attestation, which this server never receives: the HAAPI
-    # scope of an attestation-configured main client (Curity's DCR fallback; protocol.md DCR-USE-009).
+    # scope of an attestation-configured main client (Curity's DCR fallback; DCR-USE-009).
     attested_scopes: tuple[str, ...] = ()
 
 
@@ -216,7 +216,7 @@ def build_config(pki: TestPKI, base_url: str, settings: Settings, *, templates: 
     by_id = {c.client_id: c for c in clients}
     main_ids = tuple(c.client_id for c in clients if c.role == "main")
     # The HAAPI client of Curity's DCR fallback: client_credentials for its HAAPI token, the code
-    # flow (with refresh) for the user's tokens, openid as the user's scope (protocol.md §4).
+    # flow (with refresh) for the user's tokens, openid as the user's scope (the HAAPI code flow, docs/sdk.md).
     common = dict(scope=f"{HAAPI_SCOPE} openid", response_types=("code",),
                   grant_types=("authorization_code", "client_credentials", "refresh_token"),
                   redirect_uris=("https://app.example/callback", "com.example.app:/callback"))

@@ -1,7 +1,7 @@
 """Curity's DCR management GraphQL API, minimal: ``POST {registration_endpoint}/graphql``.
 
 Curity serves it at the ``/graphql`` sub-path of the DCR endpoint: it lists and reads dynamic
-clients and changes their status (protocol.md §5.3; Curity "Dynamic Client Registration
+clients and changes their status (Curity "Dynamic Client Registration
 Management with GraphQL API"). The status enum is Curity's ``DynamicallyRegisteredClientStatus``
 (active / inactive / revoked); the mutation is modelled on the Database Clients API's
 ``setDatabaseClientStatusById(input: ...)``. Introspection is on: clients find the mutation there.
@@ -12,7 +12,7 @@ Access (Curity: the token profile's authorization manager) needs a Bearer access
 "variables", "operationName"}``; results, GraphQL errors included, are 200 ``application/json``;
 a body that is no GraphQL request is 400.
 
-What a status means (Curity documents none of it, protocol.md §5.3 [INFER]): an inactive or
+What a status means (Curity documents none of it: an inference): an inactive or
 revoked client cannot authenticate (:mod:`.client_auth`: ``invalid_client``); revoked also
 revokes every token issued to it (RFC 7592 §2.3 by analogy). Inactive is the reversible one: the
 tokens it holds are left alone. Any status may be set again (active restores authentication, not

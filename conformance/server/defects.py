@@ -5,7 +5,7 @@ Each defect is a minimal, marked deviation in the endpoint code::
     if self.defects.on("initial-token-reusable"):  # DEFECT: the token is never marked used
         ...
 
-``breaks`` names the checks of protocol.md §9 that must fail while it is active; ``requirement``
+``breaks`` names the checks of docs/catalogue.md that must fail while it is active; ``requirement``
 the clause (an id of :mod:`conformance.requirements`) it violates. The suite's self-test runs
 each defect against the checks it names.
 """
@@ -244,7 +244,7 @@ _ALL = (
     _d("management-write-without-token", "MGT-015", "RFC7592-2",
        "PUT and DELETE act on the client without its registration access token (none, or another "
        "client's); only GET checks it."),
-    # --- Curity DCR GraphQL status API (protocol.md §5.3)
+    # --- Curity DCR GraphQL status API 
     _d("graphql-status-affects-other-clients", "REV-001", "CURITY-DCR-REVOKE",
        "Setting one client's status through the DCR GraphQL API sets it on every client of its template."),
     _d("graphql-status-ignored", "REV-001 REV-002", "CURITY-DCRGQL-REVOKE",

@@ -1,4 +1,4 @@
-"""A HAAPI-like authorization endpoint with one username/password authenticator (protocol.md §4).
+"""A HAAPI-like authorization endpoint with one username/password authenticator (the HAAPI code flow, docs/sdk.md).
 
 Curity's Hypermedia Authentication API serves the OAuth authorization endpoint as an API for the
 app: every request carries ``Accept: application/vnd.auth+json``, the dynamic client's HAAPI access

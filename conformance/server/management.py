@@ -7,7 +7,7 @@ GET and PUT return a new ``client_secret`` and RAT and the old ones stop working
 SHOULD) the tokens issued to it. A RAT presented for an unknown client gets 401 and is revoked
 (§2.1 SHOULD).
 
-Curity extensions (protocol.md §5.1): a RAT older than ``read-write-ttl`` may only DELETE (GET and
+Curity extensions: a RAT older than ``read-write-ttl`` may only DELETE (GET and
 PUT get 401 ``invalid_token``), and a Bearer access token with scope ``dcrm`` issued to a
 management client (``management-clients``) manages every dynamic client: GET and PUT return the
 client without its credentials (nothing rotates), DELETE works as with the client's own RAT.

@@ -7,7 +7,7 @@ expired, used or revoked token: 401 ``invalid_token``; a token without ``dcr``: 
 ``insufficient_scope``. The body is ``{"software_id": <template>}`` plus optional metadata
 (:mod:`.client_metadata`). The initial token is consumed atomically in the same step that
 creates the client, so of concurrent requests with one token exactly one gets 201
-(protocol.md §2.3). The response is RFC 7591 §3.2.1 plus the RFC 7592 §3 management fields.
+(Curity's DCR fallback). The response is RFC 7591 §3.2.1 plus the RFC 7592 §3 management fields.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ atomic. Secrets, RATs and tokens are stored as SHA-256 hashes only, each credent
 it was issued. A state file written before credentials had that time is migrated on open: the
 column is added and a live credential counts from its client's registration (the earliest it can
 have been issued, so it never gets a longer read-write life than it could have had). A state file
-from before clients had a status (DCR GraphQL, protocol.md §5.3) gets the column, every client active.
+from before clients had a status (Curity's DCR GraphQL API) gets the column, every client active.
 """
 
 from __future__ import annotations

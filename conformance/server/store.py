@@ -1,11 +1,11 @@
 """State of the reference server: dynamic clients, their credentials, tokens and replay caches.
 
 Secrets, registration access tokens (RATs) and access tokens are stored as SHA-256 hashes only
-(as Curity stores a hash of the client secret, protocol.md §5.4); they are high-entropy random
+(as Curity stores a hash of the client secret); they are high-entropy random
 values, so a plain hash is enough. Every operation that must be atomic (single use of the
 initial token, credential rotation, replay caches) is one method under one lock. Each credential
 keeps the time it was issued (registration, or the rotation that minted it): a registration
-access token older than Curity's ``read-write-ttl`` may only DELETE (protocol.md §5.1).
+access token older than Curity's ``read-write-ttl`` may only DELETE.
 
 :class:`MemoryStore` is the default; :class:`~conformance.server.sqlite_store.SqliteStore` keeps
 the same data in a file so dynamic clients survive a restart.
@@ -38,7 +38,7 @@ def refresh_hash(value: str) -> str:
     return "rt:" + digest(value)
 
 
-#: Status of a dynamic client (Curity's ``DynamicallyRegisteredClientStatus``, protocol.md §5.3),
+#: Status of a dynamic client (Curity's ``DynamicallyRegisteredClientStatus``),
 #: set through the DCR GraphQL API (:mod:`.dcr_graphql`). Only an active client authenticates.
 ACTIVE, INACTIVE, REVOKED = "active", "inactive", "revoked"
 STATUSES = (ACTIVE, INACTIVE, REVOKED)

@@ -4,7 +4,7 @@ The code flow's ``authorization_code`` and ``refresh_token`` grants are in :mod:
 
 Step 1: a main client asks for ``scope=dcr`` and gets the initial access token, opaque and with
 its own TTL; only clients a template names in ``authenticate-client-by`` may get ``dcr``
-(protocol.md §1.1); only management clients get ``dcrm`` (§5.1). Step 3: a dynamic client gets
+(docs/profiles.md); only management clients get ``dcrm``. Step 3: a dynamic client gets
 tokens limited to its registered scope, never ``dcr``, DPoP-bound when its template requires DPoP
 (RFC 9449 §5, nonces §8). Successful responses carry ``Cache-Control: no-store`` and ``Pragma:
 no-cache`` (RFC 6749 §5.1) and no refresh token (§4.4.3).

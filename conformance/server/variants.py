@@ -8,7 +8,7 @@ The mirror of :mod:`.defects`. Each variant is a minimal, marked branch in the e
 or a reshaping of every answer (:mod:`.reshape`). Unlike defects, several variants can be on at
 once; the pairs in :data:`INCOMPATIBLE` cannot. ``section`` and ``words`` quote the RFC text that
 allows the variant, ``default`` and ``instead`` say what the reference server answers without and
-with it, and ``checks`` names the checks of protocol.md §9 whose verdict it concerns: a conformant
+with it, and ``checks`` names the checks of docs/catalogue.md whose verdict it concerns: a conformant
 suite passes every one of them with the variant on.
 """
 

@@ -1,5 +1,5 @@
 """The HAAPI code flow as the checks run it: the dynamic client's HAAPI token, the login, the code
-exchange (protocol.md §4; RFC 6749 §4.1; RFC 7636; RFC 9449 §5).
+exchange (the HAAPI code flow, docs/sdk.md; RFC 6749 §4.1; RFC 7636; RFC 9449 §5).
 
 :func:`authorize` and :func:`exchange` leave the verdict to their check (DCR-USE-012 is about them);
 :func:`user_tokens` is for checks that only build on the flow, where a failure of the flow is a

@@ -1,4 +1,4 @@
-"""The DCR GraphQL status API as the checks use it (DCR-REV-001/002/004, protocol.md §5.3).
+"""The DCR GraphQL status API as the checks use it (DCR-REV-001/002/004).
 
 :func:`status_api` gets the ``[management_client]``'s token for ``[graphql] scope``, introspects
 the schema at ``[graphql] endpoint`` and finds the status mutation

@@ -123,7 +123,7 @@ def test_revoked_client_gets_no_token(dcr_session, register):
     status_api(dcr_session).set(revoked.client_id, "revoked")
     error_response(dcr_session.use(revoked), _invalid_client_statuses(revoked), {"invalid_client"},
                    "token request by the revoked client")
-    # Revoked individually (protocol.md §5.3): the other client is untouched.
+    # Revoked individually (Curity's DCR GraphQL API): the other client is untouched.
     token_success(dcr_session.use(other), "token request by another client of the template after one was revoked",
                   token_type=steps.token_type(dcr_session.profile), requirement="CURITY-DCR-REVOKE")
 

@@ -1,4 +1,4 @@
-"""DCR GraphQL status API (protocol.md §5.3): mutation discovery over canned schemas, the requests,
+"""DCR GraphQL status API (Curity's DCR GraphQL API): mutation discovery over canned schemas, the requests,
 and the suite's handling of GraphQL and HTTP errors (respx)."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """A reference "SDK" on the project's own DCR client, and deliberately broken variants of it.
 
-It behaves as the HAAPI SDKs are documented to (protocol.md §4.3): at each launch it asks the
+It behaves as the HAAPI SDKs are documented to (docs/sdk.md): at each launch it asks the
 attestation stand-in; when attestation fails it falls back to templatized DCR once, keeps the
 dynamic client in a JSON file (the device's storage) and uses it on later launches; it follows
 RFC 7592 rotation, answers ``use_dpop_nonce`` with one retry, replaces a client rejected with

@@ -12,7 +12,7 @@ from pathlib import Path
 
 DOCS_DIR = Path(__file__).resolve().parents[2] / "docs"
 
-#: The server-side checks of protocol.md §9 (ids only; the DCR-SDK-* rows need an SDK to drive).
+#: The server-side checks of docs/catalogue.md (ids only; the DCR-SDK-* rows need an SDK to drive).
 CATALOGUE_IDS = tuple(
     [f"DCR-META-{n:03}" for n in range(1, 5)] + [f"DCR-TOK-{n:03}" for n in range(1, 18)]
     + [f"DCR-REG-{n:03}" for n in range(1, 18)] + [f"DCR-USE-{n:03}" for n in range(1, 14)]
@@ -55,7 +55,7 @@ def defect_matrix_markdown() -> str:
         proofs = ", ".join(f"`{n}`" for n in by_check.get(check_id, [])) or "**none**"
         lines.append(f"| {check_id} | {info.level} | {info.title.replace('|', '/')} | {proofs} |")
     lines += ["", "## Catalogue checks not in the suite", "",
-              "Server-side checks of protocol.md §9 without an implementation:", ""]
+              "Server-side checks of docs/catalogue.md without an implementation:", ""]
     missing = [c for c in CATALOGUE_IDS if c not in checks]
     for check_id in missing:
         lines.append(f"- {check_id}")

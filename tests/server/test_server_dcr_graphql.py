@@ -1,4 +1,4 @@
-"""The DCR management GraphQL API at ``{registration_endpoint}/graphql`` (protocol.md §5.3): schema,
+"""The DCR management GraphQL API at ``{registration_endpoint}/graphql`` (Curity's DCR GraphQL API): schema,
 access, status changes at the token endpoint and the resource, and persistence."""
 
 from __future__ import annotations

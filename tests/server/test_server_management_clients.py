@@ -1,4 +1,4 @@
-"""Curity's management extensions of RFC 7592 (protocol.md §5.1): a management client's ``dcrm``
+"""Curity's management extensions of RFC 7592: a management client's ``dcrm``
 token manages every dynamic client, and a registration access token older than ``read-write-ttl``
 may only DELETE."""
 
