@@ -45,15 +45,17 @@ class Pkce:
         return f"Pkce(challenge={self.challenge!r}, method={self.method!r})"
 
 
-def authorization_url(profile: Profile, dyn: Any, pkce: Pkce, state: str) -> str:
+def authorization_url(profile: Profile, dyn: Any, pkce: Pkce, state: str, dpop_jkt: str | None = None) -> str:
     """``{authorization_endpoint}?client_id&response_type=code&redirect_uri&scope&state&code_challenge
-    &code_challenge_method=S256`` for the dynamic client."""
+    &code_challenge_method=S256`` for the dynamic client, with ``dpop_jkt`` (RFC 9449 §10) when given."""
     flow = profile.code_flow
     if flow.authorization_endpoint is None:
         raise ValueError(f"profile {profile.name!r} has no [code_flow] authorization_endpoint yet: run discover()")
     params = {"client_id": dyn.client_id, "response_type": "code", "redirect_uri": flow.redirect_uri,
               "scope": flow.scope, "state": state, "code_challenge": pkce.challenge,
               "code_challenge_method": pkce.method}
+    if dpop_jkt is not None:
+        params["dpop_jkt"] = dpop_jkt
     separator = "&" if "?" in flow.authorization_endpoint else "?"
     return flow.authorization_endpoint + separator + urlencode(params)
 

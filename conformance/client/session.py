@@ -168,15 +168,17 @@ class DcrSession:
 
     # -- step 3: the HAAPI code flow -----------------------------------------
 
-    def haapi_login(self, dyn: DynamicClient, haapi_token: str, pkce: Pkce, state: str) -> HaapiResult:
-        """Walk the HAAPI flow from the authorization URL to a code with the client's DPoP key
-        and HAAPI access token, filling forms from ``[code_flow.fields]``. Raises
-        :class:`~conformance.client.haapi.HaapiFlowError` when no code comes of it."""
+    def haapi_login(self, dyn: DynamicClient, haapi_token: str, pkce: Pkce, state: str,
+                    dpop_jkt: str | None = None) -> HaapiResult:
+        """Walk the HAAPI flow from the authorization URL (with ``dpop_jkt``, RFC 9449 §10, when
+        given) to a code with the client's DPoP key and HAAPI access token, filling forms from
+        ``[code_flow.fields]``. Raises :class:`~conformance.client.haapi.HaapiFlowError` when no
+        code comes of it."""
         key = self.dpop_key(dyn)
         if key is None:
             raise ValueError(f"profile {self.profile.name!r}: HAAPI needs DPoP ([use] dpop = true)")
         self._secret(pkce.verifier, *self.profile.code_flow.fields.values())  # passwords, usernames
-        url = authorization_url(self.profile, dyn, pkce, state)
+        url = authorization_url(self.profile, dyn, pkce, state, dpop_jkt)
         origin = _origin(url)
         with self._lock:
             nonce = self._nonces.get(origin)

@@ -50,10 +50,12 @@ def managers_token(ctx: Context, record: TokenRecord | None) -> bool:
 
 
 def dpop_unauthorized(ctx: Context, error: str | None, description: str | None,
-                      nonce: bool = False) -> OAuthError:
+                      nonce: bool = False, algs: bool = True) -> OAuthError:
     """401 with ``WWW-Authenticate: DPoP ... algs`` (RFC 9449 §7.1), and a fresh ``DPoP-Nonce``
     when the error is ``use_dpop_nonce`` (§9)."""
-    challenge = bearer_challenge(error, description, scheme="DPoP") + f', algs="{" ".join(DPOP_ALGS)}"'
+    challenge = bearer_challenge(error, description, scheme="DPoP")
+    if algs:
+        challenge += f', algs="{" ".join(DPOP_ALGS)}"'
     headers = [("WWW-Authenticate", challenge)]
     if nonce:
         headers.append(("DPoP-Nonce", ctx.nonces.issue(ctx.now())))

@@ -244,6 +244,23 @@ _ALL = (
     _d("management-write-without-token", "MGT-015", "RFC7592-2",
        "PUT and DELETE act on the client without its registration access token (none, or another "
        "client's); only GET checks it."),
+    # --- RFC 9449 details: htu normalization, nonces, dpop_jkt, introspection, challenges
+    _d("dpop-htu-compared-verbatim", "TOK-025", "RFC9449-4.3-b",
+       "The htu of DPoP proofs is compared as a string: an upper-case scheme or host, a "
+       "percent-encoded unreserved character or an explicit default port is refused."),
+    _d("token-any-nonce-accepted", "TOK-026", "RFC9449-8-c",
+       "The token endpoint accepts a proof carrying any nonce, also one it never issued."),
+    _d("dpop-jkt-ignored", "TOK-027", "RFC9449-10",
+       "The authorization request's dpop_jkt is ignored: the code is bound only to the HAAPI key."),
+    _d("introspection-token-type-bearer", "USE-017", "RFC9449-6.2",
+       "Introspection names a DPoP-bound token's token_type Bearer."),
+    _d("resource-dpop-challenge-without-error", "USE-018", "RFC9449-7.1-c",
+       "The resource refuses a bound token whose proof or key fails with a DPoP challenge "
+       "without error."),
+    _d("resource-dpop-challenge-without-algs", "USE-018", "RFC9449-7.1-d",
+       "The resource's DPoP challenge for a failed proof or key has no algs."),
+    _d("resource-error-without-credentials", "USE-019", "RFC9449-7.2-b",
+       "A resource request without any credentials gets challenges with error=\"invalid_request\"."),
     # --- Curity DCR GraphQL status API 
     _d("graphql-status-affects-other-clients", "REV-001", "CURITY-DCR-REVOKE",
        "Setting one client's status through the DCR GraphQL API sets it on every client of its template."),

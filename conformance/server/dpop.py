@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 import struct
 from dataclasses import dataclass
@@ -65,6 +66,14 @@ class NonceIssuer:
         age = now - struct.unpack(">Q", raw[:8])[0]
         return -5 <= age <= self.ttl_s
 
+    def issued_here(self, nonce: object) -> bool:
+        """Whether this server issued ``nonce`` at all (its MAC holds), recent or not."""
+        try:
+            raw = jose.b64url_decode(nonce) if isinstance(nonce, str) and len(nonce) <= 64 else b""
+        except jose.JoseError:
+            return False
+        return len(raw) == 24 and hmac.compare_digest(self._mac(raw[:8]), raw[8:])
+
 
 @dataclass(frozen=True)
 class Proof:
@@ -73,8 +82,21 @@ class Proof:
     claims: dict
 
 
+_PERCENT = re.compile(r"%([0-9A-Fa-f]{2})")
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+
+def _normalize_percent(path: str) -> str:
+    """RFC 3986 §6.2.2.1-2: an encoded unreserved character decoded, other escapes upper-cased."""
+    def one(match: re.Match) -> str:
+        char = chr(int(match.group(1), 16))
+        return char if char in _UNRESERVED else "%" + match.group(1).upper()
+    return _PERCENT.sub(one, path)
+
+
 def normalize_htu(url: str) -> str | None:
-    """Scheme and host lower-cased, default port dropped, no query or fragment (RFC 9449 §4.3)."""
+    """Scheme and host lower-cased, default port dropped, percent-encoding normalized, no query or
+    fragment (RFC 9449 §4.3: RFC 3986 §6.2.2 and §6.2.3 normalization)."""
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -88,7 +110,7 @@ def normalize_htu(url: str) -> str | None:
         host = f"[{host}]"
     default = {"https": 443, "http": 80}.get(scheme)
     netloc = host if port in (None, default) else f"{host}:{port}"
-    return f"{scheme}://{netloc}{parts.path or '/'}"
+    return f"{scheme}://{netloc}{_normalize_percent(parts.path) or '/'}"
 
 
 def expected_htus(ctx: Context, request: Request) -> set[str]:
@@ -154,7 +176,11 @@ def verify_proof(ctx: Context, request: Request, *, access_token: str | None = N
     if claims.get("htm") != request.method and not defects.on("dpop-htm-not-checked"):  # DEFECT
         raise DpopError(INVALID_PROOF, "htm does not match the request method")
     htu = claims.get("htu")
-    htu_ok = isinstance(htu, str) and normalize_htu(htu) in expected_htus(ctx, request)
+    if defects.on("dpop-htu-compared-verbatim"):  # DEFECT: no RFC 3986 normalization
+        host = request.header("Host")
+        htu_ok = htu in {ctx.config.base_url + request.path, f"https://{host}{request.path}"}
+    else:
+        htu_ok = isinstance(htu, str) and normalize_htu(htu) in expected_htus(ctx, request)
     if not htu_ok and not defects.on("dpop-htu-not-checked"):  # DEFECT: any htu
         raise DpopError(INVALID_PROOF, "htu does not match the request URL")
     iat = claims.get("iat")
@@ -167,7 +193,15 @@ def verify_proof(ctx: Context, request: Request, *, access_token: str | None = N
     require_nonce = require_nonce and not defects.on("dpop-iat-not-checked")
     if require_nonce and not ctx.nonces.valid(claims.get("nonce"), now):
         at_resource = access_token is not None and "nonce" in claims
-        if not (at_resource and defects.on("resource-any-nonce-accepted")):  # DEFECT: any nonce
+        at_token = access_token is None and "nonce" in claims
+        if at_resource and defects.on("resource-any-nonce-accepted"):  # DEFECT: any nonce
+            pass
+        elif at_token and defects.on("token-any-nonce-accepted"):  # DEFECT: any nonce
+            pass
+        elif at_token and not ctx.nonces.issued_here(claims["nonce"]) \
+                and ctx.variants.on("token-unknown-nonce-invalid-proof"):  # VARIANT
+            raise DpopError(INVALID_PROOF, "the nonce was not issued by this server")
+        else:
             raise DpopError(USE_NONCE, "a fresh server nonce is required")
     if access_token is not None:
         if claims.get("ath") != access_token_hash(access_token) \

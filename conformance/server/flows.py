@@ -28,6 +28,7 @@ class Transaction:
     code_challenge: str
     expires_at: float
     failures: int = 0
+    dpop_jkt: str | None = None  # RFC 9449 §10: the key the code is to be bound to, if asked
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class CodeGrant:
     expires_at: float
     grant_id: str
     used: bool = False
+    dpop_jkt: str | None = None  # RFC 9449 §10: only a proof by this key may exchange the code
 
 
 class FlowState:

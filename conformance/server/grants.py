@@ -105,6 +105,8 @@ def _exchange_code(ctx: Context, request: Request, form: dict[str, str], client_
         raise _grant_error("redirect_uri differs from the authorization request's")
     if not _pkce_matches(form.get("code_verifier") or "", grant.code_challenge):
         raise _grant_error("code_verifier does not match the code_challenge")
+    if grant.dpop_jkt is not None and proof.jkt != grant.dpop_jkt:  # RFC 9449 §10
+        raise _grant_error("the code is bound by dpop_jkt to another DPoP key")
     if proof.jkt != grant.jkt:
         raise _grant_error("the code is bound to another DPoP key")
     access_jkt = proof.jkt

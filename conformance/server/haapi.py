@@ -14,7 +14,8 @@ The last representation carries ``properties.code`` (RFC 6749 §4.1.2). The requ
 against the client's registration (RFC 6749 §4.1.1, §3.1.2: an exact registered redirect URI;
 §3.3: a registered scope, never the HAAPI scope nor ``dcr``) and needs PKCE S256 (RFC 7636
 §4.3). The login transaction is bound to the client and to the DPoP key of the token that
-started it; the code is bound to that key too (Curity ``issue-token-bound-authorization-code``).
+started it; the code is bound to that key too (Curity ``issue-token-bound-authorization-code``),
+and to the key a ``dpop_jkt`` parameter names (RFC 9449 §10).
 Faults are HAAPI problem representations (``type`` a ``https://curity.se/problems/`` URI);
 access faults are 401 with ``WWW-Authenticate: DPoP`` as at any DPoP-protected resource.
 """
@@ -40,6 +41,7 @@ from .store import TokenRecord, digest
 MEDIA_TYPE = "application/vnd.auth+json"
 PROBLEMS = "https://curity.se/problems/"
 _CHALLENGE = re.compile(r"^[A-Za-z0-9._~-]{43,128}$")  # RFC 7636 §4.2: base64url of SHA-256
+_JKT = re.compile(r"^[A-Za-z0-9_-]{43}$")  # RFC 9449 §10: base64url of a SHA-256 thumbprint
 _LOGIN_FIELDS = [{"name": "userName", "type": "username", "label": "Username"},
                  {"name": "password", "type": "password", "label": "Password"}]
 
@@ -150,8 +152,16 @@ def _authorization_request(ctx: Context, params: dict[str, str], record: TokenRe
     state = params.get("state")
     if state is not None and len(state) > 512:
         raise _authorization_error("invalid_request", "state is too long")
+    dpop_jkt = params.get("dpop_jkt")
+    if dpop_jkt is not None and not _JKT.match(dpop_jkt):
+        raise _authorization_error("invalid_request", "dpop_jkt is not a JWK SHA-256 thumbprint")
+    if dpop_jkt is not None and dpop_jkt != jkt \
+            and ctx.variants.on("dpop-jkt-checked-at-authorization"):  # VARIANT: refused here
+        raise _authorization_error("invalid_request", "dpop_jkt is not the key of this request's proof")
+    if ctx.defects.on("dpop-jkt-ignored"):  # DEFECT: the code is not bound to dpop_jkt
+        dpop_jkt = None
     return Transaction(client_id, jkt, redirect_uri, " ".join(dict.fromkeys(requested)), state,
-                       challenge, ctx.now() + ctx.settings.login_transaction_ttl_s)
+                       challenge, ctx.now() + ctx.settings.login_transaction_ttl_s, dpop_jkt=dpop_jkt)
 
 
 def handle_authenticate(ctx: Context, request: Request) -> Response:
@@ -193,7 +203,8 @@ def _login(ctx: Context, request: Request, tx_id: str, tx: Transaction) -> Respo
     code = secrets.token_urlsafe(32)
     ctx.flows.add_code(digest(code), CodeGrant(
         tx.client_id, tx.jkt, tx.redirect_uri, tx.scope, tx.code_challenge, username,
-        ctx.now() + ctx.settings.authorization_code_ttl_s, secrets.token_urlsafe(16)))
+        ctx.now() + ctx.settings.authorization_code_ttl_s, secrets.token_urlsafe(16),
+        dpop_jkt=tx.dpop_jkt))
     properties = {"code": code, **({"state": tx.state} if tx.state is not None else {})}
     separator = "&" if "?" in tx.redirect_uri else "?"
     return representation(200, {

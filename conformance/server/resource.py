@@ -23,12 +23,24 @@ def _bearer_error(error: str | None, description: str | None) -> OAuthError:
                       [("WWW-Authenticate", bearer_challenge(error, description))])
 
 
+def _proof_refused(ctx: Context, error: str, description: str, nonce: bool = False) -> OAuthError:
+    """401 for a bound token whose proof or key failed (RFC 9449 §7.1: error and algs SHOULD be
+    in the DPoP challenge)."""
+    defects = ctx.defects
+    if error != USE_NONCE and defects.on("resource-dpop-challenge-without-error"):  # DEFECT
+        error, description = None, None
+    return dpop_unauthorized(ctx, error, description, nonce=nonce,
+                             algs=not defects.on("resource-dpop-challenge-without-algs"))  # DEFECT
+
+
 def handle(ctx: Context, request: Request) -> Response:
     if request.method != "GET":
         raise OAuthError(405, "invalid_request", "use GET", [("Allow", "GET")])
     presented = presented_token(request)
     if presented is None or not presented.token:
         error = None if presented is None else "invalid_token"
+        if presented is None and ctx.defects.on("resource-error-without-credentials"):  # DEFECT
+            error = "invalid_request"
         err = dpop_unauthorized(ctx, error, None)
         err.headers.append(("WWW-Authenticate", bearer_challenge(error)))
         raise err
@@ -49,10 +61,10 @@ def handle(ctx: Context, request: Request) -> Response:
             proof = verify_proof(ctx, request, access_token=presented.token,
                                  require_nonce=require_nonce)
         except DpopError as exc:
-            raise dpop_unauthorized(ctx, exc.error, exc.description, nonce=exc.error == USE_NONCE) \
+            raise _proof_refused(ctx, exc.error, exc.description, nonce=exc.error == USE_NONCE) \
                 from None
         if proof.jkt != record.jkt and not ctx.defects.on("resource-ath-not-checked"):  # DEFECT
-            raise dpop_unauthorized(ctx, "invalid_dpop_proof", "the proof key is not the bound key")
+            raise _proof_refused(ctx, "invalid_dpop_proof", "the proof key is not the bound key")
     else:
         if not active:
             raise _bearer_error("invalid_token", "the access token is not active")

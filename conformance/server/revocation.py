@@ -119,8 +119,11 @@ def handle_introspection(ctx: Context, request: Request) -> Response:
         dynamic = ctx.store.get_client(client_id)
         if dynamic is not None:
             client_id = dynamic.software_id
+    token_type = record.token_type
+    if record.jkt and defects.on("introspection-token-type-bearer"):  # DEFECT: bound, called Bearer
+        token_type = "Bearer"
     body = {"active": True, "scope": record.scope, "client_id": client_id,
-            "token_type": record.token_type, "exp": record.expires_at, "iat": record.issued_at,
+            "token_type": token_type, "exp": record.expires_at, "iat": record.issued_at,
             "sub": record.client_id, "iss": ctx.config.issuer}
     if record.jkt:
         body["cnf"] = {"jkt": record.jkt}  # RFC 9449 §6.2

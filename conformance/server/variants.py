@@ -279,13 +279,32 @@ _ALL = (
        "an active token's answer holds scope, client_id, token_type, exp, iat, sub, iss (and cnf)",
        "it holds only active, scope, client_id, exp (and cnf for a DPoP-bound token, RFC 9449 "
        "§6.2)",
-       "TOK-017 USE-013 REV-005 REV-008 MGT-012"),
+       "TOK-017 USE-013 USE-017 REV-005 REV-008 MGT-012"),
     _v("introspection-extra-members", "RFC 7662 §2.2",
        '"Specific implementations MAY extend this structure with their own service-specific '
        'response names as top-level members of this JSON object."',
        "an active token's answer holds the members RFC 7662 names",
        "it also holds aud, nbf, jti and a vendor member",
        "TOK-017 USE-013 REV-008"),
+    # --- RFC 9449 details: nonces and dpop_jkt
+    _v("token-unknown-nonce-invalid-proof", "RFC 9449 §4.3, §5",
+       '§4.3: "If the server provided a nonce value to the client, the nonce claim matches the '
+       'server-provided nonce value."; §5: "If the DPoP proof is invalid, the authorization server '
+       'issues an error response per Section 5.2 of [RFC6749] with invalid_dpop_proof as the value '
+       'of the error parameter."',
+       "a token request whose proof carries a nonce the server never issued is 400 use_dpop_nonce",
+       "it is 400 invalid_dpop_proof (a nonce of its own that expired stays use_dpop_nonce)",
+       "TOK-026 USE-003 USE-004"),
+    _v("dpop-jkt-checked-at-authorization", "RFC 9449 §10.1",
+       '"If both mechanisms are used at the same time, the authorization server MUST reject the '
+       'request if the JWK Thumbprint in dpop_jkt does not match the public key in the DPoP header." '
+       "(said of pushed authorization requests; a HAAPI authorization request carries a DPoP "
+       "proof as such a request may)",
+       "an authorization request's dpop_jkt binds the code; a code exchange with a proof by "
+       "another key is 400 invalid_grant",
+       "an authorization request whose dpop_jkt is not the key of its own DPoP proof is refused "
+       "(error-authorization-response, invalid_request)",
+       "TOK-027 USE-012"),
     # --- code flow (RFC 6749 §6) and transport
     _v("refresh-token-not-rotated", "RFC 6749 §6",
        '"The authorization server MAY issue a new refresh token, in which case the client MUST '

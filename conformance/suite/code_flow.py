@@ -29,15 +29,17 @@ def _stop(message: str, exchange, prerequisite: bool, requirement: str | None = 
     fail(message, "the HAAPI flow to end in an oauth-authorization-response with a code", exchange)
 
 
-def authorize(dcr_session, dyn, *, prerequisite: bool = False) -> tuple[HaapiResult, Pkce, str]:
-    """The dynamic client's HAAPI token, then the HAAPI flow to an authorization code."""
+def authorize(dcr_session, dyn, *, prerequisite: bool = False,
+              dpop_jkt: str | None = None) -> tuple[HaapiResult, Pkce, str]:
+    """The dynamic client's HAAPI token, then the HAAPI flow (``dpop_jkt`` in the authorization
+    request when given, RFC 9449 §10) to an authorization code."""
     haapi = dcr_session.use(dyn)
     token = access_token_of(haapi)
     if token is None or haapi.status != 200:
         _stop("the dynamic client got no HAAPI access token", haapi, prerequisite=True, requirement="RFC6749-5.1")
     pkce, state = Pkce.generate(), secrets.token_urlsafe(12)
     try:
-        result = dcr_session.haapi_login(dyn, token, pkce, state)
+        result = dcr_session.haapi_login(dyn, token, pkce, state, dpop_jkt)
     except HaapiFlowError as exc:
         _stop(f"the HAAPI flow did not reach a code: {exc}", exc.exchange, prerequisite)
         raise AssertionError("unreachable") from None

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import secrets
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from conformance.client.jose import DpopKey
+from conformance.client.jose import DpopKey, strip_query
 from conformance.client.token import access_token_of, initial_token_request
 from conformance.client.use import dynamic_token_request, resource_request, send_with_nonce_retry
 from conformance.oracles.expect import (TOKEN_ERRORS, error_response, expect, json_object, refused, status_in, success,
@@ -117,7 +118,15 @@ def _token_type(profile) -> str:
 
 def proof_vector(key: DpopKey, url: str, proof: str | None, nonce: str | None = None, *, now: float | None = None):
     """The ``DPoP`` header value(s) of the dynamic client's token request: one valid proof when
-    ``proof`` is None, else the same proof with one fault of :data:`BAD_PROOFS`."""
+    ``proof`` is None, else the same proof with one fault of :data:`BAD_PROOFS`, with a nonce the
+    server never issued (:data:`MADE_UP_NONCE`), or with its htu in a form of :data:`HTU_FORMS`."""
+    if proof == MADE_UP_NONCE:
+        return key.proof("POST", url, nonce="made-up-" + secrets.token_urlsafe(16), now=now)
+    if proof in HTU_FORMS:
+        htu = HTU_FORMS[proof](strip_query(url))
+        if htu is None:
+            raise ValueError(f"{proof}: no such form of {url}")
+        return key.proof("POST", url, nonce=nonce, now=now, htu=htu)
     overrides = dict(BAD_PROOFS[proof]) if proof is not None else {}
     two = overrides.pop("_two_headers", False)
     value = key.proof("POST", url, nonce=nonce, now=now, **overrides)
@@ -167,6 +176,51 @@ BAD_PROOFS = {
     "bad-signature": {"signature": "broken"},
     "crit-unknown": {"header": {"crit": ["urn:example:unknown"], "urn:example:unknown": True}},  # RFC 7515 §4.1.11
     "two-headers": {"_two_headers": True},
+}
+
+
+#: A proof whose nonce the server never issued (RFC 9449 §8: the request MUST be rejected).
+MADE_UP_NONCE = "nonce-made-up"
+
+
+def _scheme_upper(url: str) -> str | None:
+    return url.split(":", 1)[0].upper() + ":" + url.split(":", 1)[1]
+
+
+def _host_upper(url: str) -> str | None:
+    parts = urlsplit(url)
+    userinfo, at, hostport = parts.netloc.rpartition("@")
+    if parts.hostname is None or parts.hostname.startswith("[") or ":" in parts.hostname \
+            or not any(c.isalpha() for c in parts.hostname):
+        return None  # an IP address has no case to change
+    host, colon, port = hostport.partition(":")
+    return urlunsplit(parts._replace(netloc=userinfo + at + host.upper() + colon + port))
+
+
+def _percent_encoded(url: str) -> str | None:
+    parts = urlsplit(url)
+    at = next((i for i, c in enumerate(parts.path) if c.isalnum()), None)
+    if at is None:
+        return None
+    path = parts.path[:at] + f"%{ord(parts.path[at]):02X}" + parts.path[at + 1:]
+    return urlunsplit(parts._replace(path=path))
+
+
+def _default_port(url: str) -> str | None:
+    parts = urlsplit(url)
+    if parts.scheme.lower() != "https" or parts.port not in (None, 443):
+        return None
+    host = parts.netloc.rsplit(":", 1)[0] if parts.port == 443 else parts.netloc
+    return urlunsplit(parts._replace(netloc=host if parts.port == 443 else host + ":443"))
+
+
+#: htu forms the request's URL takes after RFC 3986 normalization (RFC 9449 §4.3: servers SHOULD
+#: normalize before comparing): name -> the form of a URL, None where it has no such form.
+HTU_FORMS = {
+    "htu-scheme-upper": _scheme_upper,       # §6.2.2.1: the scheme is case-insensitive
+    "htu-host-upper": _host_upper,           # §6.2.2.1: the host is case-insensitive
+    "htu-percent-encoded": _percent_encoded,  # §6.2.2.2: an unreserved character percent-encoded
+    "htu-default-port": _default_port,       # §6.2.3: the scheme's default port explicit (or omitted)
 }
 
 

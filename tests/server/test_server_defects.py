@@ -618,3 +618,51 @@ def _(k):
     return (k.manage("PUT", a, rat="", json=_put_body(a, client_name="x")).status_code == 401
             and k.manage("DELETE", a, rat=b.rat).status_code == 401
             and k.manage("DELETE", a, rat="").status_code == 401)
+
+
+# -- RFC 9449 details: htu normalization, nonces, dpop_jkt, introspection, challenges ------------
+
+
+@probe("dpop-htu-compared-verbatim")
+def _(k):
+    loud = k.token_url.replace("https://", "HTTPS://", 1)
+    return k.dyn_token(k.new_client(), proof_kwargs={"htu": loud}).status_code == 200
+
+
+@probe("token-any-nonce-accepted")
+def _(k):
+    answer = k.dyn_token(k.new_client(), retry_nonce=False, proof_kwargs={"nonce": "never-issued"})
+    return answer.status_code == 400 and answer.json()["error"] == "use_dpop_nonce"
+
+
+@probe("dpop-jkt-ignored")
+def _(k):
+    from flow_kit import pkce
+    from srv_kit import jkt
+
+    flow = start(k)
+    verifier, challenge = pkce()
+    response = flow.login(challenge, dpop_jkt=jkt(new_dpop_key()))
+    code = response.json()["properties"]["code"]
+    return flow.exchange(code, verifier).status_code == 400  # the HAAPI key is not dpop_jkt's
+
+
+@probe("introspection-token-type-bearer")
+def _(k):
+    token, _ = _bound(k)
+    return k.introspect(token).json()["token_type"] == "DPoP"
+
+
+def _refused_challenge(k) -> str:
+    token, key = _bound(k)
+    return k.resource(token, new_dpop_key()).headers.get("WWW-Authenticate", "")
+
+
+probe("resource-dpop-challenge-without-error")(lambda k: 'error="invalid_dpop_proof"' in _refused_challenge(k))
+probe("resource-dpop-challenge-without-algs")(lambda k: 'algs="' in _refused_challenge(k))
+
+
+@probe("resource-error-without-credentials")
+def _(k):
+    answer = k.http().get(k.cfg.resource_url)
+    return answer.status_code == 401 and "error=" not in ",".join(answer.headers.get_list("WWW-Authenticate"))

@@ -16,8 +16,8 @@ import pytest
 from conformance.server.variants import (INCOMPATIBLE, VARIANTS, ActiveVariants,
                                          IncompatibleVariants, UnknownVariant, compatible_groups)
 from conformance.catalogue import load_checks
-from flow_kit import start
-from srv_kit import (HAAPI, JWT_BEARER, assertion, dpop_proof, load_key, new_dpop_key,
+from flow_kit import pkce, start
+from srv_kit import (HAAPI, JWT_BEARER, assertion, dpop_proof, jkt, load_key, new_dpop_key,
                      public_jwk)
 
 PROBES = {}
@@ -260,6 +260,23 @@ def _(k):
 def _(k):
     token = k.token("basic", scope="openid").json()["access_token"]
     return {"aud", "nbf", "jti"} <= set(k.introspect(token).json())
+
+
+# --- RFC 9449 details: nonces and dpop_jkt
+
+
+@probe("token-unknown-nonce-invalid-proof")
+def _(k):
+    answer = k.dyn_token(k.new_client(), retry_nonce=False, proof_kwargs={"nonce": "made-up-nonce-0123"})
+    return answer.status_code == 400 and answer.json()["error"] == "invalid_dpop_proof"
+
+
+@probe("dpop-jkt-checked-at-authorization")
+def _(k):
+    flow = start(k)
+    _, challenge = pkce()
+    answer = flow.authorize(challenge, dpop_jkt=jkt(new_dpop_key()))
+    return answer.status_code == 400 and answer.json().get("error") == "invalid_request"
 
 
 # --- code flow and transport

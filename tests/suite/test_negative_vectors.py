@@ -20,7 +20,7 @@ from conformance.client.auth import signing_key
 from conformance.client.jose import DpopKey, b64url_decode
 from conformance.profile import load_profile
 from conformance.suite.test_token import BAD_ASSERTIONS, assertion_vector
-from conformance.suite.test_use import BAD_PROOFS, proof_vector
+from conformance.suite.test_use import BAD_PROOFS, HTU_FORMS, MADE_UP_NONCE, proof_vector
 from conformance.vocabulary import JWT_METHODS
 
 NOW = time.time()
@@ -102,6 +102,17 @@ def test_each_bad_dpop_proof_has_one_fault(proof):
     else:
         respects = _jwt_respects(valid, mutated, public)
     assert len(respects) == 1, f"{proof}: {sorted(respects)}"
+
+
+@pytest.mark.parametrize("proof", [MADE_UP_NONCE, *HTU_FORMS])
+def test_each_nonce_and_htu_vector_changes_one_claim(proof):
+    """DCR-TOK-025's htu forms and DCR-TOK-026's made-up nonce: the same proof, one claim changed."""
+    key, url = DpopKey.generate(), "https://as.example/token"
+    valid = proof_vector(key, url, None, "a-nonce", now=NOW)
+    mutated = proof_vector(key, url, proof, "a-nonce", now=NOW)
+    public = jwt.algorithms.ECAlgorithm.from_jwk(json.dumps(_parts(valid)[0]["jwk"]))
+    claim = "nonce" if proof == MADE_UP_NONCE else "htu"
+    assert _jwt_respects(valid, mutated, public) == {f"claim {claim}"}, proof
 
 
 def test_a_two_fault_vector_would_be_seen(jwt_clients):

@@ -1,0 +1,100 @@
+"""``WWW-Authenticate`` challenges as RFC 9110 §11.6.1 writes them, parsed for the checks.
+
+``WWW-Authenticate = #challenge``, ``challenge = auth-scheme [ 1*SP ( token68 / #auth-param ) ]``,
+``auth-param = token BWS "=" BWS ( token / quoted-string )``: one field line may hold several
+challenges (RFC 9449 §7.2, Figure 17: ``Bearer, DPoP algs="ES256 PS256"``), and a challenge's
+parameters are separated by the same commas. :func:`challenges` reads every field line of an
+answer into :class:`Challenge` objects (scheme as sent, parameter names lower-cased).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from conformance.client.http import Exchange
+
+_TOKEN = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
+_PARAM = re.compile(rf"^({_TOKEN})[ \t]*=[ \t]*(.*)$", re.S)
+_SCHEME = re.compile(rf"^({_TOKEN})(?:[ \t]+(.*))?$", re.S)
+_ESCAPE = re.compile(r"\\(.)", re.S)
+_TOKEN68 = re.compile(r"^[A-Za-z0-9\-._~+/]+=*$")
+
+#: RFC 6750 §3: the attributes that carry error information (RFC 9449 §7.1 reuses them).
+ERROR_INFO = ("error", "error_description", "error_uri")
+
+
+@dataclass
+class Challenge:
+    scheme: str
+    params: dict[str, str] = field(default_factory=dict)
+    token68: str | None = None
+
+    def is_scheme(self, scheme: str) -> bool:
+        return self.scheme.lower() == scheme.lower()  # RFC 9110 §11.1: case-insensitive
+
+    def error_info(self) -> dict[str, str]:
+        """The members of :data:`ERROR_INFO` the challenge carries."""
+        return {name: self.params[name] for name in ERROR_INFO if name in self.params}
+
+    def __str__(self) -> str:
+        params = ", ".join(f'{k}="{v}"' for k, v in self.params.items())
+        return " ".join(part for part in (self.scheme, self.token68 or params) if part)
+
+
+def _elements(value: str) -> list[str]:
+    """``value`` split at the commas outside quoted strings (RFC 9110 §5.6.1 lists)."""
+    parts, current, quoted, escaped = [], [], False, False
+    for char in value:
+        if escaped:
+            escaped = False
+        elif quoted and char == "\\":
+            escaped = True
+        elif char == '"':
+            quoted = not quoted
+        elif char == "," and not quoted:
+            parts.append("".join(current).strip())
+            current = []
+            continue
+        current.append(char)
+    parts.append("".join(current).strip())
+    return [p for p in parts if p]
+
+
+def _value(raw: str) -> str:
+    raw = raw.strip()
+    if len(raw) >= 2 and raw[0] == raw[-1] == '"':
+        return _ESCAPE.sub(r"\1", raw[1:-1])
+    return raw
+
+
+def parse(values: list[str]) -> list[Challenge]:
+    """The challenges of the field lines ``values``, in order; text that is no challenge is skipped."""
+    found: list[Challenge] = []
+    for element in _elements(", ".join(values)):
+        param = _PARAM.match(element)
+        if param and found:
+            found[-1].params[param.group(1).lower()] = _value(param.group(2))
+            continue
+        scheme = _SCHEME.match(element)
+        if scheme is None:
+            continue
+        challenge = Challenge(scheme.group(1))
+        rest = (scheme.group(2) or "").strip()
+        first = _PARAM.match(rest)
+        if rest and (_TOKEN68.match(rest) or not first):
+            challenge.token68 = rest
+        elif first:
+            challenge.params[first.group(1).lower()] = _value(first.group(2))
+        found.append(challenge)
+    return found
+
+
+def challenges(ex: Exchange) -> list[Challenge]:
+    """Every challenge of the answer's ``WWW-Authenticate`` field lines."""
+    return parse(ex.headers_all("www-authenticate"))
+
+
+def of_scheme(found: list[Challenge], scheme: str) -> Challenge | None:
+    """The first challenge of ``scheme`` (case-insensitive), or None."""
+    return next((c for c in found if c.is_scheme(scheme)), None)
