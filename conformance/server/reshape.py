@@ -31,6 +31,8 @@ def reshape(variants: ActiveVariants, response: Response) -> Response:
     if variants.on("bearer-challenge-minimal"):  # VARIANT: no realm, no error_description
         headers = [(k, _minimal_challenge(v)) if k.lower() == "www-authenticate" else (k, v)
                    for k, v in headers]
+    if variants.on("www-authenticate-one-field-line"):  # VARIANT: RFC 9110 §5.3 combined lines
+        headers = _one_field_line(headers, "www-authenticate")
     is_json = (response.header("Content-Type") or "").lower() == "application/json"
     body = response.body
     if is_json and body:
@@ -63,6 +65,16 @@ def _reversed_members(value: object) -> object:
     if isinstance(value, list):
         return [_reversed_members(v) for v in value]
     return value
+
+
+def _one_field_line(headers: list[tuple[str, str]], name: str) -> list[tuple[str, str]]:
+    """The field lines named ``name`` as one, comma-separated, where the first one was."""
+    values = [v for k, v in headers if k.lower() == name]
+    if len(values) < 2:
+        return headers
+    first = next(i for i, (k, _) in enumerate(headers) if k.lower() == name)
+    rest = [h for h in headers if h[0].lower() != name]
+    return rest[:first] + [(headers[first][0], ", ".join(values))] + rest[first:]
 
 
 def _minimal_challenge(value: str) -> str:

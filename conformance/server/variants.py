@@ -305,6 +305,16 @@ _ALL = (
        "an authorization request whose dpop_jkt is not the key of its own DPoP proof is refused "
        "(error-authorization-response, invalid_request)",
        "TOK-027 USE-012"),
+    _v("www-authenticate-one-field-line", "RFC 9110 §5.3; RFC 9449 §7.2",
+       'RFC 9110 §5.3: "A recipient MAY combine multiple field lines within a field section that '
+       'have the same field name into one field line, without changing the semantics of the '
+       'message, by appending each subsequent field line value to the initial field line value in '
+       'order, separated by a comma (",") and optional whitespace"; RFC 9449 §7.2, Figure 17: '
+       '"WWW-Authenticate: Bearer, DPoP algs="ES256 PS256""',
+       "several challenges (the resource's DPoP and Bearer) are sent as several WWW-Authenticate "
+       "field lines",
+       "they are sent as one field line, comma-separated",
+       "USE-019"),
     # --- code flow (RFC 6749 §6) and transport
     _v("refresh-token-not-rotated", "RFC 6749 §6",
        '"The authorization server MAY issue a new refresh token, in which case the client MUST '

@@ -279,6 +279,14 @@ def _(k):
     return answer.status_code == 400 and answer.json().get("error") == "invalid_request"
 
 
+@probe("www-authenticate-one-field-line")
+def _(k):
+    answer = k.http().get(k.cfg.resource_url)  # no credentials: a DPoP and a Bearer challenge
+    lines = answer.headers.get_list("WWW-Authenticate")
+    return answer.status_code == 401 and len(lines) == 1 and lines[0].startswith("DPoP ") \
+        and ", Bearer" in lines[0]
+
+
 # --- code flow and transport
 
 
