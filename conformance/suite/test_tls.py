@@ -58,14 +58,22 @@ def _over_tls_1_2(ex: Exchange, probe: RecordingTransport, what: str) -> None:
            "TLSv1.2 (the client offered nothing else)", ex)
 
 
+def _metadata_served(ex: Exchange, issuer: str) -> None:
+    """The answer is the issuer's metadata document (RFC 8414 §3.2, §3.3), or the check is blocked:
+    no document at all, or another issuer's, is DCR-META-001's finding, not a TLS one."""
+    with prerequisite():
+        doc = metadata_document(ex)
+        expect(doc.get("issuer") == issuer, f"issuer in the metadata is {doc.get('issuer')!r}",
+               f"the issuer's own metadata document (issuer {issuer!r})", ex)
+
+
 @check("DCR-META-006", "RFC8414-6.1", per_profile=True, needs=("issuer",))
 def test_metadata_is_served_over_tls_1_2(dcr_session, profile):
     """The metadata document is served over a connection limited to TLS 1.2."""
     with RecordingTransport(dcr_session.transport, minimum=TLS_1_2, maximum=TLS_1_2) as probe:
         ex = metadata_answer(probe, profile.server.issuer)
     _over_tls_1_2(ex, probe, "metadata request")
-    with prerequisite():  # no document at all is DCR-META-001's finding, not a TLS one
-        metadata_document(ex)
+    _metadata_served(ex, profile.server.issuer)
 
 
 @check("DCR-META-007", "RFC8414-6.1-c", per_profile=True, needs=("issuer",))
@@ -73,8 +81,7 @@ def test_metadata_suites_give_confidentiality_and_integrity(dcr_session, profile
     """The metadata comes over a suite with encryption and authentication, and a handshake offering only suites without them is refused."""
     with RecordingTransport(dcr_session.transport) as probe:
         ex = metadata_answer(probe, profile.server.issuer)
-    with prerequisite():
-        metadata_document(ex)
+    _metadata_served(ex, profile.server.issuer)
     for negotiated in probe.handshakes:
         why = unprotected(negotiated)
         expect(why is None, f"the metadata was fetched over {negotiated.describe()}: {why}",
