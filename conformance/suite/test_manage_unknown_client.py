@@ -24,9 +24,7 @@ _GONE_21 = ("RFC 7592 §2.1", "MUST", "If the client does not exist on this serv
             "401 Unauthorized and the registration access token used to make this request SHOULD be immediately "
             "revoked.")
 _REVOKE_21 = ("RFC 7592 §2.1", "SHOULD", _GONE_21[2])
-_GONE_22 = ("RFC 7592 §2.2", "MUST", "If the client does not exist on this server, the server MUST respond with HTTP "
-            "401 Unauthorized, and the registration access token used to make this request SHOULD be immediately "
-            "revoked.")
+_GONE_22 = ("RFC 7592 §2.2", "MUST", _GONE_21[2])  # §2.2 repeats §2.1's sentence for PUT
 
 # The answers the specs allow and forbid, per check (rendered into docs/catalogue.md).
 ANSWERS = declare_answers({
