@@ -15,9 +15,7 @@ STATEMENTS = (
     must("RFC7591-2-c", """As required by Section 2 of OAuth 2.0 [RFC6749], clients using flows with
          redirection MUST register their redirection URI values.""", reason=client_side()),
     must("RFC7591-2-d", """Authorization servers that support dynamic registration for redirect-based
-         flows MUST implement support for this metadata value.""",
-         reason=not_yet("a registration carrying the template's redirect_uris whose answer returns "
-                        "them (DCR-REG-013 only checks that a foreign one is refused)")),
+         flows MUST implement support for this metadata value."""),
     must("RFC7591-2.2", """If any human-readable field is sent without a language tag, parties using
          it MUST NOT make any assumptions about the language, character set, or script.""",
          keyword="MUST NOT", reason=not_observable("how a server interprets a display name is internal")),
@@ -57,9 +55,7 @@ STATEMENTS = (
          security mechanism when sending requests to the registration endpoint.""",
          via=("RFC7591-3",)),
     must("RFC7591-5-b", """The server MUST support TLS 1.2 [RFC5246] and MAY support additional
-         transport-layer security mechanisms meeting its security requirements.""",
-         reason=not_yet("a handshake limited to TLS 1.2 with the registration endpoint's host, "
-                        "expecting it to succeed")),
+         transport-layer security mechanisms meeting its security requirements."""),
     must("RFC7591-5-c", """For clients that use redirect-based grant types such as
          "authorization_code" and "implicit", authorization servers MUST require clients to register
          their redirection URI values.""",

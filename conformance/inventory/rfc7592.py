@@ -12,9 +12,7 @@ STATEMENTS = (
     must("RFC7592-2", """The client MUST use its registration access token in all calls to this
          endpoint as an OAuth 2.0 Bearer Token [RFC6750].""", via=("RFC7592-2.1",)),
     must("RFC7592-2.1", _GONE),
-    should("RFC7592-2.1-b", _GONE,
-           reason=not_yet("a GET with client A's registration access token on the URI of a client "
-                          "that does not exist, then A's token on A's URI, expecting 401")),
+    should("RFC7592-2.1-b", _GONE),
     must("RFC7592-2.1-c", """If the client does not have permission to read its record, the server
          MUST return an HTTP 403 Forbidden.""", via=("RFC7592-2.1",)),
     must("RFC7592-2.2", """Valid values of client metadata fields in this request MUST replace, not
@@ -33,8 +31,7 @@ STATEMENTS = (
          via=("RFC7592-2.2",)),
     must("RFC7592-2.2-f", """The client MUST NOT be allowed to overwrite its existing client secret
          with its own chosen value.""", keyword="MUST NOT", via=("RFC7592-2.2",)),
-    must("RFC7592-2.2-g", _GONE,
-         reason=not_yet("a PUT on the URI of a client that does not exist, expecting 401")),
+    must("RFC7592-2.2-g", _GONE),
     must("RFC7592-2.2-h", """If the client does not have permission to update its record, the server
          MUST return an HTTP 403 Forbidden."""),
     must("RFC7592-2.3-b", _GONE, via=("RFC7592-2.3",)),

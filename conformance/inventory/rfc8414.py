@@ -17,22 +17,17 @@ STATEMENTS = (
     must("RFC8414-2-d", """This URL MUST use the "https" scheme."""),
     must("RFC8414-2-e", """When both signing and encryption keys are made available, a "use" (public
          key use) parameter value is REQUIRED for all keys in the referenced JWK Set to indicate each
-         key's intended usage.""", keyword="REQUIRED",
-         reason=not_yet("fetch jwks_uri; when it holds both signing and encryption keys, every key "
-                        "has use")),
+         key's intended usage.""", keyword="REQUIRED"),
     should("RFC8414-2-f", """scopes_supported RECOMMENDED. JSON array containing a list of the OAuth
            2.0 [RFC6749] "scope" values that this authorization server supports.""",
-           keyword="RECOMMENDED",
-           reason=not_yet("a SHOULD finding when scopes_supported is absent or not an array")),
+           keyword="RECOMMENDED"),
     must("RFC8414-2-g", """response_types_supported REQUIRED. JSON array containing a list of the
          OAuth 2.0 "response_type" values that this authorization server supports.""",
          keyword="REQUIRED"),
     must("RFC8414-2-h", """This metadata entry MUST be present if either of these authentication
          methods are specified in the "token_endpoint_auth_methods_supported" entry.""",
          via=("RFC8414-2",)),
-    should("RFC8414-2-i", """Servers SHOULD support "RS256".""",
-           reason=not_yet("a SHOULD finding when token_endpoint_auth_signing_alg_values_supported "
-                          "lacks RS256")),
+    should("RFC8414-2-i", """Servers SHOULD support "RS256"."""),
     must("RFC8414-2-j", """The value "none" MUST NOT be used.""", keyword="MUST NOT",
          via=("RFC8414-2",)),
     must("RFC8414-2-k", """This metadata entry MUST be present if either of these authentication
@@ -84,14 +79,10 @@ STATEMENTS = (
          reason=client_side()),
     must("RFC8414-4-b", """Comparisons between the two strings MUST be performed as a Unicode
          code-point-to-code-point equality comparison …""", reason=client_side()),
-    must("RFC8414-6.1", """The authorization server MUST support TLS version 1.2 …""",
-         reason=not_yet("a handshake limited to TLS 1.2 with the metadata host, expecting it to "
-                        "succeed")),
+    must("RFC8414-6.1", """The authorization server MUST support TLS version 1.2 …"""),
     must("RFC8414-6.1-b", """When using TLS, the client MUST perform a TLS/SSL server certificate
          check, per RFC 6125 …""", reason=client_side()),
     must("RFC8414-6.1-c", """To protect against information disclosure and tampering, confidentiality
          protection MUST be applied using TLS with a ciphersuite that provides confidentiality and
-         integrity protection.""",
-         reason=not_yet("record the cipher suite negotiated for the metadata fetch and fail a NULL "
-                        "or integrity-only suite")),
+         integrity protection."""),
 )

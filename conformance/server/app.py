@@ -6,7 +6,7 @@ import logging
 from urllib.parse import unquote
 
 from . import dcr_graphql, haapi, management, metadata, registration, resource, revocation, token
-from .config import (AUTHN_PATH, AUTHORIZE_PATH, INTROSPECTION_PATH, METADATA_PATHS,
+from .config import (AUTHN_PATH, AUTHORIZE_PATH, INTROSPECTION_PATH, JWKS_PATH, METADATA_PATHS,
                      REGISTRATION_PATH, RESOURCE_PATH, REVOCATION_PATH, TOKEN_PATH)
 from .context import Context
 from .errors import DefectCrash, OAuthError
@@ -33,6 +33,7 @@ class App:
             AUTHORIZE_PATH: haapi.handle_authorize,
             AUTHN_PATH: haapi.handle_authenticate,
             **{path: metadata.handle for path in METADATA_PATHS},
+            JWKS_PATH: metadata.handle_jwks,
         }
 
     def __call__(self, request: Request) -> Response:

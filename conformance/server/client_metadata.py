@@ -142,6 +142,10 @@ def registered_metadata(ctx: Context, template: Template, body: dict, *,
             _check_redirect_uris(uris, template, listed=not inert_allowed)  # VARIANT: unlisted kept
             inert = inert_allowed and any(uri not in template.redirect_uris for uri in uris)
         result["redirect_uris"] = list(dict.fromkeys(uris))
+        if not inert and not loose and variants.on("registration-redirect-uris-from-template"):
+            result["redirect_uris"] = list(template.redirect_uris)  # VARIANT: MAY replace (§3.2.1)
+    if not update and defects.on("registration-drops-redirect-uris"):  # DEFECT: member unsupported
+        del result["redirect_uris"]
 
     for name, allowed in (("grant_types", template.grant_types),
                           ("response_types", template.response_types)):

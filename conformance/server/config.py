@@ -36,6 +36,7 @@ RESOURCE_PATH = "/api/resource"
 AUTHORIZE_PATH = "/oauth/v2/oauth-authorize"  # HAAPI: the authorization endpoint as an API
 AUTHN_PATH = "/authn/authenticate/html-form"  # HAAPI: the username/password authenticator
 METADATA_PATHS = ("/.well-known/oauth-authorization-server", "/.well-known/openid-configuration")
+JWKS_PATH = "/oauth/v2/oauth-anonymous/jwks"  # RFC 8414 §2 jwks_uri (Curity's path)
 
 
 @dataclass(frozen=True)

@@ -287,6 +287,24 @@ _ALL = (
        "Introspection answers active: true for expired tokens."),
     _d("introspection-unauthenticated", "REV-009", "RFC7662-2.1",
        "Introspection answers callers that did not authenticate."),
+    # --- TLS, jwks_uri, RFC 8414 advice, redirect_uris, RFC 7592 unknown clients (issue 14)
+    _d("tls-1.2-disabled", "META-006 REG-018", "RFC7591-5-b",
+       "The listener accepts TLS 1.3 only: a handshake limited to TLS 1.2 is refused."),
+    _d("tls-null-cipher-suites", "META-007", "RFC8414-6.1-c",
+       "The listener also accepts suites without encryption (eNULL) or without authentication "
+       "(aNULL), at OpenSSL security level 0."),
+    _d("metadata-jwks-use-missing", "META-008", "RFC8414-2-e",
+       "The JWK Set at jwks_uri holds a signing and an encryption key, the signing key without use."),
+    _d("metadata-scopes-missing", "META-009", "RFC8414-2-f",
+       "The metadata omits scopes_supported."),
+    _d("metadata-rs256-missing", "META-010", "RFC8414-2-i",
+       "token_endpoint_auth_signing_alg_values_supported does not list RS256."),
+    _d("registration-drops-redirect-uris", "REG-019", "RFC7591-2-d",
+       "A registration's redirect_uris are ignored: the client is registered without redirect URIs."),
+    _d("management-unknown-client-403", "MGT-016", "RFC7592-2.1",
+       "A live registration access token used on a client that does not exist gets 403, and is kept."),
+    _d("management-put-unknown-client-404", "MGT-017", "RFC7592-2.2-g",
+       "PUT on a client that does not exist answers 404."),
 )
 
 DEFECTS: dict[str, Defect] = {d.name: d for d in _ALL}

@@ -59,8 +59,13 @@ def handle(ctx: Context, request: Request, client_id: str) -> Response:
     if client is None:
         if request.method == "GET" and ctx.defects.on("management-unknown-client-200"):  # DEFECT
             return json_response(200, {"client_id": client_id}, no_store=True)
-        if owner is not None:
-            store.drop_credential(RAT, rat_hash)  # RFC 7592 §2.1: SHOULD be revoked
+        if request.method == "PUT" and ctx.defects.on("management-put-unknown-client-404"):  # DEFECT
+            raise OAuthError(404, "invalid_request", "no such client")
+        if owner is not None and ctx.defects.on("management-unknown-client-403"):  # DEFECT
+            raise OAuthError(403, "insufficient_scope", "the token belongs to another client",
+                             [("WWW-Authenticate", bearer_challenge("insufficient_scope"))])
+        if owner is not None and not ctx.variants.on("management-unknown-client-token-kept"):
+            store.drop_credential(RAT, rat_hash)  # RFC 7592 §2.1: SHOULD be revoked (VARIANT: kept)
         raise _unauthorized(ctx, "invalid_token", "the token is not valid for this client")
     if owner != client_id and not manager:
         if not (owner is not None and ctx.defects.on("management-cross-client-read")):  # DEFECT

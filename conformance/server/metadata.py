@@ -3,15 +3,26 @@
 The same document is served at ``/.well-known/oauth-authorization-server`` (RFC 8414 §3) and
 ``/.well-known/openid-configuration`` (where Curity publishes it). ``issuer`` is the base URL
 the well-known paths hang off, as RFC 8414 §3.3 requires.
+
+``jwks_uri`` serves a JWK Set with one signing key and one encryption key, each with its ``use``
+(RFC 8414 §2: "When both signing and encryption keys are made available, a "use" (public key use)
+parameter value is REQUIRED for all keys"), as a server issuing signed tokens and accepting
+encrypted requests would publish; this server's tokens are opaque, so it neither signs nor
+decrypts with them. The keys are made once per process.
 """
 
 from __future__ import annotations
 
+import functools
+
+from cryptography.hazmat.primitives.asymmetric import ec
+
 from ..vocabulary import AUTH_METHODS, DCR_SCOPE, HAAPI_SCOPE
-from .config import DPOP_ALGS, JWT_SIGNING_ALGS, MAIN_SCOPES
+from .config import DPOP_ALGS, JWKS_PATH, JWT_SIGNING_ALGS, MAIN_SCOPES
 from .context import Context
 from .errors import OAuthError
 from .http_messages import Request, Response, json_response
+from .jose import b64url_encode
 
 
 def document(ctx: Context) -> dict:
@@ -39,6 +50,7 @@ def document(ctx: Context) -> dict:
         "response_types_supported": ["code"],
         "grant_types_supported": ["authorization_code", "client_credentials", "refresh_token"],
         "code_challenge_methods_supported": ["S256"],  # RFC 7636 §4.3 (plain is refused)
+        "jwks_uri": config.base_url + JWKS_PATH,
         "scopes_supported": [DCR_SCOPE, *MAIN_SCOPES, HAAPI_SCOPE],
         "token_endpoint_auth_methods_supported": list(AUTH_METHODS),
         "token_endpoint_auth_signing_alg_values_supported": list(JWT_SIGNING_ALGS),
@@ -68,7 +80,40 @@ def document(ctx: Context) -> dict:
         del doc["revocation_endpoint_auth_signing_alg_values_supported"]
     if defects.on("metadata-empty-array"):  # DEFECT: zero elements not omitted
         doc["ui_locales_supported"] = []
+    # --- jwks_uri, scopes_supported and the RS256 advice (DCR-META-008..010)
+    if defects.on("metadata-scopes-missing"):  # DEFECT: the RECOMMENDED member is omitted
+        del doc["scopes_supported"]
+    if variants.on("metadata-scopes-partial"):  # VARIANT: RFC 8414 §2 "MAY choose not to advertise"
+        doc["scopes_supported"] = list(MAIN_SCOPES)
+    if defects.on("metadata-rs256-missing"):  # DEFECT: RS256 not listed (RFC 8414 §2 SHOULD)
+        doc["token_endpoint_auth_signing_alg_values_supported"] = [
+            alg for alg in JWT_SIGNING_ALGS if alg != "RS256"]
     return doc
+
+
+@functools.cache
+def _public_jwk(purpose: str) -> dict:
+    """A fresh EC P-256 public JWK for ``purpose`` ("sig" or "enc"), the same for the process."""
+    numbers = ec.generate_private_key(ec.SECP256R1()).public_key().public_numbers()
+    return {"kty": "EC", "crv": "P-256", "x": b64url_encode(numbers.x.to_bytes(32, "big")),
+            "y": b64url_encode(numbers.y.to_bytes(32, "big")), "kid": f"reference-{purpose}-1"}
+
+
+def jwk_set(ctx: Context) -> dict:
+    """The JWK Set at ``jwks_uri``: a signing key (ES256) and an encryption key (ECDH-ES)."""
+    signing = {**_public_jwk("sig"), "use": "sig", "alg": "ES256"}
+    encryption = {**_public_jwk("enc"), "use": "enc", "alg": "ECDH-ES"}
+    if ctx.defects.on("metadata-jwks-use-missing"):  # DEFECT: both kinds, one key without use
+        del signing["use"]
+    if ctx.variants.on("metadata-jwks-signing-only"):  # VARIANT: one kind: use is not required
+        return {"keys": [{k: v for k, v in signing.items() if k != "use"}]}
+    return {"keys": [signing, encryption]}
+
+
+def handle_jwks(ctx: Context, request: Request) -> Response:
+    if request.method not in ("GET", "HEAD"):
+        raise OAuthError(405, "invalid_request", "use GET", [("Allow", "GET, HEAD")])
+    return json_response(200, jwk_set(ctx))
 
 
 def handle(ctx: Context, request: Request) -> Response:

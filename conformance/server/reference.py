@@ -37,14 +37,22 @@ from .store import MemoryStore, Store
 from .variants import ActiveVariants
 
 
-def tls_context(pki: TestPKI, defects: ActiveDefects) -> ssl.SSLContext:
-    """Server TLS: client certificates requested, not required (RFC 8705 on a shared port).
+def tls_context(pki: TestPKI, defects: ActiveDefects,
+                variants: ActiveVariants | None = None) -> ssl.SSLContext:
+    """Server TLS: client certificates requested, not required (RFC 8705 on a shared port);
+    TLS 1.2 and 1.3 with OpenSSL's default suites (RFC 7591 §5, RFC 8414 §6.1).
 
     Trust anchors: the CA, and each registered self-signed certificate (so that it reaches the
     application, where the exact certificate is matched).
     """
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
+    if defects.on("tls-1.2-disabled"):  # DEFECT: TLS 1.3 only
+        context.minimum_version = ssl.TLSVersion.TLSv1_3
+    if defects.on("tls-null-cipher-suites"):  # DEFECT: suites without encryption or authentication
+        context.set_ciphers("ALL:eNULL:@SECLEVEL=0")
+    if variants is not None and variants.on("tls-1.2-only"):  # VARIANT: no TLS 1.3
+        context.maximum_version = ssl.TLSVersion.TLSv1_2
     context.load_cert_chain(pki.server_cert, pki.server_key)
     context.verify_mode = ssl.CERT_OPTIONAL
     context.load_verify_locations(cafile=str(pki.ca_cert))
@@ -111,7 +119,7 @@ class ReferenceServer:
         self.workdir.mkdir(parents=True, exist_ok=True)
         if self.pki is None:
             self.pki = default_pki()
-        ssl_context = tls_context(self.pki, self.defects)
+        ssl_context = tls_context(self.pki, self.defects, self.variants)
         # Bind first: the configuration needs the port. The app is attached before serving.
         listener = Listener((self._host, self._requested_port), app=None,
                             ssl_context=ssl_context, io_timeout_s=self.settings.io_timeout_s,

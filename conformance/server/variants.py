@@ -329,6 +329,41 @@ _ALL = (
        "a plain-HTTP request is answered 400 without being read",
        "it is answered 301 to the https base URL without being read",
        "REG-017"),
+    # --- TLS, jwks_uri, scopes_supported, redirect_uris, RFC 7592 unknown clients (issue 14)
+    _v("tls-1.2-only", "RFC 7591 §5; RFC 8414 §6.1",
+       'RFC 7591 §5: "The server MUST support TLS 1.2 [RFC5246] and MAY support additional '
+       'transport-layer security mechanisms meeting its security requirements."; RFC 8414 §6.1: '
+       '"The authorization server MUST support TLS version 1.2 [RFC5246] and MAY support '
+       'additional TLS mechanisms meeting its security requirements."',
+       "TLS 1.2 and TLS 1.3",
+       "TLS 1.2 only: every connection of the run negotiates TLS 1.2",
+       "META-006 META-007 REG-018"),
+    _v("metadata-jwks-signing-only", "RFC 8414 §2",
+       'jwks_uri: "The JWK Set MAY also contain the server\'s encryption key or keys, which are '
+       'used by clients to encrypt requests to the server. When both signing and encryption keys '
+       'are made available, a "use" (public key use) parameter value is REQUIRED for all keys"',
+       "the JWK Set holds a signing and an encryption key, each with use",
+       "it holds the signing key only, without use",
+       "META-008"),
+    _v("metadata-scopes-partial", "RFC 8414 §2",
+       'scopes_supported: "Servers MAY choose not to advertise some supported scope values even '
+       'when this parameter is used."',
+       "scopes_supported lists dcr, openid and the HAAPI scope",
+       "it lists openid only",
+       "META-009"),
+    _v("registration-redirect-uris-from-template", "RFC 7591 §3.2.1",
+       '"The authorization server MAY reject or replace any of the client\'s requested metadata '
+       'values submitted during the registration and substitute them with suitable values."',
+       "requested redirect_uris within the template are registered as asked",
+       "the template's whole list of redirect URIs is registered instead (also on RFC 7592 PUT)",
+       "REG-019 REG-013 FUZZ-001"),
+    _v("management-unknown-client-token-kept", "RFC 7592 §2.1",
+       '"If the client does not exist on this server, the server MUST respond with HTTP 401 '
+       'Unauthorized and the registration access token used to make this request SHOULD be '
+       'immediately revoked."',
+       "a registration access token used on a client that does not exist is revoked (401)",
+       "it is kept (401 all the same): the SHOULD not followed, which DCR-MGT-016 reports as a warning",
+       "MGT-016"),
 )
 
 VARIANTS: dict[str, Variant] = {v.name: v for v in _ALL}

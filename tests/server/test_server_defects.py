@@ -666,3 +666,58 @@ probe("resource-dpop-challenge-without-algs")(lambda k: 'algs="' in _refused_cha
 def _(k):
     answer = k.http().get(k.cfg.resource_url)
     return answer.status_code == 401 and "error=" not in ",".join(answer.headers.get_list("WWW-Authenticate"))
+
+
+# -- TLS, jwks_uri, RFC 8414 advice, redirect_uris, RFC 7592 unknown clients (issue 14) --------------
+
+
+def _handshake(k, context) -> bool:
+    """A handshake with ``context`` on the server's port: True when it completes."""
+    import socket
+    import ssl
+
+    try:
+        with socket.create_connection(("127.0.0.1", k.srv.port), timeout=10) as raw, \
+                context.wrap_socket(raw, server_hostname="127.0.0.1"):
+            return True
+    except (ssl.SSLError, ConnectionError):
+        return False
+
+
+@probe("tls-1.2-disabled")
+def _(k):
+    import ssl
+
+    context = tls_context(k.pki)
+    context.minimum_version = context.maximum_version = ssl.TLSVersion.TLSv1_2
+    return _handshake(k, context)
+
+
+@probe("tls-null-cipher-suites")
+def _(k):  # conformant: a handshake offering only suites without encryption or authentication is refused
+    import ssl
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+    context.maximum_version = ssl.TLSVersion.TLSv1_2
+    context.set_ciphers("eNULL:aNULL:@SECLEVEL=0")
+    return not _handshake(k, context)
+
+
+probe("metadata-jwks-use-missing")(
+    lambda k: all("use" in key for key in k.http().get(_doc(k)["jwks_uri"]).json()["keys"]))
+probe("metadata-scopes-missing")(lambda k: "scopes_supported" in _doc(k))
+probe("metadata-rs256-missing")(
+    lambda k: "RS256" in _doc(k)["token_endpoint_auth_signing_alg_values_supported"])
+probe("registration-drops-redirect-uris")(
+    lambda k: k.new_client({"software_id": "haapi-template", "redirect_uris": ["https://app.example/callback"]})
+    .body.get("redirect_uris") == ["https://app.example/callback"])
+probe("management-unknown-client-403")(lambda k: k.manage(
+    "GET", k.new_client(), uri=f"{k.cfg.registration_endpoint}/dyn-unknown").status_code == 401)
+
+
+@probe("management-put-unknown-client-404")
+def _(k):
+    d = k.new_client()
+    return k.manage("PUT", d, uri=f"{k.cfg.registration_endpoint}/dyn-unknown",
+                    json=_put_body(d, client_id="dyn-unknown")).status_code == 401

@@ -51,3 +51,13 @@ def test_profile_file(kit):
     assert profile["template"]["unauthorized_software_id"] == "other-template"
     assert profile["claims"]["rotates_credentials_on_read"] is True
     assert profile["use"]["resource_url"] == kit.cfg.resource_url
+
+
+def test_jwks_uri_serves_a_signing_and_an_encryption_key_each_with_use(kit):
+    """RFC 8414 §2 jwks_uri: with both kinds of keys, use is REQUIRED on every key; public keys only."""
+    uri = kit.http().get(kit.cfg.issuer + "/.well-known/oauth-authorization-server").json()["jwks_uri"]
+    assert uri.startswith(kit.srv.base_url + "/")
+    keys = kit.http().get(uri).json()["keys"]
+    assert sorted(key["use"] for key in keys) == ["enc", "sig"]
+    assert all(key["kty"] == "EC" and "d" not in key and key["kid"] for key in keys)
+    assert kit.http().post(uri).status_code == 405

@@ -309,6 +309,39 @@ def _(k):
     return answer.startswith(b"HTTP/1.1 301") and b"Location: https://" in answer
 
 
+# --- TLS, jwks_uri, scopes_supported, redirect_uris, RFC 7592 unknown clients (issue 14)
+
+
+@probe("tls-1.2-only")
+def _(k):  # a client offering TLS 1.2 and 1.3 gets TLS 1.2
+    import socket
+
+    from srv_kit import tls_context
+
+    with socket.create_connection(("127.0.0.1", k.srv.port), timeout=10) as raw, \
+            tls_context(k.pki).wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+        return tls.version() == "TLSv1.2"
+
+
+@probe("metadata-jwks-signing-only")
+def _(k):
+    keys = k.http().get(_doc(k)["jwks_uri"]).json()["keys"]
+    return len(keys) == 1 and "use" not in keys[0]
+
+
+probe("metadata-scopes-partial")(lambda k: _doc(k)["scopes_supported"] == ["openid"])
+probe("registration-redirect-uris-from-template")(
+    lambda k: k.new_client({"software_id": "haapi-template", "redirect_uris": ["https://app.example/callback"]})
+    .body["redirect_uris"] == ["https://app.example/callback", "com.example.app:/callback"])
+
+
+@probe("management-unknown-client-token-kept")
+def _(k):
+    d = k.new_client()
+    gone = k.manage("GET", d, uri=f"{k.cfg.registration_endpoint}/dyn-unknown")
+    return gone.status_code == 401 and k.manage("GET", d).status_code == 200
+
+
 # --------------------------------------------------------------------------------- the tests
 
 

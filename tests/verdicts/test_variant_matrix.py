@@ -20,8 +20,12 @@ from verdicts import ALL_AT_ONCE, FAILED, GROUPS, JUDGED, WARNED, verdict_runs
 _EXPIRES_IN = ("token-expires-in-omitted: RFC 6749 §5.1 makes expires_in RECOMMENDED, so its absence is a SHOULD "
                "finding of the checks about the token response (and of no check that only uses a token); the "
                "variant is there to show the finding stays a warning there and appears nowhere else")
+_TOKEN_KEPT = ("management-unknown-client-token-kept: RFC 7592 §2.1 says the registration access token used on a "
+               "client that does not exist SHOULD be revoked, so keeping it (the 401 is still given) is a SHOULD "
+               "finding of DCR-MGT-016 only; the variant shows it stays a warning there")
 EXPECTED_FAILURES: dict[tuple[str, str], str] = {
     **{(ALL_AT_ONCE, check_id): _EXPIRES_IN for check_id in ("DCR-TOK-001", "DCR-USE-001")},
+    (ALL_AT_ONCE, "DCR-MGT-016"): _TOKEN_KEPT,
 }
 
 
