@@ -96,20 +96,26 @@ def _plain_answer(dcr_session, ex: Exchange, what: str) -> str:
     return "refused"
 
 
-@check("DCR-TOK-019", "RFC6749-3.2-c", "RFC6749-2.3.1-d", methods=SECRET_METHODS + JWT_METHODS)
-def test_token_endpoint_requires_tls(dcr_session, profile, main_client):
+@check("DCR-TOK-019", "RFC6749-3.2-c", "RFC6749-2.3.1-d", per_profile=True)
+def test_token_endpoint_requires_tls(dcr_session, profile):
     """A token request over plain HTTP to the token endpoint's host and port yields no token."""
-    url = _plain(profile.token_endpoint_for(main_client))
-    # First without any credential: a TLS-only port refuses it, and no secret crosses the wire in clear.
-    probe = client_credentials(url, "dcr").with_form(client_id=main_client.client_id)
+    url = _plain(profile.server.token_endpoint)
+    # First without any credential: a TLS-only port refuses it, and no secret crosses the wire in clear
+    # (once per profile: closed connections count towards an unresponsive endpoint).
+    probe = client_credentials(url, "dcr")
     probe.timeout_s = PLAIN_HTTP_TIMEOUT_S
     if _plain_answer(dcr_session, dcr_session.transport.send(probe),
                      "token request without credentials over plain HTTP") != "refused":
         return
-    # The port answers plain HTTP: the client's own request must get no token there.
-    real = initial_token_request(profile, main_client).replace(url=url, timeout_s=PLAIN_HTTP_TIMEOUT_S)
-    _plain_answer(dcr_session, dcr_session.transport.send(real),
-                  f"{main_client.auth_method} token request over plain HTTP")
+    # The port answers plain HTTP: no main client's own request may get a token there (the
+    # password methods of RFC 6749 §2.3.1 and the assertions; a certificate cannot travel in clear).
+    for client in profile.main_clients.values():
+        if client.auth_method not in SECRET_METHODS + JWT_METHODS:
+            continue
+        real = initial_token_request(profile, client).replace(url=_plain(profile.token_endpoint_for(client)),
+                                                              timeout_s=PLAIN_HTTP_TIMEOUT_S)
+        _plain_answer(dcr_session, dcr_session.transport.send(real),
+                      f"{client.label}'s {client.auth_method} token request over plain HTTP")
 
 
 #: The client-authentication parameters a request may carry empty (RFC 6749 §2.3.1, RFC 7521 §4.2).
