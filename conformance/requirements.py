@@ -104,7 +104,7 @@ REQUIREMENTS: dict[str, Requirement] = _table(
     ("CURITY-TEMPLATE-1", MUST, "A registration names a template the authenticated main client may use; others are refused."),
     # RFC 6750: bearer-protected registration and management endpoints
     ("RFC6750-3", MUST, "A 401 for a missing or invalid token carries WWW-Authenticate: Bearer."),
-    ("RFC6750-3.1", MUST, "invalid_token is 401, insufficient_scope is 403."),
+    ("RFC6750-3.1", SHOULD, "invalid_token is 401, insufficient_scope is 403 (SHOULD: RFC 6750 §3.1)."),
     # RFC 7591: registration
     ("RFC7591-2", MUST, "jwks and jwks_uri are never both accepted; unknown metadata is ignored."),
     ("RFC7591-3", MUST, "The registration endpoint accepts POSTed JSON and is served over TLS only."),

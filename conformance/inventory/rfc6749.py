@@ -2,7 +2,7 @@
 scope, §4.4 client credentials grant, §5 issuing an access token: the normative sentences."""
 
 from conformance.inventory.model import (
-    client_side, must, not_applicable, not_observable, not_yet, should,
+    client_side, must, not_applicable, not_observable, should,
 )
 
 STATEMENTS = (
@@ -20,9 +20,7 @@ STATEMENTS = (
     must("RFC6749-2.3.1-c", """The parameters can only be transmitted in the request-body and MUST
          NOT be included in the request URI.""", keyword="MUST NOT", reason=client_side()),
     must("RFC6749-2.3.1-d", """The authorization server MUST require the use of TLS as described in
-         Section 1.6 when sending requests using password authentication.""",
-         reason=not_yet("a token request with client_secret_basic sent over plain HTTP to the token "
-                        "endpoint's host and port, expecting no token")),
+         Section 1.6 when sending requests using password authentication."""),
     must("RFC6749-2.3.1-e", """Since this client authentication method involves a password, the
          authorization server MUST protect any endpoint utilizing it against brute force attacks.""",
          reason=not_observable("the thresholds of a brute-force protection are the deployment's; "
@@ -38,15 +36,11 @@ STATEMENTS = (
     must("RFC6749-3.2-c", """Since requests to the token endpoint result in the transmission of
          clear-text credentials (in the HTTP request and response), the authorization server MUST
          require the use of TLS as described in Section 1.6 when sending requests to the token
-         endpoint.""",
-         reason=not_yet("a token request over plain HTTP to the token endpoint's host and port, "
-                        "expecting no answer or no token (as DCR-REG-017 does for registration)")),
+         endpoint."""),
     must("RFC6749-3.2-d", """The client MUST use the HTTP "POST" method when making access token
          requests.""", reason=client_side()),
     must("RFC6749-3.2-e", """Parameters sent without a value MUST be treated as if they were omitted
-         from the request.""",
-         reason=not_yet("a client_credentials request with an empty extra parameter (e.g. "
-                        "'audience=') answered like the same request without it")),
+         from the request."""),
     must("RFC6749-3.2-f", """The authorization server MUST ignore unrecognized request
          parameters."""),
     must("RFC6749-3.2-g", """Request and response parameters MUST NOT be included more than
@@ -63,9 +57,7 @@ STATEMENTS = (
          inform the client of the actual scope granted."""),
     must("RFC6749-3.3-b", """If the client omits the scope parameter when requesting authorization,
          the authorization server MUST either process the request using a pre-defined default
-         value or fail the request indicating an invalid scope.""",
-         reason=not_yet("a client_credentials request without scope, expecting a token (with its "
-                        "scope returned) or 400 invalid_scope")),
+         value or fail the request indicating an invalid scope."""),
     should("RFC6749-3.3-c", """The authorization server SHOULD document its scope requirements and
            default value (if defined).""",
            reason=not_observable("documentation, not an answer of the server")),
@@ -103,10 +95,7 @@ STATEMENTS = (
     must("RFC6749-5.2-c", """Values for the "error" parameter MUST NOT include characters outside
          the set %x20-21 / %x23-5B / %x5D-7E.""", keyword="MUST NOT", via=("RFC6749-5.2",)),
     must("RFC6749-5.2-d", """Values for the "error_description" parameter MUST NOT include
-         characters outside the set %x20-21 / %x23-5B / %x5D-7E.""", keyword="MUST NOT",
-         reason=not_yet("every token error's error_description, when present, matched against "
-                        "%x20-21 / %x23-5B / %x5D-7E")),
+         characters outside the set %x20-21 / %x23-5B / %x5D-7E.""", keyword="MUST NOT"),
     must("RFC6749-5.2-e", """Values for the "error_uri" parameter MUST conform to the URI-reference
-         syntax and thus MUST NOT include characters outside the set %x21 / %x23-5B / %x5D-7E.""",
-         reason=not_yet("every token error's error_uri, when present, parsed as a URI-reference")),
+         syntax and thus MUST NOT include characters outside the set %x21 / %x23-5B / %x5D-7E."""),
 )

@@ -2,7 +2,7 @@
 normative sentences the inventory holds (the registration and client configuration endpoints are
 bearer-protected resources in this flow)."""
 
-from conformance.inventory.model import client_side, must, not_applicable, not_yet, should
+from conformance.inventory.model import client_side, must, not_applicable, should
 
 STATEMENTS = (
     must("RFC6750-2", """Clients MUST NOT use more than one method to transmit the token in each
@@ -19,9 +19,7 @@ STATEMENTS = (
          resource server MUST include the HTTP "WWW-Authenticate" response header field …"""),
     must("RFC6750-3-b", """All challenges defined by this specification MUST use the auth-scheme value
          "Bearer".""", via=("RFC6750-3",)),
-    must("RFC6750-3-c", """This scheme MUST be followed by one or more auth-param values.""",
-         reason=not_yet("every Bearer challenge of the registration and configuration endpoints "
-                        "parsed for at least one auth-param (realm, scope, error ...)")),
+    must("RFC6750-3-c", """This scheme MUST be followed by one or more auth-param values."""),
     should("RFC6750-3.1", """The access token provided is expired, revoked, malformed, or invalid for
            other reasons. The resource SHOULD respond with the HTTP 401 (Unauthorized) status
            code."""),
@@ -32,7 +30,5 @@ STATEMENTS = (
     should("RFC6750-3.1-c", """The request is missing a required parameter, includes an unsupported
            parameter or parameter value, repeats the same parameter, uses more than one method for
            including an access token, or is otherwise malformed. The resource server SHOULD respond
-           with the HTTP 400 (Bad Request) status code.""",
-           reason=not_yet("a registration carrying the initial token both in the Authorization "
-                          "header and as an access_token body member, expecting 400 invalid_request")),
+           with the HTTP 400 (Bad Request) status code."""),
 )

@@ -1,6 +1,6 @@
 """RFC 7009 (Token Revocation): the normative sentences the inventory holds."""
 
-from conformance.inventory.model import client_side, must, not_yet, should
+from conformance.inventory.model import client_side, must, should
 
 STATEMENTS = (
     must("RFC7009-2", """Implementations MUST support the revocation of refresh tokens and SHOULD
@@ -10,9 +10,7 @@ STATEMENTS = (
     must("RFC7009-2.1-b", """token REQUIRED. The token that the client wants to get revoked.""",
          keyword="REQUIRED", reason=client_side()),
     must("RFC7009-2.1-c", """If the server is unable to locate the token using the given hint, it
-         MUST extend its search across all of its supported token types.""",
-         reason=not_yet("revoking an access token with token_type_hint=refresh_token, expecting "
-                        "200 and the token inactive at introspection")),
+         MUST extend its search across all of its supported token types."""),
     should("RFC7009-2.1-S", """If the particular token is a refresh token and the authorization server
            supports the revocation of access tokens, then the authorization server SHOULD also
            invalidate all access tokens based on the same authorization grant (see Implementation

@@ -39,6 +39,17 @@ def presented_token(request: Request) -> Presented | None:
     return Presented(scheme, token)
 
 
+def presented_at_registration(ctx: Context, request: Request) -> Presented | None:
+    """:func:`presented_token` at the registration and client configuration endpoints."""
+    try:
+        return presented_token(request)
+    except OAuthError as exc:
+        if ctx.defects.on("bearer-invalid-request-401"):  # DEFECT: invalid_request answered 401
+            raise OAuthError(401, exc.error, exc.description,
+                             [("WWW-Authenticate", bearer_challenge(exc.error, exc.description))]) from None
+        raise
+
+
 def managers_token(ctx: Context, record: TokenRecord | None) -> bool:
     """An active, unbound access token with scope ``dcrm`` issued to a management client (Curity
     ``management-clients``): it may manage any dynamic client (RFC 7592, DCR GraphQL)."""

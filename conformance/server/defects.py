@@ -126,7 +126,7 @@ _ALL = (
        "The initial access token is never marked as used."),
     _d("initial-token-race", "REG-007", "CURITY-DCR-ONCE",
        "Single use is check-then-mark with a window, so concurrent requests both pass."),
-    _d("initial-token-expiry-ignored", "REG-008", "RFC6750-3.1",
+    _d("initial-token-expiry-ignored", "REG-008", "RFC6750-3",
        "An expired initial access token still registers."),
     _d("registration-missing-www-authenticate", "REG-008", "RFC6750-3",
        "401 answers of the registration endpoint lack WWW-Authenticate."),
@@ -305,6 +305,27 @@ _ALL = (
        "A live registration access token used on a client that does not exist gets 403, and is kept."),
     _d("management-put-unknown-client-404", "MGT-017", "RFC7592-2.2-g",
        "PUT on a client that does not exist answers 404."),
+    # --- token request rules, Bearer challenges, revocation hints (checks-token: TOK-019..022, USE-015..016, REV-010)
+    _d("token-endpoint-over-plain-http", "TOK-019", "RFC6749-3.2-c",
+       "The listener also serves plain HTTP on the same port, to the token endpoint only."),
+    _d("token-blank-parameter-counted", "TOK-020", "RFC6749-3.2-e",
+       "A token request parameter without a value counts as sent (an empty client_secret is a second "
+       "authentication method, an empty client_id differs from the Basic user name)."),
+    _d("token-scope-required", "TOK-021", "RFC6749-3.3-b",
+       "A main client's token request without scope is refused with invalid_request (neither a default "
+       "scope nor invalid_scope)."),
+    _d("token-error-description-not-ascii", "TOK-022", "RFC6749-5.2-d",
+       "Token error descriptions end with an em dash, a quoted phrase and a line feed."),
+    _d("token-error-uri-malformed", "TOK-022", "RFC6749-5.2-e",
+       "Token errors carry an error_uri with a space and a vertical bar."),
+    _d("bearer-challenge-without-params", "USE-015", "RFC6750-3-c",
+       "The registration and client configuration endpoints challenge with a bare WWW-Authenticate: Bearer."),
+    _d("bearer-invalid-request-401", "USE-016", "RFC6750-3.1-c",
+       "invalid_request at the registration and client configuration endpoints (two Authorization "
+       "headers) is answered 401 instead of 400."),
+    _d("revocation-hint-trusted", "REV-010", "RFC7009-2.1-c",
+       "Revocation searches only the token type token_type_hint names: a token of the other type is "
+       "answered 200 and stays active."),
 )
 
 DEFECTS: dict[str, Defect] = {d.name: d for d in _ALL}

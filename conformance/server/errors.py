@@ -15,6 +15,7 @@ class OAuthError(Exception):
         self.error = error
         self.description = description
         self.headers = list(headers or [])
+        self.error_uri: str | None = None
 
     def response(self) -> Response:
         payload: dict[str, str] = {}
@@ -22,6 +23,8 @@ class OAuthError(Exception):
             payload["error"] = self.error
         if self.description:
             payload["error_description"] = self.description
+        if self.error_uri:
+            payload["error_uri"] = self.error_uri
         return json_response(self.status, payload, self.headers, no_store=True)
 
 

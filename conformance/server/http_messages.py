@@ -34,9 +34,10 @@ class Request:
     def content_type(self) -> str:
         return (self.header("Content-Type") or "").split(";", 1)[0].strip().lower()
 
-    def form(self) -> dict[str, str]:
+    def form(self, *, keep_blank: bool = False) -> dict[str, str]:
         """The application/x-www-form-urlencoded body; a repeated parameter is invalid_request
-        (RFC 6749 §3.2: parameters MUST NOT be included more than once)."""
+        (RFC 6749 §3.2: parameters MUST NOT be included more than once), and one without a value is
+        left out ("MUST be treated as if they were omitted from the request") unless ``keep_blank``."""
         from .errors import OAuthError  # the error answers are built from these messages
 
         if self.content_type != "application/x-www-form-urlencoded":
@@ -52,7 +53,7 @@ class Request:
             if name in result:
                 raise OAuthError(400, "invalid_request", f"parameter {name} is repeated")
             result[name] = value
-        return result
+        return result if keep_blank else {name: value for name, value in result.items() if value != ""}
 
 
 @dataclass

@@ -19,7 +19,7 @@ import secrets
 from urllib.parse import parse_qs
 
 from . import open_registration
-from .access import managers_token, presented_token
+from .access import managers_token, presented_at_registration, presented_token
 from .client_metadata import metadata_error, parse_json_object, registered_metadata
 from .context import Context
 from .errors import OAuthError, bearer_challenge
@@ -35,6 +35,8 @@ def _unauthorized(ctx: Context, error: str | None, description: str | None) -> O
     headers = [("WWW-Authenticate", bearer_challenge(error, description))]
     if ctx.defects.on("management-missing-www-authenticate"):  # DEFECT: no challenge
         headers = []
+    if ctx.defects.on("bearer-challenge-without-params"):  # DEFECT: a bare Bearer challenge
+        headers = [("WWW-Authenticate", "Bearer")]
     return OAuthError(401, error, description, headers)
 
 
@@ -46,7 +48,7 @@ def handle(ctx: Context, request: Request, client_id: str) -> Response:
         unchecked = _write_without_token(ctx, request, client_id)
         if unchecked is not None:
             return unchecked
-    presented = presented_token(request)
+    presented = presented_at_registration(ctx, request)
     if presented is None:
         raise _unauthorized(ctx, None, None)
     if presented.scheme != "bearer" or not presented.token:

@@ -125,7 +125,8 @@ class ReferenceServer:
                             ssl_context=ssl_context, io_timeout_s=self.settings.io_timeout_s,
                             max_body_bytes=self.settings.max_body_bytes,
                             serve_plain_http=lambda: self.defects.on(
-                                "registration-over-plain-http"),
+                                "registration-over-plain-http") or self.defects.on(
+                                "token-endpoint-over-plain-http"),
                             plain_http_redirect=self.variants.on("plain-http-redirect"))
         self._listener = listener
         self.store = SqliteStore(self.state_file) if self.state_file else MemoryStore()

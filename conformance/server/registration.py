@@ -2,7 +2,7 @@
 a server without templates, plain RFC 7591: :mod:`.open_registration`).
 
 The endpoint is a protected resource (RFC 6750): ``Authorization: Bearer <initial token>``.
-No token: 401 with a bare ``WWW-Authenticate: Bearer`` (§3.1: no error code); an unknown,
+No token: 401 with ``WWW-Authenticate: Bearer realm="..."`` (§3.1: no error code); an unknown,
 expired, used or revoked token: 401 ``invalid_token``; a token without ``dcr``: 403
 ``insufficient_scope``. The body is ``{"software_id": <template>}`` plus optional metadata
 (:mod:`.client_metadata`). The initial token is consumed atomically in the same step that
@@ -17,7 +17,7 @@ import time
 
 from ..vocabulary import DCR_SCOPE
 from . import jose
-from .access import presented_token
+from .access import presented_at_registration
 from .client_metadata import metadata_error, parse_json_object, registered_metadata
 from . import open_registration
 from .config import Template, client_policy
@@ -35,12 +35,14 @@ def _unauthorized(ctx: Context, error: str | None, description: str | None) -> O
     headers = [("WWW-Authenticate", bearer_challenge(error, description))]
     if ctx.defects.on("registration-missing-www-authenticate"):  # DEFECT: no challenge
         headers = []
+    if ctx.defects.on("bearer-challenge-without-params"):  # DEFECT: a bare Bearer challenge
+        headers = [("WWW-Authenticate", "Bearer")]
     return OAuthError(401, error, description, headers)
 
 
 def _initial_token(ctx: Context, request: Request) -> tuple[str, TokenRecord]:
     """The presented initial access token and its record, checked but not yet consumed."""
-    presented = presented_token(request)
+    presented = presented_at_registration(ctx, request)
     if presented is None:
         raise _unauthorized(ctx, None, None)
     record = ctx.store.get_token(digest(presented.token)) if presented.token else None

@@ -78,10 +78,13 @@ def _one_field_line(headers: list[tuple[str, str]], name: str) -> list[tuple[str
 
 
 def _minimal_challenge(value: str) -> str:
-    """``Bearer realm="x", error="y", error_description="z"`` -> ``Bearer error="y"`` (RFC 6750 §3)."""
+    """``Bearer realm="x", error="y", error_description="z"`` -> ``Bearer error="y"``; without an
+    error code the realm stays, the one auth-param left (RFC 6750 §3)."""
     scheme, _, params = value.partition(" ")
     if scheme.lower() != "bearer":
         return value
     kept = [f'{name}="{val}"' for name, val in _AUTH_PARAM.findall(params)
             if name.lower() not in _DROPPED_CHALLENGE_PARAMS]
-    return "Bearer " + ", ".join(kept) if kept else "Bearer"
+    if not kept:  # RFC 6750 §3: "This scheme MUST be followed by one or more auth-param values."
+        kept = [f'{name}="{val}"' for name, val in _AUTH_PARAM.findall(params) if name.lower() == "realm"][:1]
+    return "Bearer " + ", ".join(kept) if kept else value

@@ -25,11 +25,14 @@ def _token_param(form: dict[str, str]) -> str:
     return token
 
 
-def _lookup(ctx: Context, token: str, hint: str | None) -> TokenRecord | None:
+def _lookup(ctx: Context, token: str, hint: str | None, *, revoking: bool = False) -> TokenRecord | None:
     """The access or refresh token ``token``; the hint only orders the search (RFC 7009 §2.1)."""
     keys = [digest(token), refresh_hash(token)]
     if hint == REFRESH:
         keys.reverse()
+    if revoking and hint in (REFRESH, "access_token") \
+            and ctx.defects.on("revocation-hint-trusted"):  # DEFECT: only the hinted type is searched
+        keys = keys[:1]
     for key in keys:
         record = ctx.store.get_token(key)
         if record is not None:
@@ -53,7 +56,7 @@ def handle_revocation(ctx: Context, request: Request) -> Response:
         raise OAuthError(405, "invalid_request", "use POST", [("Allow", "POST")])
     form = request.form()
     client = authenticate(ctx, request, form, ctx.config.revocation_endpoint)
-    record = _lookup(ctx, _token_param(form), form.get("token_type_hint"))
+    record = _lookup(ctx, _token_param(form), form.get("token_type_hint"), revoking=True)
     defects = ctx.defects
     if record is None:
         if defects.on("revocation-unknown-token-400"):  # DEFECT: RFC 7009 §2.2 says 200

@@ -97,13 +97,25 @@ def _form(ctx: Context, request: Request) -> dict[str, str]:
     """The form body (RFC 6749 §3.2), as it is read under the parameter defects."""
     if ctx.defects.on("token-repeated-parameter-accepted"):  # DEFECT: the last value wins
         return dict(parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True))
-    form = request.form()
+    # DEFECT token-blank-parameter-counted: a parameter without a value counts as sent
+    form = request.form(keep_blank=ctx.defects.on("token-blank-parameter-counted"))
     if ctx.defects.on("token-unknown-parameter-refused") and set(form) - _KNOWN_PARAMETERS:  # DEFECT
         raise OAuthError(400, "invalid_request", "unknown parameter")
     return form
 
 
 def handle(ctx: Context, request: Request) -> Response:
+    try:
+        return _handle(ctx, request)
+    except OAuthError as exc:
+        if ctx.defects.on("token-error-description-not-ascii") and exc.description:  # DEFECT
+            exc.description = f'{exc.description} \u2014 "see the server log"\n'
+        if ctx.defects.on("token-error-uri-malformed") and exc.error:  # DEFECT: the answer gets an error_uri
+            exc.error_uri = f"https://errors.dcr-conformance.example/token errors|{exc.error}"
+        raise
+
+
+def _handle(ctx: Context, request: Request) -> Response:
     if request.method != "POST":
         raise OAuthError(405, "invalid_request", "use POST", [("Allow", "POST")])
     form = _form(ctx, request)
@@ -115,6 +127,11 @@ def handle(ctx: Context, request: Request) -> Response:
         raise OAuthError(400, "invalid_request", "grant_type is required")
     if grant_type != "client_credentials":
         raise OAuthError(400, "unsupported_grant_type", "this grant type is not supported")
+    if form.get("scope") is None and client.configured is not None:
+        if ctx.defects.on("token-scope-required"):  # DEFECT: neither a default nor invalid_scope
+            raise OAuthError(400, "invalid_request", "scope is required")
+        if ctx.variants.on("token-scope-omitted-invalid-scope"):  # VARIANT: no default scope
+            raise OAuthError(400, "invalid_scope", "this client has no default scope: request one")
     granted = _granted_scope(ctx, client, form.get("scope"))
 
     jkt = None

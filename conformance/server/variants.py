@@ -133,21 +133,21 @@ _ALL = (
        'error bodies hold error and error_description',
        "error bodies also hold error_uri and a vendor trace_id",
        "TOK-004 TOK-006 TOK-007 TOK-008 TOK-010 REG-009 REG-010 REG-012 REG-013 REG-014 REG-015 "
-       "REG-016 USE-002 USE-003 USE-004 USE-010 MGT-009 MGT-011 REV-009"),
+       "REG-016 USE-002 USE-003 USE-004 USE-010 MGT-009 MGT-011 REV-009 TOK-022"),
     _v("error-description-omitted", "RFC 6749 §5.2; RFC 7591 §3.2.2",
        'error_description "OPTIONAL. Human-readable ASCII [USASCII] text providing additional '
        'information" (RFC 6749 §5.2; RFC 7591 §3.2.2 likewise)',
        "error bodies hold error_description",
        "error bodies hold only error",
        "TOK-004 TOK-006 TOK-008 TOK-010 REG-009 REG-010 REG-012 REG-013 REG-014 REG-015 REG-016 "
-       "USE-002 USE-003 USE-010 MGT-009 REV-009"),
+       "USE-002 USE-003 USE-010 MGT-009 REV-009 TOK-022"),
     _v("bearer-challenge-minimal", "RFC 6750 §3",
        '"A "realm" attribute MAY be included to indicate the scope of protection"; "the resource '
        'server MAY include the "error_description" attribute"',
        'WWW-Authenticate: Bearer realm="dcr-conformance", error="...", error_description="..."',
-       "Bearer challenges without realm and error_description (a bare Bearer when there is no "
-       "error code)",
-       "REG-006 REG-008 MGT-003 MGT-014 USE-005 USE-006"),
+       "Bearer challenges without realm and error_description (the realm alone when there is no "
+       "error code: the scheme MUST be followed by one or more auth-param values)",
+       "REG-006 REG-008 MGT-003 MGT-014 USE-005 USE-006 USE-015 USE-016"),
     # --- RFC 8414 / RFC 8705 metadata
     _v("metadata-extra-members", "RFC 8414 §2",
        '"Additional authorization server metadata parameters MAY also be used."',
@@ -328,7 +328,7 @@ _ALL = (
        'endpoint MUST be protected by a transport-layer security mechanism"',
        "a plain-HTTP request is answered 400 without being read",
        "it is answered 301 to the https base URL without being read",
-       "REG-017"),
+       "REG-017 TOK-019"),
     # --- TLS, jwks_uri, scopes_supported, redirect_uris, RFC 7592 unknown clients (issue 14)
     _v("tls-1.2-only", "RFC 7591 §5; RFC 8414 §6.1",
        'RFC 7591 §5: "The server MUST support TLS 1.2 [RFC5246] and MAY support additional '
@@ -364,6 +364,14 @@ _ALL = (
        "a registration access token used on a client that does not exist is revoked (401)",
        "it is kept (401 all the same): the SHOULD not followed, which DCR-MGT-016 reports as a warning",
        "MGT-016"),
+    # --- token request rules (checks-token)
+    _v("token-scope-omitted-invalid-scope", "RFC 6749 §3.3",
+       '"If the client omits the scope parameter when requesting authorization, the authorization '
+       'server MUST either process the request using a pre-defined default value or fail the '
+       'request indicating an invalid scope."',
+       "a main client's request without scope gets a token for the client's default scopes",
+       "it is 400 invalid_scope (no default scope is defined for main clients)",
+       "TOK-006 TOK-021"),
 )
 
 VARIANTS: dict[str, Variant] = {v.name: v for v in _ALL}

@@ -16,6 +16,7 @@ from conformance.client.jose import DpopKey
 from conformance.client.registration import registration_request
 from conformance.client.token import initial_token_request
 from conformance.client.use import nonce_challenge
+from conformance.oracles.challenge import error_code
 from conformance.oracles.expect import error_response, expect, refused, should, status_in, success, www_authenticate
 from conformance.oracles.expect import token_refused
 from conformance.oracles.registration import not_created, redirect_capable
@@ -84,8 +85,11 @@ ANSWERS = declare_answers({
     ),
     "DCR-REG-008": (
         ok("401 with a Bearer challenge (error=invalid_token for a garbage or expired token)", *_BEARER_401),
-        no("a registration, another status, or no challenge", "RFC 6750 §3.1", "MUST", "invalid_token: The access "
-           "token provided is expired, revoked, malformed, or invalid for other reasons."),
+        no("a refusal with another status, or a challenge without error=invalid_token (a warning)", "RFC 6750 §3.1",
+           "SHOULD", "invalid_token: The access token provided is expired, revoked, malformed, or invalid for other "
+           "reasons. The resource SHOULD respond with the HTTP 401 (Unauthorized) status code."),
+        no("a registration, no refusal (a 2xx, a 5xx, a 400 without an error code), or no Bearer challenge",
+           *_BEARER_401),
     ),
     "DCR-REG-009": (
         ok("401 invalid_token or 403 insufficient_scope", "RFC 6750 §3.1", "SHOULD", "insufficient_scope: The request "
@@ -96,6 +100,8 @@ ANSWERS = declare_answers({
            "malformed. The resource server SHOULD respond with the HTTP 400 (Bad Request) status code."),
         ok("no openid token for the main client (a 400 RFC 6749 §5.2 refusal: not applicable)", "RFC 6749 §3.3",
            "MAY", "The authorization server MAY fully or partially ignore the scope requested by the client"),
+        no("another refusal: a status or error code other than these (a warning)", "RFC 6750 §3.1", "SHOULD",
+           "insufficient_scope ... The resource server SHOULD respond with the HTTP 403 (Forbidden) status code"),
         no("a registration with a token without dcr", "[claims] (the flow: dcr tokens register)", "claim",
            "only a token with the dcr scope registers (CURITY-DCR-SCOPE)"),
         no("a 5xx, an HTML page or a 200 without an access_token to the openid token request", "RFC 6749 §5.2", "MUST",
@@ -277,19 +283,27 @@ def test_initial_token_works_once_under_concurrency(dcr_session, initial_token, 
 def test_registration_without_a_valid_token_is_401(dcr_session, token):
     """A registration with no token, or a garbage one, gets 401 with a Bearer challenge."""
     _, ex = dcr_session.register(None if token == "missing" else "garbage-" + secrets.token_urlsafe(16))
-    not_created(ex, f"registration with a {token} token")
-    status_in(ex, 401, f"registration with a {token} token")
-    www_authenticate(ex, "Bearer", f"registration with a {token} token",
-                     error=None if token == "missing" else "invalid_token")
+    _refused_with_bearer_challenge(ex, f"registration with a {token} token", invalid_token=token != "missing")
+
+
+def _refused_with_bearer_challenge(ex, what: str, *, invalid_token: bool) -> None:
+    """Not created, a refusal with a Bearer challenge (RFC 6750 §3: MUST); 401 and, for a token that
+    was sent, error=invalid_token (RFC 6750 §3.1: SHOULD, a warning)."""
+    not_created(ex, what)
+    refused(ex, what, statuses={400, 401, 403})
+    www_authenticate(ex, "Bearer", what)
+    should(ex.status == 401, f"{what}: HTTP {ex.status}", "HTTP 401 (RFC 6750 §3.1)", ex, requirement="RFC6750-3.1")
+    if invalid_token:
+        should(any("invalid_token" in c for c in ex.headers_all("www-authenticate")),
+               f"{what}: the challenge does not name error=invalid_token", 'WWW-Authenticate: Bearer error="invalid_token"',
+               ex, requirement="RFC6750-3.1")
 
 
 @check("DCR-REG-008", "RFC6750-3", "RFC6750-3.1", per_profile=True, claims=("initial_token_single_use",))
 def test_registration_with_an_expired_token_is_401(dcr_session, expired_initial_token):
     """A registration with an expired initial token gets 401 invalid_token."""
     _, ex = dcr_session.register(expired_initial_token)
-    not_created(ex, "registration with an expired initial token")
-    status_in(ex, 401, "registration with an expired initial token")
-    www_authenticate(ex, "Bearer", "registration with an expired initial token", error="invalid_token")
+    _refused_with_bearer_challenge(ex, "registration with an expired initial token", invalid_token=True)
 
 
 def _register_presenting(dcr_session, token, token_type, key):
@@ -334,13 +348,15 @@ def test_token_without_dcr_scope_cannot_register(dcr_session, profile, main_clie
     ex = _register_presenting(dcr_session, token, token_type, key)
     what = f"registration with the {source} token, which lacks the dcr scope"
     not_created(ex, what)
-    if ex.status == 400 and token_type.lower() != "bearer":
-        # RFC 6750 §3.1 invalid_request: "The request ... includes an unsupported parameter or
-        # parameter value ... or is otherwise malformed. The resource server SHOULD respond with the
-        # HTTP 400": a Bearer-only endpoint refusing the DPoP scheme.
-        error_response(ex, {400}, {"invalid_request"}, what)
-        return
-    error_response(ex, {401, 403}, {"insufficient_scope", "invalid_token"}, what)
+    refused(ex, what, statuses={400, 401, 403})
+    code = error_code(ex)
+    # RFC 6750 §3.1 invalid_request: "The request ... includes an unsupported parameter or parameter
+    # value ... or is otherwise malformed. The resource server SHOULD respond with the HTTP 400": a
+    # Bearer-only endpoint refusing the DPoP scheme. The statuses of §3.1 are SHOULDs: a warning.
+    dpop_refused = ex.status == 400 and token_type.lower() != "bearer" and code == "invalid_request"
+    should(dpop_refused or (ex.status in (401, 403) and code in ("insufficient_scope", "invalid_token")),
+           f"{what}: HTTP {ex.status}, error {code!r}", "401 invalid_token or 403 insufficient_scope (RFC 6750 §3.1)",
+           ex, requirement="RFC6750-3.1")
 
 
 @check("DCR-REG-010", "RFC7591-3.2.2", "CURITY-TEMPLATE-1", needs=("template",))

@@ -721,3 +721,48 @@ def _(k):
     d = k.new_client()
     return k.manage("PUT", d, uri=f"{k.cfg.registration_endpoint}/dyn-unknown",
                     json=_put_body(d, client_id="dyn-unknown")).status_code == 401
+
+
+# -- token request rules, Bearer challenges, revocation hints (checks-token) ------------------
+
+@probe("token-endpoint-over-plain-http")
+def _(k):
+    url = k.token_url.replace("https://", "http://")
+    c = k.client("basic")
+    try:
+        response = httpx.post(url, data={"grant_type": "client_credentials", "scope": "dcr"},
+                              headers=basic(c.client_id, c.secret), timeout=TIMEOUT)
+    except httpx.TransportError:
+        return True
+    return "access_token" not in response.text
+
+
+probe("token-blank-parameter-counted")(lambda k: k.token(client_secret="", client_assertion="").status_code == 200)
+probe("token-scope-required")(
+    lambda k: k.token(scope=None).status_code == 200 or k.token(scope=None).json()["error"] == "invalid_scope")
+probe("token-error-description-not-ascii")(
+    lambda k: k.token(grant_type="urn:x").json()["error_description"].isascii()
+    and '"' not in k.token(grant_type="urn:x").json()["error_description"])
+probe("token-error-uri-malformed")(lambda k: "error_uri" not in k.token(grant_type="urn:x").json())
+
+
+@probe("bearer-challenge-without-params")
+def _(k):
+    none = k.http().post(k.cfg.registration_endpoint, json={"software_id": "haapi-template"})
+    return none.headers["www-authenticate"].strip().lower() != "bearer"
+
+
+@probe("bearer-invalid-request-401")
+def _(k):
+    response = k.http().post(k.cfg.registration_endpoint, json={"software_id": "haapi-template"},
+                             headers=[("Authorization", "Bearer a"), ("Authorization", "Bearer b")])
+    return response.status_code == 400 and response.json()["error"] == "invalid_request"
+
+
+@probe("revocation-hint-trusted")
+def _(k):
+    token = k.initial_token()
+    headers, form, _ = k.auth_for("basic")
+    k.http().post(k.cfg.revocation_endpoint, headers=headers,
+                  data={"token": token, "token_type_hint": "refresh_token", **form})
+    return k.introspect(token).json() == {"active": False}

@@ -54,6 +54,12 @@ def _(k):
     return answer.status_code == 200 and "dcr" not in answer.json()["scope"].split()
 
 
+@probe("token-scope-omitted-invalid-scope")
+def _(k):
+    answer = k.token(scope=None)
+    return answer.status_code == 400 and answer.json()["error"] == "invalid_scope"
+
+
 @probe("invalid-client-400-without-authorization-header")
 def _(k):
     answer = k.http().post(k.token_url, data={"grant_type": "client_credentials", "scope": "dcr",
@@ -106,7 +112,7 @@ def _(k):
 def _(k):
     none = k.http().post(k.cfg.registration_endpoint, json={"software_id": "haapi-template"})
     garbage = k.register("garbage-token")
-    return none.headers["www-authenticate"] == "Bearer" \
+    return none.headers["www-authenticate"] == 'Bearer realm="dcr-conformance"' \
         and garbage.headers["www-authenticate"] == 'Bearer error="invalid_token"'
 
 

@@ -1,0 +1,63 @@
+"""Revocation with a token_type_hint that names the other token type (RFC 7009 §2.1): the server
+must find the token anyway."""
+
+from __future__ import annotations
+
+from conformance.oracles.expect import expect, refused, status_in, success
+from conformance.suite import code_flow, steps
+from conformance.suite.check import check, not_applicable
+from conformance.catalogue import allowed as ok, declare_answers, forbidden as no
+
+_SEARCH = ("RFC 7009 §2.1", "MUST", "If the server is unable to locate the token using the given hint, it MUST "
+           "extend its search across all of its supported token types.")
+ANSWERS = declare_answers({
+    "DCR-REV-010": (
+        ok("200, and the token revoked (the access token inactive at introspection; the refresh token refused)",
+           *_SEARCH),
+        ok("access tokens not revoked at all, also with the right hint (RFC 7009 §2: their revocation is a SHOULD, "
+           "DCR-REV-005's finding): nothing to judge for them", "RFC 7009 §2", "SHOULD",
+           "Implementations MUST support the revocation of refresh tokens and SHOULD support the revocation of "
+           "access tokens"),
+        no("200 with the token still working, or a refusal, because the hint named the other type", *_SEARCH),
+    ),
+})
+
+#: RFC 7662 §2.2: introspection answers active (DCR-REV-008 owns it).
+INTROSPECTION = "RFC7662-2.2"
+
+
+def _active(dcr_session, token: str, what: str) -> bool:
+    ex = dcr_session.introspect(token)
+    body = success(ex, 200, what, requirement=INTROSPECTION)
+    expect(isinstance(body.get("active"), bool), f"active is {body.get('active')!r}", "a boolean active", ex,
+           requirement=INTROSPECTION)
+    return body["active"]
+
+
+@check("DCR-REV-010", "RFC7009-2.1-c", claims=("revocation", "introspection"),
+       needs=("introspector", "revocation_endpoint"))
+def test_access_token_revoked_with_a_refresh_token_hint(dcr_session, registered):
+    """An access token revoked with token_type_hint=refresh_token is revoked all the same."""
+    control = steps.setup_use(dcr_session, registered)["access_token"]
+    status_in(dcr_session.revoke(registered, control, "access_token"), 200,
+              "revocation of an access token with token_type_hint=access_token", requirement="RFC7009-2.2")
+    if _active(dcr_session, control, "introspection after the revocation with the right hint"):
+        not_applicable("access tokens are not revoked, also with the right hint (RFC 7009 §2: a SHOULD)")
+    token = steps.setup_use(dcr_session, registered)["access_token"]
+    ex = dcr_session.revoke(registered, token, "refresh_token")
+    status_in(ex, 200, "revocation of an access token with token_type_hint=refresh_token")
+    expect(not _active(dcr_session, token, "introspection after the revocation with the wrong hint"),
+           "the access token revoked with token_type_hint=refresh_token introspects as active",
+           "active: false (the search extends across all token types)", ex)
+
+
+@check("DCR-REV-010", "RFC7009-2.1-c", per_profile=True, claims=("revocation", "code_flow"),
+       needs=("revocation_endpoint", "dpop"))
+def test_refresh_token_revoked_with_an_access_token_hint(dcr_session, registered):
+    """A refresh token revoked with token_type_hint=access_token no longer refreshes."""
+    tokens = code_flow.user_tokens(dcr_session, registered)
+    ex = dcr_session.revoke(registered, tokens["refresh_token"], "access_token")
+    status_in(ex, 200, "revocation of a refresh token with token_type_hint=access_token")
+    refused(dcr_session.refresh(registered, tokens["refresh_token"]),
+            "refresh with the refresh token revoked with token_type_hint=access_token", statuses={400},
+            errors={"invalid_grant"})
