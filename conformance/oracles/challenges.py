@@ -98,3 +98,18 @@ def challenges(ex: Exchange) -> list[Challenge]:
 def of_scheme(found: list[Challenge], scheme: str) -> Challenge | None:
     """The first challenge of ``scheme`` (case-insensitive), or None."""
     return next((c for c in found if c.is_scheme(scheme)), None)
+
+
+def bearer_challenges(values: list[str]) -> list[Challenge]:
+    """The challenges of scheme Bearer among the field lines ``values`` (RFC 6750 §3)."""
+    return [c for c in parse(values) if c.is_scheme("Bearer")]
+
+
+def error_code(ex: Exchange) -> str | None:
+    """The error code of a refusal: the JSON body's ``error`` (RFC 6749 §5.2, RFC 7591 §3.2.2),
+    else the ``error`` auth-param of a Bearer challenge (RFC 6750 §3)."""
+    body = ex.json()
+    if isinstance(body, dict) and isinstance(body.get("error"), str):
+        return body["error"]
+    return next((c.params["error"] for c in bearer_challenges(ex.headers_all("www-authenticate"))
+                 if "error" in c.params), None)

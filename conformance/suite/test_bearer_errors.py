@@ -7,7 +7,7 @@ import secrets
 
 from conformance.client.http import Exchange, RequestSpec
 from conformance.client.registration import registration_request
-from conformance.oracles.challenge import bearer_challenges, error_code
+from conformance.oracles.challenges import bearer_challenges, error_code
 from conformance.oracles.expect import expect, fail, refused
 from conformance.oracles.failures import prerequisite
 from conformance.oracles.registration import not_created

@@ -16,7 +16,7 @@ from conformance.client.jose import DpopKey
 from conformance.client.registration import registration_request
 from conformance.client.token import initial_token_request
 from conformance.client.use import nonce_challenge
-from conformance.oracles.challenge import error_code
+from conformance.oracles.challenges import error_code
 from conformance.oracles.expect import error_response, expect, refused, should, status_in, success, www_authenticate
 from conformance.oracles.expect import token_refused
 from conformance.oracles.registration import not_created, redirect_capable

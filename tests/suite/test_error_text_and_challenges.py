@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from conformance.client.http import CapturedRequest, Exchange
-from conformance.oracles.challenge import bearer_challenges, error_code, parse_challenges
+from conformance.oracles.challenges import bearer_challenges, error_code, parse
 from conformance.oracles.error_text import description_problem, text_member_problems, uri_problem
 
 
@@ -40,14 +40,14 @@ def test_only_the_members_present_are_judged():
 
 
 @pytest.mark.parametrize(("values", "params"), [
-    (['Bearer realm="example"'], [[("realm", "example")]]),
+    (['Bearer realm="example"'], [{"realm": "example"}]),
     (['Bearer realm="a, b", error="invalid_token", error_description="x \\"y\\""'],
-     [[("realm", "a, b"), ("error", "invalid_token"), ("error_description", 'x "y"')]]),
-    (["bearer error=invalid_token"], [[("error", "invalid_token")]]),
-    (['Bearer realm="x", DPoP algs="ES256"'], [[("realm", "x")]]),
-    (["Basic realm=\"b\"", "Bearer scope=\"dcr\""], [[("scope", "dcr")]]),
-    (["Bearer"], [[]]),
-    (["Bearer abc123=="], [[]]),
+     [{"realm": "a, b", "error": "invalid_token", "error_description": 'x "y"'}]),
+    (["bearer error=invalid_token"], [{"error": "invalid_token"}]),
+    (['Bearer realm="x", DPoP algs="ES256"'], [{"realm": "x"}]),
+    (["Basic realm=\"b\"", "Bearer scope=\"dcr\""], [{"scope": "dcr"}]),
+    (["Bearer"], [{}]),
+    (["Bearer abc123=="], [{}]),
     (["Basic realm=\"x\""], []),
 ])
 def test_bearer_challenges_and_their_auth_params(values, params):
@@ -55,8 +55,8 @@ def test_bearer_challenges_and_their_auth_params(values, params):
 
 
 def test_a_token68_is_told_apart_from_auth_params():
-    [challenge] = parse_challenges(["Bearer abc123=="])
-    assert challenge.token68 == "abc123==" and challenge.params == []
+    [challenge] = parse(["Bearer abc123=="])
+    assert challenge.token68 == "abc123==" and challenge.params == {}
 
 
 def _exchange(status: int, body: object, headers: dict) -> Exchange:
