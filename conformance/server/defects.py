@@ -244,6 +244,13 @@ _ALL = (
     _d("management-write-without-token", "MGT-015", "RFC7592-2",
        "PUT and DELETE act on the client without its registration access token (none, or another "
        "client's); only GET checks it."),
+    # --- RFC 7591 §2.1 and RFC 7592 §2.2: grant/response type consistency, replaced values (issue 14)
+    _d("inconsistent-types-registered", "REG-020", "RFC7591-2.1",
+       "A registration whose grant_types and response_types contradict each other (code without "
+       "authorization_code) is registered as asked."),
+    _d("put-replaced-field-not-returned", "MGT-018", "RFC7592-2.2-j",
+       "A PUT whose grant_types is not an array gets the template's grant types, and the 200 leaves "
+       "grant_types out."),
     # --- Curity DCR GraphQL status API 
     _d("graphql-status-affects-other-clients", "REV-001", "CURITY-DCR-REVOKE",
        "Setting one client's status through the DCR GraphQL API sets it on every client of its template."),

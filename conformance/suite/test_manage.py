@@ -34,6 +34,8 @@ _DELETE_204 = ("RFC 7592 §2.3", "MUST", "If a client has been successfully depr
                "respond with an HTTP 204 No Content message.")
 _NO_OVERWRITE = ("RFC 7592 §2.2", "MUST NOT", "The client MUST NOT be allowed to overwrite its existing client secret "
                  "with its own chosen value.")
+_REPLACED = ("RFC 7592 §2.2", "MUST", "For all metadata fields, the authorization server MAY replace any invalid values "
+             "with suitable default values, and it MUST return any such fields to the client in the response.")
 ANSWERS = declare_answers({
     "DCR-MGT-001": (
         ok("200 with the client; new secret and/or token, or the same ones", *_MAY_DIFFER),
@@ -111,6 +113,15 @@ ANSWERS = declare_answers({
            "include the HTTP \"WWW-Authenticate\" response header field"),
         no("a read or update accepted, credentials in the refusal, the delete refused",
            "[claims] registration_token_read_write_ttl_s", "claim", "an older registration access token may only DELETE"),
+    ),
+    "DCR-MGT-018": (
+        ok("400 invalid_client_metadata (invalid_request for the malformed value), the client unchanged",
+           "RFC 7592 §2.2", "MAY", "For all metadata fields, the authorization server MAY replace any invalid "
+           "values with suitable default values ... If the client attempts to set an invalid metadata field and "
+           "the authorization server does not set a default value, the authorization server responds with an "
+           "error as described in [RFC7591]."),
+        ok("200 returning the array of grant types that replaced the invalid value", *_REPLACED),
+        no("200 without grant_types, or with the invalid value kept", *_REPLACED),
     ),
 })
 
@@ -374,3 +385,20 @@ def test_old_registration_token_can_only_delete(dcr_session, dcr_state, profile,
     status_in(dcr_session.delete(dyn), 204, f"delete with {what}")
     ex = dcr_session.use(dyn)
     error_response(ex, {400, 401}, {"invalid_client"}, "token request by the client deleted with its old token")
+
+
+@check("DCR-MGT-018", "RFC7592-2.2-j", per_profile=True, claims=MANAGED)
+def test_update_returns_what_replaced_an_invalid_value(dcr_session, registered):
+    """PUT with grant_types as a string is refused with an RFC 7591 error, or answered 200 with the array that replaced it."""
+    what = "update with grant_types as a string, not an array"
+    ex = dcr_session.update(registered, {"grant_types": "client_credentials"})
+    if ex.status != 200:
+        error_response(ex, {400}, {"invalid_client_metadata", "invalid_request"}, what)
+        _works(dcr_session, registered, "token request after the refused update", "RFC7592-2.2-j")
+        return
+    body = success(ex, 200, what)
+    expect("grant_types" in body, "the 200 does not return grant_types",
+           "the grant types that replaced the invalid value, returned (RFC 7592 §2.2: MUST return any such fields)", ex)
+    value = body["grant_types"]
+    expect(isinstance(value, list) and all(isinstance(v, str) for v in value), f"the 200 returns grant_types {value!r}",
+           "an array of grant type strings: the invalid value replaced (RFC 7592 §2.2)", ex)
