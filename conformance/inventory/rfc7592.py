@@ -58,9 +58,7 @@ STATEMENTS = (
                           "that does not exist, then A's token on A's URI, expecting 401")),
     must("RFC7592-2.3", """If a client has been successfully deprovisioned, the authorization server MUST
          respond with an HTTP 204 No Content message."""),
-    should("RFC7592-2.3-c", _GONE,
-           reason=not_yet("a DELETE with client A's registration access token on the URI of a client "
-                          "that does not exist, then A's token on A's URI, expecting 401")),
+    should("RFC7592-2.3-c", _GONE),
     must("RFC7592-2.3-b", _GONE, via=("RFC7592-2.3",)),
     should("RFC7592-2.3-S", """… SHOULD immediately invalidate all existing authorization grants and
            currently active access tokens, all refresh tokens, and all other tokens associated with

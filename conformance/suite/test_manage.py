@@ -9,7 +9,7 @@ import pytest
 from conformance.client import management
 from conformance.client.http import RequestSpec
 from conformance.client.token import access_token_of, initial_token_request
-from conformance.oracles.expect import error_response, expect, refused, status_in, success, www_authenticate
+from conformance.oracles.expect import error_response, expect, refused, should, status_in, success, www_authenticate
 from conformance.oracles.failures import PrerequisiteFailure
 from conformance.oracles.token_response import scopes, token_success
 from conformance.requirements import SHOULD
@@ -122,6 +122,19 @@ ANSWERS = declare_answers({
            "error as described in [RFC7591]."),
         ok("200 returning the array of grant types that replaced the invalid value", *_REPLACED),
         no("200 without grant_types, or with the invalid value kept", *_REPLACED),
+    ),
+    "DCR-MGT-019": (
+        ok("401 (403 tolerated) for the unknown client; then the token used is refused (401)", "RFC 7592 §2.3",
+           "SHOULD", "If the client does not exist on this server, the server MUST respond with HTTP 401 "
+           "Unauthorized and the registration access token used to make this request SHOULD be immediately "
+           "revoked."),
+        ok("not applicable when the registration_client_uri does not hold the client_id", "RFC 7592 §2", "MUST",
+           "The location of this endpoint is communicated to the client through the \"registration_client_uri\" "
+           "member"),
+        no("204 or 404 for a client that does not exist", "RFC 7592 §2.3", "MUST", "If the client does not exist "
+           "on this server, the server MUST respond with HTTP 401 Unauthorized"),
+        no("the token used still reading its own client (a warning)", "RFC 7592 §2.3", "SHOULD",
+           "the registration access token used to make this request SHOULD be immediately revoked"),
     ),
 })
 
@@ -402,3 +415,22 @@ def test_update_returns_what_replaced_an_invalid_value(dcr_session, registered):
     value = body["grant_types"]
     expect(isinstance(value, list) and all(isinstance(v, str) for v in value), f"the 200 returns grant_types {value!r}",
            "an array of grant type strings: the invalid value replaced (RFC 7592 §2.2)", ex)
+
+
+@check("DCR-MGT-019", "RFC7592-2.3-b", "RFC7592-2.3-c", per_profile=True, claims=MANAGED)
+def test_delete_of_an_unknown_client_revokes_the_token(dcr_session, register):
+    """DELETE on the URI of a client that does not exist, with a live client's token, gets 401, and that token is revoked."""
+    # The client whose token is spent cannot delete itself afterwards (when the server revokes it):
+    # the cleanup then deletes it with a management client's dcrm token, or lists it as left over.
+    a = register()
+    uri, client_id = a.registration_client_uri, a.client_id
+    if client_id not in uri:
+        not_applicable("the registration_client_uri does not hold the client_id: no unknown client's URI to build")
+    head, _, tail = uri.rpartition(client_id)
+    spec = management.delete_request(a).replace(url=f"{head}no-such-client-{secrets.token_hex(4)}{tail}")
+    ex = dcr_session.transport.send(spec)
+    status_in(ex, {401, 403}, "delete of a client that does not exist, with client A's registration access token")
+    own = dcr_session.read(a)
+    should(own.status == 401, f"client A's registration access token still reads client A (HTTP {own.status})",
+           "the token used on a client that does not exist revoked: 401 (RFC 7592 §2.3: SHOULD)", own,
+           requirement="RFC7592-2.3-c")

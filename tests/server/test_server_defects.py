@@ -393,6 +393,13 @@ def _(k):
     return answer.status_code == 400 or "grant_types" in answer.json()
 
 
+@probe("unknown-client-delete-keeps-token")
+def _(k):
+    d = k.new_client()
+    gone = k.manage("DELETE", d, uri=d.uri.replace(d.client_id, "no-such-client"))
+    return gone.status_code == 401 and k.manage("GET", d).status_code == 401
+
+
 # -- the HAAPI code flow (flow_kit) -------------------------------------------------------------
 
 probe("code-exchange-token-not-dpop")(lambda k: start(k).tokens()["token_type"] == "DPoP")
