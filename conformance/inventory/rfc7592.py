@@ -53,9 +53,7 @@ STATEMENTS = (
          response."""),
     must("RFC7592-2.2-k", _DISCARD, reason=client_side(
         "the client's duty on an update response; the session adopts rotated credentials")),
-    should("RFC7592-2.2-l", _GONE,
-           reason=not_yet("a PUT with client A's registration access token on the URI of a client "
-                          "that does not exist, then A's token on A's URI, expecting 401")),
+    should("RFC7592-2.2-l", _GONE),
     must("RFC7592-2.3", """If a client has been successfully deprovisioned, the authorization server MUST
          respond with an HTTP 204 No Content message."""),
     should("RFC7592-2.3-c", _GONE),

@@ -251,9 +251,9 @@ _ALL = (
     _d("put-replaced-field-not-returned", "MGT-018", "RFC7592-2.2-j",
        "A PUT whose grant_types is not an array gets the template's grant types, and the 200 leaves "
        "grant_types out."),
-    _d("unknown-client-delete-keeps-token", "MGT-019", "RFC7592-2.3-c",
-       "A DELETE on the URI of a client that does not exist answers 401, but the registration access "
-       "token it carried keeps working."),
+    _d("unknown-client-write-keeps-token", "MGT-019 MGT-020", "RFC7592-2.3-c",
+       "A PUT or DELETE on the URI of a client that does not exist answers 401, but the registration "
+       "access token it carried keeps working."),
     # --- Curity DCR GraphQL status API 
     _d("graphql-status-affects-other-clients", "REV-001", "CURITY-DCR-REVOKE",
        "Setting one client's status through the DCR GraphQL API sets it on every client of its template."),

@@ -59,8 +59,8 @@ def handle(ctx: Context, request: Request, client_id: str) -> Response:
     if client is None:
         if request.method == "GET" and ctx.defects.on("management-unknown-client-200"):  # DEFECT
             return json_response(200, {"client_id": client_id}, no_store=True)
-        if owner is not None and request.method == "DELETE" \
-                and ctx.defects.on("unknown-client-delete-keeps-token"):  # DEFECT: not revoked
+        if owner is not None and request.method in ("PUT", "DELETE") \
+                and ctx.defects.on("unknown-client-write-keeps-token"):  # DEFECT: not revoked
             owner = None
         if owner is not None:
             store.drop_credential(RAT, rat_hash)  # RFC 7592 §2.1: SHOULD be revoked

@@ -136,6 +136,14 @@ ANSWERS = declare_answers({
         no("the token used still reading its own client (a warning)", "RFC 7592 §2.3", "SHOULD",
            "the registration access token used to make this request SHOULD be immediately revoked"),
     ),
+    "DCR-MGT-020": (
+        ok("401 (403 tolerated) for the unknown client; then the token used is refused (401)", "RFC 7592 §2.2",
+           "SHOULD", "If the client does not exist on this server, the server MUST respond with HTTP 401 "
+           "Unauthorized and the registration access token used to make this request SHOULD be immediately "
+           "revoked."),
+        no("the token used still reading its own client, or the PUT accepted (a warning)", "RFC 7592 §2.2",
+           "SHOULD", "the registration access token used to make this request SHOULD be immediately revoked"),
+    ),
 })
 
 MANAGED = ("registration_management",)
@@ -417,20 +425,33 @@ def test_update_returns_what_replaced_an_invalid_value(dcr_session, registered):
            "an array of grant type strings: the invalid value replaced (RFC 7592 §2.2)", ex)
 
 
-@check("DCR-MGT-019", "RFC7592-2.3-b", "RFC7592-2.3-c", per_profile=True, claims=MANAGED)
-def test_delete_of_an_unknown_client_revokes_the_token(dcr_session, register):
-    """DELETE on the URI of a client that does not exist, with a live client's token, gets 401, and that token is revoked."""
-    # The client whose token is spent cannot delete itself afterwards (when the server revokes it):
-    # the cleanup then deletes it with a management client's dcrm token, or lists it as left over.
+def _spend_token_on_unknown_client(dcr_session, register, method: str, requirement: str) -> None:
+    """``method`` on the URI of a client that does not exist with live client A's token gets 401
+    (403 tolerated), and A's token is then revoked (RFC 7592 §2.2 / §2.3: SHOULD). The client whose
+    token is spent cannot delete itself afterwards: the cleanup deletes it with a management
+    client's dcrm token, or lists it as left over."""
     a = register()
     uri, client_id = a.registration_client_uri, a.client_id
     if client_id not in uri:
         not_applicable("the registration_client_uri does not hold the client_id: no unknown client's URI to build")
     head, _, tail = uri.rpartition(client_id)
-    spec = management.delete_request(a).replace(url=f"{head}no-such-client-{secrets.token_hex(4)}{tail}")
+    spec = management.update_request(a) if method == "PUT" else management.delete_request(a)
+    spec = spec.replace(url=f"{head}no-such-client-{secrets.token_hex(4)}{tail}")
     ex = dcr_session.transport.send(spec)
-    status_in(ex, {401, 403}, "delete of a client that does not exist, with client A's registration access token")
+    status_in(ex, {401, 403}, f"{method} on a client that does not exist, with client A's registration access token")
     own = dcr_session.read(a)
     should(own.status == 401, f"client A's registration access token still reads client A (HTTP {own.status})",
-           "the token used on a client that does not exist revoked: 401 (RFC 7592 §2.3: SHOULD)", own,
-           requirement="RFC7592-2.3-c")
+           "the token used on a client that does not exist revoked: 401 (RFC 7592: SHOULD)", own,
+           requirement=requirement)
+
+
+@check("DCR-MGT-019", "RFC7592-2.3-b", "RFC7592-2.3-c", per_profile=True, claims=MANAGED)
+def test_delete_of_an_unknown_client_revokes_the_token(dcr_session, register):
+    """DELETE on the URI of a client that does not exist, with a live client's token, gets 401, and that token is revoked."""
+    _spend_token_on_unknown_client(dcr_session, register, "DELETE", "RFC7592-2.3-c")
+
+
+@check("DCR-MGT-020", "RFC7592-2.2-l", level=SHOULD, per_profile=True, claims=MANAGED)
+def test_update_of_an_unknown_client_revokes_the_token(dcr_session, register):
+    """PUT on the URI of a client that does not exist, with a live client's token, is refused, and that token is revoked."""
+    _spend_token_on_unknown_client(dcr_session, register, "PUT", "RFC7592-2.2-l")

@@ -393,11 +393,14 @@ def _(k):
     return answer.status_code == 400 or "grant_types" in answer.json()
 
 
-@probe("unknown-client-delete-keeps-token")
+@probe("unknown-client-write-keeps-token")
 def _(k):
-    d = k.new_client()
-    gone = k.manage("DELETE", d, uri=d.uri.replace(d.client_id, "no-such-client"))
-    return gone.status_code == 401 and k.manage("GET", d).status_code == 401
+    revoked = []
+    for method in ("PUT", "DELETE"):
+        d = k.new_client()
+        gone = k.manage(method, d, uri=d.uri.replace(d.client_id, "no-such-client"), json=_put_body(d))
+        revoked.append(gone.status_code == 401 and k.manage("GET", d).status_code == 401)
+    return all(revoked)
 
 
 # -- the HAAPI code flow (flow_kit) -------------------------------------------------------------
