@@ -2,7 +2,8 @@
 
 A dynamic client inherits from its template and never gets more: a requested ``scope``,
 ``grant_types``, ``response_types`` or ``redirect_uris`` must be a subset of the template's,
-``token_endpoint_auth_method`` must be the template's. Faults are ``invalid_client_metadata``
+``token_endpoint_auth_method`` must be the template's; ``grant_types`` and ``response_types`` are
+kept consistent (RFC 7591 §2.1). Faults are ``invalid_client_metadata``
 (``invalid_redirect_uri`` for redirect URIs). Unknown fields are ignored (RFC 7591 §2); known
 fields of the wrong JSON type are ``invalid_client_metadata``. Used by registration (POST) and
 by RFC 7592 update (PUT).

@@ -496,7 +496,7 @@ def _contradicting_types(profile) -> dict:
 
 @check("DCR-REG-020", "RFC7591-2.1", level=SHOULD, per_profile=True)
 def test_contradicting_grant_and_response_types_are_not_registered(dcr_session, profile, initial_token):
-    """grant_types without authorization_code and response_types ["code"] are refused with invalid_client_metadata, or registered consistent."""
+    """A registration naming response type code without grant type authorization_code is refused with invalid_client_metadata, or registered consistent."""
     requested = _contradicting_types(profile)
     what = f"registration with grant_types {requested['grant_types']} and response_types {requested['response_types']}"
     _, ex = dcr_session.register(initial_token, requested)
