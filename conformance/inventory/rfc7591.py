@@ -5,6 +5,7 @@ from conformance.inventory.model import (
 )
 
 _NO_STATEMENTS = "the flow registers by software_id naming a template, without software statements"
+_SHOWN = "what the server's user interface shows the end-user; the suite sees no consent screen"
 
 STATEMENTS = (
     must("RFC7591-2", """The "jwks_uri" and "jwks" parameters MUST NOT both be present in the same
@@ -16,6 +17,63 @@ STATEMENTS = (
          redirection MUST register their redirection URI values.""", reason=client_side()),
     must("RFC7591-2-d", """Authorization servers that support dynamic registration for redirect-based
          flows MUST implement support for this metadata value."""),
+    # §2, the member definitions (redirect_uris above), §2.1, §3.1.1 and §3.2.2 (issue 14).
+    must("RFC7591-2-e", """grant_types … If the token endpoint is used in the grant type, the value of this parameter
+         MUST be the same as the value of the "grant_type" parameter passed to the token endpoint
+         defined in the grant type definition.""",
+         reason=client_side("the names a client registers; the server's registered grant_types are "
+                            "judged against the template by DCR-REG-003")),
+    must("RFC7591-2-f", """response_types … If the authorization endpoint is used by the grant type, the value of this
+         parameter MUST be the same as the value of the "response_type" parameter passed to the
+         authorization endpoint defined in the grant type definition.""",
+         reason=client_side("the names a client registers; the server's registered response_types "
+                            "are judged against the template by DCR-REG-003")),
+    should("RFC7591-2-g", """client_name … It is RECOMMENDED that clients always send this field.""",
+           keyword="RECOMMENDED", reason=client_side()),
+    should("RFC7591-2-h", """client_uri … If present, the server SHOULD display this URL to the end-user
+           in a clickable fashion.""", reason=not_observable(_SHOWN)),
+    should("RFC7591-2-i", """client_uri … It is RECOMMENDED that clients always send this field.""",
+           keyword="RECOMMENDED", reason=client_side()),
+    must("RFC7591-2-j", """client_uri … The value of this field MUST point to a valid web page.""",
+         reason=client_side()),
+    should("RFC7591-2-k", """logo_uri … If present, the server SHOULD display this image to the end-user
+           during approval.""", reason=not_observable(_SHOWN)),
+    must("RFC7591-2-l", """logo_uri … The value of this field MUST point to a valid image file.""",
+         reason=client_side()),
+    should("RFC7591-2-m", """tos_uri … The authorization server SHOULD display this URL to the end-user if
+           it is provided.""", reason=not_observable(_SHOWN)),
+    must("RFC7591-2-n", """tos_uri … The value of this field MUST point to a valid web page.""",
+         reason=client_side()),
+    should("RFC7591-2-o", """policy_uri … The authorization server SHOULD display this URL to the end-user
+           if it is provided.""", reason=not_observable(_SHOWN)),
+    must("RFC7591-2-p", """policy_uri … The value of this field MUST point to a valid web page.""",
+         reason=client_side()),
+    must("RFC7591-2-q", """jwks_uri … The value of this field MUST point to a valid JWK Set document.""",
+         reason=client_side("the document the client publishes; the flow's device keys travel in jwks")),
+    must("RFC7591-2-r", """jwks … The value of this field MUST be a JSON object containing a valid JWK
+         Set.""", reason=client_side("the keys the client sends; what the server registers of them is "
+                                     "judged by DCR-FUZZ-001 (public keys only)")),
+    should("RFC7591-2-s", """software_id … Unlike "client_id", which is issued by the authorization server
+           and SHOULD vary between instances, the "software_id" SHOULD remain the same for all
+           instances of the client software.""", via=("RFC7591-3.2.1",)),
+    should("RFC7591-2-t", """software_id … Unlike "client_id", which is issued by the authorization server
+           and SHOULD vary between instances, the "software_id" SHOULD remain the same for all
+           instances of the client software.""",
+           reason=client_side("the software_id half: the software publisher's choice (the flow's "
+                              "software_id names the template)")),
+    should("RFC7591-2-u", """The "software_id" SHOULD remain the same across multiple updates or versions
+           of the same piece of software.""", reason=client_side()),
+    should("RFC7591-2-v", """The value of the "software_version" SHOULD change on any update to the client
+           software identified by the same "software_id".""", reason=client_side()),
+    should("RFC7591-2.1", """As such, a server supporting these fields SHOULD take steps to ensure that a
+           client cannot register itself into an inconsistent state, for example, by returning an
+           "invalid_client_metadata" error response to an inconsistent registration request."""),
+    must("RFC7591-3.1.1", """If the server supports software statements, client metadata values conveyed
+         in the software statement MUST take precedence over those conveyed using plain JSON
+         elements.""", reason=not_applicable(_NO_STATEMENTS)),
+    must("RFC7591-3.2.2", """error REQUIRED. Single ASCII error code string.""", keyword="REQUIRED"),
+    must("RFC7591-3.2.2-b", """Other members MAY also be included and, if they are not understood, they
+         MUST be ignored.""", reason=client_side("the client reads the error response")),
     must("RFC7591-2.2", """If any human-readable field is sent without a language tag, parties using
          it MUST NOT make any assumptions about the language, character set, or script.""",
          keyword="MUST NOT", reason=not_observable("how a server interprets a display name is internal")),

@@ -8,6 +8,9 @@ _GONE = """If the client does not exist on this server, the server MUST respond 
         Unauthorized and the registration access token used to make this request SHOULD be
         immediately revoked."""
 
+_DISCARD = """… the client MUST immediately discard its previous client secret and/or registration
+        access token."""
+
 STATEMENTS = (
     must("RFC7592-2", """The client MUST use its registration access token in all calls to this
          endpoint as an OAuth 2.0 Bearer Token [RFC6750].""", via=("RFC7592-2.1",)),
@@ -34,6 +37,23 @@ STATEMENTS = (
     must("RFC7592-2.2-g", _GONE),
     must("RFC7592-2.2-h", """If the client does not have permission to update its record, the server
          MUST return an HTTP 403 Forbidden."""),
+    # §2.1-§2.3: rotation, the members an update must not send, replaced values, the 204 (issue 14).
+    must("RFC7592-2.1-d", _DISCARD, reason=client_side(
+        "the client's duty; DCR-MGT-002 checks the server's side: the replaced credentials stop working")),
+    must("RFC7592-2.2-i", """The updated client metadata fields request MUST NOT include the
+         "registration_access_token", "registration_client_uri", "client_secret_expires_at", or
+         "client_id_issued_at" fields described in Section 3.""", keyword="MUST NOT",
+         reason=client_side("the client's duty; DCR-MGT-008 checks that a registration_access_token "
+                            "sent anyway is refused or ignored")),
+    must("RFC7592-2.2-j", """For all metadata fields, the authorization server MAY replace any invalid
+         values with suitable default values, and it MUST return any such fields to the client in the
+         response."""),
+    must("RFC7592-2.2-k", _DISCARD, reason=client_side(
+        "the client's duty on an update response; the session adopts rotated credentials")),
+    should("RFC7592-2.2-l", _GONE),
+    must("RFC7592-2.3", """If a client has been successfully deprovisioned, the authorization server MUST
+         respond with an HTTP 204 No Content message."""),
+    should("RFC7592-2.3-c", _GONE),
     must("RFC7592-2.3-b", _GONE, via=("RFC7592-2.3",)),
     should("RFC7592-2.3-S", """… SHOULD immediately invalidate all existing authorization grants and
            currently active access tokens, all refresh tokens, and all other tokens associated with

@@ -165,6 +165,27 @@ def redirect_capable(body: dict) -> bool:
     return bool(REDIRECT_GRANTS & set(map(str, grants))) or any(str(r).strip() for r in responses)
 
 
+#: RFC 7591 §2.1's table: the grant type each response type goes with (the others have none).
+GRANT_FOR_RESPONSE = {"code": "authorization_code", "token": "implicit"}
+
+
+def types_inconsistency(body: dict) -> str | None:
+    """What makes a client's ``grant_types`` and ``response_types`` contradict each other (RFC 7591
+    §2.1: "a "grant_types" value that includes "authorization_code" implies a "response_types"
+    value that includes "code""), or None; an absent member is its RFC 7591 §2 default."""
+    grants = body.get("grant_types", ["authorization_code"])
+    responses = body.get("response_types", ["code"])
+    grants = {str(g) for g in grants} if isinstance(grants, list) else {str(grants)}
+    responses = responses if isinstance(responses, list) else [responses]
+    parts = {part for value in responses for part in str(value).split()}
+    for response, grant in GRANT_FOR_RESPONSE.items():
+        if response in parts and grant not in grants:
+            return f"with response type {response!r} but without grant type {grant!r}"
+        if grant in grants and response not in parts:
+            return f"with grant type {grant!r} but without response type {response!r}"
+    return None
+
+
 def device_key_binding(body: dict, payload: Payload | None, ex: Exchange | None = None) -> dict | None:
     """The JWK Set the client sent when the server bound it as a ``private_key_jwt`` client to
     exactly those keys (RFC 7591 §2 ``jwks``: "the client's public keys"; §3.2.1: the server "MAY

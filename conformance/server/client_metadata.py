@@ -2,7 +2,8 @@
 
 A dynamic client inherits from its template and never gets more: a requested ``scope``,
 ``grant_types``, ``response_types`` or ``redirect_uris`` must be a subset of the template's,
-``token_endpoint_auth_method`` must be the template's. Faults are ``invalid_client_metadata``
+``token_endpoint_auth_method`` must be the template's; ``grant_types`` and ``response_types`` are
+kept consistent (RFC 7591 §2.1). Faults are ``invalid_client_metadata``
 (``invalid_redirect_uri`` for redirect URIs). Unknown fields are ignored (RFC 7591 §2); known
 fields of the wrong JSON type are ``invalid_client_metadata``. Used by registration (POST) and
 by RFC 7592 update (PUT).
@@ -30,6 +31,8 @@ KNOWN_FIELDS = {
 }
 _COPIED = ("client_name", "client_uri", "logo_uri", "tos_uri", "policy_uri", "contacts",
            "software_version")
+#: RFC 7591 §2.1: the response type each redirect-based grant type goes with.
+RESPONSE_FOR_GRANT = {"authorization_code": "code", "implicit": "token"}
 
 
 def metadata_error(description: str) -> OAuthError:
@@ -163,6 +166,8 @@ def registered_metadata(ctx: Context, template: Template, body: dict, *,
         result["grant_types"] = [g for g in result["grant_types"]
                                  if g not in ("authorization_code", "refresh_token")] or ["client_credentials"]
         result["response_types"] = []
+    else:
+        _consistent_types(ctx, template, body, result)
 
     method = body.get("token_endpoint_auth_method", template.token_endpoint_auth_method)
     both = "jwks" in body and "jwks_uri" in body
@@ -201,3 +206,37 @@ def registered_metadata(ctx: Context, template: Template, body: dict, *,
         if name in body:
             result[name] = body[name]
     return result
+
+
+def _implied_responses(template: Template, grants: list[str]) -> list[str]:
+    needed = {RESPONSE_FOR_GRANT[g] for g in grants if g in RESPONSE_FOR_GRANT}
+    return [r for r in template.response_types if r in needed]
+
+
+def types_consistent(grants: list[str], responses: list[str]) -> bool:
+    """RFC 7591 §2.1: ``authorization_code`` with ``code``, ``implicit`` with ``token``, each both
+    ways (a response type's parts: ``code id_token`` holds ``code``)."""
+    parts = {part for value in responses for part in value.split()}
+    return all((grant in grants) == (response in parts) for grant, response in RESPONSE_FOR_GRANT.items())
+
+
+def _consistent_types(ctx: Context, template: Template, body: dict, result: dict) -> None:
+    """RFC 7591 §2.1: "a server supporting these fields SHOULD take steps to ensure that a client
+    cannot register itself into an inconsistent state". A member the request leaves out follows the
+    one it names; two that contradict each other are ``invalid_client_metadata``."""
+    grants_given, responses_given = body.get("grant_types") is not None, body.get("response_types") is not None
+    if grants_given and not responses_given:
+        result["response_types"] = _implied_responses(template, result["grant_types"])
+    elif responses_given and not grants_given:
+        parts = {part for value in result["response_types"] for part in value.split()}
+        result["grant_types"] = [g for g in template.grant_types
+                                 if g not in RESPONSE_FOR_GRANT or RESPONSE_FOR_GRANT[g] in parts]
+    if types_consistent(result["grant_types"], result["response_types"]) \
+            or ctx.defects.on("inconsistent-types-registered"):  # DEFECT: registered as asked
+        return
+    if not ctx.variants.on("registration-types-made-consistent"):
+        raise metadata_error("grant_types and response_types are inconsistent (RFC 7591 §2.1)")
+    # VARIANT: RFC 7591 §3.2.1 MAY replace: the response types follow the grant types
+    result["response_types"] = _implied_responses(template, result["grant_types"])
+    if not types_consistent(result["grant_types"], result["response_types"]):
+        raise metadata_error("grant_types and response_types are inconsistent (RFC 7591 §2.1)")

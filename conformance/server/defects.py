@@ -261,6 +261,16 @@ _ALL = (
        "The resource's DPoP challenge for a failed proof or key has no algs."),
     _d("resource-error-without-credentials", "USE-019", "RFC9449-7.2-b",
        "A resource request without any credentials gets challenges with error=\"invalid_request\"."),
+    # --- RFC 7591 §2.1 and RFC 7592 §2.2: grant/response type consistency, replaced values (issue 14)
+    _d("inconsistent-types-registered", "REG-020", "RFC7591-2.1",
+       "A registration whose grant_types and response_types contradict each other (code without "
+       "authorization_code) is registered as asked."),
+    _d("put-replaced-field-not-returned", "MGT-018", "RFC7592-2.2-j",
+       "A PUT whose grant_types is not an array gets the template's grant types, and the 200 leaves "
+       "grant_types out."),
+    _d("unknown-client-write-keeps-token", "MGT-019 MGT-020", "RFC7592-2.3-c",
+       "A PUT or DELETE on the URI of a client that does not exist answers 401, but the registration "
+       "access token it carried keeps working."),
     # --- Curity DCR GraphQL status API 
     _d("graphql-status-affects-other-clients", "REV-001", "CURITY-DCR-REVOKE",
        "Setting one client's status through the DCR GraphQL API sets it on every client of its template."),

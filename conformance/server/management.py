@@ -66,8 +66,11 @@ def handle(ctx: Context, request: Request, client_id: str) -> Response:
         if owner is not None and ctx.defects.on("management-unknown-client-403"):  # DEFECT
             raise OAuthError(403, "insufficient_scope", "the token belongs to another client",
                              [("WWW-Authenticate", bearer_challenge("insufficient_scope"))])
+        if owner is not None and request.method in ("PUT", "DELETE") \
+                and ctx.defects.on("unknown-client-write-keeps-token"):  # DEFECT: not revoked
+            owner = None
         if owner is not None and not ctx.variants.on("management-unknown-client-token-kept"):
-            store.drop_credential(RAT, rat_hash)  # RFC 7592 §2.1: SHOULD be revoked (VARIANT: kept)
+            store.drop_credential(RAT, rat_hash)  # RFC 7592 §2.1-§2.3: SHOULD be revoked (VARIANT: kept)
         raise _unauthorized(ctx, "invalid_token", "the token is not valid for this client")
     if owner != client_id and not manager:
         if not (owner is not None and ctx.defects.on("management-cross-client-read")):  # DEFECT
@@ -87,8 +90,9 @@ def handle(ctx: Context, request: Request, client_id: str) -> Response:
     if request.method == "DELETE":
         return _delete(ctx, client)
     chosen: dict[str, str] = {}  # credentials a PUT set itself (only under defects)
+    replaced: list[str] = []  # members whose invalid value a default replaced (variant, defect)
     if request.method == "PUT":
-        client, chosen = _update(ctx, request, client, template)
+        client, chosen, replaced = _update(ctx, request, client, template)
     if owner != client_id:  # a dcrm token (or management-cross-client-read): no rotation
         secret, rat = None, None
     elif RAT in chosen:  # only under put-forbidden-fields-accepted: the client's own RAT
@@ -104,6 +108,9 @@ def handle(ctx: Context, request: Request, client_id: str) -> Response:
         info["client_id"] = client.software_id
     if request.method == "PUT" and ctx.defects.on("management-put-drops-metadata"):  # DEFECT
         for name in client.metadata:
+            info.pop(name, None)
+    if ctx.defects.on("put-replaced-field-not-returned"):  # DEFECT: the replaced value not returned
+        for name in replaced:
             info.pop(name, None)
     return json_response(200, info, no_store=True)
 
@@ -127,7 +134,7 @@ def _write_without_token(ctx: Context, request: Request, client_id: str) -> Resp
         return None
     if request.method == "DELETE":
         return _delete(ctx, client)
-    client, _ = _update(ctx, request, client, template)
+    client, _, _ = _update(ctx, request, client, template)
     info = client_information(ctx, client, secret=None, rat=None, template=template)
     return json_response(200, info, no_store=True)
 
@@ -163,14 +170,16 @@ def _rotate(ctx: Context, client: DynamicClient, template, rat_hash: str,
 
 
 def _update(ctx: Context, request: Request, client: DynamicClient,
-            template) -> tuple[DynamicClient, dict[str, str]]:
+            template) -> tuple[DynamicClient, dict[str, str], list[str]]:
     """RFC 7592 §2.2: a full replacement of the metadata, within the template.
 
-    Returns the updated client and the credentials the request set itself (only under defects).
+    Returns the updated client, the credentials the request set itself (only under defects) and
+    the members whose invalid value a default replaced (only under a variant or a defect).
     """
     defects = ctx.defects
     chosen: dict[str, str] = {}
     body = parse_json_object(ctx, request)
+    replaced = _invalid_types_replaced(ctx, body)
     if body.get("client_id") != client.client_id \
             and not defects.on("put-client-id-mismatch-accepted"):  # DEFECT
         raise metadata_error("client_id must be present and equal the client's")
@@ -199,7 +208,26 @@ def _update(ctx: Context, request: Request, client: DynamicClient,
         metadata = registered_metadata(ctx, template, body, update=True)
     ctx.store.update_metadata(client.client_id, metadata)
     return DynamicClient(client.client_id, client.software_id, client.initial_client,
-                         client.issued_at, metadata), chosen
+                         client.issued_at, metadata), chosen, replaced
+
+
+#: Members RFC 7591 §2 gives a default ("If omitted, ..."), so a default can replace an invalid value.
+_DEFAULTED = ("grant_types", "response_types")
+
+
+def _invalid_types_replaced(ctx: Context, body: dict) -> list[str]:
+    """RFC 7592 §2.2: "the authorization server MAY replace any invalid values with suitable default
+    values, and it MUST return any such fields to the client in the response". Only under the
+    ``update-invalid-types-replaced`` variant (and the defect that then omits them): a grant_types
+    or response_types that is not an array of strings is dropped, so the default replaces it."""
+    if not (ctx.variants.on("update-invalid-types-replaced")  # VARIANT
+            or ctx.defects.on("put-replaced-field-not-returned")):  # DEFECT (see handle)
+        return []
+    invalid = [name for name in _DEFAULTED if name in body and not (
+        isinstance(body[name], list) and all(isinstance(value, str) for value in body[name]))]
+    for name in invalid:
+        del body[name]
+    return invalid
 
 
 def _delete(ctx: Context, client: DynamicClient) -> Response:

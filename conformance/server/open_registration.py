@@ -21,15 +21,13 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from . import jose
-from .client_metadata import _COPIED, _check_jwks, check_types, metadata_error
+from .client_metadata import _COPIED, RESPONSE_FOR_GRANT, _check_jwks, check_types, metadata_error
 from .config import Template
 from .context import Context
 from .errors import OAuthError
 
 #: Methods a dynamic client of this server may authenticate with (``.client_auth``).
 OPEN_AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt")
-#: RFC 7591 §2.1: the response type each redirect-based grant type goes with.
-RESPONSE_FOR_GRANT = {"authorization_code": "code", "implicit": "token"}
 
 
 def _redirect_error(description: str) -> OAuthError:

@@ -184,6 +184,22 @@ _ALL = (
        "values beyond the template are dropped (the template's values when nothing remains); also "
        "on RFC 7592 PUT",
        "REG-013 MGT-009 FUZZ-001 FUZZ-003"),
+    # issue 14: RFC 7591 §2.1 consistency made by replacing; RFC 7592 §2.2 invalid values replaced
+    _v("registration-types-made-consistent", "RFC 7591 §2.1, §3.2.1",
+       'RFC 7591 §2.1: "a server supporting these fields SHOULD take steps to ensure that a client '
+       'cannot register itself into an inconsistent state, for example, by returning an '
+       '"invalid_client_metadata" error response"; §3.2.1: "The authorization server MAY reject or '
+       'replace any of the client\'s requested metadata values"',
+       "grant_types and response_types that contradict each other are 400 invalid_client_metadata",
+       "the response types are replaced by those the grant types go with (also on RFC 7592 PUT)",
+       "REG-020 FUZZ-001 FUZZ-003"),
+    _v("update-invalid-types-replaced", "RFC 7592 §2.2",
+       '"For all metadata fields, the authorization server MAY replace any invalid values with '
+       'suitable default values, and it MUST return any such fields to the client in the response."',
+       "a PUT whose grant_types or response_types is not an array of strings is 400 "
+       "invalid_client_metadata",
+       "the template's value replaces it, and the 200 returns it",
+       "MGT-018 FUZZ-003"),
     _v("registration-inert-redirect-uris", "RFC 7591 §2, §3.2.1",
        'RFC 7591 §2: redirect_uris "Array of redirection URI strings for use in redirect-based '
        'flows such as the authorization code and implicit flows."; §3.2.1: "The authorization '

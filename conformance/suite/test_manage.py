@@ -9,7 +9,7 @@ import pytest
 from conformance.client import management
 from conformance.client.http import RequestSpec
 from conformance.client.token import access_token_of, initial_token_request
-from conformance.oracles.expect import error_response, expect, refused, status_in, success, www_authenticate
+from conformance.oracles.expect import error_response, expect, refused, should, status_in, success, www_authenticate
 from conformance.oracles.failures import PrerequisiteFailure
 from conformance.oracles.token_response import scopes, token_success
 from conformance.requirements import SHOULD
@@ -34,6 +34,8 @@ _DELETE_204 = ("RFC 7592 §2.3", "MUST", "If a client has been successfully depr
                "respond with an HTTP 204 No Content message.")
 _NO_OVERWRITE = ("RFC 7592 §2.2", "MUST NOT", "The client MUST NOT be allowed to overwrite its existing client secret "
                  "with its own chosen value.")
+_REPLACED = ("RFC 7592 §2.2", "MUST", "For all metadata fields, the authorization server MAY replace any invalid values "
+             "with suitable default values, and it MUST return any such fields to the client in the response.")
 ANSWERS = declare_answers({
     "DCR-MGT-001": (
         ok("200 with the client; new secret and/or token, or the same ones", *_MAY_DIFFER),
@@ -111,6 +113,36 @@ ANSWERS = declare_answers({
            "include the HTTP \"WWW-Authenticate\" response header field"),
         no("a read or update accepted, credentials in the refusal, the delete refused",
            "[claims] registration_token_read_write_ttl_s", "claim", "an older registration access token may only DELETE"),
+    ),
+    "DCR-MGT-018": (
+        ok("400 invalid_client_metadata (invalid_request for the malformed value), the client unchanged",
+           "RFC 7592 §2.2", "MAY", "For all metadata fields, the authorization server MAY replace any invalid "
+           "values with suitable default values ... If the client attempts to set an invalid metadata field and "
+           "the authorization server does not set a default value, the authorization server responds with an "
+           "error as described in [RFC7591]."),
+        ok("200 returning the array of grant types that replaced the invalid value", *_REPLACED),
+        no("200 without grant_types, or with the invalid value kept", *_REPLACED),
+    ),
+    "DCR-MGT-019": (
+        ok("401 (403 tolerated) for the unknown client; then the token used is refused (401)", "RFC 7592 §2.3",
+           "SHOULD", "If the client does not exist on this server, the server MUST respond with HTTP 401 "
+           "Unauthorized and the registration access token used to make this request SHOULD be immediately "
+           "revoked."),
+        ok("not applicable when the registration_client_uri does not hold the client_id", "RFC 7592 §2", "MUST",
+           "The location of this endpoint is communicated to the client through the \"registration_client_uri\" "
+           "member"),
+        no("204 or 404 for a client that does not exist", "RFC 7592 §2.3", "MUST", "If the client does not exist "
+           "on this server, the server MUST respond with HTTP 401 Unauthorized"),
+        no("the token used still reading its own client (a warning)", "RFC 7592 §2.3", "SHOULD",
+           "the registration access token used to make this request SHOULD be immediately revoked"),
+    ),
+    "DCR-MGT-020": (
+        ok("401 (403 tolerated) for the unknown client; then the token used is refused (401)", "RFC 7592 §2.2",
+           "SHOULD", "If the client does not exist on this server, the server MUST respond with HTTP 401 "
+           "Unauthorized and the registration access token used to make this request SHOULD be immediately "
+           "revoked."),
+        no("the token used still reading its own client, or the PUT accepted (a warning)", "RFC 7592 §2.2",
+           "SHOULD", "the registration access token used to make this request SHOULD be immediately revoked"),
     ),
 })
 
@@ -374,3 +406,52 @@ def test_old_registration_token_can_only_delete(dcr_session, dcr_state, profile,
     status_in(dcr_session.delete(dyn), 204, f"delete with {what}")
     ex = dcr_session.use(dyn)
     error_response(ex, {400, 401}, {"invalid_client"}, "token request by the client deleted with its old token")
+
+
+@check("DCR-MGT-018", "RFC7592-2.2-j", per_profile=True, claims=MANAGED)
+def test_update_returns_what_replaced_an_invalid_value(dcr_session, registered):
+    """PUT with grant_types as a string is refused with an RFC 7591 error, or answered 200 with the array that replaced it."""
+    what = "update with grant_types as a string, not an array"
+    ex = dcr_session.update(registered, {"grant_types": "client_credentials"})
+    if ex.status != 200:
+        error_response(ex, {400}, {"invalid_client_metadata", "invalid_request"}, what)
+        _works(dcr_session, registered, "token request after the refused update", "RFC7592-2.2-j")
+        return
+    body = success(ex, 200, what)
+    expect("grant_types" in body, "the 200 does not return grant_types",
+           "the grant types that replaced the invalid value, returned (RFC 7592 §2.2: MUST return any such fields)", ex)
+    value = body["grant_types"]
+    expect(isinstance(value, list) and all(isinstance(v, str) for v in value), f"the 200 returns grant_types {value!r}",
+           "an array of grant type strings: the invalid value replaced (RFC 7592 §2.2)", ex)
+
+
+def _spend_token_on_unknown_client(dcr_session, register, method: str, requirement: str) -> None:
+    """``method`` on the URI of a client that does not exist with live client A's token gets 401
+    (403 tolerated), and A's token is then revoked (RFC 7592 §2.2 / §2.3: SHOULD). The client whose
+    token is spent cannot delete itself afterwards: the cleanup deletes it with a management
+    client's dcrm token, or lists it as left over."""
+    a = register()
+    uri, client_id = a.registration_client_uri, a.client_id
+    if client_id not in uri:
+        not_applicable("the registration_client_uri does not hold the client_id: no unknown client's URI to build")
+    head, _, tail = uri.rpartition(client_id)
+    spec = management.update_request(a) if method == "PUT" else management.delete_request(a)
+    spec = spec.replace(url=f"{head}no-such-client-{secrets.token_hex(4)}{tail}")
+    ex = dcr_session.transport.send(spec)
+    status_in(ex, {401, 403}, f"{method} on a client that does not exist, with client A's registration access token")
+    own = dcr_session.read(a)
+    should(own.status == 401, f"client A's registration access token still reads client A (HTTP {own.status})",
+           "the token used on a client that does not exist revoked: 401 (RFC 7592: SHOULD)", own,
+           requirement=requirement)
+
+
+@check("DCR-MGT-019", "RFC7592-2.3-b", "RFC7592-2.3-c", per_profile=True, claims=MANAGED)
+def test_delete_of_an_unknown_client_revokes_the_token(dcr_session, register):
+    """DELETE on the URI of a client that does not exist, with a live client's token, gets 401, and that token is revoked."""
+    _spend_token_on_unknown_client(dcr_session, register, "DELETE", "RFC7592-2.3-c")
+
+
+@check("DCR-MGT-020", "RFC7592-2.2-l", level=SHOULD, per_profile=True, claims=MANAGED)
+def test_update_of_an_unknown_client_revokes_the_token(dcr_session, register):
+    """PUT on the URI of a client that does not exist, with a live client's token, is refused, and that token is revoked."""
+    _spend_token_on_unknown_client(dcr_session, register, "PUT", "RFC7592-2.2-l")

@@ -19,7 +19,7 @@ from conformance.client.use import nonce_challenge
 from conformance.oracles.challenges import error_code
 from conformance.oracles.expect import error_response, expect, refused, should, status_in, success, www_authenticate
 from conformance.oracles.expect import token_refused
-from conformance.oracles.registration import not_created, redirect_capable
+from conformance.oracles.registration import GRANT_FOR_RESPONSE, not_created, redirect_capable, types_inconsistency
 from conformance.oracles.token_response import granted, scopes
 from conformance.requirements import SHOULD
 from conformance.suite import steps
@@ -37,6 +37,9 @@ _REG_ERROR = ("RFC 7591 §3.2.2", "MUST", "When a registration error condition o
 _BEARER_401 = ("RFC 6750 §3", "MUST", "If the protected resource request does not include authentication credentials "
                "or does not contain an access token that enables access to the protected resource, the resource server "
                "MUST include the HTTP \"WWW-Authenticate\" response header field")
+_CONSISTENT = ("RFC 7591 §2.1", "SHOULD", "As such, a server supporting these fields SHOULD take steps to ensure that "
+               "a client cannot register itself into an inconsistent state, for example, by returning an "
+               "\"invalid_client_metadata\" error response to an inconsistent registration request.")
 _ONCE = ("[claims] initial_token_single_use", "claim", "an initial token registers one client (CURITY-DCR-ONCE)")
 ANSWERS = declare_answers({
     "DCR-REG-001": (
@@ -152,6 +155,11 @@ ANSWERS = declare_answers({
            "The authorization server MUST ignore any client metadata sent by the client that it does not understand"),
         no("a 5xx, or another error code", "RFC 7591 §3.2.2", "MUST", "invalid_software_statement: The software "
            "statement presented is invalid."),
+    ),
+    "DCR-REG-020": (
+        ok("400 invalid_client_metadata", *_CONSISTENT),
+        ok("201 with the grant and response types made consistent (the response types replaced)", *_REPLACE),
+        no("201 registering a response type without the grant type it goes with (a warning)", *_CONSISTENT),
     ),
     "DCR-REG-017": (
         ok("a refused connection, a redirect to https, a refusal that does not evaluate the request", "RFC 7591 §3",
@@ -493,3 +501,24 @@ def test_registration_is_not_served_over_plain_http(dcr_session, profile):
         "invalid_token", "insufficient_scope", "invalid_client_metadata", "invalid_redirect_uri"}
     expect(not processed, f"the registration endpoint processed a plain-HTTP request (HTTP {ex.status})",
            "a refused connection, a redirect to https, or a refusal that does not evaluate the request", ex)
+
+
+def _contradicting_types(profile) -> dict:
+    """grant_types without the grant type "code" goes with, and response_types ["code"] (RFC 7591
+    §2.1), each value within the template where the profile declares it."""
+    grants = [g for g in profile.template.grant_types or () if g not in GRANT_FOR_RESPONSE.values()]
+    return {"grant_types": grants[:1] or ["client_credentials"], "response_types": ["code"]}
+
+
+@check("DCR-REG-020", "RFC7591-2.1", level=SHOULD, per_profile=True)
+def test_contradicting_grant_and_response_types_are_not_registered(dcr_session, profile, initial_token):
+    """A registration naming response type code without grant type authorization_code is refused with invalid_client_metadata, or registered consistent."""
+    requested = _contradicting_types(profile)
+    what = f"registration with grant_types {requested['grant_types']} and response_types {requested['response_types']}"
+    _, ex = dcr_session.register(initial_token, requested)
+    if ex.status == 201:
+        problem = types_inconsistency(success(ex, 201, what))
+        expect(problem is None, f"the client was registered {problem}",
+               "a refusal (invalid_client_metadata), or grant and response types made consistent (RFC 7591 §2.1)", ex)
+        return
+    error_response(ex, {400}, {"invalid_client_metadata"}, what)

@@ -377,6 +377,32 @@ def _(k):
     return k.manage("PUT", d, json=_put_body(d, scope=f"{HAAPI} admin")).status_code == 400
 
 
+# -- issue 14: RFC 7591 §2.1 type consistency, RFC 7592 §2.2 replaced values returned
+
+
+@probe("inconsistent-types-registered")
+def _(k):
+    return k.register(body={"software_id": "haapi-template", "grant_types": ["client_credentials"],
+                            "response_types": ["code"]}).status_code == 400
+
+
+@probe("put-replaced-field-not-returned")
+def _(k):
+    d = k.new_client()
+    answer = k.manage("PUT", d, json=_put_body(d, grant_types="client_credentials"))
+    return answer.status_code == 400 or "grant_types" in answer.json()
+
+
+@probe("unknown-client-write-keeps-token")
+def _(k):
+    revoked = []
+    for method in ("PUT", "DELETE"):
+        d = k.new_client()
+        gone = k.manage(method, d, uri=d.uri.replace(d.client_id, "no-such-client"), json=_put_body(d))
+        revoked.append(gone.status_code == 401 and k.manage("GET", d).status_code == 401)
+    return all(revoked)
+
+
 # -- the HAAPI code flow (flow_kit) -------------------------------------------------------------
 
 probe("code-exchange-token-not-dpop")(lambda k: start(k).tokens()["token_type"] == "DPoP")

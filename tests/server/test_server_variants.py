@@ -142,6 +142,24 @@ def _(k):
     return answer.status_code == 201 and answer.json()["grant_types"] == ["client_credentials"]
 
 
+@probe("registration-types-made-consistent")
+def _(k):
+    answer = k.register(body={"software_id": "haapi-template", "grant_types": ["client_credentials"],
+                              "response_types": ["code"]})
+    return answer.status_code == 201 and answer.json()["response_types"] == [] \
+        and answer.json()["grant_types"] == ["client_credentials"]
+
+
+@probe("update-invalid-types-replaced")
+def _(k):
+    dyn = k.new_client()
+    skip = {"registration_access_token", "registration_client_uri", "client_secret_expires_at",
+            "client_id_issued_at", "client_secret", "registration_access_token_expires_in"}
+    body = {**{n: v for n, v in dyn.body.items() if n not in skip}, "grant_types": "client_credentials"}
+    answer = k.manage("PUT", dyn, json=body)
+    return answer.status_code == 200 and answer.json()["grant_types"] == dyn.body["grant_types"]
+
+
 @probe("registration-inert-redirect-uris")
 def _(k):
     answer = k.register(body={"software_id": "haapi-template",
