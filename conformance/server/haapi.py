@@ -34,6 +34,7 @@ from .config import AUTHN_PATH
 from .context import Context
 from .dpop import USE_NONCE, DpopError, verify_proof
 from .errors import OAuthError, bearer_challenge
+from .forms import form_body
 from .http_messages import Request, Response
 from .flows import MAX_FAILED_LOGINS, CodeGrant, Transaction
 from .store import TokenRecord, digest
@@ -190,7 +191,7 @@ def handle_authenticate(ctx: Context, request: Request) -> Response:
 
 
 def _login(ctx: Context, request: Request, tx_id: str, tx: Transaction) -> Response:
-    form = request.form()
+    form = form_body(request)
     username, password = form.get("userName", ""), form.get("password", "")
     expected = ctx.config.users.get(username)
     if expected is None or not hmac.compare_digest(expected.encode(), password.encode()):

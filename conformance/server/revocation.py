@@ -14,6 +14,7 @@ from __future__ import annotations
 from .client_auth import ClientIdentity, authenticate
 from .context import Context
 from .errors import OAuthError
+from .forms import form_body
 from .http_messages import Request, Response, json_response
 from .store import REFRESH, TokenRecord, digest, refresh_hash
 
@@ -54,7 +55,7 @@ def _revoke_refresh(ctx: Context, record: TokenRecord) -> None:
 def handle_revocation(ctx: Context, request: Request) -> Response:
     if request.method != "POST":
         raise OAuthError(405, "invalid_request", "use POST", [("Allow", "POST")])
-    form = request.form()
+    form = form_body(request)
     client = authenticate(ctx, request, form, ctx.config.revocation_endpoint)
     record = _lookup(ctx, _token_param(form), form.get("token_type_hint"), revoking=True)
     defects = ctx.defects
@@ -101,7 +102,7 @@ def _caller(ctx: Context, request: Request, form: dict[str, str]) -> ClientIdent
 def handle_introspection(ctx: Context, request: Request) -> Response:
     if request.method != "POST":
         raise OAuthError(405, "invalid_request", "use POST", [("Allow", "POST")])
-    form = request.form()
+    form = form_body(request)
     caller = _caller(ctx, request, form)
     record = _lookup(ctx, _token_param(form), form.get("token_type_hint"))
     defects = ctx.defects

@@ -22,6 +22,7 @@ from .client_auth import ClientIdentity, authenticate
 from .context import Context
 from .dpop import USE_NONCE, DpopError, verify_proof
 from .errors import OAuthError
+from .forms import form_body
 from .http_messages import NO_STORE, Request, Response, json_response
 from .store import TokenRecord, digest
 
@@ -98,7 +99,7 @@ def _form(ctx: Context, request: Request) -> dict[str, str]:
     if ctx.defects.on("token-repeated-parameter-accepted"):  # DEFECT: the last value wins
         return dict(parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True))
     # DEFECT token-blank-parameter-counted: a parameter without a value counts as sent
-    form = request.form(keep_blank=ctx.defects.on("token-blank-parameter-counted"))
+    form = form_body(request, keep_blank=ctx.defects.on("token-blank-parameter-counted"))
     if ctx.defects.on("token-unknown-parameter-refused") and set(form) - _KNOWN_PARAMETERS:  # DEFECT
         raise OAuthError(400, "invalid_request", "unknown parameter")
     return form
