@@ -2,9 +2,6 @@
 
 from conformance.inventory.model import client_side, must, not_applicable, not_observable, not_yet, should
 
-_HTTPS_ADVERTISED = ("the revocation_endpoint the metadata advertises (RFC 8414 §2) is an https URL "
-                     "(DCR-META-011)")
-
 STATEMENTS = (
     must("RFC7009-2", """Implementations MUST support the revocation of refresh tokens and SHOULD
          support the revocation of access tokens (see Implementation Note).""", via=("RFC7009-2.2",)),
@@ -18,7 +15,7 @@ STATEMENTS = (
     must("RFC7009-2-d", """Clients MUST verify that the URL is an HTTPS URL.""", reason=client_side()),
     must("RFC7009-2-e", """Since requests to the token revocation endpoint result in the transmission of
          plaintext credentials in the HTTP request, URLs for token revocation endpoints MUST be HTTPS
-         URLs.""", reason=not_yet(_HTTPS_ADVERTISED)),
+         URLs."""),
     must("RFC7009-2-f", """The authorization server MUST use Transport Layer Security (TLS) [RFC5246] in a
          version compliant with [RFC6749], Section 1.6.""",
          reason=not_observable("the suite's TLS client negotiates what it offers; the versions a server "
@@ -30,8 +27,7 @@ STATEMENTS = (
                                  "suite never sends credentials in clear")),
     must("RFC7009-2-h", """If the host of the token revocation endpoint can also be reached over HTTP,
          then the server SHOULD also offer a revocation service at the corresponding HTTP URI, but it MUST
-         NOT publish this URI as a token revocation endpoint.""", keyword="MUST NOT",
-         reason=not_yet(_HTTPS_ADVERTISED)),
+         NOT publish this URI as a token revocation endpoint.""", keyword="MUST NOT"),
     must("RFC7009-2.1-b", """token REQUIRED. The token that the client wants to get revoked.""",
          keyword="REQUIRED", reason=client_side()),
     must("RFC7009-2.1-c", """If the server is unable to locate the token using the given hint, it

@@ -4,9 +4,7 @@ from conformance.inventory.model import client_side, must, not_applicable, not_o
 
 STATEMENTS = (
     must("RFC7662-2", """The introspection endpoint MUST be protected by a transport-layer security
-         mechanism as described in Section 4.""",
-         reason=not_yet("the introspection_endpoint the metadata advertises (RFC 8414 §2) is an https "
-                        "URL (DCR-META-011)")),
+         mechanism as described in Section 4."""),
     must("RFC7662-2.1", """To prevent token scanning attacks, the endpoint MUST also require some form
          of authorization to access this endpoint, such as client authentication as described in
          OAuth 2.0 [RFC6749] or a separate OAuth 2.0 access token such as the bearer token described
@@ -14,9 +12,7 @@ STATEMENTS = (
     must("RFC7662-2.1-b", """token REQUIRED. The string value of the token.""", keyword="REQUIRED",
          reason=client_side("the protected resource's duty; the suite's introspector sends it")),
     must("RFC7662-2.1-c", """If the server is unable to locate the token using the given hint, it MUST
-         extend its search across all of its supported token types.""",
-         reason=not_yet("introspection of the dynamic client's access token with "
-                        "token_type_hint=refresh_token, expecting it active")),
+         extend its search across all of its supported token types."""),
     should("RFC7662-2.1-d", """If the authorization server is unable to determine the state of the token
            without additional information, it SHOULD return an introspection response indicating the
            token is not active as described in Section 2.2.""",

@@ -55,6 +55,8 @@ _ALL = (
        "revocation_endpoint_auth_signing_alg_values_supported is omitted though JWT methods are listed."),
     _d("metadata-empty-array", "META-005", "RFC8414-3.2-b",
        "The metadata holds ui_locales_supported as an empty array."),
+    _d("metadata-revocation-endpoint-http", "META-011", "RFC7009-2-e",
+       "The metadata advertises the revocation endpoint at http:// (the same host and path)."),
     # --- token endpoint, step 1
     _d("token-issues-refresh-token", "TOK-001", "RFC6749-4.4.3",
        "client_credentials responses carry a refresh_token."),
@@ -270,6 +272,8 @@ _ALL = (
        "Introspection answers active: true for expired tokens."),
     _d("introspection-unauthenticated", "REV-009", "RFC7662-2.1",
        "Introspection answers callers that did not authenticate."),
+    _d("introspection-trusts-hint", "REV-013", "RFC7662-2.1-c",
+       "Introspection with token_type_hint=refresh_token looks among refresh tokens only."),
 )
 
 DEFECTS: dict[str, Defect] = {d.name: d for d in _ALL}

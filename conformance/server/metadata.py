@@ -68,6 +68,8 @@ def document(ctx: Context) -> dict:
         del doc["revocation_endpoint_auth_signing_alg_values_supported"]
     if defects.on("metadata-empty-array"):  # DEFECT: zero elements not omitted
         doc["ui_locales_supported"] = []
+    if defects.on("metadata-revocation-endpoint-http"):  # DEFECT: an http revocation URL published
+        doc["revocation_endpoint"] = "http://" + doc["revocation_endpoint"].split("://", 1)[1]
     return doc
 
 

@@ -100,8 +100,11 @@ def handle_introspection(ctx: Context, request: Request) -> Response:
         raise OAuthError(405, "invalid_request", "use POST", [("Allow", "POST")])
     form = request.form()
     caller = _caller(ctx, request, form)
-    record = _lookup(ctx, _token_param(form), form.get("token_type_hint"))
+    token, hint = _token_param(form), form.get("token_type_hint")
+    record = _lookup(ctx, token, hint)
     defects = ctx.defects
+    if defects.on("introspection-trusts-hint") and hint == REFRESH:  # DEFECT: only where the hint points
+        record = ctx.store.get_token(refresh_hash(token))
     visible = record is not None and (caller is None or caller.role == "introspector"
                                       or caller.client_id == record.client_id)
     now = ctx.now()

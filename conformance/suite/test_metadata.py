@@ -57,6 +57,20 @@ ANSWERS = declare_answers({
            'A successful response MUST use the 200 OK HTTP status code and return a JSON object using the '
            '"application/json" content type'),
     ),
+    "DCR-META-011": (
+        ok("revocation_endpoint and introspection_endpoint omitted (not applicable), or absolute https URLs",
+           "RFC 8414 §2", "OPTIONAL", "revocation_endpoint OPTIONAL ... introspection_endpoint OPTIONAL"),
+        no("a revocation_endpoint that is not an absolute https URL (plain http, relative)", "RFC 7009 §2", "MUST",
+           "URLs for token revocation endpoints MUST be HTTPS URLs. ... If the host of the token revocation "
+           "endpoint can also be reached over HTTP, then the server SHOULD also offer a revocation service at the "
+           "corresponding HTTP URI, but it MUST NOT publish this URI as a token revocation endpoint."),
+        no("an introspection_endpoint that is not an absolute https URL", "RFC 7662 §2", "MUST",
+           "The introspection endpoint MUST be protected by a transport-layer security mechanism as described in "
+           "Section 4."),
+        no("no metadata document, a member of the wrong type (an error)", "RFC 8414 §3.2", "MUST",
+           'A successful response MUST use the 200 OK HTTP status code and return a JSON object using the '
+           '"application/json" content type'),
+    ),
 })
 
 
@@ -142,3 +156,18 @@ def test_dpop_algorithms_and_optional_endpoints(dcr_session, profile):
         if getattr(profile.claims, claim):
             expect(_absolute_https(doc.get(key)), f"{key} is {doc.get(key)!r}",
                    f"an https {key} (the profile claims {claim})", ex)
+
+
+@check("DCR-META-011", "RFC7009-2-e", "RFC7009-2-h", "RFC7662-2", per_profile=True, needs=("issuer",))
+def test_revocation_and_introspection_endpoints_are_https(dcr_session, profile):
+    """The revocation and introspection endpoints the metadata advertises are absolute https URLs."""
+    with prerequisite():  # a broken document is an error of the check, not its finding
+        doc, ex = _metadata(dcr_session, profile)
+        for key in ("revocation_endpoint", "introspection_endpoint"):
+            _typed(doc, key, str, ex)
+    advertised = {key: doc[key] for key in ("revocation_endpoint", "introspection_endpoint") if key in doc}
+    if not advertised:
+        not_applicable("neither revocation_endpoint nor introspection_endpoint is advertised (RFC 8414 §2: OPTIONAL)")
+    bad = {key: url for key, url in advertised.items() if not _absolute_https(url)}
+    expect(not bad, f"endpoints advertised without https: {bad!r}",
+           "absolute https URLs (RFC 7009 §2: MUST be HTTPS URLs; RFC 7662 §2: MUST be protected by TLS)", ex)

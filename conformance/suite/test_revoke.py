@@ -86,6 +86,15 @@ ANSWERS = declare_answers({
         no("200, any member about the token, a 5xx, a body without an error code", "RFC 7662 §2.1", "MUST",
            "the endpoint MUST also require some form of authorization to access this endpoint"),
     ),
+    "DCR-REV-013": (
+        ok("200 active true for the access token whatever the hint (the hint ignored, or the search extended)",
+           "RFC 7662 §2.1", "MUST", "If the server is unable to locate the token using the given hint, it MUST "
+           "extend its search across all of its supported token types. An authorization server MAY ignore this "
+           "parameter, particularly if it is able to detect the token type automatically."),
+        no("active false, or a refusal, for a token found without the hint", "RFC 7662 §2.1", "MUST",
+           "If the server is unable to locate the token using the given hint, it MUST extend its search across all "
+           "of its supported token types."),
+    ),
 })
 
 
@@ -267,3 +276,17 @@ def test_introspection_requires_authentication(dcr_session, profile, registered)
            f"{what}: error {body.get('error')!r}", "invalid_client or invalid_request (RFC 6749 §5.2), "
            "or a 401 challenge (RFC 6750 §3)", ex)
     expect("active" not in body, f"{what}: the answer discloses the token's state", "nothing about the token", ex)
+
+
+@check("DCR-REV-013", "RFC7662-2.1-c", claims=("introspection",), needs=("introspector",))
+def test_introspection_looks_past_a_wrong_hint(dcr_session, profile, registered):
+    """An active access token introspected with token_type_hint=refresh_token is still found active."""
+    token = _token(dcr_session, registered)
+    if _active(dcr_session, token, "introspection of the dynamic client's access token") is not True:
+        raise PrerequisiteFailure("the dynamic client's fresh access token does not introspect as active",
+                                  [INTROSPECTION])
+    ex = dcr_session.transport.send(introspection_request(profile, profile.introspector, token, "refresh_token"))
+    what = "introspection of the access token with token_type_hint=refresh_token"
+    body = success(ex, 200, what)
+    expect(body.get("active") is True, f"{what}: active is {body.get('active')!r}",
+           "active: true (RFC 7662 §2.1: the search extends across all token types)", ex)
