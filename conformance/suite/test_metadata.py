@@ -39,8 +39,10 @@ ANSWERS = declare_answers({
         ok("mtls_endpoint_aliases absent, or no mTLS method advertised (not applicable)", "RFC 8705 §5", "OPTIONAL",
            "mtls_endpoint_aliases OPTIONAL. A JSON object containing alternative authorization server endpoints"),
         no("mtls_endpoint_aliases not an object, or holding URLs that are not absolute https", "RFC 8705 §5", "MUST",
-           "A JSON object containing alternative authorization server endpoints ... endpoint parameters ... defined in "
-           "Section 2 of [RFC8414] (URLs; RFC 6749 §3.2: TLS MUST be used)"),
+           "A JSON object containing alternative authorization server endpoints ... The parameter value itself "
+           "consists of one or more endpoint parameters, such as token_endpoint, revocation_endpoint, "
+           "introspection_endpoint, etc., conventionally defined for the top level of authorization server metadata. "
+           "(URLs; RFC 6749 §3.2: TLS MUST be used)"),
         no("token_endpoint_auth_methods_supported that is not an array", "RFC 8414 §2", "MUST",
            "token_endpoint_auth_methods_supported OPTIONAL. JSON array containing a list of client authentication "
            "methods"),

@@ -84,8 +84,10 @@ ANSWERS = declare_answers({
     ),
     "DCR-REG-008": (
         ok("401 with a Bearer challenge (error=invalid_token for a garbage or expired token)", *_BEARER_401),
-        no("a registration, another status, or no challenge", "RFC 6750 §3.1", "MUST", "invalid_token: The access "
-           "token provided is expired, revoked, malformed, or invalid for other reasons."),
+        no("a registration, another status, or no challenge", "RFC 6750 §3", "MUST", "If the protected resource "
+           "request does not include authentication credentials or does not contain an access token that enables "
+           "access to the protected resource, the resource server MUST include the HTTP \"WWW-Authenticate\" response "
+           "header field"),
     ),
     "DCR-REG-009": (
         ok("401 invalid_token or 403 insufficient_scope", "RFC 6750 §3.1", "SHOULD", "insufficient_scope: The request "
