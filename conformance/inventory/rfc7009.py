@@ -9,9 +9,7 @@ STATEMENTS = (
            support the revocation of access tokens (see Implementation Note).""", via=("RFC7009-2.2",)),
     must("RFC7009-2-c", """The client requests the revocation of a particular token by making an HTTP
          POST request to the token revocation endpoint URL. This URL MUST conform to the rules given in
-         [RFC6749], Section 3.1.""",
-         reason=not_yet("the revocation endpoint the metadata advertises is an absolute URL without a "
-                        "fragment (RFC 6749 §3.1), as DCR-META-005 checks the token endpoint")),
+         [RFC6749], Section 3.1."""),
     must("RFC7009-2-d", """Clients MUST verify that the URL is an HTTPS URL.""", reason=client_side()),
     must("RFC7009-2-e", """Since requests to the token revocation endpoint result in the transmission of
          plaintext credentials in the HTTP request, URLs for token revocation endpoints MUST be HTTPS

@@ -57,9 +57,7 @@ STATEMENTS = (
                                "introspect it are the deployment's configuration")),
     should("RFC7662-4-S", """To prevent this, the authorization server MUST require authentication of
            protected resources that need to access the introspection endpoint and SHOULD require
-           protected resources to be specifically authorized to call the introspection endpoint.""",
-           reason=not_yet("introspection by an authenticated client that is not an introspector (the "
-                          "dynamic client itself), expecting a refusal or active false (WARN)")),
+           protected resources to be specifically authorized to call the introspection endpoint."""),
     must("RFC7662-4-h", """Since the introspection endpoint takes in OAuth 2.0 tokens as parameters and
          responds with information used to make authorization decisions, the server MUST support
          Transport Layer Security (TLS) 1.2 [RFC5246] and MAY support additional transport-layer

@@ -70,6 +70,8 @@ def document(ctx: Context) -> dict:
         doc["ui_locales_supported"] = []
     if defects.on("metadata-revocation-endpoint-http"):  # DEFECT: an http revocation URL published
         doc["revocation_endpoint"] = "http://" + doc["revocation_endpoint"].split("://", 1)[1]
+    if defects.on("metadata-revocation-endpoint-fragment"):  # DEFECT
+        doc["revocation_endpoint"] += "#revoke"
     return doc
 
 

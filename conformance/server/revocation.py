@@ -106,7 +106,8 @@ def handle_introspection(ctx: Context, request: Request) -> Response:
     if defects.on("introspection-trusts-hint") and hint == REFRESH:  # DEFECT: only where the hint points
         record = ctx.store.get_token(refresh_hash(token))
     visible = record is not None and (caller is None or caller.role == "introspector"
-                                      or caller.client_id == record.client_id)
+                                      or caller.client_id == record.client_id
+                                      or defects.on("introspection-any-client"))  # DEFECT: any caller sees it
     now = ctx.now()
     if defects.on("introspection-expired-active"):  # DEFECT: expiry ignored
         now = min(now, record.expires_at - 1) if record is not None else now

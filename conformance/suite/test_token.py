@@ -35,7 +35,7 @@ _INVALID_CLIENT = ("RFC 6749 §5.2", "MUST", 'invalid_client: Client authenticat
                    'header field, the authorization server MUST respond with an HTTP 401 (Unauthorized) status code and '
                    'include the "WWW-Authenticate" response header field')
 _ERROR_400 = ("RFC 6749 §5.2", "MUST", 'The authorization server responds with an HTTP 400 (Bad Request) status code '
-              '(unless specified otherwise) ... error REQUIRED. A single ASCII error code from the following')
+              '(unless specified otherwise) ... error REQUIRED. A single ASCII [USASCII] error code from the following')
 #: RFC 7523 §3 (the criteria a JWT is validated by; one that meets them authenticates the client).
 _VALIDATE_JWT = ("In order to issue an access token response as described in OAuth 2.0 [RFC6749] or to rely on a JWT "
                  "for client authentication, the authorization server MUST validate the JWT according to the criteria "
@@ -63,8 +63,9 @@ ANSWERS = declare_answers({
     ),
     "DCR-TOK-003": (
         ok("200 with a token for the client's method (Basic credentials form-urlencoded before base64)",
-           "RFC 6749 §2.3.1", "MUST", "The client identifier is encoded using the application/x-www-form-urlencoded "
-           "encoding algorithm per Appendix B, and the encoded value is used as the username"),
+           "RFC 6749 §2.3.1", "MUST", 'The client identifier is encoded using the "application/x-www-form-urlencoded" '
+           'encoding algorithm per Appendix B, and the encoded value is used as the username; the client password is '
+           'encoded using the same algorithm and used as the password.'),
         no("a refusal of correct credentials", "RFC 6749 §2.3.1", "MUST", "The authorization server MUST support the "
            "HTTP Basic authentication scheme for authenticating clients that were issued a client password."),
     ),

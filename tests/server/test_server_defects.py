@@ -549,6 +549,11 @@ probe("introspection-unauthenticated")(
     lambda k: k.introspect(k.initial_token(), auth=False).status_code == 401)
 
 
+@probe("introspection-any-client")
+def _(k):
+    return k.introspect(k.initial_token(), dyn=k.new_client()).json() == {"active": False}
+
+
 @probe("introspection-trusts-hint")
 def _(k):
     headers, form, _ = k.auth_for("introspector")
@@ -603,6 +608,7 @@ probe("metadata-revocation-algs-missing")(
     lambda k: "revocation_endpoint_auth_signing_alg_values_supported" in _doc(k))
 probe("metadata-empty-array")(lambda k: [] not in _doc(k).values())
 probe("metadata-revocation-endpoint-http")(lambda k: _doc(k)["revocation_endpoint"].startswith("https://"))
+probe("metadata-revocation-endpoint-fragment")(lambda k: "#" not in _doc(k)["revocation_endpoint"])
 probe("token-unknown-parameter-refused")(lambda k: k.token(probe_parameter="1").status_code == 200)
 
 
