@@ -16,6 +16,12 @@ STATEMENTS = (
     must("RFC8705-2-c", """For all requests to the authorization server utilizing mutual-TLS client
          authentication, the client MUST include the "client_id" parameter described in Section 2.2
          of OAuth 2.0 [RFC6749].""", via=("RFC8705-2",)),
+    must("RFC8705-2.1.2", """A client using the "tls_client_auth" authentication method MUST use exactly
+         one of the below metadata parameters to indicate the certificate subject value that the
+         authorization server is to expect when authenticating the respective client.""",
+         reason=client_side("in this flow no client registers tls_client_auth: the main clients are "
+                            "configured at the server, the dynamic clients use the template's secret or "
+                            "device-key method")),
     must("RFC8705-3", """Within the scope of a mutual-TLS-protected resource-access flow, the client
          makes protected resource requests, as described in [RFC6750], however, those requests MUST
          be made over a mutually authenticated TLS connection using the same certificate that was

@@ -1,4 +1,5 @@
-"""RFC 9449 (DPoP), §4.2–§11.6: the normative sentences the inventory holds."""
+"""RFC 9449 (DPoP): the normative sentences the inventory holds (§1, §3, §4.1 and §11.7–§12 hold
+none: their keywords are lower-case or they are IANA registrations)."""
 
 from conformance.inventory.model import (
     client_side, must, not_applicable, not_observable, not_yet, should,
@@ -9,9 +10,31 @@ _CONFIDENTIAL = ("the flow's clients are confidential; the binding of their refr
 _NO_PAR = "the flow uses no pushed authorization requests"
 
 STATEMENTS = (
+    must("RFC9449-2", """DPoP is not, however, a substitute for a secure transport and MUST always be
+         used in conjunction with HTTPS.""",
+         reason=not_yet("a DPoP token request to the token endpoint's http:// URL is not answered "
+                        "(as DCR-REG-017 shows for the registration endpoint)")),
+    must("RFC9449-4.2-c", """The JOSE Header of a DPoP JWT MUST contain at least the following
+         parameters:""", reason=client_side("the server's side is §4.3 (RFC9449-4.3)")),
+    must("RFC9449-4.2-d", """alg: An identifier for a JWS asymmetric digital signature algorithm from
+         [IANA.JOSE.ALGS]. It MUST NOT be none or an identifier for a symmetric algorithm (Message
+         Authentication Code (MAC)).""", keyword="MUST NOT",
+         reason=client_side("the server's side is §4.3 and §11.6 (RFC9449-11.6)")),
+    must("RFC9449-4.2-e", """jwk: Represents the public key chosen by the client in JSON Web Key (JWK)
+         [RFC7517] format as defined in Section 4.1.3 of [RFC7515]. It MUST NOT contain a private
+         key.""", keyword="MUST NOT", reason=client_side("the server's side is §4.3 (RFC9449-4.3)")),
+    must("RFC9449-4.2-f", """The payload of a DPoP proof MUST contain at least the following claims:""",
+         reason=client_side("the server's side is §4.3 (RFC9449-4.3)")),
+    must("RFC9449-4.2-g", """jti: Unique identifier for the DPoP proof JWT. The value MUST be assigned such
+         that there is a negligible probability that the same value will be assigned to any other DPoP
+         proof used in the same context during the time window of validity.""", reason=client_side()),
     must("RFC9449-4.2", """When the DPoP proof is used in conjunction with the presentation of an
          access token in protected resource access (see Section 7), the DPoP proof MUST also contain
          the following claim:""", reason=client_side()),
+    must("RFC9449-4.2-h", """ath: Hash of the access token. The value MUST be the result of a base64url
+         encoding (as defined in Section 2 of [RFC7515]) the SHA-256 [SHS] hash of the ASCII encoding of
+         the associated access token's value.""", reason=client_side("the resource's side is §7.1 "
+                                                                     "(RFC9449-7-b)")),
     must("RFC9449-4.2-b", """When the authentication server or resource server provides a DPoP-Nonce
          HTTP header in a response (see Sections 8 and 9), the DPoP proof MUST also contain the
          following claim:""", reason=client_side()),

@@ -34,8 +34,9 @@ def _f(behaviour: str, source: str, words: str) -> Answer:
 
 
 _DISCOVERY = _a("fetch server metadata (RFC 8414 `/.well-known/...`) before or after the attestation call; "
-                "discovery never opens or occupies a launch", "RFC 8414 §3",
-                "a client \"makes a request\" to the well-known URI to learn the endpoints; no order is set")
+                "discovery never opens or occupies a launch", "RFC 8414 §3.1",
+                "\"An authorization server metadata document MUST be queried using an HTTP \"GET\" request at the "
+                "previously specified path\"; no order relative to other requests is set")
 _AUTH = _a("authenticate with `client_secret_basic` or `client_secret_post`", "RFC 6749 §2.3.1",
            "the AS \"MAY support including the client credentials in the request-body\" (NOT RECOMMENDED, still "
            "allowed when the server lists client_secret_post); Basic \"MUST\" be supported")
@@ -86,25 +87,29 @@ SDK_ANSWERS: dict[str, tuple[Answer, ...]] = {
         _a("one retry with a proof whose `nonce` is the DPoP-Nonce value, on the same or another connection",
            "RFC 9449 §8", "the retry's proof carries the server-provided nonce; no connection is prescribed"),
         _a("a nonce kept from an earlier answer and sent before any challenge", "RFC 9449 §8.2",
-           "a server may supply a new nonce in any answer; the client uses the latest"),
-        _f("no retry, a retry without the server's nonce, or challenges in a loop", "RFC 9449 §8",
-           "(MUST)"),
+           "\"The client MUST use the new nonce value supplied for the next token request and for all subsequent "
+           "token requests until the authorization server supplies a new nonce.\""),
+        _f("no retry, a retry without the server's nonce, or challenges in a loop", "RFC 9449 §4.2, §8",
+           "\"When the authentication server or resource server provides a DPoP-Nonce HTTP header in a response "
+           "(see Sections 8 and 9), the DPoP proof MUST also contain the following claim: nonce\"; \"The client will "
+           "typically retry the request with the new nonce value\""),
     ),
     "DCR-SDK-006": (
         _a("a bearer initial token (token_type Bearer) as `Authorization: Bearer`", "RFC 6750 §2.1",
-           "\"Clients SHOULD make authenticated requests with a bearer token using the Authorization "
-           "request header field with the Bearer HTTP authorization scheme\""),
+           "\"Clients SHOULD make authenticated requests with a bearer token using the \"Authorization\" "
+           "request header field with the \"Bearer\" HTTP authorization scheme\""),
         _a("a DPoP-bound initial token (token_type DPoP) as `Authorization: DPoP` with a DPoP proof "
            "carrying `ath`", "RFC 9449 §7.1, §4.2",
-           "\"A DPoP-bound access token is sent ... using an authentication scheme of DPoP\"; the proof "
-           "\"MUST also contain\" ath"),
+           "\"A DPoP-bound access token is sent using the Authorization request header field ... with an "
+           "authentication scheme of DPoP\"; the proof \"MUST also contain\" ath"),
         _a("a DPoP-bound initial token as `Authorization: Bearer` (not a 006 failure: a conformant server "
            "refuses it, RFC 9449 §7.2 \"MUST reject\", and DCR-SDK-001 then fails)", "RFC 9449 §7.2",
            "the refusal is the server's duty"),
         _a("presenting it again after a 5xx answer (the first use was not answered)", "RFC 9110 §15.6",
            "a 5xx says nothing was done"),
         _f("the `DPoP` scheme for a token that is not DPoP-bound, or without a DPoP proof", "RFC 9449 §7",
-           "\"a client MUST prove possession ... by providing a DPoP proof\"; the scheme is for DPoP-bound tokens"),
+           "\"Requests to DPoP-protected resources MUST include both a DPoP proof as per Section 4 and the access "
+           "token as described in Section 7.1.\"; the scheme is for DPoP-bound tokens"),
         _f("the initial token in the JSON body or the query", "RFC 6750 §2.1-2.3, RFC 7591 §3",
            "a JSON registration has no form body (§2.2); the query \"SHOULD NOT be used\" (§2.3)"),
         _f("presenting it again after an answered use, or anywhere but the registration endpoint",

@@ -55,6 +55,10 @@ _ALL = (
        "revocation_endpoint_auth_signing_alg_values_supported is omitted though JWT methods are listed."),
     _d("metadata-empty-array", "META-005", "RFC8414-3.2-b",
        "The metadata holds ui_locales_supported as an empty array."),
+    _d("metadata-revocation-endpoint-http", "META-011", "RFC7009-2-e",
+       "The metadata advertises the revocation endpoint at http:// (the same host and path)."),
+    _d("metadata-revocation-endpoint-fragment", "META-011", "RFC7009-2-c",
+       "The metadata advertises the revocation endpoint with a fragment (#revoke)."),
     # --- token endpoint, step 1
     _d("token-issues-refresh-token", "TOK-001", "RFC6749-4.4.3",
        "client_credentials responses carry a refresh_token."),
@@ -336,6 +340,10 @@ _ALL = (
     _d("revocation-hint-trusted", "REV-010", "RFC7009-2.1-c",
        "Revocation searches only the token type token_type_hint names: a token of the other type is "
        "answered 200 and stays active."),
+    _d("introspection-trusts-hint", "REV-013", "RFC7662-2.1-c",
+       "Introspection with token_type_hint=refresh_token looks among refresh tokens only."),
+    _d("introspection-any-client", "REV-014", "RFC7662-4-S",
+       "Any authenticated client can introspect any token: a dynamic client sees another client's token active."),
 )
 
 DEFECTS: dict[str, Defect] = {d.name: d for d in _ALL}

@@ -88,6 +88,10 @@ def document(ctx: Context) -> dict:
     if defects.on("metadata-rs256-missing"):  # DEFECT: RS256 not listed (RFC 8414 §2 SHOULD)
         doc["token_endpoint_auth_signing_alg_values_supported"] = [
             alg for alg in JWT_SIGNING_ALGS if alg != "RS256"]
+    if defects.on("metadata-revocation-endpoint-http"):  # DEFECT: an http revocation URL published
+        doc["revocation_endpoint"] = "http://" + doc["revocation_endpoint"].split("://", 1)[1]
+    if defects.on("metadata-revocation-endpoint-fragment"):  # DEFECT
+        doc["revocation_endpoint"] += "#revoke"
     return doc
 
 

@@ -104,10 +104,14 @@ def handle_introspection(ctx: Context, request: Request) -> Response:
         raise OAuthError(405, "invalid_request", "use POST", [("Allow", "POST")])
     form = form_body(request)
     caller = _caller(ctx, request, form)
-    record = _lookup(ctx, _token_param(form), form.get("token_type_hint"))
+    token, hint = _token_param(form), form.get("token_type_hint")
+    record = _lookup(ctx, token, hint)
     defects = ctx.defects
+    if defects.on("introspection-trusts-hint") and hint == REFRESH:  # DEFECT: only where the hint points
+        record = ctx.store.get_token(refresh_hash(token))
     visible = record is not None and (caller is None or caller.role == "introspector"
-                                      or caller.client_id == record.client_id)
+                                      or caller.client_id == record.client_id
+                                      or defects.on("introspection-any-client"))  # DEFECT: any caller sees it
     now = ctx.now()
     if defects.on("introspection-expired-active"):  # DEFECT: expiry ignored
         now = min(now, record.expires_at - 1) if record is not None else now

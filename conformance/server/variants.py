@@ -340,8 +340,8 @@ _ALL = (
        "USE-012 MGT-012 REV-005"),
     _v("plain-http-redirect", "RFC 7591 §3; RFC 6749 §3.2",
        'RFC 6749 §3.2: "the authorization server MUST require the use of TLS as described in '
-       'Section 1.6 when sending requests to the token endpoint"; RFC 7591 §3: "The registration '
-       'endpoint MUST be protected by a transport-layer security mechanism"',
+       'Section 1.6 when sending requests to the token endpoint"; RFC 7591 §3: "The client '
+       'registration endpoint MUST be protected by a transport-layer security mechanism"',
        "a plain-HTTP request is answered 400 without being read",
        "it is answered 301 to the https base URL without being read",
        "REG-017 TOK-019"),

@@ -18,9 +18,12 @@ from conformance.catalogue import allowed as ok, declare_answers, forbidden as n
 ANSWERS = declare_answers({
     "DCR-MGT-015": (
         ok("401 (or 403 for another client's token) with a Bearer challenge, the client unchanged", "RFC 7592 §2",
-           "MUST", "the client MUST use its registration access token ... as an OAuth 2.0 Bearer token"),
+           "MUST", "The client MUST use its registration access token in all calls to this endpoint as an OAuth 2.0 "
+           "Bearer Token [RFC6750]."),
         no("a PUT or DELETE without the client's own registration access token that succeeds or changes the client",
-           "RFC 7592 §2", "MUST", "the authorization server MUST ... verify the registration access token"),
+           "RFC 7592 §2, §2.2", "MUST", "The client MUST use its registration access token in all calls to this "
+           "endpoint as an OAuth 2.0 Bearer Token [RFC6750]. ... If the client does not have permission to update its "
+           "record, the server MUST return an HTTP 403 Forbidden."),
     ),
     "DCR-USE-014": (
         ok("401 invalid_client (400 without an Authorization header)", "RFC 6749 §5.2", "MUST",

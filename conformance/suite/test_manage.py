@@ -98,9 +98,10 @@ ANSWERS = declare_answers({
     "DCR-MGT-012": (
         ok("tokens of the deleted client inactive; its refresh token refused (invalid_grant or invalid_client)",
            "RFC 7592 §2.3", "SHOULD", "the authorization server SHOULD immediately invalidate all existing authorization "
-           "grants and currently-active tokens associated with this client"),
+           "grants and currently active access tokens, all refresh tokens, and all other tokens associated with this "
+           "client"),
         no("a token of the deleted client still active (a warning)", "RFC 7592 §2.3", "SHOULD",
-           "SHOULD immediately invalidate ... currently-active tokens"),
+           "SHOULD immediately invalidate ... currently active access tokens"),
     ),
     "DCR-MGT-013": (
         ok("a refused dcrm request (invalid_scope, unauthorized_client) or a token without dcrm that cannot manage",

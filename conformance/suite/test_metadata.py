@@ -39,8 +39,10 @@ ANSWERS = declare_answers({
         ok("mtls_endpoint_aliases absent, or no mTLS method advertised (not applicable)", "RFC 8705 §5", "OPTIONAL",
            "mtls_endpoint_aliases OPTIONAL. A JSON object containing alternative authorization server endpoints"),
         no("mtls_endpoint_aliases not an object, or holding URLs that are not absolute https", "RFC 8705 §5", "MUST",
-           "A JSON object containing alternative authorization server endpoints ... endpoint parameters ... defined in "
-           "Section 2 of [RFC8414] (URLs; RFC 6749 §3.2: TLS MUST be used)"),
+           "A JSON object containing alternative authorization server endpoints ... The parameter value itself "
+           "consists of one or more endpoint parameters, such as token_endpoint, revocation_endpoint, "
+           "introspection_endpoint, etc., conventionally defined for the top level of authorization server metadata. "
+           "(URLs; RFC 6749 §3.2: TLS MUST be used)"),
         no("token_endpoint_auth_methods_supported that is not an array", "RFC 8414 §2", "MUST",
            "token_endpoint_auth_methods_supported OPTIONAL. JSON array containing a list of client authentication "
            "methods"),
@@ -50,10 +52,27 @@ ANSWERS = declare_answers({
            "OPTIONAL", "dpop_signing_alg_values_supported: A JSON array containing a list of the JWS alg values ... "
            "supported by the authorization server for DPoP proof JWTs."),
         no("none or an HS algorithm listed (a warning)", "RFC 9449 §4.2", "MUST NOT", "alg: ... It MUST NOT be none or "
-           "an identifier for a symmetric algorithm (MAC). (Listed in metadata: the check is SHOULD-level)"),
+           "an identifier for a symmetric algorithm (Message Authentication Code (MAC)). (Listed in metadata: the check is SHOULD-level)"),
         no("a claimed revocation or introspection endpoint not advertised (a warning)", "RFC 8414 §2", "OPTIONAL",
            "revocation_endpoint OPTIONAL ... introspection_endpoint OPTIONAL (the profile claims the endpoint)"),
         no("no metadata document, a member of the wrong type (an error, whatever the level)", "RFC 8414 §3.2", "MUST",
+           'A successful response MUST use the 200 OK HTTP status code and return a JSON object using the '
+           '"application/json" content type'),
+    ),
+    "DCR-META-011": (
+        ok("revocation_endpoint and introspection_endpoint omitted (not applicable), or absolute https URLs",
+           "RFC 8414 §2", "OPTIONAL", "revocation_endpoint OPTIONAL ... introspection_endpoint OPTIONAL"),
+        no("a revocation_endpoint that is not an absolute https URL (plain http, relative)", "RFC 7009 §2", "MUST",
+           "URLs for token revocation endpoints MUST be HTTPS URLs. ... If the host of the token revocation "
+           "endpoint can also be reached over HTTP, then the server SHOULD also offer a revocation service at the "
+           "corresponding HTTP URI, but it MUST NOT publish this URI as a token revocation endpoint."),
+        no("a revocation_endpoint with a fragment", "RFC 7009 §2", "MUST", "This URL MUST conform to the rules "
+           "given in [RFC6749], Section 3.1. (RFC 6749 §3.1: The endpoint URI MUST NOT include a fragment "
+           "component.)"),
+        no("an introspection_endpoint that is not an absolute https URL", "RFC 7662 §2", "MUST",
+           "The introspection endpoint MUST be protected by a transport-layer security mechanism as described in "
+           "Section 4."),
+        no("no metadata document, a member of the wrong type (an error)", "RFC 8414 §3.2", "MUST",
            'A successful response MUST use the 200 OK HTTP status code and return a JSON object using the '
            '"application/json" content type'),
     ),
@@ -142,3 +161,23 @@ def test_dpop_algorithms_and_optional_endpoints(dcr_session, profile):
         if getattr(profile.claims, claim):
             expect(_absolute_https(doc.get(key)), f"{key} is {doc.get(key)!r}",
                    f"an https {key} (the profile claims {claim})", ex)
+
+
+@check("DCR-META-011", "RFC7009-2-c", "RFC7009-2-e", "RFC7009-2-h", "RFC7662-2", per_profile=True,
+       needs=("issuer",))
+def test_revocation_and_introspection_endpoints_are_https(dcr_session, profile):
+    """The revocation and introspection endpoints the metadata advertises are absolute https URLs, the revocation endpoint without a fragment."""
+    with prerequisite():  # a broken document is an error of the check, not its finding
+        doc, ex = _metadata(dcr_session, profile)
+        for key in ("revocation_endpoint", "introspection_endpoint"):
+            _typed(doc, key, str, ex)
+    advertised = {key: doc[key] for key in ("revocation_endpoint", "introspection_endpoint") if key in doc}
+    if not advertised:
+        not_applicable("neither revocation_endpoint nor introspection_endpoint is advertised (RFC 8414 §2: OPTIONAL)")
+    bad = {key: url for key, url in advertised.items() if not _absolute_https(url)}
+    expect(not bad, f"endpoints advertised without https: {bad!r}",
+           "absolute https URLs (RFC 7009 §2: MUST be HTTPS URLs; RFC 7662 §2: MUST be protected by TLS)", ex)
+    revocation = advertised.get("revocation_endpoint")
+    if revocation is not None:
+        expect(not urlsplit(revocation).fragment and "#" not in revocation, f"revocation_endpoint is {revocation!r}",
+               "a URL without a fragment (RFC 7009 §2: the rules of RFC 6749 §3.1)", ex)

@@ -108,7 +108,7 @@ ANSWERS = declare_answers({
         no("a registration with a token without dcr", "[claims] (the flow: dcr tokens register)", "claim",
            "only a token with the dcr scope registers (CURITY-DCR-SCOPE)"),
         no("a 5xx, an HTML page or a 200 without an access_token to the openid token request", "RFC 6749 §5.2", "MUST",
-           "error REQUIRED. A single ASCII error code from the following"),
+           "error REQUIRED. A single ASCII [USASCII] error code from the following"),
     ),
     "DCR-REG-010": (
         ok("400 invalid_client_metadata, or 401/403 with an error", *_REG_ERROR),

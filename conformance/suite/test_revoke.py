@@ -9,7 +9,7 @@ import pytest
 from conformance.client.revocation import introspection_request
 from conformance.client.token import access_token_of
 from conformance.oracles.expect import error_response, expect, refused, should, status_in, success
-from conformance.oracles.failures import PrerequisiteFailure
+from conformance.oracles.failures import PrerequisiteFailure, prerequisite
 from conformance.oracles.token_response import token_success
 from conformance.requirements import SHOULD
 from conformance.suite import code_flow, steps
@@ -67,7 +67,7 @@ ANSWERS = declare_answers({
         no("B's token inactive afterwards", "RFC 7009 §2.1", "MUST", "The authorization server first validates the "
            "client credentials ... and then verifies whether the token was issued to the client making the revocation "
            "request. If this validation fails, the request is refused"),
-        no("a 5xx, or a 400 without an error code", "RFC 6749 §5.2", "MUST", "error REQUIRED. A single ASCII error code"),
+        no("a 5xx, or a 400 without an error code", "RFC 6749 §5.2", "MUST", "error REQUIRED. A single ASCII [USASCII] error code"),
     ),
     "DCR-REV-008": (
         ok('200 {"active": false}', "RFC 7662 §2.2", "MUST", 'the authorization server MUST return an introspection '
@@ -85,6 +85,27 @@ ANSWERS = declare_answers({
            "The authorization server MAY return an HTTP 401"),
         no("200, any member about the token, a 5xx, a body without an error code", "RFC 7662 §2.1", "MUST",
            "the endpoint MUST also require some form of authorization to access this endpoint"),
+    ),
+    "DCR-REV-013": (
+        ok("200 active true for the access token whatever the hint (the hint ignored, or the search extended)",
+           "RFC 7662 §2.1", "MUST", "If the server is unable to locate the token using the given hint, it MUST "
+           "extend its search across all of its supported token types. An authorization server MAY ignore this "
+           "parameter, particularly if it is able to detect the token type automatically."),
+        no("active false, or a refusal, for a token found without the hint", "RFC 7662 §2.1", "MUST",
+           "If the server is unable to locate the token using the given hint, it MUST extend its search across all "
+           "of its supported token types."),
+    ),
+    "DCR-REV-014": (
+        ok("a refusal (400/401/403 with an error) of the dynamic client as a caller", "RFC 7662 §4", "SHOULD",
+           "the authorization server MUST require authentication of protected resources that need to access the "
+           "introspection endpoint and SHOULD require protected resources to be specifically authorized to call the "
+           "introspection endpoint."),
+        ok('200 {"active": false} for another client\'s token', "RFC 7662 §2.2", "MUST", "If the introspection call is "
+           "properly authorized but the token is not active, does not exist on this server, or the protected resource "
+           "is not allowed to introspect this particular token, then the authorization server MUST return an "
+           "introspection response with the \"active\" field set to \"false\"."),
+        no("active true, or any member about client B's token (a warning)", "RFC 7662 §4", "SHOULD",
+           "SHOULD require protected resources to be specifically authorized to call the introspection endpoint."),
     ),
 })
 
@@ -267,3 +288,39 @@ def test_introspection_requires_authentication(dcr_session, profile, registered)
            f"{what}: error {body.get('error')!r}", "invalid_client or invalid_request (RFC 6749 §5.2), "
            "or a 401 challenge (RFC 6750 §3)", ex)
     expect("active" not in body, f"{what}: the answer discloses the token's state", "nothing about the token", ex)
+
+
+@check("DCR-REV-013", "RFC7662-2.1-c", claims=("introspection",), needs=("introspector",))
+def test_introspection_looks_past_a_wrong_hint(dcr_session, profile, registered):
+    """An active access token introspected with token_type_hint=refresh_token is still found active."""
+    token = _token(dcr_session, registered)
+    if _active(dcr_session, token, "introspection of the dynamic client's access token") is not True:
+        raise PrerequisiteFailure("the dynamic client's fresh access token does not introspect as active",
+                                  [INTROSPECTION])
+    ex = dcr_session.transport.send(introspection_request(profile, profile.introspector, token, "refresh_token"))
+    what = "introspection of the access token with token_type_hint=refresh_token"
+    body = success(ex, 200, what)
+    expect(body.get("active") is True, f"{what}: active is {body.get('active')!r}",
+           "active: true (RFC 7662 §2.1: the search extends across all token types)", ex)
+
+
+@check("DCR-REV-014", "RFC7662-4-S", level=SHOULD, claims=("introspection",), needs=("introspector",))
+def test_a_dynamic_client_cannot_introspect_another_clients_token(dcr_session, register):
+    """Dynamic client A introspecting client B's access token is refused or told active false, nothing more."""
+    a, b = register(), register()
+    token = _token(dcr_session, b)
+    with prerequisite():  # B's token is active for the introspector, or there is nothing to hide
+        expect(_active(dcr_session, token, "introspection of B's token") is True,
+               "client B's fresh access token does not introspect as active", "active: true", None,
+               requirement=INTROSPECTION)
+    ex = dcr_session.introspect(token, client=a)
+    what = "client A's introspection of client B's access token"
+    if ex.status != 200:
+        with prerequisite():  # a refusal must be a protocol answer; a 5xx is an error, not a finding
+            refused(ex, what, statuses={400, 401, 403})
+        return
+    body = success(ex, 200, what, requirement=INTROSPECTION)
+    should(body.get("active") is False and set(body) == {"active"}, f"{what}: the answer is {sorted(body)} with "
+           f"active {body.get('active')!r}", 'a refusal or exactly {"active": false} (RFC 7662 §4: SHOULD require '
+           "protected resources to be specifically authorized)", ex)
+

@@ -35,7 +35,15 @@ _INVALID_CLIENT = ("RFC 6749 §5.2", "MUST", 'invalid_client: Client authenticat
                    'header field, the authorization server MUST respond with an HTTP 401 (Unauthorized) status code and '
                    'include the "WWW-Authenticate" response header field')
 _ERROR_400 = ("RFC 6749 §5.2", "MUST", 'The authorization server responds with an HTTP 400 (Bad Request) status code '
-              '(unless specified otherwise) ... error REQUIRED. A single ASCII error code from the following')
+              '(unless specified otherwise) ... error REQUIRED. A single ASCII [USASCII] error code from the following')
+#: RFC 7523 §3 (the criteria a JWT is validated by; one that meets them authenticates the client).
+_VALIDATE_JWT = ("In order to issue an access token response as described in OAuth 2.0 [RFC6749] or to rely on a JWT "
+                 "for client authentication, the authorization server MUST validate the JWT according to the criteria "
+                 "below.")
+#: RFC 8705 §2.
+_MTLS_BINDING = ("The authorization server MUST enforce the binding between client and certificate, as described in "
+                 "either Section 2.1 or 2.2 below.")
+
 ANSWERS = declare_answers({
     "DCR-TOK-001": (
         ok("200 JSON with access_token, token_type Bearer (any case), scope holding dcr or omitted", "RFC 6749 §5.1",
@@ -55,8 +63,9 @@ ANSWERS = declare_answers({
     ),
     "DCR-TOK-003": (
         ok("200 with a token for the client's method (Basic credentials form-urlencoded before base64)",
-           "RFC 6749 §2.3.1", "MUST", "The client identifier is encoded using the application/x-www-form-urlencoded "
-           "encoding algorithm per Appendix B, and the encoded value is used as the username"),
+           "RFC 6749 §2.3.1", "MUST", 'The client identifier is encoded using the "application/x-www-form-urlencoded" '
+           'encoding algorithm per Appendix B, and the encoded value is used as the username; the client password is '
+           'encoded using the same algorithm and used as the password.'),
         no("a refusal of correct credentials", "RFC 6749 §2.3.1", "MUST", "The authorization server MUST support the "
            "HTTP Basic authentication scheme for authenticating clients that were issued a client password."),
     ),
@@ -92,7 +101,12 @@ ANSWERS = declare_answers({
            '(e.g., unknown client, no client authentication included, or unsupported authentication method).'),
     ),
     "DCR-TOK-009": (
-        ok("200 with a token", "RFC 7523 §3", "MUST", "the JWT MUST contain an iss ... sub ... aud ... exp claim"),
+        ok("200 with a token", "RFC 7523 §3", "MUST", 'The JWT MUST contain an "iss" (issuer) claim that contains a '
+           'unique identifier for the entity that issued the JWT. ... The JWT MUST contain a "sub" (subject) claim '
+           'identifying the principal that is the subject of the JWT. ... The JWT MUST contain an "aud" (audience) '
+           'claim containing a value that identifies the authorization server as an intended audience. ... The JWT '
+           'MUST contain an "exp" (expiration time) claim that limits the time window during which the JWT can be '
+           'used.'),
         no("a refusal of a valid assertion", "RFC 7521 §4.2", "MUST", "client_assertion ... The assertion being used "
            "to authenticate the client"),
     ),
@@ -112,43 +126,54 @@ ANSWERS = declare_answers({
         no("the second use accepted (a warning; the profile claims jwt_replay_rejected)", "OpenID Connect Core §9",
            "SHOULD", "jti ... The JWT ID ... MUST only be used once (the check is SHOULD-level: RFC 7523 makes it a MAY)"),
         no("the first use refused (the check's prerequisite: an error, not a warning)", "RFC 7523 §3", "MUST",
-           "a valid assertion is accepted"),
+           _VALIDATE_JWT),
     ),
     "DCR-TOK-012": (
         ok("200 with a token", "RFC 7523 §3", "MUST", "The JWT MUST be digitally signed or have a Message "
            "Authentication Code (MAC) applied by the issuer."),
-        no("a refusal of a valid HS256 assertion", "RFC 7523 §3", "MUST", "a JWT meeting the criteria is accepted"),
+        no("a refusal of a valid HS256 assertion", "RFC 7523 §3", "MUST", _VALIDATE_JWT),
     ),
     "DCR-TOK-013": (
-        ok("200 with a token", "RFC 8705 §2", "MUST", "the client MUST include the client_id parameter ... the TLS "
-           "connection ... MUST have been established ... with mutual-TLS X.509 certificate authentication"),
-        no("a refusal of the registered certificate", "RFC 8705 §2.1", "MUST", "the subject of the certificate matches "
-           "the registered one"),
+        ok("200 with a token", "RFC 8705 §2", "MUST", 'the TLS connection between the client and the authorization '
+           'server MUST have been established or re-established with mutual-TLS X.509 certificate authentication ... '
+           'For all requests to the authorization server utilizing mutual-TLS client authentication, the client MUST '
+           'include the "client_id" parameter'),
+        no("a refusal of the registered certificate", "RFC 8705 §2, §2.1", "MUST", _MTLS_BINDING + " (§2.1) The client "
+           "is successfully authenticated if the subject information in the certificate matches the single expected "
+           "subject configured or registered for that particular client"),
     ),
     "DCR-TOK-014": (
         ok("400 invalid_request or 400/401 invalid_client", "RFC 8705 §2", "MUST", "For all requests to the "
-           "authorization server utilizing mutual-TLS client authentication, the client MUST include the client_id "
-           "parameter"),
+           "authorization server utilizing mutual-TLS client authentication, the client MUST include the "
+           '"client_id" parameter'),
         no("a token", *_ERROR_400),
     ),
     "DCR-TOK-015": (
         ok("400/401 invalid_client, or a refused TLS handshake", "RFC 8705 §2", "MUST", "In order to utilize TLS for "
-           "OAuth client authentication, the TLS connection ... MUST have been established or reestablished with "
+           "OAuth client authentication, the TLS connection ... MUST have been established or re-established with "
            "mutual-TLS X.509 certificate authentication"),
-        no("a token for no certificate, an untrusted CA or another subject", "RFC 8705 §2.1", "MUST",
-           "the client certificate chain is validated and its subject matches the registered tls_client_auth_subject_dn"),
+        no("a token for no certificate, an untrusted CA or another subject", "RFC 8705 §2, §2.1", "MUST",
+           _MTLS_BINDING + " (§2.1) It relies on a validated certificate chain [RFC5280] and a single subject "
+           "distinguished name (DN) or a single subject alternative name (SAN) to authenticate the client."),
     ),
     "DCR-TOK-016": (
-        ok("the registered certificate accepted; others 400/401 invalid_client or a refused handshake", "RFC 8705 §2.2",
-           "MUST", "the authorization server ... matches the certificate presented ... against the one registered"),
-        no("a token for an unregistered self-signed certificate", "RFC 8705 §2.2", "MUST",
-           "only the registered self-signed certificate authenticates the client"),
+        ok("the registered certificate accepted; others 400/401 invalid_client or a refused handshake",
+           "RFC 8705 §2, §2.2", "MUST", _MTLS_BINDING + " (§2.2) The client is successfully authenticated if the "
+           "certificate that it presented during the handshake matches one of the certificates configured or "
+           "registered for that particular client."),
+        no("a token for an unregistered self-signed certificate", "RFC 8705 §2, §2.2", "MUST",
+           _MTLS_BINDING + " (§2.2) In contrast to the PKI method, the client's certificate chain is not validated by "
+           "the server in this case. The client is successfully authenticated if the certificate that it presented "
+           "during the handshake matches one of the certificates configured or registered for that particular "
+           "client."),
     ),
     "DCR-TOK-017": (
         ok("200 active true, scope with dcr, client_id the main client's or omitted", "RFC 7662 §2.2", "REQUIRED",
            "active REQUIRED ... scope OPTIONAL ... client_id OPTIONAL"),
         no("active false or another client (a warning)", "RFC 7662 §2.2", "SHOULD",
-           "the check is SHOULD-level: introspection of a fresh token shows it"),
+           'a "true" value return for the "active" property will generally indicate that a given token has been '
+           'issued by this authorization server, has not been revoked by the resource owner, and is within its given '
+           'time window of validity (the check is SHOULD-level)'),
     ),
 })
 

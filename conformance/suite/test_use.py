@@ -20,16 +20,22 @@ from conformance.catalogue import allowed as ok, declare_answers, forbidden as n
 
 
 # The answers the specs allow and forbid, per check (rendered into docs/catalogue.md).
-_PROOF = ("RFC 9449 §4.3", "MUST", "To validate a DPoP proof, the receiving server MUST ensure the following: ... the "
-          "JWT signature verifies ... alg is not none ... typ is dpop+jwt ... htm ... htu ... the creation time of the "
-          "JWT, as determined by either the iat claim or a server managed timestamp via the nonce claim, is within an "
-          "acceptable window")
-_BOUND = ("RFC 9449 §7.1", "MUST", "the resource server MUST check that the public key in the DPoP proof matches the "
-          "public key to which the access token is bound (and the ath of the proof the hash of the token)")
+_PROOF = ("RFC 9449 §4.3", "MUST", "To validate a DPoP proof, the receiving server MUST ensure the following: ... "
+          "The typ JOSE Header Parameter has the value dpop+jwt. The alg JOSE Header Parameter indicates a registered "
+          "asymmetric digital signature algorithm [IANA.JOSE.ALGS], is not none ... The JWT signature verifies with "
+          "the public key contained in the jwk JOSE Header Parameter. ... The htm claim matches the HTTP method of the "
+          "current request. The htu claim matches the HTTP URI value for the HTTP request in which the JWT was "
+          "received ... The creation time of the JWT, as determined by either the iat claim or a server managed "
+          "timestamp via the nonce claim, is within an acceptable window")
+_BOUND = ("RFC 9449 §7.1", "MUST", "a resource server MUST check that a DPoP proof was also received in the DPoP header "
+          "field of the HTTP request, check the DPoP proof according to the rules in Section 4.3, and check that the "
+          "public key of the DPoP proof matches the public key to which the access token is bound per Section 6. "
+          "(§4.3: ensure that the value of the ath claim equals the hash of that access token)")
 ANSWERS = declare_answers({
     "DCR-USE-001": (
         ok("200 with an access_token, token_type DPoP (DPoP) or Bearer, any case", "RFC 9449 §5", "MUST",
-           'the token_type ... "DPoP" ... to signal to the client that the access token was bound to its DPoP key'),
+           "A token_type of DPoP MUST be included in the access token response to signal to the client that the "
+           "access token was bound to its DPoP key"),
         no("no access_token, or Bearer for a DPoP-bound token", "RFC 6749 §5.1", "REQUIRED",
            "access_token REQUIRED ... token_type REQUIRED"),
     ),
@@ -49,7 +55,10 @@ ANSWERS = declare_answers({
     ),
     "DCR-USE-004": (
         ok("400 use_dpop_nonce with one DPoP-Nonce; the retry with it succeeds", "RFC 9449 §8", "MUST",
-           'the authorization server ... responds with an error ... "use_dpop_nonce" ... and a DPoP-Nonce HTTP header'),
+           "the authorization server responds to requests that do not include a nonce with an HTTP 400 (Bad Request) "
+           "error response per Section 5.2 of [RFC6749] using use_dpop_nonce as the error code value. The "
+           "authorization server includes a DPoP-Nonce HTTP header in the response ... there MUST NOT be more than one "
+           "DPoP-Nonce header."),
         no("no use_dpop_nonce, several DPoP-Nonce headers, the retry refused", "[claims] dpop_nonce", "claim",
            "the token endpoint requires server nonces"),
     ),
@@ -58,8 +67,8 @@ ANSWERS = declare_answers({
         no("a refusal of the bound token with a correct proof", *_BOUND),
     ),
     "DCR-USE-006": (
-        ok("401", "RFC 9449 §7.1", "MUST", "a DPoP-bound access token presented as a Bearer token without a proof is "
-           "refused"),
+        ok("401", "RFC 9449 §7.2", "MUST", "Specifically, such a protected resource MUST reject a DPoP-bound access "
+           "token received as a bearer token per [RFC6750]."),
         no("200 for the bound token as Bearer", *_BOUND),
     ),
     "DCR-USE-007": (
@@ -68,7 +77,8 @@ ANSWERS = declare_answers({
     ),
     "DCR-USE-008": (
         ok("401 use_dpop_nonce with one new DPoP-Nonce; the retry succeeds", "RFC 9449 §9", "MUST",
-           'the resource server ... responds with ... WWW-Authenticate: DPoP error="use_dpop_nonce" and a DPoP-Nonce'),
+           "Resource servers use an HTTP 401 (Unauthorized) error code with an accompanying WWW-Authenticate: DPoP "
+           "value and DPoP-Nonce value to accomplish this."),
         no("the call accepted without a current nonce", "[claims] resource_dpop_nonce", "claim",
            "the resource requires server nonces"),
     ),
@@ -107,7 +117,9 @@ ANSWERS = declare_answers({
         ok("active true, client_id the client's or omitted, cnf.jkt the key's thumbprint or omitted", "RFC 7662 §2.2",
            "OPTIONAL", "client_id OPTIONAL ... (cnf: RFC 9449 §6.2)"),
         no("inactive, another client, another key (a warning)", "RFC 9449 §6.2", "SHOULD",
-           "the check is SHOULD-level: the introspection shows the binding"),
+           "The hash is conveyed using the same cnf content with jkt member structure as the JWK Thumbprint "
+           "confirmation method, described in Section 6.1, as a top-level member of the introspection response JSON. "
+           "(the check is SHOULD-level)"),
     ),
 })
 

@@ -575,6 +575,19 @@ probe("introspection-unauthenticated")(
     lambda k: k.introspect(k.initial_token(), auth=False).status_code == 401)
 
 
+@probe("introspection-any-client")
+def _(k):
+    return k.introspect(k.initial_token(), dyn=k.new_client()).json() == {"active": False}
+
+
+@probe("introspection-trusts-hint")
+def _(k):
+    headers, form, _ = k.auth_for("introspector")
+    answer = k.http().post(k.cfg.introspection_endpoint, headers=headers,
+                           data={"token": k.initial_token(), "token_type_hint": "refresh_token", **form})
+    return answer.json()["active"] is True
+
+
 # -- the tests --------------------------------------------------------------------------------
 
 
@@ -620,6 +633,8 @@ probe("metadata-token-endpoint-fragment")(lambda k: "#" not in _doc(k)["token_en
 probe("metadata-revocation-algs-missing")(
     lambda k: "revocation_endpoint_auth_signing_alg_values_supported" in _doc(k))
 probe("metadata-empty-array")(lambda k: [] not in _doc(k).values())
+probe("metadata-revocation-endpoint-http")(lambda k: _doc(k)["revocation_endpoint"].startswith("https://"))
+probe("metadata-revocation-endpoint-fragment")(lambda k: "#" not in _doc(k)["revocation_endpoint"])
 probe("token-unknown-parameter-refused")(lambda k: k.token(probe_parameter="1").status_code == 200)
 
 
