@@ -307,7 +307,9 @@ class Redactor:
                     if start >= 0 and length > found.get(start, 0) and text[start:start + length] in variants:
                         found[start] = length
         if index:
-            heads = index.keys() & {text[i : i + size] for i in range(len(text) - size + 1)}
+            # A few short forms: str.find for each (in C); many: one set of the text's substrings.
+            heads = index.keys() if len(index) <= _STRIDE else \
+                index.keys() & {text[i : i + size] for i in range(len(text) - size + 1)}
             for head in heads:
                 at = text.find(head)
                 while at >= 0:
