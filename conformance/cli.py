@@ -71,33 +71,49 @@ def _run_parser(sub) -> None:
     run.add_argument("pytest_args", nargs=argparse.REMAINDER, help="after --: passed to pytest as they are")
 
 
-def build_parser() -> argparse.ArgumentParser:
+#: The subcommands, in the order ``--help`` lists them.
+COMMANDS = ("run", "serve", "sdk", "verify-client", "load", "requirements")
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The command line; with ``only`` (a subcommand's name), just that subcommand: ``run`` then
+    imports neither the reference server, nor the SDK grader, nor Locust (start-up is the time to
+    the first request). Anything else (no subcommand, ``--help``, an unknown word) builds them all."""
     parser = argparse.ArgumentParser(prog="dcr-conformance", description="Conformance checks of OAuth 2.0 "
                                      "Dynamic Client Registration as mobile apps use it when attestation fails.",
                                      epilog=EXIT_STATUS_HELP)
     parser.add_argument("--version", action="version", version=f"dcr-conformance {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    _run_parser(sub)
-    from conformance.sdk.cli import add_observe_argument, add_sdk_commands, add_verify_client_command
-    from conformance.server.cli import add_serve_arguments
+    wanted = {only} if only in COMMANDS else set(COMMANDS)
+    if "run" in wanted:
+        _run_parser(sub)
+    if wanted & {"serve", "sdk", "verify-client"}:
+        from conformance.sdk.cli import add_observe_argument, add_sdk_commands, add_verify_client_command
 
-    add_observe_argument(add_serve_arguments(sub.add_parser(
-        "serve", help="run the embedded reference server alone",
-        description="Run the embedded reference server alone (real HTTPS on loopback).")))
-    sdk = sub.add_parser("sdk", help="grade an app's DCR fallback (SDK vendors): verify-client, scenarios, ...",
-                         description="Grade an app's or SDK's DCR fallback from the traffic the observer "
-                                     "(dcr-conformance serve --observe) recorded.")
-    add_sdk_commands(sdk.add_subparsers(dest="sdk_command", required=True, metavar="SDK_COMMAND"))
-    add_verify_client_command(sub, help_text="alias of: dcr-conformance sdk verify-client")
-    from conformance.load.cli import add_load_arguments
+        if "serve" in wanted:
+            from conformance.server.cli import add_serve_arguments
 
-    add_load_arguments(sub.add_parser("load", help="launch day: a fleet of devices on Locust, with oracles"))
-    req = sub.add_parser("requirements", help="print the requirement registry and the checks citing it")
-    req.add_argument("--markdown", metavar="FILE", help="write docs/requirements.md-style Markdown to FILE")
-    req.add_argument("--coverage", metavar="FILE",
-                     help="write docs/coverage.md: every normative statement of the RFCs, its checks or why none")
-    req.add_argument("--catalogue", metavar="FILE",
-                     help="write docs/catalogue.md (the answers each check allows and forbids) to FILE")
+            add_observe_argument(add_serve_arguments(sub.add_parser(
+                "serve", help="run the embedded reference server alone",
+                description="Run the embedded reference server alone (real HTTPS on loopback).")))
+        if "sdk" in wanted:
+            sdk = sub.add_parser("sdk", help="grade an app's DCR fallback (SDK vendors): verify-client, scenarios, ...",
+                                 description="Grade an app's or SDK's DCR fallback from the traffic the observer "
+                                             "(dcr-conformance serve --observe) recorded.")
+            add_sdk_commands(sdk.add_subparsers(dest="sdk_command", required=True, metavar="SDK_COMMAND"))
+        if "verify-client" in wanted:
+            add_verify_client_command(sub, help_text="alias of: dcr-conformance sdk verify-client")
+    if "load" in wanted:
+        from conformance.load.cli import add_load_arguments
+
+        add_load_arguments(sub.add_parser("load", help="launch day: a fleet of devices on Locust, with oracles"))
+    if "requirements" in wanted:
+        req = sub.add_parser("requirements", help="print the requirement registry and the checks citing it")
+        req.add_argument("--markdown", metavar="FILE", help="write docs/requirements.md-style Markdown to FILE")
+        req.add_argument("--coverage", metavar="FILE",
+                         help="write docs/coverage.md: every normative statement of the RFCs, its checks or why none")
+        req.add_argument("--catalogue", metavar="FILE",
+                         help="write docs/catalogue.md (the answers each check allows and forbids) to FILE")
     return parser
 
 
@@ -255,7 +271,8 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(argv[0] if argv else None)
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse: 2 on a wrong command line, as the contract wants

@@ -54,6 +54,10 @@ SENSITIVE_HEADERS = frozenset({"authorization", "dpop", "cookie", "set-cookie", 
 
 #: Known values shorter than this are only masked by key (replacing "abc" everywhere garbles text).
 MIN_SECRET_LENGTH = 4
+#: Known forms at least this long are found by looking at every ``_STRIDE``-th position of a text
+#: only (see :meth:`Redactor._replace_known`); shorter ones at every position.
+_STRIDE = 12
+_LONG_FORM = _STRIDE + MIN_SECRET_LENGTH - 1
 
 _ALL_KEYS = SENSITIVE_FIELDS | PRIVATE_JWK_MEMBERS
 _JSON_PAIR = re.compile(
@@ -114,10 +118,16 @@ class Redactor:
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self._lock = threading.Lock()
         self._variants: dict[str, str] = {}  # text as it may appear -> marker of the original value
-        # First MIN_SECRET_LENGTH characters -> the lengths of the known forms starting so, longest
-        # first. Tuples are replaced, never mutated, so a reader needs no lock; a lookup costs one
-        # dict probe per distinct length, however many secrets share a head (JWTs all start "eyJ").
+        # How a known form is found in a text (the dicts are replaced, never mutated, so a reader
+        # needs no lock):
+        # * a form shorter than _LONG_FORM: its first MIN_SECRET_LENGTH characters -> the lengths
+        #   of the short forms starting so, longest first (looked up at every position of a text);
+        # * a longer form: each of its first _STRIDE positions o -> (the MIN_SECRET_LENGTH
+        #   characters at o) -> (o, length) pairs. Any occurrence of the form covers a position of
+        #   the text that is a multiple of _STRIDE, at some o < _STRIDE of the form: looking at
+        #   those positions only finds every occurrence, with 1/_STRIDE of the lookups.
         self._index: dict[str, tuple[int, ...]] = {}
+        self._grams: dict[str, tuple[tuple[int, int], ...]] = {}
         for value in secrets:
             self.add_secret(value)
 
@@ -136,12 +146,22 @@ class Redactor:
             new = [f for f in forms if f not in self._variants and len(f) >= MIN_SECRET_LENGTH]
             if not new:
                 return
+            index, grams = dict(self._index), dict(self._grams)
             for form in new:
                 self._variants[form] = mark
-                head = form[:MIN_SECRET_LENGTH]
-                lengths = self._index.get(head, ())
-                if len(form) not in lengths:
-                    self._index[head] = tuple(sorted((*lengths, len(form)), reverse=True))
+                size = len(form)
+                if size < _LONG_FORM:
+                    head = form[:MIN_SECRET_LENGTH]
+                    lengths = index.get(head, ())
+                    if size not in lengths:
+                        index[head] = tuple(sorted((*lengths, size), reverse=True))
+                    continue
+                for offset in range(_STRIDE):
+                    gram = form[offset:offset + MIN_SECRET_LENGTH]
+                    entries = grams.get(gram, ())
+                    if (offset, size) not in entries:
+                        grams[gram] = (*entries, (offset, size))
+            self._index, self._grams = index, grams
 
     def learn_json(self, obj: object) -> None:
         """Learn the string values found under sensitive keys anywhere in a JSON document."""
@@ -265,39 +285,56 @@ class Redactor:
         A marker already in ``text`` is stepped over (a known value is never looked for inside
         one), unless a known value starts where it starts.
 
-        Only the positions where a known form may start (its first ``MIN_SECRET_LENGTH``
-        characters occur there) and where a marker starts are visited; the text between them is
-        copied as it is. Most texts hold no known secret: they cost one set of their substrings.
+        First every occurrence of a known form is listed (see ``_index`` and ``_grams``; a
+        candidate is compared in full before it counts), then the text is walked from left to
+        right: at each start the longest form wins, and what it covers is not looked at again.
+        Most texts hold no known secret: they cost one lookup per ``_STRIDE`` characters (and one
+        per character while short known forms exist).
         """
-        index, variants = self._index, self._variants
+        index, grams, variants = self._index, self._grams, self._variants
         size = MIN_SECRET_LENGTH
-        if not index or len(text) < size:
+        if (not index and not grams) or len(text) < size:
             return text
-        heads = index.keys() & {text[i : i + size] for i in range(len(text) - size + 1)}
-        if not heads:
+        found: dict[int, int] = {}  # start -> the longest known form starting there
+        if grams:
+            last = len(text) - size
+            for at in range(0, last + 1, _STRIDE):
+                entries = grams.get(text[at:at + size])
+                if entries is None:
+                    continue
+                for offset, length in entries:
+                    start = at - offset
+                    if start >= 0 and length > found.get(start, 0) and text[start:start + length] in variants:
+                        found[start] = length
+        if index:
+            # A few short forms: str.find for each (in C); many: one set of the text's substrings.
+            heads = index.keys() if len(index) <= _STRIDE else \
+                index.keys() & {text[i : i + size] for i in range(len(text) - size + 1)}
+            for head in heads:
+                at = text.find(head)
+                while at >= 0:
+                    for length in index[head]:
+                        if length <= found.get(at, 0):
+                            break
+                        if text[at : at + length] in variants:
+                            found[at] = length
+                            break
+                    at = text.find(head, at + 1)
+        if not found:
             return text
-        stops: set[int] = set()
-        for head in heads:
-            at = text.find(head)
-            while at >= 0:
-                stops.add(at)
-                at = text.find(head, at + 1)
-        markers = {found.start(): found.end() for found in MARKER.finditer(text)}
+        markers = {m.start(): m.end() for m in MARKER.finditer(text)}
         out: list[str] = []
         start = 0  # text[start:] is not copied yet, and no replacement starts before it
-        for at in sorted(stops | markers.keys()):
+        for at in sorted(found.keys() | markers.keys()):
             if at < start:
                 continue
-            for length in index.get(text[at : at + size], ()):
-                mark = variants.get(text[at : at + length])
-                if mark is not None:
-                    out += (text[start:at], mark)
-                    start = at + length
-                    break
+            length = found.get(at)
+            if length is not None:
+                out += (text[start:at], variants[text[at : at + length]])
+                start = at + length
             else:
-                if at in markers:
-                    out.append(text[start : markers[at]])
-                    start = markers[at]
+                out.append(text[start : markers[at]])
+                start = markers[at]
         out.append(text[start:])
         return "".join(out)
 

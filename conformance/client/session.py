@@ -56,6 +56,9 @@ class DcrSession:
         self.on_registered = on_registered
         self._nonces: dict[str, str] = {}
         self._lock = threading.Lock()
+        self._deleted_log: object = None  # was_deleted's index: the log read, how far, the URIs seen
+        self._deleted_seen = 0
+        self._deleted_uris: set[str] = set()
         for secret in profile.secrets():
             transport.redactor.add_secret(secret)
 
@@ -252,17 +255,28 @@ class DcrSession:
 
     def was_deleted(self, dyn: DynamicClient) -> bool:
         """True when this session's transport saw a 2xx ``DELETE`` of the client, whether it was
-        sent by :meth:`delete` or by a check directly (cleanup then skips it)."""
+        sent by :meth:`delete` or by a check directly (cleanup then skips it). The capture log is
+        read once, incrementally, into an index of deleted URIs (the cleanup asks per client)."""
         if dyn.deleted:
             return True
         uri = dyn.registration_client_uri
-        for exchange in list(self.transport.exchanges):
-            spec = exchange.spec
-            if spec is not None and spec.method.upper() == "DELETE" and uri and spec.url == uri:
-                if exchange.status is not None and 200 <= exchange.status < 300:
-                    dyn.deleted = True
-                    return True
-        return False
+        if not uri:
+            return False
+        with self._lock:
+            log = self.transport.exchanges
+            if log is not self._deleted_log or len(log) < self._deleted_seen:  # replaced or cut: read it again
+                self._deleted_log, self._deleted_seen, self._deleted_uris = log, 0, set()
+            end = len(log)
+            for exchange in log[self._deleted_seen:end]:
+                spec = exchange.spec
+                if spec is not None and spec.method.upper() == "DELETE" and exchange.status is not None \
+                        and 200 <= exchange.status < 300:
+                    self._deleted_uris.add(spec.url)
+            self._deleted_seen = end
+            found = uri in self._deleted_uris
+        if found:
+            dyn.deleted = True
+        return found
 
     # -- revocation ----------------------------------------------------------------------------
 

@@ -31,7 +31,9 @@ from __future__ import annotations
 import json
 import os
 import platform
+import queue
 import socket
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -42,7 +44,7 @@ from urllib.parse import urlsplit
 import allure
 import allure_commons
 from allure_commons.logger import AllureFileLogger
-from allure_commons.model2 import Status, StatusDetails
+from allure_commons.model2 import ATTACHMENT_PATTERN, Attachment, Status, StatusDetails, TestStepResult
 from allure_commons.types import AttachmentType, LinkType
 
 from conformance import __version__
@@ -197,6 +199,7 @@ class AllureDecorator:
     def _add_steps(self, test) -> None:
         start = self._marks.get("setup", {})
         call = self._marks.get("call", {})
+        writer = run_writer()
         count = 0
         for name, log in self._logs().items():
             first, end = start.get(name, len(log)), len(log)
@@ -205,7 +208,8 @@ class AllureDecorator:
                 count += 1
                 if count > MAX_EXCHANGE_STEPS:
                     continue
-                _exchange_step(test, log[index], log.ended_at[index], "setup" if index < call_start else None)
+                _exchange_step(test, log[index], log.ended_at[index], "setup" if index < call_start else None,
+                               writer)
         if count > MAX_EXCHANGE_STEPS:
             with allure.step(f"{count - MAX_EXCHANGE_STEPS} more HTTP exchanges (not attached)"):
                 pass
@@ -227,7 +231,11 @@ def _check_info(item):
     return marker.args[0] if marker else None
 
 
-def _exchange_step(test, exchange, ended_at: float | None, phase: str | None) -> None:
+def _exchange_step(test, exchange, ended_at: float | None, phase: str | None, writer=None) -> None:
+    """One step for one exchange, its redacted transcript attached. With ``writer`` (the run's
+    :class:`RedactingFileLogger`) the step is added to the result directly and the transcript is
+    built and written on the writer's thread (what ``allure.step`` + ``allure.attach`` would do,
+    without the plugin hooks, and off the path of the next request)."""
     request = exchange.request
     path = urlsplit(request.url).path or request.url
     if exchange.error:
@@ -240,10 +248,22 @@ def _exchange_step(test, exchange, ended_at: float | None, phase: str | None) ->
     title = f"{request.method} {path} → {outcome} ({elapsed_ms:.0f} ms)"
     if phase:
         title = f"{phase}: {title}"
-    with allure.step(title):
-        allure.attach(PreRedacted(exchange_text(exchange.to_dict())),
-                      name=f"{request.method} {path} (redacted)", attachment_type=AttachmentType.TEXT)
-    step = test.steps[-1] if test.steps else None
+    name = f"{request.method} {path} (redacted)"
+    if writer is None:
+        with allure.step(title):
+            allure.attach(PreRedacted(exchange_text(exchange.to_dict())), name=name,
+                          attachment_type=AttachmentType.TEXT)
+        step = test.steps[-1] if test.steps else None
+    else:
+        # The title is made of the redacted capture; an error text is scanned by the writer as before.
+        now_ms = int(time.time() * 1000)
+        file_name = ATTACHMENT_PATTERN.format(prefix=uuid.uuid4(), ext=AttachmentType.TEXT.extension)
+        step = TestStepResult(name=title if exchange.error else PreRedacted(title), status=Status.PASSED,
+                              start=now_ms, stop=now_ms,
+                              attachments=[Attachment(source=file_name, name=PreRedacted(name),
+                                                      type=AttachmentType.TEXT.mime_type)])
+        test.steps.append(step)
+        writer.attach_exchange(exchange, file_name)
     if step is not None and ended_at is not None:
         step.stop = int(ended_at * 1000)
         step.start = int((ended_at - exchange.elapsed_s) * 1000)
@@ -507,13 +527,63 @@ def _atomic_write(path: Path, text: str) -> Path:
 
 
 class RedactingFileLogger(AllureFileLogger):
-    """allure's file writer, with every string of a result and every text attachment redacted."""
+    """allure's file writer, with every string of a result and every text attachment redacted.
 
-    def __init__(self, report_dir, redact: Callable[[str], str]) -> None:
+    With ``background=True`` (the run's writer) files are redacted, serialised and written on one
+    thread of their own, in the order they were reported, while the checks go on sending requests:
+    a result is final when allure-pytest reports it, and an exchange is immutable once captured.
+    :meth:`flush` waits until everything queued is on disk (the run calls it before its reports are
+    read); an error of the thread is raised there."""
+
+    def __init__(self, report_dir, redact: Callable[[str], str], *, background: bool = False) -> None:
         super().__init__(report_dir, clean=False)
         self._redact = redact
+        self._queue: queue.SimpleQueue | None = queue.SimpleQueue() if background else None
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+        self._lock = threading.Lock()
+
+    # -- queueing ------------------------------------------------------------------------------
+
+    def _submit(self, task: Callable[[], None]) -> None:
+        if self._queue is None:
+            task()
+            return
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._work, name=f"dcr-allure-writer",  # noqa: F541 (no new constant for Hypothesis)
+                                                daemon=True)
+                self._thread.start()
+        self._queue.put(task)
+
+    def _work(self) -> None:
+        while True:
+            task = self._queue.get()
+            if isinstance(task, threading.Event):
+                task.set()
+                continue
+            try:
+                task()
+            except BaseException as exc:  # noqa: BLE001 - kept, raised by flush() in the run's thread
+                if self._error is None:
+                    self._error = exc
+
+    def flush(self, timeout_s: float = 2 * 60) -> None:
+        """Wait (at most ``timeout_s``) until every queued file is written; raise the thread's error."""
+        if self._queue is not None and self._thread is not None and self._thread.is_alive():
+            done = threading.Event()
+            self._queue.put(done)
+            done.wait(timeout_s)
+        error, self._error = self._error, None
+        if error is not None:
+            raise error
+
+    # -- allure's writer hooks -----------------------------------------------------------------
 
     def _report_item(self, item) -> None:
+        self._submit(lambda: self._write_item(item))
+
+    def _write_item(self, item) -> None:
         from attr import asdict
 
         data = _redact_obj(asdict(item, filter=lambda _, v: v or v is False), self._redact)
@@ -542,6 +612,13 @@ class RedactingFileLogger(AllureFileLogger):
 
     @allure_commons.hookimpl
     def report_attached_data(self, body, file_name):
+        self._submit(lambda: self._write_data(body, file_name))
+
+    def attach_exchange(self, exchange, file_name: str) -> None:
+        """Write the redacted transcript of a captured exchange (:func:`exchange_text`) as ``file_name``."""
+        self._submit(lambda: self._write_data(PreRedacted(exchange_text(exchange.to_dict())), file_name))
+
+    def _write_data(self, body, file_name) -> None:
         body = self._redact_body(body)
         # One write, no temporary file and rename: attachments are only read after the run.
         with open(self._report_dir / file_name, "wb") as handle:
@@ -551,7 +628,7 @@ class RedactingFileLogger(AllureFileLogger):
     @allure_commons.hookimpl
     def report_attached_file(self, source, file_name):
         try:
-            data = Path(source).read_bytes()
+            data = Path(source).read_bytes()  # now: the file may be temporary
         except OSError:
             return super().report_attached_file(source, file_name)
         self.report_attached_data(data, file_name)
@@ -590,7 +667,7 @@ def _redact_obj(value, redact: Callable[[str], str]):
         return value
     out = {}
     for key, member in value.items():
-        if key in _TEXT_MEMBERS and isinstance(member, str):
+        if key in _TEXT_MEMBERS and isinstance(member, str) and not isinstance(member, PreRedacted):
             member = redact(member)
         elif key in _NESTED_MEMBERS:
             member = _redact_obj(member, redact)
@@ -599,24 +676,36 @@ def _redact_obj(value, redact: Callable[[str], str]):
 
 
 def install_redacting_writer(config, redact: Callable[[str], str]) -> bool:
-    """Swap allure-pytest's file writer for :class:`RedactingFileLogger` until the run ends."""
+    """Swap allure-pytest's file writer for :class:`RedactingFileLogger` (writing on its own
+    thread) until the run ends; at the end everything queued is written before it is put back."""
     manager = allure_commons.plugin_manager
     swapped = False
     for plugin in list(manager.get_plugins()):
         if type(plugin) is not AllureFileLogger:
             continue
         name = manager.get_name(plugin)
-        replacement = RedactingFileLogger(plugin._report_dir, redact)
+        replacement = RedactingFileLogger(plugin._report_dir, redact, background=True)
         manager.unregister(plugin)
         manager.register(replacement)
 
         def restore(original=plugin, name=name, replacement=replacement) -> None:
-            # allure-pytest's own cleanup unregisters the original by name: put it back first.
-            if manager.is_registered(replacement):
-                manager.unregister(replacement)
-            if not manager.is_registered(original):
-                manager.register(original, name)
+            try:
+                replacement.flush()
+            finally:
+                # allure-pytest's own cleanup unregisters the original by name: put it back first.
+                if manager.is_registered(replacement):
+                    manager.unregister(replacement)
+                if not manager.is_registered(original):
+                    manager.register(original, name)
 
         config.add_cleanup(restore)
         swapped = True
     return swapped
+
+
+def run_writer() -> RedactingFileLogger | None:
+    """The run's redacting writer (None when allure's own is in place)."""
+    for plugin in allure_commons.plugin_manager.get_plugins():
+        if isinstance(plugin, RedactingFileLogger):
+            return plugin
+    return None

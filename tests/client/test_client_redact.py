@@ -243,3 +243,38 @@ def test_secrets_sharing_a_head_are_each_masked_longest_first():
     text = f"a={long}; b={short}, c={others[7]} d={head}.unknown {marker(long)}"
     assert red.redact_text(text) == (f"a={marker(long)}; b={marker(short)}, c={marker(others[7])} "
                                      f"d={head}.unknown {marker(long)}")
+
+
+def _replace_known_naively(variants: dict[str, str], text: str) -> str:
+    """What Redactor._replace_known must do, one position at a time: the longest known form starting
+    here is replaced; else a marker starting here is stepped over; else one character is kept."""
+    out, at = [], 0
+    while at < len(text):
+        length = max((len(form) for form in variants if text.startswith(form, at)), default=0)
+        if length:
+            out.append(variants[text[at:at + length]])
+            at += length
+            continue
+        marked = MARKER.match(text, at)
+        if marked:
+            out.append(marked.group(0))
+            at = marked.end()
+            continue
+        out.append(text[at])
+        at += 1
+    return "".join(out)
+
+
+def test_known_secrets_are_found_wherever_they_start_short_or_long_overlapping_or_in_markers():
+    import random
+
+    rng = random.Random(7)
+    alphabet = "ab.-_%5B"
+    for _ in range(300):
+        secrets = ["".join(rng.choice(alphabet) for _ in range(rng.randint(4, 40))) for _ in range(rng.randint(1, 6))]
+        secrets += [secrets[0][: rng.randint(4, max(4, len(secrets[0])))]]  # a prefix of another secret
+        redactor = Redactor(secrets)
+        pieces = [rng.choice(secrets + [marker("x"), "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))])
+                  for _ in range(rng.randint(1, 12))]
+        text = "".join(pieces)
+        assert redactor._replace_known(text) == _replace_known_naively(redactor._variants, text), (secrets, text)
