@@ -14,7 +14,7 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
 _DIR = Path(tempfile.mkdtemp(prefix="dcr-forged-"))
@@ -61,3 +61,10 @@ def unregistered_self_signed() -> tuple[Path, Path]:
 def unknown_signing_key() -> ec.EllipticCurvePrivateKey:
     """An EC P-256 key no server has registered (for assertions signed by an unknown key)."""
     return ec.generate_private_key(ec.SECP256R1())
+
+
+@functools.cache
+def unknown_rsa_key() -> rsa.RSAPrivateKey:
+    """An RSA 2048 key no server has registered (for RS256 / PS256 assertions by an unknown key);
+    generated once per process: a key pair takes tens of milliseconds."""
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
