@@ -118,8 +118,10 @@ class Redactor:
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self._lock = threading.Lock()
         self._variants: dict[str, str] = {}  # text as it may appear -> marker of the original value
-        # How a known form is found in a text (the dicts are replaced, never mutated, so a reader
-        # needs no lock):
+        # How a known form is found in a text (a reader needs no lock: ``_index``, which readers
+        # iterate, is replaced, never mutated; ``_grams``, which readers only look up, gets new keys
+        # and new value tuples in place, atomic under the GIL, so learning a secret costs the
+        # secret, not a copy of everything known):
         # * a form shorter than _LONG_FORM: its first MIN_SECRET_LENGTH characters -> the lengths
         #   of the short forms starting so, longest first (looked up at every position of a text);
         # * a longer form: each of its first _STRIDE positions o -> (the MIN_SECRET_LENGTH
@@ -146,11 +148,13 @@ class Redactor:
             new = [f for f in forms if f not in self._variants and len(f) >= MIN_SECRET_LENGTH]
             if not new:
                 return
-            index, grams = dict(self._index), dict(self._grams)
+            index, grams = self._index, self._grams
             for form in new:
                 self._variants[form] = mark
                 size = len(form)
                 if size < _LONG_FORM:
+                    if index is self._index:
+                        index = dict(index)  # copied once per call, published below
                     head = form[:MIN_SECRET_LENGTH]
                     lengths = index.get(head, ())
                     if size not in lengths:
@@ -161,7 +165,7 @@ class Redactor:
                     entries = grams.get(gram, ())
                     if (offset, size) not in entries:
                         grams[gram] = (*entries, (offset, size))
-            self._index, self._grams = index, grams
+            self._index = index
 
     def learn_json(self, obj: object) -> None:
         """Learn the string values found under sensitive keys anywhere in a JSON document."""

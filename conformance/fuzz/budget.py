@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from hypothesis import HealthCheck, Verbosity, seed, settings
+from hypothesis.configuration import set_hypothesis_home_dir
 from hypothesis.database import DirectoryBasedExampleDatabase
 
 #: Default examples per property (``--dcr-fuzz-examples``).
@@ -61,6 +62,17 @@ def _option(config: Any, name: str, default: Any = None) -> Any:
     return default if value is None else value
 
 
+def cache_home(environ: dict[str, str] | None = None) -> Path:
+    """Where Hypothesis keeps what it computes once per machine (the code points a codec can
+    encode, about 3 s of CPU for ``st.text()``; the constants of the code under test):
+    ``$XDG_CACHE_HOME/dcr-conformance/hypothesis`` (default ``~/.cache``), not a ``.hypothesis``
+    folder in whatever directory the run starts in. The example database is the report
+    directory's (:meth:`Budget.settings`)."""
+    env = os.environ if environ is None else environ
+    base = Path(env["XDG_CACHE_HOME"]) if env.get("XDG_CACHE_HOME") else Path.home() / ".cache"
+    return base / "dcr-conformance" / "hypothesis"
+
+
 @dataclass(frozen=True)
 class Budget:
     """How much to fuzz and how to make it reproducible."""
@@ -84,6 +96,7 @@ class Budget:
             base = Path(report_dir) if report_dir else Path(config.invocation_params.dir) / "reports"
             database = base / "hypothesis"
         width = int(_option(config, "--dcr-race-width", DEFAULT_RACE_WIDTH))
+        set_hypothesis_home_dir(cache_home(environ))
         return cls(examples, None if chosen_seed is None else int(chosen_seed), derandomize, database,
                    max(2, width))
 

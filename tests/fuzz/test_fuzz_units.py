@@ -202,6 +202,18 @@ def test_budget_modes(tmp_path):
     assert in_ci({"CI": "1"}) and not in_ci({"CI": "false"}) and not in_ci({})
 
 
+def test_hypothesis_keeps_its_caches_in_the_user_cache_not_the_working_directory(tmp_path):
+    from hypothesis.configuration import storage_directory
+
+    cache = tmp_path / "cache"
+    try:
+        Budget.from_config(_config(tmp_path), environ={"XDG_CACHE_HOME": str(cache)})
+        assert storage_directory("unicode_data", intent_to_write=False).path == \
+            cache / "dcr-conformance" / "hypothesis" / "unicode_data"
+    finally:
+        Budget.from_config(_config(tmp_path))  # the process's own cache again
+
+
 def test_the_pool_hands_out_fresh_distinct_tokens(reference):
     from conformance.client.http import Transport
     from conformance.client.session import DcrSession
