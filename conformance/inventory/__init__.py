@@ -47,10 +47,6 @@ GAPS: dict[str, str] = {
     "RFC 7523 §3.1": "JWT authorization grants (not used by the flow)",
     "RFC 7591 §2.2": "the RECOMMENDED and SHOULD sentences on language tags and on values sent "
                      "without one, after the first sentence",
-    "RFC 7592 §2.1, §2.2, §2.3": "the sentences on a registration access token that is not valid "
-                                 "(an error as RFC 6750 describes), on the client_id that does not "
-                                 "change, on the client not allowed to delete itself (403) and the 405 "
-                                 "for an unsupported delete",
     "RFC 7662 §2.2–§4": "the optional members of an active answer and the remaining security "
                         "considerations",
     "RFC 8705 §2.1.x, §2.2.x": "the client registration metadata of the PKI and self-signed methods",
