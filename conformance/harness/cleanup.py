@@ -25,6 +25,11 @@ ABANDONED = "not deleted: a second signal stopped the cleanup"
 #: on the deployment modest.
 CLEANUP_WORKERS = 8
 
+#: What a DELETE refused with these statuses says (RFC 7592 §2.3: "If the server does not support
+#: the delete method, the server MUST respond with HTTP 405 Not Supported", "If the client is not
+#: allowed to delete itself, the server MUST respond with HTTP 403 Forbidden").
+_REFUSALS = {405: "delete not supported: ", 403: "the client is not allowed to delete itself: "}
+
 
 def delete_clients(registered: list[tuple[DcrSession, Profile, DynamicClient]], *, keep: bool,
                    redact: Callable[[str], str], abandoned: Callable[[], bool] = lambda: False,
@@ -90,7 +95,8 @@ def _delete_one(registered: tuple[DcrSession, Profile, DynamicClient], keep: boo
         return []
     if exchange.status in (401, 403) and _delete_as_manager(session, profile, dyn, managers, lock):
         return []
-    return [{**entry, "reason": redact(exchange.error or f"DELETE answered HTTP {exchange.status}")}]
+    return [{**entry, "reason": redact(exchange.error or _REFUSALS.get(exchange.status, "")
+                                       + f"DELETE answered HTTP {exchange.status}")}]
 
 
 def _delete_as_manager(session: DcrSession, profile: Profile, dyn: DynamicClient,

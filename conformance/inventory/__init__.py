@@ -46,10 +46,6 @@ GAPS: dict[str, str] = {
                            "assertions (RFC 7523 §3 states them for JWTs, and those are checked)",
     "RFC 7591 §2.2": "the RECOMMENDED and SHOULD sentences on language tags and on values sent "
                      "without one, after the first sentence",
-    "RFC 7592 §2.1, §2.2, §2.3": "the sentences on a registration access token that is not valid "
-                                 "(an error as RFC 6750 describes), on the client_id that does not "
-                                 "change, on the client not allowed to delete itself (403) and the 405 "
-                                 "for an unsupported delete",
 }
 
 _MODULES = ("rfc6749", "rfc6750", "rfc7009", "rfc7521", "rfc7523", "rfc7591", "rfc7592", "rfc7662",

@@ -2,11 +2,22 @@
 §2.1, §2.2 and §2.3 each repeat the sentence on a client that does not exist; it is recorded once
 per method, since each method answers it separately."""
 
-from conformance.inventory.model import client_side, must, not_observable, not_yet, should
+from conformance.inventory.model import claim, client_side, must, not_observable, not_yet, should
 
 _GONE = """If the client does not exist on this server, the server MUST respond with HTTP 401
         Unauthorized and the registration access token used to make this request SHOULD be
         immediately revoked."""
+
+# §2.1-§2.3 each repeat it for their method (issue 14). The words are the team's reading of the RFC:
+# "If the registration access token used to make this request is not valid" and an error "as
+# described in [RFC 6750]" were found quoted publicly, the whole sentence was not.
+_NOT_VALID = """If the registration access token used to make this request is not valid, the server MUST
+        respond with an error as described in OAuth 2.0 Bearer Token Usage [RFC6750]."""
+
+_DELETE_CLAIMED = ("a profile claiming RFC 7592 management (read / update / delete) says the server deletes "
+                   "each per-device client at its own request, as the flow revokes clients one by one "
+                   "(CURITY-DCR-REVOKE); DCR-MGT-010 fails a 405 or 403 to the client's own DELETE under the "
+                   "claim, and the cleanup lists a client so left over with the reason")
 
 _DISCARD = """… the client MUST immediately discard its previous client secret and/or registration
         access token."""
@@ -58,6 +69,16 @@ STATEMENTS = (
     should("RFC7592-2.3-S", """… SHOULD immediately invalidate all existing authorization grants and
            currently active access tokens, all refresh tokens, and all other tokens associated with
            this client."""),
+    # §2.1-§2.3: an invalid registration access token, the client_id that stays, delete refused (issue 14).
+    must("RFC7592-2.1-e", _NOT_VALID),
+    must("RFC7592-2.2-m", _NOT_VALID),
+    must("RFC7592-2.3-d", _NOT_VALID),
+    must("RFC7592-2.2-n", """The value of the "client_id" MUST NOT change from the initial registration
+         response.""", keyword="MUST NOT"),
+    must("RFC7592-2.3-e", """If the server does not support the delete method, the server MUST respond
+         with HTTP 405 Not Supported.""", reason=claim("registration_management", _DELETE_CLAIMED)),
+    must("RFC7592-2.3-f", """If the client is not allowed to delete itself, the server MUST respond with
+         HTTP 403 Forbidden.""", reason=claim("registration_management", _DELETE_CLAIMED)),
     must("RFC7592-3", """registration_client_uri REQUIRED. String containing the fully qualified URL
          of the client configuration endpoint for this client.""", keyword="REQUIRED"),
     must("RFC7592-3-b", """registration_access_token REQUIRED. String containing the access token to

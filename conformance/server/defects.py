@@ -275,6 +275,12 @@ _ALL = (
     _d("unknown-client-write-keeps-token", "MGT-019 MGT-020", "RFC7592-2.3-c",
        "A PUT or DELETE on the URI of a client that does not exist answers 401, but the registration "
        "access token it carried keeps working."),
+    # --- RFC 7592 §2.1-§2.3: a registration access token not valid, the client_id kept (issue 14, mgt-rest)
+    _d("management-invalid-token-without-challenge", "MGT-021", "RFC7592-2.1-e",
+       "A registration access token the server never issued gets 401 with a JSON error but no "
+       "WWW-Authenticate challenge (only a request without a token is challenged)."),
+    _d("put-response-new-client-id", "MGT-006", "RFC7592-2.2-n",
+       "The update response names a new client_id (the client keeps its old one)."),
     # --- Curity DCR GraphQL status API 
     _d("graphql-status-affects-other-clients", "REV-001", "CURITY-DCR-REVOKE",
        "Setting one client's status through the DCR GraphQL API sets it on every client of its template."),
@@ -315,8 +321,8 @@ _ALL = (
        "token_endpoint_auth_signing_alg_values_supported does not list RS256."),
     _d("registration-drops-redirect-uris", "REG-019", "RFC7591-2-d",
        "A registration's redirect_uris are ignored: the client is registered without redirect URIs."),
-    _d("management-unknown-client-403", "MGT-016", "RFC7592-2.1",
-       "A live registration access token used on a client that does not exist gets 403, and is kept."),
+    _d("management-unknown-client-403", "MGT-016 MGT-005", "RFC7592-2.1",
+       "A registration access token used on a client that does not exist gets 403 (a live one is kept)."),
     _d("management-put-unknown-client-404", "MGT-017", "RFC7592-2.2-g",
        "PUT on a client that does not exist answers 404."),
     # --- token request rules, Bearer challenges, revocation hints (checks-token: TOK-019..022, USE-015..016, REV-010)

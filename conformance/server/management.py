@@ -63,7 +63,7 @@ def handle(ctx: Context, request: Request, client_id: str) -> Response:
             return json_response(200, {"client_id": client_id}, no_store=True)
         if request.method == "PUT" and ctx.defects.on("management-put-unknown-client-404"):  # DEFECT
             raise OAuthError(404, "invalid_request", "no such client")
-        if owner is not None and ctx.defects.on("management-unknown-client-403"):  # DEFECT
+        if ctx.defects.on("management-unknown-client-403"):  # DEFECT: 403, not 401 (a live token kept)
             raise OAuthError(403, "insufficient_scope", "the token belongs to another client",
                              [("WWW-Authenticate", bearer_challenge("insufficient_scope"))])
         if owner is not None and request.method in ("PUT", "DELETE") \
@@ -77,6 +77,8 @@ def handle(ctx: Context, request: Request, client_id: str) -> Response:
             if owner is not None and ctx.variants.on("management-foreign-token-403"):  # VARIANT
                 raise OAuthError(403, "insufficient_scope", "the token belongs to another client",
                                  [("WWW-Authenticate", bearer_challenge("insufficient_scope"))])
+            if owner is None and ctx.defects.on("management-invalid-token-without-challenge"):  # DEFECT
+                raise OAuthError(401, "invalid_token", "the token is not valid for this client")
             raise _unauthorized(ctx, "invalid_token", "the token is not valid for this client")
     template = ctx.config.template_of(client)
     if template is None:  # the template left the configuration
@@ -99,6 +101,8 @@ def handle(ctx: Context, request: Request, client_id: str) -> Response:
         secret, rat = None, chosen[RAT]
     elif request.method == "GET" and ctx.variants.on("rotate-on-put-only"):  # VARIANT: no rotation
         secret, rat = None, presented.token
+    elif request.method == "PUT" and ctx.defects.on("put-response-new-client-id"):  # DEFECT (below): no
+        secret, rat = None, presented.token  # rotation either, so that the client keeps its credentials
     else:
         secret, rat = _rotate(ctx, client, template, rat_hash, presented.token,
                               rotate_secret=SECRET not in chosen
@@ -106,6 +110,8 @@ def handle(ctx: Context, request: Request, client_id: str) -> Response:
     info = client_information(ctx, client, secret=secret, rat=rat, template=template)
     if request.method == "GET" and ctx.defects.on("management-read-broken"):  # DEFECT
         info["client_id"] = client.software_id
+    if request.method == "PUT" and ctx.defects.on("put-response-new-client-id"):  # DEFECT: client_id changes
+        info["client_id"] = f"{client.client_id}-renamed"
     if request.method == "PUT" and ctx.defects.on("management-put-drops-metadata"):  # DEFECT
         for name in client.metadata:
             info.pop(name, None)

@@ -30,6 +30,15 @@ _UNKNOWN_401 = ("RFC 7592 §2.1", "MUST", "If the client does not exist on this 
                 "immediately revoked.")
 _FORBIDDEN_403 = ("RFC 7592 §2.1", "MUST", "If the client does not have permission to read its record, the server MUST "
                   "return an HTTP 403 Forbidden.")
+_TOKEN_NOT_VALID = ("RFC 7592 §2.1", "MUST", "If the registration access token used to make this request is not "
+                    "valid, the server MUST respond with an error as described in OAuth 2.0 Bearer Token Usage "
+                    "[RFC6750].")
+_CLIENT_ID_KEPT = ("RFC 7592 §2.2", "MUST NOT", "The value of the \"client_id\" MUST NOT change from the initial "
+                   "registration response.")
+_DELETE_CLAIMED = ("[claims] registration_management", "claim", "RFC 7592 read / update / delete: the flow deletes "
+                   "each per-device client at its own request (CURITY-DCR-REVOKE: each dynamic client can be revoked "
+                   "individually); RFC 7592 §2.3's 405 (\"If the server does not support the delete method\") and 403 "
+                   "(\"If the client is not allowed to delete itself\") are for a server that does not claim it")
 _DELETE_204 = ("RFC 7592 §2.3", "MUST", "If a client has been successfully deprovisioned, the authorization server MUST "
                "respond with an HTTP 204 No Content message.")
 _NO_OVERWRITE = ("RFC 7592 §2.2", "MUST NOT", "The client MUST NOT be allowed to overwrite its existing client secret "
@@ -60,15 +69,21 @@ ANSWERS = declare_answers({
         no("200, or a refusal disclosing client A's data", *_FORBIDDEN_403),
     ),
     "DCR-MGT-005": (
-        ok("401 (403 tolerated) at the server's URI for the client with the client_id replaced", *_UNKNOWN_401),
+        ok("401 at the server's URI for the client with the client_id replaced, and on the deleted client's own URI",
+           *_UNKNOWN_401),
+        ok("an RFC 6750 error for the deleted client's token (invalid_token: 401) is the same 401", *_TOKEN_NOT_VALID),
         ok("not applicable when the registration_client_uri does not hold the client_id", "RFC 7592 §2", "MUST",
            "The location of this endpoint is communicated to the client through the \"registration_client_uri\" member"),
+        no("403 for the unknown client: §2.1's 403 is for a client that exists (\"If the client does not have "
+           "permission to read its record\"), and the token not being valid does not lift the 401 §2.1 requires",
+           *_UNKNOWN_401),
         no("200 or 404 for an unknown client, the deleted client still readable", *_UNKNOWN_401),
     ),
     "DCR-MGT-006": (
         ok("200 with the client (new secret and/or token allowed)", "RFC 7592 §2.2", "MUST", "the server responds with "
            "an HTTP 200 OK ... and a payload ... same as the client information response"),
-        no("another client_id, metadata missing from the response, the client no longer working", "RFC 7591 §3.2.1",
+        no("another client_id", *_CLIENT_ID_KEPT),
+        no("metadata missing from the response, the client no longer working", "RFC 7591 §3.2.1",
            "MUST", "the authorization server MUST return all registered metadata about the client"),
     ),
     "DCR-MGT-007": (
@@ -89,6 +104,8 @@ ANSWERS = declare_answers({
     ),
     "DCR-MGT-010": (
         ok("204 with no body", *_DELETE_204),
+        no("405 (delete not supported) or 403 (the client not allowed to delete itself) to the client's own DELETE",
+           *_DELETE_CLAIMED),
         no("another status, or a body", *_DELETE_204),
     ),
     "DCR-MGT-011": (
@@ -222,7 +239,7 @@ def test_other_clients_token_cannot_read(dcr_session, register):
 
 @check("DCR-MGT-005", "RFC7592-2.1", claims=MANAGED)
 def test_unknown_client_is_401(dcr_session, registered):
-    """GET on the URI of a client that does not exist gets 401 (403 tolerated), also with a once-valid token."""
+    """GET on the URI of a client that does not exist, with a deleted client's token, gets 401, not 403."""
     # RFC 7592 §2.1 lets the server revoke the token used here, so it is a deleted client's token:
     # probing with a live client's token could leave that client undeletable.
     # RFC 7592 §2: the endpoint's location "is communicated to the client through the
@@ -234,18 +251,25 @@ def test_unknown_client_is_401(dcr_session, registered):
     status_in(dcr_session.delete(registered), 204, "RFC 7592 delete of the probe client", requirement="RFC7592-2.3")
     head, _, tail = uri.rpartition(client_id)
     ex = _get(dcr_session, f"{head}no-such-client-{secrets.token_hex(4)}{tail}", registered.registration_access_token)
-    status_in(ex, {401, 403}, "read of a client that does not exist")
+    # RFC 7592 §2.1: "If the client does not exist on this server, the server MUST respond with HTTP
+    # 401 Unauthorized". The deleted client's token is not valid either ("MUST respond with an error
+    # as described in [RFC6750]": invalid_token, 401 SHOULD): both sentences allow 401, neither 403,
+    # which §2.1 gives a client that exists without permission to read its record.
+    expect(ex.status != 403, "read of a client that does not exist: HTTP 403",
+           "HTTP 401 (RFC 7592 §2.1: the client does not exist; 403 is for a client that exists)", ex)
+    status_in(ex, 401, "read of a client that does not exist")
     own = _get(dcr_session, registered.registration_client_uri, registered.registration_access_token)
     status_in(own, 401, "read of the deleted client with its registration access token")
 
 
-@check("DCR-MGT-006", "RFC7592-2.2", claims=MANAGED)
+@check("DCR-MGT-006", "RFC7592-2.2", "RFC7592-2.2-n", claims=MANAGED)
 def test_update_with_full_metadata(dcr_session, registered):
     """PUT with the full metadata and the matching client_id answers 200 with the client, which keeps working."""
     ex = dcr_session.update(registered, {"client_name": "dcr-conformance updated"})
     body = success(ex, 200, "RFC 7592 update")
-    expect(body.get("client_id") == registered.client_id, f"client_id is {body.get('client_id')!r}",
-           "the same client_id", ex)
+    expect(body.get("client_id") == registered.client_id, f"the update response's client_id is {body.get('client_id')!r}",
+           f"the same client_id {registered.client_id!r} (RFC 7592 §2.2: MUST NOT change)", ex,
+           requirement="RFC7592-2.2-n")
     for key in ("grant_types", "token_endpoint_auth_method", "scope"):
         expect(key in body or (key == "token_endpoint_auth_method" and "token_endpoint_auth_methods" in body),
                f"{key} is missing from the update response", "all registered metadata", ex)
@@ -300,6 +324,10 @@ def test_update_cannot_widen_the_client(dcr_session, profile, registered):
 def test_delete_answers_204(dcr_session, registered):
     """DELETE with the registration access token answers 204 with an empty body."""
     ex = dcr_session.delete(registered)
+    claimed = "204: the profile claims registration_management (RFC 7592 read / update / delete; set it false " \
+              "for a server that does not let a client delete itself)"
+    expect(ex.status != 405, "RFC 7592 delete: HTTP 405, delete not supported", claimed, ex)
+    expect(ex.status != 403, "RFC 7592 delete: HTTP 403, the client is not allowed to delete itself", claimed, ex)
     status_in(ex, 204, "RFC 7592 delete")
     expect(not ex.text.strip(), "the 204 has a body", "no content", ex)
 

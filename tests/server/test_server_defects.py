@@ -807,3 +807,17 @@ def _(k):
     k.http().post(k.cfg.revocation_endpoint, headers=headers,
                   data={"token": token, "token_type_hint": "refresh_token", **form})
     return k.introspect(token).json() == {"active": False}
+
+
+# -- RFC 7592 §2.1-§2.3: a registration access token not valid, the client_id kept (issue 14, mgt-rest) --
+
+@probe("management-invalid-token-without-challenge")
+def _(k):
+    answer = k.manage("GET", k.new_client(), rat="never-issued-" + "x" * 16)
+    return answer.status_code == 401 and answer.headers.get("www-authenticate", "").startswith("Bearer")
+
+
+@probe("put-response-new-client-id")
+def _(k):
+    d = k.new_client()
+    return k.manage("PUT", d, json=_put_body(d, client_name="renamed?")).json().get("client_id") == d.client_id
