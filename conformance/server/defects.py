@@ -321,7 +321,7 @@ _ALL = (
        "token_endpoint_auth_signing_alg_values_supported does not list RS256."),
     _d("registration-drops-redirect-uris", "REG-019", "RFC7591-2-d",
        "A registration's redirect_uris are ignored: the client is registered without redirect URIs."),
-    _d("management-unknown-client-403", "MGT-016 MGT-005", "RFC7592-2.1",
+    _d("management-unknown-client-403", "MGT-016 MGT-005 MGT-019", "RFC7592-2.1",
        "A registration access token used on a client that does not exist gets 403 (a live one is kept)."),
     _d("management-put-unknown-client-404", "MGT-017", "RFC7592-2.2-g",
        "PUT on a client that does not exist answers 404."),

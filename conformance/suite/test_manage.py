@@ -142,14 +142,15 @@ ANSWERS = declare_answers({
         no("200 without grant_types, or with the invalid value kept", *_REPLACED),
     ),
     "DCR-MGT-019": (
-        ok("401 (403 tolerated) for the unknown client; then the token used is refused (401)", "RFC 7592 §2.3",
+        ok("401 for the unknown client; then the token used is refused (401)", "RFC 7592 §2.3",
            "SHOULD", "If the client does not exist on this server, the server MUST respond with HTTP 401 "
            "Unauthorized and the registration access token used to make this request SHOULD be immediately "
            "revoked."),
         ok("not applicable when the registration_client_uri does not hold the client_id", "RFC 7592 §2", "MUST",
            "The location of this endpoint is communicated to the client through the \"registration_client_uri\" "
            "member"),
-        no("204 or 404 for a client that does not exist", "RFC 7592 §2.3", "MUST", "If the client does not exist "
+        no("204, 403 or 404 for a client that does not exist (403 is §2.3's answer for a client that exists but "
+           "may not delete itself)", "RFC 7592 §2.3", "MUST", "If the client does not exist "
            "on this server, the server MUST respond with HTTP 401 Unauthorized"),
         no("the token used still reading its own client (a warning)", "RFC 7592 §2.3", "SHOULD",
            "the registration access token used to make this request SHOULD be immediately revoked"),
@@ -456,7 +457,8 @@ def test_update_returns_what_replaced_an_invalid_value(dcr_session, registered):
 
 def _spend_token_on_unknown_client(dcr_session, register, method: str, requirement: str) -> None:
     """``method`` on the URI of a client that does not exist with live client A's token gets 401
-    (403 tolerated), and A's token is then revoked (RFC 7592 §2.2 / §2.3: SHOULD). The client whose
+    (a DELETE: exactly, RFC 7592 §2.3 MUST; a PUT: any refusal here, its 401 is DCR-MGT-017's), and
+    A's token is then revoked (RFC 7592 §2.2 / §2.3: SHOULD). The client whose
     token is spent cannot delete itself afterwards: the cleanup deletes it with a management
     client's dcrm token, or lists it as left over."""
     a = register()
@@ -467,7 +469,8 @@ def _spend_token_on_unknown_client(dcr_session, register, method: str, requireme
     spec = management.update_request(a) if method == "PUT" else management.delete_request(a)
     spec = spec.replace(url=f"{head}no-such-client-{secrets.token_hex(4)}{tail}")
     ex = dcr_session.transport.send(spec)
-    status_in(ex, {401, 403}, f"{method} on a client that does not exist, with client A's registration access token")
+    status_in(ex, {401} if method == "DELETE" else {401, 403},
+              f"{method} on a client that does not exist, with client A's registration access token")
     own = dcr_session.read(a)
     should(own.status == 401, f"client A's registration access token still reads client A (HTTP {own.status})",
            "the token used on a client that does not exist revoked: 401 (RFC 7592: SHOULD)", own,
