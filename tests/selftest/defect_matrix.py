@@ -32,6 +32,7 @@ Command line::
     python -m tests.selftest.defect_matrix --every-test    # every test of every named check (slower)
     python -m tests.selftest.defect_matrix --with-variants none    # the defects alone (no variant column)
     python -m tests.selftest.defect_matrix --with-variants pairs --write-pairs   # every defect x variant pair
+    python -m tests.selftest.defect_matrix --with-variants related-pairs --write-pairs   # the related ones only
     python -m tests.selftest.defect_matrix --write-docs    # regenerate docs/defect-matrix.md, docs/requirements.md, docs/coverage.md
     python -m tests.selftest.defect_matrix --check-docs    # exit 1 when the committed docs are stale
 """
@@ -45,7 +46,7 @@ import multiprocessing
 import os
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 from tests.selftest.generated_docs import CAUGHT, DOCS_DIR, PAIRS_FILE, stale_docs, write_docs
@@ -56,8 +57,9 @@ MATRIX_FUZZ_SEED = 7591
 #: The matrix runs ~90 sessions in a few processes: skip pytest's per-session gc.collect() passes.
 MATRIX_ARGS = ("-p", "no:unraisableexception", "--dcr-fuzz-seed", str(MATRIX_FUZZ_SEED))
 
-#: ``--with-variants``: none (the defects alone), groups (the bounded form), pairs (exhaustive).
-VARIANT_MODES = ("none", "groups", "pairs")
+#: ``--with-variants``: none (the defects alone), groups (the bounded form), pairs (exhaustive),
+#: related-pairs (the pairs whose variant concerns a check the defect names: the first part of pairs).
+VARIANT_MODES = ("none", "groups", "pairs", "related-pairs")
 #: The key of a defect's run with variants: ``"<defect> + <label>"`` (label: a group or a variant).
 COMBINED = " + "
 ALL_AT_ONCE, THE_OTHERS = "all-compatible", "the-others"
@@ -92,9 +94,11 @@ def variant_runs(defect: str, mode: str = "groups") -> dict[str, tuple[str, ...]
 
     if mode == "none":
         return {}
-    if mode == "pairs":
-        return {name: (name,) for name in combinable(defect)}
     breaks = set(DEFECTS[defect].breaks)
+    if mode in ("pairs", "related-pairs"):
+        related = [name for name in combinable(defect) if set(VARIANTS[name].checks) & breaks]
+        others = [name for name in combinable(defect) if name not in related] if mode == "pairs" else []
+        return {name: (name,) for name in related + others}  # the related pairs first
     runs = {}
     for index, group in enumerate(variant_groups(defect)):
         label = ALL_AT_ONCE if index == 0 else THE_OTHERS if index == 1 else f"{THE_OTHERS}-{index}"
@@ -189,10 +193,12 @@ def _cost(name: str | None) -> int:
 
 
 def run_matrix(names: list[str] | None = None, *, reference: bool = True, workers: int | None = None,
-               every_test: bool = False, variants: str = "groups", alone: bool = True) -> dict[str | None, RunResult]:
+               every_test: bool = False, variants: str = "groups", alone: bool = True,
+               on_result=None) -> dict[str | None, RunResult]:
     """Run every defect (or ``names``) alone (unless not ``alone``) and with the variants of
     ``variants`` (a mode of :data:`VARIANT_MODES`; keys :func:`combined_key`), and, with
-    ``reference``, the correct server (key None)."""
+    ``reference``, the correct server (key None). ``on_result(key, result)`` is called as each
+    run ends (the exhaustive form stores its results as it goes)."""
     from conformance.server import DEFECTS
 
     defects = list(DEFECTS) if names is None else list(names)
@@ -202,15 +208,23 @@ def run_matrix(names: list[str] | None = None, *, reference: bool = True, worker
             tasks[combined_key(name, label)] = (name, group)
     if reference:
         tasks[None] = (None, ())
-    order = sorted(tasks, key=_cost, reverse=True)
+    order = sorted(tasks, key=_cost, reverse=True)  # stable: the related pairs stay first
     workers = max(1, min(workers or os.cpu_count() or 1, len(order)))
+    results: dict[str | None, RunResult] = {}
     if workers == 1:
-        results = {key: RunResult.from_json(_run_one(tasks[key][0], every_test, tasks[key][1])) for key in order}
+        for key in order:
+            results[key] = RunResult.from_json(_run_one(tasks[key][0], every_test, tasks[key][1]))
+            if on_result is not None:
+                on_result(key, results[key])
     else:
         context = multiprocessing.get_context("spawn")  # no fork of a process with server threads
         with ProcessPoolExecutor(workers, mp_context=context) as pool:
-            futures = {key: pool.submit(_run_one, tasks[key][0], every_test, tasks[key][1]) for key in order}
-            results = {key: RunResult.from_json(f.result()) for key, f in futures.items()}
+            futures = {pool.submit(_run_one, tasks[key][0], every_test, tasks[key][1]): key for key in order}
+            for future in as_completed(futures):
+                results[futures[future]] = RunResult.from_json(future.result())
+                if on_result is not None:
+                    on_result(futures[future], results[futures[future]])
+        results = {key: results[key] for key in order}
     if None in results and not _REFERENCE_RUN:
         _REFERENCE_RUN.append(results[None])
     return results
@@ -353,7 +367,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--with-variants", choices=VARIANT_MODES, default="groups",
                         help="the variant column: none; groups (every combinable variant at once, and the "
                              "others where they concern the defect's checks; the default, as the tests); "
-                             "pairs (every defect with every combinable variant alone: exhaustive, slow)")
+                             "pairs (every defect with every combinable variant alone: exhaustive, slow); "
+                             "related-pairs (only the pairs whose variant concerns a check of the defect)")
     parser.add_argument("--no-alone", action="store_true", help="skip the runs of each defect alone")
     parser.add_argument("--write-pairs", action="store_true",
                         help=f"store the variant column's result in {PAIRS_FILE.name} (rendered by --write-docs; "
@@ -368,17 +383,27 @@ def main(argv: list[str] | None = None) -> int:
         for path in stale:
             print(f"stale: {path} (run python -m tests.selftest.defect_matrix --write-docs)")
         return 1 if stale else 0
+    if args.write_pairs and args.with_variants not in ("pairs", "related-pairs"):
+        print("--write-pairs stores the exhaustive form: use it with --with-variants pairs (or related-pairs)",
+              file=sys.stderr)
+        return 2
     started = time.monotonic()
+    stored: dict[str | None, RunResult] = {}
+
+    def store(key: str | None, result: RunResult) -> None:  # as the runs end: an interrupted run keeps its part
+        if args.write_pairs and is_combined(key):
+            stored[key] = result
+            if len(stored) % 20 == 0:
+                write_pairs(stored)
+
     results = run_matrix(args.defect, reference=not args.no_reference, workers=args.workers,
-                         every_test=args.every_test, variants=args.with_variants, alone=not args.no_alone)
+                         every_test=args.every_test, variants=args.with_variants, alone=not args.no_alone,
+                         on_result=store)
     gaps = _print_matrix(results, complete=args.defect is None and not args.no_alone)
     print(f"{len(results)} runs in {time.monotonic() - started:.1f}s, {gaps} gap(s)")
     if args.json:
         Path(args.json).write_text(json.dumps(matrix_to_json(results), indent=1))
     if args.write_pairs:
-        if args.with_variants != "pairs":
-            print("--write-pairs stores the exhaustive form: use it with --with-variants pairs", file=sys.stderr)
-            return 2
         path = write_pairs(results)
         print(f"wrote {path} (render it with --write-docs)")
     return 1 if gaps else 0
