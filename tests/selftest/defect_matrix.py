@@ -129,7 +129,7 @@ def check_modules() -> dict[str, frozenset[str]]:
 
 def run_reference() -> RunResult:
     """One full run against the correct server (not strict: warnings are counted separately)."""
-    return run_against_server(None)
+    return run_against_server(None, args=MATRIX_ARGS)
 
 
 def _run_one(name: str | None, every_test: bool = False, variants: tuple[str, ...] = ()) -> dict:
