@@ -39,6 +39,9 @@ CUT_OFF = "did not finish: the run was interrupted"
 NOT_APPLICABLE = "not applicable: "
 #: The user property of a blocked test: its reason ("blocked by DCR-XXX-NNN: ...").
 BLOCKED_PROPERTY = "dcr_blocked"
+#: The user property of a test with SHOULD findings (warned, or failed by --dcr-strict): the
+#: requirement ids they name, space-separated.
+FINDINGS_PROPERTY = "dcr_finding_requirements"
 
 
 #: The protocol's steps in order: an owner is looked for in the earliest step first.

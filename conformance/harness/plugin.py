@@ -21,7 +21,7 @@ import pytest
 from conformance.harness import hookspecs
 from conformance.harness.interrupts import RUN, RunInterrupted
 from conformance.harness.options import add_options, requested
-from conformance.harness.outcomes import BLOCKED_PROPERTY, NOT_RUN_PROPERTY, blocked_reason
+from conformance.harness.outcomes import BLOCKED_PROPERTY, FINDINGS_PROPERTY, NOT_RUN_PROPERTY, blocked_reason
 from conformance.harness.runstate import RUN_STATE, RunState, state_of
 from conformance.harness.targets import Target, TargetUnusable, describe_target
 from conformance.oracles import failures
@@ -359,14 +359,21 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
             report.longrepr = state.redact(str(report.longrepr))
     if call.when != "call":
         return report
-    notes = failures.findings(info.requirements)
+    records = failures.finding_records(info.requirements)
+    notes = [text for text, _ in records]
+    named = [requirements for _, requirements in records]
     failed_check = call.excinfo is not None and call.excinfo.errisinstance(failures.CheckFailure) \
         and not call.excinfo.errisinstance(failures.PrerequisiteFailure)
     if report.failed and info.level == SHOULD and failed_check and not state.strict:
         notes.append(str(call.excinfo.value))
+        named.append(call.excinfo.value.requirements)
         report.outcome = "passed"
         report.longrepr = None
     if notes and report.passed and not hasattr(report, "wasxfail"):
+        # which requirements the findings name (the check's own where one names none): the
+        # self-test tells the SHOULD findings a conformant variant must produce from the others
+        ids = sorted({rid for requirements in named for rid in (requirements or info.requirements)})
+        report.user_properties.append((FINDINGS_PROPERTY, " ".join(ids)))
         text = state.redact("\n".join(notes))
         if state.strict:
             report.outcome = "failed"

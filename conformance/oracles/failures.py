@@ -84,11 +84,16 @@ def findings(own: Iterable[str] | None = None) -> list[str]:
     check's requirement ids) only those of its own requirements, or naming none: a finding about
     another requirement (``expires_in`` omitted in the token response a check only builds on)
     belongs to the check that owns that requirement, which reports it."""
+    return [text for text, _ in finding_records(own)]
+
+
+def finding_records(own: Iterable[str] | None = None) -> list[tuple[str, tuple[str, ...]]]:
+    """:func:`findings` with the requirement ids each names (empty: the check's own)."""
     items = getattr(_findings, "items", [])
     if own is None:
-        return [text for text, _ in items]
+        return list(items)
     own = set(own)
-    return [text for text, requirements in items if not requirements or set(requirements) & own]
+    return [(text, requirements) for text, requirements in items if not requirements or set(requirements) & own]
 
 
 def record_finding(text: str, requirements: Requirements = None) -> None:

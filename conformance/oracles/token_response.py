@@ -23,6 +23,19 @@ def scopes(value: object) -> set[str]:
     return set(value.split()) if isinstance(value, str) else set()
 
 
+def granted_scopes(body: dict, requested: str | None) -> set[str]:
+    """The scopes a token response grants (RFC 6749 §5.1): its ``scope`` member, or, when it is
+    omitted, the scope requested (scope "OPTIONAL, if identical to the scope requested by the client")."""
+    return scopes(body["scope"]) if "scope" in body else scopes(requested)
+
+
+def scope_shown(body: dict, requested: str | None) -> str:
+    """How a token response names its scope, for messages: the member, or the omission's reading."""
+    if "scope" in body:
+        return f"names scope {body.get('scope')!r}"
+    return f"omits scope, which RFC 6749 §5.1 reads as the requested {requested!r} granted"
+
+
 def token_success(ex: Exchange, what: str, *, token_type: str = "Bearer", scope_contains: str | None = None,
                   requirement: Requirements = TOKEN_RESPONSE) -> dict:
     """A successful token response (RFC 6749 §5.1): 200 JSON, access_token, token_type, no-store.

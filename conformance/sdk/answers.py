@@ -2,8 +2,10 @@
 
 Each check of :mod:`.checks` grades one behaviour; where the RFCs leave the client a choice,
 every allowed way is listed here with its section and its words, and the check accepts it. A
-forbidden answer is one the check fails, with the clause that makes it a failure (a MUST, or a
-rule of this suite marked *suite rule*, which docs/sdk.md lists as inferred). The table is data:
+forbidden answer is one the check fails, with the clause that makes it a failure (a MUST); a
+*warning* is one the words discourage without forbidding (a SHOULD / SHOULD NOT, or a rule of
+this suite marked *suite rule (inferred)*, which no public source states): the check reports it
+as a warning, a failure only when strict. The table is data:
 ``python -m conformance.sdk answers`` prints it, :func:`answers_markdown` renders it into
 docs/sdk.md (a test keeps the two equal), and a test checks that every check has its table.
 """
@@ -12,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-ALLOWED, FORBIDDEN = "allowed", "forbidden"
+ALLOWED, FORBIDDEN, WARNING = "allowed", "forbidden", "warning"
 
 
 @dataclass(frozen=True)
@@ -20,7 +22,7 @@ class Answer:
     """One way a client may (or may not) behave for one check."""
 
     behaviour: str
-    verdict: str  # ALLOWED | FORBIDDEN
+    verdict: str  # ALLOWED | FORBIDDEN (a failure) | WARNING (a SHOULD finding)
     source: str  # "RFC 9449 §7.1", "Curity HAAPI SDK", "suite rule"
     words: str  # the RFC's words (MUST / SHOULD / MAY ...) or the rule, quoted briefly
 
@@ -31,6 +33,10 @@ def _a(behaviour: str, source: str, words: str) -> Answer:
 
 def _f(behaviour: str, source: str, words: str) -> Answer:
     return Answer(behaviour, FORBIDDEN, source, words)
+
+
+def _w(behaviour: str, source: str, words: str) -> Answer:
+    return Answer(behaviour, WARNING, source, words)
 
 
 _DISCOVERY = _a("fetch server metadata (RFC 8414 `/.well-known/...`) before or after the attestation call; "
@@ -67,8 +73,9 @@ SDK_ANSWERS: dict[str, tuple[Answer, ...]] = {
         _DISCOVERY,
         _f("a later launch asks for a dcr token or registers again", "Curity HAAPI SDK",
            "the registered client is stored and reused (MUST)"),
-        _f("a later launch shows no use of the stored client at all", "suite rule",
-           "behaviour a scenario needs but that was never observed is a failure"),
+        _f("a later launch shows no use of the stored client at all", "Curity HAAPI SDK; suite rule",
+           "the registered client is reused on later runs (MUST); behaviour a scenario needs but that was "
+           "never observed is a failure"),
     ),
     "DCR-SDK-003": (
         _a("the cleared launch registers exactly once and uses the new client (token request or its token)",
@@ -89,10 +96,11 @@ SDK_ANSWERS: dict[str, tuple[Answer, ...]] = {
         _a("a nonce kept from an earlier answer and sent before any challenge", "RFC 9449 §8.2",
            "\"The client MUST use the new nonce value supplied for the next token request and for all subsequent "
            "token requests until the authorization server supplies a new nonce.\""),
-        _f("no retry, a retry without the server's nonce, or challenges in a loop", "RFC 9449 §4.2, §8",
-           "\"When the authentication server or resource server provides a DPoP-Nonce HTTP header in a response "
-           "(see Sections 8 and 9), the DPoP proof MUST also contain the following claim: nonce\"; \"The client will "
-           "typically retry the request with the new nonce value\""),
+        _f("no retry, a retry without the server's nonce, or challenges in a loop",
+           "Curity HAAPI SDK; RFC 9449 §8",
+           "the SDK retries with the server's nonce (MUST, Curity's DPoP nonce auto-management); RFC 9449 §8: "
+           "\"Upon receiving the nonce, the client is expected to retry its token request using a DPoP proof "
+           "including the supplied nonce value\""),
     ),
     "DCR-SDK-006": (
         _a("a bearer initial token (token_type Bearer) as `Authorization: Bearer`", "RFC 6750 §2.1",
@@ -110,8 +118,14 @@ SDK_ANSWERS: dict[str, tuple[Answer, ...]] = {
         _f("the `DPoP` scheme for a token that is not DPoP-bound, or without a DPoP proof", "RFC 9449 §7",
            "\"Requests to DPoP-protected resources MUST include both a DPoP proof as per Section 4 and the access "
            "token as described in Section 7.1.\"; the scheme is for DPoP-bound tokens"),
-        _f("the initial token in the JSON body or the query", "RFC 6750 §2.1-2.3, RFC 7591 §3",
-           "a JSON registration has no form body (§2.2); the query \"SHOULD NOT be used\" (§2.3)"),
+        _w("the initial token in the JSON body or the query instead of the Authorization header",
+           "RFC 6750 §2.1, §2.3",
+           "\"Clients SHOULD make authenticated requests with a bearer token using the \"Authorization\" "
+           "request header field\" (§2.1); the query method \"SHOULD NOT be used unless it is impossible to "
+           "transport the access token in the \"Authorization\" request header field or the HTTP request "
+           "entity-body\" (§2.3); a JSON registration has no form-encoded body (§2.2)"),
+        _f("the initial token in the Authorization header and in the body or query of the same request",
+           "RFC 6750 §2", "\"Clients MUST NOT use more than one method to transmit the token in each request.\""),
         _f("presenting it again after an answered use, or anywhere but the registration endpoint",
            "Curity DCR", "the initial token is single use (MUST)"),
     ),
@@ -132,8 +146,8 @@ SDK_ANSWERS: dict[str, tuple[Answer, ...]] = {
         _a("after 401 invalid_client (or invalid_token for its cached token), at most one more use of the "
            "rejected client, one registration, then the new client", "suite rule (inferred)",
            "a rejected client is replaced without loops"),
-        _f("more uses of the rejected client, no new registration, or several", "suite rule (inferred)",
-           "registration loops hammer the server"),
+        _w("more uses of the rejected client, no new registration, or several", "suite rule (inferred)",
+           "registration loops hammer the server (no public source states a MUST: a warning)"),
     ),
     "DCR-SDK-010": (
         _a("adopting the rotated client_secret and registration_access_token at once, by basic or post",
@@ -145,12 +159,14 @@ SDK_ANSWERS: dict[str, tuple[Answer, ...]] = {
         _a("any pause of at least min_delay_s (default 0.2 s) and at least Retry-After before the next "
            "request after a 5xx", "RFC 9110 §10.2.3, suite rule (inferred)",
            "Retry-After says how long the client ought to wait"),
-        _f("retrying sooner", "suite rule (inferred)", "no hammering"),
+        _w("retrying sooner", "suite rule (inferred); RFC 9110 §10.2.3",
+           "no hammering; Retry-After says how long \"the user agent ought to wait\" (no MUST: a warning)"),
     ),
     "DCR-SDK-012": (
         _a("giving up after at most max_attempts (default 5) consecutive 5xx answers, or never retrying",
            "suite rule (inferred)", "bounded retries"),
-        _f("more consecutive attempts answered 5xx", "suite rule (inferred)", "no endless retrying"),
+        _w("more consecutive attempts answered 5xx", "suite rule (inferred)",
+           "no endless retrying (no public source states a MUST: a warning)"),
     ),
 }
 

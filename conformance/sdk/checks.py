@@ -3,10 +3,16 @@
 docs/catalogue.md lists DCR-SDK-001…005; this module extends the list to 012. Each check is a
 function of one installation's calls under one scenario; it returns an :class:`Outcome` (passed,
 a message, the calls that show it). :func:`grade` runs the checks the scenario names for every
-installation of a recording and returns :class:`Result` s: id, verdict, message and redacted
-evidence (the calls' ``text``, redacted at capture time with
+installation of a recording and returns :class:`Result` s: id, verdict (``pass``, ``warn`` or
+``fail``), message and redacted evidence (the calls' ``text``, redacted at capture time with
 :class:`~conformance.client.redact.Redactor`). As in the MCP conformance suite, behaviour a
 scenario needs but that was never observed is a failure, never a silent pass.
+
+Levels, as on the server side: a check's level comes from the words of its requirements (MUST,
+or SHOULD where the RFC says SHOULD or no public source states a MUST: the suite's inferred
+rules). A failed SHOULD-level check, and a SHOULD finding inside a MUST check (:func:`_warn`,
+e.g. the initial token in the query string, RFC 6750 §2.3 "SHOULD NOT be used"), is a warning
+(``warn``): it fails a verdict only when strict (:func:`failures` with ``strict=True``).
 
 Requirement ids are those of :mod:`conformance.requirements` where a clause already exists, plus
 the SDK-side clauses of :data:`SDK_REQUIREMENTS`.
@@ -18,13 +24,13 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
 from conformance.catalogue import SDK_CHECKS, SDK_STEP, CheckInfo, register
-from conformance.requirements import MUST, REQUIREMENTS
+from conformance.requirements import MUST, REQUIREMENTS, SHOULD
 
 from .answers import SDK_ANSWERS, Answer
 from .recording import Call, Recording
 from .scenarios import ACCEPTED, Scenario, get_scenario
 
-PASS, FAIL = "pass", "fail"
+PASS, WARN, FAIL = "pass", "warn", "fail"
 _NOT_GRADED = ("metadata", "resource", "other")
 _EVIDENCE_LIMIT = 8
 
@@ -53,15 +59,12 @@ SDK_REQUIREMENTS: dict[str, SdkRequirement] = {r.id: r for r in (
                    "The SDK retries a use_dpop_nonce answer with a proof carrying the server's nonce.",
                    "https://curity.io/docs/identity-server/developer-guide/haapi-sdks/upgrade-guides/"
                    "dpop-nonce-auto-management"),
-    SdkRequirement("CURITY-SDK-RECOVER", MUST,
+    # inferred (no public source states it): at most a SHOULD
+    SdkRequirement("CURITY-SDK-RECOVER", SHOULD,
                    "A stored client rejected with invalid_client is discarded and replaced by one new "
                    "registration, without retry loops.", _IOS_BUILDER, inferred=True),
-    SdkRequirement("RFC6750-2.1", MUST,
-                   "The initial access token is sent in the Authorization header: the Bearer scheme for a "
-                   "bearer token (RFC 6750 §2.1), the DPoP scheme with a proof for a DPoP-bound one "
-                   "(RFC 9449 §7.1).",
-                   "https://www.rfc-editor.org/rfc/rfc6750#section-2.1"),
-    SdkRequirement("SUITE-SDK-RETRY", MUST,
+    # inferred (no public source states it): at most a SHOULD
+    SdkRequirement("SUITE-SDK-RETRY", SHOULD,
                    "A client never hammers a failing server: retries after a 5xx pause (and honour "
                    "Retry-After) and stop after a few attempts.",
                    "https://www.rfc-editor.org/rfc/rfc9110#section-15.6.4", inferred=True),
@@ -81,6 +84,7 @@ class Outcome:
     passed: bool
     message: str
     evidence: tuple[Call, ...] = ()
+    level: str | None = None  # of a failed outcome: SHOULD (a finding) or None (the check's level)
 
 
 def _pass(message: str, *evidence: Call) -> Outcome:
@@ -89,6 +93,11 @@ def _pass(message: str, *evidence: Call) -> Outcome:
 
 def _fail(message: str, *evidence: Call) -> Outcome:
     return Outcome(False, message, tuple(evidence))
+
+
+def _warn(message: str, *evidence: Call) -> Outcome:
+    """A SHOULD finding: a warning, whatever the check's level (a failure only when strict)."""
+    return Outcome(False, message, tuple(evidence), SHOULD)
 
 
 @dataclass(frozen=True)
@@ -110,12 +119,18 @@ class SdkCheck(CheckInfo):
         return SDK_ANSWERS[self.id]
 
 
-def sdk_check(check_id: str, *requirement_ids: str, level: str = MUST) -> Callable:
-    """Register a client-side check; its docstring's first line is the title."""
+def sdk_check(check_id: str, *requirement_ids: str, level: str | None = None) -> Callable:
+    """Register a client-side check; its docstring's first line is the title. ``level``: by default
+    the strongest of its requirements' (MUST where one is MUST, else SHOULD); a check may not claim
+    more than its requirements' words."""
     if not requirement_ids:
         raise ValueError(f"{check_id} cites no requirement")
-    for rid in requirement_ids:
-        requirement_info(rid)
+    levels = {requirement_info(rid).level for rid in requirement_ids}
+    strongest = MUST if MUST in levels else SHOULD
+    if level is None:
+        level = strongest
+    elif level == MUST and strongest != MUST:
+        raise ValueError(f"{check_id} claims MUST but its requirements say {strongest}")
 
     def decorate(function: Callable[[CheckContext], Outcome]) -> Callable[[CheckContext], Outcome]:
         title = (function.__doc__ or "").strip().splitlines()[0]
@@ -137,7 +152,7 @@ class Result:
 
     id: str
     title: str
-    verdict: str  # "pass" | "fail"
+    verdict: str  # "pass" | "warn" (a SHOULD finding) | "fail"
     level: str
     requirements: tuple[str, ...]
     scenario: str
@@ -147,7 +162,12 @@ class Result:
 
     @property
     def passed(self) -> bool:
-        return self.verdict == PASS
+        """Passed, or passed with a SHOULD warning (as the server suite's ``warning``)."""
+        return self.verdict != FAIL
+
+    @property
+    def warned(self) -> bool:
+        return self.verdict == WARN
 
     def __str__(self) -> str:
         head = f"{self.id} {self.verdict.upper()} [{self.installation}] {self.title}: {self.message}"
@@ -351,7 +371,7 @@ def nonce_retry(ctx: CheckContext) -> Outcome:
     return _pass(f"{len(challenges)} challenge(s), each retried with the server's nonce", *challenges[:2])
 
 
-@sdk_check("DCR-SDK-006", "CURITY-DCR-ONCE", "RFC6750-2.1")
+@sdk_check("DCR-SDK-006", "CURITY-DCR-ONCE", "RFC6750-2", "RFC6750-2.1", "RFC9449-7", "RFC9449-7-b")
 def initial_token_once_as_bearer(ctx: CheckContext) -> Outcome:
     """Each initial token is presented once, to the registration endpoint, in the Authorization header."""
     issued = [c for c in ctx.traffic if c.dcr_token_request and c.ok and c.issued_token]
@@ -360,31 +380,42 @@ def initial_token_once_as_bearer(ctx: CheckContext) -> Outcome:
             return _fail("no initial (dcr) token was obtained", *ctx.traffic[:3])
         return _pass("no initial token in this scenario")
     schemes = set()
+    elsewhere: list[tuple[Call, Call]] = []  # SHOULD findings: (grant, use) with the token in the body or query
     for grant in issued:
         bound = (grant.token_type or "").lower() == "dpop"  # RFC 9449 §5: token_type DPoP
         uses = [c for c in ctx.after(grant) if grant.issued_token in (c.token, c.token_elsewhere)]
         for use in uses:
+            in_header = use.token == grant.issued_token
             if use.token_elsewhere == grant.issued_token:
-                return _fail("the initial token was sent in the body or query (only the Authorization "
-                             "header may carry it)", grant, use)
-            allowed = ("bearer", "dpop") if bound else ("bearer",)  # SDK_ANSWERS["DCR-SDK-006"]
-            if use.auth_scheme not in allowed:
-                why = ("not Bearer or DPoP" if bound else
-                       "not Bearer (the token is not DPoP-bound: the server issued token_type "
-                       f"{grant.token_type or 'Bearer'!r})")
-                return _fail(f"the initial token was sent with the {use.auth_scheme!r} scheme, {why}",
-                             grant, use)
-            if use.auth_scheme == "dpop" and not (use.dpop and use.dpop_ath):
-                return _fail("the DPoP-bound initial token came without a DPoP proof carrying ath "
-                             "(RFC 9449 §7, §4.2)", grant, use)
+                if in_header:  # RFC 6750 §2
+                    return _fail("the initial token was sent both in the Authorization header and in the body "
+                                 "or query (RFC 6750 §2: \"Clients MUST NOT use more than one method to "
+                                 "transmit the token in each request\")", grant, use)
+                elsewhere.append((grant, use))
+            if in_header:
+                allowed = ("bearer", "dpop") if bound else ("bearer",)  # SDK_ANSWERS["DCR-SDK-006"]
+                if use.auth_scheme not in allowed:
+                    why = ("not Bearer or DPoP" if bound else
+                           "not Bearer (the token is not DPoP-bound: the server issued token_type "
+                           f"{grant.token_type or 'Bearer'!r})")
+                    return _fail(f"the initial token was sent with the {use.auth_scheme!r} scheme, {why}",
+                                 grant, use)
+                if use.auth_scheme == "dpop" and not (use.dpop and use.dpop_ath):
+                    return _fail("the DPoP-bound initial token came without a DPoP proof carrying ath "
+                                 "(RFC 9449 §7, §4.2)", grant, use)
+                schemes.add(use.auth_scheme)
             if use.kind != "register":
                 return _fail(f"the initial token was used at {use.path}, not at the registration endpoint",
                              grant, use)
-            schemes.add(use.auth_scheme)
         answered = [u for u in uses if u.status is not None and not u.server_error]
         if len(answered) > 1 or (answered and uses[-1].seq > answered[0].seq):
             return _fail("the initial token was presented again after the server had answered its first "
                          "use (single use)", grant, *uses)
+    if elsewhere:  # RFC 6750 §2.1 SHOULD; §2.2 / §2.3 "SHOULD NOT be used": a warning
+        return _warn(f"the initial token was sent in the body or query, not in the Authorization header, "
+                     f"{len(elsewhere)} time(s) (RFC 6750 §2.1: \"Clients SHOULD make authenticated requests "
+                     f"with a bearer token using the \"Authorization\" request header field\"; the query "
+                     f"method \"SHOULD NOT be used\", §2.3)", *elsewhere[0])
     shown = " or ".join({"bearer": "Bearer", "dpop": "DPoP"}[s] for s in sorted(schemes)) or "Bearer"
     return _pass(f"{len(issued)} initial token(s), each used once in the Authorization header ({shown})",
                  *issued[:2])
@@ -609,10 +640,18 @@ def grade(scenario: str | Scenario, recorded: Recording | dict | list, *,
             else:
                 outcome = check.function(ctx)
             evidence = tuple(c.text for c in outcome.evidence[:_EVIDENCE_LIMIT] if c is not None)
-            results.append(Result(check.id, check.title, PASS if outcome.passed else FAIL, check.level,
+            results.append(Result(check.id, check.title, verdict_of(outcome, check.level), check.level,
                                   check.requirements, chosen.name, inst, outcome.message, evidence))
     return results
 
 
-def failures(results: Iterable[Result]) -> list[Result]:
-    return [r for r in results if not r.passed]
+def verdict_of(outcome: Outcome, level: str) -> str:
+    """``pass``; ``warn`` for a SHOULD finding or a failed SHOULD-level check; else ``fail``."""
+    if outcome.passed:
+        return PASS
+    return WARN if (outcome.level or level) == SHOULD else FAIL
+
+
+def failures(results: Iterable[Result], *, strict: bool = False) -> list[Result]:
+    """The failed results; with ``strict`` the warnings (SHOULD findings) too."""
+    return [r for r in results if r.verdict == FAIL or (strict and r.verdict == WARN)]

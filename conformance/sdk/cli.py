@@ -5,8 +5,9 @@ Also ``python -m conformance.sdk`` (the same commands), and ``dcr-conformance ve
 
 * ``verify-client --scenario NAME [--observer URL | --recording FILE]``: fetch the recording
   from a running observer (``dcr-conformance serve --observe``) or read a saved one, grade it,
-  print the verdict and write JUnit / Allure / summary files. Exit 0: every check passed;
-  1: a check failed; 2: wrong command line or recording; 3: the observer could not be reached.
+  print the verdict and write JUnit / Allure / summary files. Exit 0: every check passed (SHOULD
+  findings are warnings); 1: a check failed (with ``--strict``: or warned); 2: wrong command line
+  or recording; 3: the observer could not be reached.
 * ``use-scenario NAME --observer URL``: switch a running observer to another scenario.
 * ``scenarios``: the scenarios and what to do at each launch. ``checks``: the DCR-SDK checks.
   ``answers``: per check, the answers the specs allow and forbid (the docs/sdk.md table).
@@ -77,11 +78,13 @@ def add_verify_client_arguments(parser: argparse.ArgumentParser) -> argparse.Arg
     parser.add_argument("--junitxml", metavar="FILE", help="JUnit XML file (default: REPORT_DIR/junit.xml)")
     parser.add_argument("--alluredir", metavar="DIR", help="Allure results (default: REPORT_DIR/allure-results)")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    parser.add_argument("--strict", action="store_true",
+                        help="SHOULD findings (warnings) fail the verdict, as MUST failures do")
     return parser
 
 
-_EXIT_HELP = ("exit status: 0 every check passed; 1 a check failed; 2 wrong command line or recording; "
-              "3 the observer could not be reached")
+_EXIT_HELP = ("exit status: 0 every check passed (SHOULD findings are warnings); 1 a check failed (with "
+              "--strict: or warned); 2 wrong command line or recording; 3 the observer could not be reached")
 
 
 def add_verify_client_command(sub, help_text: str = "grade an app's recorded DCR traffic (SDK vendors)"
@@ -159,7 +162,7 @@ def _fetch_recording(args: argparse.Namespace):
 
 
 def run_verify_client(args: argparse.Namespace) -> int:
-    from .checks import grade
+    from .checks import failures, grade
     from .recording import Recording
     from .report import render_text, write_allure, write_junit, write_summary
     from .scenarios import get_scenario
@@ -184,19 +187,19 @@ def run_verify_client(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([r.to_dict() for r in results], indent=1))
     else:
-        print(render_text(results))
+        print(render_text(results, strict=args.strict))
     report_dir = Path(args.report_dir) if args.report_dir else None
     if report_dir is not None:
         target = (f"recording {args.recording}" if args.recording
                   else f"observer {(args.observer or DEFAULT_OBSERVER).rstrip('/')}")
-        write_summary(results, report_dir, target=target)
+        write_summary(results, report_dir, target=target, strict=args.strict)
     junit = args.junitxml or (report_dir / "junit.xml" if report_dir else None)
     if junit:
-        write_junit(results, junit)
+        write_junit(results, junit, strict=args.strict)
     allure = args.alluredir or (report_dir / "allure-results" if report_dir else None)
     if allure:
-        write_allure(results, allure)
-    return EXIT_OK if all(r.passed for r in results) else EXIT_FAILED
+        write_allure(results, allure, strict=args.strict)
+    return EXIT_FAILED if failures(results, strict=args.strict) else EXIT_OK
 
 
 def _use_scenario(args: argparse.Namespace) -> int:

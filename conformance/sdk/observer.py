@@ -16,7 +16,7 @@ Besides the server's own endpoints, the observer answers:
 ``GET  /observer``          status: scenario, its steps, installations and their launches
 ``POST /observer/scenario`` ``{"scenario": NAME, "options": {...}}``: switch scenario, new recording
 ``POST /observer/reset``    restart the recording of the current scenario
-``POST /observer/launch``   mark a launch (``X-Installation-Id``) for apps that do not attest
+``POST /observer/launch``   mark a launch for apps that do not attest (``X-Installation-Id`` optional)
 ``GET  /observer/recording`` ``?scenario=NAME``: the (redacted) recording, JSON
 ``GET  /observer/verdict``  ``?scenario=NAME``: the graded results, JSON
 =========================== ================================================================
@@ -161,6 +161,7 @@ class Observer(ScenarioDriven):
                 name = query.get("scenario") or self.scenario.name
                 results = self.grade(name, installation=query.get("installation"))
                 return json_response(200, {"scenario": name, "passed": all(r.passed for r in results),
+                                           "warnings": sum(1 for r in results if r.warned),
                                            "results": [r.to_dict() for r in results]})
         except (KeyError, ValueError, TypeError) as exc:
             text = exc.args[0] if exc.args else str(exc)
@@ -231,7 +232,8 @@ def _print_banner(observer: Observer) -> None:
         f"CA certificate: {observer.ca_cert}",
         f"main client: {client_id} (client_secret_basic or _post; secret in {secret_file})",
         f"template (software_id): {scenario.software_id}",
-        f"attestation stand-in: POST {observer.attestation_url} (send {INSTALLATION_HEADER})",
+        f"attestation stand-in: POST {observer.attestation_url} at each launch ({INSTALLATION_HEADER} optional: "
+        f"installations are told apart by their credentials)",
         f"scenario {scenario.name}: {scenario.summary}",
         *(f"  launch {i}: {step}" for i, step in enumerate(scenario.steps, 1)),
         f"verdict: GET {observer.control_url}/verdict   or   python -m conformance.sdk verify-client "

@@ -21,6 +21,7 @@ mocked: respx refuses them (unit tests should not reach the network).
 from __future__ import annotations
 
 import contextlib
+import warnings
 from collections.abc import Iterator
 from dataclasses import fields, replace
 from typing import Any
@@ -41,6 +42,8 @@ _CONFIG_FIELDS = {f.name for f in fields(EmulatorConfig)}
 
 class KitServer(ScenarioDriven):
     """The emulated DCR server of one test: endpoints, credentials, scenario, recording."""
+
+    strict = False  # SHOULD findings fail assert_client_conforms (the fixture sets it from --dcr-strict)
 
     def __init__(self, scenario: str | Scenario = "first-launch", config: EmulatorConfig | None = None,
                  **options: Any) -> None:
@@ -114,25 +117,38 @@ class KitServer(ScenarioDriven):
             yield router
 
 
+class SdkShouldWarning(UserWarning):
+    """A SHOULD finding of a ``DCR-SDK`` check (shown in pytest's warnings summary; a failure only
+    when strict)."""
+
+
 def assert_client_conforms(recording: KitServer | Recording | Any, scenario: str | Scenario | None = None,
-                           *, installation: str | None = None) -> list[Result]:
+                           *, installation: str | None = None, strict: bool | None = None) -> list[Result]:
     """Grade and raise AssertionError naming every failed ``DCR-SDK`` check; returns the results.
 
     ``recording``: a :class:`KitServer`, an :class:`~conformance.sdk.observer.Observer` or a
-    :class:`Recording`. ``scenario``: default, the one the recording was made under.
+    :class:`Recording`. ``scenario``: default, the one the recording was made under. A SHOULD
+    finding is issued as a :class:`SdkShouldWarning`, and fails only with ``strict`` (default: the
+    ``dcr_server`` fixture's, from ``--dcr-strict``).
     """
+    if strict is None:
+        strict = bool(getattr(recording, "strict", False))
     engine = getattr(recording, "engine", None)
     if engine is not None:
         name = scenario.name if isinstance(scenario, Scenario) else scenario
         recording = engine.recording_of(name)
     chosen = scenario if scenario is not None else recording.scenario
     results = grade(chosen, recording, installation=installation)
-    failed = failures(results)
+    name = chosen.name if isinstance(chosen, Scenario) else chosen
+    failed = failures(results, strict=strict)
     if failed:
         ids = ", ".join(dict.fromkeys(r.id for r in failed))
-        name = chosen.name if isinstance(chosen, Scenario) else chosen
         details = "\n\n".join(str(r) for r in failed)
-        raise AssertionError(f"client does not conform to scenario {name!r}: {ids} failed\n\n{details}")
+        what = "failed (SHOULD findings fail in strict mode)" if strict and any(r.warned for r in failed) else "failed"
+        raise AssertionError(f"client does not conform to scenario {name!r}: {ids} {what}\n\n{details}")
+    for result in results:
+        if result.warned:
+            warnings.warn(SdkShouldWarning(f"scenario {name!r}: {result}"), stacklevel=2)
     return results
 
 
@@ -152,8 +168,12 @@ def dcr_server(request: pytest.FixtureRequest) -> Iterator[KitServer]:
     scenario = marker.args[0] if marker is not None and marker.args else "first-launch"
     options = dict(marker.kwargs) if marker is not None else {}
     server = KitServer(scenario, **options)
+    try:  # the suite's --dcr-strict, when its plugin is loaded: SHOULD findings fail
+        server.strict = bool(request.config.getoption("--dcr-strict"))
+    except ValueError:
+        server.strict = False
     with server.mock():
         yield server
 
 
-__all__ = ["KitServer", "assert_client_conforms", "dcr_server", "pytest_configure"]
+__all__ = ["KitServer", "SdkShouldWarning", "assert_client_conforms", "dcr_server", "pytest_configure"]

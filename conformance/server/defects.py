@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Defect", "DEFECTS", "ActiveDefects", "UnknownDefect"]
+__all__ = ["Defect", "DEFECTS", "VARIANT_CONFLICTS", "ActiveDefects", "UnknownDefect"]
 
 
 @dataclass(frozen=True)
@@ -354,6 +354,12 @@ _ALL = (
 
 DEFECTS: dict[str, Defect] = {d.name: d for d in _ALL}
 assert len(DEFECTS) == len(_ALL), "duplicate defect name"
+
+#: Conformant variants a defect cannot be combined with, because both change the same answer (the
+#: self-test's defect x variant column, :mod:`.combinations`): defect -> {variant: why}. Also
+#: declarable per variant (:data:`conformance.server.variants.DEFECT_CONFLICTS`).
+VARIANT_CONFLICTS: dict[str, dict[str, str]] = {
+}
 
 
 class ActiveDefects:

@@ -9,7 +9,9 @@ or a reshaping of every answer (:mod:`.reshape`). Unlike defects, several varian
 once; the pairs in :data:`INCOMPATIBLE` cannot. ``section`` and ``words`` quote the RFC text that
 allows the variant, ``default`` and ``instead`` say what the reference server answers without and
 with it, and ``checks`` names the checks of docs/catalogue.md whose verdict it concerns: a conformant
-suite passes every one of them with the variant on.
+suite passes every one of them with the variant on. Where the variant is an answer a SHOULD
+discourages (``expires_in`` omitted: RECOMMENDED), ``findings`` names the warnings it must produce
+(check, requirement, the RFC's words) and nothing else: a SHOULD finding is the correct verdict.
 """
 
 from __future__ import annotations
@@ -17,8 +19,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["Variant", "VARIANTS", "INCOMPATIBLE", "ActiveVariants", "UnknownVariant",
-           "IncompatibleVariants", "compatible_groups"]
+__all__ = ["Variant", "ExpectedFinding", "VARIANTS", "INCOMPATIBLE", "DEFECT_CONFLICTS", "ActiveVariants", "UnknownVariant",
+           "IncompatibleVariants", "compatible_groups", "expected_findings"]
+
+
+@dataclass(frozen=True)
+class ExpectedFinding:
+    """A SHOULD finding a variant makes a check report: a warning, never a failure."""
+
+    check: str  # the check that reports it, e.g. "DCR-TOK-001"
+    requirement: str  # the requirement id the finding names (conformance.requirements)
+    words: str  # the RFC's words that make it a SHOULD, quoted
 
 
 @dataclass(frozen=True)
@@ -29,6 +40,7 @@ class Variant:
     default: str  # the reference server's default answer
     instead: str  # what it answers with the variant on
     checks: tuple[str, ...]
+    findings: tuple[ExpectedFinding, ...] = ()  # the SHOULD warnings it must produce, and only those
 
 
 class UnknownVariant(ValueError):
@@ -41,10 +53,22 @@ class IncompatibleVariants(ValueError):
         super().__init__(f"variants {first!r} and {second!r} cannot be combined")
 
 
-def _v(name: str, section: str, words: str, default: str, instead: str, checks: str) -> Variant:
-    return Variant(name, section, words, default, instead,
-                   tuple(c if c.startswith("DCR-") else f"DCR-{c}" for c in checks.split()))
+def _id(check: str) -> str:
+    return check if check.startswith("DCR-") else f"DCR-{check}"
 
+
+def _v(name: str, section: str, words: str, default: str, instead: str, checks: str,
+       findings: tuple[tuple[str, str, str], ...] = ()) -> Variant:
+    return Variant(name, section, words, default, instead, tuple(_id(c) for c in checks.split()),
+                   tuple(ExpectedFinding(_id(check), requirement, text) for check, requirement, text in findings))
+
+
+_EXPIRES_IN_WORDS = ('RFC 6749 §5.1: expires_in "RECOMMENDED. The lifetime in seconds of the access token." '
+                     '(a SHOULD-level member: its absence is a warning, not a failure)')
+
+
+_TOKEN_KEPT_WORDS = ('RFC 7592 §2.1–§2.3: "the registration access token used to make this request SHOULD be '
+                     'immediately revoked": keeping it is a SHOULD finding, never a failure')
 
 _ALL = (
     # --- RFC 6749 token endpoint (steps 1 and 3)
@@ -53,7 +77,10 @@ _ALL = (
        'expiration time via other means or document the default value."',
        "token responses carry expires_in",
        "token responses omit expires_in (the lifetime is documented: 300 s)",
-       "TOK-001 USE-001 USE-012"),
+       "TOK-001 USE-001 USE-012",
+       # the checks that own the token response (RFC6749-5.1) report it; DCR-USE-012 judges the code
+       # flow's binding, not the token response's members, and no check that only uses a token warns
+       findings=(("TOK-001", "RFC6749-5.1", _EXPIRES_IN_WORDS), ("USE-001", "RFC6749-5.1", _EXPIRES_IN_WORDS))),
     _v("token-scope-omitted-when-identical", "RFC 6749 §5.1",
        'scope "OPTIONAL, if identical to the scope requested by the client; otherwise, REQUIRED."',
        "token responses always carry scope",
@@ -378,8 +405,11 @@ _ALL = (
        'Unauthorized and the registration access token used to make this request SHOULD be '
        'immediately revoked."',
        "a registration access token used on a client that does not exist is revoked (401)",
-       "it is kept (401 all the same): the SHOULD not followed, which DCR-MGT-016 reports as a warning",
-       "MGT-016"),
+       "it is kept (401 all the same; also after a PUT or DELETE): the SHOULD not followed, which "
+       "DCR-MGT-016, -019 and -020 report as warnings",
+       "MGT-016 MGT-019 MGT-020",
+       findings=(("MGT-016", "RFC7592-2.1-b", _TOKEN_KEPT_WORDS), ("MGT-019", "RFC7592-2.3-c", _TOKEN_KEPT_WORDS),
+                 ("MGT-020", "RFC7592-2.2-l", _TOKEN_KEPT_WORDS))),
     # --- token request rules (checks-token)
     _v("token-scope-omitted-invalid-scope", "RFC 6749 §3.3",
        '"If the client omits the scope parameter when requesting authorization, the authorization '
@@ -400,23 +430,50 @@ INCOMPATIBLE: frozenset[frozenset[str]] = frozenset(frozenset(pair) for pair in 
 ))
 assert all(name in VARIANTS for pair in INCOMPATIBLE for name in pair)
 
+#: Defects a variant cannot be combined with, because both change the same answer (the self-test's
+#: defect x variant column, :mod:`.combinations`): variant -> {defect: why}. Also declarable per
+#: defect (:data:`conformance.server.defects.VARIANT_CONFLICTS`).
+DEFECT_CONFLICTS: dict[str, dict[str, str]] = {
+    "metadata-mtls-aliases-omitted": {
+        "metadata-mtls-alias-relative": "both change the metadata's mtls_endpoint_aliases: the variant omits "
+                                        "the member whose values the defect makes relative",
+    },
+    "rotate-on-put-only": {
+        "rotation-old-credentials-still-valid": "both change what a read's rotation does: with the variant a "
+                                                "read rotates nothing (the profile claims "
+                                                "rotates_credentials_on_read = false), so there are no replaced "
+                                                "credentials for the defect to keep alive, and DCR-MGT-002 is not "
+                                                "claimed",
+    },
+}
 
-def compatible_groups() -> list[tuple[str, ...]]:
-    """Groups of mutually compatible variants covering every variant (fewest runs of all-at-once):
-    the first group holds every variant but the second member of each incompatible pair."""
-    first = [name for name in VARIANTS]
-    rest: list[str] = []
-    for pair in sorted(INCOMPATIBLE, key=sorted):
-        second = sorted(pair)[1]
-        if second in first:
-            first.remove(second)
-            rest.append(second)
-    groups = [tuple(first)]
-    if rest:
-        groups.append(tuple(rest))
+
+def compatible_groups(names: Iterable[str] | None = None) -> list[tuple[str, ...]]:
+    """Groups of mutually compatible variants covering ``names`` (default: every variant), fewest
+    runs of all-at-once: the first group holds every name but the second member of each
+    incompatible pair, the later groups the rest (first fit, in the order given)."""
+    chosen = list(dict.fromkeys(VARIANTS if names is None else names))
+    seconds = [sorted(pair)[1] for pair in sorted(INCOMPATIBLE, key=sorted) if pair <= set(chosen)]
+    ordered = [n for n in chosen if n not in seconds] + [n for n in seconds if n in chosen]
+    groups: list[list[str]] = []
+    for name in ordered:
+        home = next((g for g in groups if not any(frozenset((name, other)) in INCOMPATIBLE for other in g)), None)
+        if home is None:
+            groups.append([name])
+        else:
+            home.append(name)
     for group in groups:
         ActiveVariants(group)  # asserts compatibility
-    return groups
+    return [tuple(group) for group in groups]
+
+
+def expected_findings(names: Iterable[str]) -> dict[str, set[str]]:
+    """``{check id: {requirement id}}``: the SHOULD findings the variants ``names`` must produce."""
+    expected: dict[str, set[str]] = {}
+    for name in names:
+        for finding in VARIANTS[name].findings:
+            expected.setdefault(finding.check, set()).add(finding.requirement)
+    return expected
 
 
 class ActiveVariants:

@@ -185,8 +185,9 @@ def test_registration_loop_after_revocation_fails_009():
     for _ in range(2):  # registers twice after one rejection
         new = device.register(device.initial_token())
     device.use(new["client_id"], new["client_secret"])
-    result = next(r for r in device.grade() if r.id == "DCR-SDK-009")
-    assert not result.passed and "2 registrations" in result.message
+    result = next(r for r in device.grade() if r.id == "DCR-SDK-009")  # an inferred rule: SHOULD, a warning
+    assert result.warned and result.level == "SHOULD" and "2 registrations" in result.message
+    assert result in failures([result], strict=True) and failures([result]) == []
 
 
 def test_retry_after_is_honoured_by_011():
@@ -198,7 +199,7 @@ def test_retry_after_is_honoured_by_011():
     recording = device.engine.recording
     recording.calls[1].retry_after = "30"  # as if the server had asked for 30 s
     result = next(r for r in grade("server-errors", recording) if r.id == "DCR-SDK-011")
-    assert not result.passed and "at least 30 s" in result.message
+    assert result.warned and "at least 30 s" in result.message  # RFC 9110 "ought to wait": a warning
 
 
 # -- catalogue ---------------------------------------------------------------------------------
@@ -371,13 +372,20 @@ def test_a_revoked_clients_cached_token_is_refused_at_the_resource():
 
 
 def test_every_check_declares_its_allowed_and_forbidden_answers():
-    from conformance.sdk.answers import ALLOWED, FORBIDDEN, SDK_ANSWERS
+    from conformance.sdk.answers import ALLOWED, FORBIDDEN, SDK_ANSWERS, WARNING
 
     assert set(SDK_ANSWERS) == set(SDK_CHECKS)
     for check_id, check in SDK_CHECKS.items():
         verdicts = {a.verdict for a in check.answers}
-        assert verdicts == {ALLOWED, FORBIDDEN}, check_id
+        # a MUST check forbids something (it may also warn); a SHOULD check only warns
+        assert ALLOWED in verdicts and verdicts <= {ALLOWED, FORBIDDEN, WARNING}, check_id
+        assert (FORBIDDEN in verdicts) == (check.level == "MUST"), check_id
         assert all(a.source and a.words and a.behaviour for a in check.answers)
+        for answer in check.answers:  # a failure needs MUST words; a warning is a SHOULD or an inferred rule
+            if answer.verdict == FORBIDDEN:
+                assert "MUST" in answer.words, (check_id, answer.behaviour)
+            if answer.verdict == WARNING:
+                assert "SHOULD" in answer.words or "inferred" in answer.source, (check_id, answer.behaviour)
     scheme = " ".join(a.behaviour for a in SDK_CHECKS["DCR-SDK-006"].answers if a.verdict == ALLOWED)
     assert "Authorization: DPoP" in scheme and "Authorization: Bearer" in scheme
 
@@ -392,3 +400,54 @@ def test_docs_show_the_declared_answers(capsys):
     shown = text.split("<!-- sdk-answers -->\n", 1)[1].split("<!-- /sdk-answers -->", 1)[0]
     assert shown == answers_markdown(), "docs/sdk.md is stale: paste `python -m conformance.sdk answers`"
     assert sdk_main(["answers"]) == 0 and capsys.readouterr().out == answers_markdown()
+
+
+# -- levels: SHOULD findings are warnings ------------------------------------------------------
+
+
+def test_initial_token_in_the_query_is_a_should_warning_of_006_and_in_two_places_a_failure():
+    """RFC 6750 §2.3: the query method "SHOULD NOT be used": a warning (a failure only when strict);
+    §2: "Clients MUST NOT use more than one method to transmit the token in each request": a failure."""
+    device = Device()
+    device.attest("p")
+    token = device.initial_token()
+    device.send(WireRequest("POST", device.paths.registration, f"access_token={token}",
+                            [("Content-Type", "application/json")],
+                            json.dumps({"software_id": CONFIG.template}).encode()))
+    result = next(r for r in device.grade() if r.id == "DCR-SDK-006")
+    assert result.verdict == "warn" and result.passed and result.level == "MUST"
+    assert "SHOULD NOT be used" in result.message and "DCR-SDK-006" not in failed(device.grade())
+    assert result in failures([result], strict=True)
+
+    device = Device()
+    device.attest("p")
+    token = device.initial_token()
+    device.send(WireRequest("POST", device.paths.registration, f"access_token={token}",
+                            [("Content-Type", "application/json"), ("Authorization", f"Bearer {token}")],
+                            json.dumps({"software_id": CONFIG.template}).encode()))
+    result = next(r for r in device.grade() if r.id == "DCR-SDK-006")
+    assert result.verdict == "fail" and "MUST NOT use more than one method" in result.message
+
+
+def test_verify_client_reports_warnings_and_fails_them_only_when_strict(tmp_path, monkeypatch, capsys):
+    import conformance.sdk.checks as checks
+    from conformance.sdk.checks import Result
+    from conformance.sdk.cli import main as sdk_main
+
+    device = Device()
+    device.attest("p")
+    device.engine.recording.save(tmp_path / "r.json")
+    warned = Result("DCR-SDK-011", "After a 5xx answer the app pauses", "warn", "SHOULD", ("SUITE-SDK-RETRY",),
+                    "first-launch", "p", "retried 0.010 s after a 503 (at least 0.2 s expected)")
+    passed = Result("DCR-SDK-001", "First launch", "pass", "MUST", ("CURITY-SDK-FALLBACK",), "first-launch", "p", "ok")
+    monkeypatch.setattr(checks, "grade", lambda *args, **kwargs: [passed, warned])
+    argv = ["verify-client", "--scenario", "first-launch", "--recording", str(tmp_path / "r.json")]
+    assert sdk_main(argv + ["--report-dir", str(tmp_path / "out")]) == 0
+    out = capsys.readouterr().out
+    assert "PASS (1/2 checks passed, 1 warning(s) (SHOULD))" in out and "WARN DCR-SDK-011" in out
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["exit_status"] == 0
+    junit = (tmp_path / "out" / "junit.xml").read_text()
+    assert 'failures="0"' in junit and "WARNING (SHOULD)" in junit
+    assert sdk_main(argv + ["--strict"]) == 1
+    assert "FAIL (1/2 checks passed, 1 warning(s) (SHOULD, failing in strict mode))" in capsys.readouterr().out

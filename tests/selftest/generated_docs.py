@@ -11,6 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 
 DOCS_DIR = Path(__file__).resolve().parents[2] / "docs"
+#: The stored result of the exhaustive defect x variant run (``python -m tests.selftest.defect_matrix
+#: --with-variants pairs --write-pairs``): ``{defect: {variant: "caught" | the problem}}``.
+PAIRS_FILE = Path(__file__).resolve().parent / "variant_pairs.json"
+CAUGHT = "caught"
 
 #: The server-side checks of docs/catalogue.md (ids only; the DCR-SDK-* rows need an SDK to drive).
 CATALOGUE_IDS = tuple(
@@ -19,13 +23,41 @@ CATALOGUE_IDS = tuple(
     + [f"DCR-MGT-{n:03}" for n in range(1, 15)] + [f"DCR-REV-{n:03}" for n in range(1, 10)])
 
 
+def _variant_cell(name: str, pairs: dict[str, dict[str, str]]) -> str:
+    """The variant column of one defect: how many combinable variants it was caught with, one by one."""
+    from conformance.server.combinations import combinable, conflicts
+
+    variants = combinable(name)
+    stored = pairs.get(name, {})
+    caught = [v for v in variants if stored.get(v) == CAUGHT]
+    missed = [v for v in variants if v in stored and stored[v] != CAUGHT]
+    not_run = [v for v in variants if v not in stored]
+    parts = [f"caught with {len(caught)} of {len(variants)}"] if stored else ["not run yet"]
+    if missed:
+        parts.append("**not caught** with " + ", ".join(f"`{v}`" for v in missed))
+    if stored and not_run:
+        parts.append(f"{len(not_run)} not run yet")
+    excluded = sorted(v for d, v in conflicts() if d == name)
+    if excluded:
+        parts.append("cannot combine with " + ", ".join(f"`{v}`" for v in excluded))
+    return "; ".join(parts)
+
+
+def _stored_pairs() -> dict[str, dict[str, str]]:
+    import json
+
+    return json.loads(PAIRS_FILE.read_text(encoding="utf-8")) if PAIRS_FILE.exists() else {}
+
+
 def defect_matrix_markdown() -> str:
     """``docs/defect-matrix.md``: per defect its requirement and the checks it proves can fail."""
     from conformance.catalogue import load_checks
     from conformance.requirements import REQUIREMENTS
     from conformance.server import DEFECTS
+    from conformance.server.combinations import conflicts
 
     checks = load_checks()
+    pairs = _stored_pairs()
     lines = [
         "# Defect matrix: proof that every check can fail",
         "",
@@ -37,14 +69,34 @@ def defect_matrix_markdown() -> str:
         "them fails (for at least one main client or parameter) with a message naming the check.",
         "The correct server passes one full run with no failure, no warning and no client left behind.",
         "",
-        "| defect | requirement | checks it proves can fail | what the server does wrong |",
-        "|---|---|---|---|",
+        "**With the conformant variants** (`conformance/server/variants.py`, answers the RFCs allow",
+        "that differ from the reference server's): every defect must still be caught with every",
+        "variant it can be combined with. The test run proves the bounded form: each defect with all",
+        "its combinable variants at once, and with the variants outside that group (the second member",
+        "of each incompatible pair) where they concern its checks. The column *with each variant alone*",
+        "is the exhaustive form, one run per defect and variant",
+        "(`python -m tests.selftest.defect_matrix --with-variants pairs --write-pairs`, then",
+        "`--write-docs`), from its last stored result. A variant that changes the same answer as a",
+        "defect cannot be combined with it; the pairs and the reasons are listed below the table.",
+        "",
+        "| defect | requirement | checks it proves can fail | what the server does wrong | with each variant alone |",
+        "|---|---|---|---|---|",
     ]
     for name, defect in sorted(DEFECTS.items()):
         req = REQUIREMENTS.get(defect.requirement)
         req_cell = f"[{defect.requirement}]({req.url}) ({req.level})" if req else f"{defect.requirement} (unknown)"
         cited = ", ".join(c if c in checks else f"{c} (no such check)" for c in defect.breaks)
-        lines.append(f"| `{name}` | {req_cell} | {cited} | {defect.text.replace('|', '/')} |")
+        lines.append(f"| `{name}` | {req_cell} | {cited} | {defect.text.replace('|', '/')} | "
+                     f"{_variant_cell(name, pairs)} |")
+    lines += ["", "## Defects and variants that cannot be combined", "",
+              "Both change the same answer, so the variant leaves nothing of the defect to catch.", "",
+              "| defect | variant | why |", "|---|---|---|"]
+    declared = conflicts()
+    for (defect_name, variant), reason in sorted(declared.items()):
+        lines.append(f"| `{defect_name}` | `{variant}` | {reason.replace('|', '/')} |")
+    if not declared:
+        lines.append("| none | | |")
+
     lines += ["", "## Checks and the defects that prove them", "",
               "| check | level | title | defects |", "|---|---|---|---|"]
     by_check: dict[str, list[str]] = {c: [] for c in checks}

@@ -46,6 +46,8 @@ class CheckOutcome:
     check_id: str
     ran: int = 0
     skipped: list[str] = field(default_factory=list)   # "nodeid: reason"
+    expected: list[str] = field(default_factory=list)  # nodeids failing (strict) only with the SHOULD
+                                                       # findings the variants on must produce
     caught: list[str] = field(default_factory=list)    # nodeids failing with the check id first
     wrong: list[Failure] = field(default_factory=list)  # failures that are not the check failing
     functions: list[str] = field(default_factory=list)         # the check's test functions that ran
@@ -57,6 +59,7 @@ class RunResult:
     """One in-process run of the suite against one reference server."""
 
     defect: str | None
+    variants: list[str] = field(default_factory=list)  # the conformant variants that were on
     exit_code: int = -1
     duration_s: float = 0.0
     checks: dict[str, CheckOutcome] = field(default_factory=dict)
@@ -103,9 +106,11 @@ class Collector:
     with the check's own verdict (the matrix needs one proof per check, not all of them).
     """
 
-    def __init__(self, only: set[str] | None = None, stop_when_caught: bool = False) -> None:
+    def __init__(self, only: set[str] | None = None, stop_when_caught: bool = False,
+                 expected_findings: dict[str, set[str]] | None = None) -> None:
         self.only = only
         self.stop_when_caught = stop_when_caught
+        self.expected_findings = expected_findings or {}  # check id -> requirement ids (variants')
         self.result = RunResult(defect=None)
         self._state = None
         self._functions: dict[str, str] = {}  # nodeid -> the check's test function
@@ -149,6 +154,9 @@ class Collector:
                 outcome.functions.append(function)
             if report.passed and "dcr_warning" in props:
                 self.result.warnings.append(report.nodeid)
+        if report.failed and outcome is not None and self._only_expected_findings(check_id, props):
+            outcome.expected.append(report.nodeid)  # the variants' own SHOULD finding: proves nothing
+            return
         if report.failed:
             failure = Failure(report.nodeid, report.when, _message(report))
             self.result.failures.append(failure)
@@ -159,6 +167,13 @@ class Collector:
                         outcome.caught_functions.append(function)
                 else:
                     outcome.wrong.append(failure)
+
+    def _only_expected_findings(self, check_id: str, props: dict) -> bool:
+        """A strict-mode failure made only of SHOULD findings the variants on must produce."""
+        from conformance.harness.outcomes import FINDINGS_PROPERTY
+
+        named = props.get(FINDINGS_PROPERTY)
+        return named is not None and set(named.split()) <= self.expected_findings.get(check_id, set())
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session) -> None:
@@ -176,15 +191,18 @@ class Collector:
 def run_suite(profile_path: str | os.PathLike | None, *, only: set[str] | None = None, strict: bool = False,
               args: tuple[str, ...] | list[str] = (), plugins: tuple | list = (),
               keep_output: bool = False, stop_when_caught: bool = False,
-              modules: tuple[str, ...] | list[str] = (SUITE,)) -> RunResult:
+              modules: tuple[str, ...] | list[str] = (SUITE,),
+              expected_findings: dict[str, set[str]] | None = None) -> RunResult:
     """Run the suite in this process (``pytest.main``) and collect its reports.
 
     ``profile_path`` None runs against the plugin's embedded server. The terminal output is kept
     (its tail in ``output_tail``, all of it with ``keep_output``, the ``dcr-conformance:`` count
     line in ``summary_line``). The fuzzing checks run derandomized (``CI=true``): the same examples
-    every time, and no Hypothesis example database written under the working directory.
+    every time, and no Hypothesis example database written under the working directory; a
+    ``--dcr-fuzz-seed`` in ``args`` pins them further. ``expected_findings`` (check id ->
+    requirement ids): SHOULD findings that neither catch a defect nor count as failures.
     """
-    collector = Collector(only, stop_when_caught)
+    collector = Collector(only, stop_when_caught, expected_findings)
     argv = ["--pyargs", *modules, *SUITE_ARGS]
     if profile_path is not None:
         argv += ["--dcr-profile", str(profile_path)]
@@ -224,15 +242,20 @@ def _environment(**values: str):
 def run_against_server(defect: str | None, *, only: set[str] | None = None, strict: bool = False,
                        args: tuple[str, ...] | list[str] = (), keep_output: bool = False,
                        stop_when_caught: bool = False, modules: tuple[str, ...] | list[str] = (SUITE,),
-                       **server_options) -> RunResult:
-    """Start a reference server (with ``defect``), run the suite against its profile, inspect its store."""
+                       variants: tuple[str, ...] | list[str] = (), **server_options) -> RunResult:
+    """Start a reference server (with ``defect`` and the conformant ``variants``), run the suite
+    against its profile, inspect its store. The SHOULD findings the variants must produce
+    (:func:`conformance.server.variants.expected_findings`) do not count as failures."""
     from conformance.server import ReferenceServer
+    from conformance.server.variants import expected_findings
 
     server_options.setdefault("initial_token_ttl_s", MATRIX_INITIAL_TOKEN_TTL_S)
     server_options.setdefault("registration_token_read_write_ttl_s", MATRIX_READ_WRITE_TTL_S)
-    with ReferenceServer(defect=defect, **server_options) as srv:
+    with ReferenceServer(defect=defect, variants=variants, **server_options) as srv:
         result = run_suite(srv.profile_path, only=only, strict=strict, args=args, keep_output=keep_output,
-                           stop_when_caught=stop_when_caught, modules=modules)
+                           stop_when_caught=stop_when_caught, modules=modules,
+                           expected_findings=expected_findings(variants))
         result.clients_left = srv.store.count_clients()
     result.defect = defect
+    result.variants = list(variants)
     return result

@@ -32,6 +32,64 @@ def test_defect_is_caught_by_the_checks_it_names(matrix, defect):
                           + "\n".join(problems))
 
 
+@pytest.mark.parametrize("defect", sorted(DEFECTS))
+def test_defect_is_caught_with_the_variants_it_combines_with(matrix, defect):
+    """With every conformant variant it can be combined with on at once (and with the variants
+    outside that group where they concern its checks), every check the defect names still fails."""
+    runs = defect_matrix.variant_runs(defect)
+    assert defect_matrix.ALL_AT_ONCE in runs
+    problems = {label: defect_matrix.defect_problems(defect, matrix[defect_matrix.combined_key(defect, label)])
+                for label in runs}
+    problems = {label: found for label, found in problems.items() if found}
+    assert not problems, (f"defect {defect!r} is not caught with the variants it combines with:\n"
+                          + "\n".join(f"[{label}] " + "\n".join(found) for label, found in problems.items()))
+
+
+def test_the_variant_column_runs_every_combinable_variant():
+    """Per defect, the bounded runs hold every variant it combines with, except those outside the
+    all-at-once group that concern none of its checks (the exhaustive form runs those too)."""
+    from conformance.server import VARIANTS
+    from conformance.server.combinations import combinable
+
+    for name, defect in DEFECTS.items():
+        ran = {v for group in defect_matrix.variant_runs(name).values() for v in group}
+        left = set(combinable(name)) - ran
+        assert all(not set(VARIANTS[v].checks) & set(defect.breaks) for v in left), (name, sorted(left))
+        assert set(defect_matrix.variant_runs(name)[defect_matrix.ALL_AT_ONCE]) >= \
+            set(combinable(name)) - {sorted(pair)[1] for pair in _incompatible()}, name
+        pairs = defect_matrix.variant_runs(name, "pairs")
+        assert set(pairs) == set(combinable(name)) and all(pairs[v] == (v,) for v in pairs)
+
+
+def _incompatible():
+    from conformance.server.variants import INCOMPATIBLE
+
+    return INCOMPATIBLE
+
+
+def test_conflicts_between_defects_and_variants_are_declared_with_a_reason():
+    from conformance.server.combinations import combinable, conflicts, declaration_problems
+
+    assert declaration_problems() == []
+    for (defect, variant), reason in conflicts().items():
+        assert variant not in combinable(defect) and len(reason) > 20, (defect, variant)
+
+
+def test_a_failure_made_only_of_the_variants_expected_findings_catches_nothing():
+    """Strict mode turns the SHOULD findings a variant must produce into failures: they prove no defect."""
+    from types import SimpleNamespace
+
+    collector = runner.Collector({"DCR-TOK-001"}, expected_findings={"DCR-TOK-001": {"RFC6749-5.1"}})
+    collector._functions["t1"] = collector._functions["t2"] = "test_initial_token"
+    for nodeid, named in (("t1", "RFC6749-5.1"), ("t2", "RFC6749-5.1 RFC6749-4.4.3")):
+        collector.pytest_runtest_logreport(SimpleNamespace(
+            nodeid=nodeid, when="call", failed=True, passed=False, skipped=False,
+            longrepr="DCR-TOK-001 title (SHOULD, failing in strict mode)\nexpires_in is None",
+            user_properties=[("dcr_check", "DCR-TOK-001"), ("dcr_finding_requirements", named)]))
+    outcome = collector.result.checks["DCR-TOK-001"]
+    assert outcome.expected == ["t1"] and outcome.caught == ["t2"]
+
+
 def test_correct_server_passes_everything(matrix):
     """One full run against the correct server: no failure, no warning, nothing skipped, no client left."""
     result = matrix[None]
@@ -78,7 +136,7 @@ def test_every_defect_violates_a_requirement_its_checks_enforce():
 def test_defect_runs_delete_what_they_registered(matrix):
     """Failing checks leave no client behind, unless the defect breaks deletion: then the suite lists each one."""
     left = {name: r.clients_left for name, r in matrix.items() if name is not None and r.clients_left
-            and name not in BREAK_DELETION}
+            and r.defect not in BREAK_DELETION}
     assert left == {}, "clients left in the store after a defect run"
     unreported = {name: (r.clients_left, len(r.leftovers)) for name, r in matrix.items()
                   if name is not None and r.clients_left > len(r.leftovers)}

@@ -21,6 +21,7 @@ import pytest
 
 from tests.selftest import defect_matrix, runner
 from conformance.catalogue import load_checks
+from conformance.harness.outcomes import FINDINGS_PROPERTY
 from conformance.server.variants import VARIANTS, compatible_groups
 
 PASSED, WARNED, FAILED, SKIPPED = "passed", "warned", "failed", "skipped"
@@ -48,7 +49,9 @@ class Recorder:
             outcome, reason = PASSED, ""
         self.outcomes.append({"check": check_id, "profile": props.get("dcr_profile", ""),
                               "test": report.nodeid.rsplit("::", 1)[-1], "outcome": outcome,
-                              "reason": reason[:300]})
+                              "reason": reason[:300],
+                              # the requirement ids the SHOULD findings name (warned, or strict-failed)
+                              "findings": str(props.get(FINDINGS_PROPERTY, "")).split()})
 
 
 def _reason(text: str) -> str:
