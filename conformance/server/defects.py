@@ -359,6 +359,16 @@ assert len(DEFECTS) == len(_ALL), "duplicate defect name"
 #: self-test's defect x variant column, :mod:`.combinations`): defect -> {variant: why}. Also
 #: declarable per variant (:data:`conformance.server.variants.DEFECT_CONFLICTS`).
 VARIANT_CONFLICTS: dict[str, dict[str, str]] = {
+    "tls-1.2-disabled": {
+        "tls-1.2-only": "both set the listener's TLS versions: the variant allows TLS 1.2 only, the defect "
+                        "refuses it, so together no handshake succeeds and nothing can be judged",
+    },
+    "dpop-jkt-ignored": {
+        "dpop-jkt-checked-at-authorization": "both decide where a dpop_jkt that does not match is refused: "
+                                             "with the variant the authorization request refuses it before a "
+                                             "code exists, so the token endpoint's check the defect removes is "
+                                             "never reached",
+    },
 }
 
 
