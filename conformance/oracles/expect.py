@@ -122,6 +122,15 @@ def refused(ex: Exchange, what: str, *, statuses: Iterable[int] = (400, 401),
                "(RFC 6750 §3)", ex)
 
 
+def protocol_answer(ex: Exchange, what: str) -> None:
+    """An HTTP answer that is not a 5xx: a SHOULD-level check judges only what a server chose to
+    answer; no answer or a server error is broken infrastructure (a SHOULD check calls this inside
+    ``failures.prerequisite()``, so it errors instead of warning)."""
+    if ex.error:
+        fail(f"{what}: no HTTP answer ({ex.error})", "an answer of the protocol (not a 5xx)", ex)
+    expect(ex.status < 500, f"{what}: HTTP {ex.status}", "an answer of the protocol (not a 5xx)", ex)
+
+
 #: Every client-error status. The RFCs describe the status of a refusal without a keyword (RFC 7591
 #: §3.2.2 "returns an HTTP 400 status code (unless otherwise specified)"), so which 4xx is no MUST.
 CLIENT_ERRORS = frozenset(range(400, 500))
