@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from conformance.client.http import Exchange
+from conformance.oracles.challenges import error_code
 from conformance.oracles.failures import CheckFailure, Requirements, record_finding, render
 
 #: RFC 6749 §5.1: Cache-Control: no-store and Pragma: no-cache on responses carrying tokens.
@@ -46,6 +47,9 @@ def should(condition: Any, what: str, expected: str, *exchanges: Exchange | None
 
 def _fmt(values: Iterable[Any]) -> str:
     values = sorted(values, key=str)
+    if len(values) == 100 and all(isinstance(v, int) for v in values) and values[-1] - values[0] == 99 \
+            and values[0] % 100 == 0:
+        return f"{values[0] // 100}xx"  # a whole class of statuses
     return str(values[0]) if len(values) == 1 else "one of " + ", ".join(map(str, values))
 
 
@@ -116,6 +120,40 @@ def refused(ex: Exchange, what: str, *, statuses: Iterable[int] = (400, 401),
         expect(coded or challenged, f"{what}: HTTP 400 without an error code",
                'a JSON body with "error" (RFC 6749 §5.2, RFC 7591 §3.2.2) or a challenge naming the error '
                "(RFC 6750 §3)", ex)
+
+
+def protocol_answer(ex: Exchange, what: str) -> None:
+    """An HTTP answer that is not a 5xx: a SHOULD-level check judges only what a server chose to
+    answer; no answer or a server error is broken infrastructure (a SHOULD check calls this inside
+    ``failures.prerequisite()``, so it errors instead of warning)."""
+    if ex.error:
+        fail(f"{what}: no HTTP answer ({ex.error})", "an answer of the protocol (not a 5xx)", ex)
+    expect(ex.status < 500, f"{what}: HTTP {ex.status}", "an answer of the protocol (not a 5xx)", ex)
+
+
+#: Every client-error status. The RFCs describe the status of a refusal without a keyword (RFC 7591
+#: §3.2.2 "returns an HTTP 400 status code (unless otherwise specified)"), so which 4xx is no MUST.
+CLIENT_ERRORS = frozenset(range(400, 500))
+
+
+def refused_as_described(ex: Exchange, what: str, *, statuses: Iterable[int], errors: Iterable[str],
+                         described: str) -> str:
+    """A refusal (a failure otherwise): a 4xx carrying an error code (JSON ``error``, RFC 6749 §5.2 /
+    RFC 7591 §3.2.2 "error REQUIRED", or a challenge's, RFC 6750 §3), never a 5xx, an HTML page or
+    no answer. The status and code the RFC only describes (``statuses``, ``errors``: ``described``
+    names the words) are a SHOULD-level finding when they differ, never a failure. Returns the code."""
+    statuses, errors = set(statuses), set(errors)
+    wanted = "a refusal: a 4xx with an error code (a 2xx accepts, a 5xx is no refusal)"
+    if ex.error:
+        fail(f"{what}: no HTTP answer ({ex.error})", wanted, ex)
+    expect(ex.status in CLIENT_ERRORS, f"{what}: HTTP {ex.status}", wanted, ex)
+    code = error_code(ex)
+    expect(isinstance(code, str) and code, f"{what}: HTTP {ex.status} without an error code",
+           'a JSON body with "error" (RFC 6749 §5.2, RFC 7591 §3.2.2: error REQUIRED) or a challenge naming it',
+           ex)
+    should(ex.status in statuses and code in errors, f"{what}: HTTP {ex.status}, error {code!r}",
+           f"HTTP {_fmt(statuses)} with error {_fmt(errors)} (descriptive, no keyword: {described})", ex)
+    return code
 
 
 def token_refused(ex: Exchange, what: str, errors: Iterable[str] = TOKEN_ERRORS) -> None:

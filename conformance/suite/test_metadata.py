@@ -43,9 +43,11 @@ ANSWERS = declare_answers({
            "consists of one or more endpoint parameters, such as token_endpoint, revocation_endpoint, "
            "introspection_endpoint, etc., conventionally defined for the top level of authorization server metadata. "
            "(URLs; RFC 6749 §3.2: TLS MUST be used)"),
-        no("token_endpoint_auth_methods_supported that is not an array", "RFC 8414 §2", "MUST",
-           "token_endpoint_auth_methods_supported OPTIONAL. JSON array containing a list of client authentication "
-           "methods"),
+        no("token_endpoint_auth_methods_supported that is not an array", "RFC 8414 §3.2, §2", "MUST",
+           "A successful response MUST use the 200 OK HTTP status code and return a JSON object using the "
+           "\"application/json\" content type that contains a set of claims as its members that are a subset of the "
+           "metadata values defined in Section 2. (§2: token_endpoint_auth_methods_supported \"JSON array containing "
+           "a list of client authentication methods\")"),
     ),
     "DCR-META-004": (
         ok("dpop_signing_alg_values_supported omitted, or an array of asymmetric algorithms", "RFC 9449 §5.1",
@@ -53,8 +55,9 @@ ANSWERS = declare_answers({
            "supported by the authorization server for DPoP proof JWTs."),
         no("none or an HS algorithm listed (a warning)", "RFC 9449 §4.2", "MUST NOT", "alg: ... It MUST NOT be none or "
            "an identifier for a symmetric algorithm (Message Authentication Code (MAC)). (Listed in metadata: the check is SHOULD-level)"),
-        no("a claimed revocation or introspection endpoint not advertised (a warning)", "RFC 8414 §2", "OPTIONAL",
-           "revocation_endpoint OPTIONAL ... introspection_endpoint OPTIONAL (the profile claims the endpoint)"),
+        no("a claimed revocation or introspection endpoint not advertised (a warning)", "RFC 8414 §2", "SHOULD",
+           "revocation_endpoint OPTIONAL ... introspection_endpoint OPTIONAL (the profile claims the endpoint; no "
+           "keyword requires advertising it, so this reading is descriptive: a warning)"),
         no("no metadata document, a member of the wrong type (an error, whatever the level)", "RFC 8414 §3.2", "MUST",
            'A successful response MUST use the 200 OK HTTP status code and return a JSON object using the '
            '"application/json" content type'),

@@ -13,7 +13,7 @@ from conformance.client.fields import OMIT
 from conformance.client.http import TlsIdentity
 from conformance.client.jose import key_algs
 from conformance.client.token import client_credentials, initial_token_request
-from conformance.oracles.expect import (error_response, expect, no_store, refused, should, status_in, success,
+from conformance.oracles.expect import (protocol_answer, refused_as_described, error_response, expect, no_store, refused, should, status_in, success,
                                         token_refused, www_authenticate)
 from conformance.oracles.failures import prerequisite
 from conformance.oracles.token_response import (TOKEN_RESPONSE, granted, granted_scopes, scope_shown, scopes,
@@ -35,6 +35,7 @@ _INVALID_CLIENT = ("RFC 6749 §5.2", "MUST", 'invalid_client: Client authenticat
                    'MAY return an HTTP 401 ... If the client attempted to authenticate via the "Authorization" request '
                    'header field, the authorization server MUST respond with an HTTP 401 (Unauthorized) status code and '
                    'include the "WWW-Authenticate" response header field')
+_INVALID_CLIENT_DESCRIBED = 'RFC 6749 §5.2 "invalid_client: Client authentication failed"'
 _ERROR_400 = ("RFC 6749 §5.2", "MUST", 'The authorization server responds with an HTTP 400 (Bad Request) status code '
               '(unless specified otherwise) ... error REQUIRED. A single ASCII [USASCII] error code from the following')
 #: RFC 7523 §3 (the criteria a JWT is validated by; one that meets them authenticates the client).
@@ -78,8 +79,10 @@ ANSWERS = declare_answers({
     "DCR-TOK-005": (
         ok("400 invalid_request or 400/401 invalid_client", "RFC 6749 §2.3", "MUST NOT",
            "The client MUST NOT use more than one authentication method in each request."),
-        no("a token", "RFC 6749 §5.2", "MUST", "invalid_request: The request ... utilizes more than one mechanism for "
-           "authenticating the client"),
+        no("a token, or another refusal (a warning: the check is SHOULD-level)", "RFC 6749 §5.2, §2.3", "SHOULD",
+           "descriptive, no keyword for the server: \"invalid_request: The request ... utilizes more than one "
+           "mechanism for authenticating the client\"; §2.3's \"The client MUST NOT use more than one authentication "
+           "method in each request\" binds the client"),
     ),
     "DCR-TOK-006": (
         ok("a token without dcr, which cannot register", "RFC 6749 §3.3", "MAY", "The authorization server MAY fully or "
@@ -100,8 +103,12 @@ ANSWERS = declare_answers({
     ),
     "DCR-TOK-008": (
         ok("400 or 401 invalid_client", *_INVALID_CLIENT),
-        no("a token, or another error code", "RFC 6749 §5.2", "MUST", 'invalid_client: Client authentication failed '
-           '(e.g., unknown client, no client authentication included, or unsupported authentication method).'),
+        no("a token", "RFC 6749 §4.4.2", "MUST", "The authorization server MUST authenticate the client."),
+        no("a 5xx, an HTML page, a refusal without an error code", "RFC 6749 §5.2", "REQUIRED",
+           "error REQUIRED. A single ASCII [USASCII] error code from the following"),
+        no("another 4xx or another error code, with an error code (a warning)", "RFC 6749 §5.2", "SHOULD",
+           'descriptive, no keyword: "invalid_client: Client authentication failed (e.g., unknown client, no client '
+           'authentication included, or unsupported authentication method)."'),
     ),
     "DCR-TOK-009": (
         ok("200 with a token", "RFC 7523 §3", "MUST", 'The JWT MUST contain an "iss" (issuer) claim that contains a '
@@ -110,16 +117,19 @@ ANSWERS = declare_answers({
            'claim containing a value that identifies the authorization server as an intended audience. ... The JWT '
            'MUST contain an "exp" (expiration time) claim that limits the time window during which the JWT can be '
            'used.'),
-        no("a refusal of a valid assertion", "RFC 7521 §4.2", "MUST", "client_assertion ... The assertion being used "
-           "to authenticate the client"),
+        no("a refusal of a valid assertion", "[claims] (the main client's auth_method)", "claim",
+           "the profile declares that this main client authenticates with this method (RFC 7521 §4.2 describes "
+           "client_assertion, no keyword: \"The assertion being used to authenticate the client\")"),
     ),
     "DCR-TOK-010": (
         ok("400/401 invalid_client; invalid_request for two assertions or a client_id mismatch", "RFC 7523 §3.2", "MUST",
            'The value of the "error" parameter MUST be the "invalid_client" error code.'),
         no("a token for an assertion RFC 7523 §3 makes invalid", "RFC 7523 §3", "MUST", "The authorization server MUST "
            "reject any JWT with an expiration time that has passed ... MUST reject JWTs with an invalid signature"),
-        no("a token for a JWS with an unknown crit extension", "RFC 7515 §4.1.11", "MUST", "If any of the listed "
-           "extension Header Parameters are not understood and supported by the recipient, then the JWS is invalid."),
+        no("a token for a JWS with an unknown crit extension", "RFC 7523 §3, RFC 7515 §4.1.11", "MUST",
+           "The authorization server MUST reject a JWT that is not valid in all other respects per \"JSON Web Token "
+           "(JWT)\" [JWT]. (RFC 7515 §4.1.11: \"If any of the listed extension Header Parameters are not understood "
+           "and supported by the recipient, then the JWS is invalid.\")"),
         no("a token for a client_id that is not the assertion's client", "RFC 7521 §4.2", "MUST", 'If present, the value '
            'of the "client_id" parameter MUST identify the same client as is identified by the client assertion.'),
     ),
@@ -127,7 +137,8 @@ ANSWERS = declare_answers({
         ok("the first use accepted, the second refused with invalid_client or invalid_grant", "RFC 7523 §3", "MAY",
            'The authorization server MAY ensure that JWTs are not replayed by maintaining the set of used "jti" values'),
         no("the second use accepted (a warning; the profile claims jwt_replay_rejected)", "OpenID Connect Core §9",
-           "SHOULD", "jti ... The JWT ID ... MUST only be used once (the check is SHOULD-level: RFC 7523 makes it a MAY)"),
+           "SHOULD", "jti ... The JWT ID ... MUST only be used once (the check is SHOULD-level: RFC 7523 makes jti a MAY, so for "
+           "RFC 7523 alone a replay's refusal is descriptive, no keyword)"),
         no("the first use refused (the check's prerequisite: an error, not a warning)", "RFC 7523 §3", "MUST",
            _VALIDATE_JWT),
     ),
@@ -174,7 +185,7 @@ ANSWERS = declare_answers({
         ok("200 active true, scope with dcr, client_id the main client's or omitted", "RFC 7662 §2.2", "REQUIRED",
            "active REQUIRED ... scope OPTIONAL ... client_id OPTIONAL"),
         no("active false or another client (a warning)", "RFC 7662 §2.2", "SHOULD",
-           'a "true" value return for the "active" property will generally indicate that a given token has been '
+           'descriptive, no keyword: a "true" value return for the "active" property will generally indicate that a given token has been '
            'issued by this authorization server, has not been revoked by the resource owner, and is within its given '
            'time window of validity (the check is SHOULD-level)'),
     ),
@@ -233,13 +244,16 @@ def test_wrong_secret_is_invalid_client(dcr_session, profile, main_client):
         error_response(ex, {400, 401}, {"invalid_client"}, "wrong secret sent in the body")
 
 
-@check("DCR-TOK-005", "RFC6749-2.3.1", methods=SECRET_METHODS)
+@check("DCR-TOK-005", "RFC6749-2.3.1", level=SHOULD, methods=SECRET_METHODS)
 def test_two_authentication_methods_are_refused(dcr_session, profile, main_client):
     """A request using Basic and client_secret_post at once is refused."""
+    _valid_first(dcr_session, profile, main_client, "two-methods")
     base = client_credentials(profile.token_endpoint_for(main_client), "dcr")
     both = authenticate(authenticate(base, _as(main_client, "client_secret_basic")),
                         _as(main_client, "client_secret_post"))
     ex = dcr_session.transport.send(both)
+    with prerequisite():  # a 5xx is no answer to judge a SHOULD by (an error, not a warning)
+        protocol_answer(ex, "Basic and client_secret in the body together")
     refused(ex, "Basic and client_secret in the body together", statuses={400, 401},
             errors={"invalid_request", "invalid_client"})
 
@@ -291,8 +305,11 @@ def test_main_client_without_credentials_is_refused(dcr_session, profile, main_c
     _valid_first(dcr_session, profile, main_client, "no-credentials")
     # The same endpoint as the valid request (an mTLS alias may refuse the handshake without a certificate).
     spec = client_credentials(profile.token_endpoint_for(main_client), "dcr").with_form(client_id=main_client.client_id)
-    refused(dcr_session.transport.send(spec), "client_id without any client authentication",
-            statuses={400, 401}, errors={"invalid_client"}, tls_refusal_ok=True)
+    ex = dcr_session.transport.send(spec)
+    if ex.error and ex.error.startswith("TLS handshake refused"):
+        return  # RFC 8705: an mTLS alias may refuse the handshake without a certificate
+    refused_as_described(ex, "client_id without any client authentication", statuses={400, 401},
+                         errors={"invalid_client"}, described=_INVALID_CLIENT_DESCRIBED)
 
 
 @check("DCR-TOK-009", "RFC7521-4.2", "RFC7523-3", methods=("private_key_jwt",))

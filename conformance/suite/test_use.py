@@ -10,7 +10,7 @@ import pytest
 from conformance.client.jose import DpopKey, strip_query
 from conformance.client.token import access_token_of, initial_token_request
 from conformance.client.use import dynamic_token_request, resource_request, send_with_nonce_retry
-from conformance.oracles.expect import (TOKEN_ERRORS, error_response, expect, json_object, refused, status_in, success,
+from conformance.oracles.expect import (refused_as_described, TOKEN_ERRORS, error_response, expect, json_object, refused, status_in, success,
                                         www_authenticate)
 from conformance.oracles.token_response import scopes, token_success
 from conformance.requirements import SHOULD
@@ -92,7 +92,12 @@ ANSWERS = declare_answers({
         ok("401 invalid_client (Basic), 400/401 invalid_client (other methods)", "RFC 6749 §5.2", "MUST",
            "If the client attempted to authenticate via the \"Authorization\" request header field, the authorization "
            "server MUST respond with an HTTP 401"),
-        no("a token, or another error code", "RFC 6749 §5.2", "MUST", "invalid_client: Client authentication failed"),
+        no("a token", "RFC 6749 §4.4.2", "MUST", "The authorization server MUST authenticate the client."),
+        no("400 after Basic, a 5xx, an HTML page, a refusal without an error code", "RFC 6749 §5.2", "MUST",
+           "If the client attempted to authenticate via the \"Authorization\" request header field, the authorization "
+           "server MUST respond with an HTTP 401 (Unauthorized) status code ... error REQUIRED."),
+        no("another 4xx or another error code, with an error code (a warning)", "RFC 6749 §5.2", "SHOULD",
+           'descriptive, no keyword: "invalid_client: Client authentication failed"'),
     ),
     "DCR-USE-011": (
         ok("400/401/403 invalid_scope (or unauthorized_client, invalid_request)", "RFC 6749 §5.2", "MUST",
@@ -117,7 +122,7 @@ ANSWERS = declare_answers({
         ok("active true, client_id the client's or omitted, cnf.jkt the key's thumbprint or omitted", "RFC 7662 §2.2",
            "OPTIONAL", "client_id OPTIONAL ... (cnf: RFC 9449 §6.2)"),
         no("inactive, another client, another key (a warning)", "RFC 9449 §6.2", "SHOULD",
-           "The hash is conveyed using the same cnf content with jkt member structure as the JWK Thumbprint "
+           "descriptive, no keyword: The hash is conveyed using the same cnf content with jkt member structure as the JWK Thumbprint "
            "confirmation method, described in Section 6.1, as a top-level member of the introspection response JSON. "
            "(the check is SHOULD-level)"),
     ),
@@ -382,8 +387,13 @@ def test_wrong_dynamic_secret_is_invalid_client(dcr_session, registered):
     if not registered.client_secret:
         pytest.skip("not claimed by profile: the template issues no client_secret")
     ex = dcr_session.use(registered, secret_override="wrong-" + secrets.token_urlsafe(12))
-    statuses = {401} if registered.auth_method == "client_secret_basic" else {400, 401}
-    error_response(ex, statuses, {"invalid_client"}, "the dynamic client's token request with a wrong secret")
+    what = "the dynamic client's token request with a wrong secret"
+    basic = registered.auth_method == "client_secret_basic"
+    refused_as_described(ex, what, statuses={401} if basic else {400, 401}, errors={"invalid_client"},
+                         described='RFC 6749 §5.2 "invalid_client: Client authentication failed"')
+    expect(not basic or ex.status == 401, f"{what}: HTTP {ex.status} after HTTP Basic",
+           'HTTP 401 (RFC 6749 §5.2: "If the client attempted to authenticate via the \"Authorization\" request '
+           'header field, the authorization server MUST respond with an HTTP 401")', ex)
 
 
 @check("DCR-USE-011", "RFC6749-3.3", "CURITY-DCR-SCOPE", "CURITY-TEMPLATE-1")
