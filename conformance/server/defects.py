@@ -348,6 +348,9 @@ _ALL = (
        "error=\"invalid_token\" and an error_description."),
     _d("dpop-token-over-plain-http", "TOK-028", "RFC9449-2",
        "The listener also serves plain HTTP on the same port, to DPoP token requests (a DPoP header) only."),
+    _d("introspection-signature-not-verified", "REV-015", "RFC7662-4-f",
+       "Introspection finds a JWT access token by its header and payload without validating the signature: "
+       "a token whose signature was changed is active."),
     _d("revocation-hint-trusted", "REV-010", "RFC7009-2.1-c",
        "Revocation searches only the token type token_type_hint names: a token of the other type is "
        "answered 200 and stays active."),

@@ -825,6 +825,15 @@ def _(k):
     return "access_token" not in response.text
 
 
+@probe("introspection-signature-not-verified")
+def _(k):
+    token = k.initial_token()
+    head, _, signature = token.rpartition(".")
+    altered = f"{head}.{'B' if signature[0] == 'A' else 'A'}{signature[1:]}"
+    return token.count(".") == 2 and k.introspect(token).json()["active"] is True \
+        and k.introspect(altered).json() == {"active": False}
+
+
 @probe("revocation-hint-trusted")
 def _(k):
     token = k.initial_token()
