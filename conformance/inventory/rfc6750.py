@@ -2,15 +2,9 @@
 normative sentences the inventory holds (the registration and client configuration endpoints are
 bearer-protected resources in this flow)."""
 
-from conformance.inventory.model import client_side, must, not_applicable, not_yet, should
+from conformance.inventory.model import client_side, must, not_applicable, should
 
 _HEADER_ONLY = "the flow sends its tokens in the Authorization header only"
-_ATTRIBUTES_ONCE = ("every Bearer challenge of the registration and configuration endpoints parsed "
-                    "(RFC 7235 auth-params): realm, scope, error, error_description and error_uri each "
-                    "at most once")
-_ATTRIBUTE_CHARACTERS = ("every Bearer challenge of the registration and configuration endpoints "
-                         "parsed: scope, error, error_description and error_uri values only in the "
-                         "character sets §3 allows")
 
 STATEMENTS = (
     must("RFC6750-2", """Clients MUST NOT use more than one method to transmit the token in each
@@ -52,25 +46,22 @@ STATEMENTS = (
     must("RFC6750-3-b", """All challenges defined by this specification MUST use the auth-scheme value
          "Bearer".""", via=("RFC6750-3",)),
     must("RFC6750-3-c", """This scheme MUST be followed by one or more auth-param values."""),
-    must("RFC6750-3-d", """The "realm" attribute MUST NOT appear more than once.""", keyword="MUST NOT",
-         reason=not_yet(_ATTRIBUTES_ONCE)),
-    must("RFC6750-3-e", """The "scope" attribute MUST NOT appear more than once.""", keyword="MUST NOT",
-         reason=not_yet(_ATTRIBUTES_ONCE)),
+    must("RFC6750-3-d", """The "realm" attribute MUST NOT appear more than once.""", keyword="MUST NOT"),
+    must("RFC6750-3-e", """The "scope" attribute MUST NOT appear more than once.""", keyword="MUST NOT"),
     should("RFC6750-3-f", """If the protected resource request included an access token and failed
            authentication, the resource server SHOULD include the "error" attribute to provide the client
            with the reason why the access request was declined.""", via=("RFC6750-3",)),
     must("RFC6750-3-g", """The "error", "error_description", and "error_uri" attributes MUST NOT appear more
-         than once.""", keyword="MUST NOT", reason=not_yet(_ATTRIBUTES_ONCE)),
+         than once.""", keyword="MUST NOT"),
     must("RFC6750-3-h", """Values for the "scope" attribute (specified in Appendix A.4 of [RFC6749]) MUST NOT
          include characters outside the set %x21 / %x23-5B / %x5D-7E for representing scope values and
-         %x20 for delimiters between scope values.""", keyword="MUST NOT",
-         reason=not_yet(_ATTRIBUTE_CHARACTERS)),
+         %x20 for delimiters between scope values.""", keyword="MUST NOT"),
     must("RFC6750-3-i", """Values for the "error" and "error_description" attributes (specified in
          Appendixes A.7 and A.8 of [RFC6749]) MUST NOT include characters outside the set %x20-21 /
-         %x23-5B / %x5D-7E.""", keyword="MUST NOT", reason=not_yet(_ATTRIBUTE_CHARACTERS)),
+         %x23-5B / %x5D-7E.""", keyword="MUST NOT"),
     must("RFC6750-3-j", """Values for the "error_uri" attribute (specified in Appendix A.9 of [RFC6749])
          MUST conform to the URI-reference syntax and thus MUST NOT include characters outside the set
-         %x21 / %x23-5B / %x5D-7E.""", reason=not_yet(_ATTRIBUTE_CHARACTERS)),
+         %x21 / %x23-5B / %x5D-7E."""),
     should("RFC6750-3.1", """The access token provided is expired, revoked, malformed, or invalid for
            other reasons. The resource SHOULD respond with the HTTP 401 (Unauthorized) status
            code."""),
@@ -85,7 +76,5 @@ STATEMENTS = (
     should("RFC6750-3.1-d", """If the request lacks any authentication information (e.g., the client was
            unaware that authentication is necessary or attempted using an unsupported authentication
            method), the resource server SHOULD NOT include an error code or other error information.""",
-           keyword="SHOULD NOT",
-           reason=not_yet("a registration and a configuration-endpoint GET without any token: the Bearer "
-                          "challenge carries no error, error_description or error_uri (WARN)")),
+           keyword="SHOULD NOT"),
 )

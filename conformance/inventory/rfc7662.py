@@ -1,6 +1,6 @@
 """RFC 7662 (Token Introspection): the normative sentences the inventory holds."""
 
-from conformance.inventory.model import client_side, must, not_applicable, not_observable, not_yet, should
+from conformance.inventory.model import client_side, must, not_applicable, not_observable, should
 
 STATEMENTS = (
     must("RFC7662-2", """The introspection endpoint MUST be protected by a transport-layer security
@@ -47,9 +47,7 @@ STATEMENTS = (
     must("RFC7662-4-e", """If the token can be revoked after it was issued, the authorization server MUST
          determine whether or not such a revocation has taken place.""", via=("RFC7662-2.2",)),
     must("RFC7662-4-f", """If the token has been signed, the authorization server MUST validate the
-         signature.""",
-         reason=not_yet("introspection of the dynamic client's access token with one character of its "
-                        "signature changed (when it is a JWS), expecting active false")),
+         signature."""),
     must("RFC7662-4-g", """If the token can be used only at certain resource servers, the authorization
          server MUST determine whether or not the token can be used at the resource server making the
          introspection call.""",

@@ -2,7 +2,7 @@
 none: their keywords are lower-case or they are IANA registrations)."""
 
 from conformance.inventory.model import (
-    client_side, must, not_applicable, not_observable, not_yet, should,
+    client_side, must, not_applicable, not_observable, should,
 )
 
 _CONFIDENTIAL = ("the flow's clients are confidential; the binding of their refresh tokens is "
@@ -11,9 +11,7 @@ _NO_PAR = "the flow uses no pushed authorization requests"
 
 STATEMENTS = (
     must("RFC9449-2", """DPoP is not, however, a substitute for a secure transport and MUST always be
-         used in conjunction with HTTPS.""",
-         reason=not_yet("a DPoP token request to the token endpoint's http:// URL is not answered "
-                        "(as DCR-REG-017 shows for the registration endpoint)")),
+         used in conjunction with HTTPS."""),
     must("RFC9449-4.2-c", """The JOSE Header of a DPoP JWT MUST contain at least the following
          parameters:""", reason=client_side("the server's side is §4.3 (RFC9449-4.3)")),
     must("RFC9449-4.2-d", """alg: An identifier for a JWS asymmetric digital signature algorithm from

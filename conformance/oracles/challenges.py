@@ -4,7 +4,10 @@
 ``auth-param = token BWS "=" BWS ( token / quoted-string )``: one field line may hold several
 challenges (RFC 9449 §7.2, Figure 17: ``Bearer, DPoP algs="ES256 PS256"``), and a challenge's
 parameters are separated by the same commas. :func:`challenges` reads every field line of an
-answer into :class:`Challenge` objects (scheme as sent, parameter names lower-cased).
+answer into :class:`Challenge` objects (scheme as sent, parameter names lower-cased). ``params``
+keeps the last value of a parameter sent twice; ``pairs`` keeps every one, so
+:meth:`Challenge.repeated` can tell (RFC 6750 §3: "The "realm" attribute MUST NOT appear more
+than once").
 """
 
 from __future__ import annotations
@@ -29,6 +32,17 @@ class Challenge:
     scheme: str
     params: dict[str, str] = field(default_factory=dict)
     token68: str | None = None
+    pairs: list[tuple[str, str]] = field(default_factory=list)  # every auth-param, in order, repeats kept
+
+    def add(self, name: str, value: str) -> None:
+        """One auth-param as sent: ``name`` lower-cased (RFC 9110 §11.2: case-insensitive)."""
+        self.params[name.lower()] = value
+        self.pairs.append((name.lower(), value))
+
+    def repeated(self) -> list[str]:
+        """The auth-param names the challenge holds more than once, in order of first repeat."""
+        names = [name for name, _ in self.pairs]
+        return list(dict.fromkeys(n for i, n in enumerate(names) if n in names[:i]))
 
     def is_scheme(self, scheme: str) -> bool:
         return self.scheme.lower() == scheme.lower()  # RFC 9110 §11.1: case-insensitive
@@ -74,7 +88,7 @@ def parse(values: list[str]) -> list[Challenge]:
     for element in _elements(", ".join(values)):
         param = _PARAM.match(element)
         if param and found:
-            found[-1].params[param.group(1).lower()] = _value(param.group(2))
+            found[-1].add(param.group(1), _value(param.group(2)))
             continue
         scheme = _SCHEME.match(element)
         if scheme is None:
@@ -85,7 +99,7 @@ def parse(values: list[str]) -> list[Challenge]:
         if rest and (_TOKEN68.match(rest) or not first):
             challenge.token68 = rest
         elif first:
-            challenge.params[first.group(1).lower()] = _value(first.group(2))
+            challenge.add(first.group(1), _value(first.group(2)))
         found.append(challenge)
     return found
 

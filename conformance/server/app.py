@@ -54,6 +54,9 @@ class App:
         if not request.secure and request.path != TOKEN_PATH \
                 and self.ctx.defects.on("token-endpoint-over-plain-http"):  # DEFECT: the token endpoint only
             return json_response(400, {"error": "invalid_request", "error_description": "use https"})
+        if not request.secure and (request.path != TOKEN_PATH or not request.header("DPoP")) \
+                and self.ctx.defects.on("dpop-token-over-plain-http"):  # DEFECT: DPoP token requests only
+            return json_response(400, {"error": "invalid_request", "error_description": "use https"})
         if request.path == REGISTRATION_PATH and request.method != "POST" \
                 and self.ctx.variants.on("management-uri-query"):  # VARIANT: ?client_id=<id>
             client_id = management.client_id_from_query(request.query)

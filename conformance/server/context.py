@@ -28,6 +28,8 @@ class Context:
     clock: Callable[[], float] = time.time
     # Only for the registration-secret-reused defect: one secret per template.
     shared_secrets: dict[str, str] = field(default_factory=dict)
+    # Only for the introspection-signature-not-verified defect: a JWT access token by its header.payload.
+    tokens_by_signing_input: dict[str, str] = field(default_factory=dict)
     flows: FlowState = field(default_factory=FlowState)  # HAAPI logins and authorization codes
     lock: threading.Lock = field(default_factory=threading.Lock)
     variants: ActiveVariants = field(default_factory=ActiveVariants)  # conformant variants (.variants)

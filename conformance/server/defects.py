@@ -343,6 +343,20 @@ _ALL = (
     _d("bearer-invalid-request-401", "USE-016", "RFC6750-3.1-c",
        "invalid_request at the registration and client configuration endpoints (two Authorization "
        "headers) is answered 401 instead of 400."),
+    # --- RFC 6750 §3 challenge attributes, RFC 9449 §2 (checks-6750: USE-021..023, TOK-028, REV-015)
+    _d("bearer-challenge-attribute-repeated", "USE-021", "RFC6750-3-d",
+       "The registration and client configuration endpoints' Bearer challenges repeat realm (and error)."),
+    _d("bearer-challenge-description-not-ascii", "USE-022", "RFC6750-3-i",
+       "The error_description of the registration and client configuration endpoints' Bearer challenges "
+       "holds non-ASCII letters (\u00e9, \u00e0) and an escaped quotation mark."),
+    _d("bearer-challenge-error-without-token", "USE-023", "RFC6750-3.1-d",
+       "A registration or client configuration request without any token is challenged with "
+       "error=\"invalid_token\" and an error_description."),
+    _d("dpop-token-over-plain-http", "TOK-028", "RFC9449-2",
+       "The listener also serves plain HTTP on the same port, to DPoP token requests (a DPoP header) only."),
+    _d("introspection-signature-not-verified", "REV-015", "RFC7662-4-f",
+       "Introspection finds a JWT access token by its header and payload without validating the signature: "
+       "a token whose signature was changed is active."),
     _d("revocation-hint-trusted", "REV-010", "RFC7009-2.1-c",
        "Revocation searches only the token type token_type_hint names: a token of the other type is "
        "answered 200 and stays active."),

@@ -24,7 +24,7 @@ from .client_metadata import metadata_error, parse_json_object, registered_metad
 from .context import Context
 from .errors import OAuthError, bearer_challenge
 from .http_messages import Request, Response, json_response
-from .registration import client_information, new_secret
+from .registration import bearer_401_challenge, client_information, new_secret
 from .store import RAT, SECRET, DynamicClient, TokenRecord, digest
 
 FORBIDDEN_IN_PUT = ("registration_access_token", "registration_client_uri",
@@ -32,7 +32,7 @@ FORBIDDEN_IN_PUT = ("registration_access_token", "registration_client_uri",
 
 
 def _unauthorized(ctx: Context, error: str | None, description: str | None) -> OAuthError:
-    headers = [("WWW-Authenticate", bearer_challenge(error, description))]
+    headers = [("WWW-Authenticate", bearer_401_challenge(ctx, error, description))]
     if ctx.defects.on("management-missing-www-authenticate"):  # DEFECT: no challenge
         headers = []
     if ctx.defects.on("bearer-challenge-without-params"):  # DEFECT: a bare Bearer challenge

@@ -13,16 +13,12 @@ decrypts with them. The keys are made once per process.
 
 from __future__ import annotations
 
-import functools
-
-from cryptography.hazmat.primitives.asymmetric import ec
-
 from ..vocabulary import AUTH_METHODS, DCR_SCOPE, HAAPI_SCOPE
 from .config import DPOP_ALGS, JWKS_PATH, JWT_SIGNING_ALGS, MAIN_SCOPES
 from .context import Context
 from .errors import OAuthError
+from . import signed_tokens
 from .http_messages import Request, Response, json_response
-from .jose import b64url_encode
 
 
 def document(ctx: Context) -> dict:
@@ -95,12 +91,10 @@ def document(ctx: Context) -> dict:
     return doc
 
 
-@functools.cache
 def _public_jwk(purpose: str) -> dict:
-    """A fresh EC P-256 public JWK for ``purpose`` ("sig" or "enc"), the same for the process."""
-    numbers = ec.generate_private_key(ec.SECP256R1()).public_key().public_numbers()
-    return {"kty": "EC", "crv": "P-256", "x": b64url_encode(numbers.x.to_bytes(32, "big")),
-            "y": b64url_encode(numbers.y.to_bytes(32, "big")), "kid": f"reference-{purpose}-1"}
+    """The EC P-256 public JWK for ``purpose`` ("sig" or "enc"), the same for the process (the
+    signing key's private part signs JWT access tokens: :mod:`.signed_tokens`)."""
+    return signed_tokens.public_jwk(purpose)
 
 
 def jwk_set(ctx: Context) -> dict:

@@ -126,7 +126,8 @@ class ReferenceServer:
                             max_body_bytes=self.settings.max_body_bytes,
                             serve_plain_http=lambda: self.defects.on(
                                 "registration-over-plain-http") or self.defects.on(
-                                "token-endpoint-over-plain-http"),
+                                "token-endpoint-over-plain-http") or self.defects.on(
+                                "dpop-token-over-plain-http"),
                             plain_http_redirect=self.variants.on("plain-http-redirect"))
         self._listener = listener
         self.store = SqliteStore(self.state_file) if self.state_file else MemoryStore()

@@ -31,8 +31,21 @@ RACE_WINDOW_S = 0.2  # the initial-token-race defect's gap between check and mar
 SECRET_LIFETIME_S = 31_536_000  # the registration-secret-expires variant: one year
 
 
+def bearer_401_challenge(ctx: Context, error: str | None, description: str | None) -> str:
+    """The ``WWW-Authenticate`` of a 401 at the registration or client configuration endpoint."""
+    if error is None and ctx.defects.on("bearer-challenge-error-without-token"):  # DEFECT: error info
+        error, description = "invalid_token", "no access token was presented"
+    challenge = bearer_challenge(error, description)
+    if ctx.defects.on("bearer-challenge-attribute-repeated"):  # DEFECT: realm (and error) twice
+        challenge += ', realm="dcr-conformance"' + (f', error="{error}"' if error else "")
+    if description and ctx.defects.on("bearer-challenge-description-not-ascii"):  # DEFECT: é, \"
+        challenge = challenge.replace(f'error_description="{description}"',
+                                      f'error_description="{description} (d\u00e9j\u00e0 vu: \\"no\\")"')
+    return challenge
+
+
 def _unauthorized(ctx: Context, error: str | None, description: str | None) -> OAuthError:
-    headers = [("WWW-Authenticate", bearer_challenge(error, description))]
+    headers = [("WWW-Authenticate", bearer_401_challenge(ctx, error, description))]
     if ctx.defects.on("registration-missing-www-authenticate"):  # DEFECT: no challenge
         headers = []
     if ctx.defects.on("bearer-challenge-without-params"):  # DEFECT: a bare Bearer challenge

@@ -17,7 +17,7 @@ import secrets
 from urllib.parse import parse_qsl
 
 from ..vocabulary import DCR_SCOPE, DCRM_SCOPE
-from . import grants
+from . import grants, signed_tokens
 from .client_auth import ClientIdentity, authenticate
 from .context import Context
 from .dpop import USE_NONCE, DpopError, verify_proof
@@ -148,7 +148,11 @@ def _handle(ctx: Context, request: Request) -> Response:
     now = int(ctx.now())
     settings = ctx.settings
     ttl = settings.initial_token_ttl_s if DCR_SCOPE in granted else settings.access_token_ttl_s
-    access_token = secrets.token_urlsafe(32)
+    access_token = signed_tokens.issue(ctx.config.issuer, client.client_id, " ".join(granted), now, now + ttl, jkt)
+    if ctx.variants.on("access-tokens-opaque"):  # VARIANT: opaque random strings
+        access_token = secrets.token_urlsafe(32)
+    if ctx.defects.on("introspection-signature-not-verified"):  # DEFECT: found without the signature
+        ctx.tokens_by_signing_input[signed_tokens.signing_input(access_token)] = access_token
     token_type = "DPoP" if jkt else "Bearer"
     ctx.store.add_token(TokenRecord(digest(access_token), client.client_id, " ".join(granted),
                                     now, now + ttl, token_type=token_type, jkt=jkt))

@@ -329,6 +329,13 @@ _ALL = (
        "an active token's answer holds the members RFC 7662 names",
        "it also holds aud, nbf, jti and a vendor member",
        "TOK-017 USE-013 REV-008"),
+    _v("access-tokens-opaque", "RFC 6749 §1.4",
+       '"Access tokens can have different formats, structures, and methods of utilization (e.g., '
+       'cryptographic properties) based on the resource server security requirements."',
+       "client_credentials access tokens are JWTs signed with ES256 by the key jwks_uri publishes (RFC 9068 "
+       "claims); one whose signature was changed introspects as active false",
+       "they are opaque random strings (nothing signed: DCR-REV-015 is not applicable)",
+       "REV-015 TOK-001 USE-001 REV-008"),
     # --- RFC 9449 details: nonces and dpop_jkt
     _v("token-unknown-nonce-invalid-proof", "RFC 9449 §4.3, §5",
        '§4.3: "If the server provided a nonce value to the client, the nonce claim matches the '

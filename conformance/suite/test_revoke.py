@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import secrets
 
 import pytest
@@ -14,7 +16,7 @@ from conformance.oracles.failures import PrerequisiteFailure, prerequisite
 from conformance.oracles.token_response import token_success
 from conformance.requirements import SHOULD
 from conformance.suite import code_flow, steps
-from conformance.suite.check import check
+from conformance.suite.check import check, not_applicable
 from conformance.suite.graphql_status import status_api
 from conformance.catalogue import allowed as ok, declare_answers, forbidden as no
 
@@ -24,6 +26,9 @@ _REVOKED_200 = ("RFC 7009 §2.2", "MUST", "The authorization server responds wit
                 "has been revoked successfully or if the client submitted an invalid token.")
 _DESCRIPTIVE_200 = ("descriptive, no keyword: \"The authorization server responds with HTTP status code 200 if the "
                     "token has been revoked successfully or if the client submitted an invalid token.\"")
+_SIGNATURE = ("RFC 7662 §4", "MUST", "If the token has been signed, the authorization server MUST validate the "
+              "signature. ... the authorization server MUST return an introspection response with the \"active\" "
+              "field set to \"false\"")
 ANSWERS = declare_answers({
     "DCR-REV-001": (
         ok("400/401 invalid_client for the revoked client; the other client still gets tokens", "RFC 6749 §5.2", "MUST",
@@ -102,6 +107,14 @@ ANSWERS = declare_answers({
         no("active false, or a refusal, for a token found without the hint", "RFC 7662 §2.1", "MUST",
            "If the server is unable to locate the token using the given hint, it MUST extend its search across all "
            "of its supported token types."),
+    ),
+    "DCR-REV-015": (
+        ok('200 {"active": false} (other members allowed) for the access token with one character of its JWS '
+           "signature changed", *_SIGNATURE),
+        ok("an access token that is not a JWS (opaque, or a JWE): not applicable, nothing is signed", "RFC 6749 §1.4",
+           "MAY", "Access tokens can have different formats, structures, and methods of utilization (e.g., "
+           "cryptographic properties) based on the resource server security requirements."),
+        no("active true for the altered token (the signature not validated), a refusal, a 5xx", *_SIGNATURE),
     ),
     "DCR-REV-014": (
         ok("a refusal (400/401/403 with an error) of the dynamic client as a caller", "RFC 7662 §4", "SHOULD",
@@ -348,3 +361,36 @@ def test_a_dynamic_client_cannot_introspect_another_clients_token(dcr_session, r
            f"active {body.get('active')!r}", 'a refusal or exactly {"active": false} (RFC 7662 §4: SHOULD require '
            "protected resources to be specifically authorized)", ex)
 
+
+
+def _signature_altered(token: str) -> str | None:
+    """``token`` with the first character of its signature changed, when it is a compact JWS (RFC 7515
+    §7.1: three base64url parts, a JSON header naming an alg other than none); None otherwise."""
+    parts = token.split(".")
+    if len(parts) != 3 or not all(parts):
+        return None
+    try:
+        header = json.loads(base64.urlsafe_b64decode(parts[0] + "=" * (-len(parts[0]) % 4)))
+    except ValueError:
+        return None
+    if not isinstance(header, dict) or not isinstance(header.get("alg"), str) or header["alg"].lower() == "none":
+        return None
+    signature = parts[2]
+    return f"{parts[0]}.{parts[1]}.{'B' if signature[0] == 'A' else 'A'}{signature[1:]}"  # the first 6 bits change
+
+
+@check("DCR-REV-015", "RFC7662-4-f", claims=("introspection",), needs=("introspector",))
+def test_introspection_validates_the_signature(dcr_session, initial_token):
+    """The main client's access token, when it is a JWS, introspected with one character of its signature changed is not active."""
+    altered = _signature_altered(initial_token)
+    if altered is None:
+        not_applicable("the access token is not a JWS (RFC 7662 §4: nothing to validate)")
+    dcr_session.transport.redactor.add_secret(altered)
+    with prerequisite():  # the genuine token is active, or a changed one has nothing to tell
+        expect(_active(dcr_session, initial_token, "introspection of the access token") is True,
+               "the fresh access token does not introspect as active", "active: true", None, requirement=INTROSPECTION)
+    ex = dcr_session.introspect(altered)
+    what = "introspection of the access token with one character of its signature changed"
+    body = success(ex, 200, what)
+    expect(body.get("active") is False, f"{what}: active is {body.get('active')!r}",
+           "active: false (RFC 7662 §4: the signature is validated)", ex)

@@ -1,13 +1,15 @@
-"""The token endpoint's request rules (RFC 6749 §2.3.1, §3.2, §3.3, §5.2): TLS only, parameters
-without a value are omitted, an omitted scope gets a default or invalid_scope, and the text members
-of error answers keep to their character sets."""
+"""The token endpoint's request rules (RFC 6749 §2.3.1, §3.2, §3.3, §5.2; RFC 9449 §2): TLS only, also
+for DPoP token requests, parameters without a value are omitted, an omitted scope gets a default or
+invalid_scope, and the text members of error answers keep to their character sets."""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit, urlunsplit
 
 from conformance.client.http import CONNECTION, PROTOCOL, TLS, Exchange, RequestSpec
+from conformance.client.jose import DpopKey
 from conformance.client.token import access_token_of, client_credentials, initial_token_request
+from conformance.client.use import dynamic_token_request, send_with_nonce_retry
 from conformance.oracles.error_text import text_member_problems
 from conformance.oracles.expect import error_response, expect, fail, token_refused
 from conformance.oracles.failures import CheckFailure
@@ -28,6 +30,8 @@ _DEFAULT_SCOPE = ("RFC 6749 §3.3", "MUST", "If the client omits the scope param
 _CHARSETS = ("RFC 6749 §5.2", "MUST NOT", 'Values for the "error_description" parameter MUST NOT include characters '
              'outside the set %x20-21 / %x23-5B / %x5D-7E. ... Values for the "error_uri" parameter MUST conform to '
              "the URI-reference syntax and thus MUST NOT include characters outside the set %x21 / %x23-5B / %x5D-7E.")
+_DPOP_HTTPS = ("RFC 9449 §2", "MUST", "DPoP is not, however, a substitute for a secure transport and MUST always be "
+               "used in conjunction with HTTPS.")
 ANSWERS = declare_answers({
     "DCR-TOK-019": (
         ok("no HTTP answer: the connection refused, closed or answered with bytes that are not HTTP (a TLS-only port)",
@@ -38,6 +42,12 @@ ANSWERS = declare_answers({
            "MUST", "The authorization server MUST require the use of TLS as described in Section 1.6 when sending "
            "requests using password authentication."),
         no("any other 2xx, a 5xx, a redirect elsewhere, no answer before the timeout (a hang is not a refusal)", *_TLS),
+    ),
+    "DCR-TOK-028": (
+        ok("no HTTP answer to a DPoP token request over plain HTTP (a TLS-only port), a redirect to an https URL, "
+           "or a 4xx answer: no token", *_DPOP_HTTPS),
+        no("a token (DPoP-bound or not) for a DPoP token request over plain HTTP, any other 2xx, a 5xx, a redirect "
+           "elsewhere, no answer before the timeout", *_DPOP_HTTPS),
     ),
     "DCR-TOK-020": (
         ok("the token, as for the same request without the empty parameter", *_OMITTED),
@@ -116,6 +126,31 @@ def test_token_endpoint_requires_tls(dcr_session, profile):
                                                               timeout_s=PLAIN_HTTP_TIMEOUT_S)
         _plain_answer(dcr_session, dcr_session.transport.send(real),
                       f"{client.label}'s {client.auth_method} token request over plain HTTP")
+
+
+@check("DCR-TOK-028", "RFC9449-2", per_profile=True, needs=("dpop",))
+def test_dpop_token_requests_require_https(dcr_session, profile, register):
+    """A DPoP token request over plain HTTP to the token endpoint's host and port yields no token."""
+    key = DpopKey.generate()
+    url = _plain(profile.server.token_endpoint)
+    # First without credentials (once per profile: closed connections count towards an unresponsive endpoint).
+    probe = client_credentials(url, profile.use.scope).replace(timeout_s=PLAIN_HTTP_TIMEOUT_S)
+    probe.headers["DPoP"] = key.proof("POST", url)
+    if _plain_answer(dcr_session, dcr_session.transport.send(probe),
+                     "DPoP token request without credentials over plain HTTP") != "refused":
+        return
+    # The port answers plain HTTP: the dynamic client's own DPoP request, its proof naming the https URL
+    # (as the server knows its endpoint) and then the plain one, must get no token there either.
+    dyn = register()
+    https_url = profile.token_endpoint_for(dyn)
+    plain = _plain(https_url)
+    for htu in (https_url, plain):
+        def build(nonce, htu=htu):
+            spec = dynamic_token_request(profile, dyn).replace(url=plain, timeout_s=PLAIN_HTTP_TIMEOUT_S)
+            spec.headers["DPoP"] = key.proof("POST", htu, nonce=nonce)
+            return spec
+        _plain_answer(dcr_session, send_with_nonce_retry(dcr_session.transport, build),
+                      f"the dynamic client's DPoP token request over plain HTTP (proof htu {htu})")
 
 
 #: The client-authentication parameters a request may carry empty (RFC 6749 §2.3.1, RFC 7521 §4.2).

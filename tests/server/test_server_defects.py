@@ -800,6 +800,40 @@ def _(k):
     return response.status_code == 400 and response.json()["error"] == "invalid_request"
 
 
+def _registration_challenges(k):
+    """The WWW-Authenticate of a registration without a token and of one with a garbage token."""
+    none = k.http().post(k.cfg.registration_endpoint, json={"software_id": "haapi-template"})
+    return none.headers["www-authenticate"], k.register("garbage-token").headers["www-authenticate"]
+
+
+probe("bearer-challenge-attribute-repeated")(
+    lambda k: all(value.lower().count("realm=") == 1 for value in _registration_challenges(k)))
+probe("bearer-challenge-description-not-ascii")(
+    lambda k: all(value.isascii() and "\\" not in value for value in _registration_challenges(k)))
+probe("bearer-challenge-error-without-token")(lambda k: "error" not in _registration_challenges(k)[0])
+
+
+@probe("dpop-token-over-plain-http")
+def _(k):
+    d, key, nonce = k.new_client(), new_dpop_key(), k.nonce()
+    headers = {"DPoP": dpop_proof(key, "POST", k.token_url, nonce=nonce), **basic(d.client_id, d.secret)}
+    try:
+        response = httpx.post(k.token_url.replace("https://", "http://"), data={"grant_type": "client_credentials"},
+                              headers=headers, timeout=TIMEOUT)
+    except httpx.TransportError:
+        return True
+    return "access_token" not in response.text
+
+
+@probe("introspection-signature-not-verified")
+def _(k):
+    token = k.initial_token()
+    head, _, signature = token.rpartition(".")
+    altered = f"{head}.{'B' if signature[0] == 'A' else 'A'}{signature[1:]}"
+    return token.count(".") == 2 and k.introspect(token).json()["active"] is True \
+        and k.introspect(altered).json() == {"active": False}
+
+
 @probe("revocation-hint-trusted")
 def _(k):
     token = k.initial_token()

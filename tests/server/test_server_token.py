@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import time
 
 import httpx
@@ -25,7 +26,8 @@ def test_every_main_client_gets_an_initial_token(kit, label):
     assert response.headers["Cache-Control"] == "no-store"
     assert response.headers["Pragma"] == "no-cache"
     assert response.headers["Content-Type"].startswith("application/json")
-    assert "." not in body["access_token"]  # opaque, not a JWT
+    header = json.loads(base64.urlsafe_b64decode(body["access_token"].split(".")[0] + "=="))
+    assert body["access_token"].count(".") == 2 and header == {"alg": "ES256", "typ": "at+jwt", "kid": "reference-sig-1"}
 
 
 def test_basic_secret_needs_form_decoding(kit):

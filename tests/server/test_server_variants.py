@@ -108,6 +108,9 @@ def _(k):
     return body.get("error") == "invalid_client_metadata" and "error_description" not in body
 
 
+probe("access-tokens-opaque")(lambda k: "." not in k.initial_token())
+
+
 @probe("bearer-challenge-minimal")
 def _(k):
     none = k.http().post(k.cfg.registration_endpoint, json={"software_id": "haapi-template"})

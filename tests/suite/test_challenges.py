@@ -28,3 +28,14 @@ def test_several_field_lines_quoted_commas_escapes_and_token68():
     assert (found[1].token68, found[1].params) == ("abc==", {})
     assert found[2].params == {"error": "use_dpop_nonce"}
     assert parse([]) == [] and parse([", ,"]) == []
+
+
+def test_repeated_auth_params_are_kept_in_pairs():
+    [challenge] = parse(['Bearer realm="a", error="invalid_token", REALM="b", error="invalid_token", scope="dcr"'])
+    assert challenge.params == {"realm": "b", "error": "invalid_token", "scope": "dcr"}  # the last value wins
+    assert challenge.pairs == [("realm", "a"), ("error", "invalid_token"), ("realm", "b"),
+                               ("error", "invalid_token"), ("scope", "dcr")]
+    assert challenge.repeated() == ["realm", "error"]
+    # Two challenges of one scheme each hold their own realm (RFC 9110 §11.6.1).
+    assert [c.repeated() for c in parse(['Bearer realm="a", Bearer realm="b"'])] == [[], []]
+    assert parse(["Bearer abc=="])[0].pairs == []

@@ -7,7 +7,8 @@ import pytest
 
 from conformance.client.http import CapturedRequest, Exchange
 from conformance.oracles.challenges import bearer_challenges, error_code, parse
-from conformance.oracles.error_text import description_problem, text_member_problems, uri_problem
+from conformance.oracles.error_text import (challenge_attribute_problem, description_problem, text_member_problems,
+                                            uri_problem)
 
 
 @pytest.mark.parametrize("value", ["", "client authentication failed", "scope 'dcr' is not allowed: [x] {y} ~!"])
@@ -69,3 +70,21 @@ def test_the_error_code_comes_from_the_body_else_the_challenge():
     assert error_code(_exchange(403, {"error": "invalid_token"}, challenged)) == "invalid_token"
     assert error_code(_exchange(403, None, challenged)) == "insufficient_scope"
     assert error_code(_exchange(401, None, {"WWW-Authenticate": 'Bearer realm="x"'})) is None
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("scope", "dcr openid"), ("error", "invalid_token"), ("error_description", "the token isn't valid: [x] ~!"),
+    ("error_uri", "https://as.example/errors#invalid_token"), ("realm", "caf\u00e9 \"x\""), ("algs", "\u2014"),
+])
+def test_challenge_attributes_within_rfc_6750_sets_pass(name, value):
+    assert challenge_attribute_problem(name, value) is None  # realm and extension params are not judged
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("scope", 'dcr "x"'), ("scope", "dcr\topenid"), ("error", "invalid\u00e9"), ("error_description", 'say "no"'),
+    ("error_description", "back\\slash"), ("error_description", "d\u00e9j\u00e0 vu"), ("error_uri", "https://x/a b"),
+    ("error_uri", "https://x/%zz"),
+])
+def test_challenge_attributes_outside_rfc_6750_sets_fail(name, value):
+    problem = challenge_attribute_problem(name, value)
+    assert problem and f"the {name} attribute" in problem

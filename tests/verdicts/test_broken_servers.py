@@ -26,6 +26,7 @@ from verdicts import FAILED, PASSED, SKIPPED, WARNED, verdict_runs
 TRANSPORT_REFUSALS = {
     "DCR-REG-017": None,  # the registration endpoint is not served over plain HTTP (connection refused)
     "DCR-TOK-019": None,  # nor the token endpoint: the plain-HTTP request is refused in the handshake
+    "DCR-TOK-028": None,  # nor a DPoP token request: the plain-HTTP request is refused in the handshake
     "DCR-TOK-015": "untrusted-ca",  # a certificate from an untrusted CA is refused in the TLS handshake
 }
 
