@@ -373,6 +373,36 @@ assert len(DEFECTS) == len(_ALL), "duplicate defect name"
 #: self-test's defect x variant column, :mod:`.combinations`): defect -> {variant: why}. Also
 #: declarable per variant (:data:`conformance.server.variants.DEFECT_CONFLICTS`).
 VARIANT_CONFLICTS: dict[str, dict[str, str]] = {
+    "token-error-description-not-ascii": {
+        "error-description-omitted": "the variant removes the error_description whose characters the defect breaks",
+    },
+    "token-error-uri-malformed": {
+        "error-extra-members": "both set the error answers' error_uri: the variant's well-formed one replaces "
+                               "the defect's",
+    },
+    "bearer-challenge-description-not-ascii": {
+        "bearer-challenge-minimal": "the variant removes the challenges' error_description whose characters the "
+                                    "defect breaks",
+    },
+    "unknown-client-write-keeps-token": {
+        "management-unknown-client-token-kept": "the same behaviour: the variant keeps the token too (a SHOULD "
+                                                "not followed, which it declares as its expected findings)",
+    },
+    "introspection-signature-not-verified": {
+        "access-tokens-opaque": "with opaque access tokens there is no signature to alter (DCR-REV-015 is not "
+                                "applicable)",
+    },
+    "introspection-token-type-bearer": {
+        "introspection-minimal": "the variant omits token_type, the member the defect gets wrong",
+    },
+    "metadata-jwks-use-missing": {
+        "metadata-jwks-signing-only": "with signing keys only, RFC 8414 §2 requires no use member: the key "
+                                      "set the defect breaks is not published",
+    },
+    "metadata-scopes-missing": {
+        "metadata-scopes-partial": "both set scopes_supported: the variant's partial list replaces the member "
+                                   "the defect removes",
+    },
     "tls-1.2-disabled": {
         "tls-1.2-only": "both set the listener's TLS versions: the variant allows TLS 1.2 only, the defect "
                         "refuses it, so together no handshake succeeds and nothing can be judged",
