@@ -156,6 +156,26 @@ def refused_as_described(ex: Exchange, what: str, *, statuses: Iterable[int], er
     return code
 
 
+#: RFC 6749 §5.2 describes invalid_client without a keyword (its REQUIRED is that an error code is there).
+INVALID_CLIENT_DESCRIBED = 'RFC 6749 §5.2 "invalid_client: Client authentication failed"'
+#: RFC 6749 §5.2 describes the 400 of a token error without a keyword.
+TOKEN_400_DESCRIBED = 'RFC 6749 §5.2 "The authorization server responds with an HTTP 400 (Bad Request) status code"'
+
+
+def client_authentication_refused(ex: Exchange, what: str, *, basic: bool, statuses: Iterable[int] = (400, 401)) -> str:
+    """A token request whose client authentication failed is refused (a token, a 2xx, a 5xx or no error
+    code fails); another code than invalid_client, or another status than ``statuses``, is a SHOULD-level
+    finding (RFC 6749 §5.2 describes them). After HTTP Basic the 401 is a MUST (RFC 6749 §5.2: "If the
+    client attempted to authenticate via the "Authorization" request header field, the authorization
+    server MUST respond with an HTTP 401")."""
+    code = refused_as_described(ex, what, statuses={401} if basic else set(statuses), errors={"invalid_client"},
+                                described=INVALID_CLIENT_DESCRIBED)
+    expect(not basic or ex.status == 401, f"{what}: HTTP {ex.status} after HTTP Basic",
+           'HTTP 401 (RFC 6749 §5.2: "If the client attempted to authenticate via the \"Authorization\" request '
+           'header field, the authorization server MUST respond with an HTTP 401")', ex)
+    return code
+
+
 def token_refused(ex: Exchange, what: str, errors: Iterable[str] = TOKEN_ERRORS) -> None:
     """A token request refused as RFC 6749 §5.2 says: 400 (401 for ``invalid_client``), a JSON error body."""
     refused(ex, what, statuses={400, 401}, errors=errors)

@@ -9,7 +9,7 @@ import secrets
 import pytest
 
 from conformance.client import management
-from conformance.oracles.expect import error_response, expect, status_in, success, www_authenticate
+from conformance.oracles.expect import client_authentication_refused, expect, status_in, success, www_authenticate
 from conformance.suite.check import check
 
 from conformance.catalogue import allowed as ok, declare_answers, forbidden as no
@@ -31,6 +31,12 @@ ANSWERS = declare_answers({
            "or unsupported authentication method)."),
         no("a token for client A authenticated with client B's secret", "RFC 6749 §4.4.2", "MUST",
            "The authorization server MUST authenticate the client."),
+        no("another status than 401 after Basic", "RFC 6749 §5.2", "MUST", "If the client attempted to authenticate "
+           "via the \"Authorization\" request header field, the authorization server MUST respond with an HTTP 401"),
+        no("a 5xx, an HTML page, a refusal without an error code", "RFC 6749 §5.2", "REQUIRED",
+           "error REQUIRED. A single ASCII [USASCII] error code from the following"),
+        no("another error code than invalid_client, or another 4xx than 400/401, with an error code (a warning)",
+           "RFC 6749 §5.2", "SHOULD", 'descriptive, no keyword: "invalid_client: Client authentication failed"'),
     ),
 })
 
@@ -73,5 +79,5 @@ def test_one_clients_secret_does_not_authenticate_another(dcr_session, register)
     if not (a.client_secret and b.client_secret):
         pytest.skip("not claimed by profile: the template issues no client_secret")
     ex = dcr_session.use(a, secret_override=b.client_secret)
-    statuses = {401} if a.auth_method == "client_secret_basic" else {400, 401}
-    error_response(ex, statuses, {"invalid_client"}, "client A's token request with client B's secret")
+    client_authentication_refused(ex, "client A's token request with client B's secret",
+                                  basic=a.auth_method == "client_secret_basic")

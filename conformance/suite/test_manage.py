@@ -9,7 +9,8 @@ import pytest
 from conformance.client import management
 from conformance.client.http import RequestSpec
 from conformance.client.token import access_token_of, initial_token_request
-from conformance.oracles.expect import error_response, expect, refused, should, status_in, success, www_authenticate
+from conformance.oracles.expect import client_authentication_refused, expect, refused, refused_as_described, should
+from conformance.oracles.expect import TOKEN_400_DESCRIBED, status_in, success, www_authenticate
 from conformance.oracles.failures import PrerequisiteFailure
 from conformance.oracles.token_response import granted_scopes, scope_shown, scopes, token_success
 from conformance.requirements import SHOULD
@@ -45,6 +46,32 @@ _NO_OVERWRITE = ("RFC 7592 §2.2", "MUST NOT", "The client MUST NOT be allowed t
                  "with its own chosen value.")
 _REPLACED = ("RFC 7592 §2.2", "MUST", "For all metadata fields, the authorization server MAY replace any invalid values "
              "with suitable default values, and it MUST return any such fields to the client in the response.")
+#: RFC 6749 §5.2 for a token request whose client authentication fails: the error code REQUIRED,
+#: invalid_client (and its 400/401) only described.
+_CODE_REQUIRED = ("RFC 6749 §5.2", "REQUIRED", "error REQUIRED. A single ASCII [USASCII] error code from the following")
+_INVALID_CLIENT_WARN = ("RFC 6749 §5.2", "SHOULD", 'descriptive, no keyword: "invalid_client: Client authentication '
+                        'failed (e.g., unknown client, no client authentication included, or unsupported authentication '
+                        'method)."')
+_AS_DESCRIBED_7591 = ("RFC 7592 §2.2", "SHOULD", "descriptive, no keyword: \"If the client attempts to set an invalid "
+                      "metadata field and the authorization server does not set a default value, the authorization "
+                      "server responds with an error as described in [RFC7591]\" (RFC 7591 §3.2.2: \"returns an HTTP "
+                      "400 status code (unless otherwise specified)\")")
+_RFC7591_CODE = ("RFC 7591 §3.2.2", "REQUIRED", "error REQUIRED. Single ASCII error code string.")
+#: What a refused request whose code and status are only described may not be (a non-refusal).
+_CLIENT_REFUSAL = (
+    no("a 5xx, an HTML page, a refusal without an error code (the token request of a client whose credentials no "
+       "longer hold)", *_CODE_REQUIRED),
+    no("another error code than invalid_client, or another 4xx than 400/401, with an error code (a warning)",
+       *_INVALID_CLIENT_WARN),
+)
+_SCOPE_REFUSAL_WARN = ("RFC 6749 §5.2", "SHOULD", 'descriptive, no keyword: "The authorization server responds with '
+                       'an HTTP 400 (Bad Request) status code (unless specified otherwise)"; "invalid_scope: The '
+                       'requested scope is invalid, unknown, malformed, or exceeds the scope granted by the resource '
+                       'owner"')
+_METADATA_REFUSAL = (
+    no("a 5xx, an HTML page, a refusal without an error code", *_RFC7591_CODE),
+    no("another 4xx or another error code, with an error code (a warning)", *_AS_DESCRIBED_7591),
+)
 ANSWERS = declare_answers({
     "DCR-MGT-001": (
         ok("200 with the client; new secret and/or token, or the same ones", *_MAY_DIFFER),
@@ -58,6 +85,7 @@ ANSWERS = declare_answers({
         ok("the replaced token 401, the replaced secret invalid_client, the new secret working", *_MAY_DIFFER),
         no("a replaced credential still working", "[claims] rotates_credentials_on_read", "claim",
            "rotation replaces the old credentials"),
+        *_CLIENT_REFUSAL,
     ),
     "DCR-MGT-003": (
         ok("401 with a Bearer challenge", "RFC 6750 §3", "MUST", "the resource server MUST include the HTTP "
@@ -107,6 +135,7 @@ ANSWERS = declare_answers({
            "MAY reject or replace any of the client's requested metadata values"),
         no("a scope outside the template", "[claims] (templates)", "claim", "the template bounds the scope "
            "(CURITY-TEMPLATE-1)"),
+        *_METADATA_REFUSAL,
     ),
     "DCR-MGT-010": (
         ok("204 with no body", *_DELETE_204),
@@ -117,6 +146,7 @@ ANSWERS = declare_answers({
     "DCR-MGT-011": (
         ok("invalid_client for the deleted client; 401 for its registration access token", *_UNKNOWN_401),
         no("the deleted client or its token still working", *_UNKNOWN_401),
+        *_CLIENT_REFUSAL,
     ),
     "DCR-MGT-012": (
         ok("tokens of the deleted client inactive; its refresh token refused (invalid_grant or invalid_client)",
@@ -132,12 +162,16 @@ ANSWERS = declare_answers({
         no("a main client managing a client or granted dcrm (its scope naming dcrm, or omitted: RFC 6749 §5.1, the "
            "requested scope); a management client unable to", "[claims] management_clients", "claim",
            "a management client's dcrm token reads and deletes any dynamic client (CURITY-DCRM-MANAGER)"),
+        no("the main client's dcrm request refused with another 4xx or another code than invalid_scope / "
+           "unauthorized_client, with an error code (a warning)", *_SCOPE_REFUSAL_WARN),
+        *_CLIENT_REFUSAL,
     ),
     "DCR-MGT-014": (
         ok("401 with a challenge for read and update, 204 for delete", "RFC 6750 §3", "MUST", "the resource server MUST "
            "include the HTTP \"WWW-Authenticate\" response header field"),
         no("a read or update accepted, credentials in the refusal, the delete refused",
            "[claims] registration_token_read_write_ttl_s", "claim", "an older registration access token may only DELETE"),
+        *_CLIENT_REFUSAL,
     ),
     "DCR-MGT-018": (
         ok("400 invalid_client_metadata (invalid_request for the malformed value), the client unchanged",
@@ -147,6 +181,7 @@ ANSWERS = declare_answers({
            "error as described in [RFC7591]."),
         ok("200 returning the array of grant types that replaced the invalid value", *_REPLACED),
         no("200 without grant_types, or with the invalid value kept", *_REPLACED),
+        *_METADATA_REFUSAL,
     ),
     "DCR-MGT-019": (
         ok("401 for the unknown client; then the token used is refused (401)", "RFC 7592 §2.3",
@@ -172,6 +207,9 @@ ANSWERS = declare_answers({
     ),
 })
 
+#: RFC 7592 §2.2 refers a refused update to RFC 7591's errors without a keyword.
+UPDATE_ERROR_DESCRIBED = ('RFC 7592 §2.2 "the authorization server responds with an error as described in [RFC7591]" '
+                          '(RFC 7591 §3.2.2 "returns an HTTP 400 status code (unless otherwise specified)")')
 MANAGED = ("registration_management",)
 MANAGERS = MANAGED + ("management_clients",)
 
@@ -223,7 +261,7 @@ def test_rotated_credentials_replace_the_old(dcr_session, registered):
         status_in(old, 401, "read with the registration access token replaced by rotation")
     if rotation.secret_rotated:
         stale = dcr_session.use(registered, secret_override=rotation.old_client_secret)
-        error_response(stale, {400, 401}, {"invalid_client"}, "token request with the secret replaced by rotation")
+        client_authentication_refused(stale, "token request with the secret replaced by rotation", basic=False)
     _works(dcr_session, registered, "token request with the rotated secret", "RFC7592-2.1")
 
 
@@ -323,8 +361,9 @@ def test_update_cannot_widen_the_client(dcr_session, profile, registered):
     current = (registered.metadata or {}).get("scope") or profile.template.scope or ""
     ex = dcr_session.update(registered, {"scope": f"{current} {outside}".strip()})
     if ex.status != 200:
-        error_response(ex, {400, 401, 403}, {"invalid_client_metadata", "invalid_redirect_uri", "invalid_token",
-                                                 "insufficient_scope"}, "update widening the scope")
+        refused_as_described(ex, "update widening the scope", statuses={400, 401, 403},
+                             errors={"invalid_client_metadata", "invalid_redirect_uri", "invalid_token",
+                                     "insufficient_scope"}, described=UPDATE_ERROR_DESCRIBED)
         return
     granted = scopes(success(ex, 200, "update widening the scope").get("scope"))
     expect(outside not in granted, f"the update response registers scope {sorted(granted)}",
@@ -348,7 +387,7 @@ def test_deleted_client_is_gone(dcr_session, registered):
     """After DELETE the client's credentials and its registration access token are refused."""
     status_in(dcr_session.delete(registered), 204, "RFC 7592 delete")
     ex = dcr_session.use(registered)
-    error_response(ex, {400, 401}, {"invalid_client"}, "token request by the deleted client")
+    client_authentication_refused(ex, "token request by the deleted client", basic=False)
     status_in(_get(dcr_session, registered.registration_client_uri, registered.registration_access_token), 401,
               "read with the deleted client's registration access token")
     again = dcr_session.transport.send(management.delete_request(registered))
@@ -393,7 +432,7 @@ def test_management_client_manages_any_client(dcr_session, registered):
            f"the managed client's id {registered.client_id!r}", read)
     status_in(dcr_session.delete(registered, token=token), 204, "delete of a dynamic client with the dcrm token")
     ex = dcr_session.use(registered)
-    error_response(ex, {400, 401}, {"invalid_client"}, "token request by the client the management client deleted")
+    client_authentication_refused(ex, "token request by the client the management client deleted", basic=False)
 
 
 @check("DCR-MGT-013", "CURITY-DCRM-MANAGER", "RFC7592-2.1", "RFC7592-2.3", claims=MANAGERS)
@@ -402,8 +441,8 @@ def test_main_client_gets_no_dcrm(dcr_session, profile, main_client, register):
     got = dcr_session.transport.send(initial_token_request(profile, main_client, scope=DCRM_SCOPE))
     token = access_token_of(got)
     if token is None:
-        refused(got, "a main client's token request for scope dcrm", statuses={400, 401},
-                errors={"invalid_scope", "unauthorized_client"})
+        refused_as_described(got, "a main client's token request for scope dcrm", statuses={400, 401},
+                             errors={"invalid_scope", "unauthorized_client"}, described=TOKEN_400_DESCRIBED)
         return
     dcr_session.transport.redactor.add_secret(token)
     body = got.json() if isinstance(got.json(), dict) else {}
@@ -446,7 +485,7 @@ def test_old_registration_token_can_only_delete(dcr_session, dcr_state, profile,
            "CURITY-DCRM-RWTTL")
     status_in(dcr_session.delete(dyn), 204, f"delete with {what}")
     ex = dcr_session.use(dyn)
-    error_response(ex, {400, 401}, {"invalid_client"}, "token request by the client deleted with its old token")
+    client_authentication_refused(ex, "token request by the client deleted with its old token", basic=False)
 
 
 @check("DCR-MGT-018", "RFC7592-2.2-j", per_profile=True, claims=MANAGED)
@@ -455,7 +494,8 @@ def test_update_returns_what_replaced_an_invalid_value(dcr_session, registered):
     what = "update with grant_types as a string, not an array"
     ex = dcr_session.update(registered, {"grant_types": "client_credentials"})
     if ex.status != 200:
-        error_response(ex, {400}, {"invalid_client_metadata", "invalid_request"}, what)
+        refused_as_described(ex, what, statuses={400}, errors={"invalid_client_metadata", "invalid_request"},
+                             described=UPDATE_ERROR_DESCRIBED)
         _works(dcr_session, registered, "token request after the refused update", "RFC7592-2.2-j")
         return
     body = success(ex, 200, what)

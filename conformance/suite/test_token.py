@@ -13,8 +13,9 @@ from conformance.client.fields import OMIT
 from conformance.client.http import TlsIdentity
 from conformance.client.jose import key_algs
 from conformance.client.token import client_credentials, initial_token_request
-from conformance.oracles.expect import (protocol_answer, refused_as_described, error_response, expect, no_store, refused, should, status_in, success,
+from conformance.oracles.expect import (protocol_answer, refused_as_described, expect, no_store, refused, should, status_in, success,
                                         token_refused, www_authenticate)
+from conformance.oracles.expect import TOKEN_400_DESCRIBED, client_authentication_refused
 from conformance.oracles.failures import prerequisite
 from conformance.oracles.token_response import (TOKEN_RESPONSE, granted, granted_scopes, scope_shown, scopes,
                                                 token_success)
@@ -36,6 +37,14 @@ _INVALID_CLIENT = ("RFC 6749 §5.2", "MUST", 'invalid_client: Client authenticat
                    'header field, the authorization server MUST respond with an HTTP 401 (Unauthorized) status code and '
                    'include the "WWW-Authenticate" response header field')
 _INVALID_CLIENT_DESCRIBED = 'RFC 6749 §5.2 "invalid_client: Client authentication failed"'
+#: RFC 6749 §5.2: the error code is REQUIRED, which code (and the 400) is described without a keyword.
+_CODE_REQUIRED = ("RFC 6749 §5.2", "REQUIRED", "error REQUIRED. A single ASCII [USASCII] error code from the following")
+_CODE_DESCRIBED = ("RFC 6749 §5.2", "SHOULD", 'descriptive, no keyword: "The authorization server responds with an HTTP '
+                   '400 (Bad Request) status code (unless specified otherwise)" and the codes "from the following", '
+                   'each described by what it means')
+_INVALID_CLIENT_WARN = ("RFC 6749 §5.2", "SHOULD", 'descriptive, no keyword: "invalid_client: Client authentication '
+                        'failed (e.g., unknown client, no client authentication included, or unsupported authentication '
+                        'method)."')
 _ERROR_400 = ("RFC 6749 §5.2", "MUST", 'The authorization server responds with an HTTP 400 (Bad Request) status code '
               '(unless specified otherwise) ... error REQUIRED. A single ASCII [USASCII] error code from the following')
 #: RFC 7523 §3 (the criteria a JWT is validated by; one that meets them authenticates the client).
@@ -74,7 +83,11 @@ ANSWERS = declare_answers({
     "DCR-TOK-004": (
         ok("401 invalid_client with WWW-Authenticate: Basic (wrong secret in Basic)", *_INVALID_CLIENT),
         ok("400 or 401 invalid_client (wrong secret in the body)", *_INVALID_CLIENT),
-        no("a token, another error code, 400 after Basic, a 5xx or a body that is not JSON", *_INVALID_CLIENT),
+        no("a token", "RFC 6749 §4.4.2", "MUST", "The authorization server MUST authenticate the client."),
+        no("after Basic: another status than 401, or no WWW-Authenticate: Basic challenge", *_INVALID_CLIENT),
+        no("a 5xx, an HTML page, a refusal without an error code", *_CODE_REQUIRED),
+        no("another error code than invalid_client, or (without Basic) another 4xx than 400/401, with an error code "
+           "(a warning)", *_INVALID_CLIENT_WARN),
     ),
     "DCR-TOK-005": (
         ok("400 invalid_request or 400/401 invalid_client", "RFC 6749 §2.3", "MUST NOT",
@@ -100,6 +113,8 @@ ANSWERS = declare_answers({
            "the scope requested by the client\"), or one that registers",
            "[claims] (the template's authenticate-client-by)", "claim",
            "only clients a template names may register from it (CURITY-TEMPLATE-1)"),
+        no("a 5xx, an HTML page, a refusal without an error code", *_CODE_REQUIRED),
+        no("another 4xx or another error code (e.g. access_denied), with an error code (a warning)", *_CODE_DESCRIBED),
     ),
     "DCR-TOK-008": (
         ok("400 or 401 invalid_client", *_INVALID_CLIENT),
@@ -238,10 +253,10 @@ def test_wrong_secret_is_invalid_client(dcr_session, profile, main_client):
     _valid_first(dcr_session, profile, main_client, "wrong-secret")
     ex = _initial(dcr_session, profile, main_client, secret_override="wrong-" + (main_client.client_secret or "")[::-1])
     if main_client.auth_method == "client_secret_basic":
-        error_response(ex, {401}, {"invalid_client"}, "wrong secret sent with HTTP Basic")
+        client_authentication_refused(ex, "wrong secret sent with HTTP Basic", basic=True)
         www_authenticate(ex, "Basic", "wrong secret sent with HTTP Basic")
     else:
-        error_response(ex, {400, 401}, {"invalid_client"}, "wrong secret sent in the body")
+        client_authentication_refused(ex, "wrong secret sent in the body", basic=False)
 
 
 @check("DCR-TOK-005", "RFC6749-2.3.1", level=SHOULD, methods=SECRET_METHODS)
@@ -286,8 +301,9 @@ def test_unlisted_client_gets_no_dcr_scope(dcr_session, profile):
     """A client no template names is refused the dcr scope, or gets a token that cannot register."""
     ex = _initial(dcr_session, profile, profile.unlisted_client)
     if ex.status != 200:
-        error_response(ex, {400, 401, 403}, {"invalid_scope", "unauthorized_client", "invalid_client"},
-                       "dcr requested by a client no template names")
+        refused_as_described(ex, "dcr requested by a client no template names", statuses={400, 401, 403},
+                             errors={"invalid_scope", "unauthorized_client", "invalid_client"},
+                             described=TOKEN_400_DESCRIBED)
         return
     body = granted(ex, "dcr requested by a client no template names")
     token = body["access_token"]

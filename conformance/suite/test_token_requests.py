@@ -11,7 +11,7 @@ from conformance.client.jose import DpopKey
 from conformance.client.token import access_token_of, client_credentials, initial_token_request
 from conformance.client.use import dynamic_token_request, send_with_nonce_retry
 from conformance.oracles.error_text import text_member_problems
-from conformance.oracles.expect import error_response, expect, fail, token_refused
+from conformance.oracles.expect import TOKEN_400_DESCRIBED, expect, fail, refused_as_described, token_refused
 from conformance.oracles.failures import CheckFailure
 from conformance.oracles.token_response import granted, scopes, token_success
 from conformance.suite import steps
@@ -57,8 +57,13 @@ ANSWERS = declare_answers({
     "DCR-TOK-021": (
         ok("200 with a token for a pre-defined default scope (the scope member optional)", *_DEFAULT_SCOPE),
         ok("400 invalid_scope", *_DEFAULT_SCOPE),
-        no("another error code (e.g. invalid_request: scope missing), a 5xx, a body that is not an RFC 6749 answer",
-           *_DEFAULT_SCOPE),
+        no("another error code than invalid_scope (e.g. invalid_request: scope missing): the MUST names the failure "
+           "\"indicating an invalid scope\"", *_DEFAULT_SCOPE),
+        no("a 5xx, a body that is not an RFC 6749 answer, a refusal without an error code", "RFC 6749 §5.2",
+           "REQUIRED", "error REQUIRED. A single ASCII [USASCII] error code from the following"),
+        no("invalid_scope with another 4xx than 400 (a warning)", "RFC 6749 §5.2", "SHOULD", 'descriptive, no '
+           'keyword: "The authorization server responds with an HTTP 400 (Bad Request) status code (unless '
+           'specified otherwise)"'),
         no("an empty scope answered otherwise than an omitted one (a token for one, invalid_scope for the other; "
            "another default scope)", *_OMITTED),
     ),
@@ -177,7 +182,12 @@ def _no_scope_answer(dcr_session, ex: Exchange, what: str) -> tuple[str, set[str
         body = granted(ex, what)
         dcr_session.transport.redactor.add_secret(body["access_token"])
         return "token", scopes(body["scope"]) if isinstance(body.get("scope"), str) else None
-    error_response(ex, {400}, {"invalid_scope"}, what)
+    # RFC 6749 §3.3 "MUST ... fail the request indicating an invalid scope" governs the code; §5.2
+    # describes the 400 without a keyword (another 4xx warns).
+    code = refused_as_described(ex, what, statuses={400}, errors={"invalid_scope"}, described=TOKEN_400_DESCRIBED)
+    expect(code == "invalid_scope", f"{what}: error {code!r}",
+           'error invalid_scope (RFC 6749 §3.3: the server "MUST either process the request using a pre-defined '
+           'default value or fail the request indicating an invalid scope")', ex)
     return "invalid_scope", None
 
 

@@ -12,6 +12,7 @@ from conformance.client.token import access_token_of, initial_token_request
 from conformance.client.use import dynamic_token_request, resource_request, send_with_nonce_retry
 from conformance.oracles.expect import (refused_as_described, TOKEN_ERRORS, error_response, expect, json_object, refused, status_in, success,
                                         www_authenticate)
+from conformance.oracles.expect import TOKEN_400_DESCRIBED
 from conformance.oracles.token_response import scopes, token_success
 from conformance.requirements import SHOULD
 from conformance.suite import code_flow, steps
@@ -87,6 +88,11 @@ ANSWERS = declare_answers({
            "MAY", "The authorization server MAY fully or partially ignore the scope requested by the client"),
         no("the main client granted the [use] scope without attestation", "[claims] main_client_requires_attestation",
            "claim", "only the per-device client goes without attestation (CURITY-FALLBACK-ATTEST)"),
+        no("a 5xx, an HTML page, a refusal without an error code", "RFC 6749 §5.2", "REQUIRED",
+           "error REQUIRED. A single ASCII [USASCII] error code from the following"),
+        no("another 4xx or another error code, with an error code (a warning)", "RFC 6749 §5.2", "SHOULD",
+           'descriptive, no keyword: "The authorization server responds with an HTTP 400 (Bad Request) status code '
+           '(unless specified otherwise)" and the codes "from the following", each described by what it means'),
     ),
     "DCR-USE-010": (
         ok("401 invalid_client (Basic), 400/401 invalid_client (other methods)", "RFC 6749 §5.2", "MUST",
@@ -100,13 +106,19 @@ ANSWERS = declare_answers({
            'descriptive, no keyword: "invalid_client: Client authentication failed"'),
     ),
     "DCR-USE-011": (
-        ok("400/401/403 invalid_scope (or unauthorized_client, invalid_request)", "RFC 6749 §5.2", "MUST",
-           "invalid_scope: The requested scope is invalid, unknown, malformed, or exceeds the scope granted"),
+        ok("400/401/403 invalid_scope (or unauthorized_client, invalid_request)", "RFC 6749 §5.2", "REQUIRED",
+           "error REQUIRED. ... invalid_scope: The requested scope is invalid, unknown, malformed, or exceeds the "
+           "scope granted"),
         ok("200 with a narrower scope, named in the response", "RFC 6749 §3.3", "MUST", "If the issued access token "
            "scope is different from the one requested by the client, the authorization server MUST include the \"scope\" "
            "response parameter"),
         no("dcr or a scope outside the template granted, or scope omitted when it differs", "RFC 6749 §3.3", "MUST",
            "MUST include the \"scope\" response parameter to inform the client of the actual scope granted"),
+        no("a 5xx, an HTML page, a refusal without an error code", "RFC 6749 §5.2", "REQUIRED",
+           "error REQUIRED. A single ASCII [USASCII] error code from the following"),
+        no("another 4xx or another error code, with an error code (a warning)", "RFC 6749 §5.2", "SHOULD",
+           'descriptive, no keyword: "invalid_scope: The requested scope is invalid, unknown, malformed, or exceeds '
+           'the scope granted by the resource owner"'),
     ),
     "DCR-USE-012": (
         ok("the refresh with another key refused, or (refresh tokens not bound) a token bound to that key",
@@ -365,9 +377,10 @@ def test_only_the_dynamic_client_goes_without_attestation(dcr_session, profile, 
                _issued_scope(body, wanted, "to the main client without attestation"),
                "a refusal, or none of the attestation-only scopes", ex)
     else:
-        error_response(ex, {400, 401, 403}, {"unauthorized_client", "invalid_client", "invalid_scope",
-                                             "access_denied", "invalid_request"},
-                       "the main client's token request for the [use] scope without attestation")
+        refused_as_described(ex, "the main client's token request for the [use] scope without attestation",
+                             statuses={400, 401, 403}, errors={"unauthorized_client", "invalid_client", "invalid_scope",
+                                                               "access_denied", "invalid_request"},
+                             described=TOKEN_400_DESCRIBED)
     token_success(dcr_session.use(registered), "the dynamic client's token request", token_type=_token_type(profile),
                   requirement="CURITY-FALLBACK-ATTEST")
 
@@ -403,8 +416,9 @@ def test_dynamic_client_gets_nothing_beyond_the_template(dcr_session, profile, r
     scope = "dcr" if asked == "dcr" else "outside-" + secrets.token_hex(3)
     ex = dcr_session.use(registered, scope=scope)
     if ex.status != 200:
-        error_response(ex, {400, 401, 403}, {"invalid_scope", "unauthorized_client", "invalid_request"},
-                       f"the dynamic client asking for {scope!r}")
+        refused_as_described(ex, f"the dynamic client asking for {scope!r}", statuses={400, 401, 403},
+                             errors={"invalid_scope", "unauthorized_client", "invalid_request"},
+                             described=TOKEN_400_DESCRIBED)
         return
     body = json_object(ex, f"the dynamic client asking for {scope!r}")
     # RFC 6749 §5.1: an omitted scope means "identical to the scope requested".

@@ -6,7 +6,8 @@ import httpx
 import pytest
 
 from conformance.client.http import CapturedRequest, Exchange
-from conformance.oracles.expect import error_response, refused, should, status_in, www_authenticate
+from conformance.oracles.expect import client_authentication_refused, error_response, refused, should, status_in
+from conformance.oracles.expect import www_authenticate
 from conformance.oracles.failures import CheckFailure, findings, reset_findings
 
 
@@ -64,3 +65,26 @@ def test_www_authenticate_challenge_with_error():
     with pytest.raises(CheckFailure, match="does not name error=invalid_token"):
         www_authenticate(_exchange(401, {}, {"WWW-Authenticate": "Bearer"}), "Bearer", "garbage token",
                          error="invalid_token")
+
+
+@pytest.mark.parametrize("status, code, basic, warned", [
+    (401, "invalid_client", True, False), (400, "invalid_client", False, False),
+    (400, "unauthorized_client", False, True), (403, "invalid_client", False, True),
+    (401, "invalid_grant", True, True)])
+def test_a_failed_client_authentication_warns_on_a_described_code_or_status(status, code, basic, warned):
+    """RFC 6749 §5.2 describes invalid_client (and its 400/401) without a keyword: another code warns."""
+    reset_findings()
+    assert client_authentication_refused(_exchange(status, {"error": code}), "wrong secret", basic=basic) == code
+    assert bool(findings()) is warned
+    reset_findings()
+
+
+@pytest.mark.parametrize("status, body, basic", [
+    (200, {"access_token": "x", "token_type": "Bearer"}, False), (500, {"error": "server_error"}, False),
+    (400, {}, False), (400, {"error": "invalid_client"}, True)])
+def test_a_failed_client_authentication_fails_without_a_refusal_or_a_401_after_basic(status, body, basic):
+    """A token, a 5xx, no error code, or (RFC 6749 §5.2 MUST) another status than 401 after Basic fails."""
+    reset_findings()
+    with pytest.raises(CheckFailure):
+        client_authentication_refused(_exchange(status, body), "wrong secret", basic=basic)
+    reset_findings()
