@@ -235,6 +235,8 @@ class Exchange:
     #: With :data:`SERVER_CERTIFICATE`: "expired", "not yet valid", "self-signed", "unknown issuer",
     #: "wrong host", "revoked" or "not trusted (<OpenSSL's reason>)".
     certificate_problem: str | None = None
+    #: The name of the thread that made it (the reports leave out the cleanup's background deletes).
+    thread: str = field(default="", repr=False)
     _json: object = field(default=MISSING, repr=False)
 
     def __repr__(self) -> str:
@@ -523,7 +525,8 @@ class Transport:
                 body=_capture_text(red.redact_body(_decode(response.content), response.headers.get("content-type")))
                 if response is not None else "",
             )
-        exchange = Exchange(captured_request, response if error is None else None, error, elapsed, reply, spec)
+        exchange = Exchange(captured_request, response if error is None else None, error, elapsed, reply, spec,
+                            thread=threading.current_thread().name)
         if error is None and parsed is not MISSING:
             exchange._json = parsed  # parsed once, for the redactor and for Exchange.json()
         return exchange

@@ -43,6 +43,11 @@ class AgedValues:
         self._lock = threading.Lock()
         self._values: dict[Hashable, Aged] = {}
 
+    def values(self) -> list[Aged]:
+        """The values obtained so far."""
+        with self._lock:
+            return list(self._values.values())
+
     def get(self, key: Hashable, make: Callable[[], T]) -> Aged[T]:
         with self._lock:
             aged = self._values.get(key)

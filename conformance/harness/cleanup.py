@@ -25,6 +25,9 @@ ABANDONED = "not deleted: a second signal stopped the cleanup"
 #: on the deployment modest.
 CLEANUP_WORKERS = 8
 
+#: The names of the threads that delete clients start so: their exchanges are no check's.
+CLEANUP_THREADS = f"dcr-cleanup"  # noqa: F541 (an f-string: no new constant for Hypothesis)
+
 #: What a DELETE refused with these statuses says (RFC 7592 §2.3: "If the server does not support
 #: the delete method, the server MUST respond with HTTP 405 Not Supported", "If the client is not
 #: allowed to delete itself, the server MUST respond with HTTP 403 Forbidden").
@@ -54,7 +57,7 @@ def delete_clients(registered: list[tuple[DcrSession, Profile, DynamicClient]], 
         if registered:
             one(0)
         if len(registered) > 1:
-            pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix=f"dcr-cleanup")  # noqa: F541 (no new constant for Hypothesis)
+            pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix=CLEANUP_THREADS)
             try:
                 futures = [pool.submit(one, index) for index in range(1, len(registered))]
                 for future in futures:

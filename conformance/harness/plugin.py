@@ -304,6 +304,8 @@ def pytest_runtestloop(session: pytest.Session):
 def pytest_runtest_setup(item: pytest.Item) -> None:
     failures.reset_findings()
     _skip_if_not_to_run(item)
+    if _aged_fixtures(item):  # the checks that wait run last: earlier clients are deleted meanwhile
+        state_of(item.config).clean_while_waiting()
 
 
 @pytest.hookimpl(wrapper=True)

@@ -19,7 +19,7 @@ from conformance.client.redact import Redactor
 from conformance.client.registration import DynamicClient
 from conformance.client.session import DcrSession
 from conformance.harness.aging import AgedValues
-from conformance.harness.cleanup import ABANDONED, delete_clients
+from conformance.harness.cleanup import ABANDONED, CLEANUP_THREADS, delete_clients
 from conformance.harness.console import write_not_started, write_terminal_summary
 from conformance.harness.expected_failures import is_expected, read_expected_failures
 from conformance.harness.exitcodes import EXIT_OUT_OF_TIME, contract_status
@@ -61,6 +61,9 @@ class RunState:
         self._sessions: dict[str, DcrSession] = {}
         self._server = None
         self._registered: list[tuple[DcrSession, Profile, DynamicClient]] = []
+        self.registered_count = 0  # clients recorded for deletion over the whole run
+        self._early_cleanup: threading.Thread | None = None  # see clean_while_waiting
+        self._early_leftovers: list[dict] | None = None
         self._lock = threading.Lock()
         self._expected: dict[str, set[str]] = {}
         self.leftovers: list[dict] = []
@@ -138,6 +141,7 @@ class RunState:
         def record(dyn: DynamicClient) -> None:
             with self._lock:
                 self._registered.append((self._sessions[profile.name], profile, dyn))
+                self.registered_count += 1
         return record
 
     def session(self, profile: Profile) -> DcrSession:
@@ -189,6 +193,40 @@ class RunState:
 
     # ------------------------------------------------------------ cleanup (leave no litter)
 
+    def clean_while_waiting(self) -> None:
+        """The checks left wait for aged values, and run last (DCR-MGT-014, DCR-REG-008, DCR-REV-008):
+        the clients every earlier check registered are no check's any more. Delete them now, on a
+        background thread, so that the deletes overlap the wait; the aged clients stay, and what the
+        last checks register is deleted by :meth:`cleanup_clients`, which also joins this thread
+        and lists what it could not delete. Once per run and process."""
+        if self.keep_clients or self._early_cleanup is not None:
+            return
+        aged = {id(value[0]) for value in (a.value for a in self.aged.values())
+                if isinstance(value, tuple) and isinstance(value[0], DynamicClient)}
+        with self._lock:
+            batch = [entry for entry in self._registered if id(entry[2]) not in aged]
+            self._registered = [entry for entry in self._registered if id(entry[2]) in aged]
+        interrupts = self.interrupts
+
+        def delete() -> None:
+            try:
+                self._early_leftovers = delete_clients(batch, keep=False, redact=self.redact,
+                                                       abandoned=lambda: interrupts.abandoned)
+            except BaseException:  # noqa: BLE001 (listed below: nothing may leave silently)
+                self._early_leftovers = [{"profile": p.name, "client_id": d.client_id, "reason": ABANDONED}
+                                         for _, p, d in batch if not d.deleted]
+        self._early_cleanup = threading.Thread(target=delete, name=CLEANUP_THREADS + "-early", daemon=True)
+        self._early_cleanup.start()
+
+    def _join_early_cleanup(self) -> None:
+        thread = self._early_cleanup
+        if thread is None:
+            return
+        while thread.is_alive():  # short joins: a signal is still handled meanwhile
+            thread.join(0.1)
+        self.leftovers.extend(self._early_leftovers or [])
+        self._early_leftovers = []
+
     def cleanup_clients(self) -> None:
         """Delete every client the suite registered (RFC 7592 §2.3); list the ones that stay. A
         second signal stops it (:mod:`~conformance.harness.interrupts`): the rest is listed and printed."""
@@ -197,11 +235,13 @@ class RunState:
         interrupts = self.interrupts
         try:
             interrupts.phase = CLEANUP
+            self._join_early_cleanup()
             left = delete_clients(registered, keep=self.keep_clients, redact=self.redact,
                                   abandoned=lambda: interrupts.abandoned)
         except CleanupAbandoned:  # between two clients
             left = [{"profile": p.name, "client_id": d.client_id, "reason": ABANDONED} for _, p, d in registered if not d.deleted]
         finally:
+            self._join_early_cleanup()  # again after a second signal: that thread stops at once then
             interrupts.phase = DONE
         self.leftovers.extend(left)
         if interrupts.abandoned:

@@ -48,6 +48,7 @@ from allure_commons.model2 import ATTACHMENT_PATTERN, Attachment, Status, Status
 from allure_commons.types import AttachmentType, LinkType
 
 from conformance import __version__
+from conformance.harness.cleanup import CLEANUP_THREADS
 from conformance.harness.options import option
 from conformance.harness.outcomes import BLOCKED_PROPERTY, NOT_RUN_PROPERTY
 from conformance.requirements import MUST, REQUIREMENTS
@@ -205,6 +206,8 @@ class AllureDecorator:
             first, end = start.get(name, len(log)), len(log)
             call_start = call.get(name, first)
             for index in range(first, end):
+                if log[index].thread.startswith(CLEANUP_THREADS):  # deletes made while the check waited
+                    continue
                 count += 1
                 if count > MAX_EXCHANGE_STEPS:
                     continue

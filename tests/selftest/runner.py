@@ -181,7 +181,7 @@ class Collector:
         from conformance.harness.runstate import state_of
 
         self._state = state_of(session.config)
-        self.result.registered = len(getattr(self._state, "_registered", ()))
+        self.result.registered = self._state.registered_count
 
     def finish(self) -> None:
         if self._state is not None:

@@ -3,6 +3,7 @@ it is deleted like every other client, and no client is registered for a wait th
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -54,3 +55,29 @@ def test_an_unset_ttl_is_not_claimed(server):
     assert result.registered == 0
     assert "not claimed by profile: [claims] registration_token_read_write_ttl_s is not set" \
         in result.checks["DCR-MGT-014"].skipped[0]
+
+
+class _ClientsWhenTheLastCheckEnds:
+    """Plugin object: how many clients the server holds once DCR-MGT-014 (run last) has ended,
+    polled for up to 5 s, before the run's own cleanup at the end starts."""
+
+    def __init__(self, srv) -> None:
+        self.srv, self.count = srv, None
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_runtest_teardown(self, item):
+        if "DCR-MGT-014" in item.nodeid:
+            deadline = time.monotonic() + 5
+            while self.srv.store.count_clients() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            self.count = self.srv.store.count_clients()
+
+
+def test_earlier_clients_are_deleted_while_the_last_check_waits(server):
+    """The clients of the checks before DCR-MGT-014 are deleted during its wait, not after the run."""
+    srv = server(registration_token_read_write_ttl_s=1)
+    seen = _ClientsWhenTheLastCheckEnds(srv)
+    result = run_suite(srv.profile_path, only={"DCR-MGT-014", "DCR-MGT-001"}, plugins=[seen])
+    assert result.exit_code == 0, result.output_tail
+    assert result.registered > 1 and seen.count == 0  # MGT-014 deletes its aged client itself
+    assert srv.store.count_clients() == 0 and result.leftovers == []
