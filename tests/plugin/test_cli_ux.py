@@ -136,10 +136,11 @@ def _help(*command: str) -> str:
 
 
 def test_every_help_lists_its_choices():
-    assert all(name in _help("sdk", "verify-client") for name in SCENARIOS)
-    assert all(name in _help("verify-client") for name in SCENARIOS)
-    assert all(name in _help("sdk", "use-scenario") for name in SCENARIOS)
-    assert all(name in _help("serve") for name in DEFECTS)
+    for command in (("sdk", "verify-client"), ("verify-client",), ("sdk", "use-scenario")):
+        text = _help(*command)  # once per command, not once per name
+        assert [name for name in SCENARIOS if name not in text] == [], command
+    serve = _help("serve")
+    assert [name for name in DEFECTS if name not in serve] == []
     run_help = _help("run")
     assert all(marker in run_help for marker in ("token", "register", "use", "manage", "revoke", "fuzz"))
     assert "--fuzz-seed" in run_help and "exit status: 0" in run_help and "docs/profiles.md" in run_help
