@@ -3,9 +3,10 @@ must find the token anyway."""
 
 from __future__ import annotations
 
-from conformance.oracles.expect import expect, refused, status_in, success
+from conformance.oracles.expect import expect, refused, status_in
 from conformance.suite import code_flow, steps
 from conformance.suite.check import check, not_applicable
+from conformance.suite.test_revoke import _active  # one reading of an introspection answer
 from conformance.catalogue import allowed as ok, declare_answers, forbidden as no
 
 _SEARCH = ("RFC 7009 §2.1", "MUST", "If the server is unable to locate the token using the given hint, it MUST "
@@ -23,15 +24,6 @@ ANSWERS = declare_answers({
 })
 
 #: RFC 7662 §2.2: introspection answers active (DCR-REV-008 owns it).
-INTROSPECTION = "RFC7662-2.2"
-
-
-def _active(dcr_session, token: str, what: str) -> bool:
-    ex = dcr_session.introspect(token)
-    body = success(ex, 200, what, requirement=INTROSPECTION)
-    expect(isinstance(body.get("active"), bool), f"active is {body.get('active')!r}", "a boolean active", ex,
-           requirement=INTROSPECTION)
-    return body["active"]
 
 
 @check("DCR-REV-010", "RFC7009-2.1-c", claims=("revocation", "introspection"),
