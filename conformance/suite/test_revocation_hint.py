@@ -23,8 +23,6 @@ ANSWERS = declare_answers({
     ),
 })
 
-#: RFC 7662 §2.2: introspection answers active (DCR-REV-008 owns it).
-
 
 @check("DCR-REV-010", "RFC7009-2.1-c", claims=("revocation", "introspection"),
        needs=("introspector", "revocation_endpoint"))
