@@ -44,7 +44,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.fuzz_throughput import start_server, stop_server  # noqa: E402
-from conformance.client.http import RequestSpec, Transport  # noqa: E402
+from conformance.client.http import Transport  # noqa: E402
 from conformance.client.session import DcrSession  # noqa: E402
 from conformance.profile import load_profile  # noqa: E402
 

@@ -7,7 +7,6 @@ that did not finish are "not run" in every report.
 
 from __future__ import annotations
 
-import signal
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNUSABLE = 0, 1, 2, 3
 #: The run reached ``--max-run-time``; the checks left are "not run".

@@ -1,7 +1,7 @@
 """RFC 7591 (Dynamic Client Registration): the normative sentences the inventory holds."""
 
 from conformance.inventory.model import (
-    client_side, must, not_applicable, not_observable, not_yet, should,
+    client_side, must, not_applicable, not_observable, should,
 )
 
 _NO_STATEMENTS = "the flow registers by software_id naming a template, without software statements"

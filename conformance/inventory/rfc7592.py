@@ -2,7 +2,7 @@
 §2.1, §2.2 and §2.3 each repeat the sentence on a client that does not exist; it is recorded once
 per method, since each method answers it separately."""
 
-from conformance.inventory.model import claim, client_side, must, not_observable, not_yet, should
+from conformance.inventory.model import claim, client_side, must, not_observable, should
 
 _GONE = """If the client does not exist on this server, the server MUST respond with HTTP 401
         Unauthorized and the registration access token used to make this request SHOULD be

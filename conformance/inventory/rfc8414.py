@@ -1,7 +1,7 @@
 """RFC 8414 (Authorization Server Metadata): the normative sentences the inventory holds."""
 
 from conformance.inventory.model import (
-    client_side, must, not_applicable, not_observable, not_yet, should,
+    client_side, must, not_applicable, not_observable, should,
 )
 
 STATEMENTS = (
