@@ -12,7 +12,7 @@ from conformance.client.token import access_token_of, initial_token_request
 from conformance.client.use import dynamic_token_request, resource_request, send_with_nonce_retry
 from conformance.oracles.expect import (refused_as_described, TOKEN_ERRORS, error_response, expect, json_object, refused, status_in, success,
                                         www_authenticate)
-from conformance.oracles.expect import TOKEN_400_DESCRIBED
+from conformance.oracles.expect import DPOP_DESCRIBED, TOKEN_400_DESCRIBED
 from conformance.oracles.token_response import scopes, token_success
 from conformance.requirements import SHOULD
 from conformance.suite import code_flow, steps
@@ -32,6 +32,15 @@ _BOUND = ("RFC 9449 §7.1", "MUST", "a resource server MUST check that a DPoP pr
           "field of the HTTP request, check the DPoP proof according to the rules in Section 4.3, and check that the "
           "public key of the DPoP proof matches the public key to which the access token is bound per Section 6. "
           "(§4.3: ensure that the value of the ath claim equals the hash of that access token)")
+_DPOP_CODE_WARN = ("RFC 9449 §5", "SHOULD", "descriptive, no keyword: \"If the DPoP proof is invalid, the authorization "
+                   "server issues an error response per Section 5.2 of [RFC6749] with invalid_dpop_proof as the value "
+                   "of the error parameter.\"")
+_CODE_REQUIRED = ("RFC 6749 §5.2", "REQUIRED", "error REQUIRED. A single ASCII [USASCII] error code from the following")
+#: A rejection whose code or status is only described: a warning; a non-refusal still fails.
+DPOP_REFUSAL = (
+    no("a 5xx, an HTML page, a refusal without an error code", *_CODE_REQUIRED),
+    no("another 4xx or another error code than the ones named, with an error code (a warning)", *_DPOP_CODE_WARN),
+)
 ANSWERS = declare_answers({
     "DCR-USE-001": (
         ok("200 with an access_token, token_type DPoP (DPoP) or Bearer, any case", "RFC 9449 §5", "MUST",
@@ -53,6 +62,7 @@ ANSWERS = declare_answers({
            "proof is not retried with one)", "RFC 9449 §4.3", "MUST", "as determined by either the iat claim or a server "
            "managed timestamp via the nonce claim"),
         no("a token for an invalid proof", *_PROOF),
+        *DPOP_REFUSAL,
     ),
     "DCR-USE-004": (
         ok("400 use_dpop_nonce with one DPoP-Nonce; the retry with it succeeds", "RFC 9449 §8", "MUST",
@@ -129,6 +139,7 @@ ANSWERS = declare_answers({
            "received from the client."),
         no("a refresh by another key accepted when refresh tokens are claimed bound", "[claims] refresh_token_dpop_bound",
            "claim", "refresh tokens are bound to the DPoP key"),
+        *DPOP_REFUSAL,
     ),
     "DCR-USE-013": (
         ok("active true, client_id the client's or omitted, cnf.jkt the key's thumbprint or omitted", "RFC 7662 §2.2",
@@ -281,7 +292,8 @@ def test_invalid_dpop_proof_is_refused(dcr_session, registered, proof):
         errors |= {"use_dpop_nonce"}
     else:
         ex = _send_proof(dcr_session, registered, proof)
-    refused(ex, f"DPoP proof with defect {proof!r}", statuses={400, 401}, errors=errors)
+    refused_as_described(ex, f"DPoP proof with defect {proof!r}", statuses={400, 401}, errors=errors,
+                         described=DPOP_DESCRIBED)
 
 
 @check("DCR-USE-004", "RFC9449-8", needs=("dpop",), claims=("dpop_nonce",))
@@ -445,7 +457,8 @@ def test_code_flow_tokens_are_bound_to_the_dpop_key(dcr_session, profile, regist
     ex = dcr_session.refresh(registered, refresh_token, key=other)
     what = "refresh with a proof by another DPoP key"
     if profile.claims.refresh_token_dpop_bound or ex.status != 200:
-        refused(ex, what, statuses={400, 401}, errors={"invalid_dpop_proof", "invalid_grant"})
+        refused_as_described(ex, what, statuses={400, 401}, errors={"invalid_dpop_proof", "invalid_grant"},
+                             described=DPOP_DESCRIBED)
         return
     # RFC 9449 §5: a confidential client's refresh token need not be bound; the new token is then
     # bound to the key of this refresh's proof.
