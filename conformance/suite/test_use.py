@@ -10,7 +10,7 @@ import pytest
 from conformance.client.jose import DpopKey, strip_query
 from conformance.client.token import access_token_of, initial_token_request
 from conformance.client.use import dynamic_token_request, resource_request, send_with_nonce_retry
-from conformance.oracles.expect import (refused_as_described, TOKEN_ERRORS, error_response, expect, json_object, refused, status_in, success,
+from conformance.oracles.expect import (refused_as_described, TOKEN_ERRORS, expect, json_object, refused, status_in, success,
                                         www_authenticate)
 from conformance.oracles.expect import DPOP_DESCRIBED, TOKEN_400_DESCRIBED
 from conformance.oracles.token_response import scopes, token_success
@@ -37,6 +37,9 @@ _DPOP_CODE_WARN = ("RFC 9449 §5", "SHOULD", "descriptive, no keyword: \"If the 
                    "of the error parameter.\"")
 _CODE_REQUIRED = ("RFC 6749 §5.2", "REQUIRED", "error REQUIRED. A single ASCII [USASCII] error code from the following")
 #: A rejection whose code or status is only described: a warning; a non-refusal still fails.
+_NONCE_DESCRIBED = ('RFC 9449 §8 "the authorization server responds to requests that do not include a nonce with an '
+                    'HTTP 400 (Bad Request) error response per Section 5.2 of [RFC6749] using use_dpop_nonce as the '
+                    'error code value"')
 DPOP_REFUSAL = (
     no("a 5xx, an HTML page, a refusal without an error code", *_CODE_REQUIRED),
     no("another 4xx or another error code than the ones named, with an error code (a warning)", *_DPOP_CODE_WARN),
@@ -70,8 +73,13 @@ ANSWERS = declare_answers({
            "error response per Section 5.2 of [RFC6749] using use_dpop_nonce as the error code value. The "
            "authorization server includes a DPoP-Nonce HTTP header in the response ... there MUST NOT be more than one "
            "DPoP-Nonce header."),
-        no("no use_dpop_nonce, several DPoP-Nonce headers, the retry refused", "[claims] dpop_nonce", "claim",
-           "the token endpoint requires server nonces"),
+        no("no refusal of a proof without a nonce, several DPoP-Nonce headers, the retry refused", "[claims] dpop_nonce",
+           "claim", "the token endpoint requires server nonces"),
+        no("a 5xx, an HTML page, a refusal without an error code", *_CODE_REQUIRED),
+        no("another 4xx than 400 or another code than use_dpop_nonce, with an error code (a warning)", "RFC 9449 §8",
+           "SHOULD", "descriptive, no keyword: \"the authorization server responds to requests that do not include a "
+           "nonce with an HTTP 400 (Bad Request) error response per Section 5.2 of [RFC6749] using use_dpop_nonce as "
+           "the error code value.\""),
     ),
     "DCR-USE-005": (
         ok("200 at the resource", *_BOUND),
@@ -302,7 +310,8 @@ def test_server_nonce_is_required_and_honoured(dcr_session, registered):
     key = dcr_session.dpop_key(registered)
     spec = dynamic_token_request(dcr_session.profile, registered, dpop_key=key)
     first = dcr_session.transport.send(spec)
-    error_response(first, {400}, {"use_dpop_nonce"}, "proof without a nonce")
+    refused_as_described(first, "proof without a nonce", statuses={400}, errors={"use_dpop_nonce"},
+                         described=_NONCE_DESCRIBED)
     nonces = first.headers_all("dpop-nonce")
     expect(len(nonces) == 1, f"{len(nonces)} DPoP-Nonce headers", "exactly one DPoP-Nonce header", first)
     retry = dcr_session.transport.send(dynamic_token_request(dcr_session.profile, registered, dpop_key=key, nonce=nonces[0]))
