@@ -158,6 +158,12 @@ def refused_as_described(ex: Exchange, what: str, *, statuses: Iterable[int], er
 
 #: RFC 6749 §5.2 describes invalid_client without a keyword (its REQUIRED is that an error code is there).
 INVALID_CLIENT_DESCRIBED = 'RFC 6749 §5.2 "invalid_client: Client authentication failed"'
+#: RFC 9449 §5 names the code of a refused DPoP proof without a keyword (its MUSTs are the rejections, §4.3 / §8 / §10).
+DPOP_DESCRIBED = ('RFC 9449 §5 "If the DPoP proof is invalid, the authorization server issues an error response per '
+                  'Section 5.2 of [RFC6749] with invalid_dpop_proof as the value of the error parameter"')
+#: RFC 6749 §5.2 describes invalid_grant (a revoked refresh token's) and its 400 without a keyword.
+INVALID_GRANT_DESCRIBED = ('RFC 6749 §5.2 "invalid_grant: The provided authorization grant ... or refresh token is '
+                           'invalid, expired, revoked"')
 #: RFC 6749 §5.2 describes the 400 of a token error without a keyword.
 TOKEN_400_DESCRIBED = 'RFC 6749 §5.2 "The authorization server responds with an HTTP 400 (Bad Request) status code"'
 

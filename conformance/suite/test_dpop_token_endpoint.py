@@ -15,12 +15,12 @@ from conformance.client.haapi import HaapiFlowError
 from conformance.client.jose import DpopKey, strip_query
 from conformance.client.token import access_token_of
 from conformance.client.use import dynamic_token_request, send_with_nonce_retry
-from conformance.oracles.expect import TOKEN_ERRORS, expect, refused, should, status_in
+from conformance.oracles.expect import DPOP_DESCRIBED, TOKEN_ERRORS, expect, refused_as_described, should, status_in
 from conformance.oracles.failures import prerequisite
 from conformance.requirements import SHOULD
 from conformance.suite import code_flow, steps
 from conformance.suite.check import check
-from conformance.suite.test_use import HTU_FORMS, MADE_UP_NONCE, proof_vector
+from conformance.suite.test_use import DPOP_REFUSAL, HTU_FORMS, MADE_UP_NONCE, proof_vector
 
 _HTU = ("RFC 9449 §4.3", "SHOULD", "To reduce the likelihood of false negatives, servers SHOULD employ syntax-based "
         "normalization (Section 6.2.2 of [RFC3986]) and scheme-based normalization (Section 6.2.3 of [RFC3986]) "
@@ -46,6 +46,7 @@ ANSWERS = declare_answers({
            "authorization server issues an error response per Section 5.2 of [RFC6749] with invalid_dpop_proof as "
            "the value of the error parameter."),
         no("a token for a proof whose nonce the server never issued", *_NONCE),
+        *DPOP_REFUSAL,
     ),
     "DCR-TOK-027": (
         ok("the code exchange with a proof by a key other than dpop_jkt's refused: 400/401 with an RFC 6749 §5.2 "
@@ -55,6 +56,7 @@ ANSWERS = declare_answers({
            "same time, the authorization server MUST reject the request if the JWK Thumbprint in dpop_jkt does not "
            "match the public key in the DPoP header."),
         no("tokens for a proof by a key other than dpop_jkt's", *_JKT),
+        *DPOP_REFUSAL,
     ),
 })
 
@@ -98,8 +100,8 @@ def test_made_up_nonce_is_refused(dcr_session, registered):
         status_in(_token_request(dcr_session, registered, None), 200, "the valid request the nonce vector mutates",
                   requirement="RFC9449-8")
     ex = _token_request(dcr_session, registered, MADE_UP_NONCE, retry=False)  # a retry would carry a real nonce
-    refused(ex, "a proof carrying a nonce the server never issued", statuses={400, 401},
-            errors={"use_dpop_nonce", "invalid_dpop_proof"})
+    refused_as_described(ex, "a proof carrying a nonce the server never issued", statuses={400, 401},
+                         errors={"use_dpop_nonce", "invalid_dpop_proof"}, described=DPOP_DESCRIBED)
 
 
 @check("DCR-TOK-027", "RFC9449-10", step="use", claims=("code_flow",), needs=("dpop",), per_profile=True)
@@ -117,9 +119,10 @@ def test_code_bound_by_dpop_jkt_needs_that_key(dcr_session, registered):
     except HaapiFlowError as exc:  # RFC 9449 §10.1: refused where dpop_jkt and the request's proof differ
         expect(exc.exchange is not None, f"the HAAPI flow with dpop_jkt of another key: {exc}",
                "an answer to the authorization request")
-        refused(exc.exchange, f"the HAAPI flow with dpop_jkt of another key ({exc})", statuses={400, 401, 403},
-                errors={"invalid_request", "invalid_dpop_proof"})
+        refused_as_described(exc.exchange, f"the HAAPI flow with dpop_jkt of another key ({exc})",
+                             statuses={400, 401, 403}, errors={"invalid_request", "invalid_dpop_proof"},
+                             described=DPOP_DESCRIBED)
         return
     ex = dcr_session.exchange_code(registered, result.code, pkce)  # a proof by the client's (HAAPI) key
-    refused(ex, "code exchange with a proof by a key other than the one dpop_jkt names", statuses={400, 401},
-            errors=TOKEN_ERRORS | {"invalid_dpop_proof"})
+    refused_as_described(ex, "code exchange with a proof by a key other than the one dpop_jkt names",
+                         statuses={400, 401}, errors=TOKEN_ERRORS | {"invalid_dpop_proof"}, described=DPOP_DESCRIBED)

@@ -18,7 +18,8 @@ from conformance.client.token import initial_token_request
 from conformance.client.use import nonce_challenge
 from conformance.oracles.challenges import error_code
 from conformance.oracles.expect import error_response, expect, refused, should, status_in, success, www_authenticate
-from conformance.oracles.expect import refused_as_described, token_refused
+from conformance.oracles.expect import protocol_answer, refused_as_described, token_refused
+from conformance.oracles.failures import prerequisite
 from conformance.oracles.registration import GRANT_FOR_RESPONSE, not_created, redirect_capable, types_inconsistency
 from conformance.oracles.token_response import granted, scopes
 from conformance.requirements import SHOULD
@@ -563,4 +564,6 @@ def test_contradicting_grant_and_response_types_are_not_registered(dcr_session, 
         expect(problem is None, f"the client was registered {problem}",
                "a refusal (invalid_client_metadata), or grant and response types made consistent (RFC 7591 §2.1)", ex)
         return
+    with prerequisite():  # a 5xx is no answer to judge a SHOULD by (an error, not a warning)
+        protocol_answer(ex, what)
     error_response(ex, {400}, {"invalid_client_metadata"}, what)

@@ -3,7 +3,7 @@ must find the token anyway."""
 
 from __future__ import annotations
 
-from conformance.oracles.expect import expect, refused, status_in
+from conformance.oracles.expect import INVALID_GRANT_DESCRIBED, expect, refused_as_described, status_in
 from conformance.suite import code_flow, steps
 from conformance.suite.check import check, not_applicable
 from conformance.suite.test_revoke import _active  # one reading of an introspection answer
@@ -20,6 +20,12 @@ ANSWERS = declare_answers({
            "Implementations MUST support the revocation of refresh tokens and SHOULD support the revocation of "
            "access tokens"),
         no("200 with the token still working, or a refusal, because the hint named the other type", *_SEARCH),
+        no("a 5xx, an HTML page, a refusal without an error code", "RFC 6749 §5.2", "REQUIRED",
+           "error REQUIRED. A single ASCII [USASCII] error code from the following"),
+        no("the revoked refresh token refused with another 4xx or another code than invalid_grant, with an error code "
+           "(a warning)", "RFC 6749 §5.2", "SHOULD", 'descriptive, no keyword: "invalid_grant: The provided '
+           'authorization grant (e.g., authorization code, resource owner credentials) or refresh token is invalid, '
+           'expired, revoked"; "responds with an HTTP 400 (Bad Request) status code (unless specified otherwise)"'),
     ),
 })
 
@@ -48,6 +54,6 @@ def test_refresh_token_revoked_with_an_access_token_hint(dcr_session, registered
     tokens = code_flow.user_tokens(dcr_session, registered)
     ex = dcr_session.revoke(registered, tokens["refresh_token"], "access_token")
     status_in(ex, 200, "revocation of a refresh token with token_type_hint=access_token")
-    refused(dcr_session.refresh(registered, tokens["refresh_token"]),
-            "refresh with the refresh token revoked with token_type_hint=access_token", statuses={400},
-            errors={"invalid_grant"})
+    refused_as_described(dcr_session.refresh(registered, tokens["refresh_token"]),
+                         "refresh with the refresh token revoked with token_type_hint=access_token", statuses={400},
+                         errors={"invalid_grant"}, described=INVALID_GRANT_DESCRIBED)

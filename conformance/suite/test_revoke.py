@@ -11,7 +11,7 @@ import pytest
 from conformance.client.revocation import introspection_request
 from conformance.client.token import access_token_of
 from conformance.oracles.expect import TOKEN_ERRORS, protocol_answer, expect, refused, refused_as_described, should
-from conformance.oracles.expect import client_authentication_refused, status_in, success
+from conformance.oracles.expect import INVALID_CLIENT_DESCRIBED, client_authentication_refused, status_in, success
 from conformance.oracles.failures import PrerequisiteFailure, prerequisite
 from conformance.oracles.token_response import token_success
 from conformance.requirements import SHOULD
@@ -48,6 +48,11 @@ ANSWERS = declare_answers({
            "authorization grant type."),
         no("a token while inactive, or none once active", "[claims] dcr_graphql_status", "claim",
            "an inactive client is refused until set active again"),
+        no("a 5xx, an HTML page, a refusal without an error code", "RFC 6749 §5.2", "REQUIRED",
+           "error REQUIRED. A single ASCII [USASCII] error code from the following"),
+        no("another 4xx or another error code while inactive, with an error code (a warning)", "RFC 6749 §5.2",
+           "SHOULD", 'descriptive, no keyword: "invalid_client: Client authentication failed"; "unauthorized_client: '
+           'The authenticated client is not authorized to use this authorization grant type."'),
     ),
     "DCR-REV-003": (
         ok("204 for A; B and the main client keep working", "RFC 7592 §2.3", "MUST", "If a client has been "
@@ -186,8 +191,8 @@ def test_inactive_client_is_refused_until_active_again(dcr_session, registered):
     """A client set to inactive gets no token; set to active again, it gets one."""
     api = status_api(dcr_session)
     api.set(registered.client_id, "inactive")
-    refused(dcr_session.use(registered), "token request by the inactive client", statuses={400, 401},
-            errors={"invalid_client", "unauthorized_client"})
+    refused_as_described(dcr_session.use(registered), "token request by the inactive client", statuses={400, 401},
+                         errors={"invalid_client", "unauthorized_client"}, described=INVALID_CLIENT_DESCRIBED)
     api.set(registered.client_id, "active")
     token_success(dcr_session.use(registered), "token request by the client set active again",
                   token_type=steps.token_type(dcr_session.profile), requirement="CURITY-DCRGQL-STATUS")
@@ -240,6 +245,8 @@ def test_revoked_refresh_token_ends_its_grant(dcr_session, registered):
     ex = dcr_session.revoke(registered, tokens["refresh_token"], "refresh_token")
     _revocation_answered(ex, "revocation of the dynamic client's refresh token")
     refresh = dcr_session.refresh(registered, tokens["refresh_token"])
+    with prerequisite():  # a 5xx is no answer to judge a SHOULD by (an error, not a warning)
+        protocol_answer(refresh, "refresh with the revoked refresh token")
     refused(refresh, "refresh with the revoked refresh token", statuses={400}, errors={"invalid_grant"})
     expect(_active(dcr_session, tokens["access_token"], "introspection of the access token issued with it") is False,
            "the access token issued with the revoked refresh token introspects as active",

@@ -15,7 +15,7 @@ from conformance.client.jose import key_algs
 from conformance.client.token import client_credentials, initial_token_request
 from conformance.oracles.expect import (protocol_answer, refused_as_described, expect, no_store, refused, should, status_in, success,
                                         token_refused, www_authenticate)
-from conformance.oracles.expect import TOKEN_400_DESCRIBED, client_authentication_refused
+from conformance.oracles.expect import INVALID_CLIENT_DESCRIBED, TOKEN_400_DESCRIBED, client_authentication_refused
 from conformance.oracles.failures import prerequisite
 from conformance.oracles.token_response import (TOKEN_RESPONSE, granted, granted_scopes, scope_shown, scopes,
                                                 token_success)
@@ -52,6 +52,15 @@ _VALIDATE_JWT = ("In order to issue an access token response as described in OAu
                  "for client authentication, the authorization server MUST validate the JWT according to the criteria "
                  "below.")
 #: RFC 8705 §2.
+#: RFC 7521 §4.2.1 / RFC 7523 §3.2: the code of an invalid assertion is a MUST (its status only described).
+_ASSERTION_CODE = ('error invalid_client (RFC 7523 §3.2, RFC 7521 §4.2.1: The value of the "error" parameter MUST be '
+                   'the "invalid_client" error code.)')
+#: RFC 8705 §2 describes (no keyword) the invalid_client of a failed mutual-TLS authentication.
+_MTLS_DESCRIBED = ('RFC 8705 §2 "If no certificate is presented, or that which is presented doesn\'t match that which is '
+                   'expected for the given client_id, the authorization server returns a normal OAuth 2.0 error response '
+                   'per Section 5.2 of [RFC6749] with the invalid_client error code"')
+_CODE_REQUIRED = ("RFC 6749 §5.2", "REQUIRED", "error REQUIRED. A single ASCII [USASCII] error code from the following")
+_NOT_A_REFUSAL = no("a 5xx, an HTML page, a refusal without an error code", *_CODE_REQUIRED)
 _MTLS_BINDING = ("The authorization server MUST enforce the binding between client and certificate, as described in "
                  "either Section 2.1 or 2.2 below.")
 
@@ -147,6 +156,13 @@ ANSWERS = declare_answers({
            "and supported by the recipient, then the JWS is invalid.\")"),
         no("a token for a client_id that is not the assertion's client", "RFC 7521 §4.2", "MUST", 'If present, the value '
            'of the "client_id" parameter MUST identify the same client as is identified by the client assertion.'),
+        no("another error code than invalid_client for an invalid assertion", "RFC 7523 §3.2, RFC 7521 §4.2.1", "MUST",
+           'The value of the "error" parameter MUST be the "invalid_client" error code.'),
+        _NOT_A_REFUSAL,
+        no("another 4xx than 400/401 with invalid_client, or another code for two assertions or a client_id mismatch "
+           "(a warning)", "RFC 6749 §5.2", "SHOULD", 'descriptive, no keyword: "The authorization server responds with '
+           'an HTTP 400 (Bad Request) status code (unless specified otherwise)"; "invalid_request: ... utilizes more '
+           'than one mechanism for authenticating the client"'),
     ),
     "DCR-TOK-011": (
         ok("the first use accepted, the second refused with invalid_client or invalid_grant", "RFC 7523 §3", "MAY",
@@ -176,6 +192,10 @@ ANSWERS = declare_answers({
            "authorization server utilizing mutual-TLS client authentication, the client MUST include the "
            '"client_id" parameter'),
         no("a token", *_ERROR_400),
+        _NOT_A_REFUSAL,
+        no("another 4xx or another error code, with an error code (a warning)", "RFC 6749 §5.2", "SHOULD",
+           'descriptive, no keyword: "invalid_request: The request is missing a required parameter"; "The '
+           'authorization server responds with an HTTP 400 (Bad Request) status code (unless specified otherwise)"'),
     ),
     "DCR-TOK-015": (
         ok("400/401 invalid_client, or a refused TLS handshake", "RFC 8705 §2", "MUST", "In order to utilize TLS for "
@@ -184,6 +204,12 @@ ANSWERS = declare_answers({
         no("a token for no certificate, an untrusted CA or another subject", "RFC 8705 §2, §2.1", "MUST",
            _MTLS_BINDING + " (§2.1) It relies on a validated certificate chain [RFC5280] and a single subject "
            "distinguished name (DN) or a single subject alternative name (SAN) to authenticate the client."),
+        _NOT_A_REFUSAL,
+        no("another 4xx or another error code than invalid_client, with an error code (a warning)", "RFC 8705 §2",
+           "SHOULD", "descriptive, no keyword: \"If no certificate is presented, or that which is presented doesn't "
+           "match that which is expected for the given client_id, the authorization server returns a normal OAuth 2.0 "
+           "error response per Section 5.2 of [RFC6749] with the invalid_client error code to indicate failed client "
+           "authentication.\""),
     ),
     "DCR-TOK-016": (
         ok("the registered certificate accepted; others 400/401 invalid_client or a refused handshake",
@@ -195,6 +221,12 @@ ANSWERS = declare_answers({
            "the server in this case. The client is successfully authenticated if the certificate that it presented "
            "during the handshake matches one of the certificates configured or registered for that particular "
            "client."),
+        _NOT_A_REFUSAL,
+        no("another 4xx or another error code than invalid_client, with an error code (a warning)", "RFC 8705 §2",
+           "SHOULD", "descriptive, no keyword: \"If no certificate is presented, or that which is presented doesn't "
+           "match that which is expected for the given client_id, the authorization server returns a normal OAuth 2.0 "
+           "error response per Section 5.2 of [RFC6749] with the invalid_client error code to indicate failed client "
+           "authentication.\""),
     ),
     "DCR-TOK-017": (
         ok("200 active true, scope with dcr, client_id the main client's or omitted", "RFC 7662 §2.2", "REQUIRED",
@@ -397,8 +429,11 @@ def test_invalid_client_assertion_is_refused(dcr_session, profile, main_client, 
     # The unmutated request first: accepted, so the refusal below is the mutation's doing.
     # RFC 7521 §4.2 / RFC 7523 §3, this check's own: a valid assertion (also without client_id) authenticates.
     status_in(dcr_session.transport.send(valid), 200, f"the valid request the {defect!r} vector mutates")
-    refused(dcr_session.transport.send(mutated), f"client assertion with defect {defect!r}", statuses={400, 401},
-            errors=errors)
+    ex = dcr_session.transport.send(mutated)
+    what = f"client assertion with defect {defect!r}"
+    code = refused_as_described(ex, what, statuses={400, 401}, errors=errors, described=INVALID_CLIENT_DESCRIBED)
+    if defect not in ("client-id-mismatch", "two-assertions"):  # an invalid assertion: the code is a MUST
+        expect(code == "invalid_client", f"{what}: error {code!r}", _ASSERTION_CODE, ex)
 
 
 @check("DCR-TOK-011", "OIDC-CORE-9", "RFC7523-3", level=SHOULD, methods=JWT_METHODS, claims=("jwt_replay_rejected",))
@@ -408,8 +443,11 @@ def test_replayed_assertion_is_refused(dcr_session, profile, main_client):
     first = dcr_session.transport.send(spec)
     with prerequisite():  # the legitimate first use; only the replay's refusal is the SHOULD
         granted(first, "first use of the assertion")
-    refused(dcr_session.transport.send(spec.copy()), "second use of the same assertion (same jti)",
-            statuses={400, 401}, errors={"invalid_client", "invalid_grant"})
+    replay = dcr_session.transport.send(spec.copy())
+    with prerequisite():  # a 5xx is no answer to judge a SHOULD by (an error, not a warning)
+        protocol_answer(replay, "second use of the same assertion (same jti)")
+    refused(replay, "second use of the same assertion (same jti)", statuses={400, 401},
+            errors={"invalid_client", "invalid_grant"})
 
 
 @check("DCR-TOK-012", "RFC7523-3", methods=("client_secret_jwt",))
@@ -429,8 +467,8 @@ def test_mtls_without_client_id_is_refused(dcr_session, profile, main_client):
     """A mutual-TLS request without the client_id parameter is refused."""
     _valid_first(dcr_session, profile, main_client, "no-client-id")
     spec = initial_token_request(profile, main_client).without_form("client_id")
-    refused(dcr_session.transport.send(spec), "mTLS token request without client_id", statuses={400, 401},
-            errors={"invalid_request", "invalid_client"})
+    refused_as_described(dcr_session.transport.send(spec), "mTLS token request without client_id", statuses={400, 401},
+                         errors={"invalid_request", "invalid_client"}, described=TOKEN_400_DESCRIBED)
 
 
 @check("DCR-TOK-015", "RFC8705-2", methods=("tls_client_auth",))
@@ -449,8 +487,15 @@ def test_mtls_certificate_binding_is_enforced(dcr_session, profile, main_client,
         if main_client.other_certificate is None:
             pytest.skip("not claimed by profile: no other_certificate for the wrong-DN negative")
         spec.identity = TlsIdentity(main_client.other_certificate, main_client.other_private_key)
-    refused(dcr_session.transport.send(spec), f"tls_client_auth with certificate {certificate!r}",
-            statuses={400, 401}, errors={"invalid_client"}, tls_refusal_ok=True)
+    _mtls_refused(dcr_session.transport.send(spec), f"tls_client_auth with certificate {certificate!r}")
+
+
+def _mtls_refused(ex, what: str) -> None:
+    """A failed mutual-TLS authentication: a refused handshake, or a refusal with an error code (RFC 8705 §2
+    describes invalid_client and RFC 6749 §5.2 its 400/401: another code or 4xx warns)."""
+    if ex.error and ex.error.startswith("TLS handshake refused"):
+        return  # RFC 8705 negatives: a refused handshake is as good as invalid_client
+    refused_as_described(ex, what, statuses={400, 401}, errors={"invalid_client"}, described=_MTLS_DESCRIBED)
 
 
 @check("DCR-TOK-016", "RFC8705-2.2", methods=("self_signed_tls_client_auth",))
@@ -466,8 +511,7 @@ def test_only_the_registered_self_signed_certificate_works(dcr_session, profile,
     for what, identity in others:
         spec = initial_token_request(profile, main_client)
         spec.identity = identity
-        refused(dcr_session.transport.send(spec), what, statuses={400, 401}, errors={"invalid_client"},
-                tls_refusal_ok=True)
+        _mtls_refused(dcr_session.transport.send(spec), what)
 
 
 @check("DCR-TOK-017", "RFC7662-2.2", level=SHOULD, claims=("introspection",), needs=("introspector",))

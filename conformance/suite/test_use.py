@@ -10,9 +10,9 @@ import pytest
 from conformance.client.jose import DpopKey, strip_query
 from conformance.client.token import access_token_of, initial_token_request
 from conformance.client.use import dynamic_token_request, resource_request, send_with_nonce_retry
-from conformance.oracles.expect import (refused_as_described, TOKEN_ERRORS, error_response, expect, json_object, refused, status_in, success,
+from conformance.oracles.expect import (refused_as_described, TOKEN_ERRORS, expect, json_object, refused, status_in, success,
                                         www_authenticate)
-from conformance.oracles.expect import TOKEN_400_DESCRIBED
+from conformance.oracles.expect import DPOP_DESCRIBED, TOKEN_400_DESCRIBED
 from conformance.oracles.token_response import scopes, token_success
 from conformance.requirements import SHOULD
 from conformance.suite import code_flow, steps
@@ -32,6 +32,18 @@ _BOUND = ("RFC 9449 §7.1", "MUST", "a resource server MUST check that a DPoP pr
           "field of the HTTP request, check the DPoP proof according to the rules in Section 4.3, and check that the "
           "public key of the DPoP proof matches the public key to which the access token is bound per Section 6. "
           "(§4.3: ensure that the value of the ath claim equals the hash of that access token)")
+_DPOP_CODE_WARN = ("RFC 9449 §5", "SHOULD", "descriptive, no keyword: \"If the DPoP proof is invalid, the authorization "
+                   "server issues an error response per Section 5.2 of [RFC6749] with invalid_dpop_proof as the value "
+                   "of the error parameter.\"")
+_CODE_REQUIRED = ("RFC 6749 §5.2", "REQUIRED", "error REQUIRED. A single ASCII [USASCII] error code from the following")
+#: A rejection whose code or status is only described: a warning; a non-refusal still fails.
+_NONCE_DESCRIBED = ('RFC 9449 §8 "the authorization server responds to requests that do not include a nonce with an '
+                    'HTTP 400 (Bad Request) error response per Section 5.2 of [RFC6749] using use_dpop_nonce as the '
+                    'error code value"')
+DPOP_REFUSAL = (
+    no("a 5xx, an HTML page, a refusal without an error code", *_CODE_REQUIRED),
+    no("another 4xx or another error code than the ones named, with an error code (a warning)", *_DPOP_CODE_WARN),
+)
 ANSWERS = declare_answers({
     "DCR-USE-001": (
         ok("200 with an access_token, token_type DPoP (DPoP) or Bearer, any case", "RFC 9449 §5", "MUST",
@@ -53,6 +65,7 @@ ANSWERS = declare_answers({
            "proof is not retried with one)", "RFC 9449 §4.3", "MUST", "as determined by either the iat claim or a server "
            "managed timestamp via the nonce claim"),
         no("a token for an invalid proof", *_PROOF),
+        *DPOP_REFUSAL,
     ),
     "DCR-USE-004": (
         ok("400 use_dpop_nonce with one DPoP-Nonce; the retry with it succeeds", "RFC 9449 §8", "MUST",
@@ -60,8 +73,13 @@ ANSWERS = declare_answers({
            "error response per Section 5.2 of [RFC6749] using use_dpop_nonce as the error code value. The "
            "authorization server includes a DPoP-Nonce HTTP header in the response ... there MUST NOT be more than one "
            "DPoP-Nonce header."),
-        no("no use_dpop_nonce, several DPoP-Nonce headers, the retry refused", "[claims] dpop_nonce", "claim",
-           "the token endpoint requires server nonces"),
+        no("no refusal of a proof without a nonce, several DPoP-Nonce headers, the retry refused", "[claims] dpop_nonce",
+           "claim", "the token endpoint requires server nonces"),
+        no("a 5xx, an HTML page, a refusal without an error code", *_CODE_REQUIRED),
+        no("another 4xx than 400 or another code than use_dpop_nonce, with an error code (a warning)", "RFC 9449 §8",
+           "SHOULD", "descriptive, no keyword: \"the authorization server responds to requests that do not include a "
+           "nonce with an HTTP 400 (Bad Request) error response per Section 5.2 of [RFC6749] using use_dpop_nonce as "
+           "the error code value.\""),
     ),
     "DCR-USE-005": (
         ok("200 at the resource", *_BOUND),
@@ -129,6 +147,7 @@ ANSWERS = declare_answers({
            "received from the client."),
         no("a refresh by another key accepted when refresh tokens are claimed bound", "[claims] refresh_token_dpop_bound",
            "claim", "refresh tokens are bound to the DPoP key"),
+        *DPOP_REFUSAL,
     ),
     "DCR-USE-013": (
         ok("active true, client_id the client's or omitted, cnf.jkt the key's thumbprint or omitted", "RFC 7662 §2.2",
@@ -281,7 +300,8 @@ def test_invalid_dpop_proof_is_refused(dcr_session, registered, proof):
         errors |= {"use_dpop_nonce"}
     else:
         ex = _send_proof(dcr_session, registered, proof)
-    refused(ex, f"DPoP proof with defect {proof!r}", statuses={400, 401}, errors=errors)
+    refused_as_described(ex, f"DPoP proof with defect {proof!r}", statuses={400, 401}, errors=errors,
+                         described=DPOP_DESCRIBED)
 
 
 @check("DCR-USE-004", "RFC9449-8", needs=("dpop",), claims=("dpop_nonce",))
@@ -290,7 +310,8 @@ def test_server_nonce_is_required_and_honoured(dcr_session, registered):
     key = dcr_session.dpop_key(registered)
     spec = dynamic_token_request(dcr_session.profile, registered, dpop_key=key)
     first = dcr_session.transport.send(spec)
-    error_response(first, {400}, {"use_dpop_nonce"}, "proof without a nonce")
+    refused_as_described(first, "proof without a nonce", statuses={400}, errors={"use_dpop_nonce"},
+                         described=_NONCE_DESCRIBED)
     nonces = first.headers_all("dpop-nonce")
     expect(len(nonces) == 1, f"{len(nonces)} DPoP-Nonce headers", "exactly one DPoP-Nonce header", first)
     retry = dcr_session.transport.send(dynamic_token_request(dcr_session.profile, registered, dpop_key=key, nonce=nonces[0]))
@@ -445,7 +466,8 @@ def test_code_flow_tokens_are_bound_to_the_dpop_key(dcr_session, profile, regist
     ex = dcr_session.refresh(registered, refresh_token, key=other)
     what = "refresh with a proof by another DPoP key"
     if profile.claims.refresh_token_dpop_bound or ex.status != 200:
-        refused(ex, what, statuses={400, 401}, errors={"invalid_dpop_proof", "invalid_grant"})
+        refused_as_described(ex, what, statuses={400, 401}, errors={"invalid_dpop_proof", "invalid_grant"},
+                             described=DPOP_DESCRIBED)
         return
     # RFC 9449 §5: a confidential client's refresh token need not be bound; the new token is then
     # bound to the key of this refresh's proof.

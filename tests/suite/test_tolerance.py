@@ -7,7 +7,7 @@ import pytest
 
 from conformance.client.http import CapturedRequest, Exchange
 from conformance.oracles.expect import client_authentication_refused, error_response, refused, should, status_in
-from conformance.oracles.expect import www_authenticate
+from conformance.oracles.expect import DPOP_DESCRIBED, refused_as_described, www_authenticate
 from conformance.oracles.failures import CheckFailure, findings, reset_findings
 
 
@@ -87,4 +87,27 @@ def test_a_failed_client_authentication_fails_without_a_refusal_or_a_401_after_b
     reset_findings()
     with pytest.raises(CheckFailure):
         client_authentication_refused(_exchange(status, body), "wrong secret", basic=basic)
+    reset_findings()
+
+
+@pytest.mark.parametrize("status, code, warned", [
+    (400, "invalid_dpop_proof", False), (401, "use_dpop_nonce", False), (400, "invalid_request", True),
+    (403, "invalid_dpop_proof", True)])
+def test_a_rejected_dpop_proof_warns_on_a_described_code_or_status(status, code, warned):
+    """RFC 9449 §5 describes invalid_dpop_proof without a keyword (its MUST is the rejection): another code warns."""
+    reset_findings()
+    assert refused_as_described(_exchange(status, {"error": code}), "bad proof", statuses={400, 401},
+                                errors={"invalid_dpop_proof", "use_dpop_nonce"}, described=DPOP_DESCRIBED) == code
+    assert bool(findings()) is warned
+    reset_findings()
+
+
+@pytest.mark.parametrize("status, body", [
+    (200, {"access_token": "x", "token_type": "DPoP"}), (500, {"error": "server_error"}), (400, {})])
+def test_a_rejected_dpop_proof_fails_without_a_refusal(status, body):
+    """A token, a 5xx or a refusal without an error code is no rejection (RFC 9449 §4.3 MUST, RFC 6749 §5.2 REQUIRED)."""
+    reset_findings()
+    with pytest.raises(CheckFailure):
+        refused_as_described(_exchange(status, body), "bad proof", statuses={400, 401},
+                             errors={"invalid_dpop_proof"}, described=DPOP_DESCRIBED)
     reset_findings()
