@@ -12,6 +12,7 @@ from conformance.client import management
 from conformance.oracles.expect import client_authentication_refused, expect, status_in, success, www_authenticate
 from conformance.suite.check import check
 
+from conformance.suite.common_answers import CLIENT_AUTHENTICATION_REFUSAL
 from conformance.catalogue import allowed as ok, declare_answers, forbidden as no
 
 # The answers the specs allow and forbid, per check (rendered into docs/catalogue.md).
@@ -31,12 +32,7 @@ ANSWERS = declare_answers({
            "or unsupported authentication method)."),
         no("a token for client A authenticated with client B's secret", "RFC 6749 §4.4.2", "MUST",
            "The authorization server MUST authenticate the client."),
-        no("another status than 401 after Basic", "RFC 6749 §5.2", "MUST", "If the client attempted to authenticate "
-           "via the \"Authorization\" request header field, the authorization server MUST respond with an HTTP 401"),
-        no("a 5xx, an HTML page, a refusal without an error code", "RFC 6749 §5.2", "REQUIRED",
-           "error REQUIRED. A single ASCII [USASCII] error code from the following"),
-        no("another error code than invalid_client, or another 4xx than 400/401, with an error code (a warning)",
-           "RFC 6749 §5.2", "SHOULD", 'descriptive, no keyword: "invalid_client: Client authentication failed"'),
+        *CLIENT_AUTHENTICATION_REFUSAL,
     ),
 })
 

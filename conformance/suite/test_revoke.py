@@ -18,6 +18,7 @@ from conformance.requirements import SHOULD
 from conformance.suite import code_flow, steps
 from conformance.suite.check import check, not_applicable
 from conformance.suite.graphql_status import status_api
+from conformance.suite.common_answers import CLIENT_AUTHENTICATION_REFUSAL
 from conformance.catalogue import allowed as ok, declare_answers, forbidden as no
 
 
@@ -35,12 +36,7 @@ ANSWERS = declare_answers({
            "invalid_client: Client authentication failed (e.g., unknown client ...)"),
         no("a token for the revoked client, or the other client refused", "[claims] dcr_graphql_status", "claim",
            "a client set to revoked through the DCR GraphQL API gets no token; others are untouched"),
-        no("another status than 401 after Basic", "RFC 6749 §5.2", "MUST", "If the client attempted to authenticate "
-           "via the \"Authorization\" request header field, the authorization server MUST respond with an HTTP 401"),
-        no("a 5xx, an HTML page, a refusal without an error code", "RFC 6749 §5.2", "REQUIRED",
-           "error REQUIRED. A single ASCII [USASCII] error code from the following"),
-        no("another error code than invalid_client, or another 4xx than 400/401, with an error code (a warning)",
-           "RFC 6749 §5.2", "SHOULD", 'descriptive, no keyword: "invalid_client: Client authentication failed"'),
+        *CLIENT_AUTHENTICATION_REFUSAL,
     ),
     "DCR-REV-002": (
         ok("400/401 invalid_client or unauthorized_client while inactive; a token once active again", "RFC 6749 §5.2",
