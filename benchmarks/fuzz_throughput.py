@@ -105,7 +105,7 @@ def fuzz_phase(dcr_session: DcrSession, examples: int) -> dict:
         def fuzzed_registration(payload: Payload) -> None:
             attempt(payload)
 
-        run_property(budget, fuzzed_registration, payload=registration_payloads(dcr_session.profile.template))
+        run_property(budget, fuzzed_registration, ahead=True, payload=registration_payloads(dcr_session.profile.template))
     seconds = time.perf_counter() - started
     return {"attempts": attempt.attempts, "created": attempt.created, "seconds": seconds,
             "cpu": time.process_time() - cpu,

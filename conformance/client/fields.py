@@ -16,6 +16,9 @@ class _Omit:
     def __repr__(self) -> str:
         return "OMIT"
 
+    def __reduce__(self) -> str:  # pickled by name: a copy is still ``OMIT`` (``is`` tests it)
+        return "OMIT"
+
 
 #: Pass as a value to remove the member, e.g. ``client_assertion(..., jti=OMIT)``.
 OMIT: Any = _Omit()

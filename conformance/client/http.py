@@ -31,7 +31,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import urlencode, urlsplit
 
 import httpx
@@ -505,31 +505,61 @@ class Transport:
         if response is not None:
             parsed = _json_or_none(response)
             red.learn_json(parsed)
-        sent_headers = _raw_headers(request.headers) if request is not None else headers
-        content_type = next((v for k, v in sent_headers if k.lower() == "content-type"), None)
-        captured_request = CapturedRequest(
-            method=spec.method.upper(),
-            url=red.redact_url(str(request.url) if request is not None else spec.url),
-            headers=tuple(red.redact_headers(sent_headers)),
-            body=_capture_text(red.redact_body(_decode(body), content_type)),
-            client_certificate=str(spec.identity.cert_path) if spec.identity else None,
-        )
+
+        def captured_request() -> CapturedRequest:
+            sent_headers = _raw_headers(request.headers) if request is not None else headers
+            content_type = next((v for k, v in sent_headers if k.lower() == "content-type"), None)
+            return CapturedRequest(
+                method=spec.method.upper(),
+                url=red.redact_url(str(request.url) if request is not None else spec.url),
+                headers=tuple(red.redact_headers(sent_headers)),
+                body=_capture_text(red.redact_body(_decode(body), content_type)),
+                client_certificate=str(spec.identity.cert_path) if spec.identity else None,
+            )
+
         reply = None
         shown = response if response is not None else head
         if shown is not None:
-            reply = CapturedResponse(
-                status=shown.status_code,
-                reason=shown.reason_phrase,
-                http_version=shown.http_version,
-                headers=tuple(red.redact_headers(_raw_headers(shown.headers))),
-                body=_capture_text(red.redact_body(_decode(response.content), response.headers.get("content-type")))
-                if response is not None else "",
-            )
-        exchange = Exchange(captured_request, response if error is None else None, error, elapsed, reply, spec,
-                            thread=threading.current_thread().name)
+            def captured_reply() -> CapturedResponse:
+                return CapturedResponse(
+                    status=shown.status_code,
+                    reason=shown.reason_phrase,
+                    http_version=shown.http_version,
+                    headers=tuple(red.redact_headers(_raw_headers(shown.headers))),
+                    body=_capture_text(red.redact_body(_decode(response.content),
+                                                       response.headers.get("content-type")))
+                    if response is not None else "",
+                )
+            reply = _Redacted(captured_reply)
+        exchange = Exchange(_Redacted(captured_request), response if error is None else None, error, elapsed, reply,
+                            spec, thread=threading.current_thread().name)
         if error is None and parsed is not MISSING:
             exchange._json = parsed  # parsed once, for the redactor and for Exchange.json()
         return exchange
+
+
+class _Redacted:
+    """A :class:`CapturedRequest` or :class:`CapturedResponse`, built when first read.
+
+    What the exchange holds secret is learnt by the redactor when it is captured (so it is masked
+    in every later text); the redacted text itself is made only if someone reads it (a report, a
+    failure message). Most exchanges of a fuzzing run are never shown: they cost no redaction.
+    """
+
+    __slots__ = ("_make", "_view")
+
+    def __init__(self, make: Callable[[], Any]) -> None:
+        self._make, self._view = make, None
+
+    def __getattr__(self, name: str) -> Any:
+        view = self._view
+        if view is None:
+            view = self._view = self._make()
+            self._make = None  # drop what it closed over
+        return getattr(view, name)
+
+    def __repr__(self) -> str:
+        return repr(self._view) if self._view is not None else "<redacted when read>"
 
 
 def _raw_headers(headers: httpx.Headers) -> list[tuple[str, str]]:

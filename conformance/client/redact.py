@@ -118,6 +118,7 @@ class Redactor:
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self._lock = threading.Lock()
         self._variants: dict[str, str] = {}  # text as it may appear -> marker of the original value
+        self._learnt: set[str] = set()  # the values given to add_secret, all of whose forms are known
         # How a known form is found in a text (a reader needs no lock: ``_index``, which readers
         # iterate, is replaced, never mutated; ``_grams``, which readers only look up, gets new keys
         # and new value tuples in place, atomic under the GIL, so learning a secret costs the
@@ -140,13 +141,15 @@ class Redactor:
 
     def add_secret(self, value: str | None) -> None:
         """Mask every later occurrence of ``value`` (and of its URL-encoded / JSON-escaped forms)."""
-        if not isinstance(value, str) or len(value) < MIN_SECRET_LENGTH or is_redacted(value):
-            return
+        if not isinstance(value, str) or value in self._learnt or len(value) < MIN_SECRET_LENGTH \
+                or is_redacted(value):
+            return  # known already (most are: the main client's secret is sent with every request)
         mark = marker(value)
         forms = {value, quote_plus(value, safe=""), quote(value, safe=""), json.dumps(value)[1:-1]}
         with self._lock:
             new = [f for f in forms if f not in self._variants and len(f) >= MIN_SECRET_LENGTH]
             if not new:
+                self._learnt.add(value)
                 return
             index, grams = self._index, self._grams
             for form in new:
@@ -166,6 +169,7 @@ class Redactor:
                     if (offset, size) not in entries:
                         grams[gram] = (*entries, (offset, size))
             self._index = index
+            self._learnt.add(value)  # only once every form is published (a caller seeing it returns at once)
 
     def learn_json(self, obj: object) -> None:
         """Learn the string values found under sensitive keys anywhere in a JSON document."""

@@ -6,6 +6,8 @@
 * :mod:`.lifecycle`: a ``RuleBasedStateMachine`` of the client lifecycle (RFC 7591 / 7592 /
   7009 / 7662 and Curity's single-use initial token);
 * :mod:`.pool`: a background pool of fresh initial access tokens (one per registration attempt);
+* :mod:`.ahead`: examples drawn in a forked child while the parent sends the ones before;
+* :mod:`.run`: runs a property (in-process, or with its examples drawn ahead) or a state machine;
 * :mod:`.budget`: example budgets, seeds, the CI profile and the example database.
 
 What every answer must be is decided by :mod:`conformance.oracles` (``registration``,

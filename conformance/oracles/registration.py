@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from conformance.client.http import Exchange
+from conformance.client.http import MISSING, Exchange
 from conformance.oracles.expect import expect, fail, json_object, success
 from conformance.oracles.failures import short
 from conformance.oracles.registration_faults import (MEDIA_TYPE, NOT_JSON, NOT_OBJECT, NULL, SERVER_MANAGED, TYPE,
@@ -193,10 +193,13 @@ def device_key_binding(body: dict, payload: Payload | None, ex: Exchange | None 
     the payload's metadata or, for the device key the session adds itself, the request's JSON body."""
     sent = dict(payload.metadata()) if payload is not None and payload.raw is None else {}
     if "jwks" not in sent and ex is not None and ex.request is not None:
-        try:
-            request_body = json.loads(ex.request.body or "null")
-        except ValueError:
-            request_body = None
+        if ex.spec is not None and ex.spec.json is not MISSING:
+            request_body = ex.spec.json  # as sent (the capture is for people, and redacted)
+        else:
+            try:
+                request_body = json.loads(ex.request.body or "null")
+            except ValueError:
+                request_body = None
         if isinstance(request_body, dict):
             sent.update({k: request_body[k] for k in ("jwks", "jwks_uri") if k in request_body})
     jwks = sent.get("jwks")

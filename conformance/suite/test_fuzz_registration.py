@@ -141,6 +141,6 @@ def test_fuzzed_registration_payloads(dcr_session, profile, target, request):
         def fuzzed_registration(payload: Payload) -> None:
             attempt(payload)
 
-        run_property(budget, fuzzed_registration, payload=profile_registration_payloads(profile))
+        run_property(budget, fuzzed_registration, ahead=True, payload=profile_registration_payloads(profile))
     request.node.user_properties.append(("dcr_fuzz", f"{attempt.attempts} attempts, {attempt.created} clients "
                                                      f"created and deleted; {budget.describe()}"))

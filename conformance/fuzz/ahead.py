@@ -1,0 +1,108 @@
+"""Hypothesis examples generated ahead, in a child process, while the parent sends them.
+
+Drawing one registration payload costs Hypothesis about as much CPU as the bare HTTP requests of
+the example it describes; in one process the two take turns. Here a forked child runs the same
+``@given`` with the same seed and settings, generation only, and pipes each example (pickled) to
+the parent, which runs the test body on it. The pipe's buffer bounds how far ahead the child gets.
+
+Hypothesis' generate phase draws the same examples, in the same order, for the same seed and
+settings whatever the test body does until it fails (only the example database, shrinking and
+``target()`` react to outcomes): so the parent sees exactly the examples an in-process run would
+have sent. When an example fails, the caller replays the same seeded run in-process, where
+Hypothesis meets the same failure, shrinks it, saves it to the database and raises it
+(:func:`conformance.fuzz.run.run_property`).
+
+Where ``fork`` is not available, or the child dies or falls silent, :class:`Ahead` says so
+(:class:`GeneratorUnavailable`) and the caller runs in-process as before.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import pickle
+import signal
+import warnings
+from typing import Any, Callable, Iterator
+
+from hypothesis import Verbosity, given, settings
+
+#: The child's silence, in seconds, after which it is given up (Hypothesis fills its per-machine
+#: caches on a first run, a few seconds; one example takes about a millisecond).
+CHILD_SILENCE_S = 60.0
+_END = b""
+
+
+class GeneratorUnavailable(RuntimeError):
+    """No child could generate the examples (no ``fork``, or it died or fell silent)."""
+
+
+def fork_available() -> bool:
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def _generate(conn, decorate: Callable[[Callable], Callable], test_settings: settings,
+              strategies: dict[str, Any]) -> None:
+    """In the child: run the seeded ``@given`` with a body that pipes each example out."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and ends the child
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # never the parent's cleanup handler
+
+    def produce(**values: Any) -> None:
+        conn.send_bytes(pickle.dumps(values, protocol=pickle.HIGHEST_PROTOCOL))
+
+    quiet = settings(test_settings, verbosity=Verbosity.quiet)
+    try:
+        decorate(quiet(given(**strategies)(produce)))()
+        conn.send_bytes(_END)
+    except BrokenPipeError:  # the parent stopped reading: it has what it needs
+        pass
+    finally:
+        conn.close()
+
+
+class Ahead:
+    """The examples of a seeded ``@given`` run, generated in a child. Iterate once; close after."""
+
+    def __init__(self, decorate: Callable[[Callable], Callable], test_settings: settings,
+                 strategies: dict[str, Any], *, silence_s: float = CHILD_SILENCE_S) -> None:
+        if not fork_available():
+            raise GeneratorUnavailable("this platform cannot fork")
+        context = multiprocessing.get_context("fork")
+        self._conn, child_end = context.Pipe(duplex=False)
+        self._silence_s = silence_s
+        self._process = context.Process(target=_generate, args=(child_end, decorate, test_settings, strategies),
+                                        name="dcr-fuzz-generator", daemon=True)
+        with warnings.catch_warnings():  # Python 3.12+: fork of a process with threads; the child
+            warnings.simplefilter("ignore", DeprecationWarning)  # only generates and writes a pipe
+            self._process.start()
+        child_end.close()
+        self.sent = 0
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        while True:
+            if not self._conn.poll(self._silence_s):
+                raise GeneratorUnavailable(f"the generator child was silent for {self._silence_s:g} s")
+            try:
+                data = self._conn.recv_bytes()
+            except (EOFError, OSError) as exc:
+                raise GeneratorUnavailable(f"the generator child ended early ({exc!r})") from None
+            if data == _END:
+                return
+            self.sent += 1
+            yield pickle.loads(data)
+
+    def close(self) -> None:
+        """End the child (it may be blocked writing examples nobody will read)."""
+        self._conn.close()
+        if self._process.is_alive():
+            self._process.terminate()
+        self._process.join(timeout=5)
+        if self._process.is_alive():  # pragma: no cover - terminate is not ignored by the child
+            os.kill(self._process.pid, signal.SIGKILL)
+            self._process.join(timeout=5)
+
+    def __enter__(self) -> Ahead:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

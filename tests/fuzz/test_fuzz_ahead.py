@@ -1,0 +1,129 @@
+"""Examples generated ahead in a child process (conformance.fuzz.ahead, run_property(ahead=True)):
+the same examples in the same order as in-process, a failure found, shrunk and saved as
+in-process, and an in-process run whenever no child can generate."""
+
+from __future__ import annotations
+
+import pickle
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, Phase, given, seed, settings
+from hypothesis import strategies as st
+
+from conformance.client.fields import OMIT
+from conformance.fuzz import ahead as ahead_module
+from conformance.fuzz.ahead import Ahead, GeneratorUnavailable
+from conformance.fuzz.budget import Budget
+from conformance.fuzz.run import run_property
+from conformance.fuzz.strategies import registration_payloads
+from conformance.oracles.failures import CheckFailure
+from conformance.profile.model import TemplateSection
+
+pytestmark = pytest.mark.skipif(not ahead_module.fork_available(), reason="needs fork")
+
+QUIET = settings(max_examples=120, database=None, deadline=None, derandomize=False,
+                 suppress_health_check=list(HealthCheck), phases=(Phase.explicit, Phase.generate, Phase.target))
+TEMPLATE = TemplateSection(software_id="fuzz-template", scope="read write", grant_types=("client_credentials",))
+
+
+def in_process(strategy, chosen: int) -> list:
+    seen: list = []
+
+    @seed(chosen)
+    @QUIET
+    @given(value=strategy)
+    def record(value) -> None:
+        seen.append(value)
+
+    record()
+    return seen
+
+
+def test_the_child_draws_the_examples_an_in_process_run_draws_in_the_same_order():
+    strategy = registration_payloads(TEMPLATE)
+    with Ahead(seed(1234), QUIET, {"value": strategy}) as examples:
+        ahead = [values["value"] for values in examples]
+    expected = in_process(strategy, 1234)
+    assert len(ahead) == len(expected) == 120
+    assert [p.describe() for p in ahead] == [p.describe() for p in expected]
+
+
+def test_omit_crosses_the_pipe_as_itself():
+    """Payloads remove a member with ``OMIT``, tested with ``is``."""
+    assert pickle.loads(pickle.dumps({"jti": OMIT}))["jti"] is OMIT
+
+
+def test_the_child_is_ended_when_the_parent_stops_reading():
+    with Ahead(seed(1), settings(QUIET, max_examples=10_000), {"value": st.integers()}) as examples:
+        first = next(iter(examples))
+        process = examples._process
+        assert process.is_alive()
+    assert isinstance(first["value"], int)
+    assert not process.is_alive()
+
+
+def test_a_silent_child_is_given_up_in_bounded_time():
+    slow = st.integers().map(lambda v: time.sleep(5) or v)
+    started = time.monotonic()
+    with pytest.raises(GeneratorUnavailable, match="silent"):
+        with Ahead(seed(1), QUIET, {"value": slow}, silence_s=0.3) as examples:
+            list(examples)
+    assert time.monotonic() - started < 4
+
+
+def _budget(tmp_path: Path | None = None, **kw) -> Budget:
+    return Budget(examples=kw.pop("examples", 120), database=tmp_path, **kw)
+
+
+def test_a_failure_found_ahead_is_shrunk_in_process_and_saved(tmp_path):
+    calls: list[int] = []
+
+    def body(value: int) -> None:
+        calls.append(value)
+        if value >= 1000:
+            raise CheckFailure(f"too big: {value}")
+
+    with pytest.raises(CheckFailure) as caught:
+        run_property(_budget(tmp_path / "db"), body, ahead=True, value=st.integers(min_value=0))
+    assert "too big: 1000" in str(caught.value)  # shrunk to the boundary
+    assert "flaky" not in str(caught.value)
+    assert "fuzz seed" in str(caught.value)  # a random run names the seed that reproduces it
+    assert any((tmp_path / "db").rglob("*")), "the minimal failure is saved in the example database"
+
+    # the next run replays the saved failure first, before anything is generated
+    calls.clear()
+    with pytest.raises(CheckFailure, match="too big: 1000"):
+        run_property(_budget(tmp_path / "db"), body, ahead=True, value=st.integers(min_value=0))
+    assert calls[0] == 1000
+
+
+def test_a_failure_that_does_not_come_back_in_process_is_reported_as_flaky():
+    state = {"ahead": True}
+
+    def body(value: int) -> None:
+        if state["ahead"] and value > 10:
+            state["ahead"] = False  # only this once: the in-process replay will not see it
+            raise CheckFailure(f"once: {value}")
+
+    with pytest.raises(CheckFailure, match="flaky") as caught:
+        run_property(_budget(derandomize=True), body, ahead=True, value=st.integers(min_value=0))
+    assert "once:" in str(caught.value)
+
+
+def test_derandomized_runs_draw_the_same_examples_every_time():
+    runs = []
+    for _ in range(2):
+        seen: list[int] = []
+        run_property(_budget(derandomize=True, examples=50), lambda value: seen.append(value), ahead=True, value=st.integers())
+        runs.append(seen)
+    assert runs[0] == runs[1]
+    assert len(runs[0]) == 50
+
+
+def test_without_fork_the_examples_run_in_process(monkeypatch):
+    monkeypatch.setattr(ahead_module, "fork_available", lambda: False)
+    seen: list[int] = []
+    run_property(_budget(examples=30), lambda value: seen.append(value), ahead=True, value=st.integers())
+    assert len(seen) == 30
