@@ -25,7 +25,7 @@ import signal
 import warnings
 from typing import Any, Callable, Iterator
 
-from hypothesis import Verbosity, given, settings
+from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 
 #: The child's silence, in seconds, after which it is given up (Hypothesis fills its per-machine
 #: caches on a first run, a few seconds; one example takes about a millisecond).
@@ -41,11 +41,13 @@ def fork_available() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
 
 
-def _generate(conn, decorate: Callable[[Callable], Callable], test_settings: settings,
+def _generate(conn, parent_end, decorate: Callable[[Callable], Callable], test_settings: settings,
               strategies: dict[str, Any]) -> None:
     """In the child: run the seeded ``@given`` with a body that pipes each example out."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and ends the child
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # never the parent's cleanup handler
+    parent_end.close()  # the only reader left is the parent: if it dies, the next write fails
+    warnings.simplefilter("ignore")  # the child has nobody to tell: the parent's run reports
 
     def produce(**values: Any) -> None:
         conn.send_bytes(pickle.dumps(values, protocol=pickle.HIGHEST_PROTOCOL))
@@ -60,6 +62,19 @@ def _generate(conn, decorate: Callable[[Callable], Callable], test_settings: set
         conn.close()
 
 
+def _warm(strategies: dict[str, Any]) -> None:
+    """Draw one example here first: what Hypothesis sets up on a process's first draw from these
+    strategies (tens of milliseconds) is then inherited by every child instead of redone in each."""
+
+    @settings(max_examples=1, database=None, deadline=None, phases=(Phase.generate,),
+              suppress_health_check=list(HealthCheck), verbosity=Verbosity.quiet)
+    @given(**strategies)
+    def draw(**values: Any) -> None:
+        pass
+
+    draw()
+
+
 class Ahead:
     """The examples of a seeded ``@given`` run, generated in a child. Iterate once; close after."""
 
@@ -67,16 +82,17 @@ class Ahead:
                  strategies: dict[str, Any], *, silence_s: float = CHILD_SILENCE_S) -> None:
         if not fork_available():
             raise GeneratorUnavailable("this platform cannot fork")
+        _warm(strategies)
         context = multiprocessing.get_context("fork")
         self._conn, child_end = context.Pipe(duplex=False)
         self._silence_s = silence_s
-        self._process = context.Process(target=_generate, args=(child_end, decorate, test_settings, strategies),
-                                        name="dcr-fuzz-generator", daemon=True)
+        self._process = context.Process(
+            target=_generate, args=(child_end, self._conn, decorate, test_settings, strategies),
+            name="dcr-fuzz-generator", daemon=True)
         with warnings.catch_warnings():  # Python 3.12+: fork of a process with threads; the child
             warnings.simplefilter("ignore", DeprecationWarning)  # only generates and writes a pipe
             self._process.start()
         child_end.close()
-        self.sent = 0
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         while True:
@@ -88,7 +104,6 @@ class Ahead:
                 raise GeneratorUnavailable(f"the generator child ended early ({exc!r})") from None
             if data == _END:
                 return
-            self.sent += 1
             yield pickle.loads(data)
 
     def close(self) -> None:

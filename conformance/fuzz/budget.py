@@ -11,6 +11,9 @@
   ``CI=true`` it is derandomized (the ``dcr-fuzz-ci`` profile: the same examples every run, no
   database); otherwise it is random and every failing example is kept in the example database
   ``reports/hypothesis`` (or ``<--dcr-report-dir>/hypothesis``) and replayed first next time.
+  DCR-FUZZ-001 and -002 draw their examples ahead in a child process from a seeded run (the
+  seed given, a fixed one under CI, else a random one their failure message names), so
+  ``--dcr-fuzz-seed`` with that seed tries the same examples again.
 * Failure messages name the mode, so the run can be reproduced.
 
 Hypothesis is configured per check with explicit ``settings`` objects (never

@@ -3,6 +3,11 @@
 Hypothesis finds a failing example, shrinks it, replays the minimal one and raises its
 ``CheckFailure``; these helpers add how to reproduce the run to the message, and turn a flaky
 failure (it did not fail again on replay) into a ``CheckFailure`` that says so.
+
+A property may have its examples drawn ahead in a child process (``run_property(ahead=True)``,
+:mod:`conformance.fuzz.ahead`): the run is then seeded (``--dcr-fuzz-seed``, a fixed seed when
+derandomized, else a random one that the failure message names), so the in-process replay that
+shrinks a failure draws the same examples in the same order.
 """
 
 from __future__ import annotations

@@ -88,6 +88,6 @@ def test_fuzzed_client_assertions(dcr_session, profile, request):
     def fuzzed_assertion(case: AssertionCase) -> None:
         attempt(case)
 
-    run_property(budget, fuzzed_assertion, case=assertion_cases(clients))
+    run_property(budget, fuzzed_assertion, ahead=True, case=assertion_cases(clients))
     request.node.user_properties.append(("dcr_fuzz", f"{attempt.sent} token requests, {attempt.accepted} accepted; "
                                                      f"{budget.describe()}"))

@@ -1,7 +1,8 @@
 """DCR-FUZZ-001: fuzzed RFC 7591 registration payloads on top of the profile's request.
 
 Each example is one registration attempt with its own fresh initial token (from a pool filled
-in the background). The oracle (:mod:`conformance.oracles.registration`) judges the answer; a
+in the background); Hypothesis draws the examples in a child process while the ones before are
+sent (:mod:`conformance.fuzz.ahead`). The oracle (:mod:`conformance.oracles.registration`) judges the answer; a
 created client is read back (RFC 7592), used, and deleted at once (the ``DELETE`` on a background
 thread while the next example is generated) — also while Hypothesis shrinks — and it is in the
 run's cleanup registry anyway (``DcrSession.register`` / ``DcrSession.send_registration``).

@@ -4,7 +4,10 @@ in-process, and an in-process run whenever no child can generate."""
 
 from __future__ import annotations
 
+import os
 import pickle
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -65,7 +68,8 @@ def test_the_child_is_ended_when_the_parent_stops_reading():
 
 
 def test_a_silent_child_is_given_up_in_bounded_time():
-    slow = st.integers().map(lambda v: time.sleep(5) or v)
+    parent = os.getpid()
+    slow = st.integers().map(lambda v: v if os.getpid() == parent else time.sleep(5) or v)  # slow in the child
     started = time.monotonic()
     with pytest.raises(GeneratorUnavailable, match="silent"):
         with Ahead(seed(1), QUIET, {"value": slow}, silence_s=0.3) as examples:
@@ -127,3 +131,39 @@ def test_without_fork_the_examples_run_in_process(monkeypatch):
     seen: list[int] = []
     run_property(_budget(examples=30), lambda value: seen.append(value), ahead=True, value=st.integers())
     assert len(seen) == 30
+
+
+def test_the_child_ends_when_its_parent_is_killed(tmp_path):
+    """A parent killed outright (SIGKILL: no cleanup runs) leaves no generator behind: the child's
+    next write finds the pipe closed."""
+    script = tmp_path / "parent.py"
+    script.write_text(
+        "import sys\n"
+        "from hypothesis import seed, settings, strategies as st\n"
+        "from conformance.fuzz.ahead import Ahead\n"
+        "ahead = Ahead(seed(1), settings(max_examples=10**6, database=None), {'value': st.integers()})\n"
+        "examples = iter(ahead)\n"
+        "next(examples)\n"
+        "print(ahead._process.pid, flush=True)\n"
+        "sys.stdin.read()\n")
+    parent = subprocess.Popen([sys.executable, str(script)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                              cwd=Path(__file__).resolve().parents[2])
+    try:
+        child = int(parent.stdout.readline())
+        assert _alive(child)
+        parent.kill()
+        parent.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while _alive(child) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _alive(child), "the generator outlived its parent"
+    finally:
+        parent.kill()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state != "Z"  # a zombie has ended (its parent is gone, init reaps it)
