@@ -265,7 +265,7 @@ class Exchange:
         if self._json is MISSING:
             try:
                 self._json = self.response.json() if self.response is not None else None
-            except ValueError:
+            except (ValueError, RecursionError):  # not JSON, or nested deeper than Python parses
                 self._json = None
         return self._json
 
@@ -570,7 +570,7 @@ def _raw_headers(headers: httpx.Headers) -> list[tuple[str, str]]:
 def _json_or_none(response: httpx.Response) -> Any:
     try:
         return response.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than Python parses
         return None
 
 

@@ -172,16 +172,19 @@ class Redactor:
             self._learnt.add(value)  # only once every form is published (a caller seeing it returns at once)
 
     def learn_json(self, obj: object) -> None:
-        """Learn the string values found under sensitive keys anywhere in a JSON document."""
-        if isinstance(obj, Mapping):
-            for key, value in obj.items():
-                if isinstance(key, str) and key.lower() in _ALL_KEYS and isinstance(value, str):
-                    self.add_secret(value)
-                else:
-                    self.learn_json(value)
-        elif isinstance(obj, list):
-            for item in obj:
-                self.learn_json(item)
+        """Learn the string values found under sensitive keys anywhere in a JSON document (walked
+        without recursion: a server's answer may nest as deep as its parser allowed)."""
+        pending = [obj]
+        while pending:
+            node = pending.pop()
+            if isinstance(node, Mapping):
+                for key, value in node.items():
+                    if isinstance(key, str) and key.lower() in _ALL_KEYS and isinstance(value, str):
+                        self.add_secret(value)
+                    elif isinstance(value, (Mapping, list)):
+                        pending.append(value)
+            elif isinstance(node, list):
+                pending.extend(item for item in node if isinstance(item, (Mapping, list)))
 
     def learn_form(self, items: Iterable[tuple[str, str]]) -> None:
         """Learn the values of sensitive fields of a form or query string."""

@@ -186,6 +186,18 @@ def types_inconsistency(body: dict) -> str | None:
     return None
 
 
+def _sent_json(ex: Exchange) -> Any:
+    """The JSON body the exchange sent, as sent (the capture is for people: redacted, maybe cut);
+    None if it was not JSON, or too deeply nested to parse here."""
+    if ex.spec is not None and ex.spec.json is not MISSING:
+        return ex.spec.json
+    raw = ex.spec.body()[0] if ex.spec is not None else ex.request.body
+    try:
+        return json.loads(raw or "null")
+    except (ValueError, RecursionError):  # RecursionError: a fuzzed body nested deeper than Python parses
+        return None
+
+
 def device_key_binding(body: dict, payload: Payload | None, ex: Exchange | None = None) -> dict | None:
     """The JWK Set the client sent when the server bound it as a ``private_key_jwt`` client to
     exactly those keys (RFC 7591 §2 ``jwks``: "the client's public keys"; §3.2.1: the server "MAY
@@ -193,13 +205,7 @@ def device_key_binding(body: dict, payload: Payload | None, ex: Exchange | None 
     the payload's metadata or, for the device key the session adds itself, the request's JSON body."""
     sent = dict(payload.metadata()) if payload is not None and payload.raw is None else {}
     if "jwks" not in sent and ex is not None and ex.request is not None:
-        if ex.spec is not None and ex.spec.json is not MISSING:
-            request_body = ex.spec.json  # as sent (the capture is for people, and redacted)
-        else:
-            try:
-                request_body = json.loads(ex.request.body or "null")
-            except ValueError:
-                request_body = None
+        request_body = _sent_json(ex)
         if isinstance(request_body, dict):
             sent.update({k: request_body[k] for k in ("jwks", "jwks_uri") if k in request_body})
     jwks = sent.get("jwks")

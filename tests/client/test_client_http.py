@@ -338,3 +338,25 @@ def test_a_head_answer_may_declare_any_length():
     with Transport(timeout_s=5, max_response_bytes=1000) as t:
         ex = t.send(RequestSpec("HEAD", URL))
     assert ex.error is None and ex.status == 200
+
+
+@respx.mock
+def test_an_answer_nested_deeper_than_python_parses_is_no_json_and_no_crash(transport):
+    """A hostile server's JSON nested 100,000 deep: captured, read as "not JSON", never a traceback."""
+    deep = "[" * 100_000 + "]" * 100_000
+    respx.post(URL).respond(200, content=deep.encode(), headers={"Content-Type": "application/json"})
+    ex = transport.send(RequestSpec("POST", URL, form={"a": "b"}))
+    assert ex.status == 200 and ex.json() is None
+    assert ex.reply.body.startswith("[[[")
+
+
+def test_secrets_nested_deep_in_an_answer_are_learnt():
+    """The redactor walks a JSON value without recursion, however deep it nests."""
+    from conformance.client.redact import Redactor
+
+    value: object = {"client_secret": "deep-secret-123"}
+    for _ in range(5_000):
+        value = [value]
+    redactor = Redactor()
+    redactor.learn_json(value)
+    assert "deep-secret-123" not in redactor.redact_text("echo deep-secret-123")

@@ -248,3 +248,16 @@ def test_the_deleter_deletes_every_queued_client_before_it_closes(reference):
     with pytest.raises(RuntimeError):
         deleter.delete(clients[0])
     dcr_session.transport.close()
+
+
+def test_a_raw_body_nested_deeper_than_python_parses_binds_no_key():
+    """DCR-FUZZ-001 sends raw bodies nested thousands deep; a server may even accept one. What was
+    sent is read from the request as sent, and a body too deep to parse binds no key (no crash)."""
+    from conformance.client.http import Exchange, RequestSpec
+    from conformance.client.http import CapturedRequest
+    from conformance.oracles.registration import device_key_binding
+
+    deep = b"[" * 50_000 + b"]" * 50_000
+    spec = RequestSpec("POST", "https://as.example/register", content=deep)
+    ex = Exchange(CapturedRequest("POST", spec.url, (), deep.decode()), None, None, 0.01, spec=spec)
+    assert device_key_binding({"token_endpoint_auth_method": "private_key_jwt"}, None, ex) is None
