@@ -58,6 +58,7 @@ ANSWERS = declare_answers({
            "not contain the DPoP header (no error code is named)"),
         no("a token without a proof", "RFC 9449 §5.2", "MUST", "MUST reject token requests from the client that do not "
            "contain the DPoP header"),
+        *DPOP_REFUSAL,
     ),
     "DCR-USE-003": (
         ok("400/401 invalid_dpop_proof (invalid_request for two DPoP headers)", *_PROOF),
@@ -208,8 +209,9 @@ def test_token_request_without_proof_is_refused(dcr_session, registered):
     # RFC 9449 §5.2: the server "MUST reject token requests from the client that do not contain the
     # DPoP header" and names no error code: any RFC 6749 §5.2 code (invalid_grant too: for this grant
     # the client's credentials are the grant, §1.3.4), or RFC 9449 §5's invalid_dpop_proof.
-    refused(dcr_session.transport.send(spec), "token request without a DPoP proof", statuses={400, 401},
-            errors=TOKEN_ERRORS | {"invalid_dpop_proof"})
+    # The rejection is the MUST; the status and code are what RFC 6749 §5.2 / RFC 9449 §5 describe.
+    refused_as_described(dcr_session.transport.send(spec), "token request without a DPoP proof", statuses={400, 401},
+                         errors=TOKEN_ERRORS | {"invalid_dpop_proof"}, described=DPOP_DESCRIBED)
 
 
 BAD_PROOFS = {
