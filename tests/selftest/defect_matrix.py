@@ -421,9 +421,12 @@ def pair_verdicts(results: dict[str | None, RunResult]) -> dict[str, dict[str, s
 
 
 def write_pairs(results: dict[str | None, RunResult], path: Path = PAIRS_FILE) -> Path:
-    """Merge the pair verdicts of ``results`` into ``path`` (runs of some defects only keep the others')."""
+    """Merge the pair verdicts of ``results`` into ``path``, pair by pair: a run of some defects, or
+    of some of their variants (``related-pairs``), keeps every other pair's stored verdict."""
     stored = json.loads(path.read_text()) if path.exists() else {}
-    stored.update(pair_verdicts(results))
+    for defect, verdicts in pair_verdicts(results).items():
+        stored.setdefault(defect, {}).update(verdicts)
+    stored = {defect: dict(sorted(verdicts.items())) for defect, verdicts in stored.items()}
     path.write_text(json.dumps(dict(sorted(stored.items())), indent=1, sort_keys=True) + "\n")
     return path
 

@@ -187,3 +187,21 @@ def test_a_check_function_no_defect_fails_is_a_gap():
     results = {None: runner.RunResult(None, checks={"DCR-MGT-012": ran}),
                "some-defect": runner.RunResult("some-defect", checks={"DCR-MGT-012": half})}
     assert defect_matrix.check_functions_no_defect_fails(results) == ["DCR-MGT-012: per_profile"]
+
+
+def test_storing_some_pairs_keeps_the_other_pairs_of_the_same_defect(tmp_path):
+    """A related-pairs run of one defect must not drop the verdicts of its other variants."""
+    import json
+
+    path = tmp_path / "pairs.json"
+    path.write_text(json.dumps({"initial-token-reusable": {"variant-a": "caught", "variant-b": "caught"},
+                                "other-defect": {"variant-a": "caught"}}))
+    name = "initial-token-reusable"
+    key = defect_matrix.combined_key(name, "variant-b")
+    fresh = runner.RunResult(name, variants=["variant-b"], checks={"DCR-REG-006": runner.CheckOutcome(
+        "DCR-REG-006", ran=8)})  # ran and passed: no longer caught
+    defect_matrix.write_pairs({key: fresh}, path)
+    stored = json.loads(path.read_text())
+    assert stored["other-defect"] == {"variant-a": "caught"}
+    assert stored[name]["variant-a"] == "caught"
+    assert stored[name]["variant-b"] != "caught"
