@@ -554,8 +554,12 @@ class _Redacted:
     def __getattr__(self, name: str) -> Any:
         view = self._view
         if view is None:
-            view = self._view = self._make()
-            self._make = None  # drop what it closed over
+            make = self._make
+            if make is None:  # another thread built it between the two reads
+                view = self._view
+            else:  # two threads may both build it: the same view, once kept
+                view = self._view = make()
+                self._make = None  # drop what it closed over (after the view is there)
         return getattr(view, name)
 
     def __repr__(self) -> str:
