@@ -91,10 +91,13 @@ def load_checks() -> dict[str, CheckInfo]:
     return dict(sorted(SERVER_CHECKS.items()))
 
 
-#: The levels an answer's words may carry: RFC 2119 keywords, and "claim" for a rule the profile
-#: claims (``[claims]``), which may fail a check as a MUST does.
+#: The levels an answer's words may carry: RFC 2119 keywords, "claim" for a rule the profile
+#: claims (``[claims]``), which may fail a check as a MUST does, and "descriptive" for an allowed
+#: answer whose quoted words describe it without an RFC 2119 keyword (e.g. RFC 7591 §3.2.1 "The
+#: server responds with an HTTP 201 Created status code"). A forbidden answer is never descriptive:
+#: it fails with a MUST or claim, or warns with a SHOULD (whose words may say they are descriptive).
 ANSWER_LEVELS = ("MUST", "MUST NOT", "REQUIRED", "SHOULD", "SHOULD NOT", "RECOMMENDED", "MAY", "OPTIONAL",
-                 "claim")
+                 "claim", "descriptive")
 #: Levels a forbidden answer needs for a MUST-level failure; the others make it at most a warning.
 FAILING_LEVELS = ("MUST", "MUST NOT", "REQUIRED", "claim")
 
@@ -194,6 +197,8 @@ def catalogue_markdown() -> str:
         "*forbidden* whose words are a MUST / MUST NOT / REQUIRED, or a rule the profile claims",
         "(`[claims]`); a forbidden answer backed by SHOULD or RECOMMENDED is at most a warning (a failure under",
         "`--strict`). A check that observed nothing to judge is *not applicable* (`n/a`), never passed.",
+        "An allowed answer's level is the keyword its words carry, or *descriptive* where the RFC only",
+        "describes the answer (no RFC 2119 keyword).",
         "",
     ]
     missing = [cid for cid in checks if cid not in ANSWERS]

@@ -60,7 +60,7 @@ ANSWERS = declare_answers({
     "DCR-USE-016": (
         ok("400 invalid_request for two Authorization headers", *_INVALID_REQUEST),
         ok("another refusal that does not name invalid_request (e.g. 401 invalid_token): nothing to judge",
-           "RFC 6750 §3.1", "SHOULD", "When a request fails, the resource server responds using the appropriate "
+           "RFC 6750 §3.1", "descriptive", "When a request fails, the resource server responds using the appropriate "
            "HTTP status code (typically, 400, 401, 403, or 405) and includes one of the following error codes"),
         no("invalid_request with a status other than 400 (a warning)", *_INVALID_REQUEST),
     ),

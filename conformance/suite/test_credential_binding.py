@@ -29,7 +29,10 @@ ANSWERS = declare_answers({
     "DCR-USE-014": (
         ok("401 invalid_client (400 without an Authorization header)", "RFC 6749 §5.2", "MUST",
            "invalid_client: Client authentication failed (e.g., unknown client, no client authentication included, "
-           "or unsupported authentication method)."),
+           "or unsupported authentication method). ... If the client attempted to authenticate via the "
+           "\"Authorization\" request header field, the authorization server MUST respond with an HTTP 401 "
+           "(Unauthorized) status code and include the \"WWW-Authenticate\" response header field matching the "
+           "authentication scheme used by the client."),
         no("a token for client A authenticated with client B's secret", "RFC 6749 §4.4.2", "MUST",
            "The authorization server MUST authenticate the client."),
         *CLIENT_AUTHENTICATION_REFUSAL,

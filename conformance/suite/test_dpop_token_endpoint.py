@@ -41,10 +41,11 @@ ANSWERS = declare_answers({
     ),
     "DCR-TOK-026": (
         ok("400/401 use_dpop_nonce, with a DPoP-Nonce or without", *_NONCE),
-        ok("400/401 invalid_dpop_proof", "RFC 9449 §4.3, §5", "MUST", "If the server provided a nonce value to the "
-           "client, the nonce claim matches the server-provided nonce value. ... If the DPoP proof is invalid, the "
-           "authorization server issues an error response per Section 5.2 of [RFC6749] with invalid_dpop_proof as "
-           "the value of the error parameter."),
+        ok("400/401 invalid_dpop_proof", "RFC 9449 §4.3, §5", "MUST", "To validate a DPoP proof, the receiving "
+           "server MUST ensure the following: ... If the server provided a nonce value to the client, the nonce claim "
+           "matches the server-provided nonce value. ... If the DPoP proof is invalid, the authorization server "
+           "issues an error response per Section 5.2 of [RFC6749] with invalid_dpop_proof as the value of the error "
+           "parameter."),
         no("a token for a proof whose nonce the server never issued", *_NONCE),
         *DPOP_REFUSAL,
     ),

@@ -35,11 +35,12 @@ ANSWERS = declare_answers({
     "DCR-FUZZ-001": (
         ok("201 within the template: values dropped or replaced", "RFC 7591 §3.2.1", "MAY", "The authorization server "
            "MAY reject or replace any of the client's requested metadata values"),
-        ok("redirect URIs beyond the template stored for a client without a redirect-based flow", "RFC 7591 §2", "MAY",
+        ok("redirect URIs beyond the template stored for a client without a redirect-based flow", "RFC 7591 §2",
+           "descriptive",
            "redirect_uris: Array of redirection URI strings for use in redirect-based flows such as the authorization "
            "code and implicit flows."),
         ok("a device's public jwks on a secret template: private_key_jwt bound to exactly those keys, no secret "
-           "(the key then works)", "RFC 7591 §2", "MAY", "jwks: Client's JSON Web Key Set document value, which "
+           "(the key then works)", "RFC 7591 §2", "descriptive", "jwks: Client's JSON Web Key Set document value, which "
            "contains the client's public keys."),
         ok("400 with an RFC 7591 §3.2.2 code fitting the fault; invalid_request for a body too large, not a JSON "
            "object, or a value of the wrong JSON type; 413 for a large body, 415 for another media type",

@@ -106,7 +106,8 @@ ANSWERS = declare_answers({
         ok("401 at the server's URI for the client with the client_id replaced, and on the deleted client's own URI",
            *_UNKNOWN_401),
         ok("an RFC 6750 error for the deleted client's token (invalid_token: 401) is the same 401", *_TOKEN_NOT_VALID),
-        ok("not applicable when the registration_client_uri does not hold the client_id", "RFC 7592 §2", "MUST",
+        ok("not applicable when the registration_client_uri does not hold the client_id", "RFC 7592 §2",
+           "descriptive",
            "The location of this endpoint is communicated to the client through the \"registration_client_uri\" member"),
         no("403 for the unknown client: §2.1's 403 is for a client that exists (\"If the client does not have "
            "permission to read its record\"), and the token not being valid does not lift the 401 §2.1 requires",
@@ -114,7 +115,8 @@ ANSWERS = declare_answers({
         no("200 or 404 for an unknown client, the deleted client still readable", *_UNKNOWN_401),
     ),
     "DCR-MGT-006": (
-        ok("200 with the client (new secret and/or token allowed)", "RFC 7592 §2.2", "MUST", "the server responds with "
+        ok("200 with the client (new secret and/or token allowed)", "RFC 7592 §2.2", "descriptive", "the server "
+           "responds with "
            "an HTTP 200 OK ... and a payload ... same as the client information response"),
         no("another client_id", *_CLIENT_ID_KEPT),
         no("metadata missing from the response, the client no longer working", "RFC 7591 §3.2.1",
@@ -188,7 +190,8 @@ ANSWERS = declare_answers({
            "SHOULD", "If the client does not exist on this server, the server MUST respond with HTTP 401 "
            "Unauthorized and the registration access token used to make this request SHOULD be immediately "
            "revoked."),
-        ok("not applicable when the registration_client_uri does not hold the client_id", "RFC 7592 §2", "MUST",
+        ok("not applicable when the registration_client_uri does not hold the client_id", "RFC 7592 §2",
+           "descriptive",
            "The location of this endpoint is communicated to the client through the \"registration_client_uri\" "
            "member"),
         no("204, 403 or 404 for a client that does not exist (403 is §2.3's answer for a client that exists but "

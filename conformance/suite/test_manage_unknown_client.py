@@ -30,7 +30,8 @@ _GONE_22 = ("RFC 7592 §2.2", "MUST", _GONE_21[2])  # §2.2 repeats §2.1's sent
 ANSWERS = declare_answers({
     "DCR-MGT-016": (
         ok("401 for the unknown client; client A's token then refused on A's own URI (401)", *_GONE_21),
-        ok("not applicable when the registration_client_uri does not hold the client_id", "RFC 7592 §2", "MUST",
+        ok("not applicable when the registration_client_uri does not hold the client_id", "RFC 7592 §2",
+           "descriptive",
            "The location of this endpoint is communicated to the client through the \"registration_client_uri\" "
            "member"),
         no("403, 404, 200 or any other status for the unknown client", *_GONE_21),

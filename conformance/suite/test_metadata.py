@@ -51,7 +51,7 @@ ANSWERS = declare_answers({
     ),
     "DCR-META-004": (
         ok("dpop_signing_alg_values_supported omitted, or an array of asymmetric algorithms", "RFC 9449 §5.1",
-           "OPTIONAL", "dpop_signing_alg_values_supported: A JSON array containing a list of the JWS alg values ... "
+           "descriptive", "dpop_signing_alg_values_supported: A JSON array containing a list of the JWS alg values ... "
            "supported by the authorization server for DPoP proof JWTs."),
         no("none or an HS algorithm listed (a warning)", "RFC 9449 §4.2", "MUST NOT", "alg: ... It MUST NOT be none or "
            "an identifier for a symmetric algorithm (Message Authentication Code (MAC)). (Listed in metadata: the check is SHOULD-level)"),

@@ -32,9 +32,9 @@ from conformance.catalogue import allowed as ok, declare_answers, forbidden as n
 # The answers the specs allow and forbid, per check (rendered into docs/catalogue.md).
 _REPLACE = ("RFC 7591 §3.2.1", "MAY", "The authorization server MAY reject or replace any of the client's requested "
             "metadata values submitted during the registration and substitute them with suitable values.")
-_REG_ERROR = ("RFC 7591 §3.2.2", "MUST", "When a registration error condition occurs, the authorization server returns "
-              "an HTTP 400 status code (unless otherwise specified) with content type \"application/json\" consisting "
-              "of a JSON object describing the error in the response body.")
+_REG_ERROR = ("RFC 7591 §3.2.2", "descriptive", "When a registration error condition occurs, the authorization server "
+              "returns an HTTP 400 status code (unless otherwise specified) with content type \"application/json\" "
+              "consisting of a JSON object describing the error in the response body.")
 _BEARER_401 = ("RFC 6750 §3", "MUST", "If the protected resource request does not include authentication credentials "
                "or does not contain an access token that enables access to the protected resource, the resource server "
                "MUST include the HTTP \"WWW-Authenticate\" response header field")
@@ -48,8 +48,8 @@ _ERROR_REQUIRED = ("RFC 7591 §3.2.2", "REQUIRED", "error REQUIRED. Single ASCII
 _ONCE = ("[claims] initial_token_single_use", "claim", "an initial token registers one client (CURITY-DCR-ONCE)")
 ANSWERS = declare_answers({
     "DCR-REG-001": (
-        ok("201 with a JSON client information response", "RFC 7591 §3.2.1", "MUST", "The server responds with an HTTP "
-           "201 Created status code and a body of type \"application/json\""),
+        ok("201 with a JSON client information response", "RFC 7591 §3.2.1", "descriptive", "The server responds "
+           "with an HTTP 201 Created status code and a body of type \"application/json\""),
         no("a body that is not a JSON object with a client_id, a 5xx, no answer", "RFC 7591 §3.2.1", "MUST",
            "client_id REQUIRED. OAuth 2.0 client identifier string. ... Additionally, the authorization server MUST "
            "return all registered metadata about the client"),
@@ -148,8 +148,8 @@ ANSWERS = declare_answers({
         ok("400 invalid_redirect_uri or invalid_client_metadata", *_REG_ERROR),
         ok("201 with the value dropped or replaced", *_REPLACE),
         ok("201 with the foreign redirect URI stored for a client without authorization_code/implicit grants and "
-           "response_types (inert)", "RFC 7591 §2", "MAY", 'redirect_uris: Array of redirection URI strings for use in '
-           'redirect-based flows such as the authorization code and implicit flows.'),
+           "response_types (inert)", "RFC 7591 §2", "descriptive", 'redirect_uris: Array of redirection URI strings '
+           'for use in redirect-based flows such as the authorization code and implicit flows.'),
         no("a foreign redirect URI on a client with a redirect-based flow, or the password grant", "[claims] (templates)",
            "claim", "the template bounds grant types and redirect URIs (CURITY-TEMPLATE-1)"),
         no("another 4xx or another error code, with an error code (a warning)", *_REG_DESCRIBED),

@@ -23,8 +23,8 @@ from conformance.catalogue import allowed as ok, declare_answers, forbidden as n
 
 
 # The answers the specs allow and forbid, per check (rendered into docs/catalogue.md).
-_REVOKED_200 = ("RFC 7009 §2.2", "MUST", "The authorization server responds with HTTP status code 200 if the token "
-                "has been revoked successfully or if the client submitted an invalid token.")
+_REVOKED_200 = ("RFC 7009 §2.2", "descriptive", "The authorization server responds with HTTP status code 200 if the "
+                "token has been revoked successfully or if the client submitted an invalid token.")
 _DESCRIPTIVE_200 = ("descriptive, no keyword: \"The authorization server responds with HTTP status code 200 if the "
                     "token has been revoked successfully or if the client submitted an invalid token.\"")
 _SIGNATURE = ("RFC 7662 §4", "MUST", "If the token has been signed, the authorization server MUST validate the "
@@ -32,7 +32,8 @@ _SIGNATURE = ("RFC 7662 §4", "MUST", "If the token has been signed, the authori
               "field set to \"false\"")
 ANSWERS = declare_answers({
     "DCR-REV-001": (
-        ok("400/401 invalid_client for the revoked client; the other client still gets tokens", "RFC 6749 §5.2", "MUST",
+        ok("400/401 invalid_client for the revoked client; the other client still gets tokens", "RFC 6749 §5.2",
+           "descriptive",
            "invalid_client: Client authentication failed (e.g., unknown client ...)"),
         no("a token for the revoked client, or the other client refused", "[claims] dcr_graphql_status", "claim",
            "a client set to revoked through the DCR GraphQL API gets no token; others are untouched"),
@@ -40,7 +41,7 @@ ANSWERS = declare_answers({
     ),
     "DCR-REV-002": (
         ok("400/401 invalid_client or unauthorized_client while inactive; a token once active again", "RFC 6749 §5.2",
-           "MUST", "invalid_client ... unauthorized_client: The authenticated client is not authorized to use this "
+           "descriptive", "invalid_client ... unauthorized_client: The authenticated client is not authorized to use this "
            "authorization grant type."),
         no("a token while inactive, or none once active", "[claims] dcr_graphql_status", "claim",
            "an inactive client is refused until set active again"),
@@ -80,7 +81,7 @@ ANSWERS = declare_answers({
     "DCR-REV-007": (
         ok("200 (a token A may not revoke is an invalid token for A), B's token still active", *_REVOKED_200),
         ok("a refusal: 400/401/403 with an error code (RFC 6749 §5.2, e.g. unauthorized_client)", "RFC 7009 §2.1",
-           "MUST", "If this validation fails, the request is refused and the client is informed of the error by the "
+           "descriptive", "If this validation fails, the request is refused and the client is informed of the error by the "
            "authorization server as described below."),
         no("another 2xx (a warning)", _REVOKED_200[0], "SHOULD", _DESCRIPTIVE_200),
         no("B's token inactive afterwards", "[claims] revocation", "claim", "the deployment claims RFC 7009 "
@@ -97,7 +98,8 @@ ANSWERS = declare_answers({
         no("active true, or no active boolean", "RFC 7662 §2.2", "REQUIRED", 'active REQUIRED. Boolean indicator'),
     ),
     "DCR-REV-009": (
-        ok("401 (invalid_client, or a challenge)", "RFC 7662 §2.3", "MUST", "If the protected resource uses OAuth 2.0 "
+        ok("401 (invalid_client, or a challenge)", "RFC 7662 §2.3", "descriptive", "If the protected resource uses "
+           "OAuth 2.0 "
            "client credentials to authenticate to the introspection endpoint and its credentials are invalid, the "
            "authorization server responds with an HTTP 401 (Unauthorized) as described in Section 5.2 of OAuth 2.0"),
         ok("400 invalid_request or invalid_client when no credentials were sent", "RFC 6749 §5.2", "MAY",
@@ -119,7 +121,7 @@ ANSWERS = declare_answers({
         ok('200 {"active": false} (other members allowed) for the access token with one character of its JWS '
            "signature changed", *_SIGNATURE),
         ok("an access token that is not a JWS (opaque, or a JWE): not applicable, nothing is signed", "RFC 6749 §1.4",
-           "MAY", "Access tokens can have different formats, structures, and methods of utilization (e.g., "
+           "descriptive", "Access tokens can have different formats, structures, and methods of utilization (e.g., "
            "cryptographic properties) based on the resource server security requirements."),
         no("active true for the altered token (the signature not validated), a refusal, a 5xx", *_SIGNATURE),
     ),

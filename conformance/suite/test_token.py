@@ -77,15 +77,15 @@ ANSWERS = declare_answers({
            "access_token REQUIRED. The access token issued by the authorization server."),
     ),
     "DCR-TOK-002": (
-        ok("Cache-Control holding no-store among other directives", "RFC 9111 §5.2", "MUST",
+        ok("Cache-Control holding no-store among other directives", "RFC 9111 §5.2", "descriptive",
            "Cache-Control = #cache-directive (a list)"),
         no("no Cache-Control: no-store, or no Pragma: no-cache", *_NO_STORE),
     ),
     "DCR-TOK-003": (
         ok("200 with a token for the client's method (Basic credentials form-urlencoded before base64)",
-           "RFC 6749 §2.3.1", "MUST", 'The client identifier is encoded using the "application/x-www-form-urlencoded" '
-           'encoding algorithm per Appendix B, and the encoded value is used as the username; the client password is '
-           'encoded using the same algorithm and used as the password.'),
+           "RFC 6749 §2.3.1", "descriptive", 'The client identifier is encoded using the '
+           '"application/x-www-form-urlencoded" encoding algorithm per Appendix B, and the encoded value is used as '
+           'the username; the client password is encoded using the same algorithm and used as the password.'),
         no("a refusal of correct credentials", "RFC 6749 §2.3.1", "MUST", "The authorization server MUST support the "
            "HTTP Basic authentication scheme for authenticating clients that were issued a client password."),
     ),

@@ -18,7 +18,7 @@ ANSWERS = declare_answers({
     "DCR-TOK-018": (
         ok("the token issued as without the unrecognized parameter", "RFC 6749 §3.2", "MUST",
            "The authorization server MUST ignore unrecognized request parameters."),
-        ok("400 invalid_request for a repeated grant_type", "RFC 6749 §5.2", "MUST",
+        ok("400 invalid_request for a repeated grant_type", "RFC 6749 §5.2", "descriptive",
            "invalid_request: The request ... repeats a parameter"),
         no("a refusal caused by the unrecognized parameter; a token for a request repeating a parameter",
            "RFC 6749 §3.2", "MUST NOT", "Request and response parameters MUST NOT be included more than once."),

@@ -63,8 +63,9 @@ ANSWERS = declare_answers({
     "DCR-USE-003": (
         ok("400/401 invalid_dpop_proof (invalid_request for two DPoP headers)", *_PROOF),
         ok("use_dpop_nonce for a proof with a stale or future iat and no nonce (the nonce stands for freshness; the "
-           "proof is not retried with one)", "RFC 9449 §4.3", "MUST", "as determined by either the iat claim or a server "
-           "managed timestamp via the nonce claim"),
+           "proof is not retried with one)", "RFC 9449 §4.3", "MUST", "To validate a DPoP proof, the receiving "
+           "server MUST ensure the following: ... The creation time of the JWT, as determined by either the iat "
+           "claim or a server managed timestamp via the nonce claim, is within an acceptable window"),
         no("a token for an invalid proof", *_PROOF),
         *DPOP_REFUSAL,
     ),
@@ -96,7 +97,7 @@ ANSWERS = declare_answers({
         no("200", *_BOUND),
     ),
     "DCR-USE-008": (
-        ok("401 use_dpop_nonce with one new DPoP-Nonce; the retry succeeds", "RFC 9449 §9", "MUST",
+        ok("401 use_dpop_nonce with one new DPoP-Nonce; the retry succeeds", "RFC 9449 §9", "descriptive",
            "Resource servers use an HTTP 401 (Unauthorized) error code with an accompanying WWW-Authenticate: DPoP "
            "value and DPoP-Nonce value to accomplish this."),
         no("the call accepted without a current nonce", "[claims] resource_dpop_nonce", "claim",
@@ -141,7 +142,7 @@ ANSWERS = declare_answers({
     ),
     "DCR-USE-012": (
         ok("the refresh with another key refused, or (refresh tokens not bound) a token bound to that key",
-           "RFC 9449 §5", "MUST", "Refresh tokens issued to confidential clients ... are not bound to the DPoP proof "
+           "RFC 9449 §5", "descriptive", "Refresh tokens issued to confidential clients ... are not bound to the DPoP proof "
            "public key because they are already sender-constrained with a different existing mechanism."),
         no("the state changed, the code exchange or the same-key refresh refused", "RFC 6749 §4.1.2", "REQUIRED",
            "state REQUIRED if the \"state\" parameter was present in the client authorization request. The exact value "

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from conformance.catalogue import ANSWERS, FAILING_LEVELS, catalogue_markdown, forbidden, load_checks
+from conformance.catalogue import ANSWERS, FAILING_LEVELS, allowed, catalogue_markdown, forbidden, load_checks
 from conformance.cli import main
 from tests.selftest.generated_docs import DOCS_DIR
 
@@ -47,7 +47,12 @@ def test_cli_writes_the_catalogue(tmp_path):
 # whole upper-case words ("SHOULD-level" is not one); MUST NOT, SHALL NOT, NOT RECOMMENDED included
 MUST_WORDS = re.compile(r"(?<![\w-])(MUST|REQUIRED|SHALL)(?![\w-])")
 SHOULD_WORDS = re.compile(r"(?<![\w-])(SHOULD|RECOMMENDED)(?![\w-])")
+MAY_WORDS = re.compile(r"(?<![\w-])(MAY|OPTIONAL)(?![\w-])")
 WARNING_LEVELS = ("SHOULD", "SHOULD NOT", "RECOMMENDED")
+#: An allowed answer's level -> the words it needs ("claim" and "descriptive" apart).
+ALLOWED_WORDS = {"MUST": MUST_WORDS, "MUST NOT": MUST_WORDS, "REQUIRED": MUST_WORDS,
+                 "SHOULD": SHOULD_WORDS, "SHOULD NOT": SHOULD_WORDS, "RECOMMENDED": SHOULD_WORDS,
+                 "MAY": MAY_WORDS, "OPTIONAL": MAY_WORDS}
 
 
 def _is_claim(answer) -> bool:
@@ -79,22 +84,66 @@ def word_problems(answers: dict) -> list[str]:
     return problems
 
 
+def allowed_word_problems(answers: dict) -> list[str]:
+    """Allowed answers whose quoted words do not carry their level: MUST / MUST NOT / REQUIRED need
+    MUST / REQUIRED / SHALL; SHOULD / SHOULD NOT / RECOMMENDED need SHOULD / RECOMMENDED; MAY / OPTIONAL
+    need MAY / OPTIONAL; a claimed rule needs level 'claim' and a source '[claims] ...'; words that
+    only describe the answer (no keyword) are level 'descriptive'."""
+    problems = []
+    for check_id, declared in sorted(answers.items()):
+        for a in declared:
+            if not a.allowed:
+                continue
+            where = f"{check_id}: allowed {a.answer!r} ({a.source}, {a.level})"
+            if a.level == "claim" or a.source.startswith("[claims]"):
+                if not _is_claim(a):
+                    problems.append(f"{where}: a claim rule needs level 'claim' and a source '[claims] ...'")
+            elif a.level in ALLOWED_WORDS and not ALLOWED_WORDS[a.level].search(a.words):
+                problems.append(f"{where}: no {a.level} keyword in {a.words!r}; words without one are 'descriptive'")
+    return problems
+
+
 def test_a_forbidden_answer_quotes_the_words_of_its_level():
     """A MUST failure quotes a MUST (or is a claimed rule); a warning quotes a SHOULD or says its words are descriptive."""
     load_checks()
     assert word_problems(ANSWERS) == []
 
 
+def test_an_allowed_answer_quotes_the_words_of_its_level():
+    """An allowed answer's level is the keyword its words carry, a claimed rule, or 'descriptive'."""
+    load_checks()
+    assert allowed_word_problems(ANSWERS) == []
+
+
 def test_the_word_rule_catches_a_must_without_a_must():
     fake = {"DCR-X": (forbidden("201", "RFC 7591 §3.2.1", "MUST", "responds with an HTTP 201 Created status code"),
                       forbidden("a 5xx", "RFC 7591 §3.2.2", "SHOULD", "returns an HTTP 400 status code"),
                       forbidden("x", "[claims] templates", "MUST", "a template bounds the client"),
-                      forbidden("y", "RFC 7009 §2.2", "MAY", "MAY")),
+                      forbidden("y", "RFC 7009 §2.2", "MAY", "MAY"),
+                      forbidden("d", "RFC 7591 §3.2.1", "descriptive", "The server responds with an HTTP 201 Created")),
             "DCR-Y": (forbidden("201", "RFC 7591 §2", "MUST NOT", "MUST NOT both be present"),
                       forbidden("z", "RFC 7591 §3.2.2", "SHOULD", 'descriptive words: "returns an HTTP 400"'),
                       forbidden("c", "[claims] templates", "claim", "a template bounds the client"))}
     problems = word_problems(fake)
-    assert len(problems) == 4 and all(p.startswith("DCR-X") for p in problems)
+    assert len(problems) == 5 and all(p.startswith("DCR-X") for p in problems)
+    assert any("'d'" in p and "level descriptive forbids nothing" in p for p in problems)
+
+
+def test_the_word_rule_catches_an_allowed_must_without_a_must():
+    fake = {"DCR-X": (allowed("201", "RFC 7591 §3.2.1", "MUST", "The server responds with an HTTP 201 Created status code"),
+                      allowed("stored", "RFC 7591 §2", "MAY", "redirect_uris: Array of redirection URI strings"),
+                      allowed("a refusal", "RFC 6750 §3.1", "SHOULD", "the resource server responds using the "
+                              "appropriate HTTP status code"),
+                      allowed("x", "[claims] templates", "MUST", "a template bounds the client"),
+                      forbidden("no MUST here", "RFC 7591 §3.2.1", "SHOULD", 'descriptive: "responds with an HTTP 201"')),
+            "DCR-Y": (allowed("201", "RFC 7591 §3.2.1", "descriptive", "The server responds with an HTTP 201 Created status code"),
+                      allowed("204", "RFC 7592 §2.3", "MUST", "the authorization server MUST respond with an HTTP 204"),
+                      allowed("401", "RFC 6750 §3.1", "SHOULD", "The resource SHOULD respond with the HTTP 401"),
+                      allowed("replaced", "RFC 7591 §3.2.1", "MAY", "The authorization server MAY reject or replace"),
+                      allowed("omitted", "RFC 7591 §3.2.1", "OPTIONAL", "client_id_issued_at OPTIONAL"),
+                      allowed("c", "[claims] templates", "claim", "a template bounds the client"))}
+    problems = allowed_word_problems(fake)
+    assert len(problems) == 4 and all(p.startswith("DCR-X: allowed") for p in problems), problems
 
 
 def sdk_word_problems() -> list[str]:
