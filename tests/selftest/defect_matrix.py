@@ -192,6 +192,11 @@ def _cost(name: str | None) -> int:
         10 if "DCR-USE-003" in breaks or "DCR-TOK-010" in breaks else 1
 
 
+#: Runs at once per CPU: a run mostly waits (on designed token expiries, on the server's answers),
+#: so three per core finish the matrix sooner (2 cores: 86 s with 2, 54 s with 4, 44 s with 6).
+WORKERS_PER_CPU = 3
+
+
 def run_matrix(names: list[str] | None = None, *, reference: bool = True, workers: int | None = None,
                every_test: bool = False, variants: str = "groups", alone: bool = True,
                on_result=None) -> dict[str | None, RunResult]:
@@ -209,7 +214,7 @@ def run_matrix(names: list[str] | None = None, *, reference: bool = True, worker
     if reference:
         tasks[None] = (None, ())
     order = sorted(tasks, key=_cost, reverse=True)  # stable: the related pairs stay first
-    workers = max(1, min(workers or os.cpu_count() or 1, len(order)))
+    workers = max(1, min(workers or WORKERS_PER_CPU * (os.cpu_count() or 1), len(order)))
     results: dict[str | None, RunResult] = {}
     if workers == 1:
         for key in order:
@@ -360,7 +365,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--docs-dir", type=Path, default=DOCS_DIR)
     parser.add_argument("--defect", action="append", metavar="NAME", help="run only these defects (repeatable)")
     parser.add_argument("--no-reference", action="store_true", help="skip the full run against the correct server")
-    parser.add_argument("--workers", type=int, default=None, help="worker processes (default: CPU count)")
+    parser.add_argument("--workers", type=int, default=None, help="worker processes (default: 3 per CPU)")
     parser.add_argument("--every-test", action="store_true",
                         help="run every test of a check even after one failed (slower; shows every failing parameter)")
     parser.add_argument("--json", metavar="FILE", help="also write the raw results as JSON")

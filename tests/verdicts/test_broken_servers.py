@@ -45,7 +45,7 @@ KNOWN_PASSES: dict[tuple[str, str], str] = {
 
 @pytest.fixture(scope="module")
 def broken_runs(tmp_path_factory) -> dict[str, dict]:
-    """The suite once against all four broken servers (one pytest session, four profiles)."""
+    """The suite once against each of the four broken servers (four sessions, run at once)."""
     return verdict_runs(tmp_path_factory)["broken"]
 
 

@@ -116,41 +116,40 @@ JUDGED = {ALL_AT_ONCE: sorted(load_checks()),
           THE_OTHERS: sorted({c for name in GROUPS.get(THE_OTHERS, ()) for c in VARIANTS[name].checks})}
 
 
-def variant_outcomes() -> dict[str, dict]:
-    """The suite on the reference server under each group of variants: ``{group: by_check(...)}``."""
-    results = {}
-    for group, names in GROUPS.items():
-        args = [arg for name in names for arg in ("--dcr-variant", name)]
-        if group == ALL_AT_ONCE:
-            results[group] = by_check(run(args=args))
-            continue
-        where = defect_matrix.check_modules()
-        modules = sorted({m for c in JUDGED[group] for m in where.get(c, ())})
-        results[group] = by_check(run(args=args, only=set(JUDGED[group]), modules=modules))
-    return results
+def variant_outcome(group: str) -> dict[str, dict]:
+    """The suite on the reference server under one group of variants (``by_check``)."""
+    args = [arg for name in GROUPS[group] for arg in ("--dcr-variant", name)]
+    if group == ALL_AT_ONCE:
+        return by_check(run(args=args))
+    where = defect_matrix.check_modules()
+    modules = sorted({m for c in JUDGED[group] for m in where.get(c, ())})
+    return by_check(run(args=args, only=set(JUDGED[group]), modules=modules))
 
 
-def broken_outcomes(workdir: str) -> dict[str, dict]:
-    """The suite once against all four broken servers (one session, four profiles): ``{kind: by_check(...)}``."""
-    from broken_servers import KINDS, BrokenServer
+def broken_outcome(workdir: str, kind: str) -> dict[str, dict]:
+    """The suite once against one broken server (``by_check``)."""
+    from broken_servers import BrokenServer
     from conformance.pki import default_pki
 
-    pki = default_pki()
-    servers = [BrokenServer(kind, pki, Path(workdir) / kind).start() for kind in KINDS]
+    server = BrokenServer(kind, default_pki(), Path(workdir) / kind).start()
     try:
-        outcomes = run([server.profile_path for server in servers], args=["--dcr-fuzz-examples", "5"])
+        outcomes = run([server.profile_path], args=["--dcr-fuzz-examples", "5"])
     finally:
-        for server in servers:
-            server.stop()
-    return {kind: by_check([o for o in outcomes if o["profile"] == f"broken-{kind}"]) for kind in KINDS}
+        server.stop()
+    return by_check([o for o in outcomes if o["profile"] == f"broken-{kind}"])
 
 
 def verdict_runs(tmp_path_factory) -> dict[str, dict]:
-    """``{"broken": broken_outcomes(), "variants": variant_outcomes()}``, once per test run."""
+    """``{"broken": {kind: broken_outcome()}, "variants": {group: variant_outcome()}}``, once per test run."""
     def compute() -> dict[str, dict]:
+        from broken_servers import KINDS
+
         workdir = str(tmp_path_factory.mktemp("broken-servers"))
-        with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
-            broken = pool.submit(broken_outcomes, workdir)
-            variants = pool.submit(variant_outcomes)
-            return {"broken": broken.result(), "variants": variants.result()}
+        # One run per broken server and per variant group, at once: the runs mostly wait (on
+        # timeouts, on designed token expiries), so six processes on two cores finish sooner.
+        with ProcessPoolExecutor(len(KINDS) + len(GROUPS), mp_context=multiprocessing.get_context("spawn")) as pool:
+            broken = {kind: pool.submit(broken_outcome, workdir, kind) for kind in KINDS}
+            variants = {group: pool.submit(variant_outcome, group) for group in GROUPS}
+            return {"broken": {kind: f.result() for kind, f in broken.items()},
+                    "variants": {group: f.result() for group, f in variants.items()}}
     return shared("runs", shared_directory(tmp_path_factory), compute)
