@@ -2,10 +2,10 @@
 
 Each example is one registration attempt with its own fresh initial token (from a pool filled
 in the background); Hypothesis draws the examples in a child process while the ones before are
-sent (:mod:`conformance.fuzz.ahead`). The oracle (:mod:`conformance.oracles.registration`) judges the answer; a
-created client is read back (RFC 7592), used, and deleted at once (the ``DELETE`` on a background
-thread while the next example is generated) — also while Hypothesis shrinks — and it is in the
-run's cleanup registry anyway (``DcrSession.register`` / ``DcrSession.send_registration``).
+sent (:mod:`conformance.fuzz.ahead`). The oracle (:mod:`conformance.oracles.registration`) judges
+the answer; a created client is read back (RFC 7592), used, and deleted at once (the ``DELETE`` on
+a background thread while the next example is sent) — also while Hypothesis shrinks — and it is
+in the run's cleanup registry anyway (``DcrSession.register`` / ``DcrSession.send_registration``).
 """
 
 from __future__ import annotations
