@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from hypothesis import HealthCheck, Phase, given, seed, settings
@@ -20,7 +21,7 @@ from conformance.fuzz import ahead as ahead_module
 from conformance.fuzz.ahead import Ahead, GeneratorUnavailable
 from conformance.fuzz.budget import Budget
 from conformance.fuzz.run import run_property
-from conformance.fuzz.strategies import registration_payloads
+from conformance.fuzz.strategies import assertion_cases, registration_payloads
 from conformance.oracles.failures import CheckFailure
 from conformance.profile.model import TemplateSection
 
@@ -44,8 +45,18 @@ def in_process(strategy, chosen: int) -> list:
     return seen
 
 
-def test_the_child_draws_the_examples_an_in_process_run_draws_in_the_same_order():
-    strategy = registration_payloads(TEMPLATE)
+#: The strategies DCR-FUZZ-001 and DCR-FUZZ-002 draw ahead (clients: what assertion_cases reads of them).
+AHEAD_STRATEGIES = {
+    "registration payloads": lambda: registration_payloads(TEMPLATE),
+    "assertion cases": lambda: assertion_cases({
+        "es256": SimpleNamespace(auth_method="private_key_jwt", alg="ES256"),
+        "hs256": SimpleNamespace(auth_method="client_secret_jwt", alg=None)}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(AHEAD_STRATEGIES))
+def test_the_child_draws_the_examples_an_in_process_run_draws_in_the_same_order(name):
+    strategy = AHEAD_STRATEGIES[name]()
     with Ahead(seed(1234), QUIET, {"value": strategy}) as examples:
         ahead = [values["value"] for values in examples]
     expected = in_process(strategy, 1234)
