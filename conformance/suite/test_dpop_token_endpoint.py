@@ -13,14 +13,12 @@ from conformance.catalogue import allowed as ok, declare_answers, forbidden as n
 from conformance.client.code_flow import Pkce
 from conformance.client.haapi import HaapiFlowError
 from conformance.client.jose import DpopKey, strip_query
-from conformance.client.token import access_token_of
-from conformance.client.use import dynamic_token_request, send_with_nonce_retry
 from conformance.oracles.expect import DPOP_DESCRIBED, TOKEN_ERRORS, expect, refused_as_described, should, status_in
 from conformance.oracles.failures import prerequisite
 from conformance.requirements import SHOULD
 from conformance.suite import code_flow, steps
 from conformance.suite.check import check
-from conformance.suite.test_use import DPOP_REFUSAL, HTU_FORMS, MADE_UP_NONCE, proof_vector
+from conformance.suite.test_use import DPOP_REFUSAL, HTU_FORMS, MADE_UP_NONCE, send_proof
 
 _HTU = ("RFC 9449 §4.3", "SHOULD", "To reduce the likelihood of false negatives, servers SHOULD employ syntax-based "
         "normalization (Section 6.2.2 of [RFC3986]) and scheme-based normalization (Section 6.2.3 of [RFC3986]) "
@@ -62,34 +60,18 @@ ANSWERS = declare_answers({
 })
 
 
-def _token_request(dcr_session, dyn, proof: str | None, *, retry: bool = True):
-    """The dynamic client's token request with :func:`proof_vector`'s proof (a nonce retry once
-    unless ``retry`` is false); a token it gets is a secret of the run."""
-    key = dcr_session.dpop_key(dyn)
-    url = dcr_session.profile.token_endpoint_for(dyn)
-
-    def build(nonce):
-        spec = dynamic_token_request(dcr_session.profile, dyn)
-        spec.headers["DPoP"] = proof_vector(key, url, proof, nonce)
-        return spec
-
-    ex = send_with_nonce_retry(dcr_session.transport, build) if retry else dcr_session.transport.send(build(None))
-    dcr_session.transport.redactor.add_secret(access_token_of(ex))
-    return ex
-
-
 @check("DCR-TOK-025", "RFC9449-4.3-b", level=SHOULD, step="use", needs=("dpop",))
 def test_htu_is_compared_after_normalization(dcr_session, registered):
     """A proof whose htu differs from the token endpoint's URL only by RFC 3986 normalization (case, percent-encoding, default port) gets a token."""
     url = strip_query(dcr_session.profile.token_endpoint_for(registered))
     with prerequisite():  # RFC 9449 §4.3: the unmutated proof is accepted
-        status_in(_token_request(dcr_session, registered, None), 200, "the valid request the htu forms vary",
+        status_in(send_proof(dcr_session, registered, None), 200, "the valid request the htu forms vary",
                   requirement="RFC9449-4.3")
     for form, make in HTU_FORMS.items():
         htu = make(url)
         if htu is None:
             continue  # the URL has no such form (an IP address has no case, a port other than 443)
-        ex = _token_request(dcr_session, registered, form)
+        ex = send_proof(dcr_session, registered, form)
         should(ex.status == 200, f"a proof with htu {htu!r} ({form}): HTTP {ex.status}",
                f"a token: {htu!r} is {url!r} after RFC 3986 §6.2.2 / §6.2.3 normalization", ex)
 
@@ -98,9 +80,9 @@ def test_htu_is_compared_after_normalization(dcr_session, registered):
 def test_made_up_nonce_is_refused(dcr_session, registered):
     """A token request whose proof carries a nonce the server never issued is refused (use_dpop_nonce or invalid_dpop_proof)."""
     with prerequisite():  # RFC 9449 §8: the proof with the server's nonce is accepted
-        status_in(_token_request(dcr_session, registered, None), 200, "the valid request the nonce vector mutates",
+        status_in(send_proof(dcr_session, registered, None), 200, "the valid request the nonce vector mutates",
                   requirement="RFC9449-8")
-    ex = _token_request(dcr_session, registered, MADE_UP_NONCE, retry=False)  # a retry would carry a real nonce
+    ex = send_proof(dcr_session, registered, MADE_UP_NONCE, retry=False)  # a retry would carry a real nonce
     refused_as_described(ex, "a proof carrying a nonce the server never issued", statuses={400, 401},
                          errors={"use_dpop_nonce", "invalid_dpop_proof"}, described=DPOP_DESCRIBED)
 

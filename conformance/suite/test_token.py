@@ -28,6 +28,13 @@ from conformance.vocabulary import JWT_METHODS, MTLS_METHODS, SECRET_METHODS
 from conformance.catalogue import allowed as ok, declare_answers, forbidden as no
 
 
+#: RFC 8705 §2 describes the code of a refused mTLS authentication without a keyword.
+_MTLS_CODE_WARN = no("another 4xx or another error code than invalid_client, with an error code (a warning)",
+                     "RFC 8705 §2", "SHOULD", "descriptive, no keyword: \"If no certificate is presented, or that "
+                     "which is presented doesn't match that which is expected for the given client_id, the "
+                     "authorization server returns a normal OAuth 2.0 error response per Section 5.2 of [RFC6749] "
+                     "with the invalid_client error code to indicate failed client authentication.\"")
+
 # The answers the specs allow and forbid, per check (rendered into docs/catalogue.md).
 _NO_STORE = ("RFC 6749 §5.1", "MUST", 'The authorization server MUST include the HTTP "Cache-Control" response header '
              'field with a value of "no-store" in any response containing tokens ... as well as the "Pragma" '
@@ -205,11 +212,7 @@ ANSWERS = declare_answers({
            _MTLS_BINDING + " (§2.1) It relies on a validated certificate chain [RFC5280] and a single subject "
            "distinguished name (DN) or a single subject alternative name (SAN) to authenticate the client."),
         _NOT_A_REFUSAL,
-        no("another 4xx or another error code than invalid_client, with an error code (a warning)", "RFC 8705 §2",
-           "SHOULD", "descriptive, no keyword: \"If no certificate is presented, or that which is presented doesn't "
-           "match that which is expected for the given client_id, the authorization server returns a normal OAuth 2.0 "
-           "error response per Section 5.2 of [RFC6749] with the invalid_client error code to indicate failed client "
-           "authentication.\""),
+        _MTLS_CODE_WARN,
     ),
     "DCR-TOK-016": (
         ok("the registered certificate accepted; others 400/401 invalid_client or a refused handshake",
@@ -222,11 +225,7 @@ ANSWERS = declare_answers({
            "during the handshake matches one of the certificates configured or registered for that particular "
            "client."),
         _NOT_A_REFUSAL,
-        no("another 4xx or another error code than invalid_client, with an error code (a warning)", "RFC 8705 §2",
-           "SHOULD", "descriptive, no keyword: \"If no certificate is presented, or that which is presented doesn't "
-           "match that which is expected for the given client_id, the authorization server returns a normal OAuth 2.0 "
-           "error response per Section 5.2 of [RFC6749] with the invalid_client error code to indicate failed client "
-           "authentication.\""),
+        _MTLS_CODE_WARN,
     ),
     "DCR-TOK-017": (
         ok("200 active true, scope with dcr, client_id the main client's or omitted", "RFC 7662 §2.2", "REQUIRED",

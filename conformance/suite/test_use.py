@@ -183,8 +183,9 @@ def proof_vector(key: DpopKey, url: str, proof: str | None, nonce: str | None = 
     return [value, key.proof("POST", url, nonce=nonce, now=now)] if two else value
 
 
-def _send_proof(dcr_session, dyn, proof: str | None):
-    """The dynamic client's token request with :func:`proof_vector`'s proof (nonce retry once)."""
+def send_proof(dcr_session, dyn, proof: str | None, *, retry: bool = True):
+    """The dynamic client's token request with :func:`proof_vector`'s proof: a ``use_dpop_nonce``
+    answer retried once with the server's nonce, or, with ``retry`` false, sent once without one."""
     key = dcr_session.dpop_key(dyn)
     url = dcr_session.profile.token_endpoint_for(dyn)
 
@@ -193,7 +194,7 @@ def _send_proof(dcr_session, dyn, proof: str | None):
         spec.headers["DPoP"] = proof_vector(key, url, proof, nonce)
         return spec
 
-    return send_with_nonce_retry(dcr_session.transport, build)
+    return send_with_nonce_retry(dcr_session.transport, build) if retry else dcr_session.transport.send(build(None))
 
 
 @check("DCR-USE-001", "RFC6749-5.1", "RFC6749-5.1-NOSTORE", "RFC9449-5", "RFC9449-8")
@@ -279,30 +280,22 @@ HTU_FORMS = {
 NONCE_STANDS_FOR_IAT = ("iat-past", "iat-future")
 
 
-def _send_proof_once(dcr_session, dyn, proof: str):
-    """The dynamic client's token request with :func:`proof_vector`'s proof, no nonce, no retry."""
-    key = dcr_session.dpop_key(dyn)
-    spec = dynamic_token_request(dcr_session.profile, dyn)
-    spec.headers["DPoP"] = proof_vector(key, dcr_session.profile.token_endpoint_for(dyn), proof)
-    return dcr_session.transport.send(spec)
-
-
 @check("DCR-USE-003", "RFC9449-4.3", "RFC9449-5", "RFC7515-4.1.11", needs=("dpop",))
 @pytest.mark.parametrize("proof", list(BAD_PROOFS))
 def test_invalid_dpop_proof_is_refused(dcr_session, registered, proof):
     """Each invalid DPoP proof gets 400 invalid_dpop_proof (invalid_request for two DPoP headers)."""
     # The unmutated request first: accepted, so the refusal below is the mutation's doing.
     # RFC 9449 §4.3, this check's own: the valid proof is accepted.
-    status_in(_send_proof(dcr_session, registered, None), 200, f"the valid request the {proof!r} vector mutates")
+    status_in(send_proof(dcr_session, registered, None), 200, f"the valid request the {proof!r} vector mutates")
     errors = {"invalid_dpop_proof"} | ({"invalid_request"} if proof == "two-headers" else set())
     if proof in NONCE_STANDS_FOR_IAT and dcr_session.profile.claims.dpop_nonce:
         # RFC 9449 §4.3 check 11: the creation time is "determined by either the iat claim or a server
         # managed timestamp via the nonce claim": with a server nonce the proof is not retried with one
         # (the nonce could make it acceptable); its refusal without one, use_dpop_nonce included, is the verdict.
-        ex = _send_proof_once(dcr_session, registered, proof)
+        ex = send_proof(dcr_session, registered, proof, retry=False)
         errors |= {"use_dpop_nonce"}
     else:
-        ex = _send_proof(dcr_session, registered, proof)
+        ex = send_proof(dcr_session, registered, proof)
     refused_as_described(ex, f"DPoP proof with defect {proof!r}", statuses={400, 401}, errors=errors,
                          described=DPOP_DESCRIBED)
 
