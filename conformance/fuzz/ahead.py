@@ -31,6 +31,9 @@ from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 #: caches on a first run, a few seconds; one example takes about a millisecond).
 CHILD_SILENCE_S = 60.0
 _END = b""
+#: The signals the run's handlers act on (conformance.harness.interrupts: Ctrl-C, SIGTERM, SIGHUP and
+#: the SIGALRM of --max-run-time), held off during the fork.
+_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGALRM}
 
 
 class GeneratorUnavailable(RuntimeError):
@@ -44,8 +47,11 @@ def fork_available() -> bool:
 def _generate(conn, parent_end, decorate: Callable[[Callable], Callable], test_settings: settings,
               strategies: dict[str, Any]) -> None:
     """In the child: run the seeded ``@given`` with a body that pipes each example out."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and ends the child
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # never the parent's cleanup handler
+    for stop in (signal.SIGINT, signal.SIGHUP):
+        signal.signal(stop, signal.SIG_IGN)  # the parent handles them and ends the child
+    for stop in (signal.SIGTERM, signal.SIGALRM):
+        signal.signal(stop, signal.SIG_DFL)  # never the parent's handlers (cut-off, cleanup)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)  # blocked by the parent around the fork
     parent_end.close()  # the only reader left is the parent: if it dies, the next write fails
     warnings.simplefilter("ignore")  # the child has nobody to tell: the parent's run reports
 
@@ -89,10 +95,20 @@ class Ahead:
         self._process = context.Process(
             target=_generate, args=(child_end, self._conn, decorate, test_settings, strategies),
             name="dcr-fuzz-generator", daemon=True)
-        with warnings.catch_warnings():  # Python 3.12+: fork of a process with threads; the child
-            warnings.simplefilter("ignore", DeprecationWarning)  # only generates and writes a pipe
-            self._process.start()
-        child_end.close()
+        # A Ctrl-C or SIGTERM waits until the fork is over: the run's handler raises to cut the
+        # check off, and raised inside an at-fork hook (logging's) it would be lost as "ignored".
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+        try:
+            with warnings.catch_warnings():  # Python 3.12+: fork of a process with threads; the child
+                warnings.simplefilter("ignore", DeprecationWarning)  # only generates and writes a pipe
+                self._process.start()
+        finally:
+            child_end.close()
+            try:
+                signal.pthread_sigmask(signal.SIG_SETMASK, blocked)  # a pending signal's handler runs here
+            except BaseException:
+                self.close()  # the caller never gets the object: end the child now
+                raise
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         while True:

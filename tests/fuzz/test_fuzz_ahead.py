@@ -178,3 +178,34 @@ def _alive(pid: int) -> bool:
     except (FileNotFoundError, ProcessLookupError):
         return False
     return state != "Z"  # a zombie has ended (its parent is gone, init reaps it)
+
+
+def test_a_signal_during_the_fork_reaches_the_caller_and_leaves_no_child(monkeypatch):
+    """The run's handler cuts a check off by raising: a signal that comes while the child is being
+    forked is held until the fork is over, then raised from ``Ahead()`` (not lost in an at-fork hook
+    as an "ignored" exception), and the child it had started is ended."""
+    import multiprocessing.context
+    import signal
+
+    class CutOff(Exception):
+        pass
+
+    def cut_off(signum, frame):
+        raise CutOff
+
+    started = []
+    real_start = multiprocessing.context.ForkProcess.start
+
+    def start_then_signal(self):
+        real_start(self)
+        started.append(self)
+        os.kill(os.getpid(), signal.SIGALRM)  # arrives while the fork's signals are held
+
+    previous = signal.signal(signal.SIGALRM, cut_off)
+    monkeypatch.setattr(multiprocessing.context.ForkProcess, "start", start_then_signal)
+    try:
+        with pytest.raises(CutOff):
+            Ahead(seed(1), settings(QUIET, max_examples=10_000), {"value": st.integers()})
+    finally:
+        signal.signal(signal.SIGALRM, previous)
+    assert started and not started[0].is_alive()
