@@ -18,10 +18,12 @@ Where ``fork`` is not available, or the child dies or falls silent, :class:`Ahea
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import pickle
 import signal
+import threading
 import warnings
 from typing import Any, Callable, Iterator
 
@@ -32,7 +34,7 @@ from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 CHILD_SILENCE_S = 60.0
 _END = b""
 #: The signals the run's handlers act on (conformance.harness.interrupts: Ctrl-C, SIGTERM, SIGHUP and
-#: the SIGALRM of --max-run-time), held off during the fork.
+#: the SIGALRM of --max-run-time), held during the fork.
 _STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGALRM}
 
 
@@ -51,7 +53,6 @@ def _generate(conn, parent_end, decorate: Callable[[Callable], Callable], test_s
         signal.signal(stop, signal.SIG_IGN)  # the parent handles them and ends the child
     for stop in (signal.SIGTERM, signal.SIGALRM):
         signal.signal(stop, signal.SIG_DFL)  # never the parent's handlers (cut-off, cleanup)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)  # blocked by the parent around the fork
     parent_end.close()  # the only reader left is the parent: if it dies, the next write fails
     warnings.simplefilter("ignore")  # the child has nobody to tell: the parent's run reports
 
@@ -66,6 +67,30 @@ def _generate(conn, parent_end, decorate: Callable[[Callable], Callable], test_s
         pass
     finally:
         conn.close()
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold Ctrl-C, SIGTERM, SIGHUP and SIGALRM while the child is forked, then hand them to the
+    run's handlers. Those raise to cut the check off; raised inside an at-fork hook (logging's)
+    the exception would be lost as "ignored". Blocking the signals would not do: another thread
+    may take them, and Python runs the handler in the main thread at once."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # handlers can only be set from the main thread (where the checks run)
+        return
+    held: list[int] = []
+    previous = {}
+    for number in _STOP_SIGNALS:
+        handler = signal.getsignal(number)
+        if handler is not None:  # None: set outside Python, and could not be put back
+            previous[number] = signal.signal(number, lambda signum, frame: held.append(signum))
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+        for number in held:
+            signal.raise_signal(number)  # the run's handler acts on it now
 
 
 def _warm(strategies: dict[str, Any]) -> None:
@@ -95,20 +120,15 @@ class Ahead:
         self._process = context.Process(
             target=_generate, args=(child_end, self._conn, decorate, test_settings, strategies),
             name="dcr-fuzz-generator", daemon=True)
-        # A Ctrl-C or SIGTERM waits until the fork is over: the run's handler raises to cut the
-        # check off, and raised inside an at-fork hook (logging's) it would be lost as "ignored".
-        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
         try:
-            with warnings.catch_warnings():  # Python 3.12+: fork of a process with threads; the child
-                warnings.simplefilter("ignore", DeprecationWarning)  # only generates and writes a pipe
-                self._process.start()
-        finally:
+            with _signals_held(), warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)  # Python 3.12+: fork of a process
+                self._process.start()  # with threads; the child only generates and writes a pipe
+        except BaseException:  # a signal held during the fork, raised by the run's handler
             child_end.close()
-            try:
-                signal.pthread_sigmask(signal.SIG_SETMASK, blocked)  # a pending signal's handler runs here
-            except BaseException:
-                self.close()  # the caller never gets the object: end the child now
-                raise
+            self.close()  # the caller never gets the object: end the child now
+            raise
+        child_end.close()
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         while True:
