@@ -62,6 +62,35 @@ def test_header_list_is_sent_several_times(transport):
 
 
 @respx.mock
+def test_default_headers_are_sent_unless_the_spec_sets_them(transport):
+    route = respx.post(URL).respond(200, json={})
+    transport.send(RequestSpec("POST", URL, {"accept": "application/json"}, form={"a": "b"}))
+    sent = route.calls.last.request.headers
+    assert sent["User-Agent"].startswith("dcr-conformance/") and sent["Accept-Encoding"] == "gzip, deflate"
+    assert sent.get_list("Accept") == ["application/json"]  # the spec's, not the default */*
+    assert sent["Content-Type"] == "application/x-www-form-urlencoded" and sent["Content-Length"] == "3"
+
+
+@respx.mock
+def test_a_cookie_an_answer_sets_is_not_sent_back(transport):
+    route = respx.get(URL).respond(200, headers={"Set-Cookie": "sid=abc; Path=/"})
+    first = transport.send(RequestSpec("GET", URL))
+    transport.send(RequestSpec("GET", URL))
+    assert first.response.headers["set-cookie"].startswith("sid=")
+    assert "cookie" not in route.calls.last.request.headers  # each check sends what it builds
+
+
+def test_spec_copies_share_no_mutable_json():
+    body = {"redirect_uris": ["https://a.example/cb"], "jwks": {"keys": [{"kty": "EC"}]}, "n": 1, "x": None}
+    spec = RequestSpec("POST", URL, json=body)
+    copied = spec.copy()
+    copied.json["redirect_uris"].append("https://b.example/cb")
+    copied.json["jwks"]["keys"][0]["kty"] = "RSA"
+    assert body == {"redirect_uris": ["https://a.example/cb"], "jwks": {"keys": [{"kty": "EC"}]}, "n": 1, "x": None}
+    assert spec.replace(json=("a", ["b"])).copy().json == ("a", ["b"])  # anything else: deep-copied as before
+
+
+@respx.mock
 def test_every_request_has_a_timeout(transport):
     route = respx.get(URL).respond(200)
     transport.send(RequestSpec("GET", URL))
