@@ -239,31 +239,41 @@ def _exchange_step(test, exchange, ended_at: float | None, phase: str | None, wr
     :class:`RedactingFileLogger`) the step is added to the result directly and the transcript is
     built and written on the writer's thread (what ``allure.step`` + ``allure.attach`` would do,
     without the plugin hooks, and off the path of the next request)."""
-    request = exchange.request
-    path = urlsplit(request.url).path or request.url
+    spec, response = exchange.spec, exchange.response
+    # With the run's writer the title is made of what was sent and received, unredacted, and the
+    # writer redacts it with the rest of the result: the redacted capture is then built only on
+    # the writer's thread, for the transcript, not on the check's thread for a title.
+    raw = writer is not None and spec is not None and (exchange.error or response is not None)
+    if raw:
+        method, url = spec.method.upper(), spec.url
+    else:
+        method, url = exchange.request.method, exchange.request.url
+    path = urlsplit(url).path or url
     if exchange.error:
         outcome = f"no response: {exchange.error}"
+    elif raw:
+        outcome = f"{response.status_code} {response.reason_phrase}".strip()
     elif exchange.reply is not None:
         outcome = f"{exchange.reply.status} {exchange.reply.reason}".strip()
     else:
         outcome = "no response"
     elapsed_ms = exchange.elapsed_s * 1000
-    title = f"{request.method} {path} → {outcome} ({elapsed_ms:.0f} ms)"
+    title = f"{method} {path} → {outcome} ({elapsed_ms:.0f} ms)"
     if phase:
         title = f"{phase}: {title}"
-    name = f"{request.method} {path} (redacted)"
+    name = f"{method} {path} (redacted)"
     if writer is None:
         with allure.step(title):
             allure.attach(PreRedacted(exchange_text(exchange.to_dict())), name=name,
                           attachment_type=AttachmentType.TEXT)
         step = test.steps[-1] if test.steps else None
     else:
-        # The title is made of the redacted capture; an error text is scanned by the writer as before.
+        # Unredacted words (and an error text) are scanned by the writer; the capture's are redacted.
         now_ms = int(time.time() * 1000)
         file_name = ATTACHMENT_PATTERN.format(prefix=uuid.uuid4(), ext=AttachmentType.TEXT.extension)
-        step = TestStepResult(name=title if exchange.error else PreRedacted(title), status=Status.PASSED,
+        step = TestStepResult(name=title if raw or exchange.error else PreRedacted(title), status=Status.PASSED,
                               start=now_ms, stop=now_ms,
-                              attachments=[Attachment(source=file_name, name=PreRedacted(name),
+                              attachments=[Attachment(source=file_name, name=name if raw else PreRedacted(name),
                                                       type=AttachmentType.TEXT.mime_type)])
         test.steps.append(step)
         writer.attach_exchange(exchange, file_name)
@@ -654,7 +664,7 @@ class RedactingFileLogger(AllureFileLogger):
 #: (also of steps and fixtures), names, parameter values, descriptions. The others hold uuids,
 #: file names, timestamps, statuses, hashes and the labels and links this plugin sets.
 _TEXT_MEMBERS = frozenset({"message", "trace", "name", "value", "description", "descriptionHtml"})
-_NESTED_MEMBERS = frozenset({"statusDetails", "parameters", "steps", "befores", "afters"})
+_NESTED_MEMBERS = frozenset({"statusDetails", "parameters", "steps", "befores", "afters", "attachments"})
 
 
 def _eventful(fixture) -> bool:

@@ -7,10 +7,12 @@ import re
 from types import SimpleNamespace
 
 import pytest
+import respx
 from allure_commons import model2
 from allure_commons.logger import AllureFileLogger
 from allure_commons.model2 import Parameter, StatusDetails
 
+from conformance.client.http import RequestSpec, Transport
 from conformance.client.redact import Redactor, marker
 from conformance.reporting import allure_results as ar
 
@@ -139,6 +141,27 @@ def test_redacting_writer_masks_results_and_text_attachments(tmp_path):
     assert written["uuid"] == "u1"
     assert texts["c-attachment.png"] == b"\xff\xfe binary"
     assert texts["d-attachment.json"] == b"already [redacted:00000000]"
+
+
+@respx.mock
+def test_an_exchange_step_is_redacted_on_the_writer_thread_title_and_transcript(tmp_path):
+    respx.get(f"https://as.example/clients/{SECRET}").respond(404, json={"error": "invalid_token"})
+    transport = Transport(redactor=Redactor([SECRET]))
+    exchange = transport.send(RequestSpec("GET", f"https://as.example/clients/{SECRET}",
+                                          {"Authorization": f"Bearer {SECRET}"}))
+    writer = ar.RedactingFileLogger(tmp_path, transport.redactor.redact_text, background=True)
+    test = model2.TestResult(uuid="u2", name="check", fullName="m#f", status="passed")
+    ar._exchange_step(test, exchange, None, "setup", writer)
+    assert object.__getattribute__(exchange.request, "_view") is None  # not redacted on the check's thread
+    writer.report_result(test)
+    writer.flush()
+    texts = {p.name: p.read_text() for p in tmp_path.iterdir()}
+    assert texts and not [name for name, text in texts.items() if SECRET in text]
+    (result,) = [json.loads(t) for n, t in texts.items() if n.endswith("-result.json")]
+    (step,) = result["steps"]
+    assert step["name"].startswith(f"setup: GET /clients/{marker(SECRET)} → 404 Not Found")
+    assert step["attachments"][0]["name"] == f"GET /clients/{marker(SECRET)} (redacted)"
+    assert texts[step["attachments"][0]["source"]].startswith(f"GET https://as.example/clients/{marker(SECRET)}")
 
 
 def test_the_writer_is_swapped_for_the_run_and_put_back(tmp_path):
