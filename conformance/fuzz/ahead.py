@@ -28,7 +28,8 @@ import threading
 import warnings
 from typing import Any, Callable, Iterator
 
-from hypothesis import HealthCheck, Phase, Verbosity, given, settings
+from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
+from hypothesis.strategies import SearchStrategy
 
 #: The child's silence, in seconds, after which it is given up (Hypothesis fills its per-machine
 #: caches on a first run, a few seconds; one example takes about a millisecond).
@@ -106,17 +107,66 @@ def _gc_frozen() -> Iterator[None]:
         gc.unfreeze()
 
 
-def _warm(strategies: dict[str, Any]) -> None:
-    """Draw one example here first: what Hypothesis sets up on a process's first draw from these
-    strategies (tens of milliseconds) is then inherited by every child instead of redone in each."""
+#: How much the pipe holds (Linux ``F_SETPIPE_SZ``; the default 64 KiB holds one or two of the
+#: largest examples, tens of kilobytes, and the child stalls behind them).
+PIPE_BYTES = 1 << 20
 
-    @settings(max_examples=1, database=None, deadline=None, phases=(Phase.generate,),
+
+def _widen(conn) -> None:
+    """Let the pipe hold :data:`PIPE_BYTES`, so the child keeps its lead over large examples
+    (where the platform allows; else the default size)."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(conn.fileno(), getattr(fcntl, "F_SETPIPE_SZ", 1031), PIPE_BYTES)
+    except (ImportError, OSError):
+        pass
+
+
+#: Examples drawn in the parent before the fork (:func:`_warm`).
+WARM_EXAMPLES = 10
+
+
+def _warm(strategies: dict[str, Any]) -> None:
+    """Set the strategies up here, before the fork, so that every child inherits them instead of
+    doing it while the parent waits for its examples: each strategy of the tree is validated
+    (Hypothesis does that on the first draw from each; ``text()``'s code-point tables alone take
+    tens of milliseconds: the child's fifth example came 57 ms after its fourth, the first unicode
+    text, before this), then a few examples are drawn (on its first draws Hypothesis also reads
+    the constants of the code under test, once per process: 36 ms)."""
+    for strategy in strategies.values():
+        _validate_tree(strategy)
+
+    @seed(0)
+    @settings(max_examples=WARM_EXAMPLES, database=None, deadline=None, phases=(Phase.generate,),
               suppress_health_check=list(HealthCheck), verbosity=Verbosity.quiet)
     @given(**strategies)
     def draw(**values: Any) -> None:
         pass
 
     draw()
+
+
+def _validate_tree(root: SearchStrategy) -> None:
+    """``validate()`` every strategy reachable from ``root`` (through the attributes of each,
+    lists and tuples of them, and what a lazy or deferred strategy wraps)."""
+    seen: set[int] = set()
+    stack: list[Any] = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, SearchStrategy):
+            node.validate()
+            children = list(vars(node).values())
+            if isinstance(getattr(type(node), "wrapped_strategy", None), property):
+                children.append(node.wrapped_strategy)
+        elif isinstance(node, (list, tuple)):
+            children = list(node)
+        else:
+            continue
+        stack.extend(child for child in children if isinstance(child, (SearchStrategy, list, tuple)))
 
 
 class Ahead:
@@ -129,6 +179,7 @@ class Ahead:
         _warm(strategies)
         context = multiprocessing.get_context("fork")
         self._conn, child_end = context.Pipe(duplex=False)
+        _widen(self._conn)
         self._silence_s = silence_s
         self._process = context.Process(
             target=_generate, args=(child_end, self._conn, decorate, test_settings, strategies),

@@ -209,3 +209,17 @@ def test_a_signal_during_the_fork_reaches_the_caller_and_leaves_no_child(monkeyp
     finally:
         signal.signal(signal.SIGALRM, previous)
     assert started and not started[0].is_alive()
+
+
+def test_the_parent_sets_up_every_nested_strategy_before_the_fork():
+    """Hypothesis validates a strategy on its first draw; :func:`_warm` walks the whole tree first
+    (through sampled strategies, flatmap, lists, deferred and lazy ones), so the child inherits
+    them set up. An invalid strategy deep in the tree shows the walk reaches it."""
+    from hypothesis.errors import InvalidArgument
+
+    hidden = st.integers(min_value=5, max_value=1)  # invalid: found only when validated
+    tree = st.lists(st.deferred(lambda: st.sampled_from([st.just(1), hidden]).flatmap(lambda s: s)), max_size=2)
+    with pytest.raises(InvalidArgument):
+        ahead_module._validate_tree(tree)
+    fine = st.lists(st.deferred(lambda: st.sampled_from([st.just(1), st.text()]).flatmap(lambda s: s)), max_size=2)
+    ahead_module._validate_tree(fine)  # a valid tree: nothing raised
