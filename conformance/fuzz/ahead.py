@@ -123,8 +123,9 @@ def _widen(conn) -> None:
         pass
 
 
-#: Examples drawn in the parent before the fork (:func:`_warm`).
+#: Examples drawn in the parent before the fork (:func:`_warm`), the first time in a process.
 WARM_EXAMPLES = 10
+_warmed = False
 
 
 def _warm(strategies: dict[str, Any]) -> None:
@@ -134,6 +135,9 @@ def _warm(strategies: dict[str, Any]) -> None:
     tens of milliseconds: the child's fifth example came 57 ms after its fourth, the first unicode
     text, before this), then a few examples are drawn (on its first draws Hypothesis also reads
     the constants of the code under test, once per process: 36 ms)."""
+    global _warmed
+    if _warmed:  # what is left to set up per strategy object costs the child little
+        return
     for strategy in strategies.values():
         _validate_tree(strategy)
 
@@ -145,6 +149,7 @@ def _warm(strategies: dict[str, Any]) -> None:
         pass
 
     draw()
+    _warmed = True
 
 
 def _validate_tree(root: SearchStrategy) -> None:
