@@ -26,6 +26,7 @@ import pickle
 import signal
 import threading
 import warnings
+import weakref
 from typing import Any, Callable, Iterator
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
@@ -123,9 +124,9 @@ def _widen(conn) -> None:
         pass
 
 
-#: Examples drawn in the parent before the fork (:func:`_warm`), the first time in a process.
+#: Examples drawn in the parent before the fork (:func:`_warm`), once per strategy object.
 WARM_EXAMPLES = 10
-_warmed = False
+_warmed: weakref.WeakSet = weakref.WeakSet()
 
 
 def _warm(strategies: dict[str, Any]) -> None:
@@ -135,9 +136,8 @@ def _warm(strategies: dict[str, Any]) -> None:
     tens of milliseconds: the child's fifth example came 57 ms after its fourth, the first unicode
     text, before this), then a few examples are drawn (on its first draws Hypothesis also reads
     the constants of the code under test, once per process: 36 ms)."""
-    global _warmed
-    if _warmed:  # what is left to set up per strategy object costs the child little
-        return
+    if all(strategy in _warmed for strategy in strategies.values()):
+        return  # set up by an earlier fork of this process
     for strategy in strategies.values():
         _validate_tree(strategy)
 
@@ -149,7 +149,7 @@ def _warm(strategies: dict[str, Any]) -> None:
         pass
 
     draw()
-    _warmed = True
+    _warmed.update(strategies.values())
 
 
 def _validate_tree(root: SearchStrategy) -> None:

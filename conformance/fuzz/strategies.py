@@ -480,11 +480,30 @@ def raw_bodies(template, body: dict[str, Any] | None = None) -> st.SearchStrateg
     )
 
 
+#: Strategies built, by what they were built from (:func:`registration_payloads`).
+_BUILT: dict[tuple, st.SearchStrategy[Payload]] = {}
+
+
 def registration_payloads(template, *, method: str | None = None, body: dict[str, Any] | None = None,
                           device_jwks: bool | None = None) -> st.SearchStrategy[Payload]:
     """Registration attempts on top of the app's request (``body``; default: the template's):
     half of them change one member (the most telling failures), two in seven change two to
-    four, one in seven is not a JSON object."""
+    four, one in seven is not a JSON object. The same arguments give the same strategy object,
+    so what Hypothesis sets up on a strategy's first draws is done once per process."""
+    try:
+        key = (template, method, None if body is None else json.dumps(body, sort_keys=True, default=repr), device_jwks)
+        hash(key)
+    except TypeError:  # an unhashable template: built each time
+        return _registration_payloads(template, method, body, device_jwks)
+    if key not in _BUILT:
+        if len(_BUILT) >= 32:
+            _BUILT.clear()
+        _BUILT[key] = _registration_payloads(template, method, body, device_jwks)
+    return _BUILT[key]
+
+
+def _registration_payloads(template, method: str | None, body: dict[str, Any] | None,
+                           device_jwks: bool | None) -> st.SearchStrategy[Payload]:
     one = mutations(template, method=method, body=body, device_jwks=device_jwks)
     single = one.map(lambda m: Payload((m,)))
     # Through ``deferred``: a unique list retries a repeated group with a filter whose repr,

@@ -261,3 +261,13 @@ def test_a_raw_body_nested_deeper_than_python_parses_binds_no_key():
     spec = RequestSpec("POST", "https://as.example/register", content=deep)
     ex = Exchange(CapturedRequest("POST", spec.url, (), deep.decode()), None, None, 0.01, spec=spec)
     assert device_key_binding({"token_endpoint_auth_method": "private_key_jwt"}, None, ex) is None
+
+
+def test_the_same_request_gives_the_same_payload_strategy_and_another_request_another():
+    """Built once per request shape, so what Hypothesis sets up on it is kept across checks."""
+    body = {"software_id": "haapi-template", "redirect_uris": ["https://app.example/cb"]}
+    first = strategies.registration_payloads(TEMPLATE, method="client_secret_basic", body=body)
+    assert strategies.registration_payloads(TEMPLATE, method="client_secret_basic", body=dict(body)) is first
+    other = strategies.registration_payloads(TEMPLATE, method="client_secret_basic", body={**body, "x": 1})
+    assert other is not first
+    assert strategies.registration_payloads(TEMPLATE, method="private_key_jwt", body=body) is not first
