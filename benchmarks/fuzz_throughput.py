@@ -88,7 +88,7 @@ class RecordingAttempt(RegistrationAttempt):
 
     def send(self, payload: Payload, token: str):
         dyn, ex = super().send(payload, token)
-        body, _ = ex.spec.body()
+        body = ex.sent_body
         ctype = ex.spec.header("Content-Type")
         self.sequence.append((body or b"", ctype if isinstance(ctype, str) else None))
         return dyn, ex

@@ -199,13 +199,15 @@ class RequestSpec:
             return jsonlib.dumps(self.json).encode("utf-8"), "application/json"
         return self.content, None
 
-    def header_items(self) -> list[tuple[str, str]]:
-        """Headers as pairs, a list value giving several pairs; Content-Type added if implied."""
+    def header_items(self, implied: str | None = MISSING) -> list[tuple[str, str]]:
+        """Headers as pairs, a list value giving several pairs; Content-Type added if implied
+        (``implied``: what :meth:`body` said, when the caller has the body already)."""
         items = []
         for name, value in self.headers.items():
             for v in value if isinstance(value, list) else [value]:
                 items.append((name, v))
-        _, implied = self.body()
+        if implied is MISSING:
+            _, implied = self.body()
         if implied and self.header("content-type") is None:
             items.append(("Content-Type", implied))
         return items
@@ -251,6 +253,8 @@ class Exchange:
     certificate_problem: str | None = None
     #: The name of the thread that made it (the reports leave out the cleanup's background deletes).
     thread: str = field(default="", repr=False)
+    #: The request body as sent (raw: it may hold secrets), when the transport sent it.
+    sent_body: bytes | None = field(default=None, repr=False)
     _json: object = field(default=MISSING, repr=False)
 
     def __repr__(self) -> str:
@@ -458,8 +462,8 @@ class Transport:
     def send(self, spec: RequestSpec) -> Exchange:
         """Send ``spec`` and capture the exchange. Never raises for network, TLS or timeout errors."""
         timeout = spec.timeout_s if spec.timeout_s is not None else self.timeout_s
-        body, _ = spec.body()
-        headers = spec.header_items()
+        body, implied = spec.body()
+        headers = spec.header_items(implied)
         self._learn_request(spec, headers)
         response: httpx.Response | None = None
         head: httpx.Response | None = None  # status and headers, when the body then failed
@@ -551,7 +555,7 @@ class Transport:
                 )
             reply = _Redacted(captured_reply)
         exchange = Exchange(_Redacted(captured_request), response if error is None else None, error, elapsed, reply,
-                            spec, thread=threading.current_thread().name)
+                            spec, thread=threading.current_thread().name, sent_body=body)
         if error is None and parsed is not MISSING:
             exchange._json = parsed  # parsed once, for the redactor and for Exchange.json()
         return exchange

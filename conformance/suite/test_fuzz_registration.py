@@ -75,7 +75,8 @@ class RegistrationAttempt:
         self.attempts += 1
         token = self.pool.get()
         dyn, ex = self.send(payload, token.value)
-        body_size = len((ex.spec.body()[0] if ex.spec is not None else None) or b"")
+        sent = ex.sent_body if ex.sent_body is not None else ex.spec.body()[0] if ex.spec is not None else None
+        body_size = len(sent or b"")
         try:
             self.judge(payload, dyn, ex, body_size)
         except CheckFailure as failure:
