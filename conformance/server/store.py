@@ -155,6 +155,11 @@ class MemoryStore(CredentialRotation):
         self._credentials: dict[tuple[str, str], str] = {}  # (kind, hash) -> client_id
         self._issued: dict[tuple[str, str], float] = {}  # (kind, hash) -> when it was issued
         self._tokens: dict[str, TokenRecord] = {}
+        # Indexes: a client's credentials and tokens, a grant's tokens (a delete or a revocation
+        # touches only its own, not a scan of every token the server ever issued).
+        self._client_credentials: dict[str, set[tuple[str, str]]] = {}
+        self._client_tokens: dict[str, set[str]] = {}
+        self._grant_tokens: dict[str, set[str]] = {}
         self._seen: dict[str, float] = {}
         self._ops = 0
 
@@ -220,8 +225,10 @@ class MemoryStore(CredentialRotation):
 
     def drop_credential(self, kind: str, value_hash: str) -> None:
         with self._lock:
-            self._credentials.pop((kind, value_hash), None)
+            owner = self._credentials.pop((kind, value_hash), None)
             self._issued.pop((kind, value_hash), None)
+            if owner is not None:
+                self._client_credentials.get(owner, set()).discard((kind, value_hash))
 
     @contextmanager
     def _atomic(self):
@@ -232,22 +239,36 @@ class MemoryStore(CredentialRotation):
         return self._credentials.get((kind, value_hash))
 
     def _put(self, tx: None, client_id: str, kind: str, value_hash: str, issued_at: float) -> None:
+        previous = self._credentials.get((kind, value_hash))
+        if previous is not None and previous != client_id:
+            self._client_credentials.get(previous, set()).discard((kind, value_hash))
         self._credentials[(kind, value_hash)] = client_id
         self._issued[(kind, value_hash)] = issued_at
+        self._client_credentials.setdefault(client_id, set()).add((kind, value_hash))
 
     def _drop_kind(self, tx: None, client_id: str, kind: str | None) -> None:
         """Forget the client's credentials of ``kind`` (None: all of them); lock held."""
-        for key in [k for k, cid in self._credentials.items()
-                    if cid == client_id and (kind is None or k[0] == kind)]:
-            del self._credentials[key]
-            self._issued.pop(key, None)
+        held = self._client_credentials.get(client_id, set())
+        for key in [k for k in held if kind is None or k[0] == kind]:
+            held.discard(key)
+            if self._credentials.get(key) == client_id:
+                del self._credentials[key]
+                self._issued.pop(key, None)
+        if not held:
+            self._client_credentials.pop(client_id, None)
 
     # -- tokens -------------------------------------------------------------------------------
 
     def add_token(self, token: TokenRecord) -> None:
         with self._lock:
             self._tokens[token.token_hash] = token
+            self._index_token(token)
             self._maybe_prune(time.time())
+
+    def _index_token(self, token: TokenRecord) -> None:
+        self._client_tokens.setdefault(token.client_id, set()).add(token.token_hash)
+        if token.grant_id is not None:
+            self._grant_tokens.setdefault(token.grant_id, set()).add(token.token_hash)
 
     def get_token(self, token_hash: str) -> TokenRecord | None:
         with self._lock:
@@ -277,8 +298,8 @@ class MemoryStore(CredentialRotation):
     def revoke_client_tokens(self, client_id: str, refresh: bool = True) -> int:
         """Revoke the client's tokens (its refresh tokens too unless ``refresh`` is False)."""
         with self._lock:
-            hits = [h for h, t in self._tokens.items() if t.client_id == client_id
-                    and (refresh or t.token_type != REFRESH)]
+            hits = [h for h in self._client_tokens.get(client_id, ()) if h in self._tokens
+                    and (refresh or self._tokens[h].token_type != REFRESH)]
             for h in hits:
                 self._tokens[h] = replace(self._tokens[h], revoked=True)
             return len(hits)
@@ -286,7 +307,7 @@ class MemoryStore(CredentialRotation):
     def revoke_grant(self, grant_id: str) -> int:
         """Revoke every access and refresh token of one grant (RFC 7009 §2.1, RFC 6749 §4.1.2)."""
         with self._lock:
-            hits = [h for h, t in self._tokens.items() if t.grant_id == grant_id]
+            hits = [h for h in self._grant_tokens.get(grant_id, ()) if h in self._tokens]
             for h in hits:
                 self._tokens[h] = replace(self._tokens[h], revoked=True)
             return len(hits)
@@ -310,6 +331,9 @@ class MemoryStore(CredentialRotation):
         self._seen = {k: v for k, v in self._seen.items() if v > now}
         # Expired tokens are kept a while so introspection can still say active:false.
         self._tokens = {h: t for h, t in self._tokens.items() if t.expires_at > now - 3600}
+        self._client_tokens, self._grant_tokens = {}, {}
+        for token in self._tokens.values():
+            self._index_token(token)
 
     def close(self) -> None:
         pass
