@@ -26,7 +26,6 @@ import pickle
 import signal
 import threading
 import warnings
-import weakref
 from typing import Any, Callable, Iterator
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
@@ -36,9 +35,11 @@ from hypothesis.strategies import SearchStrategy
 #: caches on a first run, a few seconds; one example takes about a millisecond).
 CHILD_SILENCE_S = 60.0
 _END = b""
-#: The signals the run's handlers act on (conformance.harness.interrupts: Ctrl-C, SIGTERM, SIGHUP and
-#: the SIGALRM of --max-run-time), held during the fork.
-_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGALRM}
+#: The signals the run's handlers act on (conformance.harness.interrupts: Ctrl-C, SIGTERM, SIGHUP, the
+#: SIGALRM of --max-run-time, and the SIGUSR1 / SIGUSR2 an xdist worker gets from its controller for
+#: them), held during the fork.
+_STOP_SIGNALS = {getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP", "SIGALRM", "SIGUSR1", "SIGUSR2")
+                 if hasattr(signal, name)}
 
 
 class GeneratorUnavailable(RuntimeError):
@@ -52,7 +53,7 @@ def fork_available() -> bool:
 def _generate(conn, parent_end, decorate: Callable[[Callable], Callable], test_settings: settings,
               strategies: dict[str, Any]) -> None:
     """In the child: run the seeded ``@given`` with a body that pipes each example out."""
-    for stop in (signal.SIGINT, signal.SIGHUP):
+    for stop in _STOP_SIGNALS - {signal.SIGTERM, signal.SIGALRM}:
         signal.signal(stop, signal.SIG_IGN)  # the parent handles them and ends the child
     for stop in (signal.SIGTERM, signal.SIGALRM):
         signal.signal(stop, signal.SIG_DFL)  # never the parent's handlers (cut-off, cleanup)
@@ -126,7 +127,10 @@ def _widen(conn) -> None:
 
 #: Examples drawn in the parent before the fork (:func:`_warm`), once per strategy object.
 WARM_EXAMPLES = 10
-_warmed: weakref.WeakSet = weakref.WeakSet()
+#: The strategy objects set up so far, the last ones (held: a weak set's callback, run when one is
+#: collected, is a place where a signal handler that raises would be "ignored" with a traceback).
+WARMED_KEPT = 16
+_warmed: list[Any] = []
 
 
 def _warm(strategies: dict[str, Any]) -> None:
@@ -136,7 +140,7 @@ def _warm(strategies: dict[str, Any]) -> None:
     tens of milliseconds: the child's fifth example came 57 ms after its fourth, the first unicode
     text, before this), then a few examples are drawn (on its first draws Hypothesis also reads
     the constants of the code under test, once per process: 36 ms)."""
-    if all(strategy in _warmed for strategy in strategies.values()):
+    if all(any(strategy is done for done in _warmed) for strategy in strategies.values()):
         return  # set up by an earlier fork of this process
     for strategy in strategies.values():
         _validate_tree(strategy)
@@ -149,7 +153,7 @@ def _warm(strategies: dict[str, Any]) -> None:
         pass
 
     draw()
-    _warmed.update(strategies.values())
+    _warmed[:] = [*_warmed, *strategies.values()][-WARMED_KEPT:]
 
 
 def _validate_tree(root: SearchStrategy) -> None:

@@ -180,12 +180,16 @@ def _alive(pid: int) -> bool:
     return state != "Z"  # a zombie has ended (its parent is gone, init reaps it)
 
 
-def test_a_signal_during_the_fork_reaches_the_caller_and_leaves_no_child(monkeypatch):
+@pytest.mark.parametrize("name", ["SIGALRM", "SIGUSR1", "SIGUSR2"])
+def test_a_signal_during_the_fork_reaches_the_caller_and_leaves_no_child(monkeypatch, name):
     """The run's handler cuts a check off by raising: a signal that comes while the child is being
     forked is held until the fork is over, then raised from ``Ahead()`` (not lost in an at-fork hook
-    as an "ignored" exception), and the child it had started is ended."""
+    as an "ignored" exception), and the child it had started is ended. SIGUSR1 and SIGUSR2 are
+    what an xdist worker receives from its controller for the user's signal."""
     import multiprocessing.context
     import signal
+
+    number = getattr(signal, name)
 
     class CutOff(Exception):
         pass
@@ -196,19 +200,34 @@ def test_a_signal_during_the_fork_reaches_the_caller_and_leaves_no_child(monkeyp
     started = []
     real_start = multiprocessing.context.ForkProcess.start
 
-    def start_then_signal(self):
-        real_start(self)
+    def start(self):
+        _SIGNAL_AT_FORK[:] = [number]
+        try:
+            real_start(self)
+        finally:
+            _SIGNAL_AT_FORK.clear()
         started.append(self)
-        os.kill(os.getpid(), signal.SIGALRM)  # arrives while the fork's signals are held
 
-    previous = signal.signal(signal.SIGALRM, cut_off)
-    monkeypatch.setattr(multiprocessing.context.ForkProcess, "start", start_then_signal)
+    previous = signal.signal(number, cut_off)
+    monkeypatch.setattr(multiprocessing.context.ForkProcess, "start", start)
     try:
         with pytest.raises(CutOff):
             Ahead(seed(1), settings(QUIET, max_examples=10_000), {"value": st.integers()})
     finally:
-        signal.signal(signal.SIGALRM, previous)
+        signal.signal(number, previous)
     assert started and not started[0].is_alive()
+
+
+#: The signal the parent sends itself from its at-fork hook, inside ``os.fork()`` (set by the test).
+_SIGNAL_AT_FORK: list[int] = []
+
+
+def _signal_in_fork() -> None:
+    if _SIGNAL_AT_FORK:
+        os.kill(os.getpid(), _SIGNAL_AT_FORK[0])  # a handler raising here would be "ignored"
+
+
+os.register_at_fork(after_in_parent=_signal_in_fork)
 
 
 def test_the_parent_sets_up_every_nested_strategy_before_the_fork():
