@@ -168,7 +168,7 @@ def _validate_tree(root: SearchStrategy) -> None:
         seen.add(id(node))
         if isinstance(node, SearchStrategy):
             node.validate()
-            children = list(vars(node).values())
+            children = list(getattr(node, "__dict__", {}).values())
             if isinstance(getattr(type(node), "wrapped_strategy", None), property):
                 children.append(node.wrapped_strategy)
         elif isinstance(node, (list, tuple)):

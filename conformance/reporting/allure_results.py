@@ -243,7 +243,7 @@ def _exchange_step(test, exchange, ended_at: float | None, phase: str | None, wr
     # With the run's writer the title is made of what was sent and received, unredacted, and the
     # writer redacts it with the rest of the result: the redacted capture is then built only on
     # the writer's thread, for the transcript, not on the check's thread for a title.
-    raw = writer is not None and spec is not None and (exchange.error or response is not None)
+    raw = writer is not None and spec is not None and (bool(exchange.error) or response is not None)
     if raw:
         method, url = spec.method.upper(), spec.url
     else:
