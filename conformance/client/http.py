@@ -265,6 +265,13 @@ class Exchange:
     def status(self) -> int | None:
         return self.response.status_code if self.response is not None else None
 
+    def sent_bytes(self) -> bytes | None:
+        """The request body as sent (raw): the bytes the transport sent, else what the spec encodes
+        to; None without a body or a spec."""
+        if self.sent_body is not None:
+            return self.sent_body
+        return self.spec.body()[0] if self.spec is not None else None
+
     @property
     def target_unusable(self) -> str | None:
         """Why no check can run against this target, if this exchange shows it (a server certificate

@@ -191,7 +191,7 @@ def _sent_json(ex: Exchange) -> Any:
     None if it was not JSON, or too deeply nested to parse here."""
     if ex.spec is not None and ex.spec.json is not MISSING:
         return ex.spec.json
-    raw = ex.spec.body()[0] if ex.spec is not None else ex.request.body
+    raw = ex.sent_bytes() if ex.spec is not None else ex.request.body
     try:
         return json.loads(raw or "null")
     except (ValueError, RecursionError):  # RecursionError: a fuzzed body nested deeper than Python parses

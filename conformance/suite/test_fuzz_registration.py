@@ -75,8 +75,7 @@ class RegistrationAttempt:
         self.attempts += 1
         token = self.pool.get()
         dyn, ex = self.send(payload, token.value)
-        sent = ex.sent_body if ex.sent_body is not None else ex.spec.body()[0] if ex.spec is not None else None
-        body_size = len(sent or b"")
+        body_size = len(ex.sent_bytes() or b"")
         try:
             self.judge(payload, dyn, ex, body_size)
         except CheckFailure as failure:

@@ -72,6 +72,15 @@ def test_default_headers_are_sent_unless_the_spec_sets_them(transport):
 
 
 @respx.mock
+def test_the_exchange_keeps_the_body_it_sent(transport):
+    route = respx.post(URL).respond(200, json={})
+    ex = transport.send(RequestSpec("POST", URL, json={"software_id": "t"}))
+    assert ex.sent_body == ex.sent_bytes() == route.calls.last.request.content == b'{"software_id": "t"}'
+    ex.sent_body = None  # an exchange built elsewhere: what its spec encodes to
+    assert ex.sent_bytes() == b'{"software_id": "t"}'
+
+
+@respx.mock
 def test_a_cookie_an_answer_sets_is_not_sent_back(transport):
     route = respx.get(URL).respond(200, headers={"Set-Cookie": "sid=abc; Path=/"})
     first = transport.send(RequestSpec("GET", URL))
