@@ -164,8 +164,10 @@ class AllureDecorator:
             # allure-pytest's module-derived label ("package": test_register), added at teardown,
             # would give a second tree by Python module.
             test.labels[:] = [label for label in test.labels if label.name != "package"]
-            self._add_steps(test)
-            self._set_status(test, info, item)
+            verdict = _status_of(self._reports, self._excinfo, info, self.state)
+            # A check that passed without a warning: one transcript of all its exchanges.
+            self._add_steps(test, bundle=verdict[0] == Status.PASSED and not verdict[1])
+            self._set_status(test, item, verdict)
 
     def _decorate(self, item, info) -> None:
         target = item.callspec.params.get("target") if hasattr(item, "callspec") else None
@@ -197,10 +199,15 @@ class AllureDecorator:
         dynamic.parameter("profile", profile)
         dynamic.parameter("main client", client)
 
-    def _add_steps(self, test) -> None:
+    def _add_steps(self, test, *, bundle: bool = False) -> None:
+        """A step per exchange the check made. Each step has its transcript attached, except with
+        ``bundle`` (a check that passed without a warning) and the run's writer: then the steps are
+        titles on the timeline and the test has one attachment, every transcript in order (one file
+        a check instead of one an exchange: a run writes a fifth of the files)."""
         start = self._marks.get("setup", {})
         call = self._marks.get("call", {})
         writer = run_writer()
+        bundled: list[tuple[str, Any]] | None = [] if bundle and writer is not None else None
         count = 0
         for name, log in self._logs().items():
             first, end = start.get(name, len(log)), len(log)
@@ -211,14 +218,21 @@ class AllureDecorator:
                 count += 1
                 if count > MAX_EXCHANGE_STEPS:
                     continue
-                _exchange_step(test, log[index], log.ended_at[index], "setup" if index < call_start else None,
-                               writer)
+                title = _exchange_step(test, log[index], log.ended_at[index],
+                                       "setup" if index < call_start else None, writer, attach=bundled is None)
+                if bundled is not None:
+                    bundled.append((title, log[index]))
+        if bundled:
+            file_name = ATTACHMENT_PATTERN.format(prefix=uuid.uuid4(), ext=AttachmentType.TEXT.extension)
+            test.attachments.append(Attachment(source=file_name, name=f"HTTP exchanges ({len(bundled)}, redacted)",
+                                               type=AttachmentType.TEXT.mime_type))
+            writer.attach_exchanges(bundled, file_name)
         if count > MAX_EXCHANGE_STEPS:
             with allure.step(f"{count - MAX_EXCHANGE_STEPS} more HTTP exchanges (not attached)"):
                 pass
 
-    def _set_status(self, test, info, item) -> None:
-        status, message, trace = _status_of(self._reports, self._excinfo, info, self.state)
+    def _set_status(self, test, item, verdict: tuple[str, str, str | None]) -> None:
+        status, message, trace = verdict
         redact = self.state.redact
         test.status = status
         test.statusDetails = StatusDetails(message=redact(message), trace=redact(trace) if trace else None) \
@@ -234,11 +248,14 @@ def _check_info(item):
     return marker.args[0] if marker else None
 
 
-def _exchange_step(test, exchange, ended_at: float | None, phase: str | None, writer=None) -> None:
-    """One step for one exchange, its redacted transcript attached. With ``writer`` (the run's
+def _exchange_step(test, exchange, ended_at: float | None, phase: str | None, writer=None, *,
+                   attach: bool = True) -> str:
+    """One step for one exchange, its redacted transcript attached (with ``writer`` and not
+    ``attach``: the caller attaches it with the others). With ``writer`` (the run's
     :class:`RedactingFileLogger`) the step is added to the result directly and the transcript is
     built and written on the writer's thread (what ``allure.step`` + ``allure.attach`` would do,
-    without the plugin hooks, and off the path of the next request)."""
+    without the plugin hooks, and off the path of the next request). Returns the step's title
+    (with ``writer``: not yet redacted; the writer redacts it)."""
     spec, response = exchange.spec, exchange.response
     # With the run's writer the title is made of what was sent and received, unredacted, and the
     # writer redacts it with the rest of the result: the redacted capture is then built only on
@@ -270,16 +287,18 @@ def _exchange_step(test, exchange, ended_at: float | None, phase: str | None, wr
     else:
         # Unredacted words (and an error text) are scanned by the writer; the capture's are redacted.
         now_ms = int(time.time() * 1000)
-        file_name = ATTACHMENT_PATTERN.format(prefix=uuid.uuid4(), ext=AttachmentType.TEXT.extension)
         step = TestStepResult(name=title if raw or exchange.error else PreRedacted(title), status=Status.PASSED,
-                              start=now_ms, stop=now_ms,
-                              attachments=[Attachment(source=file_name, name=name if raw else PreRedacted(name),
-                                                      type=AttachmentType.TEXT.mime_type)])
+                              start=now_ms, stop=now_ms)
+        if attach:
+            file_name = ATTACHMENT_PATTERN.format(prefix=uuid.uuid4(), ext=AttachmentType.TEXT.extension)
+            step.attachments.append(Attachment(source=file_name, name=name if raw else PreRedacted(name),
+                                               type=AttachmentType.TEXT.mime_type))
+            writer.attach_exchange(exchange, file_name)
         test.steps.append(step)
-        writer.attach_exchange(exchange, file_name)
     if step is not None and ended_at is not None:
         step.stop = int(ended_at * 1000)
         step.start = int((ended_at - exchange.elapsed_s) * 1000)
+    return title
 
 
 def exchange_text(capture: dict) -> str:
@@ -630,6 +649,16 @@ class RedactingFileLogger(AllureFileLogger):
     def attach_exchange(self, exchange, file_name: str) -> None:
         """Write the redacted transcript of a captured exchange (:func:`exchange_text`) as ``file_name``."""
         self._submit(lambda: self._write_data(PreRedacted(exchange_text(exchange.to_dict())), file_name))
+
+    def attach_exchanges(self, titled: list[tuple[str, Any]], file_name: str) -> None:
+        """Write the transcripts of several exchanges as one file ``file_name``, each headed by its
+        number and step title (redacted here, like the steps' titles)."""
+        def text() -> PreRedacted:
+            parts = [f"=== {number}/{len(titled)}  {self._redact(title)}\n\n{exchange_text(exchange.to_dict())}"
+                     for number, (title, exchange) in enumerate(titled, 1)]
+            return PreRedacted("\n\n".join(parts))
+
+        self._submit(lambda: self._write_data(text(), file_name))
 
     def _write_data(self, body, file_name) -> None:
         body = self._redact_body(body)

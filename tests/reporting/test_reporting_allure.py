@@ -72,7 +72,7 @@ def test_each_check_reads_as_its_catalogue_entry(clean_run):
         assert result["status"] == "passed" and "statusDetails" not in result
 
 
-def test_http_exchanges_are_steps_with_redacted_attachments(clean_run):
+def test_http_exchanges_are_steps_and_a_passed_check_has_one_redacted_transcript(clean_run):
     results = clean_run.allure_results()
     with_steps = [r for r in results if r.get("steps")]
     assert len(with_steps) > len(results) * 0.9
@@ -82,10 +82,17 @@ def test_http_exchanges_are_steps_with_redacted_attachments(clean_run):
     step = token["steps"][-1]
     assert step["name"].startswith("POST /oauth/v2/oauth-token → 200 OK (") and step["name"].endswith(" ms)")
     assert 0 <= step["stop"] - step["start"] < 5000
-    attachment = step["attachments"][0]
+    # A check that passed: the steps are the timeline, one attachment holds every transcript in order.
+    assert not any(s.get("attachments") for s in token["steps"])
+    (attachment,) = token["attachments"]
     assert attachment["type"] == "text/plain"
-    # A readable HTTP transcript: request line, one header per line, pretty JSON, status line.
-    text = (clean_run.alluredir / attachment["source"]).read_text()
+    assert attachment["name"] == f"HTTP exchanges ({len(token['steps'])}, redacted)"
+    bundle = (clean_run.alluredir / attachment["source"]).read_text()
+    heads = [line for line in bundle.splitlines() if line.startswith("=== ")]
+    assert heads == [f"=== {n}/{len(token['steps'])}  {s['name']}" for n, s in enumerate(token["steps"], 1)]
+    # A readable HTTP transcript (the last one: the token request): request line, one header per
+    # line, pretty JSON, status line.
+    text = bundle.rsplit("=== ", 1)[1].split("\n\n", 1)[1]
     request, _, response = text.partition("\n\n" + "HTTP/")
     lines = request.splitlines()
     assert lines[0].startswith("POST https://127.0.0.1:") and lines[0].endswith("/oauth/v2/oauth-token")
@@ -99,6 +106,19 @@ def test_http_exchanges_are_steps_with_redacted_attachments(clean_run):
     # Exchanges the fixtures made before the check ran are marked as set-up steps.
     registered = [r for r in with_steps if _check_id(r) == "DCR-MGT-001"]
     assert any(s["name"].startswith("setup: ") for r in registered for s in r["steps"])
+
+
+def test_a_failed_or_warned_check_has_a_transcript_per_step(report_runs):
+    run = report_runs["no-store"]
+    results = run.allure_results()
+    explained = [r for r in results if r["status"] == "failed" or "statusDetails" in r and r["status"] == "passed"]
+    assert [r for r in explained if r["status"] == "failed"]
+    for result in explained:
+        assert not result.get("attachments"), result["name"]
+        for step in result.get("steps", []):
+            (attachment,) = step["attachments"]
+            text = (run.alluredir / attachment["source"]).read_text()
+            assert text.startswith(step["name"].removeprefix("setup: ").split(" ", 1)[0] + " https://")
 
 
 def test_statuses_and_messages_of_failures_and_warnings(report_runs):

@@ -164,6 +164,31 @@ def test_an_exchange_step_is_redacted_on_the_writer_thread_title_and_transcript(
     assert texts[step["attachments"][0]["source"]].startswith(f"GET https://as.example/clients/{marker(SECRET)}")
 
 
+@respx.mock
+def test_a_bundled_transcript_is_redacted_on_the_writer_thread_titles_included(tmp_path):
+    respx.get(f"https://as.example/clients/{SECRET}").respond(200, json={"client_secret": SECRET})
+    transport = Transport(redactor=Redactor([SECRET]))
+    spec = RequestSpec("GET", f"https://as.example/clients/{SECRET}", {"Authorization": f"Bearer {SECRET}"})
+    exchanges = [transport.send(spec), transport.send(spec)]
+    writer = ar.RedactingFileLogger(tmp_path, transport.redactor.redact_text, background=True)
+    test = model2.TestResult(uuid="u3", name="check", fullName="m#f", status="passed")
+    titled = [(ar._exchange_step(test, exchange, None, None, writer, attach=False), exchange) for exchange in exchanges]
+    assert all(SECRET in title for title, _ in titled)  # raw: the writer redacts
+    test.attachments.append(model2.Attachment(source="bundle-attachment.txt", name="HTTP exchanges (2, redacted)"))
+    writer.attach_exchanges(titled, "bundle-attachment.txt")
+    writer.report_result(test)
+    writer.flush()
+    texts = {p.name: p.read_text() for p in tmp_path.iterdir()}
+    assert not [name for name, text in texts.items() if SECRET in text]
+    (result,) = [json.loads(t) for n, t in texts.items() if n.endswith("-result.json")]
+    assert [step.get("attachments") for step in result["steps"]] == [None, None]
+    bundle = texts["bundle-attachment.txt"]
+    heads = [line for line in bundle.splitlines() if line.startswith("=== ")]
+    assert heads == [f"=== {n}/2  GET /clients/{marker(SECRET)} → 200 OK" + step["name"].rsplit(" OK", 1)[1]
+                     for n, step in enumerate(result["steps"], 1)]
+    assert bundle.count(f"GET https://as.example/clients/{marker(SECRET)}") == 2
+
+
 def test_the_writer_is_swapped_for_the_run_and_put_back(tmp_path):
     import allure_commons
 
