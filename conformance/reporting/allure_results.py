@@ -203,7 +203,7 @@ class AllureDecorator:
         """A step per exchange the check made. Each step has its transcript attached, except with
         ``bundle`` (a check that passed without a warning) and the run's writer: then the steps are
         titles on the timeline and the test has one attachment, every transcript in order (one file
-        a check instead of one an exchange: a run writes a fifth of the files)."""
+        a check instead of one an exchange: a run writes about a third of the files)."""
         start = self._marks.get("setup", {})
         call = self._marks.get("call", {})
         writer = run_writer()
