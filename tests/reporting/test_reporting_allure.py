@@ -113,12 +113,15 @@ def test_a_failed_or_warned_check_has_a_transcript_per_step(report_runs):
     results = run.allure_results()
     explained = [r for r in results if r["status"] == "failed" or "statusDetails" in r and r["status"] == "passed"]
     assert [r for r in explained if r["status"] == "failed"]
+    checked = 0
     for result in explained:
         assert not result.get("attachments"), result["name"]
         for step in result.get("steps", []):
             (attachment,) = step["attachments"]
             text = (run.alluredir / attachment["source"]).read_text()
             assert text.startswith(step["name"].removeprefix("setup: ").split(" ", 1)[0] + " https://")
+            checked += 1
+    assert checked, "no step of a failed or warned check was looked at"
 
 
 def test_statuses_and_messages_of_failures_and_warnings(report_runs):
