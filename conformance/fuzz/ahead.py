@@ -101,12 +101,16 @@ def _signals_held() -> Iterator[None]:
 def _gc_frozen() -> Iterator[None]:
     """Fork with the parent's objects frozen out of the cyclic collector (``gc.freeze``): the
     child's collections then never walk (and so never copy, page by page) the parent's heap. The
-    parent's objects are unfrozen again once the child is started."""
+    parent's objects are unfrozen again once the child is started, unless some were frozen
+    before (a conformance run freezes what it keeps, :mod:`conformance.harness.heap`, and
+    unfreezes it at its end: unfreezing here would hand all of it back to the collector)."""
+    frozen_before = gc.get_freeze_count()
     gc.freeze()
     try:
         yield
     finally:
-        gc.unfreeze()
+        if not frozen_before:
+            gc.unfreeze()
 
 
 #: How much the pipe holds (Linux ``F_SETPIPE_SZ``; the default 64 KiB holds one or two of the

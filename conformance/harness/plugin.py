@@ -64,6 +64,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[RUN_STATE] = state
     if state.cli_exit_statuses or state.profile_paths or config.getoption("--dcr-report-dir"):
         state.interrupts.install()  # a run of checks: signals during collection are handled too
+        state.heap.start()  # what the run keeps is frozen out of the collector's walks
     # The reports (and any plugin registered later: a historic hook) receive the state here.
     config.hook.pytest_dcr_run_state.call_historic(kwargs={"config": config, "state": state})
 
@@ -71,6 +72,7 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     state = config.stash.get(RUN_STATE, None)
     if state is not None:
+        state.heap.stop()
         state.interrupts.uninstall()
         state.close()
 
@@ -322,6 +324,15 @@ def pytest_runtest_call(item: pytest.Item):
         pytest.skip(reason)
     finally:
         state.interrupts.in_call = False
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
+    """After each check (torn down, reported): what survived a full collection is frozen."""
+    try:
+        return (yield)
+    finally:
+        state_of(item.config).heap.after_check()
 
 
 def _skip_if_not_to_run(item: pytest.Item) -> None:

@@ -23,6 +23,7 @@ from conformance.harness.cleanup import ABANDONED, CLEANUP_THREADS, delete_clien
 from conformance.harness.console import write_not_started, write_terminal_summary
 from conformance.harness.expected_failures import is_expected, read_expected_failures
 from conformance.harness.exitcodes import EXIT_OUT_OF_TIME, contract_status
+from conformance.harness.heap import KeptHeap
 from conformance.harness.interrupts import CLEANUP, DONE, CleanupAbandoned, Interrupts
 from conformance.harness.options import option
 from conformance.harness.outcomes import Outcome, count_verdicts, record_not_run, record_report
@@ -89,6 +90,7 @@ class RunState:
         self.is_controller = workerinput is None and getattr(config.option, "numprocesses", None) not in (None, 0) \
             and getattr(config.option, "dist", "no") != "no"
         self.interrupts = Interrupts(controller=self.is_controller, stop_session=self._stop_session)
+        self.heap = KeptHeap()  # started by a run of checks (plugin.pytest_configure)
         self.reported: set[str] = set()  # nodeids with a report
         self.unreported: dict[str, list] = {}  # nodeid -> user properties of selected tests no one reported
         self.nodes_down: set[int] = set()  # xdist workers whose output was read

@@ -4,6 +4,7 @@ in-process, and an in-process run whenever no child can generate."""
 
 from __future__ import annotations
 
+import gc
 import os
 import pickle
 import subprocess
@@ -67,6 +68,23 @@ def test_the_child_draws_the_examples_an_in_process_run_draws_in_the_same_order(
 def test_omit_crosses_the_pipe_as_itself():
     """Payloads remove a member with ``OMIT``, tested with ``is``."""
     assert pickle.loads(pickle.dumps({"jti": OMIT}))["jti"] is OMIT
+
+
+def test_the_fork_leaves_the_collector_as_it_found_it():
+    """The heap is frozen for the fork only; what a conformance run froze before stays frozen
+    (conformance.harness.heap unfreezes it at the run's end)."""
+    assert gc.get_freeze_count() == 0
+    with Ahead(seed(1), settings(QUIET, max_examples=3), {"value": st.integers()}) as examples:
+        assert len(list(examples)) == 3
+    assert gc.get_freeze_count() == 0
+    kept = [object()]
+    gc.freeze()
+    try:
+        with Ahead(seed(1), settings(QUIET, max_examples=3), {"value": st.integers()}) as examples:
+            assert len(list(examples)) == 3
+        assert not any(obj is kept for obj in gc.get_objects())  # still frozen
+    finally:
+        gc.unfreeze()
 
 
 def test_the_child_is_ended_when_the_parent_stops_reading():
