@@ -364,6 +364,10 @@ def _truncate(text: str, limit: int) -> str:
     return f"{head}… ({dropped} more characters)" if dropped else head
 
 
+#: How many parsed URLs a transport keeps (the endpoints' and the clients' own; emptied when full).
+_PARSED_URLS = 256
+
+
 class Transport:
     """Sends :class:`RequestSpec` s. One pooled ``httpx.Client`` per TLS identity; thread-safe.
 
@@ -397,6 +401,7 @@ class Transport:
         self._trust_env = trust_env
         self._limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
         self._clients: dict[TlsIdentity | None, httpx.Client] = {}
+        self._urls: dict[str, httpx.URL] = {}
         self._lock = threading.Lock()
         self._closed = False
 
@@ -483,8 +488,9 @@ class Transport:
             client, error, failure = None, f"TLS configuration could not be loaded: {exc}", LOCAL_TLS_CONFIGURATION
         try:
             if client is not None:
-                request = httpx.Request(spec.method, spec.url, headers=_with_defaults(client.headers, headers),
-                                        content=body, extensions={"timeout": httpx.Timeout(timeout).as_dict()})
+                request = httpx.Request(spec.method, self._url(spec.url),
+                                        headers=_with_defaults(client.headers, headers), content=body,
+                                        extensions={"timeout": httpx.Timeout(timeout).as_dict()})
                 with deadline(timeout):
                     streamed = client._transport_for_url(request.url).handle_request(request)
                     streamed.request = request
@@ -509,6 +515,16 @@ class Transport:
         with self._lock:
             self.exchanges.append(exchange)
         return exchange
+
+    def _url(self, url: str) -> httpx.URL:
+        """``url`` parsed (the endpoints' URLs once each: httpx.URL is immutable)."""
+        parsed = self._urls.get(url)
+        if parsed is None:
+            parsed = httpx.URL(url)  # raises InvalidURL for the caller to capture
+            if len(self._urls) >= _PARSED_URLS:
+                self._urls.clear()
+            self._urls[url] = parsed
+        return parsed
 
     def _learn_request(self, spec: RequestSpec, headers: Iterable[tuple[str, str]]) -> None:
         red = self.redactor

@@ -211,6 +211,18 @@ def test_bad_identity_files_become_error(tmp_path):
 
 def test_invalid_url_becomes_error(transport):
     assert transport.send(RequestSpec("GET", "ftp://x/")).error.startswith("invalid URL")
+    for _ in range(2):  # a URL that does not parse is refused every time (parsed URLs are kept)
+        ex = transport.send(RequestSpec("GET", "https://[::1/"))
+        assert ex.error.startswith("invalid URL") and ex.response is None
+
+
+@respx.mock
+def test_every_url_is_sent_as_given_past_the_kept_parsed_urls(transport):
+    route = respx.get(url__startswith="https://as.example/c/").respond(200, json={})
+    urls = [f"https://as.example/c/{n}?q={n}" for n in range(300)] * 2  # more than the transport keeps
+    for url in urls:
+        assert transport.send(RequestSpec("GET", url)).status == 200
+    assert [str(call.request.url) for call in route.calls] == urls
 
 
 # -- TLS identities ---------------------------------------------------------------------------
