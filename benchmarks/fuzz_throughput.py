@@ -42,7 +42,7 @@ from jwt.algorithms import ECAlgorithm
 from conformance.client.http import Transport
 from conformance.client.session import DcrSession
 from conformance.fuzz.budget import Budget
-from conformance.fuzz.pool import Deleter, TokenPool
+from conformance.fuzz.pool import TokenPool
 from conformance.fuzz.run import run_property
 from conformance.fuzz.strategies import registration_payloads
 from conformance.oracles.registration_faults import Payload
@@ -99,8 +99,8 @@ def fuzz_phase(dcr_session: DcrSession, examples: int) -> dict:
     label = next(iter(dcr_session.profile.main_clients))
     before = len(dcr_session.transport.exchanges)
     started, cpu = time.perf_counter(), time.process_time()
-    with TokenPool(dcr_session, label, depth=min(8, examples)) as pool, Deleter(dcr_session) as deleter:
-        attempt = RecordingAttempt(dcr_session, dcr_session.profile, pool, deleter)
+    with TokenPool(dcr_session, label, depth=min(8, examples)) as pool:  # it deletes too, as in the check
+        attempt = RecordingAttempt(dcr_session, dcr_session.profile, pool, pool)
 
         def fuzzed_registration(payload: Payload) -> None:
             attempt(payload)

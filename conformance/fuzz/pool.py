@@ -1,4 +1,5 @@
-"""A pool of fresh initial access tokens, fetched ahead on a background thread.
+"""A pool of fresh initial access tokens fetched ahead, and the deletes of the clients fuzzing
+created, on one background thread.
 
 Every fuzzed registration attempt needs its own initial token (Curity's token is single use,
 Curity's DCR fallback): fetching it inline would double the number of round trips on the critical
@@ -49,109 +50,30 @@ class InitialToken:
         return f"<initial token {self.label or '?'} {state}>"
 
 
-class TokenPool:
-    """Initial tokens of one main client, fetched ahead. Use as a context manager."""
-
-    def __init__(self, dcr_session, main_label: str, *, depth: int = 8, max_age_s: float | None = None) -> None:
-        self.dcr_session = dcr_session
-        self.main_label = main_label
-        self.depth = max(1, depth)
-        ttl = float(dcr_session.profile.claims.initial_token_ttl_s)
-        # Half the lifetime, and never longer than a minute: the server's clock is not ours.
-        self.max_age_s = max_age_s if max_age_s is not None else max(0.5, min(ttl / 2, 60.0))
-        self._ready: deque[InitialToken] = deque()
-        self._cond = threading.Condition()
-        self._closed = False
-        self._failure: str | None = None
-        self._failure_requirements: tuple[str, ...] = ()  # what the failed token answer broke
-        self._counter = 0
-        self._thread = threading.Thread(target=self._fill, name=f"dcr-token-pool-{main_label}", daemon=True)
-        self.fetched = 0
-        self.discarded = 0
-
-    def __enter__(self) -> TokenPool:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        with self._cond:
-            self._closed = True
-            self._cond.notify_all()
-        if self._thread.is_alive():
-            self._thread.join(timeout=5)
-
-    # -- fetching ------------------------------------------------------------------------------
-
-    def _fetch(self) -> InitialToken:
-        token, exchange = self.dcr_session.initial_token(self.main_label)
-        if not token:
-            raise PrerequisiteFailure(
-                f"prerequisite: could not get an initial token for main client {self.main_label!r}\n  "
-                + exchange.describe().replace("\n", "\n  "), INITIAL_TOKEN)
-        with self._cond:
-            self._counter += 1
-            self.fetched += 1
-            number = self._counter
-        return InitialToken(token, time.monotonic(), max_age_s=self.max_age_s, label=f"#{number}")
-
-    def _fill(self) -> None:
-        while True:
-            with self._cond:
-                while not self._closed and len(self._ready) >= self.depth:
-                    self._cond.wait(0.5)
-                if self._closed or self._failure:
-                    return
-            try:
-                token = self._fetch()
-            except PrerequisiteFailure as exc:
-                with self._cond:
-                    self._failure, self._failure_requirements = str(exc), exc.requirements
-                    self._cond.notify_all()
-                return
-            except Exception as exc:  # the transport never raises for network errors; be safe
-                with self._cond:
-                    self._failure = f"prerequisite: the token pool failed: {exc!r}"
-                    self._cond.notify_all()
-                return
-            with self._cond:
-                self._ready.append(token)
-                self._cond.notify_all()
-
-    def get(self) -> InitialToken:
-        """A fresh token: from the pool when one is ready and young enough, else fetched now."""
-        with self._cond:
-            if self._failure:
-                raise PrerequisiteFailure(self._failure, self._failure_requirements)
-            while self._ready:
-                token = self._ready.popleft()
-                self._cond.notify_all()
-                if token.age_s <= self.max_age_s / 2:
-                    return token
-                self.discarded += 1
-        return self._fetch()
-
-
 class Deleter:
     """Deletes the clients a fuzzed example created (RFC 7592 §2.3) on a background thread, so the
     next example is generated and sent while the ``DELETE`` is on the wire. Use as a context
     manager: leaving it waits (bounded) until every queued client was sent its ``DELETE``. A
     delete that fails, or is still queued when the wait ends, is retried by the run's cleanup
-    registry, as an inline eager delete would be."""
+    registry, as an inline eager delete would be.
 
-    def __init__(self, dcr_session, *, drain_timeout_s: float = 60.0) -> None:
+    The thread can do more (:class:`TokenPool` fetches initial tokens on it): deletes go first, so
+    that few clients are alive at a time. One background thread and one connection for both cost
+    the run's process and the server less than two: GIL hand-offs on one side, a connection's
+    thread on the other (``benchmarks/fuzz_throughput.py``).
+    """
+
+    def __init__(self, dcr_session, *, drain_timeout_s: float = 60.0, name: str = "dcr-fuzz-deleter") -> None:
         self.dcr_session = dcr_session
         self.drain_timeout_s = drain_timeout_s
         self._queue: deque = deque()
         self._cond = threading.Condition()
         self._closed = False
         self._busy = False
-        self._thread = threading.Thread(target=self._work, name=f"dcr-fuzz-deleter", daemon=True)  # noqa: F541
+        self._thread = threading.Thread(target=self._work, name=name, daemon=True)
         self.deleted = 0
 
-    def __enter__(self) -> Deleter:
+    def __enter__(self):
         self._thread.start()
         return self
 
@@ -167,7 +89,8 @@ class Deleter:
             self._cond.notify_all()
 
     def close(self) -> None:
-        """Wait until the queue is empty (at most ``drain_timeout_s``), then stop the thread."""
+        """Wait until every queued client was sent its ``DELETE`` (at most ``drain_timeout_s``),
+        then stop the thread."""
         deadline = time.monotonic() + self.drain_timeout_s
         with self._cond:
             while (self._queue or self._busy) and self._thread.is_alive():
@@ -180,15 +103,30 @@ class Deleter:
         if self._thread.is_alive():
             self._thread.join(timeout=5)
 
+    # -- on the thread -------------------------------------------------------------------------
+
+    def _more_work(self) -> bool:
+        """Under the lock: whether the thread has work besides deleting (a subclass's)."""
+        return False
+
+    def _do_more_work(self) -> None:
+        """On the thread, outside the lock: that work, once."""
+
     def _work(self) -> None:
         while True:
             with self._cond:
-                while not self._queue and not self._closed:
+                while not self._queue and not self._closed and not self._more_work():
                     self._cond.wait(0.5)
-                if not self._queue:
+                if self._queue:
+                    dyn = self._queue.popleft()
+                    self._busy = True
+                elif self._closed:
                     return
-                dyn = self._queue.popleft()
-                self._busy = True
+                else:
+                    dyn = None
+            if dyn is None:
+                self._do_more_work()
+                continue
             try:
                 exchange = self.dcr_session.delete(dyn)
                 if exchange.status is not None and 200 <= exchange.status < 300:
@@ -199,3 +137,71 @@ class Deleter:
                 with self._cond:
                     self._busy = False
                     self._cond.notify_all()
+
+
+class TokenPool(Deleter):
+    """Initial tokens of one main client, fetched ahead on a background thread, which also deletes
+    the clients it is given (:meth:`delete`, first). Use as a context manager."""
+
+    def __init__(self, dcr_session, main_label: str, *, depth: int = 8, max_age_s: float | None = None,
+                 drain_timeout_s: float = 60.0) -> None:
+        super().__init__(dcr_session, drain_timeout_s=drain_timeout_s, name=f"dcr-token-pool-{main_label}")
+        self.main_label = main_label
+        self.depth = max(1, depth)
+        ttl = float(dcr_session.profile.claims.initial_token_ttl_s)
+        # Half the lifetime, and never longer than a minute: the server's clock is not ours.
+        self.max_age_s = max_age_s if max_age_s is not None else max(0.5, min(ttl / 2, 60.0))
+        self._ready: deque[InitialToken] = deque()
+        self._failure: str | None = None
+        self._failure_requirements: tuple[str, ...] = ()  # what the failed token answer broke
+        self._counter = 0
+        self.fetched = 0
+        self.discarded = 0
+
+    # -- fetching ------------------------------------------------------------------------------
+
+    def _fetch(self) -> InitialToken:
+        token, exchange = self.dcr_session.initial_token(self.main_label)
+        if not token:
+            raise PrerequisiteFailure(
+                f"prerequisite: could not get an initial token for main client {self.main_label!r}\n  "
+                + exchange.describe().replace("\n", "\n  "), INITIAL_TOKEN)
+        with self._cond:
+            self._counter += 1
+            self.fetched += 1
+            number = self._counter
+        return InitialToken(token, time.monotonic(), max_age_s=self.max_age_s, label=f"#{number}")
+
+    def _more_work(self) -> bool:
+        return not self._closed and not self._failure and len(self._ready) < self.depth
+
+    def _do_more_work(self) -> None:
+        """Fetch one token into the pool; a failure stops the fetching (deletes go on)."""
+        try:
+            token = self._fetch()
+        except PrerequisiteFailure as exc:
+            with self._cond:
+                self._failure, self._failure_requirements = str(exc), exc.requirements
+                self._cond.notify_all()
+            return
+        except Exception as exc:  # the transport never raises for network errors; be safe
+            with self._cond:
+                self._failure = f"prerequisite: the token pool failed: {exc!r}"
+                self._cond.notify_all()
+            return
+        with self._cond:
+            self._ready.append(token)
+            self._cond.notify_all()
+
+    def get(self) -> InitialToken:
+        """A fresh token: from the pool when one is ready and young enough, else fetched now."""
+        with self._cond:
+            if self._failure:
+                raise PrerequisiteFailure(self._failure, self._failure_requirements)
+            while self._ready:
+                token = self._ready.popleft()
+                self._cond.notify_all()
+                if token.age_s <= self.max_age_s / 2:
+                    return token
+                self.discarded += 1
+        return self._fetch()

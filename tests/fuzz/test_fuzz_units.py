@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import time
 import types
+from types import SimpleNamespace
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -14,6 +16,7 @@ from conformance.fuzz import strategies
 from conformance.fuzz.assertion_requests import token_request
 from conformance.fuzz.budget import DEFAULT_EXAMPLES, Budget, in_ci
 from conformance.fuzz.pool import TokenPool
+from conformance.oracles.failures import PrerequisiteFailure
 from conformance.oracles.client_assertion import ACCEPT, EITHER, REJECT, assertion_verdict, replay_verdict
 from conformance.oracles.client_assertion import Perturbation as P
 from conformance.oracles.registration import METADATA, REDIRECT, REQUEST, STATEMENT, expectation
@@ -248,6 +251,53 @@ def test_the_deleter_deletes_every_queued_client_before_it_closes(reference):
     with pytest.raises(RuntimeError):
         deleter.delete(clients[0])
     dcr_session.transport.close()
+
+
+def test_the_pool_deletes_the_clients_it_is_given_on_its_thread_before_it_closes(reference):
+    from conformance.client.http import Transport
+    from conformance.client.session import DcrSession
+
+    _, profile = reference
+    dcr_session = DcrSession(profile, Transport.for_profile(profile))
+    with TokenPool(dcr_session, "basic", depth=2) as pool:
+        clients = [dcr_session.register(pool.get().value)[0] for _ in range(4)]
+        for dyn in clients:
+            pool.delete(dyn)
+        assert pool.get().value  # tokens still come while it deletes
+    assert pool.deleted == 4 and all(dyn.deleted for dyn in clients)
+    threads = {ex.thread for ex in dcr_session.transport.exchanges if ex.spec.method == "DELETE"}
+    assert threads == {"dcr-token-pool-basic"}
+    for dyn in clients:  # gone on the server: RFC 7592 §2.3
+        assert dcr_session.read(dyn).status in (401, 403, 404)
+    dcr_session.transport.close()
+
+
+class _NoTokens:
+    """A session whose main client gets no initial token, and that records the deletes."""
+
+    def __init__(self) -> None:
+        self.profile = SimpleNamespace(claims=SimpleNamespace(initial_token_ttl_s=60))
+        self.deleted: list = []
+
+    def initial_token(self, label):
+        return None, SimpleNamespace(describe=lambda: "HTTP 500")
+
+    def delete(self, dyn):
+        self.deleted.append(dyn)
+        return SimpleNamespace(status=204)
+
+
+def test_a_pool_whose_tokens_failed_still_deletes_what_it_is_given():
+    session = _NoTokens()
+    with TokenPool(session, "basic", depth=2) as pool:
+        deadline = time.monotonic() + 5
+        while pool._failure is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        with pytest.raises(PrerequisiteFailure, match="could not get an initial token"):
+            pool.get()
+        pool.delete("client-1")
+        pool.delete("client-2")
+    assert session.deleted == ["client-1", "client-2"] and pool.deleted == 2
 
 
 def test_a_raw_body_nested_deeper_than_python_parses_binds_no_key():
