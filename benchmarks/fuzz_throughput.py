@@ -14,7 +14,7 @@ client side does not share its GIL with the server. Each round has two phases, s
    follow-ups (RFC 7592 read, the client's DPoP token request with the server nonce, delete).
 
 It prints attempts and requests per second of both, their ratio, and the client CPU per attempt
-(the process's, token pool and deleter threads included). Bounded in time: the
+(the process's, the token pool's thread included). Bounded in time: the
 rounds stop once ``--max-seconds`` have passed (setup included), and every request has a timeout.
 """
 
