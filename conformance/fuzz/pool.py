@@ -58,9 +58,9 @@ class Deleter:
     registry, as an inline eager delete would be.
 
     The thread can do more (:class:`TokenPool` fetches initial tokens on it): deletes go first, so
-    that few clients are alive at a time. One background thread and one connection for both cost
-    the run's process and the server less than two: GIL hand-offs on one side, a connection's
-    thread on the other (``benchmarks/fuzz_throughput.py``).
+    that few clients are alive at a time. One background thread and one connection for both
+    measured a little faster than two (fewer GIL hand-offs in the run's process, one connection's
+    thread fewer in a threaded server; ``benchmarks/README.md``).
     """
 
     def __init__(self, dcr_session, *, drain_timeout_s: float = 60.0, name: str = "dcr-fuzz-deleter") -> None:

@@ -2,8 +2,8 @@
 
 A run keeps every exchange and its capture until the reports are written: a full run against the
 reference server ends with about 275,000 objects that CPython's cyclic collector tracks. Each
-full collection walks all of them: eight in a run, up to 270 ms each, 1.1–1.4 s of the run's
-main thread (measured with ``gc.callbacks``). What survives a full collection is, nearly all of
+full collection walks all of them: six during a run, up to 240 ms each, 680–860 ms of the run's
+main thread (measured with ``gc.callbacks``; 264–267 ms with this). What survives a full collection is, nearly all of
 it, what the run keeps to its end. So at the end of the first check after a full collection (the
 check's own objects gone by then, its young cycles collected) everything alive is frozen: later
 collections walk only what is newer. At the end of the run everything is unfrozen again.

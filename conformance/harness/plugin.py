@@ -332,7 +332,9 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
     try:
         return (yield)
     finally:
-        state_of(item.config).heap.after_check()
+        state = item.config.stash.get(RUN_STATE, None)
+        if state is not None:
+            state.heap.after_check()
 
 
 def _skip_if_not_to_run(item: pytest.Item) -> None:
