@@ -99,7 +99,7 @@ def fuzz_phase(dcr_session: DcrSession, examples: int) -> dict:
     label = next(iter(dcr_session.profile.main_clients))
     before = len(dcr_session.transport.exchanges)
     started, cpu = time.perf_counter(), time.process_time()
-    with TokenPool(dcr_session, label, depth=min(8, examples)) as pool:  # it deletes too, as in the check
+    with TokenPool(dcr_session, label, depth=min(8, examples), limit=examples) as pool:  # as in the check
         attempt = RecordingAttempt(dcr_session, dcr_session.profile, pool, pool)
 
         def fuzzed_registration(payload: Payload) -> None:

@@ -144,10 +144,14 @@ class TokenPool(Deleter):
     the clients it is given (:meth:`delete`, first). Use as a context manager."""
 
     def __init__(self, dcr_session, main_label: str, *, depth: int = 8, max_age_s: float | None = None,
-                 drain_timeout_s: float = 60.0) -> None:
+                 limit: int | None = None, drain_timeout_s: float = 60.0) -> None:
         super().__init__(dcr_session, drain_timeout_s=drain_timeout_s, name=f"dcr-token-pool-{main_label}")
         self.main_label = main_label
         self.depth = max(1, depth)
+        #: At most this many tokens handed out or ready (the examples a run will try): none fetched
+        #: that nobody will use. Past it, :meth:`get` fetches inline (a shrinking replay).
+        self.limit = limit
+        self.handed = 0
         ttl = float(dcr_session.profile.claims.initial_token_ttl_s)
         # Half the lifetime, and never longer than a minute: the server's clock is not ours.
         self.max_age_s = max_age_s if max_age_s is not None else max(0.5, min(ttl / 2, 60.0))
@@ -173,7 +177,8 @@ class TokenPool(Deleter):
         return InitialToken(token, time.monotonic(), max_age_s=self.max_age_s, label=f"#{number}")
 
     def _more_work(self) -> bool:
-        return not self._closed and not self._failure and len(self._ready) < self.depth
+        return not self._closed and not self._failure and len(self._ready) < self.depth \
+            and (self.limit is None or self.handed + len(self._ready) < self.limit)
 
     def _do_more_work(self) -> None:
         """Fetch one token into the pool; a failure stops the fetching (deletes go on)."""
@@ -198,6 +203,7 @@ class TokenPool(Deleter):
         with self._cond:
             if self._failure:
                 raise PrerequisiteFailure(self._failure, self._failure_requirements)
+            self.handed += 1
             while self._ready:
                 token = self._ready.popleft()
                 self._cond.notify_all()

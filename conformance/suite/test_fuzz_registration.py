@@ -136,7 +136,8 @@ def usable_for_client_credentials(body: dict, dyn: Any) -> bool:
 def test_fuzzed_registration_payloads(dcr_session, profile, target, request):
     """Fuzzed RFC 7591 payloads get 201 within the template (a working client) or a fitting 400, never a 5xx."""
     budget = Budget.from_config(request.config)
-    with TokenPool(dcr_session, target.label, depth=min(8, budget.examples)) as pool:  # it deletes too
+    # One token per example at most (none fetched for nobody), and the pool deletes too.
+    with TokenPool(dcr_session, target.label, depth=min(8, budget.examples), limit=budget.examples) as pool:
         attempt = RegistrationAttempt(dcr_session, profile, pool, pool)
 
         def fuzzed_registration(payload: Payload) -> None:

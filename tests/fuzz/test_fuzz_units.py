@@ -253,6 +253,21 @@ def test_the_deleter_deletes_every_queued_client_before_it_closes(reference):
     dcr_session.transport.close()
 
 
+def test_a_pool_with_a_limit_fetches_no_token_nobody_will_use(reference):
+    from conformance.client.http import Transport
+    from conformance.client.session import DcrSession
+
+    _, profile = reference
+    dcr_session = DcrSession(profile, Transport.for_profile(profile))
+    with TokenPool(dcr_session, "basic", depth=8, limit=3) as pool:
+        tokens = [pool.get() for _ in range(3)]
+        time.sleep(0.3)  # time enough to fill a pool of 8
+        assert pool.fetched == 3
+        tokens.append(pool.get())  # past the limit (a shrinking replay): fetched inline
+    assert pool.fetched == 4 and len({t.value for t in tokens}) == 4
+    dcr_session.transport.close()
+
+
 def test_the_pool_deletes_the_clients_it_is_given_on_its_thread_before_it_closes(reference):
     from conformance.client.http import Transport
     from conformance.client.session import DcrSession
