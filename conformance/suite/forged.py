@@ -7,9 +7,12 @@ negatives need a signing key the server does not know. All EC P-256 (cheap), mad
 
 from __future__ import annotations
 
+import atexit
 import datetime
 import functools
+import shutil
 import tempfile
+import threading
 from pathlib import Path
 
 from cryptography import x509
@@ -17,11 +20,24 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
-_DIR = Path(tempfile.mkdtemp(prefix="dcr-forged-"))
+_LOCK = threading.Lock()
+_DIRS: list[Path] = []
+
+
+def _directory() -> Path:
+    """The folder of this process's forged files: made when the first one is written, removed
+    when the process exits (a forked child, which ends with ``os._exit``, leaves it to its parent)."""
+    with _LOCK:
+        if not _DIRS:
+            directory = Path(tempfile.mkdtemp(prefix="dcr-forged-"))
+            atexit.register(shutil.rmtree, directory, True)
+            _DIRS.append(directory)
+        return _DIRS[0]
 
 
 def _write(name: str, cert: x509.Certificate, key: ec.EllipticCurvePrivateKey) -> tuple[Path, Path]:
-    cert_path, key_path = _DIR / f"{name}.pem", _DIR / f"{name}.key"
+    directory = _directory()
+    cert_path, key_path = directory / f"{name}.pem", directory / f"{name}.key"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                            serialization.NoEncryption()))
