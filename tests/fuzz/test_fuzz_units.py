@@ -217,28 +217,32 @@ def test_hypothesis_keeps_its_caches_in_the_user_cache_not_the_working_directory
         Budget.from_config(_config(tmp_path))  # the process's own cache again
 
 
-def test_the_pool_hands_out_fresh_distinct_tokens(reference):
+@pytest.fixture
+def reference_session(reference):
+    """A session against the module's reference server (its transport closed after the test)."""
     from conformance.client.http import Transport
     from conformance.client.session import DcrSession
 
     _, profile = reference
-    dcr_session = DcrSession(profile, Transport.for_profile(profile))
+    session = DcrSession(profile, Transport.for_profile(profile))
+    yield session
+    session.transport.close()
+
+
+def test_the_pool_hands_out_fresh_distinct_tokens(reference_session):
+    dcr_session = reference_session
     with TokenPool(dcr_session, "basic", depth=3) as pool:
         tokens = [pool.get() for _ in range(6)]
     assert len({t.value for t in tokens}) == 6 and not any(t.stale for t in tokens)
     with TokenPool(dcr_session, "basic", depth=2, max_age_s=0.0) as pool:  # every pooled token too old
         token = pool.get()
     assert token.value and pool.discarded >= 0
-    dcr_session.transport.close()
 
 
-def test_the_deleter_deletes_every_queued_client_before_it_closes(reference):
-    from conformance.client.http import Transport
-    from conformance.client.session import DcrSession
+def test_the_deleter_deletes_every_queued_client_before_it_closes(reference_session):
+    dcr_session = reference_session
     from conformance.fuzz.pool import Deleter
 
-    _, profile = reference
-    dcr_session = DcrSession(profile, Transport.for_profile(profile))
     with TokenPool(dcr_session, "basic", depth=2) as pool:
         clients = [dcr_session.register(pool.get().value)[0] for _ in range(4)]
     assert all(dyn is not None for dyn in clients)
@@ -250,30 +254,20 @@ def test_the_deleter_deletes_every_queued_client_before_it_closes(reference):
         assert dcr_session.read(dyn).status in (401, 403, 404)
     with pytest.raises(RuntimeError):
         deleter.delete(clients[0])
-    dcr_session.transport.close()
 
 
-def test_a_pool_with_a_limit_fetches_no_token_nobody_will_use(reference):
-    from conformance.client.http import Transport
-    from conformance.client.session import DcrSession
-
-    _, profile = reference
-    dcr_session = DcrSession(profile, Transport.for_profile(profile))
+def test_a_pool_with_a_limit_fetches_no_token_nobody_will_use(reference_session):
+    dcr_session = reference_session
     with TokenPool(dcr_session, "basic", depth=8, limit=3) as pool:
         tokens = [pool.get() for _ in range(3)]
         time.sleep(0.3)  # time enough to fill a pool of 8
         assert pool.fetched == 3
         tokens.append(pool.get())  # past the limit (a shrinking replay): fetched inline
     assert pool.fetched == 4 and len({t.value for t in tokens}) == 4
-    dcr_session.transport.close()
 
 
-def test_the_pool_deletes_the_clients_it_is_given_on_its_thread_before_it_closes(reference):
-    from conformance.client.http import Transport
-    from conformance.client.session import DcrSession
-
-    _, profile = reference
-    dcr_session = DcrSession(profile, Transport.for_profile(profile))
+def test_the_pool_deletes_the_clients_it_is_given_on_its_thread_before_it_closes(reference_session):
+    dcr_session = reference_session
     with TokenPool(dcr_session, "basic", depth=2) as pool:
         clients = [dcr_session.register(pool.get().value)[0] for _ in range(4)]
         for dyn in clients:
@@ -284,7 +278,6 @@ def test_the_pool_deletes_the_clients_it_is_given_on_its_thread_before_it_closes
     assert threads == {"dcr-token-pool-basic"}
     for dyn in clients:  # gone on the server: RFC 7592 §2.3
         assert dcr_session.read(dyn).status in (401, 403, 404)
-    dcr_session.transport.close()
 
 
 class _NoTokens:
