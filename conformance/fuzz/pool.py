@@ -109,6 +109,9 @@ class Deleter:
         """Under the lock: whether the thread has work besides deleting (a subclass's)."""
         return False
 
+    def _start_more_work(self) -> None:
+        """Under the lock, when the thread takes that work on (before :meth:`_do_more_work`)."""
+
     def _do_more_work(self) -> None:
         """On the thread, outside the lock: that work, once."""
 
@@ -124,6 +127,7 @@ class Deleter:
                     return
                 else:
                     dyn = None
+                    self._start_more_work()
             if dyn is None:
                 self._do_more_work()
                 continue
@@ -159,6 +163,7 @@ class TokenPool(Deleter):
         self._failure: str | None = None
         self._failure_requirements: tuple[str, ...] = ()  # what the failed token answer broke
         self._counter = 0
+        self._fetching = False  # a fetch on the thread, not in ``_ready`` yet
         self.fetched = 0
         self.discarded = 0
 
@@ -177,37 +182,45 @@ class TokenPool(Deleter):
         return InitialToken(token, time.monotonic(), max_age_s=self.max_age_s, label=f"#{number}")
 
     def _more_work(self) -> bool:
-        return not self._closed and not self._failure and len(self._ready) < self.depth \
-            and (self.limit is None or self.handed + len(self._ready) < self.limit)
+        coming = len(self._ready) + self._fetching
+        return not self._closed and not self._failure and coming < self.depth \
+            and (self.limit is None or self.handed + coming < self.limit)
+
+    def _start_more_work(self) -> None:
+        self._fetching = True
 
     def _do_more_work(self) -> None:
         """Fetch one token into the pool; a failure stops the fetching (deletes go on)."""
+        token = None
         try:
             token = self._fetch()
         except PrerequisiteFailure as exc:
-            with self._cond:
-                self._failure, self._failure_requirements = str(exc), exc.requirements
-                self._cond.notify_all()
-            return
+            failure, requirements = str(exc), exc.requirements
         except Exception as exc:  # the transport never raises for network errors; be safe
-            with self._cond:
-                self._failure = f"prerequisite: the token pool failed: {exc!r}"
-                self._cond.notify_all()
-            return
+            failure, requirements = f"prerequisite: the token pool failed: {exc!r}", ()
         with self._cond:
-            self._ready.append(token)
+            self._fetching = False
+            if token is None:
+                self._failure, self._failure_requirements = failure, requirements
+            else:
+                self._ready.append(token)
             self._cond.notify_all()
 
     def get(self) -> InitialToken:
-        """A fresh token: from the pool when one is ready and young enough, else fetched now."""
+        """A fresh token: from the pool when one is ready and young enough, else the one the
+        thread is fetching (counted against ``limit``), else fetched now."""
         with self._cond:
-            if self._failure:
-                raise PrerequisiteFailure(self._failure, self._failure_requirements)
             self.handed += 1
-            while self._ready:
-                token = self._ready.popleft()
-                self._cond.notify_all()
-                if token.age_s <= self.max_age_s / 2:
-                    return token
-                self.discarded += 1
+            while True:
+                if self._failure:
+                    raise PrerequisiteFailure(self._failure, self._failure_requirements)
+                while self._ready:
+                    token = self._ready.popleft()
+                    self._cond.notify_all()
+                    if token.age_s <= self.max_age_s / 2:
+                        return token
+                    self.discarded += 1
+                if not self._fetching:
+                    break
+                self._cond.wait(0.5)  # the transport's timeouts bound the fetch
         return self._fetch()

@@ -308,6 +308,34 @@ def test_a_pool_whose_tokens_failed_still_deletes_what_it_is_given():
     assert session.deleted == ["client-1", "client-2"] and pool.deleted == 2
 
 
+class _SlowTokens:
+    """A session whose initial tokens take a while: a fetch on the pool's thread is still in flight
+    when the run asks for the next token."""
+
+    def __init__(self, delay_s: float = 0.05) -> None:
+        self.profile = SimpleNamespace(claims=SimpleNamespace(initial_token_ttl_s=60))
+        self.delay_s = delay_s
+        self.issued = 0
+
+    def initial_token(self, label):
+        time.sleep(self.delay_s)
+        self.issued += 1
+        return f"token-{self.issued}", SimpleNamespace(describe=lambda: "HTTP 200")
+
+
+def test_a_pool_with_a_limit_counts_the_token_it_is_fetching():
+    """The run asks while the thread's fetch is on the wire: it waits for that token rather than
+    fetching one more, so ``limit`` tokens are fetched for ``limit`` examples."""
+    session = _SlowTokens(delay_s=0.1)
+    with TokenPool(session, "basic", depth=8, limit=1) as pool:
+        time.sleep(0.03)  # the thread's fetch has started, and not ended
+        tokens = [pool.get()]
+        time.sleep(0.15)  # time enough for another fetch to end, were one sent
+        assert session.issued == pool.fetched == 1
+        tokens.append(pool.get())  # past the limit: fetched inline
+    assert session.issued == 2 and len({t.value for t in tokens}) == 2
+
+
 def test_a_raw_body_nested_deeper_than_python_parses_binds_no_key():
     """DCR-FUZZ-001 sends raw bodies nested thousands deep; a server may even accept one. What was
     sent is read from the request as sent, and a body too deep to parse binds no key (no crash)."""
