@@ -123,13 +123,11 @@ def bare_phase(profile, sequence: list[tuple[bytes, str | None]]) -> dict:
     main = next(iter(profile.main_clients.values()))
     main_auth = {"Authorization": _basic(main.client_id, main.client_secret), "Accept": "application/json"}
     token_url, reg_url = server.token_endpoint, server.registration_endpoint
-    key = ec.generate_private_key(ec.SECP256R1())
-    jwk = json.loads(ECAlgorithm.to_jwk(key.public_key()))
     use_form = {"grant_type": "client_credentials", "scope": profile.use.scope or profile.template.scope}
     nonce: str | None = None
     requests = created = 0
 
-    def proof(value: str | None) -> str:
+    def proof(key, jwk: dict, value: str | None) -> str:
         claims = {"jti": uuid.uuid4().hex, "htm": "POST", "htu": token_url, "iat": int(time.time())}
         if value:
             claims["nonce"] = value
@@ -156,11 +154,13 @@ def bare_phase(profile, sequence: list[tuple[bytes, str | None]]) -> dict:
                 rat = read.json().get("registration_access_token") or rat
                 secret = read.json().get("client_secret") or secret
             dyn_auth = {"Authorization": _basic(info["client_id"], secret), "Accept": "application/json"}
-            use = client.post(token_url, data=use_form, headers={**dyn_auth, "DPoP": proof(nonce)})
+            key = ec.generate_private_key(ec.SECP256R1())  # each client its own DPoP key, as the suite's
+            jwk = json.loads(ECAlgorithm.to_jwk(key.public_key()))
+            use = client.post(token_url, data=use_form, headers={**dyn_auth, "DPoP": proof(key, jwk, nonce)})
             requests += 1
             if use.status_code == 400 and use.headers.get("DPoP-Nonce"):
                 nonce = use.headers["DPoP-Nonce"]
-                use = client.post(token_url, data=use_form, headers={**dyn_auth, "DPoP": proof(nonce)})
+                use = client.post(token_url, data=use_form, headers={**dyn_auth, "DPoP": proof(key, jwk, nonce)})
                 requests += 1
             client.delete(uri, headers={"Authorization": f"Bearer {rat}"})
             requests += 1
