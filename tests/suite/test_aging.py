@@ -30,10 +30,10 @@ def test_waits_only_for_what_is_left():
     time.sleep(0.2)
     started = time.monotonic()
     aged.wait_until_older_than(0.3, max_wait_s=5, what="ttl")
-    assert 0.05 <= time.monotonic() - started < 0.25
+    assert 0.05 <= time.monotonic() - started < 0.3  # about 0.1 s; less than the whole age (slack for a loaded CI)
     started = time.monotonic()
     aged.wait_until_older_than(0.3, max_wait_s=5, what="ttl")  # already old enough: no wait
-    assert time.monotonic() - started < 0.05
+    assert time.monotonic() - started < 0.1
 
 
 def test_a_wait_longer_than_allowed_is_not_claimed():
