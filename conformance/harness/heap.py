@@ -1,12 +1,17 @@
 """What a run keeps, kept out of the cyclic garbage collector's way (``gc.freeze``).
 
 A run keeps every exchange and its capture until the reports are written: a full run against the
-reference server ends with about 275,000 objects that CPython's cyclic collector tracks. Each
-full collection walks all of them: six during a run, up to 240 ms each, 680–860 ms of the run's
-main thread (measured with ``gc.callbacks``; 264–267 ms with this). What survives a full collection is, nearly all of
-it, what the run keeps to its end. So at the end of the first check after a full collection (the
-check's own objects gone by then, its young cycles collected) everything alive is frozen: later
-collections walk only what is newer. At the end of the run everything is unfrozen again.
+reference server ends with about 275,000 objects that CPython's cyclic collector tracks. Each full
+collection walks all of them: six during a run, up to 240 ms each, 680–860 ms of the run's main
+thread (measured with ``gc.callbacks``; 264–267 ms with this). What survives a full collection is,
+nearly all of it, what the run keeps to its end. So at the end of the first check after a full
+collection (the check's own objects gone by then, its young cycles collected) everything alive is
+frozen: later collections walk only what is newer. Everything is unfrozen again once the run is
+over, after pytest's own last collections (its unraisable-exception plugin collects twice as a
+session ends, which walked everything a full run kept: 420 ms), by a cleanup of the run's
+configuration registered before that plugin's. The ``dcr-conformance`` command freezes everything
+again just before it exits (:func:`conformance.cli.console`): the interpreter's last collection
+would walk it all (0.9 s).
 
 Bounded: an object frozen at the end of a check that later becomes part of an unreachable cycle
 is freed only after the run (by reference counting, anything not in a cycle is freed at once as

@@ -65,6 +65,9 @@ def pytest_configure(config: pytest.Config) -> None:
     if state.cli_exit_statuses or state.profile_paths or config.getoption("--dcr-report-dir"):
         state.interrupts.install()  # a run of checks: signals during collection are handled too
         state.heap.start()  # what the run keeps is frozen out of the collector's walks
+        # Unfrozen last: after pytest's own collections at the end (its unraisable-exception plugin
+        # collects in pytest_unconfigure and in the cleanup it registered after this one).
+        config.add_cleanup(state.heap.stop)
     # The reports (and any plugin registered later: a historic hook) receive the state here.
     config.hook.pytest_dcr_run_state.call_historic(kwargs={"config": config, "state": state})
 
@@ -72,7 +75,6 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     state = config.stash.get(RUN_STATE, None)
     if state is not None:
-        state.heap.stop()
         state.interrupts.uninstall()
         state.close()
 

@@ -5,10 +5,14 @@ garbage is collected first, and everything is unfrozen when the run ends
 from __future__ import annotations
 
 import gc
+import subprocess
+import sys
 import weakref
+from pathlib import Path
 
 import pytest
 
+from conformance.cli import EXIT_USAGE
 from conformance.harness.heap import KeptHeap
 from conformance.server import ReferenceServer
 from tests.selftest import runner
@@ -81,10 +85,12 @@ def test_disabled_collector_is_left_alone(no_automatic_collection):
 
 
 class _FullCollectionAfterEachCheck:
-    """Forces a full collection as each check ends; records what is frozen when the next starts."""
+    """Forces a full collection as each check ends; records what is frozen when the next starts,
+    and at each full collection from pytest_unconfigure on (pytest's own at the end of a run)."""
 
     def __init__(self) -> None:
         self.frozen_at_start: list[int] = []
+        self.frozen_at_last_collections: list[int] = []
 
     def pytest_runtest_logstart(self, nodeid, location) -> None:
         self.frozen_at_start.append(gc.get_freeze_count())
@@ -92,13 +98,42 @@ class _FullCollectionAfterEachCheck:
     def pytest_runtest_logfinish(self, nodeid, location) -> None:
         gc.collect()
 
+    def pytest_unconfigure(self, config) -> None:
+        gc.callbacks.append(self._on_collection)
+
+    def _on_collection(self, phase: str, info: dict) -> None:
+        if phase == "start" and info["generation"] == 2:
+            self.frozen_at_last_collections.append(gc.get_freeze_count())
+
 
 def test_a_run_freezes_what_it_keeps_and_unfreezes_it_at_its_end():
     assert gc.get_freeze_count() == 0
     probe = _FullCollectionAfterEachCheck()
-    with ReferenceServer() as srv:
-        result = runner.run_suite(srv.profile_path, only={"DCR-REG-001", "DCR-REG-002"}, plugins=[probe])
+    try:
+        with ReferenceServer() as srv:
+            result = runner.run_suite(srv.profile_path, only={"DCR-REG-001", "DCR-REG-002"}, plugins=[probe])
+    finally:
+        if probe._on_collection in gc.callbacks:
+            gc.callbacks.remove(probe._on_collection)
     assert result.exit_code == 0, result.output_tail
     assert len(probe.frozen_at_start) >= 2
     assert all(count > 0 for count in probe.frozen_at_start[1:]), probe.frozen_at_start
+    # pytest's own full collections as it ends (its unraisable-exception plugin's) skip what the run kept
+    assert probe.frozen_at_last_collections and all(count > 0 for count in probe.frozen_at_last_collections), \
+        probe.frozen_at_last_collections
     assert gc.get_freeze_count() == 0  # the run is over: nothing left frozen in this process
+
+
+def test_the_command_exits_with_what_it_kept_frozen(tmp_path):
+    """``dcr-conformance`` (:func:`conformance.cli.console`) freezes everything before it exits:
+    the interpreter's last collection walks none of it. Its exit status is main's."""
+    script = ("import atexit, gc, sys\n"
+              "atexit.register(lambda: print('frozen', gc.get_freeze_count()))\n"
+              "from conformance.cli import console\n"
+              "sys.argv = ['dcr-conformance', 'run', '--variant', 'no-such-variant']\n"
+              "console()\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                          cwd=Path(__file__).resolve().parents[2])
+    assert done.returncode == EXIT_USAGE, done.stderr[-2000:]
+    frozen = int(done.stdout.rsplit("frozen", 1)[1])
+    assert frozen > 10_000, done.stdout[-500:]  # the interpreter's modules and more
