@@ -1,6 +1,6 @@
 """What a run keeps is frozen out of the cyclic collector's walks after a full collection, young
-garbage is collected first, and everything is unfrozen when the run ends
-(:mod:`conformance.harness.heap`)."""
+garbage is collected first, everything is unfrozen when the run ends (after pytest's own last
+collections), and the command exits with everything frozen (:mod:`conformance.harness.heap`)."""
 
 from __future__ import annotations
 
@@ -124,7 +124,7 @@ def test_a_run_freezes_what_it_keeps_and_unfreezes_it_at_its_end():
     assert gc.get_freeze_count() == 0  # the run is over: nothing left frozen in this process
 
 
-def test_the_command_exits_with_what_it_kept_frozen(tmp_path):
+def test_the_command_exits_with_what_it_kept_frozen():
     """``dcr-conformance`` (:func:`conformance.cli.console`) freezes everything before it exits:
     the interpreter's last collection walks none of it. Its exit status is main's."""
     script = ("import atexit, gc, sys\n"
