@@ -208,19 +208,24 @@ class TokenPool(Deleter):
 
     def get(self) -> InitialToken:
         """A fresh token: from the pool when one is ready and young enough, else the one the
-        thread is fetching (counted against ``limit``), else fetched now."""
+        thread is fetching (counted against ``limit``; waited for once), else fetched now."""
         with self._cond:
             self.handed += 1
-            while True:
-                if self._failure:
-                    raise PrerequisiteFailure(self._failure, self._failure_requirements)
-                while self._ready:
-                    token = self._ready.popleft()
-                    self._cond.notify_all()
-                    if token.age_s <= self.max_age_s / 2:
-                        return token
-                    self.discarded += 1
-                if not self._fetching:
-                    break
-                self._cond.wait(0.5)  # the transport's timeouts bound the fetch
-        return self._fetch()
+            token = self._take_fresh()
+            if token is None and self._fetching:
+                while self._fetching and not self._ready and not self._failure:
+                    self._cond.wait(0.5)  # the transport's timeouts bound the fetch
+                token = self._take_fresh()
+        return token if token is not None else self._fetch()
+
+    def _take_fresh(self) -> InitialToken | None:
+        """Under the lock: the first ready token young enough (older ones dropped), or None."""
+        if self._failure:
+            raise PrerequisiteFailure(self._failure, self._failure_requirements)
+        while self._ready:
+            token = self._ready.popleft()
+            self._cond.notify_all()
+            if token.age_s <= self.max_age_s / 2:
+                return token
+            self.discarded += 1
+        return None
