@@ -7,14 +7,50 @@ obtains it and waits, the second finds it already expired.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
 from typing import Generic, TypeVar
 
 import pytest
 
 T = TypeVar("T")
+
+
+class Waiting:
+    """Whether a check of this process is sleeping through a designed wait now: the interpreter is
+    free then for the run's other work (the Allure writer holds its files until such a moment or
+    the end of the run, instead of taking turns with the checks' requests)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._sleepers = 0
+        self._event = threading.Event()
+
+    @contextlib.contextmanager
+    def sleeping(self) -> Iterator[None]:
+        with self._lock:
+            self._sleepers += 1
+            self._event.set()
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._sleepers -= 1
+                if not self._sleepers:
+                    self._event.clear()
+
+    def now(self) -> bool:
+        return self._event.is_set()
+
+    def wait(self, timeout_s: float) -> bool:
+        """Block until a check sleeps (True) or ``timeout_s`` has passed (False)."""
+        return self._event.wait(timeout_s)
+
+
+#: This process's designed waits (one interpreter: one lock for all its threads).
+WAITING = Waiting()
 
 
 class Aged(Generic[T]):
@@ -33,7 +69,8 @@ class Aged(Generic[T]):
             pytest.skip(f"not claimed by profile: {what} would need a wait of {remaining:.0f} s, longer than "
                         f"--dcr-max-wait")
         if remaining > 0:
-            time.sleep(remaining)
+            with WAITING.sleeping():
+                time.sleep(remaining)
 
 
 class AgedValues:

@@ -48,6 +48,7 @@ from allure_commons.model2 import ATTACHMENT_PATTERN, Attachment, Status, Status
 from allure_commons.types import AttachmentType, LinkType
 
 from conformance import __version__
+from conformance.harness.aging import WAITING
 from conformance.harness.cleanup import CLEANUP_THREADS
 from conformance.harness.options import option
 from conformance.harness.outcomes import BLOCKED_PROPERTY, NOT_RUN_PROPERTY
@@ -558,14 +559,25 @@ def _atomic_write(path: Path, text: str) -> Path:
 # ------------------------------------------------------------------------ redacting writer
 
 
+#: Files the run's writer holds at most (the results and transcripts of some hundred checks) before
+#: it writes while checks run; and how often a holding writer looks again.
+HELD_MAX = 4096
+HOLD_POLL_S = 0.05
+
+
 class RedactingFileLogger(AllureFileLogger):
     """allure's file writer, with every string of a result and every text attachment redacted.
 
     With ``background=True`` (the run's writer) files are redacted, serialised and written on one
-    thread of their own, in the order they were reported, while the checks go on sending requests:
-    a result is final when allure-pytest reports it, and an exchange is immutable once captured.
-    :meth:`flush` waits until everything queued is on disk (the run calls it before its reports are
-    read); an error of the thread is raised there."""
+    thread of their own, in the order they were reported: a result is final when allure-pytest
+    reports it, and an exchange is immutable once captured. That thread holds its work while the
+    checks send requests, and writes while a check sleeps through a designed wait
+    (:data:`~conformance.harness.aging.WAITING`), when more than :data:`HELD_MAX` files are held,
+    and from :meth:`flush` on: taking turns with the checks for the interpreter lock (a hand-off at
+    every system call of either) made the two slower together than one after the other
+    (``benchmarks/README.md``). :meth:`flush` waits until
+    everything queued is on disk (the run calls it before its reports are read); an error of the
+    thread is raised there."""
 
     def __init__(self, report_dir, redact: Callable[[str], str], *, background: bool = False) -> None:
         super().__init__(report_dir, clean=False)
@@ -574,6 +586,7 @@ class RedactingFileLogger(AllureFileLogger):
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
         self._lock = threading.Lock()
+        self._released = not background  # from flush() on, nothing is held
 
     # -- queueing ------------------------------------------------------------------------------
 
@@ -588,9 +601,14 @@ class RedactingFileLogger(AllureFileLogger):
                 self._thread.start()
         self._queue.put(task)
 
+    def _may_write(self) -> bool:
+        return self._released or WAITING.now() or self._queue.qsize() >= HELD_MAX  # and the one in hand
+
     def _work(self) -> None:
         while True:
             task = self._queue.get()
+            while not self._may_write():
+                WAITING.wait(HOLD_POLL_S)
             if isinstance(task, threading.Event):
                 task.set()
                 continue
@@ -601,7 +619,9 @@ class RedactingFileLogger(AllureFileLogger):
                     self._error = exc
 
     def flush(self, timeout_s: float = 2 * 60) -> None:
-        """Wait (at most ``timeout_s``) until every queued file is written; raise the thread's error."""
+        """Wait (at most ``timeout_s``) until every queued file is written; raise the thread's error.
+        Nothing is held from here on."""
+        self._released = True
         if self._queue is not None and self._thread is not None and self._thread.is_alive():
             done = threading.Event()
             self._queue.put(done)

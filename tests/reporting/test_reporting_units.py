@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from types import SimpleNamespace
 
 import pytest
@@ -14,6 +15,7 @@ from allure_commons.model2 import Parameter, StatusDetails
 
 from conformance.client.http import RequestSpec, Transport
 from conformance.client.redact import Redactor, marker
+from conformance.harness.aging import WAITING
 from conformance.reporting import allure_results as ar
 
 SECRET = "Zm9vYmFyLXN1cGVyLXNlY3JldC12YWx1ZQ"
@@ -187,6 +189,49 @@ def test_a_bundled_transcript_is_redacted_on_the_writer_thread_titles_included(t
     assert heads == [f"=== {n}/2  GET /clients/{marker(SECRET)} → 200 OK" + step["name"].rsplit(" OK", 1)[1]
                      for n, step in enumerate(result["steps"], 1)]
     assert bundle.count(f"GET https://as.example/clients/{marker(SECRET)}") == 2
+
+
+def _written_eventually(directory, count: int, within_s: float = 2.0) -> bool:
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        if len([p for p in directory.iterdir() if not p.name.endswith(".tmp")]) >= count:
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def _result(number: int) -> model2.TestResult:
+    return model2.TestResult(uuid=f"u{number}", name=f"check {SECRET}", fullName="m#f", status="passed")
+
+
+def test_the_run_writer_holds_its_files_while_checks_run_and_writes_them_while_one_waits(tmp_path):
+    writer = ar.RedactingFileLogger(tmp_path, Redactor([SECRET]).redact_text, background=True)
+    writer.report_result(_result(1))
+    writer.report_attached_data(f"transcript {SECRET}", "a-attachment.txt")
+    assert not _written_eventually(tmp_path, 1, within_s=0.3)  # held: the checks have the interpreter
+    with WAITING.sleeping():  # a check sleeps through a designed wait (conformance.harness.aging)
+        assert _written_eventually(tmp_path, 2)
+    writer.report_result(_result(2))
+    assert not _written_eventually(tmp_path, 3, within_s=0.3)  # held again once nobody waits
+    writer.flush()  # the end of the run: everything, and nothing held from here on
+    assert len(list(tmp_path.iterdir())) == 3
+    writer.report_result(_result(3))
+    assert _written_eventually(tmp_path, 4)
+    assert not [p for p in tmp_path.iterdir() if SECRET in p.read_text()]
+
+
+def test_the_run_writer_holds_a_bounded_number_of_files(tmp_path, monkeypatch):
+    monkeypatch.setattr(ar, "HELD_MAX", 3)
+    writer = ar.RedactingFileLogger(tmp_path, Redactor([SECRET]).redact_text, background=True)
+    for number in range(3):
+        writer.report_result(_result(number))
+    assert not _written_eventually(tmp_path, 1, within_s=0.3)
+    writer.report_result(_result(3))  # one more than it may hold: it writes down to the bound
+    assert _written_eventually(tmp_path, 1)
+    time.sleep(0.2)
+    assert len(list(tmp_path.iterdir())) <= 2
+    writer.flush()
+    assert len(list(tmp_path.iterdir())) == 4
 
 
 def test_the_writer_is_swapped_for_the_run_and_put_back(tmp_path):

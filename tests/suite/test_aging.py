@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from conformance.harness.aging import AgedValues
+from conformance.harness.aging import WAITING, AgedValues
 
 
 def test_one_value_per_key_even_under_concurrency():
@@ -34,6 +34,16 @@ def test_waits_only_for_what_is_left():
     started = time.monotonic()
     aged.wait_until_older_than(0.3, max_wait_s=5, what="ttl")  # already old enough: no wait
     assert time.monotonic() - started < 0.1
+
+
+def test_a_designed_wait_says_so_while_it_sleeps():
+    aged = AgedValues().get("k", lambda: "token")
+    seen = []
+    with ThreadPoolExecutor(1) as pool:
+        waiter = pool.submit(aged.wait_until_older_than, 0.3, 5, "ttl")
+        seen.append(WAITING.wait(1.0))  # another thread (the Allure writer) learns of the sleep
+        waiter.result()
+    assert seen == [True] and not WAITING.now()
 
 
 def test_a_wait_longer_than_allowed_is_not_claimed():
