@@ -559,8 +559,8 @@ def _atomic_write(path: Path, text: str) -> Path:
 # ------------------------------------------------------------------------ redacting writer
 
 
-#: Files the run's writer holds at most (the results and transcripts of some hundred checks) before
-#: it writes while checks run; and how often a holding writer looks again.
+#: Files the run's writer holds at most (those of about 2,000 checks that passed: a result and one
+#: transcript each) before it writes while checks run; and how often a holding writer looks again.
 HELD_MAX = 4096
 HOLD_POLL_S = 0.05
 
@@ -575,9 +575,8 @@ class RedactingFileLogger(AllureFileLogger):
     (:data:`~conformance.harness.aging.WAITING`), when more than :data:`HELD_MAX` files are held,
     and from :meth:`flush` on: taking turns with the checks for the interpreter lock (a hand-off at
     every system call of either) made the two slower together than one after the other
-    (``benchmarks/README.md``). :meth:`flush` waits until
-    everything queued is on disk (the run calls it before its reports are read); an error of the
-    thread is raised there."""
+    (``benchmarks/README.md``). :meth:`flush` waits until everything queued is on disk (the run
+    calls it before its reports are read); an error of the thread is raised there."""
 
     def __init__(self, report_dir, redact: Callable[[str], str], *, background: bool = False) -> None:
         super().__init__(report_dir, clean=False)
