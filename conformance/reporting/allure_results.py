@@ -51,6 +51,7 @@ from conformance import __version__
 from conformance.harness.aging import WAITING
 from conformance.harness.cleanup import CLEANUP_THREADS
 from conformance.harness.options import option
+from conformance.reporting.forked import fork_available, run_in_child
 from conformance.harness.outcomes import BLOCKED_PROPERTY, NOT_RUN_PROPERTY
 from conformance.requirements import MUST, REQUIREMENTS
 
@@ -563,20 +564,26 @@ def _atomic_write(path: Path, text: str) -> Path:
 #: transcript each) before it writes while checks run; and how often a holding writer looks again.
 HELD_MAX = 4096
 HOLD_POLL_S = 0.05
+#: Files a forked child of the run writes at a time (a fork costs the run's process a few
+#: milliseconds: its page tables are copied), and how long the child may take.
+CHILD_BATCH = 128
+CHILD_LIMIT_S = 30
 
 
 class RedactingFileLogger(AllureFileLogger):
     """allure's file writer, with every string of a result and every text attachment redacted.
 
-    With ``background=True`` (the run's writer) files are redacted, serialised and written on one
-    thread of their own, in the order they were reported: a result is final when allure-pytest
-    reports it, and an exchange is immutable once captured. That thread holds its work while the
-    checks send requests, and writes while a check sleeps through a designed wait
-    (:data:`~conformance.harness.aging.WAITING`), when more than :data:`HELD_MAX` files are held,
-    and from :meth:`flush` on: taking turns with the checks for the interpreter lock (a hand-off at
-    every system call of either) made the two slower together than one after the other
-    (``benchmarks/README.md``). :meth:`flush` waits until everything queued is on disk (the run
-    calls it before its reports are read); an error of the thread is raised there."""
+    With ``background=True`` (the run's writer) files are redacted, serialised and written off the
+    checks' thread, in the order they were reported: a result is final when allure-pytest reports
+    it, and an exchange is immutable once captured. Every :data:`CHILD_BATCH` files go to a child
+    forked by the writer's thread (:mod:`conformance.reporting.forked`), which writes them on
+    another core while the checks go on. The rest is written on the writer's thread while a check
+    sleeps through a designed wait (:data:`~conformance.harness.aging.WAITING`), when more than
+    :data:`HELD_MAX` files are held, and from :meth:`flush` on: taking turns with the checks for
+    the interpreter lock (a hand-off at every system call of either) made the two slower together
+    than one after the other (``benchmarks/README.md``). A batch no child wrote is written there
+    too, and no child is forked after it. :meth:`flush` waits until everything queued is on disk
+    (the run calls it before its reports are read); an error of the thread is raised there."""
 
     def __init__(self, report_dir, redact: Callable[[str], str], *, background: bool = False) -> None:
         super().__init__(report_dir, clean=False)
@@ -586,6 +593,8 @@ class RedactingFileLogger(AllureFileLogger):
         self._error: BaseException | None = None
         self._lock = threading.Lock()
         self._released = not background  # from flush() on, nothing is held
+        self._forking = background and fork_available()
+        self.child_batches = 0
 
     # -- queueing ------------------------------------------------------------------------------
 
@@ -603,19 +612,49 @@ class RedactingFileLogger(AllureFileLogger):
     def _may_write(self) -> bool:
         return self._released or WAITING.now() or self._queue.qsize() >= HELD_MAX  # and the one in hand
 
+    def _batch_ready(self) -> bool:
+        return self._forking and self._queue.qsize() + 1 >= CHILD_BATCH  # and the one in hand
+
     def _work(self) -> None:
         while True:
             task = self._queue.get()
-            while not self._may_write():
-                WAITING.wait(HOLD_POLL_S)
             if isinstance(task, threading.Event):
                 task.set()
                 continue
+            while not self._may_write() and not self._batch_ready():
+                WAITING.wait(HOLD_POLL_S)
+            if self._batch_ready():
+                self._write_batch(task)
+            else:
+                self._run(task)
+
+    def _run(self, task: Callable[[], None]) -> None:
+        try:
+            task()
+        except BaseException as exc:  # noqa: BLE001 - kept, raised by flush() in the run's thread
+            if self._error is None:
+                self._error = exc
+
+    def _write_batch(self, first: Callable[[], None]) -> None:
+        """Write ``first`` and up to :data:`CHILD_BATCH` - 1 more queued files in a forked child; if
+        it fails, here (and no more children: the in-process writer takes over)."""
+        batch, done = [first], None
+        while len(batch) < CHILD_BATCH:
             try:
-                task()
-            except BaseException as exc:  # noqa: BLE001 - kept, raised by flush() in the run's thread
-                if self._error is None:
-                    self._error = exc
+                task = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if isinstance(task, threading.Event):  # a flush: answered once the batch is written
+                done = task
+                break
+            batch.append(task)
+        if not run_in_child(batch, CHILD_LIMIT_S):
+            self._forking = False
+            for task in batch:
+                self._run(task)
+        self.child_batches += 1
+        if done is not None:
+            done.set()
 
     def flush(self, timeout_s: float = 2 * 60) -> None:
         """Wait (at most ``timeout_s``) until every queued file is written; raise the thread's error.
@@ -632,14 +671,14 @@ class RedactingFileLogger(AllureFileLogger):
     # -- allure's writer hooks -----------------------------------------------------------------
 
     def _report_item(self, item) -> None:
-        self._submit(lambda: self._write_item(item))
+        filename = item.file_pattern.format(prefix=uuid.uuid4())  # now: a batch written again keeps it
+        self._submit(lambda: self._write_item(item, filename))
 
-    def _write_item(self, item) -> None:
+    def _write_item(self, item, filename: str) -> None:
         from attr import asdict
 
         data = _redact_obj(asdict(item, filter=lambda _, v: v or v is False), self._redact)
         indent = 4 if os.environ.get("ALLURE_INDENT_OUTPUT") else None
-        filename = item.file_pattern.format(prefix=uuid.uuid4())
         tmp = self._report_dir / f"{filename}.tmp"
         with open(tmp, "w", encoding="utf8") as handle:
             json.dump(data, handle, indent=indent, ensure_ascii=False)

@@ -1,0 +1,58 @@
+"""Work done by a forked child of the run's process, on the machine's other core.
+
+The run's process is busy at one core while its checks send requests; the Allure files they leave
+(a result and a transcript a check, redacted and serialised) cost about as much CPU again. A
+child forked from the writer's thread holds everything the parent held at the fork (the queued
+files, the redactor with every secret learnt so far) and writes a batch of files while the parent
+goes on: no serialisation between the two, and no turns taken for one interpreter lock.
+
+The child ignores the stop signals (the parent handles them and waits for it), is killed by
+the kernel after ``limit_s`` (``alarm``), never collects garbage (it is short-lived, and a
+collection would copy the parent's heap page by page), and leaves with ``os._exit``: no
+``atexit`` handler and no buffered output of the parent runs twice.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import signal
+import warnings
+from collections.abc import Callable, Iterable
+
+#: What the run acts on (conformance.harness.interrupts, and an xdist worker's SIGUSR1 / SIGUSR2):
+#: the child leaves them to the parent.
+_IGNORED = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP", "SIGUSR1", "SIGUSR2")
+                 if hasattr(signal, name))
+
+
+def fork_available() -> bool:
+    return hasattr(os, "fork") and hasattr(signal, "alarm")
+
+
+def run_in_child(tasks: Iterable[Callable[[], None]], limit_s: int) -> bool:
+    """Run ``tasks`` in a forked child and wait for it: True if every one of them returned
+    (the child exited 0), False if one raised, the child was killed or could not be forked."""
+    try:
+        pid = os.fork()
+    except OSError:
+        return False
+    if pid == 0:  # the child: only this thread exists here
+        code = 1
+        try:
+            for number in _IGNORED:
+                signal.signal(number, signal.SIG_IGN)
+            signal.signal(signal.SIGALRM, signal.SIG_DFL)
+            signal.alarm(max(1, int(limit_s)))
+            gc.disable()
+            warnings.simplefilter("ignore")  # nobody to tell: stderr is the parent's
+            for task in tasks:
+                task()
+            code = 0
+        finally:
+            os._exit(code)
+    try:
+        _, status = os.waitpid(pid, 0)
+    except ChildProcessError:  # reaped elsewhere: its files cannot be vouched for
+        return False
+    return os.waitstatus_to_exitcode(status) == 0
