@@ -35,6 +35,34 @@ def test_aged_client_starts_with_the_run_and_its_check_runs_last(server):
     assert srv.store.count_clients() == 0 and result.leftovers == []
 
 
+class _ClientsAtCollection:
+    """Plugin object: how many clients the server holds when the first check is collected; then
+    every check is deselected (the run ends without running one)."""
+
+    def __init__(self, srv) -> None:
+        self.srv, self.count = srv, None
+
+    def pytest_itemcollected(self, item):
+        if self.count is None:
+            self.count = self.srv.store.count_clients()
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, config, items):
+        config.hook.pytest_deselected(items=list(items))
+        items.clear()
+
+
+@pytest.mark.parametrize("narrowed", [False, True], ids=["every-check", "-k"])
+def test_a_run_of_every_check_starts_its_waits_before_collecting_them(server, narrowed):
+    """The aged client is registered before the checks are collected when nothing narrows the run
+    (the waits start before collection), and deleted at the end when no check used it."""
+    srv = server(registration_token_read_write_ttl_s=1)
+    seen = _ClientsAtCollection(srv)
+    result = run_suite(srv.profile_path, plugins=[seen], args=["-k", "DCR-MGT-014"] if narrowed else [])
+    assert seen.count == (0 if narrowed else 1)
+    assert srv.store.count_clients() == 0 and result.leftovers == []
+
+
 def test_no_client_is_registered_for_a_wait_longer_than_allowed(server):
     srv = server(registration_token_read_write_ttl_s=60)
     result = run_suite(srv.profile_path, only={"DCR-MGT-014", "DCR-META-001"})
