@@ -350,6 +350,13 @@ def test_timeout_must_be_positive_and_bool_is_not_a_number(keys):
     assert "expected a number, got a boolean" in msg
 
 
+def test_an_initial_token_of_one_second_is_refused_with_the_reason(keys):
+    msg = one_problem(keys, BASE + "\n[claims]\ninitial_token_ttl_s = 1\n")
+    assert msg.startswith("claims.initial_token_ttl_s: must be at least 2 seconds")
+    assert "RFC 7519 §2 NumericDate" in msg and msg.endswith("e.g. initial_token_ttl_s = 300")
+    assert load_profile(write(keys, BASE + "\n[claims]\ninitial_token_ttl_s = 2\n")).claims.initial_token_ttl_s == 2
+
+
 def test_missing_required_sections_and_keys(keys):
     found = problems(keys, 'name = "x"\n')
     assert any(m.startswith("server: missing; add a [server] table") for m in found)

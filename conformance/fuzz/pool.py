@@ -156,9 +156,11 @@ class TokenPool(Deleter):
         #: that nobody will use. Past it, :meth:`get` fetches inline (a shrinking replay).
         self.limit = limit
         self.handed = 0
-        ttl = float(dcr_session.profile.claims.initial_token_ttl_s)
-        # Half the lifetime, and never longer than a minute: the server's clock is not ours.
-        self.max_age_s = max_age_s if max_age_s is not None else max(0.5, min(ttl / 2, 60.0))
+        # A token claimed to live ``ttl`` s is sure to live ``ttl - 1`` s: a server may count its expiry
+        # from the second it was issued in (RFC 7519 §2 NumericDate). Half of that, never longer
+        # than a minute: the server's clock is not ours.
+        life = float(dcr_session.profile.claims.initial_token_ttl_s) - 1
+        self.max_age_s = max_age_s if max_age_s is not None else max(0.5, min(life / 2, 60.0))
         self._ready: deque[InitialToken] = deque()
         self._failure: str | None = None
         self._failure_requirements: tuple[str, ...] = ()  # what the failed token answer broke

@@ -261,6 +261,15 @@ class ProfileLoader(ClientReader, RegistrationReader):
                     f"e.g. {CLAIMS_KEYS[key][1]}",
                 )
                 values.pop(key)
+        if values.get("initial_token_ttl_s") == 1:
+            self.error(
+                "claims.initial_token_ttl_s",
+                "must be at least 2 seconds: a server that counts expiry in whole seconds (RFC 7519 "
+                "§2 NumericDate) may expire a 1 s token as it issues it, and no refusal of a fresh token "
+                "could be told from its expiry; give the server's initial tokens 2 s or more, "
+                f"e.g. {CLAIMS_KEYS['initial_token_ttl_s'][1]}",
+            )
+            values.pop("initial_token_ttl_s")
         return Claims(**{k: v for k, v in values.items() if v is not None})
 
     def cross_checks(

@@ -40,7 +40,7 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
                         help="RFC 7592 GET/PUT keep the client secret and registration token")
     parser.add_argument("--no-dpop-nonce", action="store_true",
                         help="do not require RFC 9449 server nonces")
-    parser.add_argument("--initial-token-ttl", type=int, default=300, metavar="SECONDS",
+    parser.add_argument("--initial-token-ttl", type=_token_lifetime, default=300, metavar="SECONDS",
                         help="lifetime of the initial (dcr) access token (default 300)")
     parser.add_argument("--read-write-ttl", type=_positive, default=2_419_200, metavar="SECONDS",
                         help="age after which a registration access token may only DELETE "
@@ -60,6 +60,14 @@ def _positive(text: str) -> int:
     value = int(text)
     if value <= 0:
         raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {value}")
+    return value
+
+
+def _token_lifetime(text: str) -> int:
+    value = int(text)
+    if value < 2:  # the profile's claim is refused below 2 s too (conformance.profile.loader)
+        raise argparse.ArgumentTypeError(f"must be at least 2 seconds (this server counts expiry from the "
+                                         f"second a token is issued in: a 1 s token may expire at once), got {value}")
     return value
 
 

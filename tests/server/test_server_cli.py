@@ -105,6 +105,19 @@ def test_read_write_ttl_must_be_positive(capsys):
     assert "must be a positive number of seconds" in capsys.readouterr().err
 
 
+def test_initial_token_ttl_must_be_two_seconds_or_more(capsys):
+    import argparse
+
+    import pytest
+    from conformance.server.cli import add_serve_arguments
+    parser = add_serve_arguments(argparse.ArgumentParser())
+    assert parser.parse_args(["--initial-token-ttl", "2"]).initial_token_ttl == 2
+    for value in ("1", "0"):
+        with pytest.raises(SystemExit):
+            parser.parse_args(["--initial-token-ttl", value])
+        assert "must be at least 2 seconds" in capsys.readouterr().err
+
+
 def test_no_server_module_imports_the_other_side_even_lazily():
     """Every import statement of conformance/server, function-level ones included."""
     import ast
