@@ -27,11 +27,11 @@ from typing import Any, Union
 from urllib.parse import urlsplit, urlunsplit
 
 import jwt
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from conformance.vocabulary import JWT_BEARER_ASSERTION_TYPE
 from conformance.client.fields import OMIT, merged
+from conformance.profile.keys import load_pem_private_key
+from conformance.vocabulary import JWT_BEARER_ASSERTION_TYPE
 
 PrivateKey = Union[ec.EllipticCurvePrivateKey, rsa.RSAPrivateKey]
 
@@ -83,7 +83,7 @@ def load_private_key(source: str | bytes | Path) -> PrivateKey:
             raise ValueError(f"not a usable JWK: {exc}") from None
     else:
         try:
-            key = serialization.load_pem_private_key(data, password=None)
+            key = load_pem_private_key(bytes(data))
         except TypeError:
             raise ValueError("the PEM private key is encrypted; store it unencrypted") from None
         except ValueError:

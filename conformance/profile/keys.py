@@ -21,8 +21,9 @@ from .schema import CLIENT_KEYS, PRIVATE_KEY_JWT_ALGS
 
 
 @functools.lru_cache(maxsize=64)
-def _load_pem_private_key(data: bytes) -> Any:
-    """A PEM private key, parsed once per run (RSA key validation costs tens of milliseconds)."""
+def load_pem_private_key(data: bytes) -> Any:
+    """A PEM private key, parsed once per process (RSA key validation costs tens of milliseconds):
+    the profile's loader and the client's signer share it."""
     return serialization.load_pem_private_key(data, password=None)
 
 
@@ -53,7 +54,7 @@ class KeyReader(ProfileReader):
         if allow_jwk and data.lstrip().startswith(b"{"):
             return self.jwk_key(data, path, dotted)
         try:
-            key = _load_pem_private_key(data)
+            key = load_pem_private_key(data)
         except TypeError:
             self.error(
                 dotted,
