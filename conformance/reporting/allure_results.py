@@ -51,8 +51,8 @@ from conformance import __version__
 from conformance.harness.aging import WAITING
 from conformance.harness.cleanup import CLEANUP_THREADS
 from conformance.harness.options import option
-from conformance.reporting.forked import fork_available, run_in_child
 from conformance.harness.outcomes import BLOCKED_PROPERTY, NOT_RUN_PROPERTY
+from conformance.reporting.forked import fork_available, run_in_child
 from conformance.requirements import MUST, REQUIREMENTS
 
 #: Exchanges attached in full per test; beyond this the rest are summarised in one step.
