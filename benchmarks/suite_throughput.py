@@ -14,10 +14,12 @@ and body. Each round, alternating, so that machine load hits every side alike:
    method, path, headers and body) over one ``httpx.Client`` keep-alive pool, nothing else.
 
 Figures, measured on the server's clock: **start-up** (command to the suite's first request),
-**span** (first to last request), and the span's ratio to the bare loop's; and the CPU time
-of each side's process (less sensitive to the machine's load than the wall time). The designed waits of
-the run (``initial_token_ttl_s`` + 1 s for DCR-REG-008 / REV-008, the read-write TTL + 1 s for
-DCR-MGT-014) are reported beside it; the target is span <= max(longest wait, 1.5 x bare) + 1 s.
+**span** (first to last request), and the span's ratio to the bare loop's; the suite's **wall**
+time (command to exit, on this process's clock) and its **ending** (last request to exit); and
+the CPU time of each side's process (less sensitive to the machine's load than the wall time).
+The designed waits of the run (``initial_token_ttl_s`` + 1 s for DCR-REG-008 / REV-008, the
+read-write TTL + 1 s for DCR-MGT-014) are reported beside it; the target is wall <= max(longest
+wait, 1.5 x bare) + 1 s.
 
 The bare loop is an approximation of "the same requests": it replays what was sent, so a token
 in it is stale or used and the server's answer is often an error, usually cheaper to produce than
@@ -88,15 +90,15 @@ sys.exit(int(pytest.main(argv + ["-p", "no:allure_pytest"])))
 
 
 def run_suite(profile: Path, report_dir: Path, extra: list[str], timeout_s: float,
-              allure: bool = True) -> tuple[float, int]:
-    """Start ``dcr-conformance run``; the wall-clock time it was started at and its exit status."""
+              allure: bool = True) -> tuple[float, float, int]:
+    """Run ``dcr-conformance run``: the wall-clock times it was started and ended at, and its exit status."""
     arguments = ["run", "--profile", str(profile), "--report-dir", str(report_dir), *(["--"] + extra if extra else [])]
     command = [sys.executable, "-m", "conformance.cli"] if allure else [sys.executable, "-c", NO_ALLURE]
     command += arguments
     started = time.time()
     proc = subprocess.run(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                           timeout=timeout_s, env={**os.environ, "CI": "true"})
-    return started, proc.returncode
+    return started, time.time(), proc.returncode
 
 
 BARE_LOOP = r"""
@@ -152,9 +154,10 @@ def main() -> int:
             row: dict = {"round": number}
             recorder.reset(keep=number == 1)
             cpu = child_cpu()
-            started, code = run_suite(server.profile_path, Path(tmp) / f"reports-{number}", extra, args.timeout)
+            started, ended, code = run_suite(server.profile_path, Path(tmp) / f"reports-{number}", extra, args.timeout)
             row.update(startup=min(recorder.times) - started, suite=span(recorder.times), requests=len(recorder.times),
-                       status=code, suite_cpu=child_cpu() - cpu)
+                       ending=ended - max(recorder.times), wall=ended - started, status=code,
+                       suite_cpu=child_cpu() - cpu)
             if number == 1:
                 recorded.write_text(json.dumps(recorder.requests))
             if not args.no_allure_side:
@@ -184,9 +187,11 @@ def main() -> int:
         cpu_line += f", without Allure {med['no_allure_cpu']:.1f} s"
     print(cpu_line + f", bare {med['bare_cpu']:.1f} s: suite/bare = "
           f"{statistics.median(r['suite_cpu'] / r['bare_cpu'] for r in rows):.1f}")
+    print(f"  suite wall, command to exit: {med['wall']:.2f} s (after the last request: {med['ending']:.2f} s)")
     target = max(longest_wait, 1.5 * med["bare"]) + 1
-    print(f"  longest designed wait {longest_wait:.0f} s; target span <= max(wait, 1.5 x bare) + 1 s = {target:.1f} s: "
-          f"{'met' if med['suite'] <= target else 'NOT met'}")
+    met = sum(r["wall"] <= target for r in rows)
+    print(f"  longest designed wait {longest_wait:.0f} s; target wall <= max(wait, 1.5 x bare) + 1 s = {target:.1f} s: "
+          f"{'met' if med['wall'] <= target else 'NOT met'} (in {met} of {len(rows)} rounds)")
     return 0 if all(r["status"] == 0 for r in rows) else 1
 
 
