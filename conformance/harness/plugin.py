@@ -55,6 +55,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "should: checks of SHOULD-level requirements (warnings unless --dcr-strict)")
     config.addinivalue_line("markers", "dcr_check(info): the catalogue entry a test enforces")
     config.addinivalue_line("markers", "fuzz: Hypothesis-driven properties")
+    # Python 3.12+ warns at every fork of a process with threads. The run forks on purpose, and its
+    # children say what they may use (conformance.fuzz.ahead, conformance.reporting.forked).
+    config.addinivalue_line("filterwarnings", "ignore:This process .* is multi-threaded, use of fork:DeprecationWarning")
     state = RunState(config)
     state.requested = requested(config)
     try:

@@ -7,6 +7,10 @@ the writer's thread holds everything the parent held at the fork (the queued fil
 with every secret learnt so far) and writes a batch of files while the parent goes on: nothing
 serialised between the two, no lock shared.
 
+Only the forking thread lives on in a child, so a child must take no lock another thread may have
+held at the fork: the writer's tasks read captured exchanges and finished results, redact (a
+redactor's readers take no lock), serialise and write files, and print nothing.
+
 The child ignores the stop signals (the parent handles them and waits for it), is killed by
 the kernel after ``limit_s`` (``alarm``), never collects garbage (it is short-lived, and a
 collection would copy the parent's heap page by page), and leaves with ``os._exit``: no
