@@ -32,9 +32,9 @@ from conformance.suite.check import STEPS
 from conformance.suite.expiry import AGING_MARGIN_S
 from conformance.vocabulary import DCR_SCOPE
 
-#: Fixtures whose values are obtained before the first test, so that their checks, run last, find
-#: them old enough: the run itself is the wait (DCR-MGT-014's client, the expired initial token of
-#: DCR-REG-008 and DCR-REV-008).
+#: Fixtures whose values are obtained before the first test (before collection when nothing narrows
+#: the run), so that their checks, run last, find them old enough: the run itself is the wait
+#: (DCR-MGT-014's client, the expired initial token of DCR-REG-008 and DCR-REV-008).
 AGED_FIXTURES = ("aged_client", "expired_initial_token")
 #: (fixture, profile name) pairs that selected, claimed checks will need.
 _AGED_NEEDED = pytest.StashKey[set]()
@@ -310,7 +310,8 @@ def aged_client(target: Target, dcr_state):
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtestloop(session: pytest.Session):
-    """Before the first test (of each xdist worker too): the aged values start ageing."""
+    """Before the first test (of each xdist worker too): the aged values the selected checks need
+    start ageing (those :func:`pytest_collection` started already keep their age)."""
     needed = session.config.stash.get(_AGED_NEEDED, None)
     state = state_of(session.config)
     state.pytest_session = session
