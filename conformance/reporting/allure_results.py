@@ -594,7 +594,7 @@ class RedactingFileLogger(AllureFileLogger):
         self._lock = threading.Lock()
         self._released = not background  # from flush() on, nothing is held
         self._forking = background and fork_available()
-        self.child_batches = 0
+        self.child_batches = 0  # batches a child wrote
 
     # -- queueing ------------------------------------------------------------------------------
 
@@ -648,11 +648,12 @@ class RedactingFileLogger(AllureFileLogger):
                 done = task
                 break
             batch.append(task)
-        if not run_in_child(batch, CHILD_LIMIT_S):
+        if run_in_child(batch, CHILD_LIMIT_S):
+            self.child_batches += 1
+        else:
             self._forking = False
             for task in batch:
                 self._run(task)
-        self.child_batches += 1
         if done is not None:
             done.set()
 
