@@ -48,6 +48,15 @@ def test_a_task_that_raises_in_the_child_fails_the_batch(tmp_path):
     assert (tmp_path / "a").exists()  # what came before was written; the caller writes the batch again
 
 
+def test_no_child_when_fork_fails(tmp_path, monkeypatch):
+    def no_fork() -> int:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    assert not run_in_child([lambda: (tmp_path / "a").write_text("a")], limit_s=30)
+    assert not (tmp_path / "a").exists()  # nothing ran: the caller writes the batch itself
+
+
 def test_a_child_over_its_time_is_killed(tmp_path):
     started = time.monotonic()
     assert not run_in_child([lambda: time.sleep(30)], limit_s=1)
