@@ -31,29 +31,22 @@ from typing import Any, Callable, Iterator
 from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
 from hypothesis.strategies import SearchStrategy
 
+from conformance.forking import STOP_SIGNALS, fork_available
+
 #: The child's silence, in seconds, after which it is given up (Hypothesis fills its per-machine
 #: caches on a first run, a few seconds; one example takes about a millisecond).
 CHILD_SILENCE_S = 60.0
 _END = b""
-#: The signals the run's handlers act on (conformance.harness.interrupts: Ctrl-C, SIGTERM, SIGHUP, the
-#: SIGALRM of --max-run-time, and the SIGUSR1 / SIGUSR2 an xdist worker gets from its controller for
-#: them), held during the fork.
-_STOP_SIGNALS = {getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP", "SIGALRM", "SIGUSR1", "SIGUSR2")
-                 if hasattr(signal, name)}
 
 
 class GeneratorUnavailable(RuntimeError):
     """No child could generate the examples (no ``fork``, or it died or fell silent)."""
 
 
-def fork_available() -> bool:
-    return "fork" in multiprocessing.get_all_start_methods()
-
-
 def _generate(conn, parent_end, decorate: Callable[[Callable], Callable], test_settings: settings,
               strategies: dict[str, Any]) -> None:
     """In the child: run the seeded ``@given`` with a body that pipes each example out."""
-    for stop in _STOP_SIGNALS - {signal.SIGTERM, signal.SIGALRM}:
+    for stop in STOP_SIGNALS - {signal.SIGTERM, signal.SIGALRM}:
         signal.signal(stop, signal.SIG_IGN)  # the parent handles them and ends the child
     for stop in (signal.SIGTERM, signal.SIGALRM):
         signal.signal(stop, signal.SIG_DFL)  # never the parent's handlers (cut-off, cleanup)
@@ -84,7 +77,7 @@ def _signals_held() -> Iterator[None]:
         return
     held: list[int] = []
     previous = {}
-    for number in _STOP_SIGNALS:
+    for number in STOP_SIGNALS:
         handler = signal.getsignal(number)
         if handler is not None:  # None: set outside Python, and could not be put back
             previous[number] = signal.signal(number, lambda signum, frame: held.append(signum))

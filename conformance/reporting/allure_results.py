@@ -48,11 +48,12 @@ from allure_commons.model2 import ATTACHMENT_PATTERN, Attachment, Status, Status
 from allure_commons.types import AttachmentType, LinkType
 
 from conformance import __version__
+from conformance.forking import fork_available
 from conformance.harness.aging import WAITING
 from conformance.harness.cleanup import CLEANUP_THREADS
 from conformance.harness.options import option
 from conformance.harness.outcomes import BLOCKED_PROPERTY, NOT_RUN_PROPERTY
-from conformance.reporting.forked import fork_available, run_in_child
+from conformance.reporting.forked import run_in_child
 from conformance.requirements import MUST, REQUIREMENTS
 
 #: Exchanges attached in full per test; beyond this the rest are summarised in one step.

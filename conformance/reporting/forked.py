@@ -25,14 +25,7 @@ import signal
 import warnings
 from collections.abc import Callable, Iterable
 
-#: What the run acts on (conformance.harness.interrupts, and an xdist worker's SIGUSR1 / SIGUSR2):
-#: the child leaves them to the parent.
-_IGNORED = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP", "SIGUSR1", "SIGUSR2")
-                 if hasattr(signal, name))
-
-
-def fork_available() -> bool:
-    return hasattr(os, "fork") and hasattr(signal, "alarm")
+from conformance.forking import STOP_SIGNALS
 
 
 def run_in_child(tasks: Iterable[Callable[[], None]], limit_s: int) -> bool:
@@ -45,8 +38,8 @@ def run_in_child(tasks: Iterable[Callable[[], None]], limit_s: int) -> bool:
     if pid == 0:  # the child: only this thread exists here
         code = 1
         try:
-            for number in _IGNORED:
-                signal.signal(number, signal.SIG_IGN)
+            for number in STOP_SIGNALS - {signal.SIGALRM}:
+                signal.signal(number, signal.SIG_IGN)  # the parent's: it waits for this child
             signal.signal(signal.SIGALRM, signal.SIG_DFL)
             signal.alarm(max(1, int(limit_s)))
             gc.disable()

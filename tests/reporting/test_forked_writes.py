@@ -13,7 +13,8 @@ from allure_commons import model2
 
 from conformance.client.redact import Redactor, marker
 from conformance.reporting import allure_results as ar
-from conformance.reporting.forked import fork_available, run_in_child
+from conformance.forking import fork_available
+from conformance.reporting.forked import run_in_child
 
 pytestmark = pytest.mark.skipif(not fork_available(), reason="no os.fork on this platform")
 
